@@ -1,0 +1,95 @@
+package tenants
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// AuditEntry is one row of the append-only audit log: an administrative action or a cross-tenant
+// read. The database refuses to update or delete rows.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:control.audit_log"`
+
+	ID         int64      `bun:"id,pk,autoincrement" json:"id"`
+	At         time.Time  `bun:"at" json:"at"`
+	ActorID    *uuid.UUID `bun:"actor_id,type:uuid" json:"actor_id,omitempty"`
+	ActorEmail string     `bun:"actor_email" json:"actor_email"`
+	Action     string     `bun:"action" json:"action"`
+	TenantID   *uuid.UUID `bun:"tenant_id,type:uuid" json:"tenant_id,omitempty"`
+	Target     string     `bun:"target" json:"target"`
+	Detail     string     `bun:"detail" json:"detail"`
+	RequestID  string     `bun:"request_id" json:"request_id,omitempty"`
+	IP         string     `bun:"ip" json:"ip,omitempty"`
+}
+
+// RequestInfo is what the HTTP layer knows about a request, for the audit log.
+type RequestInfo struct {
+	ID string
+	IP string
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo returns ctx carrying ri.
+func WithRequestInfo(ctx context.Context, ri RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, ri)
+}
+
+// Audit appends an entry for action on tenant (may be nil) to the log inside db, so that it
+// commits or rolls back with the change it records. Actor and request come from ctx.
+func (s *Store) Audit(ctx context.Context, db bun.IDB, action string, tenant *uuid.UUID, target string, detail any) error {
+	e := &AuditEntry{At: s.now(), Action: action, TenantID: tenant, Target: target, Detail: "{}"}
+	if p := PrincipalFrom(ctx); p != nil && p.Identity != nil {
+		id := p.Identity.ID
+		e.ActorID, e.ActorEmail = &id, p.Identity.Email
+	} else {
+		e.ActorEmail = "system"
+	}
+	if ri, ok := ctx.Value(requestInfoKey{}).(RequestInfo); ok {
+		e.RequestID, e.IP = ri.ID, ri.IP
+	}
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return err
+		}
+		e.Detail = string(b)
+	}
+	_, err := db.NewInsert().Model(e).Exec(ctx)
+	return dbx.Translate(err)
+}
+
+// AuditFilter narrows FindAudit.
+type AuditFilter struct {
+	TenantID *uuid.UUID
+	Action   string
+	BeforeID int64 // cursor: entries with a smaller id
+	Limit    int
+}
+
+// FindAudit lists audit entries, newest first.
+func (s *Store) FindAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var out []*AuditEntry
+	q := s.reader.NewSelect().Model(&out).OrderExpr("id DESC").Limit(int64(f.Limit))
+	if f.TenantID != nil {
+		q = q.Where("tenant_id = ?", *f.TenantID)
+	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, dbx.Translate(err)
+	}
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/uptrace/bun"
+)
+
+// Suspend stops writes to an active tenant. Its data stays readable and exportable: suspension
+// must never lock a county out of its own data.
+func (s *Store) Suspend(ctx context.Context, t *Tenant, reason string) error {
+	return s.setStatus(ctx, t, StatusActive, StatusSuspended, "tenant.suspend", map[string]string{"reason": reason})
+}
+
+// Reactivate resumes a suspended tenant.
+func (s *Store) Reactivate(ctx context.Context, t *Tenant) error {
+	return s.setStatus(ctx, t, StatusSuspended, StatusActive, "tenant.resume", nil)
+}
+
+func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, action string, detail any) error {
+	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+		cur, err := findTenantByID(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != from {
+			return errs.E(errs.Conflict, "Tenant %s is %s; only a tenant that is %s can be changed to %s.", cur.Slug, cur.Status, from, to)
+		}
+		cur.Status, cur.UpdatedAt = to, s.now()
+		if _, err := tx.NewUpdate().Model(cur).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		*t = *cur
+		return s.Audit(ctx, tx, action, &t.ID, t.Slug, detail)
+	})
+}
+
+// Offboard ends a tenant: it writes the full export to archive, runs the Undo of every step
+// that has one (destroying the tenant's key, so copies left in backups are unreadable), drops the
+// schema and roles (or removes the file) and marks the tenant deleted. It can be re-run after a
+// crash; a tenant already offboarding skips straight to what is left. archive may be nil only
+// when the tenant is already offboarding and its export was taken.
+func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer) error {
+	s := p.store
+	if t.Status == StatusDeleted {
+		return errs.E(errs.Gone, "Tenant %s was already offboarded.", t.Slug)
+	}
+	if t.Status == StatusProvisioning {
+		return errs.E(errs.Conflict, "Tenant %s is still provisioning; finish or resume it first.", t.Slug)
+	}
+	children, err := s.Children(ctx, t)
+	if err != nil {
+		return err
+	}
+	if len(children) > 0 {
+		return errs.E(errs.Conflict, "Tenant %s still has %d county-level tenants; offboard them first.", t.Slug, len(children))
+	}
+	if t.Status != StatusOffboarding {
+		if archive == nil {
+			return errs.E(errs.Invalid, "Offboarding needs somewhere to write the export.")
+		}
+		if err := s.Export(ctx, t, archive); err != nil {
+			return fmt.Errorf("export before offboarding: %w", err)
+		}
+		if err := s.setStatus(ctx, t, t.Status, StatusOffboarding, "tenant.offboard.start", nil); err != nil {
+			return err
+		}
+	}
+	for _, st := range p.steps {
+		if u, ok := st.(Undo); ok {
+			if err := u.Undo(ctx, t); err != nil {
+				return fmt.Errorf("offboard %s, undo %s: %w", t.Slug, st.Name(), err)
+			}
+		}
+	}
+	if err := s.dropSchema(ctx, t); err != nil {
+		return err
+	}
+	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+		now := s.now()
+		t.Status, t.UpdatedAt, t.DeletedAt = StatusDeleted, now, &now
+		if _, err := tx.NewUpdate().Model(t).Column("status", "updated_at", "deleted_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Membership)(nil)).Where("tenant_id = ?", t.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Invitation)(nil)).Where("tenant_id = ?", t.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return s.Audit(ctx, tx, "tenant.offboard.done", &t.ID, t.Slug, nil)
+	})
+}
+
+func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
+	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
+		return errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+	}
+	if s.dialect == dbx.SQLite {
+		path := s.tenantPath(t)
+		s.handles.forget(path)
+		var err error
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if e := os.Remove(path + suffix); e != nil && !errors.Is(e, os.ErrNotExist) {
+				err = errors.Join(err, e)
+			}
+		}
+		return err
+	}
+	schema, rw, ro := dbx.QuoteIdent(t.SchemaName), dbx.QuoteIdent(t.DBRole), dbx.QuoteIdent(t.ReadOnlyRole())
+	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7032)"); err != nil {
+			return err
+		}
+		var roles []string
+		if err := tx.NewRaw("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)", t.DBRole, t.ReadOnlyRole()).Scan(ctx, &roles); err != nil {
+			return err
+		}
+		ddl := "DROP SCHEMA IF EXISTS " + schema + " CASCADE;"
+		for _, r := range roles {
+			if dbx.ValidIdent(r) {
+				ddl += "DROP OWNED BY " + dbx.QuoteIdent(r) + ";"
+			}
+		}
+		ddl += "DROP ROLE IF EXISTS " + ro + "; DROP ROLE IF EXISTS " + rw + ";"
+		_, err := tx.ExecContext(ctx, ddl)
+		return err
+	})
+}

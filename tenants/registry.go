@@ -1,0 +1,93 @@
+package tenants
+
+import (
+	"context"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// TenantFilter narrows FindTenants. The zero value lists every tenant that is not deleted.
+type TenantFilter struct {
+	Status         Status
+	ParentID       *uuid.UUID
+	IncludeDeleted bool
+}
+
+// FindTenants lists tenants in admin-code order.
+func (s *Store) FindTenants(ctx context.Context, f TenantFilter) ([]*Tenant, error) {
+	var out []*Tenant
+	q := s.reader.NewSelect().Model(&out).OrderExpr("admin_code, created_at")
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	} else if !f.IncludeDeleted {
+		q = q.Where("status <> ?", StatusDeleted)
+	}
+	if f.ParentID != nil {
+		q = q.Where("parent_id = ?", *f.ParentID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, dbx.Translate(err)
+	}
+	return out, nil
+}
+
+// FindTenantByID returns the tenant with id, deleted or not.
+func (s *Store) FindTenantByID(ctx context.Context, id uuid.UUID) (*Tenant, error) {
+	return findTenantByID(ctx, s.reader, id)
+}
+
+func findTenantByID(ctx context.Context, db bun.IDB, id uuid.UUID) (*Tenant, error) {
+	t := new(Tenant)
+	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		if errs.Is(dbx.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.NotFound, "No tenant with id %s.", id)
+		}
+		return nil, dbx.Translate(err)
+	}
+	return t, nil
+}
+
+// FindTenantBySlug returns the live (not deleted) tenant with slug. The slug is validated first,
+// so nothing malformed reaches the database.
+func (s *Store) FindTenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	return findTenantBySlug(ctx, s.reader, slug)
+}
+
+func findTenantBySlug(ctx context.Context, db bun.IDB, slug string) (*Tenant, error) {
+	if err := ValidateSlug(slug); err != nil {
+		return nil, errs.E(errs.NotFound, "No tenant %q.", truncate(slug, 60))
+	}
+	t := new(Tenant)
+	err := db.NewSelect().Model(t).Where("slug = ?", slug).Where("status <> ?", StatusDeleted).Scan(ctx)
+	if err != nil {
+		if errs.Is(dbx.Translate(err), errs.NotFound) {
+			return nil, errs.E(errs.NotFound, "No tenant %q.", slug)
+		}
+		return nil, dbx.Translate(err)
+	}
+	return t, nil
+}
+
+// Ancestors returns t's ancestors, nearest first.
+func (s *Store) Ancestors(ctx context.Context, t *Tenant) ([]*Tenant, error) {
+	var out []*Tenant
+	seen := map[uuid.UUID]bool{t.ID: true}
+	for p := t.ParentID; p != nil && !seen[*p]; {
+		seen[*p] = true
+		a, err := s.FindTenantByID(ctx, *p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+		p = a.ParentID
+	}
+	return out, nil
+}
+
+// Children returns the live tenants whose parent is t.
+func (s *Store) Children(ctx context.Context, t *Tenant) ([]*Tenant, error) {
+	return s.FindTenants(ctx, TenantFilter{ParentID: &t.ID})
+}

@@ -1,0 +1,297 @@
+package tenants
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/migrations"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/uptrace/bun"
+)
+
+// Config says where the control plane and the tenants live.
+type Config struct {
+	// DatabaseURL selects PostgreSQL; empty means SQLite files under DataDir.
+	DatabaseURL string
+	DataDir     string
+	// RolePrefix starts every database role the store creates (roles are cluster-wide, so two
+	// deployments on one server need different prefixes). Default "cityops".
+	RolePrefix string
+	Pool       dbx.PoolOptions
+	// MaxOpenTenants bounds the SQLite tenant files kept open at once. Default 64.
+	MaxOpenTenants int
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Mode says whether a transaction may write.
+type Mode int
+
+// The modes of the gate.
+const (
+	Read Mode = iota
+	Write
+)
+
+// Store owns the control database and the gate to every tenant's data.
+type Store struct {
+	dialect    dbx.Dialect
+	db         *bun.DB // PostgreSQL: the one pool. SQLite: the control writer.
+	reader     *bun.DB // SQLite: control readers. PostgreSQL: same as db.
+	sqlite     *dbx.SQLiteHandle
+	dataDir    string
+	rolePrefix string
+	log        *slog.Logger
+	now        func() time.Time
+	handles    *handleCache
+}
+
+// Open opens the control database for cfg. It does not migrate; call Migrate.
+func Open(cfg Config) (*Store, error) {
+	s := &Store{dataDir: cfg.DataDir, rolePrefix: cfg.RolePrefix, log: cfg.Logger, now: cfg.Now}
+	if s.rolePrefix == "" {
+		s.rolePrefix = "cityops"
+	}
+	if !dbx.ValidIdent(s.rolePrefix) || len(s.rolePrefix) > 30 {
+		return nil, errs.Field("role_prefix", "The role prefix %q must be a lower-case SQL identifier of at most 30 characters.", s.rolePrefix)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "tenants")
+	if s.now == nil {
+		s.now = dbx.Now
+	}
+	if cfg.DatabaseURL != "" {
+		db, err := dbx.OpenPostgres(cfg.DatabaseURL, cfg.Pool)
+		if err != nil {
+			return nil, err
+		}
+		s.dialect, s.db, s.reader = dbx.Postgres, db, db
+		return s, nil
+	}
+	if s.dataDir == "" {
+		s.dataDir = "data"
+	}
+	if err := os.MkdirAll(filepath.Join(s.dataDir, "tenants"), 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	h, err := dbx.OpenSQLite("", []dbx.Attach{
+		{Schema: "control", Path: filepath.Join(s.dataDir, "control.db")},
+		{Schema: "ref", Path: filepath.Join(s.dataDir, "ref.db")},
+	}, 1)
+	if err != nil {
+		return nil, err
+	}
+	s.dialect, s.sqlite, s.db, s.reader = dbx.SQLite, h, h.Writer, h.Reader
+	max := cfg.MaxOpenTenants
+	if max <= 0 {
+		max = 64
+	}
+	s.handles = newHandleCache(max, s.refPath())
+	return s, nil
+}
+
+// Close closes every handle the store holds.
+func (s *Store) Close() error {
+	var err error
+	if s.handles != nil {
+		err = s.handles.closeAll()
+	}
+	if s.sqlite != nil {
+		return errors.Join(err, s.sqlite.Close())
+	}
+	return errors.Join(err, s.db.Close())
+}
+
+// Dialect returns the dialect the store runs on.
+func (s *Store) Dialect() dbx.Dialect { return s.dialect }
+
+// DB returns the control database for queries that span the control plane. Tenant data is never
+// reached through it.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Now returns the store's clock reading.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Ping checks that the control database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *Store) refPath() string { return filepath.Join(s.dataDir, "ref.db") }
+
+func (s *Store) tenantPath(t *Tenant) string {
+	return filepath.Join(s.dataDir, "tenants", t.SchemaName+".db")
+}
+
+// ControlTx runs fn in one transaction on the control database.
+func (s *Store) ControlTx(ctx context.Context, mode Mode, fn func(ctx context.Context, tx bun.Tx) error) error {
+	db := s.db
+	opts := &sql.TxOptions{}
+	if mode == Read {
+		db = s.reader
+		opts.ReadOnly = s.dialect == dbx.Postgres
+	}
+	return dbx.Translate(db.RunInTx(ctx, opts, fn))
+}
+
+// MigrateControl applies the control set (control and ref schemas).
+func (s *Store) MigrateControl(ctx context.Context) ([]string, error) {
+	ms, err := migrations.Load(migrations.Control, string(s.dialect))
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	err = s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+		if s.dialect == dbx.Postgres {
+			if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS control; SELECT pg_advisory_xact_lock(7031)"); err != nil {
+				return err
+			}
+		}
+		applied, err = migrations.Apply(ctx, tx, "control.schema_migrations", ms, s.now())
+		return err
+	})
+	return applied, err
+}
+
+// Tx is the one gate to tenant data. It takes the tenant and the caller's access from the Scope in
+// ctx and fails closed without one; a write through a read-only scope, or to a tenant that is not
+// active, is refused before any SQL runs.
+func (s *Store) Tx(ctx context.Context, mode Mode, fn func(ctx context.Context, db bun.IDB) error) error {
+	sc := ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return errs.E(errs.Internal, "tenant gate used without a tenant scope")
+	}
+	t := sc.Tenant
+	switch t.Status {
+	case StatusActive:
+	case StatusSuspended:
+		if mode == Write {
+			return errs.E(errs.Forbidden, "Tenant %s is suspended: its data can be read and exported but not changed.", t.Slug)
+		}
+	case StatusProvisioning:
+		return errs.E(errs.Unavailable, "Tenant %s is still being provisioned.", t.Slug)
+	default:
+		return errs.E(errs.NotFound, "No tenant %s.", t.Slug)
+	}
+	if mode == Write && sc.ReadOnly {
+		return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
+	}
+	if sc.ReadOnly {
+		mode = Read
+	}
+	return s.tenantTx(ctx, t, mode, fn)
+}
+
+// tenantTx opens the tenant's transaction without status checks: provisioning, migration and
+// export use it on tenants that are not (or no longer) active.
+func (s *Store) tenantTx(ctx context.Context, t *Tenant, mode Mode, fn func(ctx context.Context, db bun.IDB) error) error {
+	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
+		return errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+	}
+	if s.dialect == dbx.Postgres {
+		role := t.DBRole
+		if mode == Read {
+			role = t.ReadOnlyRole()
+		}
+		setup := "SET LOCAL search_path TO " + dbx.QuoteIdent(t.SchemaName) + ", ref; SET LOCAL ROLE " + dbx.QuoteIdent(role)
+		opts := &sql.TxOptions{}
+		if mode == Read {
+			// Reads see one snapshot: an export or a dashboard is consistent across its queries.
+			opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+		}
+		err := s.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, setup); err != nil {
+				return fmt.Errorf("enter tenant %s: %w", t.Slug, err)
+			}
+			return fn(ctx, tx)
+		})
+		return dbx.Translate(err)
+	}
+	h, release, err := s.handles.acquire(s.tenantPath(t))
+	if err != nil {
+		return err
+	}
+	defer release()
+	db := h.Writer
+	if mode == Read {
+		db = h.Reader
+	}
+	return dbx.Translate(db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) }))
+}
+
+// handleCache keeps a bounded number of SQLite tenant files open. A handle evicted while a
+// transaction uses it is closed when that transaction releases it.
+type handleCache struct {
+	mu      sync.Mutex
+	lru     *lru.Cache[string, *handleEntry]
+	refPath string
+}
+
+type handleEntry struct {
+	h       *dbx.SQLiteHandle
+	refs    int
+	evicted bool
+}
+
+func newHandleCache(size int, refPath string) *handleCache {
+	c := &handleCache{refPath: refPath}
+	c.lru, _ = lru.NewWithEvict(size, func(_ string, e *handleEntry) {
+		e.evicted = true
+		if e.refs == 0 {
+			e.h.Close()
+		}
+	})
+	return c
+}
+
+func (c *handleCache) acquire(path string) (*dbx.SQLiteHandle, func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.lru.Get(path)
+	if !ok {
+		h, err := dbx.OpenSQLite(path, []dbx.Attach{{Schema: "ref", Path: c.refPath, ReadOnly: true}}, 4)
+		if err != nil {
+			return nil, nil, err
+		}
+		e = &handleEntry{h: h}
+		c.lru.Add(path, e)
+	}
+	e.refs++
+	return e.h, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.refs--
+		if e.evicted && e.refs == 0 {
+			e.h.Close()
+		}
+	}, nil
+}
+
+// forget closes and drops the handle of path, if open (before its file is removed).
+func (c *handleCache) forget(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Remove(path)
+}
+
+func (c *handleCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
+
+func (c *handleCache) closeAll() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Purge()
+	return nil
+}

@@ -1,0 +1,129 @@
+package tenants
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// Kind is the administrative level of a tenant.
+type Kind string
+
+// The kinds of tenant.
+const (
+	Prefecture Kind = "prefecture"
+	County     Kind = "county"
+	City       Kind = "city" // a county-level city (县级市)
+	District   Kind = "district"
+)
+
+// Status is where a tenant is in its life: provisioning → active ⇄ suspended → offboarding → deleted.
+type Status string
+
+// The statuses.
+const (
+	StatusProvisioning Status = "provisioning"
+	StatusActive       Status = "active"
+	StatusSuspended    Status = "suspended"
+	StatusOffboarding  Status = "offboarding"
+	StatusDeleted      Status = "deleted"
+)
+
+// Tenant is a prefecture or county-level unit with its own isolated schema (or SQLite file).
+type Tenant struct {
+	bun.BaseModel `bun:"table:control.tenants"`
+
+	ID              uuid.UUID  `bun:"id,pk,type:uuid" json:"id"`
+	Slug            string     `bun:"slug" json:"slug"`
+	NameZH          string     `bun:"name_zh" json:"name_zh"`
+	NameEN          string     `bun:"name_en" json:"name_en"`
+	Kind            Kind       `bun:"kind" json:"kind"`
+	AdminCode       string     `bun:"admin_code" json:"admin_code"`
+	ParentID        *uuid.UUID `bun:"parent_id,type:uuid" json:"parent_id"`
+	Plan            string     `bun:"plan" json:"plan"`
+	Status          Status     `bun:"status" json:"status"`
+	SchemaName      string     `bun:"schema_name" json:"schema_name"`
+	DBRole          string     `bun:"db_role" json:"db_role"`
+	FirstAdminEmail string     `bun:"first_admin_email" json:"first_admin_email,omitempty"`
+	ProvisionStep   string     `bun:"provision_step" json:"provision_step,omitempty"`
+	ProvisionError  string     `bun:"provision_error" json:"provision_error,omitempty"`
+	CreatedAt       time.Time  `bun:"created_at" json:"created_at"`
+	UpdatedAt       time.Time  `bun:"updated_at" json:"updated_at"`
+	DeletedAt       *time.Time `bun:"deleted_at" json:"deleted_at,omitempty"`
+}
+
+// Name returns the tenant's display name in the given locale ("en" or anything else for Chinese).
+func (t *Tenant) Name(locale string) string {
+	if strings.HasPrefix(locale, "en") && t.NameEN != "" {
+		return t.NameEN
+	}
+	return t.NameZH
+}
+
+// ReadOnlyRole is the database role for read-only access to the tenant's schema.
+func (t *Tenant) ReadOnlyRole() string { return t.DBRole + "_ro" }
+
+var slugRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// ValidateSlug checks a tenant slug: 2 to 40 characters of lower-case letters, digits and single
+// hyphens, starting with a letter. Slugs appear in URLs and in file names, never in SQL.
+func ValidateSlug(s string) error {
+	if len(s) < 2 || len(s) > 40 || !slugRe.MatchString(s) {
+		return errs.Field("slug", "The slug %q is not valid: use 2 to 40 lower-case letters, digits and single hyphens, starting with a letter (for example \"chuxiong\").", truncate(s, 60))
+	}
+	return nil
+}
+
+// provinces are the first two digits of GB/T 2260 codes in use.
+var provinces = map[string]bool{
+	"11": true, "12": true, "13": true, "14": true, "15": true,
+	"21": true, "22": true, "23": true,
+	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
+	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
+	"50": true, "51": true, "52": true, "53": true, "54": true,
+	"61": true, "62": true, "63": true, "64": true, "65": true,
+	"71": true, "81": true, "82": true,
+}
+
+// ValidateAdminCode checks a GB/T 2260 code against the tenant's kind and its parent's code: six
+// digits, a real province, a prefecture code ending in 00, a county-level code inside its
+// prefecture.
+func ValidateAdminCode(code string, kind Kind, parentCode string) error {
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return errs.Field("admin_code", "The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).", truncate(code, 60))
+	}
+	if !provinces[code[:2]] {
+		return errs.Field("admin_code", "The administrative code %s does not start with a province code of GB/T 2260.", code)
+	}
+	switch kind {
+	case Prefecture:
+		if code[2:4] == "00" || code[4:] != "00" {
+			return errs.Field("admin_code", "A prefecture's code ends in 00 and names a prefecture (for example 532300); %s does not.", code)
+		}
+	case County, City, District:
+		if code[2:4] == "00" || code[4:] == "00" {
+			return errs.Field("admin_code", "A county-level code does not end in 00 (for example 532301); %s does.", code)
+		}
+		if parentCode != "" && parentCode[:4] != code[:4] {
+			return errs.Field("admin_code", "The code %s is not inside its parent's area %s.", code, parentCode)
+		}
+	default:
+		return errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", truncate(string(kind), 40))
+	}
+	return nil
+}
+
+// schemaFor derives the schema name from a validated admin code.
+func schemaFor(adminCode string) string { return "t_" + adminCode }
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
