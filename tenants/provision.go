@@ -387,3 +387,16 @@ func validEmail(s string) bool {
 func validPlan(s string) bool {
 	return len(s) <= 40 && s != "" && dbx.ValidIdent(s)
 }
+
+// ValidSettingKey checks a setting key.
+func ValidSettingKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -31,6 +31,8 @@ type Config struct {
 	MaxOpenTenants int
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Passwords sets the argon2id costs; zero means DefaultPasswordParams.
+	Passwords PasswordParams
 }
 
 // Mode says whether a transaction may write.
@@ -53,6 +55,7 @@ type Store struct {
 	log        *slog.Logger
 	now        func() time.Time
 	handles    *handleCache
+	passwords  PasswordParams
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
@@ -70,6 +73,10 @@ func Open(cfg Config) (*Store, error) {
 	s.log = s.log.With("component", "tenants")
 	if s.now == nil {
 		s.now = dbx.Now
+	}
+	s.passwords = cfg.Passwords
+	if s.passwords.Memory == 0 {
+		s.passwords = DefaultPasswordParams
 	}
 	if cfg.DatabaseURL != "" {
 		db, err := dbx.OpenPostgres(cfg.DatabaseURL, cfg.Pool)

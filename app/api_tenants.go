@@ -1,0 +1,271 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// visibleTenants lists what p may see: operators everything; others their own tenants and, through
+// prefecture_viewer, the prefecture's descendants.
+func (a *App) visibleTenants(ctx context.Context, p *tenants.Principal) ([]*tenants.Tenant, error) {
+	all, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
+	if err != nil || p.IsOperator() {
+		return all, err
+	}
+	mine := map[uuid.UUID]bool{}
+	viewerOf := map[uuid.UUID]bool{}
+	for _, m := range p.Memberships {
+		mine[m.TenantID] = true
+		if m.Role == tenants.PrefectureViewer {
+			viewerOf[m.TenantID] = true
+		}
+	}
+	out := []*tenants.Tenant{}
+	for _, t := range all {
+		if mine[t.ID] || (t.ParentID != nil && viewerOf[*t.ParentID]) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (a *App) apiListTenants(c *fiber.Ctx) error {
+	ts, err := a.visibleTenants(c.UserContext(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ts)
+}
+
+// findVisibleTenant finds :slug if the caller may see it, else NotFound (never Forbidden, so
+// that another tenant's existence does not leak).
+func (a *App) findVisibleTenant(c *fiber.Ctx) (*tenants.Tenant, error) {
+	ctx := c.UserContext()
+	t, err := a.store.FindTenantBySlug(ctx, c.Params("slug"))
+	if err != nil {
+		return nil, err
+	}
+	anc, err := a.store.Ancestors(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tenants.Resolve(principal(c), t, anc); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (a *App) apiGetTenant(c *fiber.Ctx) error {
+	t, err := a.findVisibleTenant(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+func (a *App) apiCreateTenant(c *fiber.Ctx) error {
+	var in tenants.NewTenant
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := a.prov.Provision(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	if res.InvitationToken != "" {
+		res.InvitationToken = a.cfg.BaseURL + "/invite/" + res.InvitationToken
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"tenant": res.Tenant, "first_admin_invitation_url": res.InvitationToken, "resumed": res.Resumed})
+}
+
+func (a *App) apiResumeProvisioning(c *fiber.Ctx) error {
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	res, err := a.prov.Resume(c.UserContext(), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+type suspendRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (a *App) apiSuspendTenant(c *fiber.Ctx) error {
+	var in suspendRequest
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	if err := a.store.Suspend(c.UserContext(), t, in.Reason); err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+func (a *App) apiResumeTenant(c *fiber.Ctx) error {
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	if err := a.store.Reactivate(c.UserContext(), t); err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+type offboardRequest struct {
+	// Confirm must repeat the tenant's slug: offboarding destroys the tenant's data.
+	Confirm string `json:"confirm"`
+}
+
+// apiOffboardTenant exports the tenant into the data directory's exports folder, then removes it.
+func (a *App) apiOffboardTenant(c *fiber.Ctx) error {
+	var in offboardRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	t, err := a.store.FindTenantBySlug(ctx, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	if in.Confirm != t.Slug {
+		return errs.Field("confirm", "To offboard %s, repeat its slug in the field confirm; this removes its data after the export.", t.Slug)
+	}
+	path, err := a.offboard(ctx, t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"tenant": t, "export": path})
+}
+
+// offboard writes the export archive to <data>/exports and offboards t.
+func (a *App) offboard(ctx context.Context, t *tenants.Tenant) (string, error) {
+	dir := filepath.Join(a.cfg.DataDir, "exports")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, time.Now().UTC().Format("20060102T150405Z")))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return "", err
+	}
+	err = a.prov.Offboard(ctx, t, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && t.Status != tenants.StatusOffboarding && t.Status != tenants.StatusDeleted {
+		os.Remove(path)
+	}
+	return path, err
+}
+
+func (a *App) apiExport(c *fiber.Ctx) error {
+	t := scope(c).Tenant
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, time.Now().UTC().Format("20060102")))
+	if err := a.store.Export(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
+		c.Response().ResetBody()
+		c.Set(fiber.HeaderContentDisposition, "")
+		return err
+	}
+	return a.store.ControlTx(c.UserContext(), tenants.Write, func(ctx context.Context, tx bun.Tx) error {
+		return a.store.Audit(ctx, tx, "tenant.export", &t.ID, t.Slug, nil)
+	})
+}
+
+func (a *App) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {
+	f := tenants.AuditFilter{TenantID: tenant, Action: c.Query("action")}
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return errs.Field("before", "before must be a positive entry id.")
+		}
+		f.BeforeID = n
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return errs.Field("limit", "limit must be a number from 1 to 500.")
+		}
+		f.Limit = n
+	}
+	es, err := a.store.FindAudit(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(es)
+}
+
+func (a *App) apiAudit(c *fiber.Ctx) error { return a.auditPage(c, nil) }
+
+func (a *App) apiTenantAudit(c *fiber.Ctx) error { return a.auditPage(c, &scope(c).Tenant.ID) }
+
+func (a *App) apiTenantHome(c *fiber.Ctx) error {
+	sc := scope(c)
+	return c.JSON(fiber.Map{"tenant": sc.Tenant, "roles": sc.Roles, "read_only": sc.ReadOnly})
+}
+
+func (a *App) apiListSettings(c *fiber.Ctx) error {
+	var out []tenants.Setting
+	err := a.store.Tx(c.UserContext(), tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewSelect().Model(&out).OrderExpr("key").Scan(ctx)
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+type settingRequest struct {
+	Value string `json:"value"`
+}
+
+func (a *App) apiPutSetting(c *fiber.Ctx) error {
+	key := c.Params("key")
+	if !tenants.ValidSettingKey(key) {
+		return errs.Field("key", "A setting key is 1 to 64 lower-case letters, digits, dots and underscores.")
+	}
+	var in settingRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if len(in.Value) > 4096 {
+		return errs.Field("value", "A setting value is at most 4096 bytes.")
+	}
+	sc := scope(c)
+	s := tenants.Setting{Key: key, Value: in.Value, UpdatedAt: a.store.Now(), UpdatedBy: principal(c).Identity.Email}
+	err := a.store.Tx(c.UserContext(), tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewInsert().Model(&s).On("CONFLICT (key) DO UPDATE").
+			Set("value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by").Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.store.ControlTx(c.UserContext(), tenants.Write, func(ctx context.Context, tx bun.Tx) error {
+		return a.store.Audit(ctx, tx, "setting.put", &sc.Tenant.ID, key, map[string]string{"value": in.Value})
+	}); err != nil {
+		return err
+	}
+	return c.JSON(s)
+}

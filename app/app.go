@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// App is the composition root: New builds everything the process runs, Close tears it down, and
+// tests boot exactly what production boots.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *tenants.Store
+	prov    *tenants.Provisioner
+	fiber   *fiber.App
+	metrics *metrics
+	web     *webUI
+}
+
+// Options are the parts a caller may supply instead of the defaults (tests use them).
+type Options struct {
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Passwords tenants.PasswordParams
+	// Steps are extra provisioning steps (the tenant key, the billing customer).
+	Steps []tenants.Step
+}
+
+// New opens the database and builds the server. It does not listen.
+func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(cfg, os.Stderr)
+	}
+	store, err := tenants.Open(tenants.Config{
+		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, RolePrefix: cfg.RolePrefix,
+		Pool:           dbx.PoolOptions{MaxOpen: cfg.DBMaxConns, MaxLifetime: cfg.DBConnLifetime},
+		MaxOpenTenants: cfg.MaxOpenTenants, Logger: log, Now: opts.Now, Passwords: opts.Passwords,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: store, prov: tenants.NewProvisioner(store, opts.Steps...)}
+	if err := store.Ping(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	a.metrics = newMetrics(store)
+	if a.web, err = newWebUI(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	a.fiber = a.newServer()
+	return a, nil
+}
+
+// Close releases everything New opened.
+func (a *App) Close() error { return a.store.Close() }
+
+// Store returns the control plane (for the CLI and tests).
+func (a *App) Store() *tenants.Store { return a.store }
+
+// Provisioner returns the tenant provisioner.
+func (a *App) Provisioner() *tenants.Provisioner { return a.prov }
+
+// Fiber returns the HTTP handler (for tests through fiber's Test).
+func (a *App) Fiber() *fiber.App { return a.fiber }
+
+// Migrate applies the control set and rolls the tenant set out to every tenant.
+func (a *App) Migrate(ctx context.Context, progress func(done, total int, r tenants.RolloutResult)) ([]tenants.RolloutResult, error) {
+	applied, err := a.store.MigrateControl(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("control migrations: %w", err)
+	}
+	if len(applied) > 0 {
+		a.log.Info("control migrations applied", "versions", applied)
+	}
+	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, progress)
+}
+
+// Serve listens on the configured address and serves until ctx ends, then drains and stops.
+// Listening first means a taken port fails at once, before anything else starts.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	if a.cfg.MigrateOnStart {
+		results, err := a.Migrate(ctx, nil)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		for _, r := range results {
+			if r.Error != "" {
+				a.log.Error("tenant not migrated; it stays on its old schema", "tenant", r.Slug, "err", r.Error)
+			}
+		}
+	}
+	if err := a.prov.ResumeAll(ctx); err != nil {
+		a.log.Error("resuming interrupted provisioning", "err", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.fiber.Listener(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "grace", a.cfg.ShutdownGrace)
+	if err := a.fiber.ShutdownWithTimeout(a.cfg.ShutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg Config, w *os.File) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	o := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, o))
+	}
+	return slog.New(slog.NewJSONHandler(w, o))
+}
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(store *tenants.Store) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cityops_http_requests_total", Help: "HTTP requests by method, route and status.",
+	}, []string{"method", "route", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cityops_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"method", "route"})
+	tenantsGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cityops_db_open_connections", Help: "Open connections of the control database pool.",
+	}, func() float64 { return float64(store.DB().Stats().OpenConnections) })
+	m.reg.MustRegister(m.requests, m.duration, tenantsGauge,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

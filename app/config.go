@@ -1,0 +1,99 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole configuration, read from the environment at start and validated at once.
+type Config struct {
+	DataDir     string `env:"CITYOPS_DATA_DIR" envDefault:"./data"`
+	Addr        string `env:"CITYOPS_ADDR" envDefault:"127.0.0.1:8080"`
+	DatabaseURL string `env:"CITYOPS_DATABASE_URL"`
+	// BaseURL is how users reach the server; it decides the Secure flag of cookies.
+	BaseURL        string        `env:"CITYOPS_BASE_URL"`
+	RolePrefix     string        `env:"CITYOPS_DB_ROLE_PREFIX" envDefault:"cityops"`
+	DBMaxConns     int           `env:"CITYOPS_DB_MAX_CONNS" envDefault:"20"`
+	DBConnLifetime time.Duration `env:"CITYOPS_DB_CONN_LIFETIME" envDefault:"15m"`
+	MaxOpenTenants int           `env:"CITYOPS_SQLITE_MAX_OPEN_TENANTS" envDefault:"64"`
+	MigrateOnStart bool          `env:"CITYOPS_MIGRATE_ON_START" envDefault:"true"`
+	MigrateWorkers int           `env:"CITYOPS_MIGRATE_WORKERS" envDefault:"4"`
+	TrustedProxies []string      `env:"CITYOPS_TRUSTED_PROXIES" envSeparator:","`
+	BodyLimit      int           `env:"CITYOPS_BODY_LIMIT" envDefault:"1048576"`
+	LogFormat      string        `env:"CITYOPS_LOG_FORMAT" envDefault:"json"`
+	LogLevel       string        `env:"CITYOPS_LOG_LEVEL" envDefault:"info"`
+	ShutdownGrace  time.Duration `env:"CITYOPS_SHUTDOWN_GRACE" envDefault:"20s"`
+}
+
+// LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.
+// Every problem is reported at once.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	if f := os.Getenv("CITYOPS_DATABASE_URL_FILE"); f != "" && c.DatabaseURL == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("configuration: CITYOPS_DATABASE_URL_FILE: %w", err)
+		}
+		c.DatabaseURL = strings.TrimSpace(string(b))
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration and reports every problem.
+func (c *Config) Validate() error {
+	var problems []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		problems = append(problems, fmt.Errorf("CITYOPS_ADDR %q is not host:port", c.Addr))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		problems = append(problems, errors.New("CITYOPS_DATABASE_URL must be a postgres:// URL"))
+	}
+	if c.DataDir == "" {
+		problems = append(problems, errors.New("CITYOPS_DATA_DIR must not be empty"))
+	}
+	if c.BodyLimit < 1024 {
+		problems = append(problems, errors.New("CITYOPS_BODY_LIMIT must be at least 1024 bytes"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		problems = append(problems, fmt.Errorf("CITYOPS_LOG_FORMAT %q must be json or text", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Errorf("CITYOPS_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.MigrateWorkers < 1 || c.MigrateWorkers > 64 {
+		problems = append(problems, errors.New("CITYOPS_MIGRATE_WORKERS must be between 1 and 64"))
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				problems = append(problems, fmt.Errorf("CITYOPS_TRUSTED_PROXIES: %q is not an IP or CIDR", p))
+			}
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	return errors.Join(problems...)
+}
+
+// secureCookies reports whether cookies get the Secure flag.
+func (c *Config) secureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Redacted returns the configuration with secrets masked, for logs.
+func (c Config) Redacted() Config {
+	if c.DatabaseURL != "" {
+		c.DatabaseURL = "[redacted]"
+	}
+	return c
+}

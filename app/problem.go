@@ -1,0 +1,160 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Problem is an RFC 9457 problem details body. Code is the stable errs code; Field names the input
+// at fault.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance,omitempty"`
+	Code      string `json:"code"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+var statusOf = map[errs.Code]int{
+	errs.Invalid:      http.StatusBadRequest,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.Gone:         http.StatusGone,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unsupported:  http.StatusUnsupportedMediaType,
+	errs.RateLimited:  http.StatusTooManyRequests,
+	errs.Destroyed:    http.StatusGone,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
+}
+
+// fromFiber turns fiber's own errors (unknown route, wrong method, body too large) into coded ones.
+func fromFiber(fe *fiber.Error) error {
+	switch fe.Code {
+	case fiber.StatusNotFound:
+		return errs.E(errs.NotFound, "There is nothing at this address.")
+	case fiber.StatusMethodNotAllowed:
+		return errs.E(errs.Invalid, "This method is not allowed here.")
+	case fiber.StatusRequestEntityTooLarge:
+		return errs.E(errs.TooLarge, "The request body is too large.")
+	case fiber.StatusUnsupportedMediaType:
+		return errs.E(errs.Unsupported, "This media type is not accepted.")
+	case fiber.StatusTooManyRequests:
+		return errs.E(errs.RateLimited, "Too many requests; wait a moment and try again.")
+	case fiber.StatusRequestTimeout:
+		return errs.E(errs.Unavailable, "The request took too long.")
+	}
+	if fe.Code >= 400 && fe.Code < 500 {
+		return errs.E(errs.Invalid, "The request could not be understood.")
+	}
+	return fmt.Errorf("fiber: %w", fe)
+}
+
+// errorHandler is the one place an error becomes a response: problem+json for the API, an error
+// page for people. Internal errors are logged once with the request's context and never sent.
+func (a *App) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		err = fromFiber(fe)
+	}
+	code := errs.CodeOf(err)
+	status := statusOf[code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	rid, _ := c.Locals("requestid").(string)
+	if status >= 500 {
+		a.log.Error("request failed", "err", err, "request_id", rid, "route", c.Route().Path,
+			"method", c.Method(), "tenant", c.Params("tenant"))
+	}
+	p := Problem{
+		Type: "urn:cityops:problem:" + string(code), Title: http.StatusText(status), Status: status,
+		Detail: errs.MessageOf(err), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
+	}
+	if status == http.StatusUnauthorized && !isAPI(c) {
+		return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "5")
+	}
+	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+		c.Status(status)
+		return a.render(c, "error", fiber.Map{"Problem": p})
+	}
+	b, _ := json.Marshal(p)
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.Status(status).Send(b)
+}
+
+func isAPI(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/open311/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
+}
+
+// decodeJSON reads the body into v strictly: JSON media type, no unknown fields, one value, and
+// error messages that say what is wrong where.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+	if ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+		return errs.E(errs.Unsupported, "Send the body as JSON with Content-Type: application/json.")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errs.E(errs.Invalid, "The body must be a single JSON value; there is more after it.")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.Invalid, "The body is empty; send a JSON object.")
+	case errors.As(err, &syn):
+		return errs.E(errs.Invalid, "The body is not valid JSON (error at byte %d).", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return errs.E(errs.Invalid, "The body must be a JSON %s, not a %s.", jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return errs.Field(typ.Field, "The field %q must be a %s, not a %s.", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.Invalid, "The body ends in the middle of a JSON value.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errs.Field(name, "The field %q is not known here.", name)
+	}
+	return errs.E(errs.Invalid, "The body could not be read as JSON.")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	}
+	return k
+}

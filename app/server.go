@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uptrace/bun"
+)
+
+const sessionCookie = "cityops_session"
+
+func (a *App) newServer() *fiber.App {
+	f := fiber.New(fiber.Config{
+		AppName:                 "cityops",
+		ErrorHandler:            a.errorHandler,
+		BodyLimit:               a.cfg.BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          a.cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(a.cfg.TrustedProxies),
+	})
+	f.Use(requestid.New())
+	f.Use(a.observe)
+	f.Use(recover.New())
+	f.Use(a.authenticate)
+
+	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	f.Get("/readyz", a.ready)
+	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{})))
+	f.Get("/static/*", a.web.static)
+
+	api := f.Group("/api/v1", a.csrf)
+	api.Get("/openapi.json", a.openAPI)
+	api.Post("/auth/login", limiter.New(limiter.Config{Max: 10, Expiration: time.Minute,
+		LimitReached: func(*fiber.Ctx) error {
+			return errs.E(errs.RateLimited, "Too many login attempts; wait a minute and try again.")
+		}}), a.apiLogin)
+	api.Post("/auth/logout", a.apiLogout)
+	api.Post("/invitations/accept", a.apiAcceptInvitation)
+	api.Get("/me", a.needLogin, a.apiMe)
+	api.Get("/me/tokens", a.needLogin, a.apiListTokens)
+	api.Post("/me/tokens", a.needLogin, a.apiCreateToken)
+	api.Delete("/me/tokens/:id", a.needLogin, a.apiRevokeToken)
+
+	api.Get("/tenants", a.needLogin, a.apiListTenants)
+	api.Post("/tenants", a.needOperator(tenants.OperatorAdmin), a.apiCreateTenant)
+	api.Get("/tenants/:slug", a.needLogin, a.apiGetTenant)
+	api.Post("/tenants/:slug/suspend", a.needOperator(tenants.OperatorAdmin), a.apiSuspendTenant)
+	api.Post("/tenants/:slug/resume", a.needOperator(tenants.OperatorAdmin), a.apiResumeTenant)
+	api.Post("/tenants/:slug/provision", a.needOperator(tenants.OperatorAdmin), a.apiResumeProvisioning)
+	api.Post("/tenants/:slug/offboard", a.needOperator(tenants.OperatorAdmin), a.apiOffboardTenant)
+	api.Get("/audit", a.needOperator(), a.apiAudit)
+
+	t := api.Group("/t/:tenant", a.needLogin, a.tenantScope)
+	t.Get("/", a.apiTenantHome)
+	t.Get("/settings", a.apiListSettings)
+	t.Put("/settings/:key", a.needRole(tenants.TenantAdmin), a.apiPutSetting)
+	t.Get("/members", a.apiListMembers)
+	t.Put("/members/:id", a.needRole(tenants.TenantAdmin), a.apiSetMemberRoles)
+	t.Get("/invitations", a.needRole(tenants.TenantAdmin), a.apiListInvitations)
+	t.Post("/invitations", a.needRole(tenants.TenantAdmin), a.apiInvite)
+	t.Get("/audit", a.needRole(tenants.TenantAdmin), a.apiTenantAudit)
+	t.Get("/export", a.needRole(tenants.TenantAdmin), a.apiExport)
+
+	a.webRoutes(f)
+	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return f
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// observe logs every request once and counts it, with request id, tenant, route and status.
+func (a *App) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	rid, _ := c.Locals("requestid").(string)
+	c.SetUserContext(tenants.WithRequestInfo(c.UserContext(), tenants.RequestInfo{ID: rid, IP: c.IP()}))
+	err := c.Next()
+	if err != nil {
+		if herr := a.errorHandler(c, err); herr != nil {
+			c.Status(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	d := time.Since(start)
+	a.metrics.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+	a.metrics.duration.WithLabelValues(c.Method(), route).Observe(d.Seconds())
+	level := a.log.Info
+	if status >= 500 {
+		level = a.log.Error
+	}
+	level("request", "request_id", rid, "method", c.Method(), "path", c.Path(), "route", route,
+		"status", status, "duration_ms", d.Milliseconds(), "tenant", c.Params("tenant"))
+	return nil
+}
+
+func (a *App) ready(c *fiber.Ctx) error {
+	if err := a.store.Ping(c.UserContext()); err != nil {
+		return errs.Wrap(err, errs.Unavailable, "The database is not reachable.")
+	}
+	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect()})
+}
+
+// authenticate finds who is asking, from a bearer token or the session cookie. Anonymous requests
+// pass on; routes that need someone say so with needLogin.
+func (a *App) authenticate(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	var p *tenants.Principal
+	var err error
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			return errs.E(errs.Unauthorized, "Use the Authorization header as: Bearer <token>.")
+		}
+		if p, err = a.store.PrincipalByAPIToken(ctx, strings.TrimSpace(tok)); err != nil {
+			return err
+		}
+		c.Locals("auth", "token")
+	} else if tok := c.Cookies(sessionCookie); tok != "" {
+		if p, err = a.store.PrincipalBySession(ctx, tok); err != nil {
+			if !errs.Is(err, errs.Unauthorized) {
+				return err
+			}
+			c.ClearCookie(sessionCookie)
+			p = nil
+		} else {
+			c.Locals("auth", "session")
+		}
+	}
+	if p != nil {
+		c.SetUserContext(tenants.WithPrincipal(ctx, p))
+	}
+	return c.Next()
+}
+
+// csrfToken is the anti-forgery token of a session: a hash of the session token, which only the
+// browser holding the HttpOnly cookie and the server know. It needs no state, so it works across
+// replicas, and it changes with every login.
+func csrfToken(sessionToken string) string {
+	return tenants.HashToken("csrf:" + sessionToken)[:40]
+}
+
+// csrf refuses unsafe requests authenticated by the session cookie unless they carry the
+// session's token (X-CSRF-Token header or _csrf form field). Requests with a bearer token carry
+// no ambient authority and need none.
+func (a *App) csrf(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if c.Locals("auth") != "session" {
+		return c.Next()
+	}
+	want := csrfToken(c.Cookies(sessionCookie))
+	got := c.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf")
+	}
+	if got != want {
+		return errs.E(errs.Forbidden, "The form has expired or did not come from this site (CSRF check failed); reload the page and try again.")
+	}
+	return c.Next()
+}
+
+func principal(c *fiber.Ctx) *tenants.Principal { return tenants.PrincipalFrom(c.UserContext()) }
+
+func (a *App) needLogin(c *fiber.Ctx) error {
+	if principal(c) == nil {
+		return errs.E(errs.Unauthorized, "Please log in first.")
+	}
+	return c.Next()
+}
+
+// needOperator admits operators holding one of roles (any operator role when none are given).
+func (a *App) needOperator(roles ...tenants.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := principal(c)
+		if p == nil {
+			return errs.E(errs.Unauthorized, "Please log in first.")
+		}
+		if !p.IsOperator(roles...) {
+			return errs.E(errs.Forbidden, "Only the operating company's staff may do this.")
+		}
+		return c.Next()
+	}
+}
+
+// tenantScope resolves :tenant and the caller's access to it into the request's Scope. A
+// read-only scope (prefecture viewers, operators, viewers) is refused any unsafe method here, and
+// the gate would refuse the write again in the database. Cross-tenant reads are audited.
+func (a *App) tenantScope(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t, err := a.store.FindTenantBySlug(ctx, c.Params("tenant"))
+	if err != nil {
+		return err
+	}
+	anc, err := a.store.Ancestors(ctx, t)
+	if err != nil {
+		return err
+	}
+	sc, err := tenants.Resolve(principal(c), t, anc)
+	if err != nil {
+		return err
+	}
+	if sc.ReadOnly {
+		switch c.Method() {
+		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		default:
+			return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.NameZH)
+		}
+	}
+	if sc.Via != nil || sc.Operator {
+		detail := map[string]string{"method": c.Method(), "path": c.Path()}
+		if sc.Via != nil {
+			detail["via"] = sc.Via.Slug
+		}
+		if err := a.store.ControlTx(ctx, tenants.Write, func(ctx2 context.Context, tx bun.Tx) error {
+			return a.store.Audit(ctx2, tx, "tenant.cross_read", &t.ID, t.Slug, detail)
+		}); err != nil {
+			return err
+		}
+	}
+	c.SetUserContext(tenants.WithScope(ctx, sc))
+	return c.Next()
+}
+
+// needRole admits callers holding one of roles in the request's tenant.
+func (a *App) needRole(roles ...tenants.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc := tenants.ScopeFrom(c.UserContext())
+		if sc == nil || !sc.Has(roles...) {
+			return errs.E(errs.Forbidden, "You need the role %s in this tenant to do this.", roles[0])
+		}
+		return c.Next()
+	}
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,10 @@
+// Package web holds the server-rendered pages' templates, static assets and UI text, embedded in
+// the binary so the console works on a government network with no internet.
+package web
+
+import "embed"
+
+// Files holds templates/ and static/.
+//
+//go:embed templates static
+var Files embed.FS
