@@ -288,11 +288,12 @@ func (p *Provisioner) record(ctx context.Context, t *Tenant, step string) error 
 }
 
 func (p *Provisioner) recordError(ctx context.Context, t *Tenant, step string, cause error) {
-	msg := fmt.Sprintf("step %s: %s", step, errs.MessageOf(cause))
+	// Operators read this to decide what to fix before resuming; it names the real cause.
+	msg := truncate(fmt.Sprintf("step %s: %v", step, cause), 500)
 	ctx = context.WithoutCancel(ctx)
 	if _, err := p.store.db.NewUpdate().Model((*Tenant)(nil)).
 		Set("provision_error = ?", msg).Set("updated_at = ?", p.store.now()).
-		Where("id = ?", t.ID).Exec(ctx); err != nil {
+		Where("id = ? AND status = ?", t.ID, StatusProvisioning).Exec(ctx); err != nil {
 		p.store.log.Error("record provisioning error", "tenant", t.Slug, "err", err)
 	}
 	p.store.log.Error("provisioning failed", "tenant", t.Slug, "step", step, "err", cause)
@@ -345,18 +346,15 @@ ALTER DEFAULT PRIVILEGES FOR ROLE ` + rw + ` IN SCHEMA ` + schema + ` GRANT SELE
 
 // migrateTenant applies the tenant set's pending migrations to t in one transaction.
 func (s *Store) migrateTenant(ctx context.Context, t *Tenant) ([]string, error) {
-	ms, err := migrations.Load(migrations.Tenant, string(s.dialect))
-	if err != nil {
-		return nil, err
-	}
 	var applied []string
-	err = s.tenantTx(ctx, t, Write, func(ctx context.Context, db bun.IDB) error {
+	err := s.tenantTx(ctx, t, Write, func(ctx context.Context, db bun.IDB) error {
 		if s.dialect == dbx.Postgres {
 			if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", t.SchemaName); err != nil {
 				return err
 			}
 		}
-		applied, err = migrations.Apply(ctx, db, "schema_migrations", ms, s.now())
+		var err error
+		applied, err = migrations.Apply(ctx, db, "schema_migrations", s.tenantSet, s.now())
 		return err
 	})
 	return applied, err

@@ -56,6 +56,8 @@ type Store struct {
 	now        func() time.Time
 	handles    *handleCache
 	passwords  PasswordParams
+	// tenantSet is the tenant migration set, loaded once at Open.
+	tenantSet []migrations.Migration
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
@@ -77,6 +79,10 @@ func Open(cfg Config) (*Store, error) {
 	s.passwords = cfg.Passwords
 	if s.passwords.Memory == 0 {
 		s.passwords = DefaultPasswordParams
+	}
+	var err error
+	if s.tenantSet, err = migrations.Load(migrations.Tenant, dialectOf(cfg)); err != nil {
+		return nil, err
 	}
 	if cfg.DatabaseURL != "" {
 		db, err := dbx.OpenPostgres(cfg.DatabaseURL, cfg.Pool)
@@ -106,6 +112,13 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s.handles = newHandleCache(max, s.refPath())
 	return s, nil
+}
+
+func dialectOf(cfg Config) string {
+	if cfg.DatabaseURL != "" {
+		return string(dbx.Postgres)
+	}
+	return string(dbx.SQLite)
 }
 
 // Close closes every handle the store holds.
