@@ -56,8 +56,7 @@ func newWebUI() (*webUI, error) {
 		}
 		w.pages[name] = t
 	}
-	static, _ := fs.Sub(web.Files, "static")
-	w.static = filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "", MaxAge: 3600})
+	w.static = filesystem.New(filesystem.Config{Root: http.FS(web.Files), PathPrefix: "static", MaxAge: 3600})
 	return w, nil
 }
 
