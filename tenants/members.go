@@ -130,7 +130,7 @@ func (s *Store) FindMembers(ctx context.Context, tenant uuid.UUID) ([]*Member, e
 		return []*Member{}, nil
 	}
 	var idents []*Identity
-	if err := s.reader.NewSelect().Model(&idents).Where("id IN (?)", bun.In(ids)).OrderExpr("email").Scan(ctx); err != nil {
+	if err := s.reader.NewSelect().Model(&idents).Where("id IN (?)", bun.List(ids)).OrderExpr("email").Scan(ctx); err != nil {
 		return nil, dbx.Translate(err)
 	}
 	out := make([]*Member, 0, len(idents))

@@ -172,10 +172,13 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 				}
 				return errs.Field("admin_code", "The administrative code %s is already used by tenant %s (%s).", want.AdminCode, e.NameZH, e.Slug)
 			}
-			if e.Status != StatusProvisioning {
+		}
+		if len(existing) == 1 {
+			// The same request again: resume it if it stopped part-way.
+			if e := existing[0]; e.Status != StatusProvisioning {
 				return errs.E(errs.Conflict, "Tenant %s already exists and is %s.", e.Slug, e.Status)
 			}
-			t, resumed = e, true
+			t, resumed = existing[0], true
 			return nil
 		}
 		t = want
