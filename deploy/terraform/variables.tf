@@ -1,0 +1,83 @@
+variable "environment" {
+  description = "Name of this deployment (prod, staging); used in names and the role prefix."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
+    error_message = "environment is 2 to 16 lower-case letters and digits, starting with a letter."
+  }
+}
+
+variable "postgres" {
+  description = "The PostgreSQL server (primary) that holds the control plane and the tenant schemas. The admin user creates the database and the application's login role."
+  type = object({
+    host           = string
+    port           = number
+    admin_username = string
+    admin_password = string
+    sslmode        = string
+  })
+  sensitive = true
+}
+
+variable "pgbouncer" {
+  description = "PgBouncer in transaction mode in front of PostgreSQL, which the app replicas connect through. Leave host empty to connect straight to PostgreSQL."
+  type = object({
+    host = string
+    port = number
+  })
+  default = { host = "", port = 6432 }
+}
+
+variable "vault_address" {
+  description = "Vault's address as the app replicas reach it (https://vault.internal:8200)."
+  type        = string
+}
+
+variable "vault_transit_mount" {
+  description = "Mount path of the transit engine holding one key per tenant. Given to CityOps alone."
+  type        = string
+  default     = "transit"
+}
+
+variable "vault_kv_mount" {
+  description = "Mount path of the KV v2 engine holding per-tenant integration credentials."
+  type        = string
+  default     = "secret"
+}
+
+variable "replicas" {
+  description = "The app replicas: a name and the address each listens on (behind the load balancer)."
+  type = list(object({
+    name = string
+    addr = string
+  }))
+  default = [
+    { name = "app-1", addr = "0.0.0.0:8080" },
+    { name = "app-2", addr = "0.0.0.0:8080" },
+  ]
+}
+
+variable "base_url" {
+  description = "The public https URL users reach CityOps at."
+  type        = string
+}
+
+variable "trusted_proxies" {
+  description = "Load balancer addresses whose X-Forwarded-For the app believes."
+  type        = list(string)
+  default     = []
+}
+
+variable "db_max_conns_per_replica" {
+  description = "Connections per replica. Keep replicas × this under PgBouncer's default_pool_size × pools, or under max_connections without PgBouncer."
+  type        = number
+  default     = 20
+}
+
+variable "output_dir" {
+  description = "Where the per-replica environment files and systemd units are written, for configuration management to ship."
+  type        = string
+  default     = "./out"
+}
