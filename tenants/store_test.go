@@ -80,6 +80,14 @@ func isolationSuite(t *testing.T, s *Store) {
 	if err := putSetting(ctx, s, ro, "k", "v"); !errs.Is(err, errs.Forbidden) {
 		t.Fatalf("write through a read-only scope: got %v, want forbidden", err)
 	}
+	// Shared reference data is readable from inside a tenant, unqualified through the search path.
+	err = s.Tx(WithScope(ctx, &Scope{Tenant: b, ReadOnly: true}), Read, func(ctx context.Context, db bun.IDB) error {
+		var name string
+		return db.NewRaw("SELECT name_zh FROM admin_divisions WHERE code = '532329'").Scan(ctx, &name)
+	})
+	if err != nil {
+		t.Fatalf("tenant reading ref: %v", err)
+	}
 	if s.dialect == dbx.Postgres {
 		// Inside B's transaction, A's schema is out of reach of B's role, even named explicitly.
 		err = s.Tx(WithScope(ctx, SystemScope(b)), Read, func(ctx context.Context, db bun.IDB) error {

@@ -1,6 +1,10 @@
 -- The control plane and the shared reference data.
 CREATE SCHEMA IF NOT EXISTS control;
 CREATE SCHEMA IF NOT EXISTS ref;
+-- Reference data is readable by every tenant role; the control schema by none of them.
+REVOKE ALL ON SCHEMA control FROM PUBLIC;
+GRANT USAGE ON SCHEMA ref TO PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA ref GRANT SELECT ON TABLES TO PUBLIC;
 
 CREATE TABLE control.tenants (
     id              uuid PRIMARY KEY,
