@@ -1,0 +1,8 @@
+// Package grids owns a tenant's grids (GB/T 30428.1): street, community and unit grids with
+// their 14-digit codes and polygons, imported and exported as GeoJSON, the resolution of a point
+// to its unit grid, and responsibility grids (patrol areas) assigned to inspectors.
+//
+// Polygons are stored as GeoJSON geometry text with a bounding box in indexed columns, on both
+// dialects; a point is resolved by the bounding-box prefilter in SQL and an exact
+// point-in-polygon test in Go (paulmach/orb), so no PostGIS is needed.
+package grids

@@ -1,0 +1,373 @@
+package grids
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tabular"
+	"github.com/cityops/cityops/tenants"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
+	"github.com/uptrace/bun"
+)
+
+// Gate is the tenant gate (tenants.Store satisfies it).
+type Gate interface {
+	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+}
+
+// Service keeps tenants' grids.
+type Service struct {
+	gate Gate
+	now  func() time.Time
+}
+
+// NewService returns a Service over gate.
+func NewService(gate Gate, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{gate: gate, now: now}
+}
+
+// Level is the level of a grid.
+type Level string
+
+// The three levels below the county.
+const (
+	Street    Level = "street"
+	Community Level = "community"
+	Unit      Level = "unit"
+)
+
+// Grid is one grid polygon.
+type Grid struct {
+	bun.BaseModel `bun:"table:grids"`
+	Code          string          `bun:"code,pk" json:"code"`
+	Level         Level           `bun:"level" json:"level"`
+	Name          string          `bun:"name" json:"name"`
+	ParentCode    *string         `bun:"parent_code" json:"parent_code"`
+	Geometry      string          `bun:"geometry" json:"-"`
+	MinLon        float64         `bun:"min_lon" json:"-"`
+	MinLat        float64         `bun:"min_lat" json:"-"`
+	MaxLon        float64         `bun:"max_lon" json:"-"`
+	MaxLat        float64         `bun:"max_lat" json:"-"`
+	AreaM2        float64         `bun:"area_m2" json:"area_m2"`
+	UpdatedAt     time.Time       `bun:"updated_at" json:"updated_at"`
+	BBox          [4]float64      `bun:"-" json:"bbox"`
+	Geo           json.RawMessage `bun:"-" json:"geometry,omitempty"`
+}
+
+// China's extent in longitude and latitude; coordinates outside are refused on import.
+const (
+	MinLon, MaxLon = 73.0, 136.0
+	MinLat, MaxLat = 3.0, 54.0
+)
+
+// InChina reports whether a point lies within China's longitude and latitude range.
+func InChina(lon, lat float64) bool {
+	return !math.IsNaN(lon) && !math.IsNaN(lat) && lon >= MinLon && lon <= MaxLon && lat >= MinLat && lat <= MaxLat
+}
+
+// LevelOf checks a 14-digit grid code against the tenant's admin code and returns its level:
+// 6 admin + 3 street + 3 community + 2 sequence; a community ends in 00, a street in 00000.
+func LevelOf(code, adminCode string) (Level, string, error) {
+	if len(code) != 14 || strings.Trim(code, "0123456789") != "" {
+		return "", "", fmt.Errorf("a grid code is 14 digits, not %q", truncate(code, 20))
+	}
+	if code[:6] != adminCode {
+		return "", "", fmt.Errorf("the code %s does not start with this tenant's admin code %s", code, adminCode)
+	}
+	street, community, seq := code[6:9], code[9:12], code[12:14]
+	switch {
+	case street == "000":
+		return "", "", fmt.Errorf("the street part of %s (digits 7–9) is 000", code)
+	case community == "000" && seq == "00":
+		return Street, "", nil
+	case community == "000":
+		return "", "", fmt.Errorf("the unit grid %s has no community (digits 10–12 are 000)", code)
+	case seq == "00":
+		return Community, code[:9] + "00000", nil
+	}
+	return Unit, code[:12] + "00", nil
+}
+
+func adminCode(ctx context.Context) string {
+	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
+		return sc.Tenant.AdminCode
+	}
+	return ""
+}
+
+// checkGeometry validates a grid polygon: a Polygon or MultiPolygon of closed rings of at least
+// four positions, every coordinate within China.
+func checkGeometry(g orb.Geometry) error {
+	var polys orb.MultiPolygon
+	switch v := g.(type) {
+	case orb.Polygon:
+		polys = orb.MultiPolygon{v}
+	case orb.MultiPolygon:
+		polys = v
+	case nil:
+		return fmt.Errorf("the feature has no geometry")
+	default:
+		return fmt.Errorf("the geometry is a %s; a grid is a Polygon or MultiPolygon", g.GeoJSONType())
+	}
+	if len(polys) == 0 {
+		return fmt.Errorf("the geometry is empty")
+	}
+	for _, p := range polys {
+		if len(p) == 0 {
+			return fmt.Errorf("a polygon has no ring")
+		}
+		for ri, r := range p {
+			if len(r) < 4 {
+				return fmt.Errorf("ring %d has %d positions; a ring needs at least 4", ri+1, len(r))
+			}
+			if r[0] != r[len(r)-1] {
+				return fmt.Errorf("ring %d is not closed: its first and last positions differ", ri+1)
+			}
+			for _, pt := range r {
+				if !InChina(pt[0], pt[1]) {
+					return fmt.Errorf("the position [%g, %g] is outside China's longitude and latitude range (lon %g–%g, lat %g–%g); coordinates are [lon, lat]", pt[0], pt[1], MinLon, MaxLon, MinLat, MaxLat)
+				}
+			}
+		}
+		if geo.Area(p) < 1 {
+			return fmt.Errorf("a polygon has no area")
+		}
+	}
+	return nil
+}
+
+func contains(g orb.Geometry, pt orb.Point) bool {
+	switch v := g.(type) {
+	case orb.Polygon:
+		return planar.PolygonContains(v, pt)
+	case orb.MultiPolygon:
+		return planar.MultiPolygonContains(v, pt)
+	}
+	return false
+}
+
+// Import reads a GeoJSON FeatureCollection of grids (properties code and name; 编码/名称 also
+// accepted) and upserts them. Every feature is checked first — code, level, parent, geometry —
+// and nothing is written unless all pass, nor on a dry run. Parents may come in the same file.
+func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabular.Report, error) {
+	var fc struct {
+		Type     string            `json:"type"`
+		Features []json.RawMessage `json:"features"`
+	}
+	if err := json.Unmarshal(data, &fc); err != nil || fc.Type != "FeatureCollection" {
+		return nil, errs.E(errs.Invalid, "The file is not a GeoJSON FeatureCollection.")
+	}
+	admin := adminCode(ctx)
+	rep := &tabular.Report{DryRun: dryRun, Rows: len(fc.Features)}
+	var grids []Grid
+	inFile := map[string]int{}
+	parents := map[string][]int{} // parent code → features needing it
+	now := s.now().UTC()
+	for i, raw := range fc.Features {
+		n := i + 1
+		f, err := geojson.UnmarshalFeature(raw)
+		if err != nil {
+			rep.Add(n, "geometry", "", "The feature cannot be read as GeoJSON: %s.", cleanErr(err))
+			continue
+		}
+		code := propString(f.Properties, "code", "grid_code", "编码", "网格编码")
+		name := propString(f.Properties, "name", "名称", "网格名称")
+		level, parent, err := LevelOf(code, admin)
+		if err != nil {
+			rep.Add(n, "code", code, "%s.", upperFirst(err.Error()))
+			continue
+		}
+		if name == "" || len([]rune(name)) > 100 {
+			rep.Add(n, "name", code, "Each grid needs a name of at most 100 characters.")
+			continue
+		}
+		if prev, dup := inFile[code]; dup {
+			rep.Add(n, "code", code, "The code %s is already used by feature %d.", code, prev)
+			continue
+		}
+		if err := checkGeometry(f.Geometry); err != nil {
+			rep.Add(n, "geometry", code, "%s.", upperFirst(err.Error()))
+			continue
+		}
+		inFile[code] = n
+		geom, _ := geojson.NewGeometry(f.Geometry).MarshalJSON()
+		b := f.Geometry.Bound()
+		g := Grid{Code: code, Level: level, Name: name, Geometry: string(geom), MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1], AreaM2: math.Round(geo.Area(f.Geometry)), UpdatedAt: now}
+		if parent != "" {
+			g.ParentCode = &parent
+			parents[parent] = append(parents[parent], n)
+		}
+		grids = append(grids, g)
+	}
+	apply := func(ctx context.Context, db bun.IDB) error {
+		var missing []string
+		for p := range parents {
+			if _, ok := inFile[p]; !ok {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			var have []string
+			if err := db.NewSelect().Table("grids").Column("code").Where("code IN (?)", bun.List(missing)).Scan(ctx, &have); err != nil {
+				return err
+			}
+			known := map[string]bool{}
+			for _, c := range have {
+				known[c] = true
+			}
+			sort.Strings(missing)
+			for _, p := range missing {
+				if !known[p] {
+					for _, n := range parents[p] {
+						rep.Add(n, "code", "", "The parent grid %s is neither in the file nor already imported.", p)
+					}
+				}
+			}
+		}
+		if !rep.OK() || dryRun {
+			return nil
+		}
+		// Parents first, so that the foreign key holds at every row.
+		order := map[Level]int{Street: 0, Community: 1, Unit: 2}
+		sort.SliceStable(grids, func(i, j int) bool { return order[grids[i].Level] < order[grids[j].Level] })
+		for i := 0; i < len(grids); i += 200 {
+			chunk := grids[i:min(i+200, len(grids))]
+			if _, err := db.NewInsert().Model(&chunk).On("CONFLICT (code) DO UPDATE").
+				Set("name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, geometry = EXCLUDED.geometry, min_lon = EXCLUDED.min_lon, min_lat = EXCLUDED.min_lat, max_lon = EXCLUDED.max_lon, max_lat = EXCLUDED.max_lat, area_m2 = EXCLUDED.area_m2, updated_at = EXCLUDED.updated_at").
+				Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	mode := tenants.Write
+	if dryRun || !rep.OK() {
+		mode = tenants.Read // still check parents, so the report names every problem
+	}
+	if err := s.gate.Tx(ctx, mode, apply); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Row < rep.Problems[j].Row })
+	if !rep.OK() {
+		return rep, rep.Reject()
+	}
+	rep.Accepted = len(grids)
+	rep.Applied = !dryRun
+	return rep, nil
+}
+
+func cleanErr(err error) string {
+	return strings.TrimSuffix(strings.TrimPrefix(err.Error(), "geojson: "), ".")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func propString(p geojson.Properties, keys ...string) string {
+	for _, k := range keys {
+		switch v := p[k].(type) {
+		case string:
+			return strings.TrimSpace(v)
+		case float64:
+			return fmt.Sprintf("%.0f", v)
+		}
+	}
+	return ""
+}
+
+// Filter selects grids.
+type Filter struct {
+	Level  Level
+	Parent string
+	// WithGeometry includes each grid's GeoJSON geometry.
+	WithGeometry bool
+}
+
+// FindGrids returns the grids matching f, in code order.
+func (s *Service) FindGrids(ctx context.Context, f Filter) ([]Grid, error) {
+	var out []Grid
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		q := db.NewSelect().Model(&out).Order("code")
+		if f.Level != "" {
+			q = q.Where("level = ?", f.Level)
+		}
+		if f.Parent != "" {
+			q = q.Where("parent_code = ?", f.Parent)
+		}
+		return q.Scan(ctx)
+	})
+	for i := range out {
+		g := &out[i]
+		g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
+		if f.WithGeometry {
+			g.Geo = json.RawMessage(g.Geometry)
+		}
+	}
+	if out == nil {
+		out = []Grid{}
+	}
+	return out, err
+}
+
+// FindGridByCode returns one grid with its geometry.
+func (s *Service) FindGridByCode(ctx context.Context, code string) (*Grid, error) {
+	var g Grid
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewSelect().Model(&g).Where("code = ?", code).Scan(ctx)
+	})
+	if errs.Is(err, errs.NotFound) {
+		return nil, errs.E(errs.NotFound, "No grid %s.", truncate(code, 20))
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
+	g.Geo = json.RawMessage(g.Geometry)
+	return &g, nil
+}
+
+// Export returns the grids of a level (all when empty) as a GeoJSON FeatureCollection whose
+// features carry code, name, level, parent_code and area_m2; Import reads it back.
+func (s *Service) Export(ctx context.Context, level Level) ([]byte, error) {
+	grids, err := s.FindGrids(ctx, Filter{Level: level})
+	if err != nil {
+		return nil, err
+	}
+	fc := geojson.NewFeatureCollection()
+	for _, g := range grids {
+		geom, err := geojson.UnmarshalGeometry([]byte(g.Geometry))
+		if err != nil {
+			return nil, fmt.Errorf("stored geometry of %s: %w", g.Code, err)
+		}
+		f := geojson.NewFeature(geom.Geometry())
+		f.Properties = geojson.Properties{"code": g.Code, "name": g.Name, "level": string(g.Level), "area_m2": g.AreaM2}
+		if g.ParentCode != nil {
+			f.Properties["parent_code"] = *g.ParentCode
+		}
+		fc.Append(f)
+	}
+	return json.Marshal(fc)
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,64 @@
+// Package platformtest boots the control plane with a prefecture and two counties for the store
+// tests of the platform modules, on SQLite and on PostgreSQL.
+package platformtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cityops/cityops/internal/testdb"
+	"github.com/cityops/cityops/tenants"
+)
+
+// Env is a migrated store with the prefecture 楚雄州 (532300) and two of its counties, 楚雄市
+// (532301, "A") and 武定县 (532329, "B"), and a context scoped to each.
+type Env struct {
+	Store *tenants.Store
+	// A and B are tenant admins' contexts in each county; View is the prefecture viewer's
+	// read-only context in A; Pref is the prefecture's own admin context.
+	A, B, View, Pref context.Context
+	TenantA, TenantB *tenants.Tenant
+	Prefecture       *tenants.Tenant
+}
+
+// EachDialect runs body on SQLite and on PostgreSQL.
+func EachDialect(t *testing.T, body func(t *testing.T, e *Env)) {
+	t.Run("sqlite", func(t *testing.T) { body(t, MustEnv(t, "sqlite")) })
+	t.Run("postgres", func(t *testing.T) { body(t, MustEnv(t, "postgres")) })
+}
+
+// MustEnv builds an Env on dialect ("sqlite" or "postgres").
+func MustEnv(tb testing.TB, dialect string) *Env {
+	tb.Helper()
+	cfg := tenants.Config{DataDir: tb.TempDir(), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
+	if dialect == "postgres" {
+		pg := testdb.Postgres(tb)
+		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
+	}
+	s, err := tenants.Open(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	if _, err := s.MigrateControl(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	p := tenants.NewProvisioner(s)
+	prov := func(in tenants.NewTenant) *tenants.Tenant {
+		res, err := p.Provision(ctx, in)
+		if err != nil {
+			tb.Fatalf("provision %s: %v", in.Slug, err)
+		}
+		return res.Tenant
+	}
+	e := &Env{Store: s}
+	e.Prefecture = prov(tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
+	e.TenantA = prov(tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"})
+	e.TenantB = prov(tenants.NewTenant{Slug: "wuding", NameZH: "武定县", Kind: tenants.County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})
+	e.A = tenants.WithScope(ctx, tenants.SystemScope(e.TenantA))
+	e.B = tenants.WithScope(ctx, tenants.SystemScope(e.TenantB))
+	e.Pref = tenants.WithScope(ctx, tenants.SystemScope(e.Prefecture))
+	e.View = tenants.WithScope(ctx, &tenants.Scope{Tenant: e.TenantA, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true, Via: e.Prefecture})
+	return e
+}
