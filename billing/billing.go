@@ -1,0 +1,92 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/tenants"
+	"github.com/uptrace/bun"
+)
+
+// Deps are what a Service needs. Store is required; everything else has a default.
+type Deps struct {
+	Store  *tenants.Store
+	Logger *slog.Logger
+	// Now is the clock; default the store's.
+	Now func() time.Time
+	// Gateway is Stripe; nil is offline mode (the ledger and statements work alone).
+	Gateway Gateway
+	// FlushInterval and BatchSize tune the usage recorder (defaults 200ms and 2000 events).
+	FlushInterval time.Duration
+	BatchSize     int
+	// BufferSize bounds the events waiting for a flush (default 100,000); Record waits when full.
+	BufferSize int
+}
+
+// Service is billing: usage, plans, the ledger, statements and the Stripe outbox.
+type Service struct {
+	store   *tenants.Store
+	log     *slog.Logger
+	now     func() time.Time
+	gw      Gateway
+	rec     *recorder
+	closeMu sync.Mutex
+	closed  bool
+	// beforeSend, when set (tests only), is called by the outbox worker before each Stripe call;
+	// an error simulates a crash at that point.
+	beforeSend func(kind, key string) error
+	// afterSend, when set (tests only), is called after a Stripe call succeeded and before its
+	// result is recorded; an error simulates a crash between the two.
+	afterSend func(kind, key string) error
+}
+
+// NewService builds the billing service and starts its usage recorder. Close flushes and stops it.
+func NewService(d Deps) *Service {
+	s := &Service{store: d.Store, log: d.Logger, now: d.Now, gw: d.Gateway}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "billing")
+	if s.now == nil {
+		s.now = d.Store.Now
+	}
+	s.rec = newRecorder(s, d.FlushInterval, d.BatchSize, d.BufferSize)
+	return s
+}
+
+// Online reports whether Stripe is configured.
+func (s *Service) Online() bool { return s.gw != nil }
+
+// Close flushes buffered usage and stops the recorder. It is safe to call twice.
+func (s *Service) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.rec.close()
+}
+
+func (s *Service) postgres() bool { return s.store.Dialect() == dbx.Postgres }
+
+func (s *Service) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.store.ControlTx(ctx, tenants.Write, fn)
+}
+
+func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.store.ControlTx(ctx, tenants.Read, fn)
+}
+
+// utc returns t in UTC truncated to microseconds, the form both dialects store and compare.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// cst is the time zone of every billing period boundary (China Standard Time, UTC+8, no daylight
+// saving). It is never modified.
+var cst = time.FixedZone("CST", 8*3600)
+
+var errClosed = errors.New("billing: service closed")

@@ -1,0 +1,85 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/tenants"
+	"github.com/uptrace/bun"
+)
+
+// Rated is the outcome of rating one tenant's month.
+type Rated struct {
+	Tenant     string        `json:"tenant"`
+	Month      string        `json:"month"`
+	PlanFeeFen int64         `json:"plan_fee_fen"`
+	UsageFen   int64         `json:"usage_fen"`
+	Meters     []MeterStatus `json:"meters"`
+	Journals   []int64       `json:"journals"`
+}
+
+// ParseMonth reads "2026-05" as the start of that month, China time, in UTC.
+func ParseMonth(s string) (time.Time, error) {
+	m, err := time.ParseInLocation("2006-01", s, cst)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("month %q: use YYYY-MM", s)
+	}
+	return m.UTC(), nil
+}
+
+// RateMonth charges t for the month starting at month (see ParseMonth): the plan's monthly fee
+// and the overage of every meter beyond the plan's quota. Each charge has an idempotency key made
+// of the tenant, the month and what it is for, so rating a month twice charges it once. Rate a
+// month after it has ended.
+func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.Time) (*Rated, error) {
+	month = periodStart(Month, month)
+	label := month.In(cst).Format("2006-01")
+	end := time.Date(month.In(cst).Year(), month.In(cst).Month()+1, 1, 0, 0, 0, 0, cst).UTC()
+	r := &Rated{Tenant: t.Slug, Month: label}
+	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		e, err := entitlements(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		used, err := monthUsage(ctx, tx, t.ID, month)
+		if err != nil {
+			return err
+		}
+		r.Meters = meterStatuses(e.Plan, used)
+		r.PlanFeeFen = e.Plan.MonthlyFeeFen
+		var detail []string
+		for _, m := range r.Meters {
+			if m.OverageFen > 0 {
+				r.UsageFen += m.OverageFen
+				detail = append(detail, fmt.Sprintf("%s +%d", m.Meter, m.Overage))
+			}
+		}
+		at := end.Add(-time.Microsecond)
+		if now := s.now(); now.Before(at) {
+			at = now
+		}
+		post := func(category string, amount int64, memo string) error {
+			if amount <= 0 {
+				return nil
+			}
+			en := Entry{Kind: Charge, Category: category, AmountFen: amount, Memo: memo, OccurredAt: at, DueOn: end.AddDate(0, 0, 30),
+				IdempotencyKey: fmt.Sprintf("rate:%s:%s:%s", t.ID, label, category), Source: "rating"}
+			if err := en.validate(s.now().Add(time.Hour)); err != nil {
+				return err
+			}
+			j, err := s.post(ctx, tx, t, en)
+			if err != nil {
+				return err
+			}
+			r.Journals = append(r.Journals, j.ID)
+			return nil
+		}
+		if err := post("plan", r.PlanFeeFen, fmt.Sprintf("%s 月度服务费（%s） / monthly fee (%s)", label, e.Plan.NameZH, e.Plan.Code)); err != nil {
+			return err
+		}
+		return post("usage", r.UsageFen, fmt.Sprintf("%s 超出配额用量 / usage over quota: %s", label, strings.Join(detail, ", ")))
+	})
+	return r, err
+}
