@@ -465,14 +465,6 @@ func (k *Keyring) Rewrap(ctx context.Context, tenant uuid.UUID, ciphertexts []st
 		if c == "" {
 			continue
 		}
-		version, _, err := parseCiphertext(c, prefixKeyring)
-		if err != nil {
-			return nil, fmt.Errorf("value %d: %w", i+1, err)
-		}
-		if version == ks.latest {
-			out[i] = c
-			continue
-		}
 		p, err := ks.decrypt(c)
 		if err != nil {
 			return nil, fmt.Errorf("value %d: %w", i+1, err)
