@@ -1,0 +1,330 @@
+package catalog
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
+	"github.com/paulmach/orb"
+	"github.com/uptrace/bun"
+)
+
+// Gate is the tenant gate (tenants.Store satisfies it).
+type Gate interface {
+	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+}
+
+// Directory names the tenant's departments: code and name → id (org.Service satisfies it).
+type Directory interface {
+	DepartmentKeys(ctx context.Context) (map[string]string, error)
+}
+
+// Locator finds the unit grid of each point, "" for none (grids.Service satisfies it).
+type Locator interface {
+	LocateUnits(ctx context.Context, pts []orb.Point) ([]string, error)
+}
+
+// Service keeps the catalog, the standards and the component inventory of tenants.
+type Service struct {
+	gate  Gate
+	dirs  Directory
+	grids Locator
+	now   func() time.Time
+}
+
+// NewService returns a Service. dirs and grids are consulted by imports before their write
+// transaction (each in its own read transaction; the database's foreign keys still guard the
+// write).
+func NewService(gate Gate, dirs Directory, grids Locator, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{gate: gate, dirs: dirs, grids: grids, now: now}
+}
+
+// Kind is components (部件) or events (事件).
+type Kind string
+
+// The two kinds of class.
+const (
+	Component Kind = "component" // 部件
+	Event     Kind = "event"     // 事件
+)
+
+// ParseKind reads a kind in English or Chinese.
+func ParseKind(s string) (Kind, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "component", "部件", "部件类":
+		return Component, true
+	case "event", "事件", "事件类":
+		return Event, true
+	}
+	return "", false
+}
+
+// Origin says where a class comes from.
+type Origin string
+
+// The origins of a class.
+const (
+	National   Origin = "national"   // ref.catalog_classes, GB/T 30428.2
+	Prefecture Origin = "prefecture" // the prefecture's extensions, copied in by a sync
+	Own        Origin = "own"        // the tenant's own extension
+)
+
+// Class is a major (2-digit code) or minor (4-digit code: major + minor) class.
+type Class struct {
+	Kind      Kind   `bun:"kind" json:"kind"`
+	Code      string `bun:"code" json:"code"`
+	MajorCode string `bun:"major_code" json:"major_code"`
+	Level     string `bun:"level" json:"level"`
+	NameZH    string `bun:"name_zh" json:"name_zh"`
+	NameEN    string `bun:"name_en" json:"name_en,omitempty"`
+	// CodeStatus is "confirmed" when a cited source (Source) gives the code, "provisional"
+	// otherwise; extension classes are the tenant's own and always "local".
+	CodeStatus string    `bun:"code_status" json:"code_status"`
+	Source     string    `bun:"source" json:"source,omitempty"`
+	Origin     Origin    `bun:"origin" json:"origin"`
+	UpdatedAt  time.Time `bun:"updated_at" json:"-"`
+}
+
+type extRow struct {
+	bun.BaseModel `bun:"table:catalog_classes"`
+	Kind          Kind      `bun:"kind,pk"`
+	Code          string    `bun:"code,pk"`
+	MajorCode     string    `bun:"major_code"`
+	NameZH        string    `bun:"name_zh"`
+	NameEN        string    `bun:"name_en"`
+	Origin        Origin    `bun:"origin"`
+	Public        bool      `bun:"public"`
+	UpdatedAt     time.Time `bun:"updated_at"`
+}
+
+func (r extRow) class() Class {
+	level := "minor"
+	if len(r.Code) == 2 {
+		level = "major"
+	}
+	return Class{Kind: r.Kind, Code: r.Code, MajorCode: r.MajorCode, Level: level, NameZH: r.NameZH, NameEN: r.NameEN, CodeStatus: "local", Origin: r.Origin, UpdatedAt: r.UpdatedAt}
+}
+
+// ClassFilter selects classes; empty fields match all.
+type ClassFilter struct {
+	Kind  Kind
+	Level string
+	Major string
+}
+
+func (f ClassFilter) match(c Class) bool {
+	return (f.Kind == "" || c.Kind == f.Kind) && (f.Level == "" || c.Level == f.Level) && (f.Major == "" || c.MajorCode == f.Major)
+}
+
+// classesIn returns the national classes and the tenant's extensions, by kind and code.
+func classesIn(ctx context.Context, db bun.IDB) ([]Class, error) {
+	var out []Class
+	if err := db.NewSelect().TableExpr("ref.catalog_classes").
+		ColumnExpr("kind, code, major_code, level, name_zh, name_en, code_status, source").
+		ColumnExpr("'national' AS origin").Scan(ctx, &out); err != nil {
+		return nil, err
+	}
+	var ext []extRow
+	if err := db.NewSelect().Model(&ext).Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, r := range ext {
+		out = append(out, r.class())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Code < out[j].Code
+	})
+	return out, nil
+}
+
+func classIndex(cs []Class) map[Kind]map[string]Class {
+	m := map[Kind]map[string]Class{Component: {}, Event: {}}
+	for _, c := range cs {
+		m[c.Kind][c.Code] = c
+	}
+	return m
+}
+
+// FindClasses returns the classes a tenant works with: national, prefecture and own.
+func (s *Service) FindClasses(ctx context.Context, f ClassFilter) ([]Class, error) {
+	var out []Class
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		all, err := classesIn(ctx, db)
+		for _, c := range all {
+			if f.match(c) {
+				out = append(out, c)
+			}
+		}
+		return err
+	})
+	if out == nil {
+		out = []Class{}
+	}
+	return out, err
+}
+
+// FindClass returns one class by kind and code.
+func (s *Service) FindClass(ctx context.Context, kind Kind, code string) (*Class, error) {
+	cs, err := s.FindClasses(ctx, ClassFilter{Kind: kind})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Code == code {
+			return &c, nil
+		}
+	}
+	return nil, errs.E(errs.NotFound, "No %s class %s.", kind, truncate(code, 10))
+}
+
+// ClassInput creates a tenant's own extension class.
+type ClassInput struct {
+	Kind   Kind   `json:"kind"`
+	Code   string `json:"code"`
+	NameZH string `json:"name_zh"`
+	NameEN string `json:"name_en"`
+}
+
+func digits(s string, n int) bool { return len(s) == n && strings.Trim(s, "0123456789") == "" }
+
+// CreateClass adds an extension class: a major (2 digits) or a minor (4 digits, under an
+// existing major). Its code must not be taken by a national, prefecture or own class.
+func (s *Service) CreateClass(ctx context.Context, in ClassInput) (*Class, error) {
+	in.Code, in.NameZH, in.NameEN = strings.TrimSpace(in.Code), strings.TrimSpace(in.NameZH), strings.TrimSpace(in.NameEN)
+	if in.Kind != Component && in.Kind != Event {
+		return nil, errs.Field("kind", "The kind is component or event.")
+	}
+	if !digits(in.Code, 2) && !digits(in.Code, 4) {
+		return nil, errs.Field("code", "A class code is 2 digits (major class) or 4 digits (major + minor).")
+	}
+	if in.NameZH == "" || len([]rune(in.NameZH)) > 50 || len(in.NameEN) > 100 {
+		return nil, errs.Field("name_zh", "A class needs a Chinese name of at most 50 characters.")
+	}
+	r := extRow{Kind: in.Kind, Code: in.Code, MajorCode: in.Code[:2], NameZH: in.NameZH, NameEN: in.NameEN, Origin: Own, UpdatedAt: s.now().UTC()}
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		all, err := classesIn(ctx, db)
+		if err != nil {
+			return err
+		}
+		idx := classIndex(all)
+		if c, ok := idx[in.Kind][in.Code]; ok {
+			return errs.E(errs.Conflict, "The %s class %s is already %s (%s).", in.Kind, in.Code, c.NameZH, c.Origin)
+		}
+		if len(in.Code) == 4 {
+			if _, ok := idx[in.Kind][in.Code[:2]]; !ok {
+				return errs.Field("code", "There is no %s major class %s to put %s under.", in.Kind, in.Code[:2], in.Code)
+			}
+		}
+		_, err = db.NewInsert().Model(&r).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := r.class()
+	return &c, nil
+}
+
+// DeleteClass removes one of the tenant's own classes that nothing uses.
+func (s *Service) DeleteClass(ctx context.Context, kind Kind, code string) error {
+	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		var used int64
+		for _, q := range []*bun.SelectQuery{
+			db.NewSelect().Table("standards").Where("kind = ? AND class_code = ?", kind, code),
+			db.NewSelect().Table("catalog_classes").Where("kind = ? AND major_code = ? AND code <> ?", kind, code, code),
+		} {
+			n, err := q.Count(ctx)
+			if err != nil {
+				return err
+			}
+			used += n
+		}
+		if kind == Component {
+			n, err := db.NewSelect().Table("components").Where("class_code = ?", code).Count(ctx)
+			if err != nil {
+				return err
+			}
+			used += n
+		}
+		if used > 0 {
+			return errs.E(errs.Conflict, "The class %s is still used by standards, components or minor classes.", truncate(code, 10))
+		}
+		r, err := db.NewDelete().TableExpr("catalog_classes").Where("kind = ? AND code = ? AND origin = 'own'", kind, code).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "No own %s class %s (national and prefecture classes cannot be removed here).", kind, truncate(code, 10))
+		}
+		return nil
+	})
+}
+
+// OwnClasses returns the tenant's own extension classes: what a prefecture hands down.
+func (s *Service) OwnClasses(ctx context.Context) ([]Class, error) {
+	var out []Class
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var rows []extRow
+		if err := db.NewSelect().Model(&rows).Where("origin = 'own'").Order("kind", "code").Scan(ctx); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			out = append(out, r.class())
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SyncPrefectureClasses replaces the tenant's copy of its prefecture's extension classes with
+// classes (read from the prefecture by the caller). A class whose code the tenant already uses
+// for an own class is refused: the county renumbers its own class first.
+func (s *Service) SyncPrefectureClasses(ctx context.Context, classes []Class) (int, error) {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		if _, err := db.NewDelete().TableExpr("catalog_classes").Where("origin = 'prefecture'").Exec(ctx); err != nil {
+			return err
+		}
+		all, err := classesIn(ctx, db)
+		if err != nil {
+			return err
+		}
+		idx := classIndex(all)
+		var clash []string
+		rows := make([]extRow, 0, len(classes))
+		now := s.now().UTC()
+		for _, c := range classes {
+			if have, ok := idx[c.Kind][c.Code]; ok {
+				clash = append(clash, string(c.Kind)+" "+c.Code+" ("+have.NameZH+")")
+				continue
+			}
+			rows = append(rows, extRow{Kind: c.Kind, Code: c.Code, MajorCode: c.MajorCode, NameZH: c.NameZH, NameEN: c.NameEN, Origin: Prefecture, UpdatedAt: now})
+		}
+		if len(clash) > 0 {
+			slices.Sort(clash)
+			return errs.E(errs.Conflict, "The prefecture's classes %s clash with this tenant's own classes; renumber those first.", strings.Join(clash, ", "))
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err = db.NewInsert().Model(&rows).Exec(ctx)
+		return err
+	})
+	return len(classes), err
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
