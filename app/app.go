@@ -26,6 +26,9 @@ type App struct {
 	fiber   *fiber.App
 	metrics *metrics
 	web     *webUI
+
+	// platform: the city-operation modules (organisation, grids, catalog, calendar).
+	platform *platform
 }
 
 // Options are the parts a caller may supply instead of the defaults (tests use them).
@@ -59,6 +62,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	a.platform = newPlatform(store)
 	a.metrics = newMetrics(store)
 	if a.web, err = newWebUI(); err != nil {
 		store.Close()

@@ -75,6 +75,7 @@ func (a *App) newServer() *fiber.App {
 	t.Post("/invitations", a.needRole(tenants.TenantAdmin), a.apiInvite)
 	t.Get("/audit", a.needRole(tenants.TenantAdmin), a.apiTenantAudit)
 	t.Get("/export", a.needRole(tenants.TenantAdmin), a.apiExport)
+	a.platformRoutes(t)
 
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
