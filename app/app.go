@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"time"
 
+	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +31,9 @@ type App struct {
 
 	// platform: the city-operation modules (organisation, grids, catalog, calendar).
 	platform *platform
+
+	// billing: usage, plans, the ledger and Stripe (nil gateway when offline).
+	billing *billing.Service
 }
 
 // Options are the parts a caller may supply instead of the defaults (tests use them).
@@ -57,15 +62,20 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: store, prov: tenants.NewProvisioner(store, opts.Steps...)}
-	if err := store.Ping(ctx); err != nil {
+	a := &App{cfg: cfg, log: log, store: store}
+	if a.billing, err = newBilling(cfg, store, log, opts.Now); err != nil {
 		store.Close()
+		return nil, err
+	}
+	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), a.billing.ProvisionStep())...)
+	if err := store.Ping(ctx); err != nil {
+		a.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.platform = newPlatform(store)
 	a.metrics = newMetrics(store)
 	if a.web, err = newWebUI(); err != nil {
-		store.Close()
+		a.Close()
 		return nil, err
 	}
 	a.fiber = a.newServer()
@@ -73,7 +83,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 }
 
 // Close releases everything New opened.
-func (a *App) Close() error { return a.store.Close() }
+func (a *App) Close() error { return errors.Join(a.billing.Close(), a.store.Close()) }
 
 // Store returns the control plane (for the CLI and tests).
 func (a *App) Store() *tenants.Store { return a.store }
@@ -118,6 +128,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err := a.prov.ResumeAll(ctx); err != nil {
 		a.log.Error("resuming interrupted provisioning", "err", err)
 	}
+	go a.billing.RunOutbox(ctx, 2*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())

@@ -96,6 +96,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr))
+	root.AddCommand(billingCommand(stdout, stderr))
 	return root
 }
 

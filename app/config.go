@@ -29,6 +29,10 @@ type Config struct {
 	LogFormat      string        `env:"CITYOPS_LOG_FORMAT" envDefault:"json"`
 	LogLevel       string        `env:"CITYOPS_LOG_LEVEL" envDefault:"info"`
 	ShutdownGrace  time.Duration `env:"CITYOPS_SHUTDOWN_GRACE" envDefault:"20s"`
+	// Stripe: an unset key is offline mode (the ledger and statements work alone).
+	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
+	StripeWebhookSecret string `env:"CITYOPS_STRIPE_WEBHOOK_SECRET"`
+	StripeAPIBase       string `env:"CITYOPS_STRIPE_API_BASE"`
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.
@@ -44,6 +48,18 @@ func LoadConfig() (Config, error) {
 			return c, fmt.Errorf("configuration: CITYOPS_DATABASE_URL_FILE: %w", err)
 		}
 		c.DatabaseURL = strings.TrimSpace(string(b))
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret}} {
+		if path := os.Getenv(f.name); path != "" && *f.dst == "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return c, fmt.Errorf("configuration: %s: %w", f.name, err)
+			}
+			*f.dst = strings.TrimSpace(string(b))
+		}
 	}
 	return c, c.Validate()
 }
@@ -81,6 +97,12 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.StripeAPIBase != "" && !strings.HasPrefix(c.StripeAPIBase, "http://") && !strings.HasPrefix(c.StripeAPIBase, "https://") {
+		problems = append(problems, fmt.Errorf("CITYOPS_STRIPE_API_BASE %q must be an http(s) URL", c.StripeAPIBase))
+	}
+	if c.StripeWebhookSecret != "" && c.StripeKey == "" {
+		problems = append(problems, errors.New("CITYOPS_STRIPE_WEBHOOK_SECRET is set but CITYOPS_STRIPE_KEY is not"))
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -94,6 +116,12 @@ func (c *Config) secureCookies() bool { return strings.HasPrefix(c.BaseURL, "htt
 func (c Config) Redacted() Config {
 	if c.DatabaseURL != "" {
 		c.DatabaseURL = "[redacted]"
+	}
+	if c.StripeKey != "" {
+		c.StripeKey = "[redacted]"
+	}
+	if c.StripeWebhookSecret != "" {
+		c.StripeWebhookSecret = "[redacted]"
 	}
 	return c
 }

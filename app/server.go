@@ -66,6 +66,7 @@ func (a *App) newServer() *fiber.App {
 	api.Get("/audit", a.needOperator(), a.apiAudit)
 
 	t := api.Group("/t/:tenant", a.needLogin, a.tenantScope)
+	a.billingRoutes(api, t)
 	t.Get("/", a.apiTenantHome)
 	t.Get("/settings", a.apiListSettings)
 	t.Put("/settings/:key", a.needRole(tenants.TenantAdmin), a.apiPutSetting)

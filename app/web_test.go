@@ -46,12 +46,18 @@ func TestEveryPageRenders(t *testing.T) {
 		"me":     {"Me": me, "Tenants": []*tenants.Tenant{tenant}, "CSRF": "tok"},
 		"invite": {"Token": "inv_x", "Error": "expired"},
 		"error":  {"Problem": Problem{Status: 404, Title: "Not Found", Detail: "No tenant.", RequestID: "r1"}},
+		"billing_statement": {"Statement": &statementPage{Tenant: "楚雄市", Code: "532301", Year: "2026", From: "2026-01-01", To: "2026-12-31",
+			Opening: "100.00", Closing: "50.00", Outstanding: "50.00", Credit: "0.00", Generated: "2026-05-14 09:30", Plan: "starter",
+			Lines:       []statementPageLine{{Date: "2026-02-01", Journal: "7", Kind: "还款", Category: "银行转账", Memo: "<script>x</script>", Reference: "BANK-1", Credit: "50.00", Balance: "50.00"}},
+			Instalments: []statementPageInstalment{{Year: "2026", Due: "2026-12-31", Principal: "40.00", Interest: "1.40", Amount: "41.40", Status: "已开票"}},
+			Usage:       []statementPageUsage{{Name: "新建案件", Value: "12"}}, Totals: []statementPageUsage{{Name: "还款", Value: "50.00"}}}},
 	}
 	empty := map[string]fiber.Map{
-		"login":  {},
-		"me":     {"Me": &meResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
-		"invite": {"Done": true},
-		"error":  {"Problem": Problem{}},
+		"login":             {},
+		"me":                {"Me": &meResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
+		"invite":            {"Done": true},
+		"error":             {"Problem": Problem{}},
+		"billing_statement": {"Statement": &statementPage{}},
 	}
 	for name := range ui.pages {
 		if full[name] == nil {
