@@ -299,3 +299,44 @@ func TestPlatformOrgAndCatalogFlow(t *testing.T) {
 		{"prefecture has no parent", "operator", "POST", "/api/v1/t/chuxiong-zhou/catalog/sync", "", 403, "", ""},
 	})
 }
+
+// TestPlatformRoutesDocumented checks that every platform route is in the OpenAPI document.
+func TestPlatformRoutesDocumented(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	res, _ := f.do(t, "", "GET", "/api/v1/openapi.json", "")
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	prefixes := []string{"/departments", "/staff", "/grids", "/responsibility-grids", "/catalog", "/components", "/standards", "/calendar"}
+	n := 0
+	for _, r := range f.app.fiber.GetRoutes(true) {
+		rest, ok := strings.CutPrefix(r.Path, "/api/v1/t/:tenant")
+		if !ok || r.Method == "HEAD" {
+			continue
+		}
+		mine := false
+		for _, p := range prefixes {
+			mine = mine || strings.HasPrefix(rest, p)
+		}
+		if !mine {
+			continue
+		}
+		n++
+		path := "/t/{tenant}"
+		for _, seg := range strings.Split(strings.TrimPrefix(rest, "/"), "/") {
+			if name, ok := strings.CutPrefix(seg, ":"); ok {
+				seg = "{" + name + "}"
+			}
+			path += "/" + seg
+		}
+		if _, ok := doc.Paths[path][strings.ToLower(r.Method)]; !ok {
+			t.Errorf("%s %s is not in openapi.json", r.Method, path)
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %d platform routes found", n)
+	}
+}
