@@ -25,6 +25,9 @@ type Deps struct {
 	BatchSize     int
 	// BufferSize bounds the events waiting for a flush (default 100,000); Record waits when full.
 	BufferSize int
+	// AfterStripeCall, if set, is called after each successful Stripe call and before its result
+	// is recorded; an error stops the outbox worker right there, as a crash would. For fault tests.
+	AfterStripeCall func(kind, key string) error
 }
 
 // Service is billing: usage, plans, the ledger, statements and the Stripe outbox.
@@ -36,17 +39,13 @@ type Service struct {
 	rec     *recorder
 	closeMu sync.Mutex
 	closed  bool
-	// beforeSend, when set (tests only), is called by the outbox worker before each Stripe call;
-	// an error simulates a crash at that point.
-	beforeSend func(kind, key string) error
-	// afterSend, when set (tests only), is called after a Stripe call succeeded and before its
-	// result is recorded; an error simulates a crash between the two.
+	// afterSend is Deps.AfterStripeCall.
 	afterSend func(kind, key string) error
 }
 
 // NewService builds the billing service and starts its usage recorder. Close flushes and stops it.
 func NewService(d Deps) *Service {
-	s := &Service{store: d.Store, log: d.Logger, now: d.Now, gw: d.Gateway}
+	s := &Service{store: d.Store, log: d.Logger, now: d.Now, gw: d.Gateway, afterSend: d.AfterStripeCall}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -195,15 +195,10 @@ func (s *Service) ProcessOutbox(ctx context.Context, limit int) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		if s.beforeSend != nil {
-			if err := s.beforeSend(it.Kind, it.IdempotencyKey); err != nil {
-				return done, err // a simulated crash: nothing recorded, the lease expires
-			}
-		}
 		err := s.send(ctx, it)
 		if err == nil && s.afterSend != nil {
 			if err := s.afterSend(it.Kind, it.IdempotencyKey); err != nil {
-				return done, err
+				return done, err // a simulated crash: nothing recorded; the row is retried after its lease
 			}
 		}
 		if err != nil {
