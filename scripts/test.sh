@@ -39,7 +39,21 @@ EXTRA_DEB_PACKAGES=()   # e.g. (chromium)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
-	:
+	ensure_stripe_mock
+}
+
+# stripe-mock: the billing tests start their own instance from PATH or GOBIN; it is installed
+# here with go install (pinned) so that a fresh machine has it.
+STRIPE_MOCK_VERSION="v0.203.0"
+ensure_stripe_mock() {
+	if command -v stripe-mock >/dev/null 2>&1 || [ -x "$GOBIN_DIR/stripe-mock" ]; then
+		info "stripe-mock present"
+		return
+	fi
+	info "go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION  (into $GOBIN_DIR)"
+	GOBIN="$GOBIN_DIR" GOFLAGS= go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" \
+		|| die "could not install stripe-mock $STRIPE_MOCK_VERSION (needs the Go module proxy): go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+	[ -x "$GOBIN_DIR/stripe-mock" ] || die "stripe-mock not found in $GOBIN_DIR after go install"
 }
 
 # ---------------------------------------------------------------------------

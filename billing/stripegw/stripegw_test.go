@@ -141,7 +141,7 @@ func newRecorder(t *testing.T, target string) *recorder {
 			return
 		case "slow":
 			rw := httptest.NewRecorder()
-			proxy.ServeHTTP(rw, r) // Stripe did it...
+			proxy.ServeHTTP(rw, r)   // Stripe did it...
 			time.Sleep(rec.slowness) // ...but the answer comes after the client gave up.
 			return
 		}
