@@ -284,7 +284,8 @@ func (a *App) apiDeleteClass(c *fiber.Ctx) error {
 
 // apiSyncPrefectureClasses copies the parent prefecture's own extension classes into this
 // county, replacing the previous copy. The prefecture is read with a read-only scope of its own
-// (the county's admin cannot otherwise reach it); the read is audited on the prefecture.
+// (the county's admin cannot otherwise reach it), and only its own extension classes are read;
+// the sync is audited on the county as catalog.sync, naming the prefecture.
 func (a *App) apiSyncPrefectureClasses(c *fiber.Ctx) error {
 	sc := scope(c)
 	if sc.Tenant.ParentID == nil {
