@@ -16,10 +16,12 @@
 # --- Tenant keys (transit) ---------------------------------------------------
 
 # Provisioning creates a tenant's key; reading it gives the key versions;
-# offboarding deletes it (crypto-shredding). No "update": the key's settings
-# are changed only through the config rule below.
+# offboarding deletes it (crypto-shredding). Transit treats every write to
+# keys/<name> as "update" (it has no existence check), and on a key that
+# exists the write changes nothing, so "update" here means "create if
+# missing". A key's settings change only through the config rule below.
 path "transit/keys/+" {
-  capabilities = ["create", "read", "delete"]
+  capabilities = ["read", "update", "delete"]
 }
 
 # Rotation: a new key version.

@@ -268,19 +268,14 @@ func (v *Vault) EnsureTenantKey(ctx context.Context, tenant uuid.UUID) error {
 	if k, err := v.readKey(ctx, tenant); err != nil || k != nil {
 		return err
 	}
+	// A write to keys/<name> creates the key, or leaves an existing one as it is: two
+	// provisioning runs racing each other both succeed.
 	err = v.call(ctx, func(ctx context.Context) error {
 		_, err := v.client.Logical().WriteWithContext(ctx, v.keyPath(tenant, ""), map[string]any{
 			"type": "aes256-gcm96", "exportable": false, "allow_plaintext_backup": false,
 		})
 		return err
 	})
-	if isStatus(err, http.StatusForbidden) {
-		// The policy grants create but not update on keys/<name>: a concurrent Ensure that
-		// created the key first turns this write into a denied update. Fine if the key is there.
-		if k, rerr := v.readKey(ctx, tenant); rerr == nil && k != nil {
-			return nil
-		}
-	}
 	if err == nil {
 		v.log.Info("tenant key created", "tenant", tenant)
 	}
@@ -421,7 +416,12 @@ func (v *Vault) transitChunk(ctx context.Context, tenant uuid.UUID, op string, i
 		} `json:"data"`
 	}
 	err = v.call(ctx, func(ctx context.Context) error {
-		resp, err := v.client.Logical().WriteRawWithContext(ctx, v.keyPath(tenant, op), body)
+		r := v.client.NewRequest(http.MethodPut, "/v1/"+v.keyPath(tenant, op))
+		r.BodyBytes = body
+		// Not Logical().WriteRawWithContext: it cancels its context on return, before the body
+		// is read (api v1.23). ReadRawWithContext uses this call for the same reason.
+		//lint:ignore SA1019 the non-deprecated raw write cannot read the response body
+		resp, err := v.client.RawRequestWithContext(ctx, r)
 		if resp == nil {
 			return err
 		}

@@ -182,6 +182,8 @@ func (k *keeper) start(ctx context.Context) error {
 	}
 	if err != nil {
 		k.log.Warn("vault is not reachable; starting without keys and retrying", "err", err)
+	} else {
+		k.client.SetToken(first.Auth.ClientToken)
 	}
 	k.record(err)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -224,6 +226,9 @@ func (k *keeper) run(ctx context.Context, secret *api.Secret) {
 			if ctx.Err() != nil {
 				return
 			}
+			if err == nil {
+				k.client.SetToken(s.Auth.ClientToken) // before record: a waiting request uses it
+			}
 			k.record(err)
 			if err != nil {
 				k.sleep(ctx, backoff)
@@ -239,7 +244,6 @@ func (k *keeper) run(ctx context.Context, secret *api.Secret) {
 			secret.Auth.Renewable = false
 		}
 		prev = secret.Auth.ClientToken
-		k.client.SetToken(prev)
 		exhausted = k.watch(ctx, secret)
 		secret = nil
 	}
