@@ -265,3 +265,30 @@ func TestComponentsImport(t *testing.T) {
 		}
 	})
 }
+
+func TestSyncRefusesToDropUsedClasses(t *testing.T) {
+	e := newEnv(t, platformtest.MustEnv(t, "sqlite"))
+	for _, in := range []catalog.ClassInput{{Kind: catalog.Event, Code: "50", NameZH: "服务事项"}, {Kind: catalog.Event, Code: "5001", NameZH: "群众求助"}} {
+		if _, err := e.cat.CreateClass(e.Pref, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own, _ := e.cat.OwnClasses(e.Pref)
+	if _, err := e.cat.SyncPrefectureClasses(e.A, own); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.ImportStandards(e.A, []byte("类型,小类代码,立案条件,处置时限,结案条件\n事件,5001,求助,1工作日,已处理\n"), tabular.CSV, false); err != nil {
+		t.Fatal(err)
+	}
+	// The prefecture drops 5001: A's sync is refused while its standard uses it, and A keeps 5001.
+	if err := e.cat.DeleteClass(e.Pref, catalog.Event, "5001"); err != nil {
+		t.Fatal(err)
+	}
+	own, _ = e.cat.OwnClasses(e.Pref)
+	if _, err := e.cat.SyncPrefectureClasses(e.A, own); !errs.Is(err, errs.Conflict) || !strings.Contains(errs.MessageOf(err), "5001") {
+		t.Fatalf("sync dropping a used class: %v", err)
+	}
+	if _, err := e.cat.FindClass(e.A, catalog.Event, "5001"); err != nil {
+		t.Fatalf("5001 lost after a refused sync: %v", err)
+	}
+}

@@ -291,6 +291,9 @@ func (s *Service) OwnClasses(ctx context.Context) ([]Class, error) {
 // for an own class is refused: the county renumbers its own class first.
 func (s *Service) SyncPrefectureClasses(ctx context.Context, classes []Class) (int, error) {
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		if err := checkDropped(ctx, db, classes); err != nil {
+			return err
+		}
 		if _, err := db.NewDelete().TableExpr("catalog_classes").Where("origin = 'prefecture'").Exec(ctx); err != nil {
 			return err
 		}
@@ -320,6 +323,43 @@ func (s *Service) SyncPrefectureClasses(ctx context.Context, classes []Class) (i
 		return err
 	})
 	return len(classes), err
+}
+
+// checkDropped refuses a sync that would drop a prefecture class the tenant's standards or
+// components still use.
+func checkDropped(ctx context.Context, db bun.IDB, incoming []Class) error {
+	var old []extRow
+	if err := db.NewSelect().Model(&old).Where("origin = 'prefecture'").Scan(ctx); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, c := range incoming {
+		keep[string(c.Kind)+"/"+c.Code] = true
+	}
+	var used []string
+	for _, r := range old {
+		if keep[string(r.Kind)+"/"+r.Code] {
+			continue
+		}
+		n, err := db.NewSelect().Table("standards").Where("kind = ? AND class_code = ?", r.Kind, r.Code).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if r.Kind == Component {
+			m, err := db.NewSelect().Table("components").Where("class_code = ?", r.Code).Count(ctx)
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		if n > 0 {
+			used = append(used, string(r.Kind)+" "+r.Code+" ("+r.NameZH+")")
+		}
+	}
+	if len(used) > 0 {
+		return errs.E(errs.Conflict, "The prefecture no longer has the classes %s, which this tenant's standards or components still use; change those first.", strings.Join(used, ", "))
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -67,18 +67,36 @@ type Entry struct {
 // Lookup returns a minor class and its standards (one per filing condition). A class with no
 // standard is returned with none: filing it needs a limit set by hand.
 func (s *Service) Lookup(ctx context.Context, kind Kind, code string) (*Entry, error) {
-	c, err := s.FindClass(ctx, kind, code)
+	var e *Entry
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		e, err = LookupIn(ctx, db, kind, code)
+		return err
+	})
+	return e, err
+}
+
+// LookupIn is Lookup inside a transaction the caller already holds through the gate.
+func LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
+	all, err := classesIn(ctx, db)
 	if err != nil {
 		return nil, err
+	}
+	c, ok := classIndex(all)[kind][code]
+	if !ok {
+		return nil, errs.E(errs.NotFound, "No %s class %s.", kind, truncate(code, 10))
 	}
 	if c.Level != "minor" {
 		return nil, errs.Field("code", "%s is a major class; cases are filed under a minor class.", code)
 	}
-	st, err := s.FindStandards(ctx, StandardFilter{Kind: kind, ClassCode: code})
-	if err != nil {
+	st := []Standard{}
+	if err := db.NewSelect().Model(&st).Where("kind = ? AND class_code = ?", kind, code).Order("filing_condition").Scan(ctx); err != nil {
 		return nil, err
 	}
-	return &Entry{Class: *c, Standards: st}, nil
+	for i := range st {
+		st[i].decode()
+	}
+	return &Entry{Class: c, Standards: st}, nil
 }
 
 // FindStandardByID returns one standard.

@@ -27,11 +27,24 @@ type Resolution struct {
 // what stands above it. A point in no unit grid is NotFound. Where unit grids overlap (they
 // should not), the smallest wins, so the answer is deterministic.
 func (s *Service) Resolve(ctx context.Context, lon, lat float64) (*Resolution, error) {
+	var res *Resolution
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		res, err = ResolveIn(ctx, db, lon, lat)
+		return err
+	})
+	return res, err
+}
+
+// ResolveIn is Resolve inside a transaction the caller already holds through the gate (the case
+// module resolves a report's location in the same transaction that files it; on SQLite a second
+// gate transaction inside a write transaction would wait for itself).
+func ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, error) {
 	if !InChina(lon, lat) {
 		return nil, errs.Field("lon", "The point (%g, %g) is outside China's longitude and latitude range; give lon then lat in degrees.", lon, lat)
 	}
 	var res *Resolution
-	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+	err := func() error {
 		codes, err := locate(ctx, db, []orb.Point{{lon, lat}})
 		if err != nil {
 			return err
@@ -69,7 +82,7 @@ func (s *Service) Resolve(ctx context.Context, lon, lat float64) (*Resolution, e
 			}
 		}
 		return nil
-	})
+	}()
 	return res, err
 }
 
