@@ -238,29 +238,24 @@ func (k *Keyring) loadKeys(ctx context.Context, db bun.IDB, tenant uuid.UUID) (*
 		return nil, err
 	}
 	ks := &keySet{tenant: tenant, k: k, wrapped: map[int][]byte{}, aeads: map[int]cipher.AEAD{}}
-	var destroyed sql.NullString
-	err := db.NewRaw("SELECT min_decryption_version, destroyed_at FROM tenants WHERE tenant_id = ?", tenant.String()).
-		Scan(ctx, &ks.min, &destroyed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ks, nil
-	}
-	if err != nil {
-		return nil, k.dbErr(err)
-	}
-	ks.exists, ks.destroyed = true, destroyed.Valid
-	rows, err := db.QueryContext(ctx, "SELECT version, wrapped FROM tenant_keys WHERE tenant_id = ?", tenant.String())
+	rows, err := db.QueryContext(ctx, `SELECT t.min_decryption_version, t.destroyed_at, k.version, k.wrapped
+		FROM tenants t LEFT JOIN tenant_keys k ON k.tenant_id = t.tenant_id WHERE t.tenant_id = ?`, tenant.String())
 	if err != nil {
 		return nil, k.dbErr(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var v int
+		var destroyed sql.NullString
+		var v sql.NullInt64
 		var w []byte
-		if err := rows.Scan(&v, &w); err != nil {
+		if err := rows.Scan(&ks.min, &destroyed, &v, &w); err != nil {
 			return nil, k.dbErr(err)
 		}
-		ks.wrapped[v] = w
-		ks.latest = max(ks.latest, v)
+		ks.exists, ks.destroyed = true, destroyed.Valid
+		if v.Valid {
+			ks.wrapped[int(v.Int64)] = w
+			ks.latest = max(ks.latest, int(v.Int64))
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, k.dbErr(err)

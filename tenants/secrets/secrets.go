@@ -122,7 +122,8 @@ const (
 	MaxPlaintext = 64 << 10
 	// MaxCredential bounds a credential value (PEM bundles fit).
 	MaxCredential = 16 << 10
-	// batchChunk bounds how many values go to Vault in one request.
+	// batchChunk bounds how many values go to Vault in one request (Vault refuses JSON arrays
+	// of more than 10,000 elements by default).
 	batchChunk = 2000
 )
 
