@@ -30,7 +30,11 @@ func TestLedgerProperties(t *testing.T) {
 				tn := mustTenant(t, e, fmt.Sprintf("p%d", n), fmt.Sprintf("53%04d", n))
 				e.clock.Set(time.Date(2024, 1, 10, 8, 0, 0, 0, cst))
 				var advanced, charged, repaid, adjusted int64
-				steps := rapid.IntRange(1, 12).Draw(rt, "steps")
+				maxSteps := 12
+				if d == dbx.Postgres {
+					maxSteps = 6 // the same properties, fewer round trips (SQLite explores the long sequences)
+				}
+				steps := rapid.IntRange(1, maxSteps).Draw(rt, "steps")
 				for i := 0; i < steps; i++ {
 					e.clock.Add(time.Duration(rapid.IntRange(0, 200).Draw(rt, "days")) * 24 * time.Hour)
 					kind := rapid.SampledFrom([]Kind{Advance, Charge, Repayment, Adjustment}).Draw(rt, "kind")
