@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -41,7 +42,7 @@ var (
 // ValidTenantRole checks r for a membership in a tenant of kind k.
 func ValidTenantRole(r Role, k Kind) error {
 	if !slices.Contains(TenantRoles, r) {
-		return errs.Field("role", "The role %q is not a tenant role.", truncate(string(r), 40))
+		return errs.Field("role", "The role %q is not a tenant role.", textutil.Truncate(string(r), 40))
 	}
 	if r == PrefectureViewer && k != Prefecture {
 		return errs.Field("role", "The role prefecture_viewer exists only in a prefecture tenant.")

@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 	"time"
@@ -74,10 +75,10 @@ func (s *Store) CreateIdentity(ctx context.Context, in NewIdentity) (*Identity, 
 func (s *Store) createIdentity(ctx context.Context, db bun.IDB, in NewIdentity) (*Identity, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if !validEmail(email) {
-		return nil, errs.Field("email", "%q is not an email address.", truncate(email, 80))
+		return nil, errs.Field("email", "%q is not an email address.", textutil.Truncate(email, 80))
 	}
 	if in.OperatorRole != "" && !slices.Contains(OperatorRoles, in.OperatorRole) {
-		return nil, errs.Field("operator_role", "The operator role %q does not exist.", truncate(string(in.OperatorRole), 40))
+		return nil, errs.Field("operator_role", "The operator role %q does not exist.", textutil.Truncate(string(in.OperatorRole), 40))
 	}
 	if len([]rune(in.Name)) > 100 {
 		return nil, errs.Field("name", "The name is longer than 100 characters.")
@@ -124,7 +125,7 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 	now := s.now()
 	err = s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		sess := &Session{TokenHash: hash, IdentityID: id.ID, CreatedAt: now, ExpiresAt: now.Add(SessionMax),
-			LastSeenAt: now, UserAgent: truncate(userAgent, 200), IP: ip}
+			LastSeenAt: now, UserAgent: textutil.Truncate(userAgent, 200), IP: ip}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 
@@ -22,7 +23,7 @@ type Member struct {
 func (s *Store) Invite(ctx context.Context, t *Tenant, email, name string, role Role) (*Invitation, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if !validEmail(email) {
-		return nil, "", errs.Field("email", "%q is not an email address.", truncate(email, 80))
+		return nil, "", errs.Field("email", "%q is not an email address.", textutil.Truncate(email, 80))
 	}
 	if err := ValidTenantRole(role, t.Kind); err != nil {
 		return nil, "", err
@@ -201,7 +202,7 @@ func (s *Store) FindIdentityByEmail(ctx context.Context, email string) (*Identit
 	id := new(Identity)
 	if err := s.reader.NewSelect().Model(id).Where("lower(email) = ?", strings.ToLower(strings.TrimSpace(email))).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
-			return nil, errs.E(errs.NotFound, "No account with email %s.", truncate(email, 80))
+			return nil, errs.E(errs.NotFound, "No account with email %s.", textutil.Truncate(email, 80))
 		}
 		return nil, dbx.Translate(err)
 	}

@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 	"time"
@@ -98,19 +99,19 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 		return nil, errs.Field("name_en", "The English name is longer than 100 characters.")
 	}
 	if in.FirstAdminEmail != "" && !validEmail(in.FirstAdminEmail) {
-		return nil, errs.Field("first_admin_email", "%q is not an email address.", truncate(in.FirstAdminEmail, 80))
+		return nil, errs.Field("first_admin_email", "%q is not an email address.", textutil.Truncate(in.FirstAdminEmail, 80))
 	}
 	if in.Plan == "" {
 		in.Plan = "starter"
 	}
 	if !validPlan(in.Plan) {
-		return nil, errs.Field("plan", "The plan %q is not valid: use lower-case letters, digits and underscores.", truncate(in.Plan, 40))
+		return nil, errs.Field("plan", "The plan %q is not valid: use lower-case letters, digits and underscores.", textutil.Truncate(in.Plan, 40))
 	}
 	var parent *Tenant
 	if in.ParentSlug != "" {
 		var err error
 		if parent, err = findTenantBySlug(ctx, db, in.ParentSlug); err != nil {
-			return nil, errs.Field("parent", "The parent tenant %q does not exist.", truncate(in.ParentSlug, 60))
+			return nil, errs.Field("parent", "The parent tenant %q does not exist.", textutil.Truncate(in.ParentSlug, 60))
 		}
 		if parent.Kind != Prefecture {
 			return nil, errs.Field("parent", "The parent %s is a %s; only a prefecture can have county-level tenants.", parent.Slug, parent.Kind)
@@ -123,7 +124,7 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 		}
 	case County, City, District:
 	default:
-		return nil, errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", truncate(string(in.Kind), 40))
+		return nil, errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", textutil.Truncate(string(in.Kind), 40))
 	}
 	parentCode := ""
 	if parent != nil {
@@ -292,7 +293,7 @@ func (p *Provisioner) record(ctx context.Context, t *Tenant, step string) error 
 
 func (p *Provisioner) recordError(ctx context.Context, t *Tenant, step string, cause error) {
 	// Operators read this to decide what to fix before resuming; it names the real cause.
-	msg := truncate(fmt.Sprintf("step %s: %v", step, cause), 500)
+	msg := textutil.Truncate(fmt.Sprintf("step %s: %v", step, cause), 500)
 	ctx = context.WithoutCancel(ctx)
 	if _, err := p.store.db.NewUpdate().Model((*Tenant)(nil)).
 		Set("provision_error = ?", msg).Set("updated_at = ?", p.store.now()).

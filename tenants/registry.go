@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
@@ -58,7 +59,7 @@ func (s *Store) FindTenantBySlug(ctx context.Context, slug string) (*Tenant, err
 
 func findTenantBySlug(ctx context.Context, db bun.IDB, slug string) (*Tenant, error) {
 	if err := ValidateSlug(slug); err != nil {
-		return nil, errs.E(errs.NotFound, "No tenant %q.", truncate(slug, 60))
+		return nil, errs.E(errs.NotFound, "No tenant %q.", textutil.Truncate(slug, 60))
 	}
 	t := new(Tenant)
 	err := db.NewSelect().Model(t).Where("slug = ?", slug).Where("status <> ?", StatusDeleted).Scan(ctx)

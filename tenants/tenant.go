@@ -1,6 +1,7 @@
 package tenants
 
 import (
+	"github.com/cityops/cityops/internal/textutil"
 	"regexp"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ var slugRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // hyphens, starting with a letter. Slugs appear in URLs and in file names, never in SQL.
 func ValidateSlug(s string) error {
 	if len(s) < 2 || len(s) > 40 || !slugRe.MatchString(s) {
-		return errs.Field("slug", "The slug %q is not valid: use 2 to 40 lower-case letters, digits and single hyphens, starting with a letter (for example \"chuxiong\").", truncate(s, 60))
+		return errs.Field("slug", "The slug %q is not valid: use 2 to 40 lower-case letters, digits and single hyphens, starting with a letter (for example \"chuxiong\").", textutil.Truncate(s, 60))
 	}
 	return nil
 }
@@ -94,7 +95,7 @@ var provinces = map[string]bool{
 // prefecture.
 func ValidateAdminCode(code string, kind Kind, parentCode string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return errs.Field("admin_code", "The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).", truncate(code, 60))
+		return errs.Field("admin_code", "The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).", textutil.Truncate(code, 60))
 	}
 	if !provinces[code[:2]] {
 		return errs.Field("admin_code", "The administrative code %s does not start with a province code of GB/T 2260.", code)
@@ -112,18 +113,10 @@ func ValidateAdminCode(code string, kind Kind, parentCode string) error {
 			return errs.Field("admin_code", "The code %s is not inside its parent's area %s.", code, parentCode)
 		}
 	default:
-		return errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", truncate(string(kind), 40))
+		return errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", textutil.Truncate(string(kind), 40))
 	}
 	return nil
 }
 
 // schemaFor derives the schema name from a validated admin code.
 func schemaFor(adminCode string) string { return "t_" + adminCode }
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}

@@ -3,6 +3,7 @@ package calendar
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"slices"
 	"sort"
@@ -33,7 +34,7 @@ func ParseUnit(s string) (Unit, error) {
 	case "working_days", "工作日", "个工作日":
 		return WorkingDays, nil
 	}
-	return "", errs.Field("unit", "The unit %q is not one of 紧急工作时 (urgent_hours), 工作时 (working_hours), 工作日 (working_days).", truncate(s, 40))
+	return "", errs.Field("unit", "The unit %q is not one of 紧急工作时 (urgent_hours), 工作时 (working_hours), 工作日 (working_days).", textutil.Truncate(s, 40))
 }
 
 // Natural reports whether the unit counts natural time rather than working time.
@@ -68,11 +69,11 @@ func ParseLimit(s string) (Limit, error) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexFunc(s, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
 	if i <= 0 {
-		return Limit{}, errs.Field("limit", "A time limit is a number followed by a unit, such as 2紧急工作时, 4工作时 or 15工作日; got %q.", truncate(s, 40))
+		return Limit{}, errs.Field("limit", "A time limit is a number followed by a unit, such as 2紧急工作时, 4工作时 or 15工作日; got %q.", textutil.Truncate(s, 40))
 	}
 	amount, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil {
-		return Limit{}, errs.Field("limit", "The amount of %q is not a number.", truncate(s, 40))
+		return Limit{}, errs.Field("limit", "The amount of %q is not a number.", textutil.Truncate(s, 40))
 	}
 	u, err := ParseUnit(s[i:])
 	if err != nil {
@@ -102,12 +103,12 @@ func ParseHours(s string) ([]Span, error) {
 		}
 		a, b, ok := strings.Cut(part, "-")
 		if !ok {
-			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q has no dash.", truncate(part, 20))
+			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q has no dash.", textutil.Truncate(part, 20))
 		}
 		start, err1 := parseHHMM(a)
 		end, err2 := parseHHMM(b)
 		if err1 != nil || err2 != nil {
-			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q is not two times of day.", truncate(part, 20))
+			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q is not two times of day.", textutil.Truncate(part, 20))
 		}
 		out = append(out, Span{start, end})
 	}
@@ -170,7 +171,7 @@ func ParseDate(s string) (Date, error) {
 			}
 		}
 	}
-	return Date{}, errs.Field("date", "The date %q is not a date written as 2026-01-01.", truncate(s, 20))
+	return Date{}, errs.Field("date", "The date %q is not a date written as 2026-01-01.", textutil.Truncate(s, 20))
 }
 
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
@@ -215,7 +216,7 @@ func New(loc *time.Location, hours []Span, weekend []time.Weekday, days map[Date
 	}
 	for d, k := range days {
 		if k != Holiday && k != Workday {
-			return nil, errs.Field("kind", "A day is a holiday or a workday, not %q.", truncate(string(k), 20))
+			return nil, errs.Field("kind", "A day is a holiday or a workday, not %q.", textutil.Truncate(string(k), 20))
 		}
 		c.days[d] = k
 	}
@@ -498,11 +499,4 @@ func (c *Calendar) Status(t Timer, now time.Time) (Status, error) {
 		s.OvertimeMultiple = math.Round((s.Ratio-1)*100) / 100
 	}
 	return s, nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"sort"
 	"strconv"
@@ -73,7 +74,7 @@ type Day struct {
 func (s Settings) parse() (*time.Location, []Span, error) {
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
-		return nil, nil, errs.Field("time_zone", "The time zone %q is not an IANA zone such as Asia/Shanghai.", truncate(s.TimeZone, 40))
+		return nil, nil, errs.Field("time_zone", "The time zone %q is not an IANA zone such as Asia/Shanghai.", textutil.Truncate(s.TimeZone, 40))
 	}
 	hours, err := ParseHours(s.WorkingHours)
 	if err != nil {
@@ -275,7 +276,7 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 		}
 		k, ok := parseKind(r[1])
 		if !ok {
-			rep.Add(n, "kind", r[0], "The kind %q is neither 放假 (holiday) nor 上班 (workday).", truncate(r[1], 20))
+			rep.Add(n, "kind", r[0], "The kind %q is neither 放假 (holiday) nor 上班 (workday).", textutil.Truncate(r[1], 20))
 			continue
 		}
 		if prev, dup := seen[d.String()]; dup {

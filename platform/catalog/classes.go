@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"sort"
 	"strings"
@@ -184,7 +185,7 @@ func (s *Service) FindClass(ctx context.Context, kind Kind, code string) (*Class
 			return &c, nil
 		}
 	}
-	return nil, errs.E(errs.NotFound, "No %s class %s.", kind, truncate(code, 10))
+	return nil, errs.E(errs.NotFound, "No %s class %s.", kind, textutil.Truncate(code, 10))
 }
 
 // ClassInput creates a tenant's own extension class.
@@ -257,14 +258,14 @@ func (s *Service) DeleteClass(ctx context.Context, kind Kind, code string) error
 			used += n
 		}
 		if used > 0 {
-			return errs.E(errs.Conflict, "The class %s is still used by standards, components or minor classes.", truncate(code, 10))
+			return errs.E(errs.Conflict, "The class %s is still used by standards, components or minor classes.", textutil.Truncate(code, 10))
 		}
 		r, err := db.NewDelete().TableExpr("catalog_classes").Where("kind = ? AND code = ? AND origin = 'own'", kind, code).Exec(ctx)
 		if err != nil {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No own %s class %s (national and prefecture classes cannot be removed here).", kind, truncate(code, 10))
+			return errs.E(errs.NotFound, "No own %s class %s (national and prefecture classes cannot be removed here).", kind, textutil.Truncate(code, 10))
 		}
 		return nil
 	})
@@ -360,11 +361,4 @@ func checkDropped(ctx context.Context, db bun.IDB, incoming []Class) error {
 		return errs.E(errs.Conflict, "The prefecture no longer has the classes %s, which this tenant's standards or components still use; change those first.", strings.Join(used, ", "))
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"github.com/cityops/cityops/internal/textutil"
 
 	"math"
 	"strconv"
@@ -72,7 +73,7 @@ func (s *Service) FindComponentByCode(ctx context.Context, code string) (*Compon
 		return db.NewSelect().Model(&c).Where("code = ?", code).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No component %s.", truncate(code, 20))
+		return nil, errs.E(errs.NotFound, "No component %s.", textutil.Truncate(code, 20))
 	}
 	return &c, err
 }
@@ -189,7 +190,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			continue
 		}
 		if !digits(code, 16) {
-			rep.Add(n, "code", code, "A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.", truncate(code, 24))
+			rep.Add(n, "code", code, "A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.", textutil.Truncate(code, 24))
 			continue
 		}
 		if code[:6] != admin {
@@ -208,7 +209,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		lon, err1 := strconv.ParseFloat(m["lon"], 64)
 		lat, err2 := strconv.ParseFloat(m["lat"], 64)
 		if err1 != nil || err2 != nil || math.IsNaN(lon) || math.IsNaN(lat) || lon < 73 || lon > 136 || lat < 3 || lat > 54 {
-			rep.Add(n, "lon", code, "The point (%s, %s) is not a longitude and latitude in China.", truncate(m["lon"], 20), truncate(m["lat"], 20))
+			rep.Add(n, "lon", code, "The point (%s, %s) is not a longitude and latitude in China.", textutil.Truncate(m["lon"], 20), textutil.Truncate(m["lat"], 20))
 			continue
 		}
 		c := ComponentRecord{Code: code, ClassCode: cls, Name: m["name"], Department: m["department"], OwnerUnit: m["owner_unit"],
@@ -274,7 +275,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		}
 		for i, c := range comps {
 			if c.GridCode != nil && !known[*c.GridCode] {
-				rep.Add(rowOf[i], "grid_code", c.Code, "No grid %s.", truncate(*c.GridCode, 20))
+				rep.Add(rowOf[i], "grid_code", c.Code, "No grid %s.", textutil.Truncate(*c.GridCode, 20))
 			}
 		}
 		if !rep.OK() || dryRun {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, 
 	}
 	c, ok := classIndex(all)[kind][code]
 	if !ok {
-		return nil, errs.E(errs.NotFound, "No %s class %s.", kind, truncate(code, 10))
+		return nil, errs.E(errs.NotFound, "No %s class %s.", kind, textutil.Truncate(code, 10))
 	}
 	if c.Level != "minor" {
 		return nil, errs.Field("code", "%s is a major class; cases are filed under a minor class.", code)
@@ -106,7 +107,7 @@ func (s *Service) FindStandardByID(ctx context.Context, id string) (*Standard, e
 		return db.NewSelect().Model(&st).Where("id = ?", id).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No standard %s.", truncate(id, 40))
+		return nil, errs.E(errs.NotFound, "No standard %s.", textutil.Truncate(id, 40))
 	}
 	if err != nil {
 		return nil, err
@@ -173,12 +174,12 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 			code := cell("class_code")
 			kind, ok := ParseKind(cell("kind"))
 			if !ok {
-				rep.Add(n, "kind", code, "The kind %q is neither 部件 (component) nor 事件 (event).", truncate(cell("kind"), 20))
+				rep.Add(n, "kind", code, "The kind %q is neither 部件 (component) nor 事件 (event).", textutil.Truncate(cell("kind"), 20))
 				continue
 			}
 			c, ok := classes[kind][code]
 			if !ok || c.Level != "minor" {
-				rep.Add(n, "class_code", code, "%q is not a known %s minor class code (4 digits; national, prefecture or own).", truncate(code, 20), kind)
+				rep.Add(n, "class_code", code, "%q is not a known %s minor class code (4 digits; national, prefecture or own).", textutil.Truncate(code, 20), kind)
 				continue
 			}
 			st := Standard{ID: uuid.NewString(), Kind: kind, ClassCode: code, FilingCondition: cell("filing_condition"),
@@ -204,7 +205,7 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 			if d := cell("department"); d != "" {
 				id, ok := depts[d]
 				if !ok {
-					rep.Add(n, "department", code, "No department with the code or name %q; create it under departments first.", truncate(d, 40))
+					rep.Add(n, "department", code, "No department with the code or name %q; create it under departments first.", textutil.Truncate(d, 40))
 					continue
 				}
 				st.DepartmentID = &id
@@ -253,7 +254,7 @@ func parseLimit(amount, unit string) (calendar.Limit, string, error) {
 	}
 	a, err := strconv.ParseFloat(strings.TrimSpace(amount), 64)
 	if err != nil {
-		return calendar.Limit{}, "time_limit", errs.Field("time_limit", "The time limit %q is not a number.", truncate(amount, 20))
+		return calendar.Limit{}, "time_limit", errs.Field("time_limit", "The time limit %q is not a number.", textutil.Truncate(amount, 20))
 	}
 	u, err := calendar.ParseUnit(unit)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"sort"
 	"strings"
@@ -81,7 +82,7 @@ func InChina(lon, lat float64) bool {
 // 6 admin + 3 street + 3 community + 2 sequence; a community ends in 00, a street in 00000.
 func LevelOf(code, adminCode string) (Level, string, error) {
 	if len(code) != 14 || strings.Trim(code, "0123456789") != "" {
-		return "", "", fmt.Errorf("a grid code is 14 digits, not %q", truncate(code, 20))
+		return "", "", fmt.Errorf("a grid code is 14 digits, not %q", textutil.Truncate(code, 20))
 	}
 	if code[:6] != adminCode {
 		return "", "", fmt.Errorf("the code %s does not start with this tenant's admin code %s", code, adminCode)
@@ -332,7 +333,7 @@ func (s *Service) FindGridByCode(ctx context.Context, code string) (*Grid, error
 		return db.NewSelect().Model(&g).Where("code = ?", code).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No grid %s.", truncate(code, 20))
+		return nil, errs.E(errs.NotFound, "No grid %s.", textutil.Truncate(code, 20))
 	}
 	if err != nil {
 		return nil, err
@@ -363,11 +364,4 @@ func (s *Service) Export(ctx context.Context, level Level) ([]byte, error) {
 		fc.Append(f)
 	}
 	return json.Marshal(fc)
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

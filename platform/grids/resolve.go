@@ -2,6 +2,7 @@ package grids
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"strings"
 	"time"
 
@@ -180,7 +181,7 @@ func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) 
 				return err
 			}
 			if n == 0 {
-				return errs.Field("inspector_id", "No staff member %s.", truncate(*rg.InspectorID, 40))
+				return errs.Field("inspector_id", "No staff member %s.", textutil.Truncate(*rg.InspectorID, 40))
 			}
 		}
 		if _, err := db.NewInsert().Model(&rg).On("CONFLICT (code) DO UPDATE").
@@ -245,7 +246,7 @@ func (s *Service) DeleteResponsibility(ctx context.Context, code string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No responsibility grid %s.", truncate(code, 40))
+			return errs.E(errs.NotFound, "No responsibility grid %s.", textutil.Truncate(code, 40))
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func levelUnder(ctx context.Context, db bun.IDB, parent *string, self string) (i
 	var p Department
 	if err := db.NewSelect().Model(&p).Where("id = ?", *parent).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return 0, errs.Field("parent_id", "No department %s.", truncate(*parent, 40))
+			return 0, errs.Field("parent_id", "No department %s.", textutil.Truncate(*parent, 40))
 		}
 		return 0, err
 	}
@@ -248,7 +249,7 @@ func (s *Service) DeleteDepartment(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No department %s.", truncate(id, 40))
+			return errs.E(errs.NotFound, "No department %s.", textutil.Truncate(id, 40))
 		}
 		return nil
 	})
@@ -325,7 +326,7 @@ func (in *StaffInput) check() (string, error) {
 	var posts []string
 	for _, p := range in.Posts {
 		if !slices.Contains(Posts, p) {
-			return "", errs.Field("posts", "The post %q is not one of inspector, acceptor, shift_lead, dispatcher, handler, leader.", truncate(string(p), 20))
+			return "", errs.Field("posts", "The post %q is not one of inspector, acceptor, shift_lead, dispatcher, handler, leader.", textutil.Truncate(string(p), 20))
 		}
 		if !slices.Contains(posts, string(p)) {
 			posts = append(posts, string(p))
@@ -347,7 +348,7 @@ func checkDepartment(ctx context.Context, db bun.IDB, id *string) error {
 		return err
 	}
 	if n == 0 {
-		return errs.Field("department_id", "No department %s.", truncate(*id, 40))
+		return errs.Field("department_id", "No department %s.", textutil.Truncate(*id, 40))
 	}
 	return nil
 }
@@ -413,7 +414,7 @@ func (s *Service) DeleteStaff(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No staff member %s.", truncate(id, 40))
+			return errs.E(errs.NotFound, "No staff member %s.", textutil.Truncate(id, 40))
 		}
 		return nil
 	})
@@ -460,14 +461,7 @@ func (s *Service) FindStaffByID(ctx context.Context, id string) (*Staff, error) 
 
 func notFound(err error, what, id string) error {
 	if errs.Is(dbx.Translate(err), errs.NotFound) {
-		return errs.E(errs.NotFound, "No %s %s.", what, truncate(id, 40))
+		return errs.E(errs.NotFound, "No %s %s.", what, textutil.Truncate(id, 40))
 	}
 	return err
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
