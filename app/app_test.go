@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"github.com/gofiber/fiber/v2"
 	"io"
 	"log/slog"
 	"net"
@@ -392,5 +393,31 @@ func TestOperationalEndpoints(t *testing.T) {
 		if res.status != 200 || !strings.Contains(res.body, want) {
 			t.Fatalf("%s: %d %.200s", path, res.status, res.body)
 		}
+	}
+}
+
+func TestJSONBodyLimitAndRequestID(t *testing.T) {
+	f := fiber.New(fiber.Config{BodyLimit: 4 << 20, ErrorHandler: (&App{log: slog.New(slog.DiscardHandler)}).errorHandler})
+	f.Use(requestID)
+	f.Post("/", func(c *fiber.Ctx) error {
+		var v map[string]any
+		if err := decodeJSON(c, &v); err != nil {
+			return err
+		}
+		return c.SendStatus(204)
+	})
+	req := httptest.NewRequest("POST", "/", strings.NewReader(`{"a":"`+strings.Repeat("x", maxJSONBody)+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", "chosen-by-client")
+	res, err := f.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 413 || !strings.Contains(string(b), "KiB") {
+		t.Fatalf("JSON over the limit: %d %s", res.StatusCode, b)
+	}
+	if rid := res.Header.Get("X-Request-ID"); rid == "" || rid == "chosen-by-client" || strings.Contains(string(b), "chosen-by-client") {
+		t.Fatalf("request id taken from the client: %q", rid)
 	}
 }

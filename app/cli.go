@@ -159,21 +159,27 @@ func runMigrate(ctx context.Context, a *App, stdout io.Writer) error {
 	return nil
 }
 
+// appCommand is a command that needs the App.
+type appCommand func(ctx context.Context, a *App, args []string, c *cobra.Command) error
+
+// withApp opens the App (with the control schema up to date) around fn and closes it after.
+func withApp(stderr io.Writer, fn appCommand) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		a, err := openApp(c.Context(), stderr)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if _, err := a.store.MigrateControl(c.Context()); err != nil {
+			return err
+		}
+		return fn(c.Context(), a, args, c)
+	}
+}
+
 func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenants", Short: "List, create, suspend, resume, export and offboard tenants"}
-	withApp := func(fn func(ctx context.Context, a *App, args []string, cmd *cobra.Command) error) func(*cobra.Command, []string) error {
-		return func(c *cobra.Command, args []string) error {
-			a, err := openApp(c.Context(), stderr)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.store.MigrateControl(c.Context()); err != nil {
-				return err
-			}
-			return fn(c.Context(), a, args, c)
-		}
-	}
+	withApp := func(fn appCommand) func(*cobra.Command, []string) error { return withApp(stderr, fn) }
 	list := &cobra.Command{Use: "list", Short: "List tenants", Args: cobra.NoArgs,
 		RunE: withApp(func(ctx context.Context, a *App, _ []string, c *cobra.Command) error {
 			all, _ := c.Flags().GetBool("all")

@@ -21,19 +21,7 @@ import (
 // are given in yuan with at most two decimals and stored exactly in fen.
 func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{Use: "billing", Short: "Plans, the advance-funding ledger, statements and Stripe"}
-	run := func(fn func(ctx context.Context, a *App, args []string, c *cobra.Command) error) func(*cobra.Command, []string) error {
-		return func(c *cobra.Command, args []string) error {
-			a, err := openApp(c.Context(), stderr)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.store.MigrateControl(c.Context()); err != nil {
-				return err
-			}
-			return fn(c.Context(), a, args, c)
-		}
-	}
+	run := func(fn appCommand) func(*cobra.Command, []string) error { return withApp(stderr, fn) }
 	tenant := func(ctx context.Context, a *App, slug string) (*tenants.Tenant, error) {
 		return a.store.FindTenantBySlug(ctx, slug)
 	}

@@ -25,7 +25,7 @@ type Config struct {
 	MigrateOnStart bool          `env:"CITYOPS_MIGRATE_ON_START" envDefault:"true"`
 	MigrateWorkers int           `env:"CITYOPS_MIGRATE_WORKERS" envDefault:"4"`
 	TrustedProxies []string      `env:"CITYOPS_TRUSTED_PROXIES" envSeparator:","`
-	BodyLimit      int           `env:"CITYOPS_BODY_LIMIT" envDefault:"1048576"`
+	BodyLimit      int           `env:"CITYOPS_BODY_LIMIT" envDefault:"33554432"`
 	LogFormat      string        `env:"CITYOPS_LOG_FORMAT" envDefault:"json"`
 	LogLevel       string        `env:"CITYOPS_LOG_LEVEL" envDefault:"info"`
 	ShutdownGrace  time.Duration `env:"CITYOPS_SHUTDOWN_GRACE" envDefault:"20s"`

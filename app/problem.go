@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +104,10 @@ func isAPI(c *fiber.Ctx) bool {
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/open311/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
+// maxJSONBody bounds JSON request bodies; the server-wide CITYOPS_BODY_LIMIT is larger, for
+// uploads (grids, spreadsheets, photos).
+const maxJSONBody = 1 << 20
+
 // decodeJSON reads the body into v strictly: JSON media type, no unknown fields, one value, and
 // error messages that say what is wrong where.
 func decodeJSON(c *fiber.Ctx, v any) error {
@@ -110,7 +115,10 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if ct != "application/json" && !strings.HasSuffix(ct, "+json") {
 		return errs.E(errs.Unsupported, "Send the body as JSON with Content-Type: application/json.")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	if len(c.Body()) > maxJSONBody {
+		return errs.E(errs.TooLarge, "A JSON body may be at most %d KiB; this one is %d KiB.", maxJSONBody>>10, len(c.Body())>>10)
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

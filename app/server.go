@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/uptrace/bun"
 )
@@ -33,7 +33,7 @@ func (a *App) newServer() *fiber.App {
 		TrustedProxies:          a.cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(a.cfg.TrustedProxies),
 	})
-	f.Use(requestid.New())
+	f.Use(requestID)
 	f.Use(a.observe)
 	f.Use(recover.New())
 	f.Use(a.authenticate)
@@ -81,6 +81,16 @@ func (a *App) newServer() *fiber.App {
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return f
+}
+
+// requestID gives every request a fresh id (in the X-Request-ID response header, the logs and the
+// audit log). An id sent by the client is not taken over: audit entries must not carry ids a
+// caller chose.
+func requestID(c *fiber.Ctx) error {
+	rid := uuid.NewString()
+	c.Set(fiber.HeaderXRequestID, rid)
+	c.Locals("requestid", rid)
+	return c.Next()
 }
 
 func proxyHeader(trusted []string) string {
