@@ -86,7 +86,7 @@ func (v *Vault) Close() error {
 // and the token may use transit keys. It warns once when the policy would let an encrypt
 // re-create a destroyed key.
 func (v *Vault) Ping(ctx context.Context) error {
-	if err := v.keeper.state(); err != nil {
+	if err := v.keeper.ready(ctx); err != nil {
 		return err
 	}
 	probe := v.transitMount + "/encrypt/" + keyName(uuid.Max)
@@ -682,6 +682,11 @@ func (v *Vault) Credential(ctx context.Context, tenant uuid.UUID, name string) (
 		return Secret{}, err
 	}
 	s, err := v.readCredential(ctx, tenant, name)
+	if errs.Is(err, errs.NotFound) {
+		if destroyed, terr := v.tombstoned(ctx, tenant); terr == nil && destroyed {
+			return Secret{}, errDestroyed(tenant)
+		}
+	}
 	if err != nil {
 		return Secret{}, err
 	}

@@ -196,11 +196,15 @@ func TestVaultTokenExpired(t *testing.T) {
 // keeps it alive well past that TTL.
 func TestVaultTokenRenewed(t *testing.T) {
 	v := sharedVault(t)
-	tok := v.MustToken(t, secretstest.TokenOptions{Policies: []string{secretstest.AppPolicy}, TTL: 2 * time.Second})
+	tok := v.MustToken(t, secretstest.TokenOptions{Policies: []string{secretstest.AppPolicy}, TTL: 3 * time.Second})
 	s := mustOpen(t, secrets.Config{Backend: secrets.BackendVault, VaultAddr: v.Addr, VaultToken: tok})
 	tn := newTenant(t, s)
 	c := mustEncrypt(t, s, tn, "renewed")
-	time.Sleep(5 * time.Second)
+	time.Sleep(7 * time.Second)
+	// Still the same token, renewed, not a new login.
+	if _, err := v.Root().Auth().Token().Lookup(tok); err != nil {
+		t.Fatalf("the token expired: %v", err)
+	}
 	if got := mustDecrypt(t, s, tn, c); got != "renewed" {
 		t.Fatalf("after the first TTL: %q", got)
 	}
@@ -321,19 +325,21 @@ func TestVaultRootTokenWarns(t *testing.T) {
 func TestVaultCustomMounts(t *testing.T) {
 	ctx := context.Background()
 	v := sharedVault(t)
-	if err := v.Root().Sys().Mount("cityops-transit", &api.MountInput{Type: "transit"}); err != nil {
+	sfx := uuid.NewString()[:8]
+	transit, kv := "cityops-transit-"+sfx, "cityops-kv-"+sfx
+	if err := v.Root().Sys().Mount(transit, &api.MountInput{Type: "transit"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Root().Sys().Mount("cityops-kv", &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+	if err := v.Root().Sys().Mount(kv, &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
 		t.Fatal(err)
 	}
-	policy, err := secretstest.PolicyText("cityops-transit", "cityops-kv")
+	policy, err := secretstest.PolicyText(transit, kv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.MustPolicy(t, "cityops-custom", policy)
 	tok := v.MustToken(t, secretstest.TokenOptions{Policies: []string{"cityops-custom"}})
-	s := mustOpen(t, secrets.Config{Backend: secrets.BackendVault, VaultAddr: v.Addr, VaultToken: tok, TransitMount: "cityops-transit", KVMount: "/cityops-kv/"})
+	s := mustOpen(t, secrets.Config{Backend: secrets.BackendVault, VaultAddr: v.Addr, VaultToken: tok, TransitMount: transit, KVMount: "/" + kv + "/"})
 	tn := newTenant(t, s)
 	c := mustEncrypt(t, s, tn, "custom")
 	if got := mustDecrypt(t, s, tn, c); got != "custom" {
@@ -342,10 +348,10 @@ func TestVaultCustomMounts(t *testing.T) {
 	if _, err := s.PutCredential(ctx, tn, "tiles", "tile-key-abcdef", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := v.Root().Logical().Read("cityops-transit/keys/tenant-" + tn.String()); k == nil {
+	if k, _ := v.Root().Logical().Read(transit + "/keys/tenant-" + tn.String()); k == nil {
 		t.Fatal("the key is not on the custom transit mount")
 	}
-	if sec, _ := v.Root().KVv2("cityops-kv").Get(ctx, "tenants/"+tn.String()+"/credentials/tiles"); sec == nil {
+	if sec, _ := v.Root().KVv2(kv).Get(ctx, "tenants/"+tn.String()+"/credentials/tiles"); sec == nil {
 		t.Fatal("the credential is not on the custom KV mount")
 	}
 	if err := s.DestroyTenantKey(ctx, tn); err != nil {
