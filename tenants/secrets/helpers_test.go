@@ -1,7 +1,6 @@
 package secrets_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -45,26 +44,8 @@ func sharedVault(tb testing.TB) *secretstest.Vault {
 	return vault
 }
 
-// logBuffer is a slog destination a test can read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testLogger(tb testing.TB) (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func testLogger(tb testing.TB) (*slog.Logger, *secretstest.Buffer) {
+	buf := &secretstest.Buffer{}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("store log:\n%s", buf.String())

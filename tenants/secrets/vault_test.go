@@ -2,7 +2,6 @@ package secrets_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -48,10 +47,9 @@ func TestVaultDestroyedKeyNotRecreated(t *testing.T) {
 func TestVaultOutage(t *testing.T) {
 	ctx := context.Background()
 	v := sharedVault(t)
-	u, _ := url.Parse(v.Addr)
-	proxy := secretstest.MustProxy(t, u.Host)
+	proxy := v.MustProxy(t)
 	cfg := v.AppRoleConfig(t)
-	cfg.VaultAddr = "http://" + proxy.Addr
+	cfg.VaultAddr = proxy.URL()
 	s := mustOpen(t, cfg)
 	tn := newTenant(t, s)
 	c := mustEncrypt(t, s, tn, "outage")
@@ -158,10 +156,9 @@ func TestVaultSealed(t *testing.T) {
 func TestVaultStartsWhileDown(t *testing.T) {
 	ctx := context.Background()
 	v := sharedVault(t)
-	u, _ := url.Parse(v.Addr)
-	proxy := secretstest.MustProxy(t, u.Host)
+	proxy := v.MustProxy(t)
 	cfg := v.AppRoleConfig(t)
-	cfg.VaultAddr = "http://" + proxy.Addr
+	cfg.VaultAddr = proxy.URL()
 	proxy.Down()
 	s := mustOpen(t, cfg)
 	err := s.Ping(ctx)

@@ -3,6 +3,7 @@ package secretstest
 import (
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -34,6 +35,15 @@ func MustProxy(tb testing.TB, target string) *Proxy {
 	tb.Cleanup(p.Down)
 	return p
 }
+
+// MustProxy starts a proxy in front of v (see Proxy).
+func (v *Vault) MustProxy(tb testing.TB) *Proxy {
+	tb.Helper()
+	return MustProxy(tb, strings.TrimPrefix(v.Addr, "http://"))
+}
+
+// URL is the proxy's address as a Vault address.
+func (p *Proxy) URL() string { return "http://" + p.Addr }
 
 // Down closes the listener and every open connection.
 func (p *Proxy) Down() {

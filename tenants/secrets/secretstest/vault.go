@@ -44,7 +44,7 @@ type Vault struct {
 
 	root *api.Client
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *Buffer
 	exit chan struct{}
 	once sync.Once
 }
@@ -181,7 +181,7 @@ func start(ctx context.Context, bin string) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{Addr: "http://127.0.0.1:" + strconv.Itoa(port), RootToken: randomHex(16), out: &syncBuffer{}, exit: make(chan struct{})}
+	v := &Vault{Addr: "http://127.0.0.1:" + strconv.Itoa(port), RootToken: randomHex(16), out: &Buffer{}, exit: make(chan struct{})}
 	v.cmd = exec.Command(bin, "server", "-dev", "-dev-root-token-id="+v.RootToken,
 		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port), "-dev-no-store-token", "-log-level=warn")
 	// HOME keeps the dev server away from the user's ~/.vault-token; no VAULT_* variable leaks in.
@@ -411,21 +411,24 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers (a server's output, a logger), capped at
+// 1 MiB so that a runaway writer cannot fill memory.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 { // a runaway log must not fill memory
+	if s.b.Len() > 1<<20 {
 		return len(p), nil
 	}
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written.
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
