@@ -75,10 +75,17 @@ func OpenVault(ctx context.Context, cfg Config, log *slog.Logger) (*Vault, error
 	return v, nil
 }
 
-// Close stops the token renewal. The token is left to expire rather than revoked, so that a
-// rolling restart never revokes a token another process shares (a token file).
+// Close stops the token renewal. A token from an AppRole login belongs to this process alone
+// and is revoked; a given token (VAULT_TOKEN, a token file) may be shared and is left alone.
 func (v *Vault) Close() error {
 	v.keeper.stop()
+	if _, ok := v.keeper.method.(*approleLogin); ok && v.keeper.state() == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := v.client.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
+			v.log.Warn("revoke the vault token at close", "err", err)
+		}
+	}
 	return nil
 }
 

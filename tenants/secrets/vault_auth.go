@@ -350,6 +350,13 @@ func (k *keeper) relogin(ctx context.Context) error {
 	}
 }
 
+// state returns why there is no usable token, or nil.
+func (k *keeper) state() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.err
+}
+
 func loginUnavailable(err error) error {
 	if isPermanent(err) {
 		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) refused the app's login (%s); operations that need encryption keys are unavailable until the operator fixes it.", err)

@@ -357,3 +357,35 @@ func TestVaultCustomMounts(t *testing.T) {
 	_, err = s.Decrypt(ctx, tn, c)
 	wantCode(t, err, errs.Destroyed)
 }
+
+// TestVaultCloseRevokes: an AppRole token belongs to one process and is revoked at Close.
+func TestVaultCloseRevokes(t *testing.T) {
+	ctx := context.Background()
+	v := sharedVault(t)
+	role := v.MustAppRole(t, "close-test", []string{secretstest.AppPolicy}, time.Hour, time.Hour)
+	live := func() int {
+		s, err := v.Root().Logical().List("auth/token/accessors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range s.Data["keys"].([]any) {
+			info, err := v.Root().Auth().Token().LookupAccessor(a.(string))
+			if err == nil && info.Data["meta"] != nil && info.Data["meta"].(map[string]any)["role_name"] == "close-test" {
+				n++
+			}
+		}
+		return n
+	}
+	s, err := secrets.OpenVault(ctx, secrets.Config{VaultAddr: v.Addr, VaultRoleID: role, VaultWrappedSecretID: v.MustWrappedSecretID(t, "close-test")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := live(); n != 1 {
+		t.Fatalf("%d live tokens of the role after login, want 1", n)
+	}
+	s.Close()
+	if n := live(); n != 0 {
+		t.Fatalf("%d live tokens of the role after Close, want 0", n)
+	}
+}
