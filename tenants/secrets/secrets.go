@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/google/uuid"
 )
 
@@ -142,7 +143,7 @@ func keyName(t uuid.UUID) string { return "tenant-" + t.String() }
 
 func checkCredentialName(name string) error {
 	if !credentialNameRe.MatchString(name) {
-		return errs.Field("name", "The credential name %q is not valid: use 2 to 64 lower-case letters, digits, '_', '.' or '-', starting with a letter (for example \"sms_gateway\").", truncate(name, 70))
+		return errs.Field("name", "The credential name %q is not valid: use 2 to 64 lower-case letters, digits, '_', '.' or '-', starting with a letter (for example \"sms_gateway\").", textutil.Truncate(name, 70))
 	}
 	return nil
 }
@@ -237,16 +238,6 @@ func backendName(prefix string) string {
 		return "Vault"
 	}
 	return "the local keyring"
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // Errors shared by both implementations.
