@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
-	"github.com/uptrace/bun"
 )
 
 // platform holds the city-operation modules every tenant shares. Each reaches tenant data only
@@ -107,10 +105,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 // auditTenant records an administrative action on the request's tenant.
 func (a *App) auditTenant(c *fiber.Ctx, action, target string, detail any) error {
-	sc := scope(c)
-	return a.store.ControlTx(c.UserContext(), tenants.Write, func(ctx context.Context, tx bun.Tx) error {
-		return a.store.Audit(ctx, tx, action, &sc.Tenant.ID, target, detail)
-	})
+	return a.store.AuditNow(c.UserContext(), action, &scope(c).Tenant.ID, target, detail)
 }
 
 // readUpload returns an uploaded file: the body itself (Content-Type names the format) or the

@@ -188,9 +188,7 @@ func (a *App) apiExport(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentDisposition, "")
 		return err
 	}
-	return a.store.ControlTx(c.UserContext(), tenants.Write, func(ctx context.Context, tx bun.Tx) error {
-		return a.store.Audit(ctx, tx, "tenant.export", &t.ID, t.Slug, nil)
-	})
+	return a.store.AuditNow(c.UserContext(), "tenant.export", &t.ID, t.Slug, nil)
 }
 
 func (a *App) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {
@@ -252,7 +250,6 @@ func (a *App) apiPutSetting(c *fiber.Ctx) error {
 	if len(in.Value) > 4096 {
 		return errs.Field("value", "A setting value is at most 4096 bytes.")
 	}
-	sc := scope(c)
 	s := tenants.Setting{Key: key, Value: in.Value, UpdatedAt: a.store.Now(), UpdatedBy: principal(c).Identity.Email}
 	err := a.store.Tx(c.UserContext(), tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		_, err := db.NewInsert().Model(&s).On("CONFLICT (key) DO UPDATE").
@@ -262,9 +259,7 @@ func (a *App) apiPutSetting(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.ControlTx(c.UserContext(), tenants.Write, func(ctx context.Context, tx bun.Tx) error {
-		return a.store.Audit(ctx, tx, "setting.put", &sc.Tenant.ID, key, map[string]string{"value": in.Value})
-	}); err != nil {
+	if err := a.auditTenant(c, "setting.put", key, map[string]string{"value": in.Value}); err != nil {
 		return err
 	}
 	return c.JSON(s)

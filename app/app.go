@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/tenants/secrets"
 	"log/slog"
 	"net"
 	"os"
@@ -32,6 +33,8 @@ type App struct {
 	// platform: the city-operation modules (organisation, grids, catalog, calendar).
 	platform *platform
 
+	// secrets: per-tenant keys for citizens' personal data and integration credentials.
+	secrets secrets.Store
 	// billing: usage, plans, the ledger and Stripe (nil gateway when offline).
 	billing *billing.Service
 }
@@ -63,11 +66,21 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: store}
-	if a.billing, err = newBilling(cfg, store, log, opts.Now); err != nil {
+	if cfg.DatabaseURL != "" && cfg.Secrets.Backend != secrets.BackendVault {
+		log.Warn("PostgreSQL with the local keyring: tenant keys live on this machine only, so other replicas cannot decrypt; use CITYOPS_SECRETS=vault when running more than one replica")
+	}
+	// A Vault that is down at start is not fatal: keyless pages are served and keys come back
+	// when Vault does. A wrong configuration is.
+	if a.secrets, err = secrets.Open(ctx, cfg.Secrets, log.With("component", "secrets")); err != nil {
 		store.Close()
 		return nil, err
 	}
-	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), a.billing.ProvisionStep())...)
+	if a.billing, err = newBilling(cfg, store, log, opts.Now); err != nil {
+		a.secrets.Close()
+		store.Close()
+		return nil, err
+	}
+	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep())...)
 	if err := store.Ping(ctx); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("database: %w", err)
@@ -83,7 +96,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 }
 
 // Close releases everything New opened.
-func (a *App) Close() error { return errors.Join(a.billing.Close(), a.store.Close()) }
+func (a *App) Close() error {
+	return errors.Join(a.billing.Close(), a.secrets.Close(), a.store.Close())
+}
 
 // Store returns the control plane (for the CLI and tests).
 func (a *App) Store() *tenants.Store { return a.store }

@@ -421,3 +421,27 @@ func TestJSONBodyLimitAndRequestID(t *testing.T) {
 		t.Fatalf("request id taken from the client: %q", rid)
 	}
 }
+
+func TestCredentialsAreWriteOnly(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	const value = "sk-tianditu-0123456789abcdef"
+	runScenarios(t, f, []scenario{
+		{"admin sets", "adminA", "PUT", "/api/v1/t/chuxiong/credentials/tianditu", `{"value":"` + value + `"}`, 200, `"last4":"cdef"`, value},
+		{"admin lists masked", "adminA", "GET", "/api/v1/t/chuxiong/credentials", "", 200, "tianditu", value},
+		{"inspector cannot set", "inspectorA", "PUT", "/api/v1/t/chuxiong/credentials/sms", `{"value":"x12345678"}`, 403, "", ""},
+		{"B lists A", "adminB", "GET", "/api/v1/t/chuxiong/credentials", "", 404, "", "tianditu"},
+		{"B sets A", "adminB", "PUT", "/api/v1/t/chuxiong/credentials/tianditu", `{"value":"evil-value-1234"}`, 404, "", ""},
+		{"B deletes A", "adminB", "DELETE", "/api/v1/t/chuxiong/credentials/tianditu", "", 404, "", ""},
+		{"B has none", "adminB", "GET", "/api/v1/t/wuding/credentials", "", 200, "[]", "tianditu"},
+		{"viewer lists masked", "viewer", "GET", "/api/v1/t/chuxiong/credentials", "", 200, "tianditu", value},
+		{"viewer cannot set", "viewer", "PUT", "/api/v1/t/chuxiong/credentials/tianditu", `{"value":"viewer-value-1"}`, 403, "", ""},
+		{"viewer cannot delete", "viewer", "DELETE", "/api/v1/t/chuxiong/credentials/tianditu", "", 403, "", ""},
+		{"bad name", "adminA", "PUT", "/api/v1/t/chuxiong/credentials/..%2Fx", `{"value":"abcdefgh1"}`, 400, "", ""},
+		{"delete", "adminA", "DELETE", "/api/v1/t/chuxiong/credentials/tianditu", "", 204, "", ""},
+		{"deleted", "adminA", "DELETE", "/api/v1/t/chuxiong/credentials/tianditu", "", 404, "", ""},
+	})
+	res, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action=credential.put", "")
+	if !strings.Contains(res.body, "tianditu") || strings.Contains(res.body, value) {
+		t.Fatalf("audit of credential.put: %s", res.body)
+	}
+}

@@ -95,7 +95,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return runMigrate(cmd.Context(), a, stdout)
 		},
 	}
-	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr))
+	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr), credentialsCommand(stdin, stdout, stderr))
 	root.AddCommand(billingCommand(stdout, stderr))
 	return root
 }

@@ -47,6 +47,12 @@ func TestCLITenantLifecycle(t *testing.T) {
 			t.Fatalf("list --json lacks %s: %v", k, list[1])
 		}
 	}
+	if out, e, code := runCLI(t, "sms-gateway-secret-9876\n", "credentials", "set", "wuding", "sms"); code != 0 || !strings.Contains(out, "9876") {
+		t.Fatalf("credentials set: %s %s", out, e)
+	}
+	if out, _, code := runCLI(t, "", "credentials", "list", "wuding"); code != 0 || !strings.Contains(out, "sms") || strings.Contains(out, "sms-gateway-secret") {
+		t.Fatalf("credentials list: %s", out)
+	}
 	if _, e, code := runCLI(t, "", "tenants", "suspend", "wuding", "--reason", "test"); code != 0 {
 		t.Fatal(e)
 	}

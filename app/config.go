@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/tenants/secrets"
 	"net"
 	"os"
 	"strings"
@@ -29,6 +30,10 @@ type Config struct {
 	LogFormat      string        `env:"CITYOPS_LOG_FORMAT" envDefault:"json"`
 	LogLevel       string        `env:"CITYOPS_LOG_LEVEL" envDefault:"info"`
 	ShutdownGrace  time.Duration `env:"CITYOPS_SHUTDOWN_GRACE" envDefault:"20s"`
+	// Secrets: the per-tenant keys and integration credentials (the local keyring by default,
+	// Vault in production); see tenants/secrets.Config for its variables.
+	Secrets secrets.Config
+
 	// Stripe: an unset key is offline mode (the ledger and statements work alone).
 	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
 	StripeWebhookSecret string `env:"CITYOPS_STRIPE_WEBHOOK_SECRET"`
@@ -102,6 +107,12 @@ func (c *Config) Validate() error {
 	}
 	if c.StripeWebhookSecret != "" && c.StripeKey == "" {
 		problems = append(problems, errors.New("CITYOPS_STRIPE_WEBHOOK_SECRET is set but CITYOPS_STRIPE_KEY is not"))
+	}
+	if c.Secrets.DataDir == "" {
+		c.Secrets.DataDir = c.DataDir
+	}
+	if err := c.Secrets.Validate(); err != nil {
+		problems = append(problems, err)
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr

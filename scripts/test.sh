@@ -40,6 +40,26 @@ EXTRA_DEB_PACKAGES=()   # e.g. (chromium)
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
 	ensure_stripe_mock
+	ensure_vault
+}
+
+# vault: the secrets tests run a real Vault dev server. A vault on PATH is used as is; otherwise
+# tools/vault/build.sh builds Vault 1.21.0 from the Go module proxy once into the user cache
+# (many minutes the first time on two cores; later runs reuse it).
+ensure_vault() {
+	if [ -n "${CITYOPS_VAULT_BIN:-}" ] && [ -x "$CITYOPS_VAULT_BIN" ]; then
+		info "$("$CITYOPS_VAULT_BIN" version)"
+		return
+	fi
+	if command -v vault >/dev/null 2>&1; then
+		info "$(vault version)"
+		return
+	fi
+	info "vault: tools/vault/build.sh (builds Vault 1.21.0 from the Go module proxy once)"
+	CITYOPS_VAULT_BIN="$(bash tools/vault/build.sh)" \
+		|| die "no vault binary: install HashiCorp Vault 1.21 (vault on PATH), or let tools/vault/build.sh reach the Go module proxy"
+	export CITYOPS_VAULT_BIN
+	info "$("$CITYOPS_VAULT_BIN" version)"
 }
 
 # stripe-mock: the billing tests start their own instance from PATH or GOBIN; it is installed

@@ -64,6 +64,14 @@ func (s *Store) Audit(ctx context.Context, db bun.IDB, action string, tenant *uu
 	return dbx.Translate(err)
 }
 
+// AuditNow appends an entry in a transaction of its own, for actions whose change was made
+// elsewhere (a file written, a secret stored, a read across tenants).
+func (s *Store) AuditNow(ctx context.Context, action string, tenant *uuid.UUID, target string, detail any) error {
+	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+		return s.Audit(ctx, tx, action, tenant, target, detail)
+	})
+}
+
 // AuditFilter narrows FindAudit.
 type AuditFilter struct {
 	TenantID *uuid.UUID
