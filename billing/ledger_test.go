@@ -378,6 +378,21 @@ func TestPlansQuotasAndRating(t *testing.T) {
 		if err != nil || r.PlanFeeFen != 1_500_000 || r.UsageFen != 0 {
 			t.Fatalf("rate June: %+v %v", r, err)
 		}
+		// The scheduled run rates the month that just ended (June, already rated: nothing more)
+		// and, a month on, July — once, however often it runs.
+		before, _ := e.svc.FindBalance(ctx, tn.ID, time.Time{})
+		if failed := e.svc.RateEndedMonth(ctx); failed != 0 {
+			t.Fatalf("RateEndedMonth: %d tenants failed", failed)
+		}
+		if b, _ := e.svc.FindBalance(ctx, tn.ID, time.Time{}); b.Charged != before.Charged {
+			t.Fatalf("re-rating June by the scheduled run charged %d more", b.Charged-before.Charged)
+		}
+		e.clock.Set(time.Date(2026, 8, 1, 0, 30, 0, 0, cst))
+		e.svc.RateEndedMonth(ctx)
+		e.svc.RateEndedMonth(ctx)
+		if b, _ := e.svc.FindBalance(ctx, tn.ID, time.Time{}); b.Charged != before.Charged+1_500_000 {
+			t.Fatalf("July by the scheduled run: charged %d more, want the plan fee once", b.Charged-before.Charged)
+		}
 		if err := e.svc.PutPlan(ctx, &Plan{Code: "Bad Code", NameZH: "x"}); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("bad plan code: %v", err)
 		}

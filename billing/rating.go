@@ -83,3 +83,42 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 	})
 	return r, err
 }
+
+// RateEndedMonth rates the month before now for every active and suspended tenant. Rating is
+// idempotent (each charge has a key made of tenant, month and purpose), so it is safe to run on
+// every replica, after every restart, and again after a partial failure; a tenant that fails is
+// logged and the others are still rated. It returns how many tenants failed.
+func (s *Service) RateEndedMonth(ctx context.Context) int {
+	now := s.now().In(cst)
+	prev := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, cst).UTC()
+	failed := 0
+	for _, st := range []tenants.Status{tenants.StatusActive, tenants.StatusSuspended} {
+		ts, err := s.store.FindTenants(ctx, tenants.TenantFilter{Status: st})
+		if err != nil {
+			s.log.Error("monthly rating: list tenants", "err", err)
+			return failed + 1
+		}
+		for _, t := range ts {
+			if _, err := s.RateMonth(ctx, t, prev); err != nil {
+				failed++
+				s.log.Error("monthly rating failed", "tenant", t.Slug, "month", prev.In(cst).Format("2006-01"), "err", err)
+			}
+		}
+	}
+	return failed
+}
+
+// RunRating rates the ended month at start and then every interval until ctx ends, so usage is
+// charged soon after each month closes without anyone running `cityops billing rate`.
+func (s *Service) RunRating(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.RateEndedMonth(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
