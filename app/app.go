@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,8 @@ type App struct {
 	secrets secrets.Store
 	// billing: usage, plans, the ledger and Stripe (nil gateway when offline).
 	billing *billing.Service
+	// cases: the case loop (GB/T 30428.8).
+	cases *cases.Service
 }
 
 // Options are the parts a caller may supply instead of the defaults (tests use them).
@@ -86,6 +89,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.platform = newPlatform(store)
+	a.cases = a.newCases()
 	a.metrics = newMetrics(store)
 	if a.web, err = newWebUI(); err != nil {
 		a.Close()
@@ -144,6 +148,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		a.log.Error("resuming interrupted provisioning", "err", err)
 	}
 	go a.billing.RunOutbox(ctx, 2*time.Second)
+	go a.billing.RunRating(ctx, time.Hour)
+	go a.runOverdue(ctx, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())

@@ -76,6 +76,7 @@ func (a *App) newServer() *fiber.App {
 	t.Get("/export", a.needRole(tenants.TenantAdmin), a.apiExport)
 	a.secretRoutes(t)
 	a.platformRoutes(t)
+	a.caseRoutes(t)
 
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

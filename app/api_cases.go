@@ -1,0 +1,240 @@
+package app
+
+import (
+	"context"
+	"io"
+	"mime"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+// newCases builds the case loop over the gate, the tenant keys and billing's usage meter.
+func (a *App) newCases() *cases.Service {
+	return cases.NewService(cases.Config{Gate: a.store, Cipher: a.secrets, Usage: a.billing,
+		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log})
+}
+
+// caseRoutes adds the case loop's API. Which post may take which action is the service's
+// business (platform/cases.Machine); the HTTP layer only refuses writes to read-only scopes
+// (in tenantScope) and translates.
+func (a *App) caseRoutes(t fiber.Router) {
+	t.Post("/cases", a.apiReportCase)
+	t.Get("/cases", a.apiListCases)
+	t.Get("/cases.geojson", a.apiCasesGeoJSON)
+	t.Get("/cases/:id", a.apiGetCase)
+	t.Post("/cases/:id/actions/:action", a.apiCaseAction)
+	t.Post("/cases/:id/photos", a.apiAddCasePhoto)
+	t.Get("/cases/:id/photos/:photo", a.apiGetCasePhoto)
+}
+
+func (a *App) apiReportCase(c *fiber.Ctx) error {
+	var in cases.ReportInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	cs, err := a.cases.Report(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(cs)
+}
+
+func (a *App) apiGetCase(c *fiber.Ctx) error {
+	cs, err := a.cases.FindCaseByID(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(cs)
+}
+
+func (a *App) apiCaseAction(c *fiber.Ctx) error {
+	var in cases.ActionInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	cs, err := a.cases.Act(c.UserContext(), c.Params("id"), cases.Action(c.Params("action")), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cs)
+}
+
+// caseFilter reads the list's query: state (comma list), kind, class_code, grid, department,
+// source, overdue, supervised, from, to (RFC 3339 or a date), cursor, limit, bbox.
+func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
+	f := cases.Filter{Kind: c.Query("kind"), ClassCode: c.Query("class_code"), GridCode: c.Query("grid"),
+		DepartmentID: c.Query("department"), Source: cases.Source(c.Query("source")), Cursor: c.Query("cursor")}
+	if s := c.Query("state"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			f.States = append(f.States, cases.State(strings.TrimSpace(st)))
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  **bool
+	}{{"overdue", &f.Overdue}, {"supervised", &f.Supervised}} {
+		if v := c.Query(b.name); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return f, errs.Field(b.name, "%s is true or false.", b.name)
+			}
+			*b.dst = &x
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  **time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		v := c.Query(d.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			if t, err = time.ParseInLocation(time.DateOnly, v, chinaTime); err != nil {
+				return f, errs.Field(d.name, "%s is a date (2026-03-02) or an RFC 3339 time.", d.name)
+			}
+		}
+		*d.dst = &t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, errs.Field("limit", "limit is a positive number (at most 500).")
+		}
+		f.Limit = n
+	}
+	if v := c.Query("bbox"); v != "" {
+		parts := strings.Split(v, ",")
+		var b [4]float64
+		if len(parts) != 4 {
+			return f, errs.Field("bbox", "bbox is minLon,minLat,maxLon,maxLat.")
+		}
+		for i, p := range parts {
+			x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return f, errs.Field("bbox", "bbox is minLon,minLat,maxLon,maxLat.")
+			}
+			b[i] = x
+		}
+		f.BBox = &b
+	}
+	return f, nil
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+func (a *App) apiListCases(c *fiber.Ctx) error {
+	f, err := caseFilter(c)
+	if err != nil {
+		return err
+	}
+	f.BBox = nil
+	page, err := a.cases.FindCases(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (a *App) apiCasesGeoJSON(c *fiber.Ctx) error {
+	f, err := caseFilter(c)
+	if err != nil {
+		return err
+	}
+	fc, err := a.cases.GeoJSON(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	b, err := fc.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/geo+json")
+	return c.Send(b)
+}
+
+// apiAddCasePhoto takes the photo as the request body or as the form field "file". Its type is
+// judged by its bytes, not by the header.
+func (a *App) apiAddCasePhoto(c *fiber.Ctx) error {
+	data := c.Body()
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			return errs.Field("file", "Send the photo in the form field \"file\".")
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return errs.Field("file", "The uploaded photo cannot be read.")
+		}
+		defer f.Close()
+		if data, err = io.ReadAll(io.LimitReader(f, maxUpload+1)); err != nil {
+			return errs.Field("file", "The uploaded photo cannot be read.")
+		}
+	}
+	if len(data) == 0 {
+		return errs.E(errs.Invalid, "The photo is empty.")
+	}
+	p, err := a.cases.AddPhoto(c.UserContext(), c.Params("id"), data)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (a *App) apiGetCasePhoto(c *fiber.Ctx) error {
+	p, data, err := a.cases.FindPhoto(c.UserContext(), c.Params("id"), c.Params("photo"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, p.MediaType)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
+	c.Set("X-Content-Type-Options", "nosniff")
+	return c.Send(data)
+}
+
+// runOverdue marks overdue cases in every active tenant every interval until ctx ends. Each
+// run recomputes from the database, so nothing is lost across restarts.
+func (a *App) runOverdue(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		a.markOverdue(ctx, 4)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// markOverdue runs one overdue pass over every active tenant, workers at a time; a failing
+// tenant is logged and does not stop the others.
+func (a *App) markOverdue(ctx context.Context, workers int) {
+	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
+	if err != nil {
+		a.log.Error("overdue job: listing tenants", "err", err)
+		return
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := a.cases.MarkOverdue(tenants.WithScope(ctx, tenants.SystemScope(t))); err != nil && ctx.Err() == nil {
+				a.log.Error("overdue job", "tenant", t.Slug, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}

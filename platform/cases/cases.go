@@ -1,0 +1,517 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
+	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// Gate is the tenant gate (tenants.Store satisfies it).
+type Gate interface {
+	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+}
+
+// Cipher encrypts citizens' personal data with the tenant's key (tenants/secrets.Cipher
+// satisfies it). A key store that is down answers errs.Unavailable.
+type Cipher interface {
+	Encrypt(ctx context.Context, tenant uuid.UUID, plaintext []byte) (string, error)
+	Decrypt(ctx context.Context, tenant uuid.UUID, ciphertext string) ([]byte, error)
+}
+
+// Usage records metered usage ((*billing.Service).Record satisfies it).
+type Usage interface {
+	Record(ctx context.Context, tenant uuid.UUID, meter string, quantity int64, idempotencyKey string) error
+}
+
+// MeterCasesCreated is billing's meter for new cases.
+const MeterCasesCreated = "cases_created"
+
+// DefaultMaxPhoto is the largest photo accepted unless Config says otherwise.
+const DefaultMaxPhoto = 10 << 20
+
+// Config is what a Service is built from.
+type Config struct {
+	Gate   Gate
+	Cipher Cipher
+	Usage  Usage // optional
+	// PhotoDir is where photos are kept, one directory per tenant.
+	PhotoDir string
+	MaxPhoto int64
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Service runs the case loop of every tenant through the gate.
+type Service struct {
+	gate     Gate
+	cipher   Cipher
+	usage    Usage
+	photoDir string
+	maxPhoto int64
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// NewService returns a Service built from cfg.
+func NewService(cfg Config) *Service {
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
+	if s.now == nil {
+		s.now = dbx.Now
+	}
+	if s.maxPhoto <= 0 {
+		s.maxPhoto = DefaultMaxPhoto
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "cases")
+	return s
+}
+
+// SetMaxPhoto changes the photo size cap (tests use a small one).
+func (s *Service) SetMaxPhoto(n int64) { s.maxPhoto = n }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Source is where a report came from.
+type Source string
+
+// The sources of reports.
+const (
+	FromInspector Source = "inspector" // 监督员 patrol
+	FromCitizen   Source = "citizen"   // web, app, walk-in
+	FromHotline   Source = "hotline"   // 12345
+	FromVideo     Source = "video"     // video surveillance
+	FromReferral  Source = "referral"  // a higher level's referral
+	FromMedia     Source = "media"
+	FromSensor    Source = "sensor" // operation monitoring
+)
+
+// Sources lists every source.
+var Sources = []Source{FromInspector, FromCitizen, FromHotline, FromVideo, FromReferral, FromMedia, FromSensor}
+
+// Reporter is the citizen who reported a case, as the caller may see it: Visibility is "clear"
+// (decrypted for the posts that need it), "masked", "unavailable" (the key store is down) or
+// "destroyed" (the tenant's key was destroyed).
+type Reporter struct {
+	Name       string `json:"name,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Visibility string `json:"visibility"`
+}
+
+// Case is one case of the loop.
+type Case struct {
+	bun.BaseModel      `bun:"table:cases"`
+	ID                 string              `bun:"id,pk" json:"id"`
+	Number             string              `bun:"number" json:"number"`
+	Seq                int64               `bun:"seq" json:"-"`
+	State              State               `bun:"state" json:"state"`
+	Version            int                 `bun:"version" json:"version"`
+	Source             Source              `bun:"source" json:"source"`
+	Kind               catalog.Kind        `bun:"kind" json:"kind"`
+	ClassCode          string              `bun:"class_code" json:"class_code"`
+	Description        string              `bun:"description" json:"description"`
+	Address            string              `bun:"address" json:"address"`
+	Lon                float64             `bun:"lon" json:"lon"`
+	Lat                float64             `bun:"lat" json:"lat"`
+	GridCode           *string             `bun:"grid_code" json:"grid_code"`
+	ResponsibilityCode *string             `bun:"responsibility_code" json:"responsibility_code"`
+	InspectorID        *string             `bun:"inspector_id" json:"inspector_id"`
+	ReporterNameEnc    *string             `bun:"reporter_name_enc" json:"-"`
+	ReporterPhoneEnc   *string             `bun:"reporter_phone_enc" json:"-"`
+	Reporter           *Reporter           `bun:"-" json:"reporter,omitempty"`
+	ReportedBy         string              `bun:"reported_by" json:"reported_by"`
+	StandardID         *string             `bun:"standard_id" json:"standard_id"`
+	DepartmentID       *string             `bun:"department_id" json:"department_id"`
+	LimitAmount        *float64            `bun:"limit_amount" json:"-"`
+	LimitUnit          *calendar.Unit      `bun:"limit_unit" json:"-"`
+	Limit              *calendar.Limit     `bun:"-" json:"limit"`
+	ExtensionsText     string              `bun:"extensions" json:"-"`
+	Extensions         []calendar.Limit    `bun:"-" json:"extensions"`
+	PausesText         string              `bun:"pauses" json:"-"`
+	Pauses             []calendar.Interval `bun:"-" json:"pauses"`
+	PendingText        string              `bun:"pending" json:"-"`
+	PendingExtension   *calendar.Limit     `bun:"-" json:"pending_extension,omitempty"`
+	ClockStart         *time.Time          `bun:"clock_start" json:"clock_start"`
+	DeadlineAt         *time.Time          `bun:"deadline_at" json:"deadline"`
+	ClockStoppedAt     *time.Time          `bun:"clock_stopped_at" json:"clock_stopped_at"`
+	Overdue            bool                `bun:"overdue" json:"overdue"`
+	OvertimeMultiple   float64             `bun:"overtime_multiple" json:"overtime_multiple"`
+	Supervised         bool                `bun:"supervised" json:"supervised"`
+	SelfHandled        bool                `bun:"self_handled" json:"self_handled"`
+	CreatedAt          time.Time           `bun:"created_at" json:"created_at"`
+	UpdatedAt          time.Time           `bun:"updated_at" json:"updated_at"`
+	ClosedAt           *time.Time          `bun:"closed_at" json:"closed_at"`
+	// Events is the timeline, oldest first (FindCaseByID only).
+	Events []Event `bun:"-" json:"events,omitempty"`
+	// Photos are the case's photos (FindCaseByID only).
+	Photos []Photo `bun:"-" json:"photos,omitempty"`
+}
+
+// decode fills the fields kept as text.
+func (c *Case) decode() error {
+	if c.LimitAmount != nil && c.LimitUnit != nil {
+		c.Limit = &calendar.Limit{Amount: *c.LimitAmount, Unit: *c.LimitUnit}
+	}
+	c.Extensions, c.Pauses, c.PendingExtension = []calendar.Limit{}, []calendar.Interval{}, nil
+	if err := json.Unmarshal([]byte(c.ExtensionsText), &c.Extensions); err != nil {
+		return fmt.Errorf("case %s extensions: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(c.PausesText), &c.Pauses); err != nil {
+		return fmt.Errorf("case %s pauses: %w", c.ID, err)
+	}
+	if c.PendingText != "" {
+		c.PendingExtension = &calendar.Limit{}
+		if err := json.Unmarshal([]byte(c.PendingText), c.PendingExtension); err != nil {
+			return fmt.Errorf("case %s pending: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// encode writes the fields kept as text back.
+func (c *Case) encode() {
+	if c.Limit != nil {
+		a, u := c.Limit.Amount, c.Limit.Unit
+		c.LimitAmount, c.LimitUnit = &a, &u
+	} else {
+		c.LimitAmount, c.LimitUnit = nil, nil
+	}
+	b, _ := json.Marshal(c.Extensions)
+	c.ExtensionsText = string(b)
+	b, _ = json.Marshal(c.Pauses)
+	c.PausesText = string(b)
+	c.PendingText = ""
+	if c.PendingExtension != nil {
+		b, _ = json.Marshal(c.PendingExtension)
+		c.PendingText = string(b)
+	}
+}
+
+// timer is the case's disposal clock, nil before dispatch.
+func (c *Case) timer() *calendar.Timer {
+	if c.ClockStart == nil || c.Limit == nil {
+		return nil
+	}
+	return &calendar.Timer{Start: *c.ClockStart, Limit: *c.Limit, Extensions: c.Extensions, Pauses: c.Pauses}
+}
+
+// refreshClock recomputes deadline, overdue and overtime multiple at now (or where the clock
+// stopped, after feedback).
+func (c *Case) refreshClock(cal *calendar.Calendar, now time.Time) error {
+	t := c.timer()
+	if t == nil {
+		c.DeadlineAt, c.Overdue, c.OvertimeMultiple = nil, false, 0
+		return nil
+	}
+	at := now
+	if c.ClockStoppedAt != nil {
+		at = *c.ClockStoppedAt
+	}
+	st, err := cal.Status(*t, at)
+	if err != nil {
+		return err
+	}
+	d := st.Deadline.UTC().Truncate(time.Microsecond)
+	c.DeadlineAt, c.Overdue, c.OvertimeMultiple = &d, st.Overdue, st.OvertimeMultiple
+	return nil
+}
+
+// Event is one row of a case's append-only history.
+type Event struct {
+	bun.BaseModel   `bun:"table:case_events"`
+	ID              string          `bun:"id,pk" json:"id"`
+	CaseID          string          `bun:"case_id" json:"-"`
+	Version         int             `bun:"version" json:"version"`
+	Action          Action          `bun:"action" json:"action"`
+	From            string          `bun:"from_state" json:"from"`
+	To              State           `bun:"to_state" json:"to"`
+	ActorID         string          `bun:"actor_id" json:"actor_id"`
+	ActorEmail      string          `bun:"actor_email" json:"actor_email"`
+	Post            tenants.Role    `bun:"post" json:"post"`
+	Reason          string          `bun:"reason" json:"reason"`
+	AttachmentsText string          `bun:"attachments" json:"-"`
+	Attachments     []string        `bun:"-" json:"attachments"`
+	Detail          json.RawMessage `bun:"detail,type:text" json:"detail"`
+	At              time.Time       `bun:"at" json:"at"`
+}
+
+// actor is who acts: the request's identity and scope.
+type actor struct {
+	id, email string
+	scope     *tenants.Scope
+}
+
+func actorOf(ctx context.Context) (actor, error) {
+	sc := tenants.ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return actor{}, errs.E(errs.Internal, "case loop used without a tenant scope")
+	}
+	a := actor{id: "system", scope: sc}
+	if p := tenants.PrincipalFrom(ctx); p != nil && p.Identity != nil {
+		a.id, a.email = p.Identity.ID.String(), p.Identity.Email
+	}
+	return a, nil
+}
+
+// ReportInput is a new report.
+type ReportInput struct {
+	Source        Source       `json:"source"`
+	Kind          catalog.Kind `json:"kind"`
+	ClassCode     string       `json:"class_code"`
+	Description   string       `json:"description"`
+	Address       string       `json:"address"`
+	Lon           float64      `json:"lon"`
+	Lat           float64      `json:"lat"`
+	ReporterName  string       `json:"reporter_name"`
+	ReporterPhone string       `json:"reporter_phone"`
+	// SelfHandled (自处理): an inspector fixed it on the spot; the case is created closed, and
+	// its photos are uploaded to it afterwards.
+	SelfHandled bool `json:"self_handled"`
+}
+
+func (in *ReportInput) check(post tenants.Role) error {
+	in.Description, in.Address = strings.TrimSpace(in.Description), strings.TrimSpace(in.Address)
+	in.ReporterName, in.ReporterPhone = strings.TrimSpace(in.ReporterName), strings.TrimSpace(in.ReporterPhone)
+	if in.Source == "" {
+		in.Source = FromCitizen
+		if post == tenants.Inspector {
+			in.Source = FromInspector
+		}
+	}
+	if !slices.Contains(Sources, in.Source) {
+		return errs.Field("source", "The source %q is not one of inspector, citizen, hotline, video, referral, media, sensor.", textutil.Truncate(string(in.Source), 20))
+	}
+	if post == tenants.Inspector && in.Source != FromInspector {
+		return errs.Field("source", "An inspector reports from patrol (source inspector); other sources are entered by the acceptor.")
+	}
+	if post != tenants.Inspector && in.Source == FromInspector {
+		return errs.Field("source", "Only an inspector reports with source inspector.")
+	}
+	if in.SelfHandled && post != tenants.Inspector {
+		return errs.Field("self_handled", "Only an inspector handles a case on the spot (自处理).")
+	}
+	if _, ok := catalog.ParseKind(string(in.Kind)); !ok {
+		return errs.Field("kind", "The kind is component (部件) or event (事件).")
+	}
+	if len([]rune(in.Description)) > 2000 || len([]rune(in.Address)) > 200 {
+		return errs.Field("description", "The description is at most 2000 characters and the address at most 200.")
+	}
+	if len([]rune(in.ReporterName)) > 50 || len(in.ReporterPhone) > 30 {
+		return errs.Field("reporter_phone", "The reporter's name is at most 50 characters and the phone at most 30.")
+	}
+	return nil
+}
+
+// Report creates a case from a report (上报), or a self-handled case (自处理) already closed.
+// The reporter's name and phone are encrypted before anything is written: with the key store
+// down the report fails with errs.Unavailable and nothing is stored.
+func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	post, ok := postFor(a.scope, ReportPosts)
+	if !ok {
+		return nil, errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+	}
+	if err := in.check(post); err != nil {
+		return nil, err
+	}
+	tenant := a.scope.Tenant
+	c := &Case{Source: in.Source, Kind: in.Kind, ClassCode: in.ClassCode, Description: in.Description,
+		Address: in.Address, Lon: in.Lon, Lat: in.Lat, ReportedBy: a.id, SelfHandled: in.SelfHandled}
+	for _, f := range []struct {
+		plain string
+		dst   **string
+	}{{in.ReporterName, &c.ReporterNameEnc}, {in.ReporterPhone, &c.ReporterPhoneEnc}} {
+		if f.plain == "" {
+			continue
+		}
+		ct, err := s.cipher.Encrypt(ctx, tenant.ID, []byte(f.plain))
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = &ct
+	}
+	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		if _, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode); err != nil {
+			if errs.Is(err, errs.NotFound) {
+				return errs.Field("class_code", "%s", errs.MessageOf(err))
+			}
+			return err
+		}
+		res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
+		switch {
+		case err == nil:
+			c.GridCode = &res.Unit.Code
+			if res.Responsibility != nil {
+				c.ResponsibilityCode = &res.Responsibility.Code
+			}
+			if res.InspectorID != "" {
+				c.InspectorID = &res.InspectorID
+			}
+		case errs.Is(err, errs.NotFound):
+			// A point outside every unit grid is still a report; the grid stays empty.
+		default:
+			return err
+		}
+		now := s.clock()
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		year := now.In(china).Year()
+		var n int64
+		if err := db.NewRaw("INSERT INTO case_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last", year).Scan(ctx, &n); err != nil {
+			return err
+		}
+		c.ID, c.Seq = id.String(), int64(year)*100_000_000+n
+		c.Number = fmt.Sprintf("%s-%d-%06d", tenant.AdminCode, year, n)
+		c.State, c.Version, c.CreatedAt, c.UpdatedAt = Reported, 1, now, now
+		action := Report
+		if in.SelfHandled {
+			c.State, c.ClosedAt, action = Closed, &now, SelfHandle
+		}
+		c.Extensions, c.Pauses = []calendar.Limit{}, []calendar.Interval{}
+		c.encode()
+		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		return appendEvent(ctx, db, c, Event{Action: action, From: "", To: c.State, ActorID: a.id, ActorEmail: a.email, Post: post, At: now}, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.usage != nil {
+		if err := s.usage.Record(context.WithoutCancel(ctx), tenant.ID, MeterCasesCreated, 1, "case:"+c.ID); err != nil {
+			s.log.Error("usage not recorded; the case is created", "tenant", tenant.Slug, "case", c.ID, "err", err)
+		}
+	}
+	s.reveal(ctx, a, c)
+	return c, nil
+}
+
+var china = time.FixedZone("CST", 8*3600)
+
+func appendEvent(ctx context.Context, db bun.IDB, c *Case, e Event, detail any) error {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	e.ID, e.CaseID, e.Version = id.String(), c.ID, c.Version
+	if e.Attachments == nil {
+		e.Attachments = []string{}
+	}
+	b, _ := json.Marshal(e.Attachments)
+	e.AttachmentsText = string(b)
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	e.Detail, _ = json.Marshal(detail)
+	_, err = db.NewInsert().Model(&e).Exec(ctx)
+	return dbx.Translate(err)
+}
+
+// revealPosts see the reporter's name and phone in clear; everyone else sees them masked.
+var revealPosts = []tenants.Role{tenants.Acceptor, tenants.ShiftLead, tenants.TenantAdmin}
+
+// reveal fills c.Reporter for the caller. A key store that is down or a destroyed key does not
+// hide the case: only the personal data is marked unavailable.
+func (s *Service) reveal(ctx context.Context, a actor, c *Case) {
+	if c.ReporterNameEnc == nil && c.ReporterPhoneEnc == nil {
+		return
+	}
+	if a.scope.ReadOnly || !a.scope.Has(revealPosts...) {
+		c.Reporter = &Reporter{Visibility: "masked"}
+		if c.ReporterNameEnc != nil {
+			c.Reporter.Name = "***"
+		}
+		if c.ReporterPhoneEnc != nil {
+			c.Reporter.Phone = "***"
+		}
+		return
+	}
+	r := &Reporter{Visibility: "clear"}
+	for _, f := range []struct {
+		ct  *string
+		dst *string
+	}{{c.ReporterNameEnc, &r.Name}, {c.ReporterPhoneEnc, &r.Phone}} {
+		if f.ct == nil {
+			continue
+		}
+		b, err := s.cipher.Decrypt(ctx, a.scope.Tenant.ID, *f.ct)
+		switch {
+		case err == nil:
+			*f.dst = string(b)
+		case errs.Is(err, errs.Destroyed):
+			r = &Reporter{Visibility: "destroyed"}
+		default:
+			s.log.Warn("reporter not decrypted", "case", c.ID, "err", err)
+			r = &Reporter{Visibility: "unavailable"}
+		}
+		if r.Visibility != "clear" {
+			break
+		}
+	}
+	c.Reporter = r
+}
+
+// FindCaseByID returns a case with its timeline and photos.
+func (s *Service) FindCaseByID(ctx context.Context, id string) (*Case, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c *Case
+	err = s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		if c, err = findCase(ctx, db, id); err != nil {
+			return err
+		}
+		if err := db.NewSelect().Model(&c.Events).Where("case_id = ?", id).Order("version").Scan(ctx); err != nil {
+			return err
+		}
+		for i := range c.Events {
+			e := &c.Events[i]
+			e.Attachments = []string{}
+			if err := json.Unmarshal([]byte(e.AttachmentsText), &e.Attachments); err != nil {
+				return fmt.Errorf("event %s attachments: %w", e.ID, err)
+			}
+		}
+		c.Photos = []Photo{}
+		return db.NewSelect().Model(&c.Photos).Where("case_id = ?", id).Order("created_at", "id").Scan(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.reveal(ctx, a, c)
+	return c, nil
+}
+
+func findCase(ctx context.Context, db bun.IDB, id string) (*Case, error) {
+	c := &Case{}
+	if err := db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.E(errs.NotFound, "No case %s.", textutil.Truncate(id, 40))
+		}
+		return nil, dbx.Translate(err)
+	}
+	return c, c.decode()
+}

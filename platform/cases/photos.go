@@ -1,0 +1,154 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
+	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// Photo is a photo of a case (before, during or after handling). Its bytes live on disk under
+// the photo directory, per tenant, named by their SHA-256.
+type Photo struct {
+	bun.BaseModel `bun:"table:case_photos"`
+	ID            string    `bun:"id,pk" json:"id"`
+	CaseID        string    `bun:"case_id" json:"case_id"`
+	SHA256        string    `bun:"sha256" json:"sha256"`
+	MediaType     string    `bun:"media_type" json:"media_type"`
+	Size          int64     `bun:"size" json:"size"`
+	UploadedBy    string    `bun:"uploaded_by" json:"uploaded_by"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+}
+
+// sniff returns the media type of a JPEG, PNG or WebP image from its magic bytes, "" otherwise.
+// The client's Content-Type is not believed.
+func sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && bytes.Equal(b[:3], []byte{0xFF, 0xD8, 0xFF}):
+		return "image/jpeg"
+	case len(b) >= 8 && bytes.Equal(b[:8], []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "image/webp"
+	}
+	return ""
+}
+
+func (s *Service) photoPath(tenant uuid.UUID, sum string) string {
+	return filepath.Join(s.photoDir, tenant.String(), sum[:2], sum)
+}
+
+// AddPhoto stores a photo of case id. The file is written (content-addressed, so a retry or the
+// same photo twice costs nothing) before the row; a failed transaction leaves at most an
+// unreferenced file, never a row without its file.
+func (s *Service) AddPhoto(ctx context.Context, id string, data []byte) (*Photo, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.scope.ReadOnly {
+		return nil, errs.E(errs.Forbidden, "Your access is read-only.")
+	}
+	if int64(len(data)) > s.maxPhoto {
+		return nil, errs.E(errs.TooLarge, "A photo may be at most %d MiB.", s.maxPhoto>>20)
+	}
+	mt := sniff(data)
+	if mt == "" {
+		return nil, errs.E(errs.Unsupported, "Photos are JPEG, PNG or WebP images.")
+	}
+	// Check the case before touching the disk, and again in the writing transaction.
+	if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		c, err := findCase(ctx, db, id)
+		if err != nil {
+			return err
+		}
+		return photoAllowed(c, a)
+	}); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	hexsum := hex.EncodeToString(sum[:])
+	path := s.photoPath(a.scope.Tenant.ID, hexsum)
+	if _, err := os.Stat(path); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("photo directory: %w", err)
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
+		if err != nil {
+			return nil, fmt.Errorf("photo: %w", err)
+		}
+		_, werr := tmp.Write(data)
+		if err := tmp.Close(); werr == nil {
+			werr = err
+		}
+		if werr == nil {
+			werr = os.Rename(tmp.Name(), path)
+		}
+		if werr != nil {
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("photo: %w", werr)
+		}
+	}
+	p := &Photo{ID: uuid.NewString(), CaseID: id, SHA256: hexsum, MediaType: mt, Size: int64(len(data)), UploadedBy: a.id, CreatedAt: s.clock()}
+	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		c, err := findCase(ctx, db, id)
+		if err != nil {
+			return err
+		}
+		if err := photoAllowed(c, a); err != nil {
+			return err
+		}
+		_, err = db.NewInsert().Model(p).Exec(ctx)
+		return dbx.Translate(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// FindPhoto returns photo pid of case id and its bytes.
+func (s *Service) FindPhoto(ctx context.Context, id, pid string) (*Photo, []byte, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Photo{}
+	err = s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		err := db.NewSelect().Model(p).Where("id = ? AND case_id = ?", pid, id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.E(errs.NotFound, "No photo %s on case %s.", textutil.Truncate(pid, 40), textutil.Truncate(id, 40))
+		}
+		return dbx.Translate(err)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := os.ReadFile(s.photoPath(a.scope.Tenant.ID, p.SHA256))
+	if err != nil {
+		return nil, nil, fmt.Errorf("photo %s: %w", p.ID, err)
+	}
+	return p, data, nil
+}
+
+// photoAllowed refuses photos on a closed or voided case, except from the inspector who handled
+// it on the spot (a self-handled case is closed at once; its photos follow).
+func photoAllowed(c *Case, a actor) error {
+	if c.State.Final() && !(c.SelfHandled && c.ReportedBy == a.id) {
+		return errs.E(errs.Conflict, "Case %s is %s; no more photos.", c.Number, c.State)
+	}
+	return nil
+}
