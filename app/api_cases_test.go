@@ -279,6 +279,15 @@ func TestCaseLoopFlow(t *testing.T) {
 			if c2 := f.report(t, "acceptorA", reportA); !strings.HasSuffix(c2.Number, "-000002") {
 				t.Fatalf("second number %q", c2.Number)
 			}
+			// Each new case is one cases_created usage event, keyed by the case.
+			if err := f.app.billing.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := f.app.store.DB().NewSelect().Table("control.usage_events").ColumnExpr("count(*)").
+				Where("meter = 'cases_created' AND idempotency_key = ?", "case:"+c.ID).Scan(context.Background(), &n); err != nil || n != 1 {
+				t.Fatalf("usage events of the case: %d %v", n, err)
+			}
 			for _, step := range []struct {
 				who    string
 				action cases.Action

@@ -165,14 +165,14 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		case Supervise:
 			c.Supervised = true
 		}
+		var cal *calendar.Calendar
 		if c.timer() != nil {
-			cal, err := calendar.CalendarIn(ctx, db)
-			if err != nil {
+			if cal, err = calendar.CalendarIn(ctx, db); err != nil {
 				return err
 			}
-			if err := c.refreshClock(cal, now); err != nil {
-				return err
-			}
+		}
+		if err := c.refreshClock(cal, now); err != nil {
+			return err
 		}
 		old := c.Version
 		c.State, c.Version, c.UpdatedAt = to, old+1, now
