@@ -331,6 +331,13 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 	if !ok {
 		return nil, errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
 	}
+	// Someone holding both posts reports as an inspector from patrol and as an acceptor otherwise.
+	if a.scope.Has(tenants.Inspector) && a.scope.Has(tenants.Acceptor) {
+		post = tenants.Acceptor
+		if in.Source == FromInspector || in.SelfHandled {
+			post = tenants.Inspector
+		}
+	}
 	if err := in.check(post); err != nil {
 		return nil, err
 	}
