@@ -227,6 +227,16 @@ func TestCaseEveryTransitionEveryPost(t *testing.T) {
 		f.mustDo(t, "acceptorA", "POST", casesA+"/"+c.ID+"/actions/fly", `{"version":1}`, 404)
 		f.mustDo(t, "acceptorA", "POST", casesA+"/"+c.ID+"/actions/void", `{"version":1}`, 400) // no reason
 	})
+	t.Run("a failed check cannot be closed", func(t *testing.T) {
+		c := f.drive(t, cases.Checking)
+		var got caseView
+		res := f.mustDo(t, "inspectorA", "POST", casesA+"/"+c.ID+"/actions/check", fmt.Sprintf(`{"version":%d,"passed":false,"reason":"井盖仍缺"}`, c.Version), 200)
+		json.Unmarshal([]byte(res.body), &got)
+		if res := f.mustDo(t, "shiftA", "POST", casesA+"/"+c.ID+"/actions/close", actionBody(cases.Close, got.Version, ""), 409); !strings.Contains(res.body, "rework") {
+			t.Fatalf("close after a failed check: %s", res.body)
+		}
+		f.act(t, "shiftA", got, cases.Rework, 200)
+	})
 	t.Run("supervise", func(t *testing.T) {
 		c := f.drive(t, cases.Dispatched)
 		for role, who := range casePosts {

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -155,6 +156,18 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			}
 			detail["passed"] = *in.Passed
 		case Close:
+			// 结案 only if the on-site check found the closing condition met.
+			var last []Event
+			if err := db.NewSelect().Model(&last).Where("case_id = ? AND action = ?", c.ID, Check).OrderExpr("version DESC").Limit(1).Scan(ctx); err != nil {
+				return err
+			}
+			var found struct{ Passed bool }
+			if len(last) == 1 {
+				_ = json.Unmarshal(last[0].Detail, &found)
+			}
+			if !found.Passed {
+				return errs.E(errs.Conflict, "The check of case %s found the closing condition not met; send it back for rework instead.", c.Number)
+			}
 			c.ClosedAt = &now
 		case Rework:
 			// The time between feedback and rework was not the department's: a pause.

@@ -29,8 +29,8 @@
 //     approved return sends the case back to filed with no department and a fresh clock for
 //     the next one; every rejection goes back to handling.
 //   - The acceptor sends an inspector to check (核查, checking); the inspector checks and says
-//     whether the closing condition holds (checked); the shift lead closes it (closed) or sends
-//     it back for rework (返工, dispatched again to the same department: the time between
+//     whether the closing condition holds (checked); the shift lead closes it (closed: only
+//     when the check passed) or sends it back for rework (返工, dispatched again to the same department: the time between
 //     feedback and rework is a pause, since the case was not the department's then).
 //   - 督办: a leader flags any case that is not closed or voided (supervised); the state does
 //     not change, the flag is recorded as an event like any action.
