@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -611,4 +613,44 @@ func (f *caseFixture) getCase(t *testing.T, id string) caseView {
 	var c caseView
 	json.Unmarshal([]byte(f.mustDo(t, "adminA", "GET", casesA+"/"+id, "", 200).body), &c)
 	return c
+}
+
+// TestCasePhotosGoAtOffboarding: offboarding a tenant removes its photos from disk, and only
+// its own.
+func TestCasePhotosGoAtOffboarding(t *testing.T) {
+	f := newCaseFixture(t, "sqlite")
+	ctx := context.Background()
+	tb := mustTenant(t, f.fixture, "wuding")
+	id, err := f.app.store.CreateIdentity(ctx, tenants.NewIdentity{Email: "inspectorb@test.cn", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.store.Grant(ctx, tb, id.ID, tenants.Inspector); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := f.app.store.CreateAPIToken(ctx, id.ID, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["inspectorB"] = tok
+	res := f.mustDo(t, "inspectorB", "POST", "/api/v1/t/wuding/cases", `{"kind":"component","class_code":"0101","lon":102.4,"lat":25.5}`, 201)
+	var cb caseView
+	json.Unmarshal([]byte(res.body), &cb)
+	if res := f.upload(t, "inspectorB", "/api/v1/t/wuding/cases/"+cb.ID+"/photos", "image/png", pngBytes); res.status != 201 {
+		t.Fatalf("B's photo: %d %s", res.status, res.body)
+	}
+	ca := f.report(t, "acceptorA", reportA)
+	f.photo(t, "acceptorA", ca.ID)
+	dir := func(tn *tenants.Tenant) string { return filepath.Join(f.app.cfg.DataDir, "photos", tn.ID.String()) }
+	if _, err := os.Stat(dir(tb)); err != nil {
+		t.Fatal(err)
+	}
+	f.mustDo(t, "operator", "POST", "/api/v1/tenants/wuding/offboard", `{"confirm":"wuding"}`, 200)
+	if _, err := os.Stat(dir(tb)); !os.IsNotExist(err) {
+		t.Fatalf("B's photos after offboarding: %v", err)
+	}
+	f.mustDo(t, "adminA", "GET", casesA+"/"+ca.ID, "", 200)
+	if entries, err := os.ReadDir(dir(mustTenant(t, f.fixture, "chuxiong"))); err != nil || len(entries) == 0 {
+		t.Fatalf("A's photos: %v %v", entries, err)
+	}
 }

@@ -152,3 +152,29 @@ func photoAllowed(c *Case, a actor) error {
 	}
 	return nil
 }
+
+// PhotoStep is the tenant provisioning step of the photo directory: Run makes the tenant's
+// directory, Undo (at offboarding, after the export) removes it with every photo, since photos
+// of the street may show people and number plates.
+type PhotoStep struct{ dir string }
+
+// PhotoStep returns the service's provisioning step.
+func (s *Service) PhotoStep() *PhotoStep { return &PhotoStep{dir: s.photoDir} }
+
+// Name is the step's name in the provisioning state machine.
+func (*PhotoStep) Name() string { return "case_photos" }
+
+// Run makes the tenant's photo directory; running it again is harmless.
+func (p *PhotoStep) Run(_ context.Context, t *tenants.Tenant) error {
+	return os.MkdirAll(filepath.Join(p.dir, t.ID.String()), 0o750)
+}
+
+// Undo removes the tenant's photos; running it again is harmless.
+func (p *PhotoStep) Undo(_ context.Context, t *tenants.Tenant) error {
+	return os.RemoveAll(filepath.Join(p.dir, t.ID.String()))
+}
+
+var (
+	_ tenants.Step = (*PhotoStep)(nil)
+	_ tenants.Undo = (*PhotoStep)(nil)
+)
