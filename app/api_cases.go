@@ -102,6 +102,9 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 			if t, err = time.ParseInLocation(time.DateOnly, v, chinaTime); err != nil {
 				return f, errs.Field(d.name, "%s is a date (2026-03-02) or an RFC 3339 time.", d.name)
 			}
+			if d.name == "to" {
+				t = t.AddDate(0, 0, 1) // a date is inclusive: to=2026-03-02 takes in all of that day
+			}
 		}
 		*d.dst = &t
 	}

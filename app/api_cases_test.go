@@ -195,7 +195,12 @@ func transitionOf(t *testing.T, from cases.State, a cases.Action) cases.Transiti
 // posts it is not for get 403 and leave the case as it was; its own post gets 200, the next
 // state, and an event in the timeline saying who, which post, from, to and why.
 func TestCaseEveryTransitionEveryPost(t *testing.T) {
-	f := newCaseFixture(t, "sqlite")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { everyTransitionEveryPost(t, newCaseFixture(t, dialect)) })
+	}
+}
+
+func everyTransitionEveryPost(t *testing.T, f *caseFixture) {
 	for _, tr := range cases.Machine {
 		t.Run(string(tr.From)+"/"+string(tr.Action), func(t *testing.T) {
 			c := f.drive(t, tr.From)

@@ -83,13 +83,13 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
+	a.platform = newPlatform(store)
 	a.cases = a.newCases()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)
 	if err := store.Ping(ctx); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	a.platform = newPlatform(store)
 	a.metrics = newMetrics(store)
 	if a.web, err = newWebUI(); err != nil {
 		a.Close()
