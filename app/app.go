@@ -14,6 +14,7 @@ import (
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,8 @@ type App struct {
 	billing *billing.Service
 	// cases: the case loop (GB/T 30428.8).
 	cases *cases.Service
+	// open311: the public Open311 GeoReport v2 API over the case loop.
+	open311 *open311.Service
 }
 
 // Options are the parts a caller may supply instead of the defaults (tests use them).
@@ -85,6 +88,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	a.platform = newPlatform(store)
 	a.cases = a.newCases()
+	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)
 	if err := store.Ping(ctx); err != nil {
 		a.Close()

@@ -97,6 +97,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr), credentialsCommand(stdin, stdout, stderr))
 	root.AddCommand(billingCommand(stdout, stderr))
+	root.AddCommand(open311Command(stdout, stderr))
 	return root
 }
 

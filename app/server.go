@@ -78,6 +78,7 @@ func (a *App) newServer() *fiber.App {
 	a.platformRoutes(t)
 	a.caseRoutes(t)
 
+	a.open311Routes(f)
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return f
