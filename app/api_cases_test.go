@@ -280,6 +280,23 @@ func everyTransitionEveryPost(t *testing.T, f *caseFixture) {
 		f.mustDo(t, "inspectorA", "POST", casesA, reportA, 400) // an inspector reports from patrol
 		f.mustDo(t, "inspectorA", "POST", casesA, `{"kind":"component","class_code":"0101","lon":101.505,"lat":25.005}`, 201)
 		f.mustDo(t, "acceptorA", "POST", casesA, `{"kind":"component","class_code":"9999","lon":101.505,"lat":25.005}`, 400)
+		if res := f.mustDo(t, "acceptorA", "POST", casesA, `{"kind":"部件","class_code":"0101","lon":101.505,"lat":25.005}`, 201); !strings.Contains(res.body, `"kind":"component"`) {
+			t.Fatalf("kind in Chinese: %s", res.body)
+		}
+	})
+	t.Run("an approved return needs a new department and starts a fresh clock", func(t *testing.T) {
+		c := f.drive(t, cases.ReturnRequested)
+		c = f.act(t, "dispatcherA", c, cases.ApproveReturn, 200)
+		if c.State != "filed" || c.Deadline != nil {
+			t.Fatalf("after the return: %+v", c)
+		}
+		f.mustDo(t, "dispatcherA", "POST", casesA+"/"+c.ID+"/actions/dispatch", actionBody(cases.Dispatch, c.Version, ""), 400)
+		var got caseView
+		json.Unmarshal([]byte(f.mustDo(t, "dispatcherA", "POST", casesA+"/"+c.ID+"/actions/dispatch",
+			fmt.Sprintf(`{"version":%d,"department_id":%q}`, c.Version, f.dept), 200).body), &got)
+		if got.State != "dispatched" || got.Deadline == nil {
+			t.Fatalf("dispatched again: %+v", got)
+		}
 	})
 }
 

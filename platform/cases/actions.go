@@ -109,7 +109,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 				c.DepartmentID = &in.DepartmentID
 			}
 			if c.DepartmentID == nil {
-				return errs.Field("department_id", "The standard names no department; dispatch to one with department_id.")
+				return errs.Field("department_id", "Case %s has no department yet (its standard names none, or the last one returned it); dispatch it with department_id.", c.Number)
 			}
 			if c.ClockStart == nil {
 				c.ClockStart = &now

@@ -307,9 +307,11 @@ func (in *ReportInput) check(post tenants.Role) error {
 	if in.SelfHandled && post != tenants.Inspector {
 		return errs.Field("self_handled", "Only an inspector handles a case on the spot (自处理).")
 	}
-	if _, ok := catalog.ParseKind(string(in.Kind)); !ok {
+	k, ok := catalog.ParseKind(string(in.Kind))
+	if !ok {
 		return errs.Field("kind", "The kind is component (部件) or event (事件).")
 	}
+	in.Kind = k
 	if len([]rune(in.Description)) > 2000 || len([]rune(in.Address)) > 200 {
 		return errs.Field("description", "The description is at most 2000 characters and the address at most 200.")
 	}
