@@ -361,6 +361,9 @@ func TestCaseLoopFlow(t *testing.T) {
 			if len(full.Events) != full.Version || full.Events[0].Action != cases.Report || full.Reporter == nil || full.Reporter.Name != "张三PII" {
 				t.Fatalf("case after the loop: %+v", full)
 			}
+			if e := full.Events[1]; e.Action != cases.SendVerify || !strings.Contains(string(e.Detail), "inspector_id") {
+				t.Fatalf("send_verify names no inspector: %+v", e)
+			}
 			// History is append-only in the database.
 			ctx := tenants.WithScope(context.Background(), tenants.SystemScope(mustTenant(t, f.fixture, "chuxiong")))
 			for _, q := range []string{"UPDATE case_events SET reason = 'x'", "DELETE FROM case_events"} {

@@ -97,6 +97,12 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		now := s.clock()
 		detail := map[string]any{}
 		switch action {
+		case SendVerify, SendCheck:
+			// The grid's responsible inspector is the one expected on site (evaluation counts
+			// on-time verification and checking per inspector).
+			if c.InspectorID != nil {
+				detail["inspector_id"] = *c.InspectorID
+			}
 		case File:
 			if err := fileCase(ctx, db, c, in, detail); err != nil {
 				return err

@@ -37,6 +37,10 @@
 //   - 自处理: an inspector reports with self_handled; the case is created closed. Its photos may
 //     still be added by that inspector.
 //
+// Sending to verify or to check records the grid's responsible inspector (from the
+// responsibility grid resolved at report time) in the event's detail; any inspector may do the
+// visit, and the event says who did.
+//
 // Tenant admins configure the loop but take no post in it: every action needs its post.
 //
 // # History and concurrency
