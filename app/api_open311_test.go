@@ -9,6 +9,8 @@ import (
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -440,6 +442,29 @@ func testOpen311Contract(t *testing.T, dialect string) {
 		json.Unmarshal([]byte(f.get(t, o311+"/requests.json"+ja+"&status=closed", 200).body), &js)
 		if len(js) != 1 || js[0].ID != idJSON || js[0].Status != "closed" {
 			t.Fatalf("closed: %+v", js)
+		}
+	})
+
+	t.Run("metered as API requests", func(t *testing.T) {
+		usage := func() int {
+			t.Helper()
+			if err := f.app.billing.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			res := f.mustDo(t, "adminB", "GET", "/api/v1/t/wuding/billing/usage?period=month&meter=api_requests", "", 200)
+			m := regexp.MustCompile(`"quantity":(\d+)`).FindStringSubmatch(res.body)
+			if m == nil {
+				return 0
+			}
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		before := usage()
+		f.get(t, o311+"/services.json?jurisdiction_id=wuding", 200)
+		f.get(t, o311+"/requests.xml?jurisdiction_id=wuding", 200)
+		f.get(t, o311+"/discovery.xml", 200) // no jurisdiction, not metered
+		if got := usage(); got != before+3 { // two Open311 requests and the first usage read
+			t.Fatalf("api_requests: got %d, want %d", got, before+3)
 		}
 	})
 
