@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -58,32 +59,30 @@ func newO311Fixture(t *testing.T, dialect string) *o311Fixture {
 	return f
 }
 
-func (f *o311Fixture) get(t *testing.T, path string, status int) *response {
+// call sends req, keeps the body for the personal-data check and checks the status.
+func (f *o311Fixture) call(t *testing.T, req *http.Request, status int) *response {
 	t.Helper()
-	res, err := f.send(t, httptest.NewRequest("GET", path, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.bodies = append(f.bodies, res.body)
-	if res.status != status {
-		t.Fatalf("GET %s: got %d, want %d: %s", path, res.status, status, res.body)
-	}
-	return res
-}
-
-func (f *o311Fixture) post(t *testing.T, path string, form url.Values, status int) *response {
-	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := f.send(t, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.bodies = append(f.bodies, res.body)
 	if res.status != status {
-		t.Fatalf("POST %s %v: got %d, want %d: %s", path, form, res.status, status, res.body)
+		t.Fatalf("%s %s: got %d, want %d: %s", req.Method, req.URL, res.status, status, res.body)
 	}
 	return res
+}
+
+func (f *o311Fixture) get(t *testing.T, path string, status int) *response {
+	t.Helper()
+	return f.call(t, httptest.NewRequest("GET", path, nil), status)
+}
+
+func (f *o311Fixture) post(t *testing.T, path string, form url.Values, status int) *response {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return f.call(t, req, status)
 }
 
 func (f *o311Fixture) postMultipart(t *testing.T, path string, form url.Values, media []byte, status int) *response {
@@ -102,15 +101,7 @@ func (f *o311Fixture) postMultipart(t *testing.T, path string, form url.Values, 
 	w.Close()
 	req := httptest.NewRequest("POST", path, &buf)
 	req.Header.Set("Content-Type", w.FormDataContentType())
-	res, err := f.send(t, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.bodies = append(f.bodies, res.body)
-	if res.status != status {
-		t.Fatalf("POST multipart %s: got %d, want %d: %s", path, res.status, status, res.body)
-	}
-	return res
+	return f.call(t, req, status)
 }
 
 // xmlRoot checks the declaration and returns the root element's name.
@@ -466,6 +457,31 @@ func testOpen311Contract(t *testing.T, dialect string) {
 		if got := usage(); got != before+3 { // two Open311 requests and the first usage read
 			t.Fatalf("api_requests: got %d, want %d", got, before+3)
 		}
+	})
+
+	t.Run("POST is rate-limited per api key", func(t *testing.T) {
+		key, _, err := f.app.open311.CreateKey(context.Background(), mustTenant(t, f.fixture, "wuding"), "busy app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := o311Form(key, "jurisdiction_id", "wuding", "lat", "", "long", "") // refused fast, still counted
+		for i := 0; ; i++ {
+			req := httptest.NewRequest("POST", o311+"/requests.json", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := f.send(t, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.status == 429 {
+				checkError(t, res, 429)
+				break
+			}
+			if res.status != 400 || i > open311PostsPerMinute {
+				t.Fatalf("post %d: %d %s", i, res.status, res.body)
+			}
+		}
+		// another key is not held up
+		f.post(t, o311+"/requests.json", o311Form(f.keyA, "lat", "", "long", ""), 400)
 	})
 
 	t.Run("suspended tenant reads but takes no requests", func(t *testing.T) {

@@ -81,3 +81,32 @@ func TestEncodeRoots(t *testing.T) {
 		t.Fatal("encoded an int")
 	}
 }
+
+func FuzzParseQuery(f *testing.F) {
+	f.Add("a,b", "event-0101", "open", "2026-01-01T00:00:00+08:00", "")
+	f.Add("", "component-0101,x", "closed", "", "2026-01-01T00:00:00Z")
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, ids, codes, status, start, end string) {
+		vals := map[string]string{"service_request_id": ids, "service_code": codes, "status": status, "start_date": start, "end_date": end}
+		q, err := ParseQuery(func(k string) string { return vals[k] }, now)
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("not invalid: %v", err)
+			}
+			return
+		}
+		if len(q.IDs) == 0 && q.End.Before(q.Start) {
+			t.Fatalf("window backwards: %+v", q)
+		}
+	})
+}
+
+func FuzzParseServiceCode(f *testing.F) {
+	f.Add("event-0101")
+	f.Add("component-99x9")
+	f.Fuzz(func(t *testing.T, s string) {
+		if k, c, ok := ParseServiceCode(s); ok && ServiceCode(k, c) != s {
+			t.Fatalf("%q → %s %s", s, k, c)
+		}
+	})
+}
