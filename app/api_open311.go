@@ -13,6 +13,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 )
 
+// open311Changeset is when this endpoint's behaviour last changed (discovery's changeset).
+const open311Changeset = "2026-11-25T00:00:00+08:00"
+
 // open311PostsPerMinute is how many requests one api key may create per minute (per replica).
 const open311PostsPerMinute = 30
 
@@ -131,9 +134,9 @@ func o311Tenant(c *fiber.Ctx) *tenants.Tenant { return c.Locals("open311.tenant"
 
 func (a *App) o311Discovery(c *fiber.Ctx) error {
 	base := a.cfg.BaseURL + "/open311/v2"
-	d := &open311.Discovery{Changeset: "2026-11-25T00:00:00+08:00", Contact: "Ask your jurisdiction (the city operation centre) for an api_key; see " + a.cfg.BaseURL + "/docs/open311.",
-		KeyService: "cityops open311 keys create --tenant <jurisdiction_id> --name <client>",
-		Endpoints: []open311.Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base, Changeset: "2026-11-25T00:00:00+08:00",
+	d := &open311.Discovery{Changeset: open311Changeset, Contact: "The city operation centre (城市运行管理服务中心) of each jurisdiction.",
+		KeyService: "Api keys are issued per client app by the operator of each jurisdiction; ask its city operation centre.",
+		Endpoints: []open311.Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base, Changeset: open311Changeset,
 			Type: "production", Formats: []string{"text/xml", "application/json"}}}}
 	return a.o311Reply(c, http.StatusOK, d, nil)
 }

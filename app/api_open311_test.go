@@ -216,12 +216,12 @@ func testOpen311Contract(t *testing.T, dialect string) {
 			t.Fatalf("root %q", root)
 		}
 		var xs struct {
-			Services []open311.Service311 `xml:"service"`
+			Services []open311.PublicService `xml:"service"`
 		}
 		if err := xml.Unmarshal([]byte(res.body), &xs); err != nil || len(xs.Services) != 1 || xs.Services[0].Code != "component-0101" || xs.Services[0].Name == "" {
 			t.Fatalf("services XML: %v %s", err, res.body)
 		}
-		var js []open311.Service311
+		var js []open311.PublicService
 		if err := json.Unmarshal([]byte(f.get(t, o311+"/services.json"+ja, 200).body), &js); err != nil || len(js) != 1 || js[0].Code != "component-0101" || js[0].Type != "realtime" {
 			t.Fatalf("services JSON: %v %+v", err, js)
 		}

@@ -32,8 +32,8 @@ func (f Format) ContentType() string {
 	return "text/xml; charset=utf-8"
 }
 
-// Service311 is a GeoReport service (a public minor class).
-type Service311 struct {
+// PublicService is a GeoReport service (a public minor class).
+type PublicService struct {
 	Code        string `xml:"service_code" json:"service_code"`
 	Name        string `xml:"service_name" json:"service_name"`
 	Description string `xml:"description" json:"description"`
@@ -128,8 +128,8 @@ type Endpoint struct {
 // The XML roots of the lists.
 type (
 	xmlServices struct {
-		XMLName  xml.Name     `xml:"services"`
-		Services []Service311 `xml:"service"`
+		XMLName  xml.Name        `xml:"services"`
+		Services []PublicService `xml:"service"`
 	}
 	xmlRequests struct {
 		XMLName  xml.Name  `xml:"service_requests"`
@@ -150,7 +150,7 @@ type (
 )
 
 // Encode renders v in f: XML with the declaration and the spec's root element, or JSON where
-// every list is a bare array. v is one of []Service311, *ServiceDefinition, []Request,
+// every list is a bare array. v is one of []PublicService, *ServiceDefinition, []Request,
 // []Receipt, []Update, []Error, *Discovery.
 func Encode(f Format, v any) ([]byte, error) {
 	if f == JSON {
@@ -158,7 +158,7 @@ func Encode(f Format, v any) ([]byte, error) {
 	}
 	var root any
 	switch x := v.(type) {
-	case []Service311:
+	case []PublicService:
 		root = xmlServices{Services: x}
 	case []Request:
 		root = xmlRequests{Requests: x}

@@ -192,19 +192,19 @@ func (s *Service) services(ctx context.Context, t *tenants.Tenant) (map[string]c
 }
 
 // Services lists the tenant's public services.
-func (s *Service) Services(ctx context.Context, t *tenants.Tenant) ([]Service311, error) {
+func (s *Service) Services(ctx context.Context, t *tenants.Tenant) ([]PublicService, error) {
 	m, order, err := s.services(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	out := []Service311{}
+	out := []PublicService{}
 	for _, code := range order {
 		out = append(out, serviceOf(m[code]))
 	}
 	return out, nil
 }
 
-func serviceOf(c catalog.Class) Service311 {
+func serviceOf(c catalog.Class) PublicService {
 	name := c.NameZH
 	if c.NameEN != "" {
 		name += " / " + c.NameEN
@@ -213,7 +213,7 @@ func serviceOf(c catalog.Class) Service311 {
 	if c.Kind == catalog.Component {
 		group = "部件 components"
 	}
-	return Service311{Code: ServiceCode(c.Kind, c.Code), Name: name, Description: name, Metadata: false, Type: "realtime", Keywords: c.NameZH, Group: group}
+	return PublicService{Code: ServiceCode(c.Kind, c.Code), Name: name, Description: name, Metadata: false, Type: "realtime", Keywords: c.NameZH, Group: group}
 }
 
 // ServiceDefinition returns the definition of a public service; it has no extra attributes.

@@ -60,7 +60,7 @@ func TestEncodeRoots(t *testing.T) {
 		v          any
 		root, json string
 	}{
-		{[]Service311{}, "<services></services>", "[]"},
+		{[]PublicService{}, "<services></services>", "[]"},
 		{[]Request{{ID: "1"}}, "<service_requests>", `[{"service_request_id":"1"`},
 		{[]Receipt{{ID: "1", Token: "t"}}, "<service_requests>", `[{"service_request_id":"1","token":"t"}]`},
 		{[]Update{}, "<service_request_updates></service_request_updates>", "[]"},
