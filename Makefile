@@ -16,6 +16,6 @@ build:
 run:
 	go run ./app/cmd/cityops serve --demo
 
-# Placeholder until there are real benchmarks.
+# Every benchmark once (heavy ones create 1,000 tenants or 1,000,000 cases; see docs/benchmarks.md).
 bench:
 	go test -run '^$$' -bench . -benchmem ./...

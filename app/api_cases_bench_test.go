@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
-	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -81,33 +79,14 @@ func BenchmarkCases(b *testing.B) {
 // benchApp boots the app with tenant A (its grids and standard as in the tests) and an acceptor
 // who is also a shift lead, and returns the acceptor's token.
 func benchApp(b *testing.B, dialect string) (*App, string) {
-	cfg := Config{DataDir: b.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
-	if dialect == "postgres" {
-		pg := testdb.Postgres(b)
-		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
-	}
+	a, _, ta := MustBootApp(b, dialect)
 	ctx := context.Background()
-	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	if _, err := a.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := a.prov.Provision(ctx, tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"}); err != nil {
-		b.Fatal(err)
-	}
-	ta, err := a.prov.Provision(ctx, tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: "bench@test.cn", Password: testPassword})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, r := range []tenants.Role{tenants.Acceptor, tenants.TenantAdmin} {
-		if err := a.store.Grant(ctx, ta.Tenant, id.ID, r); err != nil {
+		if err := a.store.Grant(ctx, ta, id.ID, r); err != nil {
 			b.Fatal(err)
 		}
 	}

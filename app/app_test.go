@@ -29,32 +29,41 @@ type fixture struct {
 	ids    map[string]string // who → identity id
 }
 
-func newFixture(t *testing.T, dialect string) *fixture {
-	t.Helper()
-	cfg := Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
+// MustBootApp boots a migrated App on dialect ("sqlite" or "postgres") with the prefecture
+// 楚雄州 and its city 楚雄市 (chuxiong, 532301) provisioned; it returns the App and chuxiong.
+func MustBootApp(tb testing.TB, dialect string) (*App, *tenants.Tenant, *tenants.Tenant) {
+	tb.Helper()
+	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
 	if dialect == "postgres" {
-		pg := testdb.Postgres(t)
+		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
 	}
 	ctx := context.Background()
 	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
+	tb.Cleanup(func() { a.Close() })
 	if _, err := a.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
-	s := a.store
 	pref, err := a.prov.Provision(ctx, tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ta, err := a.prov.Provision(ctx, tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return a, pref.Tenant, ta.Tenant
+}
+
+func newFixture(t *testing.T, dialect string) *fixture {
+	t.Helper()
+	a, prefT, taT := MustBootApp(t, dialect)
+	ctx := context.Background()
+	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
+	s := a.store
 	tb, err := a.prov.Provision(ctx, tenants.NewTenant{Slug: "wuding", NameZH: "武定县", Kind: tenants.County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})
 	if err != nil {
 		t.Fatal(err)
@@ -77,10 +86,10 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	}
 	account("operator", tenants.OperatorAdmin, nil, "")
 	account("support", tenants.OperatorSupport, nil, "")
-	account("adminA", "", ta.Tenant, tenants.TenantAdmin)
-	account("inspectorA", "", ta.Tenant, tenants.Inspector)
+	account("adminA", "", taT, tenants.TenantAdmin)
+	account("inspectorA", "", taT, tenants.Inspector)
 	account("adminB", "", tb.Tenant, tenants.TenantAdmin)
-	account("viewer", "", pref.Tenant, tenants.PrefectureViewer)
+	account("viewer", "", prefT, tenants.PrefectureViewer)
 	account("nobody", "", nil, "")
 	// A's own data, which nobody outside A may see.
 	if _, err := f.do(t, "adminA", "PUT", "/api/v1/t/chuxiong/settings/secret", `{"value":"A-SECRET-VALUE"}`); err != nil {
