@@ -3,13 +3,13 @@ package app
 import (
 	"errors"
 	"fmt"
-	"github.com/cityops/cityops/tenants/secrets"
 	"net"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/cityops/cityops/tenants/secrets"
 )
 
 // Config is the whole configuration, read from the environment at start and validated at once.

@@ -142,6 +142,11 @@ func (a *App) ready(c *fiber.Ctx) error {
 // authenticate finds who is asking, from a bearer token or the session cookie. Anonymous requests
 // pass on; routes that need someone say so with needLogin.
 func (a *App) authenticate(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Path(), "/open311/") {
+		// Open311 clients identify with api_key, never with a session or bearer token; its
+		// errors follow the GeoReport format.
+		return c.Next()
+	}
 	ctx := c.UserContext()
 	var p *tenants.Principal
 	var err error

@@ -2,10 +2,10 @@ package tenants
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/google/uuid"
 )
 

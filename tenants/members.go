@@ -2,12 +2,12 @@ package tenants
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )

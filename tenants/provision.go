@@ -3,13 +3,13 @@ package tenants
 import (
 	"context"
 	"fmt"
-	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/migrations"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"

@@ -1,12 +1,12 @@
 package tenants
 
 import (
-	"github.com/cityops/cityops/internal/textutil"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )

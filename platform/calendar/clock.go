@@ -3,7 +3,6 @@ package calendar
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"slices"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 )
 
 // Unit is the unit of a time limit (GB/T 30428.8).

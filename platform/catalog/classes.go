@@ -2,13 +2,13 @@ package catalog
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
 	"github.com/uptrace/bun"

@@ -3,8 +3,8 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"github.com/cityops/cityops/internal/textutil"
 
+	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"strconv"
 	"strings"

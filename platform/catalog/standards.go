@@ -2,13 +2,13 @@ package catalog
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"

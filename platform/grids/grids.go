@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"

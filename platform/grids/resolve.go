@@ -2,11 +2,11 @@ package grids
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"

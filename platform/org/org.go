@@ -2,13 +2,13 @@ package org
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/textutil"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
