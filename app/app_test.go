@@ -257,6 +257,11 @@ func TestOperatorLifecycleAPI(t *testing.T) {
 		{"offboard", "operator", "POST", "/api/v1/tenants/yaoan/offboard", `{"confirm":"yaoan"}`, 200, "exports", ""},
 		{"gone", "operator", "GET", "/api/v1/tenants/yaoan", "", 404, "", ""},
 		{"audit", "operator", "GET", "/api/v1/audit?limit=50", "", 200, "tenant.offboard.done", ""},
+		{"rotate key", "operator", "POST", "/api/v1/tenants/chuxiong/key/rotate", "", 200, `"latest_version":2`, ""},
+		{"rotate again", "operator", "POST", "/api/v1/tenants/chuxiong/key/rotate", "", 200, `"min_decryption_version":3`, ""},
+		{"support cannot rotate", "support", "POST", "/api/v1/tenants/chuxiong/key/rotate", "", 403, "", ""},
+		{"tenant admin cannot rotate", "adminA", "POST", "/api/v1/tenants/chuxiong/key/rotate", "", 403, "", ""},
+		{"rotate unknown", "operator", "POST", "/api/v1/tenants/nowhere/key/rotate", "", 404, "", ""},
 	})
 }
 

@@ -61,6 +61,7 @@ func (a *App) newServer() *fiber.App {
 	api.Post("/tenants/:slug/resume", a.needOperator(tenants.OperatorAdmin), a.apiResumeTenant)
 	api.Post("/tenants/:slug/provision", a.needOperator(tenants.OperatorAdmin), a.apiResumeProvisioning)
 	api.Post("/tenants/:slug/offboard", a.needOperator(tenants.OperatorAdmin), a.apiOffboardTenant)
+	api.Post("/tenants/:slug/key/rotate", a.needOperator(tenants.OperatorAdmin), a.apiRotateTenantKey)
 	api.Get("/audit", a.needOperator(), a.apiAudit)
 
 	t := api.Group("/t/:tenant", a.needLogin, a.tenantScope)
