@@ -1,4 +1,4 @@
-// Package cases owns the case loop of GB/T 30428.8 (DOMAIN.md): report, accept, verify, file
+// Package cases owns the case loop of GB/T 30428.8: report, accept, verify, file
 // or void, dispatch, handle, extend / return / suspend with approval, feedback, check, close or
 // rework, supervision (督办) and self-handling (自处理), each transition recorded append-only.
 //

@@ -1,4 +1,4 @@
-// Package open311 is the Open311 GeoReport v2 protocol layer (DOMAIN.md): the public services
+// Package open311 is the Open311 GeoReport v2 protocol layer: the public services
 // of a tenant (minor classes it opens to citizens), the mapping of cases onto GeoReport service
 // requests (open/closed with status notes, the deadline as expected_datetime, the department as
 // agency_responsible, never the reporter's personal data), the servicerequestupdates extension

