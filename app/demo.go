@@ -54,8 +54,14 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 	}
 	for _, c := range demoCounties {
 		c.ParentSlug = pref.Slug
-		if _, err := a.seedTenant(ctx, c, "admin@"+c.Slug+".demo"); err != nil {
+		t, err := a.seedTenant(ctx, c, "admin@"+c.Slug+".demo")
+		if err != nil {
 			return err
+		}
+		if c.Slug == "chuxiong" {
+			if err := a.seedDemoLoop(ctx, t); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(out, "Demo seeded: the prefecture 楚雄州 and %d county-level tenants.\n", len(demoCounties))
@@ -85,6 +91,10 @@ Log in with any of these accounts; the password of each is %s
   admin@chuxiong-zhou.demo     admin of 楚雄州
   admin@<county>.demo          admin of a county: chuxiong, lufeng, shuangbai, mouding, nanhua,
                                yaoan, dayao, yongren, yuanmou, wuding
+  <post>@chuxiong.demo         the case loop in 楚雄市: inspector, acceptor, shiftlead, dispatcher,
+                               handler (市政设施管理局), leader
 
-`, url, DemoPassword)
+Open311 for citizens' apps: %s/open311/v2/services.json?jurisdiction_id=chuxiong
+
+`, url, DemoPassword, url)
 }
