@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
 
@@ -27,7 +28,7 @@ func BenchmarkCases(b *testing.B) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		b.Run(dialect, func(b *testing.B) {
 			a, token := benchApp(b, dialect)
-			seedCases(b, a, n)
+			seedCases(b, a, mustTenantB(b, a, "chuxiong"), n)
 			req := func(method, path, body string) (int, string) {
 				r := httptest.NewRequest(method, path, strings.NewReader(body))
 				r.Header.Set("Authorization", "Bearer "+token)
@@ -80,22 +81,36 @@ func BenchmarkCases(b *testing.B) {
 // who is also a shift lead, and returns the acceptor's token.
 func benchApp(b *testing.B, dialect string) (*App, string) {
 	a, _, ta := MustBootApp(b, dialect)
+	id, tok := benchAccount(b, a)
+	benchTenant(b, a, ta, id, tok)
+	return a, tok
+}
+
+// benchAccount creates the benchmark's identity and an API token for it.
+func benchAccount(b *testing.B, a *App) (uuid.UUID, string) {
 	ctx := context.Background()
 	id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: "bench@test.cn", Password: testPassword})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, r := range []tenants.Role{tenants.Acceptor, tenants.TenantAdmin} {
-		if err := a.store.Grant(ctx, ta, id.ID, r); err != nil {
-			b.Fatal(err)
-		}
-	}
 	tok, _, err := a.store.CreateAPIToken(ctx, id.ID, "bench", 0)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return id.ID, tok
+}
+
+// benchTenant makes identity id (whose token is tok) an acceptor and admin of t and gives t a
+// department, the grids of gridsOf(t.AdminCode) and the standard, as the tests set up tenant A.
+func benchTenant(b *testing.B, a *App, t *tenants.Tenant, id uuid.UUID, tok string) {
+	ctx := context.Background()
+	for _, r := range []tenants.Role{tenants.Acceptor, tenants.TenantAdmin} {
+		if err := a.store.Grant(ctx, t, id, r); err != nil {
+			b.Fatal(err)
+		}
+	}
 	up := func(path, ct, body string) {
-		r := httptest.NewRequest("POST", path, strings.NewReader(body))
+		r := httptest.NewRequest("POST", "/api/v1/t/"+t.Slug+path, strings.NewReader(body))
 		r.Header.Set("Authorization", "Bearer "+tok)
 		r.Header.Set("Content-Type", ct)
 		res, err := a.fiber.Test(r, -1)
@@ -104,17 +119,16 @@ func benchApp(b *testing.B, dialect string) (*App, string) {
 		}
 		res.Body.Close()
 	}
-	up("/api/v1/t/chuxiong/departments", "application/json", `{"code":"SZJ","name":"市政局"}`)
-	up("/api/v1/t/chuxiong/grids/import", "application/geo+json", gridsOf("532301"))
-	up("/api/v1/t/chuxiong/standards/import", "text/csv", platformStandards)
-	return a, tok
+	up("/departments", "application/json", `{"code":"SZJ","name":"市政局"}`)
+	up("/grids/import", "application/geo+json", gridsOf(t.AdminCode))
+	up("/standards/import", "text/csv", platformStandards)
 }
 
-// seedCases writes n cases straight into tenant A in one statement, spread over states, sources
-// and overdue flags like a live tenant (2% overdue), all in A's unit grid.
-func seedCases(b *testing.B, a *App, n int) {
+// seedCases writes n cases straight into tenant t in one statement, spread over states, sources
+// and overdue flags like a live tenant (2% overdue), all in t's unit grid (gridsOf(t.AdminCode)).
+func seedCases(b *testing.B, a *App, t *tenants.Tenant, n int) {
 	start := time.Now()
-	ctx := tenants.WithScope(context.Background(), tenants.SystemScope(mustTenantB(b, a, "chuxiong")))
+	ctx := tenants.WithScope(context.Background(), tenants.SystemScope(t))
 	var q string
 	cols := `id, number, seq, state, version, source, kind, class_code, description, address, lon, lat, grid_code, reported_by,
 		extensions, pauses, pending, overdue, overtime_multiple, supervised, self_handled, created_at, updated_at`
@@ -122,19 +136,19 @@ func seedCases(b *testing.B, a *App, n int) {
 		WHEN 4 THEN 'handling' WHEN 5 THEN 'fed_back' WHEN 6 THEN 'checking' ELSE 'closed' END`
 	sources := `CASE i % 3 WHEN 0 THEN 'inspector' WHEN 1 THEN 'hotline' ELSE 'citizen' END`
 	if a.store.Dialect() == dbx.Postgres {
-		q = `INSERT INTO cases (` + cols + `) SELECT 'bench-' || i, '532301-2025-' || lpad(i::text, 7, '0'), 202500000000 + i, ` + states + `, 1, ` + sources + `,
-			'component', '0101', '', '', 101.5 + (i % 100) * 0.0001, 25.0 + (i % 97) * 0.0001, '53230100100101', 'bench',
-			'[]', '[]', '', i % 50 = 0, 0, false, false, ?::timestamptz - (? - i) * interval '1 second', ?
-			FROM generate_series(1, ?) AS i`
+		q = `INSERT INTO cases (` + cols + `) SELECT 'bench-' || i, ?4 || '-2025-' || lpad(i::text, 7, '0'), 202500000000 + i, ` + states + `, 1, ` + sources + `,
+			'component', '0101', '', '', 101.5 + (i % 100) * 0.0001, 25.0 + (i % 97) * 0.0001, ?4 || '00100101', 'bench',
+			'[]', '[]', '', i % 50 = 0, 0, false, false, ?0::timestamptz - (?1 - i) * interval '1 second', ?2
+			FROM generate_series(1, ?3) AS i`
 	} else {
 		q = `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?3)
-			INSERT INTO cases (` + cols + `) SELECT 'bench-' || i, printf('532301-2025-%07d', i), 202500000000 + i, ` + states + `, 1, ` + sources + `,
-			'component', '0101', '', '', 101.5 + (i % 100) * 0.0001, 25.0 + (i % 97) * 0.0001, '53230100100101', 'bench',
+			INSERT INTO cases (` + cols + `) SELECT 'bench-' || i, printf(?4 || '-2025-%07d', i), 202500000000 + i, ` + states + `, 1, ` + sources + `,
+			'component', '0101', '', '', 101.5 + (i % 100) * 0.0001, 25.0 + (i % 97) * 0.0001, ?4 || '00100101', 'bench',
 			'[]', '[]', '', i % 50 = 0, 0, false, false, ?0, ?2 FROM s`
 	}
 	now := dbx.Now()
 	err := a.store.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		if _, err := db.ExecContext(ctx, q, now, n, now, n); err != nil {
+		if _, err := db.ExecContext(ctx, q, now, n, now, n, t.AdminCode); err != nil {
 			return err
 		}
 		_, err := db.ExecContext(ctx, "ANALYZE cases")
