@@ -57,7 +57,9 @@ func OpenPostgres(dsn string, o PoolOptions) (*bun.DB, error) {
 		o.MaxOpen = 20
 	}
 	if o.MaxIdle <= 0 {
-		o.MaxIdle = o.MaxOpen / 2
+		// Keep every connection idle-able: closing and reopening backends under a burst costs
+		// more than holding them (MaxIdleTime still trims a quiet pool).
+		o.MaxIdle = o.MaxOpen
 	}
 	if o.MaxLifetime <= 0 {
 		o.MaxLifetime = 15 * time.Minute

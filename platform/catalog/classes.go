@@ -148,6 +148,29 @@ func classesIn(ctx context.Context, db bun.IDB) ([]Class, error) {
 	return out, nil
 }
 
+// classIn finds one class the way classesIn would list it (a tenant's extension of a code wins
+// over the national class), with two indexed lookups instead of reading the whole catalog: it is
+// on the path of every case report.
+func classIn(ctx context.Context, db bun.IDB, kind Kind, code string) (Class, bool, error) {
+	var ext []extRow
+	if err := db.NewSelect().Model(&ext).Where("kind = ? AND code = ?", kind, code).Limit(1).Scan(ctx); err != nil {
+		return Class{}, false, err
+	}
+	if len(ext) == 1 {
+		return ext[0].class(), true, nil
+	}
+	var out []Class
+	if err := db.NewSelect().TableExpr("ref.catalog_classes").
+		ColumnExpr("kind, code, major_code, level, name_zh, name_en, code_status, source").
+		ColumnExpr("'national' AS origin").Where("kind = ? AND code = ?", kind, code).Limit(1).Scan(ctx, &out); err != nil {
+		return Class{}, false, err
+	}
+	if len(out) == 0 {
+		return Class{}, false, nil
+	}
+	return out[0], true, nil
+}
+
 func classIndex(cs []Class) map[Kind]map[string]Class {
 	m := map[Kind]map[string]Class{Component: {}, Event: {}}
 	for _, c := range cs {

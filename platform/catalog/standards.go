@@ -79,11 +79,10 @@ func (s *Service) Lookup(ctx context.Context, kind Kind, code string) (*Entry, e
 
 // LookupIn is Lookup inside a transaction the caller already holds through the gate.
 func LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
-	all, err := classesIn(ctx, db)
+	c, ok, err := classIn(ctx, db, kind, code)
 	if err != nil {
 		return nil, err
 	}
-	c, ok := classIndex(all)[kind][code]
 	if !ok {
 		return nil, errs.E(errs.NotFound, "No %s class %s.", kind, textutil.Truncate(code, 10))
 	}
