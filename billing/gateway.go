@@ -14,6 +14,10 @@ type Gateway interface {
 	CreateMeter(ctx context.Context, in MeterInput, key string) (id string, err error)
 	CreatePrice(ctx context.Context, in PriceInput, key string) (id string, err error)
 	CreateSubscription(ctx context.Context, in SubscriptionInput, key string) (id string, err error)
+	// SubscriptionItems reads a subscription's items (a read: no key, safe to repeat).
+	SubscriptionItems(ctx context.Context, subscriptionID string) ([]SubscriptionItem, error)
+	// UpdateSubscription changes a subscription's items in place (a plan change).
+	UpdateSubscription(ctx context.Context, in SubscriptionUpdateInput, key string) error
 	CreateMeterEvent(ctx context.Context, in MeterEventInput, key string) error
 	CreateInvoice(ctx context.Context, in InvoiceInput, key string) (id string, err error)
 	CreateInvoiceItem(ctx context.Context, in InvoiceItemInput, key string) (id string, err error)
@@ -58,6 +62,33 @@ type SubscriptionInput struct {
 	CustomerID string
 	PriceIDs   []string
 	Metadata   map[string]string
+	// BillingCycleAnchor, if set, starts the subscription's monthly periods there (the first of a
+	// month, China time), so that Stripe's periods are the ledger's months and a plan change at
+	// the start of a month falls on a period boundary.
+	BillingCycleAnchor time.Time
+}
+
+// SubscriptionItem is one item of a Stripe subscription: a price, and the billing meter the price
+// is on ("" for a price on no meter).
+type SubscriptionItem struct {
+	ID      string `json:"id"`
+	PriceID string `json:"price_id"`
+	MeterID string `json:"meter_id,omitempty"`
+}
+
+// SubscriptionItemChange is one line of a subscription update: ID alone with Deleted removes an
+// item, ID with PriceID replaces an item's price, PriceID alone adds an item.
+type SubscriptionItemChange struct {
+	ID      string `json:"id,omitempty"`
+	PriceID string `json:"price_id,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
+}
+
+// SubscriptionUpdateInput moves a subscription to other prices without cancelling it.
+type SubscriptionUpdateInput struct {
+	SubscriptionID string
+	Items          []SubscriptionItemChange
+	Metadata       map[string]string
 }
 
 // MeterEventInput is usage sent to a meter. Identifier is our usage row id, which Stripe uses to
@@ -92,6 +123,16 @@ type WebhookEvent struct {
 	Type    string
 	Created time.Time
 	Invoice *WebhookInvoice
+	// Subscription is the subscription carried by customer.subscription.* events.
+	Subscription *WebhookSubscription
+}
+
+// WebhookSubscription is the subscription carried by customer.subscription.* events.
+type WebhookSubscription struct {
+	ID         string
+	CustomerID string
+	Status     string
+	Metadata   map[string]string
 }
 
 // WebhookInvoice is the invoice carried by invoice.* events.

@@ -23,8 +23,10 @@ const (
 	outboxMeter        = "meter"
 	outboxPrice        = "price"
 	outboxSubscription = "subscription"
-	outboxMeterEvent   = "meter_event"
-	outboxInvoice      = "invoice"
+	// outboxSubscriptionUpdate moves a subscription's items to another plan's prices.
+	outboxSubscriptionUpdate = "subscription_update"
+	outboxMeterEvent         = "meter_event"
+	outboxInvoice            = "invoice"
 )
 
 // Outbox tuning.
@@ -72,6 +74,9 @@ type pricePayload struct {
 
 type subscriptionPayload struct {
 	Plan string `json:"plan"`
+	// Anchor is the first of the month after the subscription was asked for (China time): Stripe's
+	// periods start there, so they are the ledger's months. Zero for rows queued before it existed.
+	Anchor time.Time `json:"anchor,omitzero"`
 }
 
 type meterEventPayload struct {
@@ -95,13 +100,17 @@ type invoiceState struct {
 // enqueue writes an outbox row inside tx. The idempotency key is deterministic: enqueueing the
 // same work twice leaves one row.
 func (s *Service) enqueue(ctx context.Context, tx bun.IDB, kind, key string, tenant *uuid.UUID, payload any) error {
+	return s.enqueueAt(ctx, tx, kind, key, tenant, payload, s.now())
+}
+
+// enqueueAt is enqueue for a call that is not to be made before due.
+func (s *Service) enqueueAt(ctx context.Context, tx bun.IDB, kind, key string, tenant *uuid.UUID, payload any, due time.Time) error {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return err
 	}
-	now := s.now()
 	_, err = tx.NewInsert().Model(&OutboxItem{Kind: kind, IdempotencyKey: key, TenantID: tenant, Payload: string(b), State: "{}",
-		Status: "pending", NextAttemptAt: now, CreatedAt: now}).On("CONFLICT (idempotency_key) DO NOTHING").Exec(ctx)
+		Status: "pending", NextAttemptAt: utc(due), CreatedAt: s.now()}).On("CONFLICT (idempotency_key) DO NOTHING").Exec(ctx)
 	return dbx.Translate(err)
 }
 
@@ -333,7 +342,7 @@ func (s *Service) send(ctx context.Context, it *OutboxItem) error {
 		if err != nil {
 			return err
 		}
-		result = s.saveObject("price:"+p.Plan+":"+p.Meter, id)
+		result = s.savePrice("price:"+p.Plan+":"+p.Meter, id)
 	case outboxSubscription:
 		var p subscriptionPayload
 		json.Unmarshal([]byte(it.Payload), &p)
@@ -359,13 +368,17 @@ func (s *Service) send(ctx context.Context, it *OutboxItem) error {
 			}
 		}
 		id, err := s.gw.CreateSubscription(ctx, SubscriptionInput{CustomerID: acc.StripeCustomerID, PriceIDs: prices,
-			Metadata: map[string]string{"tenant_id": it.TenantID.String(), "plan": p.Plan}}, key)
+			Metadata: map[string]string{"tenant_id": it.TenantID.String(), "plan": p.Plan}, BillingCycleAnchor: p.Anchor}, key)
 		if err != nil {
 			return err
 		}
 		result = func(ctx context.Context, tx bun.Tx) error {
 			_, err := tx.NewUpdate().Model((*Account)(nil)).Set("stripe_subscription_id = ?", id).Set("updated_at = ?", s.now()).
 				Where("tenant_id = ?", *it.TenantID).Exec(ctx)
+			return err
+		}
+	case outboxSubscriptionUpdate:
+		if err := s.sendSubscriptionUpdate(ctx, it); err != nil {
 			return err
 		}
 	case outboxMeterEvent:
@@ -457,6 +470,17 @@ func (s *Service) saveObject(key, id string) func(ctx context.Context, tx bun.Tx
 	}
 }
 
+// savePrice records the price made for a plan's meter. Unlike meters, a plan's price is replaced
+// when its terms change (stripe-sync makes a new price under a key that carries the terms).
+func (s *Service) savePrice(key, id string) func(ctx context.Context, tx bun.Tx) error {
+	return func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewRaw("INSERT INTO control.stripe_objects (key, stripe_id, created_at) VALUES (?, ?, ?) "+
+			"ON CONFLICT (key) DO UPDATE SET stripe_id = EXCLUDED.stripe_id, created_at = EXCLUDED.created_at",
+			key, id, utc(s.now())).Exec(ctx)
+		return err
+	}
+}
+
 func (s *Service) object(ctx context.Context, key string) (string, error) {
 	var id string
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -527,17 +551,45 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 	})
 }
 
-// Subscribe queues a Stripe subscription of t to its plan's metered prices.
+// Subscribe queues a Stripe subscription of t to the metered prices of the plan it is on now.
+// A tenant has at most one subscription: if one is already queued, Subscribe does nothing (a
+// retried request is harmless); if one exists, it returns errs.Conflict — a plan change moves
+// the existing subscription (ChangePlan), it never adds a second one. Only after Stripe reports the
+// subscription deleted (customer.subscription.deleted) can the tenant subscribe again.
 func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 	if !s.Online() {
 		return errs.E(errs.Unavailable, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
 	}
 	return s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		e, err := entitlements(ctx, tx, t)
+		a, err := findAccount(ctx, tx, t.ID)
 		if err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, outboxSubscription, "subscription:"+t.ID.String()+":"+e.Plan.Code, &t.ID, subscriptionPayload{Plan: e.Plan.Code})
+		if a.StripeSubscriptionID != "" {
+			return errs.E(errs.Conflict, "%s already has a Stripe subscription (%s); change its plan instead of subscribing again.", t.Slug, a.StripeSubscriptionID)
+		}
+		var rows []*OutboxItem
+		if err := tx.NewSelect().Model(&rows).Column("id", "status").Where("tenant_id = ? AND kind = ?", t.ID, outboxSubscription).Scan(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		for _, r := range rows {
+			if r.Status == "pending" {
+				return nil // queued already
+			}
+		}
+		e, err := entitlements(ctx, tx, t, s.now())
+		if err != nil {
+			return err
+		}
+		// The key counts the tenant's subscriptions: deterministic, so two concurrent requests
+		// queue one row, and a new one is possible after the last was deleted or refused.
+		now := s.now().In(cst)
+		anchor := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, cst).UTC()
+		key := fmt.Sprintf("subscription:%s:%d", t.ID, len(rows)+1)
+		if err := s.enqueue(ctx, tx, outboxSubscription, key, &t.ID, subscriptionPayload{Plan: e.Plan.Code, Anchor: anchor}); err != nil {
+			return err
+		}
+		return s.store.Audit(ctx, tx, "billing.stripe.subscribe", &t.ID, t.Slug, map[string]any{"plan": e.Plan.Code, "key": key})
 	})
 }
 

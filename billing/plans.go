@@ -190,17 +190,18 @@ func (s *Service) FindEntitlements(ctx context.Context, t *tenants.Tenant) (*Ent
 	var e *Entitlements
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		e, err = entitlements(ctx, tx, t)
+		e, err = entitlements(ctx, tx, t, s.now())
 		return err
 	})
 	return e, err
 }
 
-func entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant) (*Entitlements, error) {
-	// The plan is read from the tenant row in this transaction, not from t, which may be stale.
-	var code string
-	if err := db.NewSelect().Table("control.tenants").Column("plan").Where("id = ?", t.ID).Scan(ctx, &code); err != nil {
-		return nil, dbx.Translate(err)
+// entitlements are t's plan in effect at at, and its module switches.
+func entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant, at time.Time) (*Entitlements, error) {
+	// The plan is read from the history in this transaction, not from t, which may be stale.
+	code, err := planAt(ctx, db, t.ID, at)
+	if err != nil {
+		return nil, err
 	}
 	p, err := findPlan(ctx, db, code)
 	if err != nil {
@@ -232,8 +233,11 @@ func (s *Service) Entitled(ctx context.Context, t *tenants.Tenant, module string
 	return e.Modules[module], nil
 }
 
-// SetPlan puts t on plan and applies module switches (nil leaves the switches; an empty map clears
-// them). It takes effect for the month being rated next.
+// SetPlan puts t on plan for the month being rated next and applies module switches (nil leaves
+// the switches; an empty map clears them). The plan part is a plan change (see ChangePlan:
+// recorded in the history, and moving the Stripe subscription if there is one) effective from the
+// start of the current month, or of the next if the current month has already been rated. To
+// schedule a change for a later month, use ChangePlan.
 func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, modules map[string]bool) (*Entitlements, error) {
 	for m := range modules {
 		if !slices.Contains(Modules, m) {
@@ -243,11 +247,15 @@ func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, m
 	var e *Entitlements
 	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if plan != "" {
-			if _, err := findPlan(ctx, tx, plan); err != nil {
-				return errs.Field("plan", "There is no plan %q.", trunc(plan, 40))
+			eff := periodStart(Month, s.now())
+			rated, err := ratedFrom(ctx, tx, t.ID, eff)
+			if err != nil {
+				return err
 			}
-			if _, err := tx.NewUpdate().Table("control.tenants").Set("plan = ?", plan).Set("updated_at = ?", s.now()).
-				Where("id = ?", t.ID).Exec(ctx); err != nil {
+			if rated {
+				eff = nextMonth(eff)
+			}
+			if _, err := s.changePlan(ctx, tx, t, plan, eff, ""); err != nil {
 				return err
 			}
 		}
@@ -260,7 +268,7 @@ func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, m
 			}
 		}
 		var err error
-		if e, err = entitlements(ctx, tx, t); err != nil {
+		if e, err = entitlements(ctx, tx, t, s.now()); err != nil {
 			return err
 		}
 		if plan != "" {
@@ -286,7 +294,7 @@ type MeterStatus struct {
 func (s *Service) QuotaStatus(ctx context.Context, t *tenants.Tenant, at time.Time) ([]MeterStatus, error) {
 	var out []MeterStatus
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
-		e, err := entitlements(ctx, tx, t)
+		e, err := entitlements(ctx, tx, t, periodStart(Month, at))
 		if err != nil {
 			return err
 		}

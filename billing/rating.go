@@ -39,7 +39,8 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 	end := time.Date(month.In(cst).Year(), month.In(cst).Month()+1, 1, 0, 0, 0, 0, cst).UTC()
 	r := &Rated{Tenant: t.Slug, Month: label}
 	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		e, err := entitlements(ctx, tx, t)
+		// The plan in effect at the start of the month is the month's plan.
+		e, err := entitlements(ctx, tx, t, month)
 		if err != nil {
 			return err
 		}
@@ -89,6 +90,9 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 // every replica, after every restart, and again after a partial failure; a tenant that fails is
 // logged and the others are still rated. It returns how many tenants failed.
 func (s *Service) RateEndedMonth(ctx context.Context) int {
+	if err := s.ApplyDuePlanChanges(ctx); err != nil {
+		s.log.Error("applying due plan changes", "err", err)
+	}
 	now := s.now().In(cst)
 	prev := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, cst).UTC()
 	failed := 0

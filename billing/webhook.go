@@ -26,6 +26,7 @@ type WebhookResult struct {
 // transaction as its effect, so a replay (or Stripe's retry after we crashed mid-way) is applied
 // once. Events may arrive in any order: instalment status only ever moves forward, and a paid
 // invoice is a repayment keyed by the invoice id, however many events report it.
+// customer.subscription.deleted forgets the tenant's subscription, so that it can subscribe again.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) (*WebhookResult, error) {
 	if !s.Online() {
 		return nil, errs.E(errs.NotFound, "Stripe is not configured on this deployment.")
@@ -44,6 +45,13 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		if n, _ := r.RowsAffected(); n == 0 {
 			res.Replayed = true
 			return nil
+		}
+		if sub := ev.Subscription; sub != nil && ev.Type == "customer.subscription.deleted" {
+			// The subscription is gone (cancelled in the Dashboard, or by Stripe): forget it, so
+			// that the tenant can be subscribed again. Only the one we hold is forgotten.
+			_, err := tx.NewUpdate().Model((*Account)(nil)).Set("stripe_subscription_id = ''").Set("updated_at = ?", s.now()).
+				Where("stripe_subscription_id = ? AND stripe_subscription_id <> ''", sub.ID).Exec(ctx)
+			return err
 		}
 		inv := ev.Invoice
 		if inv == nil {

@@ -165,12 +165,66 @@ func (g *Gateway) CreateSubscription(ctx context.Context, in billing.Subscriptio
 	for k, v := range in.Metadata {
 		p.AddMetadata(k, v)
 	}
+	if !in.BillingCycleAnchor.IsZero() {
+		// Metered prices are billed in arrears, so the short first period has nothing to prorate.
+		p.BillingCycleAnchor = stripe.Int64(in.BillingCycleAnchor.Unix())
+		p.ProrationBehavior = stripe.String("none")
+	}
 	params(ctx, &p.Params, key)
 	s, err := g.api.Subscriptions.New(p)
 	if err != nil {
 		return "", classify(err)
 	}
 	return s.ID, nil
+}
+
+// SubscriptionItems reads a subscription's items, each with its price and the price's meter.
+func (g *Gateway) SubscriptionItems(ctx context.Context, subscriptionID string) ([]billing.SubscriptionItem, error) {
+	p := &stripe.SubscriptionParams{}
+	p.Context = ctx
+	sub, err := g.api.Subscriptions.Get(subscriptionID, p)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var out []billing.SubscriptionItem
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			si := billing.SubscriptionItem{ID: it.ID}
+			if it.Price != nil {
+				si.PriceID = it.Price.ID
+				if it.Price.Recurring != nil {
+					si.MeterID = it.Price.Recurring.Meter
+				}
+			}
+			out = append(out, si)
+		}
+	}
+	return out, nil
+}
+
+// UpdateSubscription moves a subscription to other prices in place, as Stripe recommends for an
+// upgrade or downgrade (rather than cancelling it and making another): each item keeps its id and
+// gets the new price on the same meter. No proration: metered prices are billed in arrears.
+func (g *Gateway) UpdateSubscription(ctx context.Context, in billing.SubscriptionUpdateInput, key string) error {
+	p := &stripe.SubscriptionParams{ProrationBehavior: stripe.String("none")}
+	for _, c := range in.Items {
+		ip := &stripe.SubscriptionItemsParams{}
+		if c.ID != "" {
+			ip.ID = stripe.String(c.ID)
+		}
+		if c.Deleted {
+			ip.Deleted = stripe.Bool(true)
+		} else {
+			ip.Price = stripe.String(c.PriceID)
+		}
+		p.Items = append(p.Items, ip)
+	}
+	for k, v := range in.Metadata {
+		p.AddMetadata(k, v)
+	}
+	params(ctx, &p.Params, key)
+	_, err := g.api.Subscriptions.Update(in.SubscriptionID, p)
+	return classify(err)
 }
 
 // CreateMeterEvent reports usage; Stripe de-duplicates by Identifier.
@@ -247,6 +301,17 @@ func (g *Gateway) ParseWebhook(payload []byte, signature string) (*billing.Webho
 			wi.PaidAt = time.Unix(inv.StatusTransitions.PaidAt, 0).UTC()
 		}
 		out.Invoice = wi
+	}
+	if strings.HasPrefix(out.Type, "customer.subscription.") && ev.Data != nil {
+		var sub stripe.Subscription
+		if err := json.Unmarshal(ev.Data.Raw, &sub); err != nil {
+			return nil, fmt.Errorf("subscription in event %s: %w", ev.ID, err)
+		}
+		ws := &billing.WebhookSubscription{ID: sub.ID, Status: string(sub.Status), Metadata: sub.Metadata}
+		if sub.Customer != nil {
+			ws.CustomerID = sub.Customer.ID
+		}
+		out.Subscription = ws
 	}
 	return out, nil
 }

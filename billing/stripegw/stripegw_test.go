@@ -257,7 +257,13 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if len(items) == 0 {
+					due := 0
+					for _, it := range items {
+						if it.NextAttemptAt.Before(clk.Now().Add(4 * time.Hour)) { // not one scheduled for later
+							due++
+						}
+					}
+					if due == 0 {
 						return
 					}
 					clk.Add(3 * time.Hour) // past every backoff and lease
@@ -265,10 +271,17 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 						svc = newSvc() // a restart: a new process with the same database
 					}
 				}
+				items, _ := svc.FindOutbox(ctx, "pending", 500)
+				for _, it := range items {
+					t.Logf("pending: %s %s attempts %d next %s: %s", it.Kind, it.IdempotencyKey, it.Attempts, it.NextAttemptAt, it.LastError)
+				}
 				t.Fatal("the outbox never drained")
 			}
 			drain()
 			if err := svc.Subscribe(ctx, tn); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.Subscribe(ctx, tn); err != nil { // queued already: nothing more
 				t.Fatal(err)
 			}
 			for i := 0; i < 5; i++ {
@@ -286,6 +299,32 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			if _, err := svc.IssueInstalment(ctx, tn, 2026); err != nil {
 				t.Fatal(err)
 			}
+			drain()
+			// Subscribed: subscribing again is a conflict, never a second subscription.
+			if err := svc.Subscribe(ctx, tn); !errs.Is(err, errs.Conflict) {
+				t.Fatalf("second subscribe: %v", err)
+			}
+			// A plan change this month moves the subscription now; one scheduled for July moves it
+			// when July begins, and not before.
+			c, err := svc.ChangePlan(ctx, tn, billing.PlanChangeRequest{Plan: "standard", Effective: "2026-05"})
+			if err != nil || c.Stripe != "queued" {
+				t.Fatalf("change to standard: %+v %v", c, err)
+			}
+			if c, err := svc.ChangePlan(ctx, tn, billing.PlanChangeRequest{Plan: "prefecture", Effective: "2026-07"}); err != nil || c.Stripe != "queued" {
+				t.Fatalf("change to prefecture in July: %+v %v", c, err)
+			}
+			drain()
+			if n := len(updates(rec.requests())); n == 0 {
+				t.Fatal("the change to standard did not reach Stripe")
+			}
+			for _, r := range updates(rec.requests()) {
+				if strings.Contains(r.Body, "prefecture") {
+					t.Fatalf("the July change reached Stripe in May: %s", r.Body)
+				}
+			}
+			clk.mu.Lock()
+			clk.t = time.Date(2026, 7, 1, 0, 0, 1, 0, time.FixedZone("CST", 8*3600))
+			clk.mu.Unlock()
 			drain()
 			dead, _ := svc.FindOutbox(ctx, "dead", 500)
 			if len(dead) != 0 {
@@ -346,8 +385,54 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			if sch.Instalments[0].StripeInvoiceID == "" {
 				t.Fatal("the instalment's invoice id was not recorded")
 			}
+			// One subscription was made, under one key, however often it was asked for and retried;
+			// the two plan changes each updated it in place, once each (one key per change).
+			creates := map[string]bool{}
+			for _, rs := range byKey {
+				if rs[0].Path == "/v1/subscriptions" {
+					creates[rs[0].Key] = true
+					if !strings.Contains(rs[0].Body, "billing_cycle_anchor=") {
+						t.Fatalf("subscription without an anchor at the start of a month: %s", rs[0].Body)
+					}
+				}
+			}
+			if len(creates) != 1 {
+				t.Fatalf("%d subscriptions were created, want 1: %v", len(creates), creates)
+			}
+			upd := map[string]string{}
+			for _, r := range updates(rec.requests()) {
+				upd[r.Key] = r.Body
+			}
+			if len(upd) != 2 {
+				t.Fatalf("%d subscription updates, want 2 (one per plan change): %v", len(upd), upd)
+			}
+			plans := []string{}
+			for _, body := range upd {
+				if !strings.Contains(body, "items[0][price]=") || !strings.Contains(body, "proration_behavior=none") {
+					t.Fatalf("update body: %s", body)
+				}
+				for _, p := range []string{"standard", "prefecture"} {
+					if strings.Contains(body, "metadata[plan]="+p) {
+						plans = append(plans, p)
+					}
+				}
+			}
+			if len(plans) != 2 || plans[0] == plans[1] {
+				t.Fatalf("updates moved the subscription to %v, want standard and prefecture", plans)
+			}
 		})
 	}
+}
+
+// updates are the subscription updates (POST /v1/subscriptions/{id}) among reqs.
+func updates(reqs []request) []request {
+	var out []request
+	for _, r := range reqs {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/v1/subscriptions/") {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func signed(t *testing.T, payload string) string {
@@ -417,6 +502,29 @@ func TestWebhooks(t *testing.T) {
 			sch, _ := svc.FindSchedule(ctx, tn.ID)
 			if in := sch.Instalments[0]; in.Status != "paid" || in.StripeInvoiceID != "in_1" {
 				t.Fatalf("instalment after finalized-after-paid: %+v", in)
+			}
+			// A subscription deleted in Stripe is forgotten (only the one we hold), so the tenant can
+			// subscribe again; while it exists, subscribing again is a conflict.
+			if _, err := st.DB().NewRaw("INSERT INTO control.billing_accounts (tenant_id, modules, stripe_customer_id, stripe_subscription_id, updated_at) VALUES (?, '{}', 'cus_x', 'sub_1', ?)",
+				tn.ID, clk.Now()).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.Subscribe(ctx, tn); !errs.Is(err, errs.Conflict) {
+				t.Fatalf("subscribe with a subscription: %v", err)
+			}
+			for _, sub := range []string{"sub_other", "sub_1"} {
+				del := fmt.Sprintf(`{"id":"evt_del_%s","object":"event","api_version":%q,"created":1780000000,"type":"customer.subscription.deleted","data":{"object":{"id":%q,"object":"subscription","customer":"cus_x","status":"canceled","metadata":{}}}}`,
+					sub, stripegw.APIVersion, sub)
+				if _, err := svc.HandleWebhook(ctx, []byte(del), signed(t, del)); err != nil {
+					t.Fatal(err)
+				}
+				err := svc.Subscribe(ctx, tn)
+				if sub == "sub_other" && !errs.Is(err, errs.Conflict) {
+					t.Fatalf("another subscription's deletion forgot ours: %v", err)
+				}
+				if sub == "sub_1" && err != nil {
+					t.Fatalf("subscribe after the deletion: %v", err)
+				}
 			}
 		})
 	}
