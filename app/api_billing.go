@@ -51,6 +51,8 @@ func (a *App) billingRoutes(api fiber.Router, t fiber.Router) {
 	op.Post("/stripe/sync", a.apiBillingStripeSync)
 	op.Get("/tenants/:slug", a.apiBillingTenant)
 	op.Put("/tenants/:slug/plan", a.apiBillingSetPlan)
+	op.Get("/tenants/:slug/plan-changes", a.apiBillingPlanChanges)
+	op.Post("/tenants/:slug/plan-changes", a.apiBillingChangePlan)
 	op.Get("/tenants/:slug/ledger", a.apiBillingLedger)
 	op.Get("/tenants/:slug/schedule", a.apiBillingSchedule)
 	op.Put("/tenants/:slug/schedule", a.apiBillingPutSchedule)
@@ -147,7 +149,9 @@ type billingSummary struct {
 	Ageing       *billing.Ageing       `json:"ageing"`
 	Schedule     *billing.Schedule     `json:"schedule"`
 	Quota        []billing.MeterStatus `json:"quota"`
-	Online       bool                  `json:"stripe"`
+	// PlanChanges are the tenant's plan changes, past and scheduled, oldest first.
+	PlanChanges []*billing.PlanChange `json:"plan_changes"`
+	Online      bool                  `json:"stripe"`
 }
 
 func (a *App) billingSummary(ctx context.Context, t *tenants.Tenant) (*billingSummary, error) {
@@ -166,6 +170,9 @@ func (a *App) billingSummary(ctx context.Context, t *tenants.Tenant) (*billingSu
 		return nil, err
 	}
 	if s.Schedule, err = a.billing.FindSchedule(ctx, t.ID); err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	if s.PlanChanges, err = a.billing.FindPlanChanges(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -205,6 +212,42 @@ func (a *App) apiBillingSetPlan(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(e)
+}
+
+func (a *App) apiBillingPlanChanges(c *fiber.Ctx) error {
+	t, err := a.billingTenant(c)
+	if err != nil {
+		return err
+	}
+	cs, err := a.billing.FindPlanChanges(c.UserContext(), t.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cs)
+}
+
+// apiBillingChangePlan changes a tenant's plan from a month: 201 with the change recorded, or 200
+// with the change already in effect (a retried request records nothing).
+func (a *App) apiBillingChangePlan(c *fiber.Ctx) error {
+	var in billing.PlanChangeRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Plan == "" {
+		return errs.Field("plan", "Give the plan to change to.")
+	}
+	t, err := a.billingTenant(c)
+	if err != nil {
+		return err
+	}
+	ch, err := a.billing.ChangePlan(c.UserContext(), t, in)
+	if err != nil {
+		return err
+	}
+	if !ch.Recorded {
+		return c.JSON(ch)
+	}
+	return c.Status(fiber.StatusCreated).JSON(ch)
 }
 
 var journalKinds = map[string]billing.Kind{

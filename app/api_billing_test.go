@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityops/cityops/tenants"
 )
@@ -82,6 +83,31 @@ func TestBillingEndpoints(t *testing.T) {
 				{"bad plan code", "operator", "PUT", "/api/v1/billing/plans/Bad%20Plan", `{"name_zh":"x"}`, 400, `"field":"code"`, ""},
 				{"webhook offline", "", "POST", "/api/v1/billing/stripe/webhook", `{"id":"evt_1"}`, 404, "not configured", ""},
 				{"stripe sync offline", "operator", "POST", "/api/v1/billing/stripe/sync", ``, 503, "CITYOPS_STRIPE_KEY", ""},
+			})
+			// Plan changes: scheduled for next month by default, a retry records nothing, the history
+			// is in the tenant's own view (and the prefecture's), and bad input is a 4xx problem.
+			cst := time.FixedZone("CST", 8*3600)
+			now := time.Now().In(cst)
+			next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, cst).Format("2006-01")
+			last := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, cst).Format("2006-01")
+			runScenarios(t, f, []scenario{
+				{"operator schedules a plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","memo":"州批复"}`, 201, `"effective_from"`, ""},
+				{"retried plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","effective":"` + next + `"}`, 200, `"recorded":false`, ""},
+				{"operator lists plan changes", "operator", "GET", "/api/v1/billing/tenants/wuding/plan-changes", "", 200, `"to_plan":"prefecture"`, ""},
+				{"B admin sees its plan changes", "adminB", "GET", "/api/v1/t/wuding/billing/", "", 200, `"to_plan":"prefecture"`, ""},
+				{"viewer sees B's plan changes", "viewer", "GET", "/api/v1/t/wuding/billing/", "", 200, "州批复", ""},
+				{"A admin does not see B's", "adminA", "GET", "/api/v1/t/wuding/billing/", "", 404, "", "州批复"},
+				{"B admin cannot change its plan", "adminB", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"starter"}`, 403, "", ""},
+				{"viewer cannot change B's plan", "viewer", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"starter"}`, 403, "", ""},
+				{"plan change without a plan", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{}`, 400, `"field":"plan"`, ""},
+				{"plan change to no plan", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"gold"}`, 400, `"field":"plan"`, ""},
+				{"plan change in a past month", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"standard","effective":"` + last + `"}`, 400, `"field":"effective"`, ""},
+				{"plan change, bad month", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"standard","effective":"soon"}`, 400, `"field":"effective"`, ""},
+				{"plan change, month as number", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"standard","effective":202701}`, 400, `"field":"effective"`, ""},
+				{"plan change, unknown field", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"standard","when":"now"}`, 400, `"field":"when"`, ""},
+				{"plan change, not JSON", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `plan=standard`, 400, "", ""},
+				{"plan change of no tenant", "operator", "POST", "/api/v1/billing/tenants/nowhere/plan-changes", `{"plan":"standard"}`, 404, "", ""},
+				{"subscribe offline", "operator", "POST", "/api/v1/billing/tenants/wuding/subscribe", ``, 503, "CITYOPS_STRIPE_KEY", ""},
 			})
 			// Nothing was half written by the refused requests: A owes the advance less the repayment.
 			res, _ := f.do(t, "operator", "GET", "/api/v1/billing/tenants/chuxiong", "")

@@ -75,6 +75,64 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 		})}
 	setPlan.Flags().StringSlice("module", nil, "module switch, name=on or name=off (repeatable)")
 
+	changePlan := &cobra.Command{Use: "change-plan SLUG PLAN", Short: "Change a tenant's plan from a month (--effective YYYY-MM, default next month); moves its Stripe subscription", Args: cobra.ExactArgs(2),
+		RunE: run(func(ctx context.Context, a *App, args []string, c *cobra.Command) error {
+			t, err := tenant(ctx, a, args[0])
+			if err != nil {
+				return err
+			}
+			r := billing.PlanChangeRequest{Plan: args[1]}
+			r.Effective, _ = c.Flags().GetString("effective")
+			r.Memo, _ = c.Flags().GetString("memo")
+			ch, err := a.billing.ChangePlan(ctx, t, r)
+			if err != nil {
+				return err
+			}
+			what := "recorded"
+			if !ch.Recorded {
+				what = "already so; nothing recorded"
+			}
+			fmt.Fprintf(stdout, "%s: %s → %s from %s (%s)", t.Slug, ch.FromPlan, ch.ToPlan, ch.Month(), what)
+			if ch.Stripe == "queued" {
+				fmt.Fprint(stdout, "; the Stripe subscription moves then")
+			}
+			fmt.Fprintln(stdout)
+			return nil
+		})}
+	changePlan.Flags().String("effective", "", "first month on the new plan, YYYY-MM (default next month; the current month if not yet rated)")
+	changePlan.Flags().String("memo", "", "why (contract, decision)")
+
+	planChanges := &cobra.Command{Use: "plan-changes SLUG", Short: "A tenant's plan changes, past and scheduled", Args: cobra.ExactArgs(1),
+		RunE: run(func(ctx context.Context, a *App, args []string, _ *cobra.Command) error {
+			t, err := tenant(ctx, a, args[0])
+			if err != nil {
+				return err
+			}
+			cs, err := a.billing.FindPlanChanges(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "FROM MONTH\tPLAN\tWAS\tBY\tMEMO")
+			for _, ch := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ch.Month(), ch.ToPlan, ch.FromPlan, ch.RequestedBy, ch.Memo)
+			}
+			return tw.Flush()
+		})}
+
+	subscribe := &cobra.Command{Use: "subscribe SLUG", Short: "Queue a tenant's Stripe subscription (one per tenant; a plan change moves it)", Args: cobra.ExactArgs(1),
+		RunE: run(func(ctx context.Context, a *App, args []string, _ *cobra.Command) error {
+			t, err := tenant(ctx, a, args[0])
+			if err != nil {
+				return err
+			}
+			if err := a.billing.Subscribe(ctx, t); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "queued; `cityops billing outbox --drain` or a running server sends it")
+			return nil
+		})}
+
 	entry := func(use string, kind billing.Kind, short string) *cobra.Command {
 		cmd := &cobra.Command{Use: use + " SLUG", Short: short, Args: cobra.ExactArgs(1),
 			RunE: run(func(ctx context.Context, a *App, args []string, c *cobra.Command) error {
@@ -283,7 +341,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			return nil
 		})}
 
-	root.AddCommand(plans, setPlan,
+	root.AddCommand(plans, setPlan, changePlan, planChanges, subscribe,
 		entry("advance", billing.Advance, "Record money the operator advanced for a tenant"),
 		entry("charge", billing.Charge, "Record a charge to a tenant"),
 		entry("repay", billing.Repayment, "Record a repayment received from a tenant"),

@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCLIBilling(t *testing.T) {
@@ -20,6 +21,8 @@ func TestCLIBilling(t *testing.T) {
 			t.Fatalf("%v: %s %s", args, out, errOut)
 		}
 	}
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
 	steps := []struct {
 		args []string
 		want string
@@ -34,6 +37,9 @@ func TestCLIBilling(t *testing.T) {
 		{[]string{"billing", "statement", "wuding", "--year", "2026"}, "期末余额"},
 		{[]string{"billing", "statement", "wuding", "--year", "2026", "--lang", "en"}, "Closing balance"},
 		{[]string{"billing", "outbox"}, "KIND"},
+		{[]string{"billing", "change-plan", "wuding", "prefecture", "--effective", next, "--memo", "州批复"}, "standard → prefecture from " + next + " (recorded)"},
+		{[]string{"billing", "change-plan", "wuding", "prefecture", "--effective", next}, "already so; nothing recorded"},
+		{[]string{"billing", "plan-changes", "wuding"}, "州批复"},
 	}
 	for _, s := range steps {
 		out, errOut, code := runCLI(t, "", s.args...)
@@ -48,6 +54,10 @@ func TestCLIBilling(t *testing.T) {
 		{"billing", "set-plan", "wuding", "--module", "monitoring"},
 		{"billing", "stripe-sync"},
 		{"billing", "statement", "wuding", "--format", "pdf"},
+		{"billing", "change-plan", "wuding", "gold"},
+		{"billing", "change-plan", "wuding", "standard", "--effective", "2020-01"},
+		{"billing", "change-plan", "nowhere", "standard"},
+		{"billing", "subscribe", "wuding"},
 	} {
 		if out, _, code := runCLI(t, "", bad...); code == 0 {
 			t.Fatalf("%v succeeded: %s", bad, out)

@@ -29,6 +29,8 @@ type PlanChange struct {
 	// Stripe says what happens to the tenant's Stripe subscription: "" offline or with no
 	// subscription, "queued" when its items are moved to the new plan's prices through the outbox.
 	Stripe string `bun:"-" json:"stripe,omitempty"`
+	// Recorded is true when this request recorded the change, false when it was already so.
+	Recorded bool `bun:"-" json:"recorded"`
 }
 
 // Month is the effective month as YYYY-MM.
@@ -132,6 +134,7 @@ func (s *Service) changePlan(ctx context.Context, tx bun.IDB, t *tenants.Tenant,
 	if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
 		return nil, dbx.Translate(err)
 	}
+	c.Recorded = true
 	if err := applyDuePlan(ctx, tx, t.ID, now); err != nil {
 		return nil, err
 	}

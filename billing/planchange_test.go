@@ -23,12 +23,12 @@ func TestPlanChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.ID == 0 || c.FromPlan != "starter" || c.ToPlan != "standard" || c.Month() != "2026-07" || c.Stripe != "" {
+		if c.ID == 0 || !c.Recorded || c.FromPlan != "starter" || c.ToPlan != "standard" || c.Month() != "2026-07" || c.Stripe != "" {
 			t.Fatalf("change: %+v", c)
 		}
 		// Retried: nothing new.
 		again, err := e.svc.ChangePlan(ctx, tn, PlanChangeRequest{Plan: "standard", Effective: "2026-07", Memo: "合同第2期"})
-		if err != nil || again.ID != c.ID {
+		if err != nil || again.ID != c.ID || again.Recorded {
 			t.Fatalf("retried change: %+v %v", again, err)
 		}
 		if ent, _ := e.svc.FindEntitlements(ctx, tn); ent.Plan.Code != "starter" {
