@@ -33,6 +33,31 @@ func (a *App) caseRoutes(t fiber.Router) {
 	t.Post("/cases/:id/actions/:action", a.apiCaseAction)
 	t.Post("/cases/:id/photos", a.apiAddCasePhoto)
 	t.Get("/cases/:id/photos/:photo", a.apiGetCasePhoto)
+	t.Get("/case-stage-limits", a.apiListStageLimits)
+	t.Put("/case-stage-limits/:stage", a.needRole(tenants.TenantAdmin), a.apiPutStageLimit)
+}
+
+func (a *App) apiListStageLimits(c *fiber.Ctx) error {
+	ls, err := a.cases.FindStageLimits(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"stages": ls})
+}
+
+func (a *App) apiPutStageLimit(c *fiber.Ctx) error {
+	var in cases.StageLimitInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	l, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in)
+	if err != nil {
+		return err
+	}
+	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
+		return err
+	}
+	return c.JSON(l)
 }
 
 func (a *App) apiReportCase(c *fiber.Ctx) error {
@@ -68,10 +93,12 @@ func (a *App) apiCaseAction(c *fiber.Ctx) error {
 }
 
 // caseFilter reads the list's query: state (comma list), kind, class_code, grid, department,
-// source, overdue, supervised, from, to (RFC 3339 or a date), cursor, limit, bbox.
+// source, overdue (any clock), stage, stage_overdue, supervised, from, to (RFC 3339 or a date),
+// cursor, limit, bbox.
 func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 	f := cases.Filter{Kind: c.Query("kind"), ClassCode: c.Query("class_code"), GridCode: c.Query("grid"),
-		DepartmentID: c.Query("department"), Source: cases.Source(c.Query("source")), Cursor: c.Query("cursor")}
+		DepartmentID: c.Query("department"), Source: cases.Source(c.Query("source")), Cursor: c.Query("cursor"),
+		Stage: cases.Stage(c.Query("stage"))}
 	if s := c.Query("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			f.States = append(f.States, cases.State(strings.TrimSpace(st)))
@@ -80,7 +107,7 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 	for _, b := range []struct {
 		name string
 		dst  **bool
-	}{{"overdue", &f.Overdue}, {"supervised", &f.Supervised}} {
+	}{{"overdue", &f.Overdue}, {"stage_overdue", &f.StageOverdue}, {"supervised", &f.Supervised}} {
 		if v := c.Query(b.name); v != "" {
 			x, err := strconv.ParseBool(v)
 			if err != nil {

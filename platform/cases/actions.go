@@ -95,6 +95,18 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			return err
 		}
 		now := s.clock()
+		rules, err := s.rules.get(ctx, db, a.scope.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		// How the stage stands before the action: recorded if the action ends it.
+		if err := c.refreshClock(rules.cal, now); err != nil {
+			return err
+		}
+		if err := c.refreshStage(rules.cal, now); err != nil {
+			return err
+		}
+		ended := c.stageStatus()
 		detail := map[string]any{}
 		switch action {
 		case SendVerify, SendCheck:
@@ -107,6 +119,8 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			if err := fileCase(ctx, db, c, in, detail); err != nil {
 				return err
 			}
+			// From filing on, a case is urgent when its disposal limit counts urgent hours.
+			c.Urgent = c.Limit.Unit.Natural()
 		case Dispatch:
 			if in.DepartmentID != "" {
 				if err := checkDepartment(ctx, db, in.DepartmentID); err != nil {
@@ -184,13 +198,16 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		case Supervise:
 			c.Supervised = true
 		}
-		var cal *calendar.Calendar
-		if c.timer() != nil {
-			if cal, err = calendar.CalendarIn(ctx, db); err != nil {
-				return err
-			}
+		if err := c.refreshClock(rules.cal, now); err != nil {
+			return err
 		}
-		if err := c.refreshClock(cal, now); err != nil {
+		if st := StageOf(to); st != c.Stage {
+			if ended.Stage != "" {
+				detail["stage"] = ended
+			}
+			c.enterStage(rules, st, now)
+		}
+		if err := c.refreshStage(rules.cal, now); err != nil {
 			return err
 		}
 		old := c.Version

@@ -55,6 +55,9 @@ type Config struct {
 	MaxPhoto int64
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// RulesTTL is how long a tenant's calendar and stage limits are reused (DefaultRulesTTL when
+	// zero; a negative TTL reads them for every report and action).
+	RulesTTL time.Duration
 }
 
 // Service runs the case loop of every tenant through the gate.
@@ -66,11 +69,16 @@ type Service struct {
 	maxPhoto int64
 	now      func() time.Time
 	log      *slog.Logger
+	rules    *rulesCache
 }
 
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger,
+		rules: &rulesCache{ttl: cfg.RulesTTL}}
+	if cfg.RulesTTL == 0 {
+		s.rules.ttl = DefaultRulesTTL
+	}
 	if s.now == nil {
 		s.now = dbx.Now
 	}
@@ -153,11 +161,24 @@ type Case struct {
 	ClockStoppedAt     *time.Time          `bun:"clock_stopped_at" json:"clock_stopped_at"`
 	Overdue            bool                `bun:"overdue" json:"overdue"`
 	OvertimeMultiple   float64             `bun:"overtime_multiple" json:"overtime_multiple"`
-	Supervised         bool                `bun:"supervised" json:"supervised"`
-	SelfHandled        bool                `bun:"self_handled" json:"self_handled"`
-	CreatedAt          time.Time           `bun:"created_at" json:"created_at"`
-	UpdatedAt          time.Time           `bun:"updated_at" json:"updated_at"`
-	ClosedAt           *time.Time          `bun:"closed_at" json:"closed_at"`
+	// Urgent cases count their stage limits in urgent hours (StageLimit).
+	Urgent bool `bun:"urgent" json:"urgent"`
+	// Stage is the timed step the case is in ("" once closed or voided), with its own clock:
+	// started when the case entered it, the limit it got then, the deadline, overdue flag and
+	// overtime multiple. In the handling stage these mirror the disposal clock.
+	Stage                 Stage           `bun:"stage" json:"stage"`
+	StageStartedAt        *time.Time      `bun:"stage_started_at" json:"stage_started_at"`
+	StageLimitAmount      *float64        `bun:"stage_limit_amount" json:"-"`
+	StageLimitUnit        *calendar.Unit  `bun:"stage_limit_unit" json:"-"`
+	StageLimit            *calendar.Limit `bun:"-" json:"stage_limit"`
+	StageDeadlineAt       *time.Time      `bun:"stage_deadline_at" json:"stage_deadline"`
+	StageOverdue          bool            `bun:"stage_overdue" json:"stage_overdue"`
+	StageOvertimeMultiple float64         `bun:"stage_overtime_multiple" json:"stage_overtime_multiple"`
+	Supervised            bool            `bun:"supervised" json:"supervised"`
+	SelfHandled           bool            `bun:"self_handled" json:"self_handled"`
+	CreatedAt             time.Time       `bun:"created_at" json:"created_at"`
+	UpdatedAt             time.Time       `bun:"updated_at" json:"updated_at"`
+	ClosedAt              *time.Time      `bun:"closed_at" json:"closed_at"`
 	// Events is the timeline, oldest first (FindCaseByID only).
 	Events []Event `bun:"-" json:"events,omitempty"`
 	// Photos are the case's photos (FindCaseByID only).
@@ -168,6 +189,9 @@ type Case struct {
 func (c *Case) decode() error {
 	if c.LimitAmount != nil && c.LimitUnit != nil {
 		c.Limit = &calendar.Limit{Amount: *c.LimitAmount, Unit: *c.LimitUnit}
+	}
+	if c.StageLimitAmount != nil && c.StageLimitUnit != nil {
+		c.StageLimit = &calendar.Limit{Amount: *c.StageLimitAmount, Unit: *c.StageLimitUnit}
 	}
 	c.Extensions, c.Pauses, c.PendingExtension = []calendar.Limit{}, []calendar.Interval{}, nil
 	if err := json.Unmarshal([]byte(c.ExtensionsText), &c.Extensions); err != nil {
@@ -192,6 +216,11 @@ func (c *Case) encode() {
 		c.LimitAmount, c.LimitUnit = &a, &u
 	} else {
 		c.LimitAmount, c.LimitUnit = nil, nil
+	}
+	c.StageLimitAmount, c.StageLimitUnit = nil, nil
+	if c.StageLimit != nil {
+		a, u := c.StageLimit.Amount, c.StageLimit.Unit
+		c.StageLimitAmount, c.StageLimitUnit = &a, &u
 	}
 	b, _ := json.Marshal(c.Extensions)
 	c.ExtensionsText = string(b)
@@ -360,10 +389,16 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 		*f.dst = &ct
 	}
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		if _, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode); err != nil {
+		entry, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode)
+		if err != nil {
 			if errs.Is(err, errs.NotFound) {
 				return errs.Field("class_code", "%s", errs.MessageOf(err))
 			}
+			return err
+		}
+		c.Urgent = len(entry.Standards) > 0 && !slices.ContainsFunc(entry.Standards, func(st catalog.Standard) bool { return !st.Limit.Unit.Natural() })
+		rules, err := s.rules.get(ctx, db, tenant.ID)
+		if err != nil {
 			return err
 		}
 		res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
@@ -399,6 +434,10 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 			c.State, c.ClosedAt, action = Closed, &now, SelfHandle
 		}
 		c.Extensions, c.Pauses = []calendar.Limit{}, []calendar.Interval{}
+		c.enterStage(rules, StageOf(c.State), now)
+		if err := c.refreshStage(rules.cal, now); err != nil {
+			return err
+		}
 		c.encode()
 		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 			return dbx.Translate(err)

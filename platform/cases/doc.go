@@ -69,6 +69,15 @@
 // The disposal timer (calendar.Timer: start, limit, extensions, pauses) is kept on the case;
 // every action recomputes the deadline, overdue flag and overtime multiple (超时倍数) with the
 // tenant's calendar. MarkOverdue does the same for cases whose stored deadline has passed, from
-// the database alone, so the periodic job loses nothing across restarts. Stage time limits
-// (accept, verify, file, dispatch, check) are not timed yet.
+// the database alone, so the periodic job loses nothing across restarts.
+//
+// Every stage of the loop is timed too (stages.go): accept (reported), verify (verifying), file
+// (accepted), dispatch (filed), handle (dispatched … suspended), send_check (fed_back), check
+// (checking) and close (checked). Entering a stage starts its clock with the tenant's limit for
+// it (StageLimits: working hours or days in the work calendar for ordinary cases, urgent hours
+// for urgent ones; a case is urgent when its disposal limit counts urgent hours); the handling
+// stage mirrors the disposal clock. The action that ends a stage records in its event how the
+// stage went (deadline, overdue, overtime multiple), which is what on-time rates are counted
+// from; MarkOverdue flags running stages past their deadline (stage_overdue, with the multiple).
+// The list's overdue=true covers any clock.
 package cases

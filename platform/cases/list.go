@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
-	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -25,7 +25,11 @@ type Filter struct {
 	GridCode     string
 	DepartmentID string
 	Source       Source
-	Overdue      *bool
+	// Overdue matches cases whose disposal clock or current stage's clock ran over.
+	Overdue *bool
+	// Stage matches the cases in a stage; StageOverdue those whose current stage ran over.
+	Stage        Stage
+	StageOverdue *bool
 	Supervised   *bool
 	From, To     *time.Time
 	// BBox is minLon, minLat, maxLon, maxLat (GeoJSON only).
@@ -83,11 +87,23 @@ func (f *Filter) apply(q *bun.SelectQuery) (*bun.SelectQuery, error) {
 		q = q.Where("source = ?", f.Source)
 	}
 	if f.Overdue != nil {
+		// Any clock: the disposal or the current stage's (the partial index
+		// cases_any_overdue_seq has this very predicate).
 		if *f.Overdue {
-			q = q.Where("overdue")
+			q = q.Where("(overdue OR stage_overdue)")
 		} else {
-			q = q.Where("NOT overdue")
+			q = q.Where("NOT (overdue OR stage_overdue)")
 		}
+	}
+	if f.StageOverdue != nil {
+		q = q.Where("stage_overdue = ?", *f.StageOverdue)
+	}
+	if f.Stage != "" {
+		ss := statesOf(f.Stage)
+		if len(ss) == 0 {
+			return nil, errs.Field("stage", "The stage %q is not one of accept, verify, file, dispatch, handle, send_check, check, close.", textutil.Truncate(string(f.Stage), 20))
+		}
+		q = q.Where("state IN (?)", bun.List(ss))
 	}
 	if f.Supervised != nil {
 		q = q.Where("supervised = ?", *f.Supervised)
@@ -179,44 +195,67 @@ func (s *Service) GeoJSON(ctx context.Context, f Filter) (*geojson.FeatureCollec
 	return fc, nil
 }
 
-// MarkOverdue recomputes the clock of every case whose disposal clock runs and whose stored
-// deadline has passed, in the tenant of ctx, and marks the overdue ones with their overtime
-// multiple. It works from the database alone, so a run after a restart catches up on
-// everything; it does not change a case's version (no one acted on it). It returns how many
-// cases are overdue now.
+// MarkOverdue recomputes, in the tenant of ctx, the clock of every case whose disposal clock
+// runs past its stored deadline and of every case whose current stage (accept, verify, file,
+// dispatch, send_check, check, close) has run past its deadline, and marks the overdue ones with
+// their overtime multiple (overdue / stage_overdue). It works from the database alone, with the
+// calendar read afresh, so a run after a restart catches up on everything; it does not change a
+// case's version (no one acted on it). It returns how many cases have a clock overdue now.
 func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
+	sc := tenants.ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return 0, errs.E(errs.Internal, "overdue job run without a tenant scope")
+	}
 	n := 0
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		now := s.clock()
-		var cs []Case
-		if err := db.NewSelect().Model(&cs).ExcludeColumn("reporter_name_enc", "reporter_phone_enc").
+		var disposal, stage []Case
+		if err := db.NewSelect().Model(&disposal).Column(overdueColumns...).
 			Where("clock_start IS NOT NULL AND clock_stopped_at IS NULL AND deadline_at <= ?", now).Scan(ctx); err != nil {
 			return err
 		}
-		if len(cs) == 0 {
+		// The literal predicate matches the partial index cases_stage_deadline.
+		if err := db.NewSelect().Model(&stage).Column(overdueColumns...).
+			Where("stage <> 'handle' AND stage_deadline_at <= ?", now).Scan(ctx); err != nil {
+			return err
+		}
+		if len(disposal)+len(stage) == 0 {
 			return nil
 		}
-		cal, err := calendar.CalendarIn(ctx, db)
+		r, err := loadRules(ctx, db)
 		if err != nil {
 			return err
 		}
-		for i := range cs {
-			c := &cs[i]
-			if err := c.decode(); err != nil {
-				return err
-			}
-			if err := c.refreshClock(cal, now); err != nil {
-				return err
-			}
-			if _, err := db.NewUpdate().Table("cases").Set("overdue = ?, overtime_multiple = ?, deadline_at = ?", c.Overdue, c.OvertimeMultiple, c.DeadlineAt).
-				Where("id = ?", c.ID).Exec(ctx); err != nil {
-				return err
-			}
-			if c.Overdue {
-				n++
+		s.rules.put(sc.Tenant.ID, r)
+		for _, cs := range [][]Case{disposal, stage} {
+			for i := range cs {
+				c := &cs[i]
+				if err := c.decode(); err != nil {
+					return err
+				}
+				if err := c.refreshClock(r.cal, now); err != nil {
+					return err
+				}
+				if err := c.refreshStage(r.cal, now); err != nil {
+					return err
+				}
+				if _, err := db.NewUpdate().Table("cases").
+					Set("overdue = ?, overtime_multiple = ?, deadline_at = ?", c.Overdue, c.OvertimeMultiple, c.DeadlineAt).
+					Set("stage_overdue = ?, stage_overtime_multiple = ?, stage_deadline_at = ?", c.StageOverdue, c.StageOvertimeMultiple, c.StageDeadlineAt).
+					Where("id = ?", c.ID).Exec(ctx); err != nil {
+					return err
+				}
+				if c.Overdue || c.StageOverdue {
+					n++
+				}
 			}
 		}
 		return nil
 	})
 	return n, err
 }
+
+// overdueColumns are what the overdue job reads of a case.
+var overdueColumns = []string{"id", "limit_amount", "limit_unit", "extensions", "pauses", "pending", "clock_start",
+	"deadline_at", "clock_stopped_at", "overdue", "overtime_multiple", "stage", "stage_started_at",
+	"stage_limit_amount", "stage_limit_unit", "stage_deadline_at", "stage_overdue", "stage_overtime_multiple"}
