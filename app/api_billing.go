@@ -383,6 +383,9 @@ func (a *App) rateMonth(ctx context.Context, month string) ([]*billing.Rated, er
 	if err != nil {
 		return nil, errs.Field("month", "The month %q is not valid: use YYYY-MM, for example 2026-05.", month)
 	}
+	if m.Year() < 2000 {
+		return nil, errs.Field("month", "The month %s is before 2000.", month)
+	}
 	if !m.Before(a.store.Now()) {
 		return nil, errs.Field("month", "The month %s has not started yet.", month)
 	}

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -89,3 +91,20 @@ func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 var cst = time.FixedZone("CST", 8*3600)
 
 var errClosed = errors.New("billing: service closed")
+
+// checkText refuses text that no database stores as given: invalid UTF-8, NUL and the other
+// control characters (tab and line breaks aside), and text longer than max characters.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return errs.Field(field, "The %s is not valid UTF-8 text.", field)
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return errs.Field(field, "The %s contains a control character.", field)
+		}
+	}
+	if utf8.RuneCountInString(s) > max {
+		return errs.Field(field, "The %s is longer than %d characters.", field, max)
+	}
+	return nil
+}

@@ -128,14 +128,14 @@ func (e *Entry) validate(now time.Time) error {
 	case e.AmountFen > maxAmount || e.AmountFen < -maxAmount:
 		return errs.Field("amount_fen", "The amount is larger than any real entry; check the number.")
 	}
-	if len([]rune(e.Memo)) > 500 {
-		return errs.Field("memo", "The memo is longer than 500 characters.")
+	if err := checkText("memo", e.Memo, 500); err != nil {
+		return err
 	}
-	if len([]rune(e.Reference)) > 120 {
-		return errs.Field("reference", "The reference is longer than 120 characters.")
+	if err := checkText("reference", e.Reference, 120); err != nil {
+		return err
 	}
-	if len(e.IdempotencyKey) > 200 {
-		return errs.Field("idempotency_key", "The idempotency key is longer than 200 characters.")
+	if err := checkText("idempotency_key", e.IdempotencyKey, 200); err != nil {
+		return err
 	}
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = now

@@ -507,6 +507,11 @@ func (s *Service) FindOutbox(ctx context.Context, status string, limit int) ([]*
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
+	switch status {
+	case "", "pending", "done", "dead":
+	default:
+		return nil, errs.Field("status", "The status %q is not one of pending, done, dead.", trunc(status, 20))
+	}
 	out := []*OutboxItem{}
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewSelect().Model(&out).OrderExpr("id DESC").Limit(int64(limit))

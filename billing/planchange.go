@@ -60,8 +60,8 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenants.Tenant, r PlanChang
 		}
 		eff = m
 	}
-	if len([]rune(r.Memo)) > 500 {
-		return nil, errs.Field("memo", "The memo is longer than 500 characters.")
+	if err := checkText("memo", r.Memo, 500); err != nil {
+		return nil, err
 	}
 	var c *PlanChange
 	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {

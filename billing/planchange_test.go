@@ -98,6 +98,11 @@ func TestPlanChanges(t *testing.T) {
 		if ent, _ := e.svc.FindEntitlements(ctx, tn); ent.Plan.Code != "standard" {
 			t.Fatalf("in August the plan is %s, want standard", ent.Plan.Code)
 		}
+		// The year's statement names the plan in effect and the changes of the year.
+		st, err := e.svc.FindStatement(ctx, tn, 2026)
+		if err != nil || st.Plan != "standard" || len(st.PlanChanges) != 2 {
+			t.Fatalf("statement: plan %q, changes %d, %v", st.Plan, len(st.PlanChanges), err)
+		}
 		// Offline, subscribing is unavailable.
 		if err := e.svc.Subscribe(ctx, tn); !errs.Is(err, errs.Unavailable) {
 			t.Fatalf("offline subscribe: %v", err)

@@ -73,6 +73,12 @@ func (p *Plan) Validate() error {
 	if p.NameZH == "" || len([]rune(p.NameZH)) > 60 {
 		return errs.Field("name_zh", "A Chinese plan name of 1 to 60 characters is required.")
 	}
+	if err := checkText("name_zh", p.NameZH, 60); err != nil {
+		return err
+	}
+	if err := checkText("name_en", p.NameEN, 120); err != nil {
+		return err
+	}
 	if p.MonthlyFeeFen < 0 {
 		return errs.Field("monthly_fee_fen", "The monthly fee cannot be negative.")
 	}
@@ -121,6 +127,9 @@ func (s *Service) FindPlan(ctx context.Context, code string) (*Plan, error) {
 }
 
 func findPlan(ctx context.Context, db bun.IDB, code string) (*Plan, error) {
+	if !planCodeRe.MatchString(code) {
+		return nil, errs.E(errs.NotFound, "No plan %q.", trunc(code, 40))
+	}
 	p := new(Plan)
 	if err := db.NewSelect().Model(p).Where("code = ?", code).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {

@@ -17,19 +17,22 @@ import (
 // the year, and what it owes at the end. It reproduces the ledger: Opening plus the lines equals
 // Closing, which equals the ledger's balance at the end of the year.
 type Statement struct {
-	Tenant      *tenants.Tenant  `json:"tenant"`
-	Year        int              `json:"year"`
-	From        time.Time        `json:"from"`
-	To          time.Time        `json:"to"`
-	Opening     int64            `json:"opening_fen"`
-	Closing     int64            `json:"closing_fen"`
-	Lines       []StatementLine  `json:"lines"`
-	Totals      map[Kind]int64   `json:"totals"`
-	Outstanding int64            `json:"outstanding_fen"`
-	Credit      int64            `json:"credit_fen"`
-	Instalments []*Instalment    `json:"instalments"`
-	Ageing      *Ageing          `json:"ageing"`
+	Tenant      *tenants.Tenant `json:"tenant"`
+	Year        int             `json:"year"`
+	From        time.Time       `json:"from"`
+	To          time.Time       `json:"to"`
+	Opening     int64           `json:"opening_fen"`
+	Closing     int64           `json:"closing_fen"`
+	Lines       []StatementLine `json:"lines"`
+	Totals      map[Kind]int64  `json:"totals"`
+	Outstanding int64           `json:"outstanding_fen"`
+	Credit      int64           `json:"credit_fen"`
+	Instalments []*Instalment   `json:"instalments"`
+	Ageing      *Ageing         `json:"ageing"`
+	// Plan is the plan in effect at the end of the year (or now, for the current year), and
+	// PlanChanges the changes that took effect during the year.
 	Plan        string           `json:"plan"`
+	PlanChanges []*PlanChange    `json:"plan_changes"`
 	Usage       []MeterYearUsage `json:"usage"`
 	GeneratedAt time.Time        `json:"generated_at"`
 }
@@ -106,6 +109,14 @@ func (s *Service) FindStatement(ctx context.Context, t *tenants.Tenant, year int
 			asOf = now
 		}
 		if st.Ageing, err = ageing(ctx, tx, t.ID, asOf); err != nil {
+			return err
+		}
+		if st.Plan, err = planAt(ctx, tx, t.ID, asOf.Add(-time.Microsecond)); err != nil {
+			return err
+		}
+		st.PlanChanges = []*PlanChange{}
+		if err := tx.NewSelect().Model(&st.PlanChanges).Where("tenant_id = ? AND effective_from >= ? AND effective_from < ?", t.ID, from, to).
+			OrderExpr("effective_from, id").Scan(ctx); err != nil {
 			return err
 		}
 		var usage []MeterYearUsage

@@ -74,6 +74,9 @@ func (e *Event) validate() error {
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > 200 {
 		return errs.Field("idempotency_key", "A usage event needs an idempotency key of 1 to 200 characters.")
 	}
+	if err := checkText("idempotency_key", e.IdempotencyKey, 200); err != nil {
+		return err
+	}
 	return nil
 }
 
