@@ -16,10 +16,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// newCases builds the case loop over the gate, the tenant keys and billing's usage meter.
+// newCases builds the case loop over the gate, the tenant keys and billing's usage meter, and
+// puts its photos into tenant exports.
 func (a *App) newCases() *cases.Service {
-	return cases.NewService(cases.Config{Gate: a.store, Cipher: a.secrets, Usage: a.billing,
+	s := cases.NewService(cases.Config{Gate: a.store, Cipher: a.secrets, Usage: a.billing,
 		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log})
+	a.store.AddExportFiles(s.PhotoExport())
+	return s
 }
 
 // caseRoutes adds the case loop's API. Which post may take which action is the service's

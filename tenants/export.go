@@ -3,12 +3,16 @@ package tenants
 import (
 	"archive/zip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
@@ -21,7 +25,33 @@ type ExportManifest struct {
 	Tenant     *Tenant       `json:"tenant"`
 	ExportedAt time.Time     `json:"exported_at"`
 	Tables     []ExportTable `json:"tables"`
+	// Files are the files kept outside the database (case photos), each in the archive at Path.
+	Files []ExportFile `json:"files"`
 }
+
+// ExportFile is one file of an export, with what the archive's reader needs to check and place
+// it. Size and SHA256 are of the bytes written to the archive; Meta is the source's own (for a
+// photo: its id, case, uploader, time). A file the source lists but cannot read is Missing and
+// not in the archive, so that one lost file does not block an export or an offboarding.
+type ExportFile struct {
+	Path      string         `json:"path"`
+	MediaType string         `json:"media_type"`
+	Size      int64          `json:"size"`
+	SHA256    string         `json:"sha256"`
+	Missing   bool           `json:"missing,omitempty"`
+	Meta      map[string]any `json:"meta,omitempty"`
+}
+
+// ExportFiles is a source of files kept outside the database that belong in a tenant's export
+// (the case module's photos). Files runs inside the export's read-only transaction of tenant t
+// and hands each file to add with its reader; a nil reader marks the file missing.
+type ExportFiles interface {
+	Files(ctx context.Context, t *Tenant, db bun.IDB, add func(f ExportFile, r io.Reader) error) error
+}
+
+// AddExportFiles adds a source of files to every export (and so to offboarding). Call it while
+// the application is being built, before serving.
+func (s *Store) AddExportFiles(src ExportFiles) { s.exportFiles = append(s.exportFiles, src) }
 
 // ExportTable is one table of an export: <name>.json (an array of objects) and <name>.csv.
 type ExportTable struct {
@@ -31,8 +61,9 @@ type ExportTable struct {
 }
 
 // Export writes the tenant's whole data set to w as a zip archive in open formats: every table as
-// JSON and as CSV (UTF-8, header row), plus manifest.json. It reads in one read-only transaction,
-// so the archive is a consistent snapshot. Suspended tenants can be exported.
+// JSON and as CSV (UTF-8, header row), the files of every ExportFiles source (case photos, stored
+// as they are), plus manifest.json. It reads in one read-only transaction, so the tables are a
+// consistent snapshot and the files are those the tables name. Suspended tenants can be exported.
 func (s *Store) Export(ctx context.Context, t *Tenant, w io.Writer) error {
 	zw := zip.NewWriter(w)
 	man := ExportManifest{Format: "cityops-export/1", Tenant: t, ExportedAt: s.now()}
@@ -47,6 +78,38 @@ func (s *Store) Export(ctx context.Context, t *Tenant, w io.Writer) error {
 				return fmt.Errorf("export %s: %w", name, err)
 			}
 			man.Tables = append(man.Tables, et)
+		}
+		man.Files = []ExportFile{}
+		seen := map[string]bool{}
+		for _, src := range s.exportFiles {
+			err := src.Files(ctx, t, db, func(f ExportFile, r io.Reader) error {
+				p := path.Clean(f.Path)
+				if p != f.Path || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "../") || p == ".." || seen[p] ||
+					!strings.Contains(p, "/") || p == "manifest.json" {
+					return fmt.Errorf("export file path %q is not a fresh relative path in a directory", f.Path)
+				}
+				seen[p] = true
+				if r == nil {
+					f.Missing, f.Size, f.SHA256 = true, 0, ""
+					man.Files = append(man.Files, f)
+					return nil
+				}
+				w, err := zw.CreateHeader(&zip.FileHeader{Name: p, Method: zip.Store, Modified: man.ExportedAt})
+				if err != nil {
+					return err
+				}
+				h := sha256.New()
+				n, err := io.Copy(io.MultiWriter(w, h), r)
+				if err != nil {
+					return fmt.Errorf("export file %s: %w", p, err)
+				}
+				f.Size, f.SHA256 = n, hex.EncodeToString(h.Sum(nil))
+				man.Files = append(man.Files, f)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	})

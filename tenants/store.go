@@ -58,6 +58,8 @@ type Store struct {
 	passwords  PasswordParams
 	// tenantSet is the tenant migration set, loaded once at Open.
 	tenantSet []migrations.Migration
+	// exportFiles add files kept outside the database to exports (AddExportFiles).
+	exportFiles []ExportFiles
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.

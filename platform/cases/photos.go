@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -174,7 +175,73 @@ func (p *PhotoStep) Undo(_ context.Context, t *tenants.Tenant) error {
 	return os.RemoveAll(filepath.Join(p.dir, t.ID.String()))
 }
 
+// PhotoExport puts the photos of a tenant's cases into its export (tenants.Store.Export, and so
+// offboarding, which removes them afterwards): each photo as
+// case_photos/<case number>/<photo id>.<jpg|png|webp>, its bytes as stored, with the photo's
+// row (id, case, uploader, time, type) as the file's metadata.
+type PhotoExport struct{ dir string }
+
+// PhotoExport returns the service's export source of photos.
+func (s *Service) PhotoExport() *PhotoExport { return &PhotoExport{dir: s.photoDir} }
+
+var photoExt = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+// Files hands every photo of tenant t to add, oldest first. A photo whose file is gone is
+// listed as missing.
+func (p *PhotoExport) Files(ctx context.Context, t *tenants.Tenant, db bun.IDB, add func(tenants.ExportFile, io.Reader) error) error {
+	var rows []struct {
+		ID         string    `bun:"id"`
+		CaseID     string    `bun:"case_id"`
+		SHA256     string    `bun:"sha256"`
+		MediaType  string    `bun:"media_type"`
+		UploadedBy string    `bun:"uploaded_by"`
+		CreatedAt  time.Time `bun:"created_at"`
+		Number     string    `bun:"number"`
+	}
+	if err := db.NewRaw("SELECT p.id, p.case_id, p.sha256, p.media_type, p.uploaded_by, p.created_at, c.number "+
+		"FROM case_photos AS p JOIN cases AS c ON c.id = p.case_id ORDER BY p.created_at, p.id").Scan(ctx, &rows); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		f := tenants.ExportFile{
+			Path:      "case_photos/" + r.Number + "/" + r.ID + photoExt[r.MediaType],
+			MediaType: r.MediaType,
+			Meta: map[string]any{"photo_id": r.ID, "case_id": r.CaseID, "case_number": r.Number, "sha256": r.SHA256,
+				"uploaded_by": r.UploadedBy, "created_at": r.CreatedAt.UTC()},
+		}
+		if !validSum(r.SHA256) {
+			if err := add(f, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		file, err := os.Open(filepath.Join(p.dir, t.ID.String(), r.SHA256[:2], r.SHA256))
+		if err != nil {
+			if err := add(f, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		err = add(f, file)
+		file.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validSum reports whether s is a hex SHA-256, as every stored photo's name is.
+func validSum(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
 var (
-	_ tenants.Step = (*PhotoStep)(nil)
-	_ tenants.Undo = (*PhotoStep)(nil)
+	_ tenants.Step        = (*PhotoStep)(nil)
+	_ tenants.Undo        = (*PhotoStep)(nil)
+	_ tenants.ExportFiles = (*PhotoExport)(nil)
 )
