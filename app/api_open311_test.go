@@ -505,3 +505,42 @@ func testOpen311Contract(t *testing.T, dialect string) {
 		}
 	})
 }
+
+// TestOpen311ReporterIsTheClient: a case reported through Open311 names the client app (its api
+// key's name) as reporter, as the actor of its first event and as the uploader of its photo,
+// not "system".
+func TestOpen311ReporterIsTheClient(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := newO311Fixture(t, dialect)
+			res := f.postMultipart(t, o311+"/requests.json", o311Form(f.keyA), []byte(pngBytes), 200)
+			var receipts []struct {
+				ID string `json:"service_request_id"`
+			}
+			if err := json.Unmarshal([]byte(res.body), &receipts); err != nil || len(receipts) != 1 {
+				t.Fatalf("receipt: %v %s", err, res.body)
+			}
+			var c struct {
+				ReportedBy string `json:"reported_by"`
+				Events     []struct {
+					ActorID string `json:"actor_id"`
+					Detail  struct {
+						Client struct{ Kind, ID, Name string }
+					}
+				}
+				Photos []struct {
+					UploadedBy string `json:"uploaded_by"`
+				}
+			}
+			json.Unmarshal([]byte(f.mustDo(t, "adminA", "GET", casesA+"/"+receipts[0].ID, "", 200).body), &c)
+			const want = "open311:city app"
+			if c.ReportedBy != want || len(c.Events) != 1 || c.Events[0].ActorID != want ||
+				c.Events[0].Detail.Client.Name != "city app" || c.Events[0].Detail.Client.Kind != "open311" || c.Events[0].Detail.Client.ID == "" {
+				t.Fatalf("reporter: %+v", c)
+			}
+			if len(c.Photos) != 1 || c.Photos[0].UploadedBy != want {
+				t.Fatalf("photo uploader: %+v", c.Photos)
+			}
+		})
+	}
+}

@@ -285,6 +285,23 @@ type Event struct {
 type actor struct {
 	id, email string
 	scope     *tenants.Scope
+	client    *Client
+}
+
+// Client is a program that acts without a person's identity, such as an Open311 client app
+// reporting for a citizen. The history names it (actor and reported_by "<kind>:<name>", and the
+// event's detail.client) instead of "system".
+type Client struct {
+	Kind string `json:"kind"` // e.g. open311
+	ID   string `json:"id"`   // the program's stable id (its api key's id)
+	Name string `json:"name"` // its name as the tenant registered it
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx acting as client c, for a caller with no identity of its own.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, &c)
 }
 
 func actorOf(ctx context.Context) (actor, error) {
@@ -295,6 +312,8 @@ func actorOf(ctx context.Context) (actor, error) {
 	a := actor{id: "system", scope: sc}
 	if p := tenants.PrincipalFrom(ctx); p != nil && p.Identity != nil {
 		a.id, a.email = p.Identity.ID.String(), p.Identity.Email
+	} else if c, ok := ctx.Value(clientKey{}).(*Client); ok && c.Name != "" {
+		a.id, a.client = textutil.Truncate(c.Kind+":"+c.Name, 120), c
 	}
 	return a, nil
 }
@@ -442,7 +461,11 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 			return dbx.Translate(err)
 		}
-		return appendEvent(ctx, db, c, Event{Action: action, From: "", To: c.State, ActorID: a.id, ActorEmail: a.email, Post: post, At: now}, nil)
+		var detail map[string]any
+		if a.client != nil {
+			detail = map[string]any{"client": a.client}
+		}
+		return appendEvent(ctx, db, c, Event{Action: action, From: "", To: c.State, ActorID: a.id, ActorEmail: a.email, Post: post, At: now}, detail)
 	})
 	if err != nil {
 		return nil, err

@@ -46,7 +46,9 @@
 // # History and concurrency
 //
 // Every action appends one case_events row (actor identity and e-mail, post, from, to, reason,
-// attachments, detail) in the transaction that changes the case; the database refuses
+// attachments, detail) in the transaction that changes the case; a program acting for a citizen
+// without an identity of its own (an Open311 client app, WithClient) is named as the actor,
+// "open311:<client name>", with its key's id in the detail; the database refuses
 // updates and deletes of case_events (triggers in both dialects). Each action carries the
 // version the caller saw; the update is "WHERE version = ?", so of two concurrent actions one
 // wins and the other gets errs.Conflict (409) asking to reload.

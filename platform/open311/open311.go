@@ -338,7 +338,8 @@ func (s *Service) CreateRequest(ctx context.Context, t *tenants.Tenant, in Reque
 		rin.Address = in.AddressID
 	}
 	rin.Lat, rin.Lon = *in.Lat, *in.Long
-	ictx := tenants.WithScope(ctx, intakeScope(t))
+	// The history names the client app that reported, not "system".
+	ictx := cases.WithClient(tenants.WithScope(ctx, intakeScope(t)), cases.Client{Kind: "open311", ID: key.ID, Name: key.Name})
 	c, err := s.cases.Report(ictx, rin)
 	if err != nil {
 		return nil, err
