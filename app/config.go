@@ -38,6 +38,11 @@ type Config struct {
 	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
 	StripeWebhookSecret string `env:"CITYOPS_STRIPE_WEBHOOK_SECRET"`
 	StripeAPIBase       string `env:"CITYOPS_STRIPE_API_BASE"`
+
+	// MapTiles is the console maps' base layer: none (grids and cases on a blank background, for
+	// networks without internet), osm (OpenStreetMap) or tianditu (天地图; each tenant's browser
+	// key is its credential "tianditu" in the secret store).
+	MapTiles string `env:"CITYOPS_MAP_TILES" envDefault:"none"`
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.
@@ -110,6 +115,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Secrets.DataDir == "" {
 		c.Secrets.DataDir = c.DataDir
+	}
+	switch c.MapTiles {
+	case "", "none", "osm", "tianditu":
+	default:
+		problems = append(problems, fmt.Errorf("CITYOPS_MAP_TILES %q: use none, osm or tianditu", c.MapTiles))
 	}
 	if err := c.Secrets.Validate(); err != nil {
 		problems = append(problems, err)

@@ -6,17 +6,20 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/app/web"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
 // webUI holds the parsed pages; every template is parsed at start, so a broken one stops the
-// process instead of a request.
+// process instead of a request. templates/partials/ holds the partials every page may use.
 type webUI struct {
 	pages  map[string]*template.Template
 	static fiber.Handler
@@ -34,9 +37,107 @@ func translate(lang, key string) string {
 	return key
 }
 
+// shanghai is the time zone every page shows times in (the platform serves China only).
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// asTime accepts time.Time, *time.Time and nil.
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, !t.IsZero()
+	case *time.Time:
+		if t != nil && !t.IsZero() {
+			return *t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// yuan formats an amount in fen as yuan with thousands separators: 123456 → "1,234.56".
+func yuan(fen int64) string {
+	neg := fen < 0
+	if neg {
+		fen = -fen
+	}
+	whole := strconv.FormatInt(fen/100, 10)
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	s := fmt.Sprintf("%s.%02d", b.String(), fen%100)
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// templateFuncs are the helpers every template may use.
+var templateFuncs = template.FuncMap{
+	"t": translate,
+	// tf translates key and formats the result with args, e.g. {{tf .Lang "cases.count" 12}}.
+	"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) },
+	"yuan": yuan,
+	// dt shows a time in Beijing time to the minute; "—" when unset.
+	"dt": func(v any) string {
+		if t, ok := asTime(v); ok {
+			return t.In(shanghai).Format("2006-01-02 15:04")
+		}
+		return "—"
+	},
+	"date": func(v any) string {
+		if t, ok := asTime(v); ok {
+			return t.In(shanghai).Format("2006-01-02")
+		}
+		return "—"
+	},
+	// has reports whether the request's scope holds one of the roles (by name).
+	"has": func(sc *tenants.Scope, roles ...string) bool {
+		if sc == nil {
+			return false
+		}
+		for _, r := range roles {
+			if sc.Has(tenants.Role(r)) {
+				return true
+			}
+		}
+		return false
+	},
+	// dict builds a map for passing several values to a partial: dict "ID" "m" "Map" .Map.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"query": url.QueryEscape,
+	"add":   func(a, b int) int { return a + b },
+	// pct shows part/whole as a percentage with one decimal; "—" when whole is 0.
+	"pct": func(part, whole int) string {
+		if whole == 0 {
+			return "—"
+		}
+		return strconv.FormatFloat(100*float64(part)/float64(whole), 'f', 1, 64) + "%"
+	},
+}
+
 func newWebUI() (*webUI, error) {
-	funcs := template.FuncMap{"t": translate}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(web.Files, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(templateFuncs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -72,7 +173,57 @@ func lang(c *fiber.Ctx) string {
 	return "zh-CN"
 }
 
-// render executes page inside the layout with the common fields (language, current user, CSRF).
+// navItem is one link of the console's navigation.
+type navItem struct {
+	Href, Key string
+	Active    bool
+}
+
+// staffPosts are the case-loop posts that have an inbox.
+var staffPosts = []tenants.Role{tenants.Inspector, tenants.Acceptor, tenants.ShiftLead, tenants.Dispatcher, tenants.Handler, tenants.Leader}
+
+// nav lists the links the caller may follow from the current page: the tenant's pages when the
+// request is inside one (/t/:tenant/...), the operator's console for operators.
+func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
+	var items []navItem
+	if sc != nil {
+		base := "/t/" + sc.Tenant.Slug
+		if sc.Tenant.Kind == tenants.Prefecture {
+			items = append(items, navItem{Href: base + "/overview", Key: "nav.overview"})
+		}
+		if sc.Has(staffPosts...) {
+			items = append(items, navItem{Href: base + "/inbox", Key: "nav.inbox"})
+		}
+		items = append(items, navItem{Href: base + "/cases", Key: "nav.cases"}, navItem{Href: base + "/map", Key: "nav.map"})
+		if sc.Has(tenants.Inspector) && !sc.ReadOnly {
+			items = append(items, navItem{Href: base + "/report", Key: "nav.report"})
+		}
+		if sc.Has(tenants.TenantAdmin) {
+			items = append(items, navItem{Href: base + "/admin", Key: "nav.admin"})
+		}
+		if sc.Has(tenants.TenantAdmin) || sc.Via != nil || sc.Operator {
+			items = append(items, navItem{Href: base + "/billing", Key: "nav.billing"})
+		}
+	}
+	if p := principal(c); p != nil && p.IsOperator() {
+		items = append(items, navItem{Href: "/ops", Key: "nav.ops"})
+	}
+	path := c.Path()
+	best := -1
+	for i, it := range items {
+		if (path == it.Href || strings.HasPrefix(path, it.Href+"/")) && (best < 0 || len(it.Href) > len(items[best].Href)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		items[best].Active = true
+	}
+	return items
+}
+
+// render executes page inside the layout with the common fields: Lang, Me (the signed-in
+// account), CSRF, Path, Flash (the ?done= message of a completed form), and inside a tenant
+// Tenant, Scope and the tenant's Nav.
 func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	t, ok := a.web.pages[page]
 	if !ok {
@@ -81,7 +232,9 @@ func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	if data == nil {
 		data = fiber.Map{}
 	}
-	data["Lang"] = lang(c)
+	l := lang(c)
+	data["Lang"] = l
+	data["Path"] = c.Path()
 	if p := principal(c); p != nil && data["Me"] == nil {
 		if me, err := a.me(c); err == nil {
 			data["Me"] = me
@@ -90,23 +243,87 @@ func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	if tok := c.Cookies(sessionCookie); tok != "" {
 		data["CSRF"] = csrfToken(tok)
 	}
+	sc := tenants.ScopeFrom(c.UserContext())
+	if sc != nil {
+		data["Tenant"], data["Scope"] = sc.Tenant, sc
+	}
+	data["Nav"] = nav(c, sc)
+	if done := c.Query("done"); done != "" && data["Flash"] == nil {
+		if _, known := web.Messages[l][done]; known {
+			data["Flash"] = translate(l, done)
+		}
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	c.Set("Content-Security-Policy", a.contentSecurityPolicy())
 	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
 	return c.Send(buf.Bytes())
 }
 
-func (a *App) webRoutes(f *fiber.App) {
-	f.Get("/", func(c *fiber.Ctx) error {
-		if principal(c) == nil {
-			return c.Redirect("/login", fiber.StatusSeeOther)
+// contentSecurityPolicy admits only this site's scripts and styles (no inline script: pages pass
+// data to their scripts in <script type="application/json"> blocks), and images from the
+// configured map tile source.
+func (a *App) contentSecurityPolicy() string {
+	img := "'self' data: blob:"
+	switch a.cfg.MapTiles {
+	case "osm":
+		img += " https://*.tile.openstreetmap.org"
+	case "tianditu":
+		img += " https://*.tianditu.gov.cn"
+	}
+	return "default-src 'self'; img-src " + img + "; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+}
+
+// done redirects after a successful form (post/redirect/get) to target with a message key the
+// next page shows.
+func done(c *fiber.Ctx, target, messageKey string) error {
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	return c.Redirect(target+sep+"done="+url.QueryEscape(messageKey), fiber.StatusSeeOther)
+}
+
+// formError turns a failed form action into a message for the page, in the page's language, and
+// sets the response status. Internal errors are returned as such, for the error page.
+func formError(c *fiber.Ctx, err error) (string, error) {
+	code := errs.CodeOf(err)
+	if code == errs.Internal {
+		return "", err
+	}
+	c.Status(statusOf[code])
+	return translate(lang(c), "problem."+string(code)) + "：" + errs.MessageOf(err), nil
+}
+
+// mapConfig is what a map partial needs: the tile source (none, osm, tianditu) and, for 天地图,
+// the tenant's browser key from the secret store (credential "tianditu"). Without a key, or when
+// the secret store is unreachable, the map shows grids and cases on a blank background.
+type mapConfig struct {
+	Tiles, Key string
+}
+
+func (a *App) mapConfig(c *fiber.Ctx) mapConfig {
+	m := mapConfig{Tiles: a.cfg.MapTiles}
+	if m.Tiles == "tianditu" {
+		m.Tiles = "none"
+		if sc := tenants.ScopeFrom(c.UserContext()); sc != nil && a.secrets != nil {
+			if sec, err := a.secrets.Credential(c.UserContext(), sc.Tenant.ID, "tianditu"); err == nil {
+				m.Tiles, m.Key = "tianditu", sec.Reveal()
+			}
 		}
-		return c.Redirect("/me", fiber.StatusSeeOther)
-	})
+	}
+	if m.Tiles == "" {
+		m.Tiles = "none"
+	}
+	return m
+}
+
+func (a *App) webRoutes(f *fiber.App) {
+	f.Get("/", a.webHome)
 	f.Get("/login", func(c *fiber.Ctx) error {
 		return a.render(c, "login", fiber.Map{"Next": safeNext(c.Query("next"))})
 	})
@@ -117,6 +334,51 @@ func (a *App) webRoutes(f *fiber.App) {
 		return a.render(c, "invite", fiber.Map{"Token": c.Params("token")})
 	})
 	f.Post("/invite/:token", a.webAcceptInvitation)
+
+	a.webOpsRoutes(f.Group("/ops", a.needOperator(), a.csrf))
+	tw := f.Group("/t/:tenant", a.needLogin, a.csrf, a.tenantScope)
+	tw.Get("/", a.webTenantHome)
+	a.webAdminRoutes(tw)
+	a.webCaseRoutes(tw)
+	a.webPrefectureRoutes(tw)
+	a.webBillingRoutes(tw)
+	a.webPublicRoutes(f.Group("/r/:tenant"))
+}
+
+// webHome sends each person to where their work is: operators to the operations console, a member
+// of one tenant to that tenant, everyone else to their account page with the list of units.
+func (a *App) webHome(c *fiber.Ctx) error {
+	p := principal(c)
+	if p == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	if p.IsOperator() {
+		return c.Redirect("/ops", fiber.StatusSeeOther)
+	}
+	me, err := a.me(c)
+	if err != nil {
+		return err
+	}
+	if len(me.Memberships) == 1 {
+		return c.Redirect("/t/"+me.Memberships[0].Tenant.Slug, fiber.StatusSeeOther)
+	}
+	return c.Redirect("/me", fiber.StatusSeeOther)
+}
+
+// webTenantHome opens a tenant on the page for the caller's work: the prefecture's overview, the
+// staff inbox, the admin's settings, or the case list.
+func (a *App) webTenantHome(c *fiber.Ctx) error {
+	sc := tenants.ScopeFrom(c.UserContext())
+	base := "/t/" + sc.Tenant.Slug
+	switch {
+	case sc.Tenant.Kind == tenants.Prefecture:
+		return c.Redirect(base+"/overview", fiber.StatusSeeOther)
+	case sc.Has(staffPosts...):
+		return c.Redirect(base+"/inbox", fiber.StatusSeeOther)
+	case sc.Has(tenants.TenantAdmin):
+		return c.Redirect(base+"/admin", fiber.StatusSeeOther)
+	}
+	return c.Redirect(base+"/cases", fiber.StatusSeeOther)
 }
 
 // safeNext keeps a post-login redirect on this site.
@@ -151,6 +413,7 @@ func (a *App) webLogout(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
+// webMe shows the account and the units it may open.
 func (a *App) webMe(c *fiber.Ctx) error {
 	me, err := a.me(c)
 	if err != nil {

@@ -27,56 +27,101 @@ func TestMessagesExistInBothLanguages(t *testing.T) {
 	}
 }
 
-// TestEveryPageRenders renders each page with empty and with full data, in both languages, and
-// checks that every form field has a label and no text key is left untranslated.
+// pageSample is the data a page is rendered with in TestEveryPageRenders: empty (nothing there
+// yet) and full (every field and list filled, with text that needs escaping).
+type pageSample struct{ Empty, Full fiber.Map }
+
+// pageSamples holds every page's samples; each console part's test file adds its pages in init.
+var pageSamples = map[string]pageSample{}
+
+func samplePage(name string, empty, full fiber.Map) {
+	if _, dup := pageSamples[name]; dup {
+		panic("two samples for page " + name)
+	}
+	pageSamples[name] = pageSample{empty, full}
+}
+
+// Sample values the console parts' samples share.
+var (
+	sampleNow    = time.Date(2026, 5, 14, 9, 30, 0, 0, time.UTC)
+	sampleParent = uuid.New()
+	sampleTenant = &tenants.Tenant{ID: uuid.New(), Slug: "chuxiong", NameZH: "楚雄市", NameEN: "Chuxiong", Kind: tenants.City,
+		AdminCode: "532301", ParentID: &sampleParent, Status: tenants.StatusActive}
+	samplePrefecture = &tenants.Tenant{ID: sampleParent, Slug: "chuxiong-zhou", NameZH: "楚雄州", NameEN: "Chuxiong Prefecture",
+		Kind: tenants.Prefecture, AdminCode: "532300", Status: tenants.StatusActive}
+	sampleScope = &tenants.Scope{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector, tenants.ShiftLead}}
+	sampleMe    = &meResponse{
+		Identity:    &tenants.Identity{Email: "a@b.cn", Name: "张三", OperatorRole: tenants.OperatorAdmin, LastLoginAt: &sampleNow},
+		Memberships: []meMembership{{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
+	}
+	sampleMap = mapConfig{Tiles: "none"}
+)
+
+func init() {
+	samplePage("login", fiber.Map{}, fiber.Map{"Error": "邮箱或密码不正确。", "Email": "a@b.cn", "Next": "/me"})
+	samplePage("me", fiber.Map{"Me": &meResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
+		fiber.Map{"Me": sampleMe, "Tenants": []*tenants.Tenant{sampleTenant}, "CSRF": "tok"})
+	samplePage("invite", fiber.Map{"Done": true}, fiber.Map{"Token": "inv_x", "Error": "expired"})
+	samplePage("error", fiber.Map{"Problem": Problem{}},
+		fiber.Map{"Problem": Problem{Status: 404, Title: "Not Found", Detail: "No tenant.", RequestID: "r1", Code: "not_found"}})
+	samplePage("billing_statement", fiber.Map{"Statement": &statementPage{}},
+		fiber.Map{"Statement": &statementPage{Tenant: "楚雄市", Code: "532301", Year: "2026", From: "2026-01-01", To: "2026-12-31",
+			Opening: "100.00", Closing: "50.00", Outstanding: "50.00", Credit: "0.00", Generated: "2026-05-14 09:30", Plan: "starter",
+			Lines:       []statementPageLine{{Date: "2026-02-01", Journal: "7", Kind: "还款", Category: "银行转账", Memo: "<script>x</script>", Reference: "BANK-1", Credit: "50.00", Balance: "50.00"}},
+			Instalments: []statementPageInstalment{{Year: "2026", Due: "2026-12-31", Principal: "40.00", Interest: "1.40", Amount: "41.40", Status: "已开票"}},
+			Usage:       []statementPageUsage{{Name: "新建案件", Value: "12"}}, Totals: []statementPageUsage{{Name: "还款", Value: "50.00"}}}})
+}
+
+// TestEveryPageRenders renders each page with empty and with full data, in both languages, inside
+// a tenant (with its navigation) and outside, and checks that every form field has a label and no
+// text key is left untranslated.
 func TestEveryPageRenders(t *testing.T) {
 	ui, err := newWebUI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	parent := uuid.New()
-	tenant := &tenants.Tenant{ID: uuid.New(), Slug: "chuxiong", NameZH: "楚雄市", NameEN: "Chuxiong", Kind: tenants.City, AdminCode: "532301", ParentID: &parent, Status: tenants.StatusActive}
-	me := &meResponse{
-		Identity:    &tenants.Identity{Email: "a@b.cn", Name: "张三", OperatorRole: tenants.OperatorAdmin, LastLoginAt: &now},
-		Memberships: []meMembership{{Tenant: tenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
-	}
-	full := map[string]fiber.Map{
-		"login":  {"Error": "邮箱或密码不正确。", "Email": "a@b.cn", "Next": "/me"},
-		"me":     {"Me": me, "Tenants": []*tenants.Tenant{tenant}, "CSRF": "tok"},
-		"invite": {"Token": "inv_x", "Error": "expired"},
-		"error":  {"Problem": Problem{Status: 404, Title: "Not Found", Detail: "No tenant.", RequestID: "r1"}},
-		"billing_statement": {"Statement": &statementPage{Tenant: "楚雄市", Code: "532301", Year: "2026", From: "2026-01-01", To: "2026-12-31",
-			Opening: "100.00", Closing: "50.00", Outstanding: "50.00", Credit: "0.00", Generated: "2026-05-14 09:30", Plan: "starter",
-			Lines:       []statementPageLine{{Date: "2026-02-01", Journal: "7", Kind: "还款", Category: "银行转账", Memo: "<script>x</script>", Reference: "BANK-1", Credit: "50.00", Balance: "50.00"}},
-			Instalments: []statementPageInstalment{{Year: "2026", Due: "2026-12-31", Principal: "40.00", Interest: "1.40", Amount: "41.40", Status: "已开票"}},
-			Usage:       []statementPageUsage{{Name: "新建案件", Value: "12"}}, Totals: []statementPageUsage{{Name: "还款", Value: "50.00"}}}},
-	}
-	empty := map[string]fiber.Map{
-		"login":             {},
-		"me":                {"Me": &meResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
-		"invite":            {"Done": true},
-		"error":             {"Problem": Problem{}},
-		"billing_statement": {"Statement": &statementPage{}},
-	}
 	for name := range ui.pages {
-		if full[name] == nil {
-			t.Fatalf("page %s has no test data; add it here", name)
+		sample, ok := pageSamples[name]
+		if !ok {
+			t.Errorf("page %s has no samples; add them with samplePage in its test file", name)
+			continue
 		}
 		for _, lang := range []string{"zh-CN", "en"} {
-			for variant, data := range map[string]fiber.Map{"full": full[name], "empty": empty[name]} {
+			for variant, src := range map[string]fiber.Map{"full": sample.Full, "empty": sample.Empty} {
+				data := fiber.Map{}
+				for k, v := range src {
+					data[k] = v
+				}
 				data["Lang"] = lang
+				if variant == "full" {
+					if data["Tenant"] == nil {
+						data["Tenant"], data["Scope"] = sampleTenant, sampleScope
+					}
+					if data["Nav"] == nil {
+						data["Nav"] = []navItem{{Href: "/t/chuxiong/inbox", Key: "nav.inbox", Active: true}, {Href: "/t/chuxiong/cases", Key: "nav.cases"}}
+					}
+					if data["Flash"] == nil {
+						data["Flash"] = "已完成。"
+					}
+				}
 				var buf bytes.Buffer
 				if err := ui.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-					t.Fatalf("%s (%s, %s): %v", name, lang, variant, err)
+					t.Errorf("%s (%s, %s): %v", name, lang, variant, err)
+					continue
 				}
 				html := buf.String()
-				if m := regexp.MustCompile(`>[a-z]+\.[a-z_.]+<`).FindString(html); m != "" {
+				if m := regexp.MustCompile(`>[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*<`).FindString(html); m != "" {
 					t.Errorf("%s (%s, %s): untranslated key %s", name, lang, variant, m)
+				}
+				if m := regexp.MustCompile(`(title|aria-label|placeholder|data-confirm)="[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*"`).FindString(html); m != "" {
+					t.Errorf("%s (%s, %s): untranslated key in attribute %s", name, lang, variant, m)
 				}
 				checkLabels(t, name, html)
 				if !strings.Contains(html, `lang="`+lang+`"`) || !strings.Contains(html, `href="#main"`) {
 					t.Errorf("%s (%s): missing lang attribute or skip link", name, lang)
+				}
+				if strings.Contains(html, "<script>") && !strings.Contains(html, "&lt;script&gt;") {
+					t.Errorf("%s (%s, %s): an inline script (the CSP refuses it) or unescaped data", name, lang, variant)
 				}
 			}
 		}
@@ -84,15 +129,16 @@ func TestEveryPageRenders(t *testing.T) {
 }
 
 var (
-	inputRe = regexp.MustCompile(`<input [^>]*>`)
+	inputRe = regexp.MustCompile(`<(?:input|select|textarea) [^>]*>`)
 	idRe    = regexp.MustCompile(`id="([^"]+)"`)
 )
 
-// checkLabels checks that every visible input has a <label for=…>.
+// checkLabels checks that every visible input, select and textarea has a <label for=…> or an
+// aria-label.
 func checkLabels(t *testing.T, page, html string) {
 	t.Helper()
 	for _, in := range inputRe.FindAllString(html, -1) {
-		if strings.Contains(in, `type="hidden"`) {
+		if strings.Contains(in, `type="hidden"`) || strings.Contains(in, `aria-label="`) || strings.Contains(in, `type="submit"`) {
 			continue
 		}
 		m := idRe.FindStringSubmatch(in)

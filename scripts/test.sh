@@ -35,12 +35,23 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # out and before `go test`. Call `die "..."` there if a service cannot be
 # provided — do not skip.
 # ---------------------------------------------------------------------------
-EXTRA_DEB_PACKAGES=()   # e.g. (chromium)
+# The console's browser tests drive Debian's Chromium; fonts-noto-cjk renders the Chinese pages in
+# their screenshots.
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
 	ensure_stripe_mock
 	ensure_vault
+	ensure_chromium
+}
+
+# The browser tests (app/browser_test.go) start Chromium from CITYOPS_CHROMIUM or /usr/bin/chromium.
+ensure_chromium() {
+	local bin="${CITYOPS_CHROMIUM:-/usr/bin/chromium}"
+	[ -x "$bin" ] || die "no Chromium at $bin for the browser tests: apt-get install chromium (or set CITYOPS_CHROMIUM)"
+	"$bin" --headless --no-sandbox --version >/dev/null 2>&1 || die "$bin does not start: $("$bin" --headless --no-sandbox --version 2>&1 | tail -1)"
+	info "chromium: $("$bin" --version 2>/dev/null)"
 }
 
 # vault: the secrets tests run a real Vault dev server. A vault on PATH is used as is; otherwise

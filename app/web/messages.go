@@ -1,6 +1,7 @@
 package web
 
 // Messages is the UI text, Chinese first. Every key must exist in both languages (a test checks).
+// Each part of the console keeps its own text in a messages_*.go file that calls add from init.
 var Messages = map[string]map[string]string{
 	"zh-CN": {
 		"app.name": "城运 · 城市运行管理服务平台", "app.footer": "城运 CityOps — 城市运行管理服务平台",
@@ -68,4 +69,19 @@ var Messages = map[string]map[string]string{
 		"billing.meter.cases_created": "Cases created", "billing.meter.active_users": "Monthly active users", "billing.meter.api_requests": "API requests",
 		"billing.meter.sensor_readings": "Sensor readings", "billing.meter.storage_mb_days": "Storage (MiB-days)", "billing.meter.sms": "Text messages",
 	},
+}
+
+// add merges one part's text into Messages; a key defined twice is a programming error.
+func add(parts map[string]map[string]string) {
+	for lang, m := range parts {
+		if Messages[lang] == nil {
+			panic("web: unknown language " + lang)
+		}
+		for k, v := range m {
+			if _, dup := Messages[lang][k]; dup {
+				panic("web: message " + k + " defined twice")
+			}
+			Messages[lang][k] = v
+		}
+	}
 }

@@ -1,0 +1,269 @@
+package app
+
+// The browser harness: tests that drive the console in a real headless Chromium (Debian's
+// chromium package; scripts/test.sh installs it) against the app served on a loopback port.
+// Every page a journey visits can be saved as a screenshot into the directory named by
+// CITYOPS_SCREENSHOTS (default: screenshots/ at the repository root).
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/cityops/cityops/tenants"
+)
+
+// chromiumPath is the browser the tests drive.
+func chromiumPath() string {
+	if p := os.Getenv("CITYOPS_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// screenshotDir is where journeys save their pages.
+func screenshotDir(t testing.TB) string {
+	dir := os.Getenv("CITYOPS_SCREENSHOTS")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(filepath.Dir(wd), "screenshots") // tests run in app/
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is one headless Chromium for a test; each user of a journey gets a session of their own
+// (a separate browser context: its own cookies).
+type browser struct {
+	t     *testing.T
+	base  string // http://127.0.0.1:port
+	alloc context.Context
+	root  context.Context
+	mu    sync.Mutex
+	shots int
+}
+
+// newBrowser starts Chromium for the app served at addr (host:port, see fixture.listen).
+func newBrowser(t *testing.T, addr string) *browser {
+	t.Helper()
+	bin := chromiumPath()
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("no Chromium at %s for the browser tests: apt-get install chromium (or set CITYOPS_CHROMIUM); scripts/test.sh installs it", bin)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	if err := chromedp.Do(root); err != nil { // start the browser now, without a timeout
+		cancelRoot()
+		cancelAlloc()
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	return &browser{t: t, base: "http://" + addr, alloc: alloc, root: root}
+}
+
+// session is one user's tab.
+type session struct {
+	b    *browser
+	name string
+	ctx  context.Context
+}
+
+// user opens a new browser context for name (used in screenshot file names). Dialogs
+// (window.confirm) are accepted, as a user who reads them and agrees would.
+func (b *browser) user(name string) *session {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	// The first run on a context opens its tab for the context's lifetime: never under a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open a tab for %s: %v", name, err)
+	}
+	s := &session{b: b, name: name, ctx: ctx}
+	s.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: "window.confirm = function () { return true; };",
+		})
+		return err
+	}))
+	return s
+}
+
+// do runs actions with a time limit, failing the test with the page's URL on error.
+func (s *session) do(actions ...chromedp.Action[chromedp.Void]) {
+	s.b.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		lctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		defer cancel()
+		loc, _ := chromedp.Run(lctx, chromedp.Location())
+		s.b.t.Fatalf("%s at %s: %v", s.name, loc, err)
+	}
+}
+
+// visit opens path (relative to the app) and waits for the page body.
+func (s *session) visit(path string) {
+	s.b.t.Helper()
+	s.do(chromedp.Navigate(s.b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// fill types value into the field matched by the CSS selector (replacing what was there).
+func (s *session) fill(sel, value string) {
+	s.b.t.Helper()
+	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), value))
+}
+
+// click clicks the element matched by sel and waits for the next page when it navigates.
+func (s *session) click(sel string) {
+	s.b.t.Helper()
+	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// upload sets a file input to the given local files.
+func (s *session) upload(sel string, files ...string) {
+	s.b.t.Helper()
+	s.do(chromedp.SetUploadFiles(chromedp.CSS(sel), files))
+}
+
+// text is the visible text of the first element matched by sel.
+func (s *session) text(sel string) string {
+	s.b.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		s.b.t.Fatalf("%s: text of %s: %v", s.name, sel, err)
+	}
+	return v
+}
+
+// html is the current document's markup.
+func (s *session) html() string {
+	s.b.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if err != nil {
+		s.b.t.Fatalf("%s: html: %v", s.name, err)
+	}
+	return v
+}
+
+// location is the current URL's path and query.
+func (s *session) location() string {
+	s.b.t.Helper()
+	loc, err := chromedp.Run(s.ctx, chromedp.Location())
+	if err != nil {
+		s.b.t.Fatal(err)
+	}
+	return strings.TrimPrefix(loc, s.b.base)
+}
+
+// eval runs a JavaScript expression in the page and returns its value.
+func eval[T any](s *session, expr string) T {
+	s.b.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		s.b.t.Fatalf("%s: eval %s: %v", s.name, expr, err)
+	}
+	return v
+}
+
+// waitText waits until the element matched by sel contains want.
+func (s *session) waitText(sel, want string) {
+	s.b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := eval[string](s, fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.innerText:""})()`, sel))
+		if strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.b.t.Fatalf("%s: %s never showed %q (it shows %q)", s.name, sel, want, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// shot saves a full-page screenshot as NN-<test>-<user>-<name>.png.
+func (s *session) shot(name string) {
+	s.b.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		s.b.t.Fatalf("%s: screenshot %s: %v", s.name, name, err)
+	}
+	s.b.mu.Lock()
+	s.b.shots++
+	n := s.b.shots
+	s.b.mu.Unlock()
+	file := fmt.Sprintf("%02d-%s-%s-%s.png", n, s.b.t.Name(), s.name, name)
+	file = unsafeName.ReplaceAllString(file, "_")
+	if err := os.WriteFile(filepath.Join(screenshotDir(s.b.t), file), png, 0o644); err != nil {
+		s.b.t.Fatal(err)
+	}
+}
+
+// login signs in through the login form and waits for the page it leads to.
+func (s *session) login(email, password string) {
+	s.b.t.Helper()
+	s.visit("/login")
+	s.fill("#email", email)
+	s.fill("#password", password)
+	s.click("form.login button[type=submit]")
+	if strings.HasPrefix(s.location(), "/login") {
+		s.b.t.Fatalf("%s: login as %s failed: %s", s.name, email, s.text("main"))
+	}
+}
+
+// TestBrowserLoginAndLanguage is the harness's own check: Chromium renders the login page in
+// Chinese, logs in, switches to English, and the page's scripts run under the CSP without errors.
+func TestBrowserLoginAndLanguage(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	if _, err := f.app.store.CreateIdentity(context.Background(), tenants.NewIdentity{Email: "browser@test.cn", Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, f.listen(t))
+	s := b.user("operator")
+	s.visit("/login")
+	if !strings.Contains(s.text("h1"), "登录") {
+		t.Fatalf("login page is not in Chinese: %q", s.text("h1"))
+	}
+	s.shot("login")
+	s.login("browser@test.cn", testPassword)
+	s.visit("/me?lang=en")
+	if got := s.text("h1"); got != "My account" {
+		t.Fatalf("English switch: h1 = %q", got)
+	}
+	s.shot("me-en")
+}

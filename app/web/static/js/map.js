@@ -1,0 +1,167 @@
+// map.js draws the console's Leaflet maps. A map is a <div class="map"> whose data attributes say
+// what to show (see the "map" partial in templates/_partials.html):
+//   data-tiles   none | osm | tianditu   (none: grids and cases on a blank background)
+//   data-key     the 天地图 browser key
+//   data-layers  id of a <script type="application/json"> holding an array of layers:
+//                {url | data, kind: "grids"|"cases"|"points", cluster, bbox, link, fit}
+//                url layers with bbox:true are reloaded for the visible window (cases.geojson);
+//                link is a URL template with {property} placeholders for the popup's link.
+//   data-pick    "latInputID,lonInputID": a click (or the device's position) fills the inputs
+//   data-preview id of a file input: a chosen GeoJSON file is drawn before it is uploaded
+(function () {
+  'use strict';
+  var CHUXIONG = [25.03, 101.55];
+
+  function tiles(map, kind, key) {
+    if (kind === 'osm') {
+      L.tileLayer('https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png', {
+        maxZoom: 19, attribution: '&copy; OpenStreetMap contributors'
+      }).addTo(map);
+    } else if (kind === 'tianditu' && key) {
+      var wmts = function (layer) {
+        return 'https://t{s}.tianditu.gov.cn/' + layer + '_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=' + layer +
+          '&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=' + encodeURIComponent(key);
+      };
+      var opts = { subdomains: '01234567', maxZoom: 18, attribution: '&copy; 天地图' };
+      L.tileLayer(wmts('vec'), opts).addTo(map);
+      L.tileLayer(wmts('cva'), opts).addTo(map);
+    }
+  }
+
+  function fill(template, props) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) {
+      return encodeURIComponent(props[k] == null ? '' : String(props[k]));
+    });
+  }
+
+  function text(s) {
+    var d = document.createElement('div');
+    d.textContent = s == null ? '' : String(s);
+    return d.innerHTML;
+  }
+
+  function gridStyle() { return { color: '#0b5cad', weight: 1.5, fillOpacity: 0.06 }; }
+
+  function popup(layer, props) {
+    var title = props.number || props.name || props.code || '';
+    var html = layer.link ? '<a href="' + fill(layer.link, props) + '">' + text(title) + '</a>' : text(title);
+    if (props.state) html += '<br>' + text(props.state_label || props.state);
+    if (props.code && props.name) html += '<br><small>' + text(props.code) + '</small>';
+    return html;
+  }
+
+  function geoLayer(spec) {
+    var opts = {
+      onEachFeature: function (f, l) { l.bindPopup(popup(spec, f.properties || {})); }
+    };
+    if (spec.kind === 'grids') opts.style = gridStyle;
+    if (spec.kind === 'cases' || spec.kind === 'points') {
+      opts.pointToLayer = function (f, latlng) {
+        var p = f.properties || {};
+        var color = p.overdue ? '#b42318' : (p.state === 'closed' ? '#3f8f29' : '#d97706');
+        return L.circleMarker(latlng, { radius: 7, color: '#fff', weight: 1.5, fillColor: color, fillOpacity: 0.9 });
+      };
+    }
+    return L.geoJSON(null, opts);
+  }
+
+  function load(map, spec, group, fit) {
+    var url = spec.url;
+    if (spec.bbox) {
+      var b = map.getBounds();
+      url += (url.indexOf('?') < 0 ? '?' : '&') + 'bbox=' + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(',');
+    }
+    return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/geo+json, application/json' } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) { draw(map, spec, group, data, fit); })
+      .catch(function (e) { console.warn('map layer', spec.url, e); });
+  }
+
+  function draw(map, spec, group, data, fit) {
+    group.clearLayers();
+    var gl = geoLayer(spec);
+    gl.addData(data);
+    group.addLayer(gl);
+    if (fit && gl.getLayers().length) map.fitBounds(gl.getBounds(), { maxZoom: 16, padding: [20, 20] });
+  }
+
+  function init(el) {
+    var map = L.map(el, { zoomControl: true, attributionControl: true }).setView(CHUXIONG, 12);
+    tiles(map, el.dataset.tiles, el.dataset.key);
+    var specs = [];
+    var src = el.dataset.layers && document.getElementById(el.dataset.layers);
+    if (src) { try { specs = JSON.parse(src.textContent) || []; } catch (e) { specs = []; } }
+    var windowed = [];
+    var first = Promise.resolve();
+    specs.forEach(function (spec) {
+      var group = spec.cluster && L.markerClusterGroup ? L.markerClusterGroup({ showCoverageOnHover: false }) : L.featureGroup();
+      group.addTo(map);
+      if (spec.data) { draw(map, spec, group, spec.data, spec.fit); return; }
+      if (spec.bbox) { windowed.push([spec, group]); return; }
+      first = first.then(function () { return load(map, spec, group, spec.fit); });
+    });
+    // Windowed layers (the cases of the visible window) load once the other layers have placed
+    // the map, and again whenever it moves.
+    first.then(function () {
+      windowed.forEach(function (w) { load(map, w[0], w[1], false); });
+      if (windowed.length) {
+        var t;
+        map.on('moveend', function () {
+          clearTimeout(t);
+          t = setTimeout(function () { windowed.forEach(function (w) { load(map, w[0], w[1], false); }); }, 250);
+        });
+      }
+    });
+    if (el.dataset.pick) pick(map, el.dataset.pick.split(','));
+    if (el.dataset.preview) preview(map, document.getElementById(el.dataset.preview));
+    el.cityopsMap = map;
+  }
+
+  function pick(map, ids) {
+    var lat = document.getElementById(ids[0]), lon = document.getElementById(ids[1]);
+    if (!lat || !lon) return;
+    var marker = null;
+    function set(latlng, pan) {
+      lat.value = latlng.lat.toFixed(6);
+      lon.value = latlng.lng.toFixed(6);
+      if (marker) marker.setLatLng(latlng); else marker = L.marker(latlng).addTo(map);
+      if (pan) map.setView(latlng, Math.max(map.getZoom(), 16));
+    }
+    map.on('click', function (e) { set(e.latlng, false); });
+    function fromInputs() {
+      var a = parseFloat(lat.value), b = parseFloat(lon.value);
+      if (!isNaN(a) && !isNaN(b)) set(L.latLng(a, b), true);
+    }
+    lat.addEventListener('change', fromInputs);
+    lon.addEventListener('change', fromInputs);
+    fromInputs();
+    var btn = document.querySelector('[data-locate]');
+    if (btn && navigator.geolocation) {
+      btn.hidden = false;
+      btn.addEventListener('click', function (e) {
+        e.preventDefault();
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          set(L.latLng(pos.coords.latitude, pos.coords.longitude), true);
+        }, function (err) { btn.setAttribute('title', err.message); }, { enableHighAccuracy: true, timeout: 15000 });
+      });
+    }
+  }
+
+  function preview(map, input) {
+    if (!input) return;
+    var group = L.featureGroup().addTo(map);
+    input.addEventListener('change', function () {
+      var f = input.files && input.files[0];
+      if (!f) return;
+      f.text().then(function (s) {
+        draw(map, { kind: 'grids' }, group, JSON.parse(s), true);
+      }).catch(function (e) { console.warn('preview', e); });
+    });
+  }
+
+  function start() {
+    if (typeof L === 'undefined') return;
+    document.querySelectorAll('div.map').forEach(init);
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+})();
