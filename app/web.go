@@ -83,7 +83,7 @@ func yuan(fen int64) string {
 var templateFuncs = template.FuncMap{
 	"t": translate,
 	// tf translates key and formats the result with args, e.g. {{tf .Lang "cases.count" 12}}.
-	"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) },
+	"tf":   func(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) },
 	"yuan": yuan,
 	// dt shows a time in Beijing time to the minute; "—" when unset.
 	"dt": func(v any) string {
