@@ -145,14 +145,20 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 
 // Logout ends the session with token.
 func (s *Store) Logout(ctx context.Context, token string) error {
-	_, err := s.db.NewDelete().Model((*Session)(nil)).Where("token_hash = ?", HashToken(token)).Exec(ctx)
+	hash := HashToken(token)
+	defer s.principals.forget("s:" + hash) // after the delete, so no lookup re-caches the session
+	_, err := s.db.NewDelete().Model((*Session)(nil)).Where("token_hash = ?", hash).Exec(ctx)
 	return dbx.Translate(err)
 }
 
 // PrincipalBySession returns who holds the session token, or Unauthorized.
 func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principal, error) {
+	hash := HashToken(token)
+	if p, ok := s.principals.get("s:"+hash, s.now()); ok {
+		return p, nil
+	}
 	sess := new(Session)
-	if err := s.reader.NewSelect().Model(sess).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+	if err := s.reader.NewSelect().Model(sess).Where("token_hash = ?", hash).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
 			return nil, errs.E(errs.Unauthorized, "Your session has ended; please log in again.")
 		}
@@ -167,7 +173,17 @@ func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principa
 			s.log.Warn("touch session", "err", err)
 		}
 	}
-	return s.principal(ctx, sess.IdentityID, nil)
+	p, err := s.principal(ctx, sess.IdentityID, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Reused until the session expires or would go idle, at most PrincipalCacheTTL.
+	until := sess.ExpiresAt
+	if idle := sess.LastSeenAt.Add(SessionIdle); idle.Before(until) {
+		until = idle
+	}
+	s.principals.put("s:"+hash, p, now, &until)
+	return p, nil
 }
 
 // CreateAPIToken issues a token for identity; ttl 0 means it does not expire.
@@ -204,6 +220,7 @@ func (s *Store) FindAPITokens(ctx context.Context, identity uuid.UUID) ([]*APITo
 
 // RevokeAPIToken revokes one of identity's tokens.
 func (s *Store) RevokeAPIToken(ctx context.Context, identity, id uuid.UUID) error {
+	defer s.principals.forgetToken(id) // after the commit, so no lookup re-caches the old row
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*APIToken)(nil)).Set("revoked_at = ?", s.now()).
 			Where("id = ? AND identity_id = ? AND revoked_at IS NULL", id, identity).Exec(ctx)
@@ -219,8 +236,12 @@ func (s *Store) RevokeAPIToken(ctx context.Context, identity, id uuid.UUID) erro
 
 // PrincipalByAPIToken returns who holds the API token, or Unauthorized.
 func (s *Store) PrincipalByAPIToken(ctx context.Context, token string) (*Principal, error) {
+	hash := HashToken(token)
+	if p, ok := s.principals.get("t:"+hash, s.now()); ok {
+		return p, nil
+	}
 	t := new(APIToken)
-	if err := s.reader.NewSelect().Model(t).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
+	if err := s.reader.NewSelect().Model(t).Where("token_hash = ?", hash).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
 			return nil, errs.E(errs.Unauthorized, "The API token is not valid.")
 		}
@@ -235,7 +256,12 @@ func (s *Store) PrincipalByAPIToken(ctx context.Context, token string) (*Princip
 			s.log.Warn("touch token", "err", err)
 		}
 	}
-	return s.principal(ctx, t.IdentityID, &t.ID)
+	p, err := s.principal(ctx, t.IdentityID, &t.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.principals.put("t:"+hash, p, now, t.ExpiresAt)
+	return p, nil
 }
 
 func (s *Store) principal(ctx context.Context, identity uuid.UUID, token *uuid.UUID) (*Principal, error) {

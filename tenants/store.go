@@ -60,6 +60,8 @@ type Store struct {
 	tenantSet []migrations.Migration
 	// exportFiles add files kept outside the database to exports (AddExportFiles).
 	exportFiles []ExportFiles
+	// principals caches token and session lookups for PrincipalCacheTTL (auth_cache.go).
+	principals principalCache
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
