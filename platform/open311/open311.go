@@ -35,6 +35,7 @@ type Cases interface {
 	AddPhoto(ctx context.Context, id string, data []byte) (*cases.Photo, error)
 	FindCases(ctx context.Context, f cases.Filter) (*cases.Page, error)
 	FindCaseByID(ctx context.Context, id string) (*cases.Case, error)
+	FindCaseByNumber(ctx context.Context, number string) (*cases.Case, error)
 }
 
 // Classes lists a tenant's component and event classes ((*catalog.Service) satisfies it).
@@ -297,6 +298,12 @@ func (s *Service) CreateRequest(ctx context.Context, t *tenants.Tenant, in Reque
 	if err != nil {
 		return nil, err
 	}
+	return s.createRequest(ctx, t, in, key, cases.Client{Kind: "open311", ID: key.ID, Name: key.Name})
+}
+
+// createRequest is CreateRequest once the client is known: key is the key row the request is
+// recorded under, client who the case's history names as reporter.
+func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in RequestInput, key *Key, client cases.Client) (*Receipt, error) {
 	if t.Status != tenants.StatusActive {
 		return nil, errs.E(errs.Forbidden, "The jurisdiction %s is suspended and takes no new requests; its requests can still be read.", t.Slug)
 	}
@@ -339,7 +346,7 @@ func (s *Service) CreateRequest(ctx context.Context, t *tenants.Tenant, in Reque
 	}
 	rin.Lat, rin.Lon = *in.Lat, *in.Long
 	// The history names the client app that reported, not "system".
-	ictx := cases.WithClient(tenants.WithScope(ctx, intakeScope(t)), cases.Client{Kind: "open311", ID: key.ID, Name: key.Name})
+	ictx := cases.WithClient(tenants.WithScope(ctx, intakeScope(t)), client)
 	c, err := s.cases.Report(ictx, rin)
 	if err != nil {
 		return nil, err
