@@ -1,6 +1,551 @@
 package app
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// webCaseRoutes registers the case workspace.
-func (a *App) webCaseRoutes(r fiber.Router) {}
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/org"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+// The case workspace of county staff: an inbox per post, the case list and map, the case page
+// with the actions the caller's posts may take now, and the inspectors' report form. Which post
+// may do what is the case service's (cases.Machine, read through ActionsFor and WaitingStates);
+// these pages only offer what it allows and show what it refuses. Read-only scopes are refused
+// every POST by tenantScope before any handler here runs.
+func (a *App) webCaseRoutes(r fiber.Router) {
+	r.Get("/inbox", a.webInbox)
+	r.Get("/cases", a.webCaseList)
+	r.Get("/map", a.webCaseMap)
+	r.Get("/report", a.webReportForm)
+	r.Post("/report", a.webReport)
+	r.Get("/cases/:id", a.webCase)
+	r.Post("/cases/:id/actions/:action", a.webCaseAction)
+	r.Post("/cases/:id/photos", a.webCasePhoto)
+}
+
+// dueSoon is how close to its stage deadline a case shows as about to be overdue.
+const dueSoon = time.Hour
+
+func tenantBase(c *fiber.Ctx) string { return "/t/" + scope(c).Tenant.Slug }
+
+// caseRow is a case as a list shows it.
+type caseRow struct {
+	cases.Case
+	ClassName, DeptName string
+	Late, DueSoon       bool
+}
+
+// caseNames names classes and departments for the rows of a page.
+type caseNames struct {
+	classes map[string]string // kind/code → name
+	depts   map[string]string // id → name
+}
+
+func (a *App) caseNames(c *fiber.Ctx) (*caseNames, []catalog.Class, []org.Department, error) {
+	ctx := c.UserContext()
+	cls, err := a.platform.catalog.FindClasses(ctx, catalog.ClassFilter{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ds, err := a.platform.org.FindDepartments(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := &caseNames{classes: map[string]string{}, depts: map[string]string{}}
+	l := lang(c)
+	var minor []catalog.Class
+	for _, cl := range cls {
+		name := cl.NameZH
+		if l == "en" && cl.NameEN != "" {
+			name = cl.NameEN
+		}
+		n.classes[string(cl.Kind)+"/"+cl.Code] = name
+		if cl.Level == "minor" {
+			minor = append(minor, cl)
+		}
+	}
+	for _, d := range ds {
+		n.depts[d.ID] = d.Name
+	}
+	return n, minor, ds, nil
+}
+
+func (n *caseNames) row(cs cases.Case, now time.Time) caseRow {
+	r := caseRow{Case: cs, ClassName: n.classes[string(cs.Kind)+"/"+cs.ClassCode]}
+	if cs.DepartmentID != nil {
+		r.DeptName = n.depts[*cs.DepartmentID]
+	}
+	dl := cs.StageDeadlineAt
+	r.Late = cs.Overdue || cs.StageOverdue || (dl != nil && !dl.After(now))
+	r.DueSoon = !r.Late && dl != nil && dl.Before(now.Add(dueSoon))
+	return r
+}
+
+// inboxSection is what waits for one of the caller's posts.
+type inboxSection struct {
+	Post                      tenants.Role
+	Waiting, DueSoon, Overdue int64
+	Rows                      []caseRow
+}
+
+// webInbox shows, for each post the caller holds, the cases waiting for it (overdue first, then
+// by stage deadline): the states in which the machine lets that post act; for a handler only the
+// cases of its department; for a leader the open cases running late that are not yet supervised
+// (督办).
+func (a *App) webInbox(c *fiber.Ctx) error {
+	sc := scope(c)
+	names, _, _, err := a.caseNames(c)
+	if err != nil {
+		return err
+	}
+	now := a.store.Now()
+	var sections []inboxSection
+	for _, post := range staffPosts {
+		if !slices.Contains(sc.Roles, post) {
+			continue
+		}
+		q := cases.Queue{States: cases.WaitingStates(post), Soon: dueSoon}
+		switch post {
+		case tenants.Handler:
+			if p := principal(c); p != nil && p.Identity != nil {
+				q.Handler = p.Identity.ID.String()
+			}
+		case tenants.Leader:
+			no := false
+			q.States, q.Supervised, q.Late = cases.OpenStates(), &no, true
+		}
+		page, err := a.cases.FindQueue(c.UserContext(), q)
+		if err != nil {
+			return err
+		}
+		s := inboxSection{Post: post, Waiting: page.Waiting, DueSoon: page.DueSoon, Overdue: page.Overdue}
+		for _, cs := range page.Cases {
+			s.Rows = append(s.Rows, names.row(cs, now))
+		}
+		sections = append(sections, s)
+	}
+	return a.render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c)})
+}
+
+// webCaseList is the case list with the API's filters (caseFilter) and cursor pages.
+func (a *App) webCaseList(c *fiber.Ctx) error {
+	names, classes, depts, err := a.caseNames(c)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": caseStates(), "Sources": cases.Sources}
+	f, err := caseFilter(c)
+	if err == nil {
+		f.BBox = nil
+		var page *cases.Page
+		if page, err = a.cases.FindCases(c.UserContext(), f); err == nil {
+			now := a.store.Now()
+			rows := make([]caseRow, 0, len(page.Cases))
+			for _, cs := range page.Cases {
+				rows = append(rows, names.row(cs, now))
+			}
+			data["Rows"] = rows
+			if page.Next != "" {
+				q := url.Values{}
+				for k, v := range c.Queries() {
+					q.Set(k, v)
+				}
+				q.Del("done")
+				q.Set("cursor", page.Next)
+				data["Next"] = tenantBase(c) + "/cases?" + q.Encode()
+			}
+		}
+	}
+	if err != nil {
+		msg, err := formError(c, err)
+		if err != nil {
+			return err
+		}
+		data["Error"] = msg
+	}
+	return a.render(c, "case_list", data)
+}
+
+// caseStates lists every state, in the loop's order, for the filter.
+func caseStates() []cases.State {
+	return append(cases.OpenStates(), cases.Closed, cases.Voided)
+}
+
+// webCaseMap draws the cases of the visible window (clustered, with the list's filters) over the
+// tenant's grids.
+func (a *App) webCaseMap(c *fiber.Ctx) error {
+	api := "/api/v1" + tenantBase(c)
+	q := url.Values{}
+	for k, v := range c.Queries() {
+		if k != "bbox" && k != "cursor" && k != "done" && k != "lang" && v != "" {
+			q.Set(k, v)
+		}
+	}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": caseStates(), "Map": a.mapConfig(c)}
+	if _, err := caseFilter(c); err != nil {
+		msg, err := formError(c, err)
+		if err != nil {
+			return err
+		}
+		data["Error"] = msg
+		q = url.Values{}
+	}
+	casesURL := api + "/cases.geojson"
+	if len(q) > 0 {
+		casesURL += "?" + q.Encode()
+	}
+	data["Layers"] = []map[string]any{
+		{"url": api + "/grids.geojson", "kind": "grids", "fit": true},
+		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}"},
+	}
+	return a.render(c, "case_map", data)
+}
+
+// actionForm is one action the caller may take, as a form on the case page.
+type actionForm struct {
+	Action      cases.Action
+	NeedsReason bool
+	Danger      bool
+}
+
+// stageRow is how one stage of a case went (or is going).
+type stageRow struct {
+	Stage            cases.Stage
+	Limit            *calendar.Limit
+	StartedAt        *time.Time
+	Deadline         *time.Time
+	Overdue          bool
+	OvertimeMultiple float64
+	Current          bool
+}
+
+// eventRow is one entry of the timeline.
+type eventRow struct {
+	cases.Event
+	Department string
+	Passed     *bool
+	Extension  *calendar.Limit
+	Limit      *calendar.Limit
+}
+
+type eventDetail struct {
+	Stage        *cases.StageStatus `json:"stage"`
+	DepartmentID string             `json:"department_id"`
+	Passed       *bool              `json:"passed"`
+	Extension    *calendar.Limit    `json:"extension"`
+	Limit        *calendar.Limit    `json:"limit"`
+}
+
+// webCase is the case page.
+func (a *App) webCase(c *fiber.Ctx) error { return a.renderCase(c, "") }
+
+// renderCase renders the case page with an error message from a failed form (the status is
+// already set).
+func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
+	ctx := c.UserContext()
+	cs, err := a.cases.FindCaseByID(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	names, _, depts, err := a.caseNames(c)
+	if err != nil {
+		return err
+	}
+	acts, err := a.cases.ActionsFor(ctx, cs)
+	if err != nil {
+		return err
+	}
+	forms := make([]actionForm, 0, len(acts))
+	for _, act := range acts {
+		forms = append(forms, actionForm{Action: act, NeedsReason: cases.NeedsReason(act),
+			Danger: act == cases.Void || act == cases.Rework || strings.HasPrefix(string(act), "reject_")})
+	}
+	var standards []catalog.Standard
+	if slices.Contains(acts, cases.File) {
+		if standards, err = a.platform.catalog.FindStandards(ctx, catalog.StandardFilter{Kind: cs.Kind, ClassCode: cs.ClassCode}); err != nil {
+			return err
+		}
+	}
+	var stages []stageRow
+	events := make([]eventRow, 0, len(cs.Events))
+	for _, e := range cs.Events {
+		var d eventDetail
+		_ = json.Unmarshal(e.Detail, &d)
+		row := eventRow{Event: e, Passed: d.Passed, Extension: d.Extension, Limit: d.Limit}
+		if d.DepartmentID != "" {
+			row.Department = names.depts[d.DepartmentID]
+		}
+		events = append(events, row)
+		if d.Stage != nil && d.Stage.Stage != "" {
+			stages = append(stages, stageRow{Stage: d.Stage.Stage, Limit: d.Stage.Limit, StartedAt: d.Stage.StartedAt,
+				Deadline: d.Stage.Deadline, Overdue: d.Stage.Overdue, OvertimeMultiple: d.Stage.OvertimeMultiple})
+		}
+	}
+	if cs.Stage != "" {
+		stages = append(stages, stageRow{Stage: cs.Stage, Limit: cs.StageLimit, StartedAt: cs.StageStartedAt, Deadline: cs.StageDeadlineAt,
+			Overdue: cs.StageOverdue || (cs.StageDeadlineAt != nil && !cs.StageDeadlineAt.After(a.store.Now())),
+			OvertimeMultiple: cs.StageOvertimeMultiple, Current: true})
+	}
+	point := map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
+		"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{cs.Lon, cs.Lat}},
+		"properties": map[string]any{"number": cs.Number, "state": cs.State, "overdue": cs.Overdue}}}}
+	row := names.row(*cs, a.store.Now())
+	dept, unit := "", ""
+	if cs.DepartmentID != nil {
+		dept = *cs.DepartmentID
+	}
+	if cs.Limit != nil {
+		unit = string(cs.Limit.Unit)
+	}
+	return a.render(c, "case_page", fiber.Map{
+		"Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
+		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": a.cases.CanAddPhoto(ctx, cs),
+		"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays},
+		"Error": errMsg, "Map": a.mapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "Base": tenantBase(c),
+		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids"}, {"data": point, "kind": "points", "fit": true}},
+	})
+}
+
+// caseFormError re-renders the case page for a refused form: a stale version says so plainly
+// (409); any other refusal shows the service's message with its status.
+func (a *App) caseFormError(c *fiber.Ctx, err error, sawVersion int) error {
+	msg, ierr := formError(c, err)
+	if ierr != nil {
+		return ierr
+	}
+	if errs.Is(err, errs.Conflict) {
+		if cur, ferr := a.cases.FindCaseByID(c.UserContext(), c.Params("id")); ferr == nil && cur.Version != sawVersion {
+			msg = translate(lang(c), "cases.stale")
+		}
+	}
+	return a.renderCase(c, msg)
+}
+
+// formValues returns every value of a form field, url-encoded or multipart.
+func formValues(c *fiber.Ctx, name string) []string {
+	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		return mf.Value[name]
+	}
+	var out []string
+	for _, v := range c.Request().PostArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// formLimit reads an amount and a unit (e.g. extension_amount, extension_unit); nil when the
+// amount is empty.
+func formLimit(c *fiber.Ctx, prefix string) (*calendar.Limit, error) {
+	s := strings.TrimSpace(c.FormValue(prefix + "_amount"))
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, errs.Field(prefix, "The amount of time is a number, e.g. 2 or 0.5.")
+	}
+	return &calendar.Limit{Amount: n, Unit: calendar.Unit(c.FormValue(prefix + "_unit"))}, nil
+}
+
+// formPhoto reads the optional photo of a form, "" when none was chosen.
+func formPhoto(c *fiber.Ctx, field string) ([]byte, error) {
+	fh, err := c.FormFile(field)
+	if err != nil || fh == nil || fh.Size == 0 && fh.Filename == "" {
+		return nil, nil
+	}
+	return readPhoto(fh)
+}
+
+func readPhoto(fh *multipart.FileHeader) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, errs.Field("photo", "The uploaded photo cannot be read.")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+	if err != nil {
+		return nil, errs.Field("photo", "The uploaded photo cannot be read.")
+	}
+	return data, nil
+}
+
+// webCaseAction takes one action from the case page's forms. Feedback may carry a new
+// after-photo: it is checked and stored only once the page's version is known to be current, and
+// then attached to the action.
+func (a *App) webCaseAction(c *fiber.Ctx) error {
+	ctx, id := c.UserContext(), c.Params("id")
+	action := cases.Action(c.Params("action"))
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	in := cases.ActionInput{Version: version, Reason: c.FormValue("reason"), StandardID: c.FormValue("standard_id"),
+		DepartmentID: c.FormValue("department_id"), Attachments: formValues(c, "attachments")}
+	var err error
+	if in.Limit, err = formLimit(c, "limit"); err != nil {
+		return a.caseFormError(c, err, version)
+	}
+	if in.Extension, err = formLimit(c, "extension"); err != nil {
+		return a.caseFormError(c, err, version)
+	}
+	switch c.FormValue("passed") {
+	case "true":
+		yes := true
+		in.Passed = &yes
+	case "false":
+		no := false
+		in.Passed = &no
+	}
+	photo, err := formPhoto(c, "photo")
+	if err != nil {
+		return a.caseFormError(c, err, version)
+	}
+	if photo != nil {
+		cur, err := a.cases.FindCaseByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Version != version {
+			return a.caseFormError(c, errs.E(errs.Conflict, "stale"), version)
+		}
+		allowed, err := a.cases.ActionsFor(ctx, cur)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(allowed, action) {
+			// Let Act say why (wrong post, wrong state) before anything is stored.
+			if _, err := a.cases.Act(ctx, id, action, in); err != nil {
+				return a.caseFormError(c, err, version)
+			}
+			return done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+		}
+		if err := a.cases.CheckPhoto(photo); err != nil {
+			return a.caseFormError(c, err, version)
+		}
+		p, err := a.cases.AddPhoto(ctx, id, photo)
+		if err != nil {
+			return a.caseFormError(c, err, version)
+		}
+		in.Attachments = append(in.Attachments, p.ID)
+	}
+	if _, err := a.cases.Act(ctx, id, action, in); err != nil {
+		return a.caseFormError(c, err, version)
+	}
+	return done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+}
+
+// webCasePhoto adds a photo to a case from its page.
+func (a *App) webCasePhoto(c *fiber.Ctx) error {
+	id := c.Params("id")
+	photo, err := formPhoto(c, "photo")
+	if err == nil && photo == nil {
+		err = errs.Field("photo", "Choose a photo to upload.")
+	}
+	if err == nil {
+		_, err = a.cases.AddPhoto(c.UserContext(), id, photo)
+	}
+	if err != nil {
+		version, _ := strconv.Atoi(c.FormValue("version"))
+		return a.caseFormError(c, err, version)
+	}
+	return done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
+}
+
+// reportForm is what the report form was filled with, to show it again after a refusal.
+type reportForm struct {
+	Class, Description, Address, Lat, Lon, Source, ReporterName, ReporterPhone string
+	SelfHandled                                                                bool
+}
+
+func (a *App) reportPage(c *fiber.Ctx, form reportForm, errMsg string) error {
+	_, classes, _, err := a.caseNames(c)
+	if err != nil {
+		return err
+	}
+	sc := scope(c)
+	return a.render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": a.mapConfig(c),
+		"Inspector": sc.Has(tenants.Inspector), "Acceptor": sc.Has(tenants.Acceptor), "Sources": cases.Sources,
+		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids", "fit": true}}})
+}
+
+// webReportForm is the report form (inspectors on patrol; acceptors entering other sources).
+func (a *App) webReportForm(c *fiber.Ctx) error {
+	if !scope(c).Has(cases.ReportPosts...) {
+		return errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+	}
+	return a.reportPage(c, reportForm{}, "")
+}
+
+// webReport creates a case from the report form, with its photo. The photo is checked (size,
+// JPEG/PNG/WebP) before the case is created, so a rejected photo leaves nothing behind; only a
+// failure to store an accepted photo (the disk) leaves the case without it, and the case page
+// then says so and offers the upload again.
+func (a *App) webReport(c *fiber.Ctx) error {
+	form := reportForm{Class: c.FormValue("class"), Description: c.FormValue("description"), Address: c.FormValue("address"),
+		Lat: strings.TrimSpace(c.FormValue("lat")), Lon: strings.TrimSpace(c.FormValue("lon")), Source: c.FormValue("source"),
+		ReporterName: c.FormValue("reporter_name"), ReporterPhone: c.FormValue("reporter_phone"), SelfHandled: c.FormValue("self_handled") == "on"}
+	fail := func(err error) error {
+		msg, err := formError(c, err)
+		if err != nil {
+			return err
+		}
+		return a.reportPage(c, form, msg)
+	}
+	if !scope(c).Has(cases.ReportPosts...) {
+		return errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+	}
+	kind, code, ok := strings.Cut(form.Class, "/")
+	if !ok || code == "" {
+		return fail(errs.Field("class", "Choose the category (class) of the problem."))
+	}
+	lat, lon, err := parseLatLon(form.Lat, form.Lon)
+	if err != nil {
+		return fail(err)
+	}
+	photo, err := formPhoto(c, "photo")
+	if err != nil {
+		return fail(err)
+	}
+	if photo != nil {
+		if err := a.cases.CheckPhoto(photo); err != nil {
+			return fail(err)
+		}
+	}
+	in := cases.ReportInput{Kind: catalog.Kind(kind), ClassCode: code, Description: form.Description, Address: form.Address,
+		Lat: lat, Lon: lon, Source: cases.Source(form.Source), ReporterName: form.ReporterName, ReporterPhone: form.ReporterPhone,
+		SelfHandled: form.SelfHandled}
+	cs, err := a.cases.Report(c.UserContext(), in)
+	if err != nil {
+		return fail(err)
+	}
+	target := tenantBase(c) + "/cases/" + cs.ID
+	if photo != nil {
+		if _, err := a.cases.AddPhoto(c.UserContext(), cs.ID, photo); err != nil {
+			a.log.Error("report: photo not stored; the case is created", "case", cs.ID, "err", err)
+			return done(c, target, "cases.report.nophoto")
+		}
+	}
+	return done(c, target, "cases.report.done")
+}
+
+// parseLatLon reads a WGS 84 position inside China's extent (the platform serves China only).
+func parseLatLon(latS, lonS string) (lat, lon float64, err error) {
+	if latS == "" || lonS == "" {
+		return 0, 0, errs.Field("lat", "Give the location: use this device's position or tap the map.")
+	}
+	lat, err1 := strconv.ParseFloat(latS, 64)
+	lon, err2 := strconv.ParseFloat(lonS, 64)
+	if err1 != nil || err2 != nil || lat < 3 || lat > 54 || lon < 73 || lon > 136 {
+		return 0, 0, errs.Field("lat", "The location must be a latitude and longitude in China (e.g. 25.033, 101.546).")
+	}
+	return lat, lon, nil
+}

@@ -52,7 +52,11 @@
 
   function geoLayer(spec) {
     var opts = {
-      onEachFeature: function (f, l) { l.bindPopup(popup(spec, f.properties || {})); }
+      onEachFeature: function (f, l) {
+        var p = f.properties || {};
+        if (f.id != null && p.id == null) p.id = f.id; // cases.geojson carries the case id as the feature's id
+        l.bindPopup(popup(spec, p));
+      }
     };
     if (spec.kind === 'grids') opts.style = gridStyle;
     if (spec.kind === 'cases' || spec.kind === 'points') {

@@ -1,0 +1,292 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/org"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+func init() {
+	later := sampleNow.Add(2 * time.Hour)
+	dept, grid := "d1", "53230100100101"
+	limit := &calendar.Limit{Amount: 2, Unit: calendar.UrgentHours}
+	sampleCase := cases.Case{ID: "c1", Number: "532301-2026-000001", State: cases.Handling, Version: 5, Source: cases.FromHotline,
+		Kind: catalog.Component, ClassCode: "0101", Description: "<script>井盖缺失</script>", Address: "鹿城镇 <b>北浦路</b>",
+		Lon: 101.546, Lat: 25.033, GridCode: &grid, DepartmentID: &dept, Limit: limit, Extensions: []calendar.Limit{{Amount: 1, Unit: calendar.UrgentHours}},
+		Reporter: &cases.Reporter{Name: "张三", Phone: "13800138000", Visibility: "clear"}, ReportedBy: "acceptor@test.cn",
+		ClockStart: &sampleNow, DeadlineAt: &later, Overdue: true, OvertimeMultiple: 1.25, Stage: cases.StageHandle,
+		StageStartedAt: &sampleNow, StageLimit: limit, StageDeadlineAt: &later, StageOverdue: true, StageOvertimeMultiple: 1.25,
+		Supervised: true, CreatedAt: sampleNow, UpdatedAt: sampleNow,
+		Photos: []cases.Photo{{ID: "p1", CaseID: "c1", MediaType: "image/png", CreatedAt: sampleNow}},
+	}
+	row := caseRow{Case: sampleCase, ClassName: "上水井盖", DeptName: "市政设施管理局", Late: true}
+	soon := caseRow{Case: sampleCase, ClassName: "上水井盖", DueSoon: true}
+	soon.Overdue, soon.StageOverdue, soon.Supervised = false, false, false
+	closed := caseRow{Case: sampleCase}
+	closed.State = cases.Closed
+	classes := []catalog.Class{{Kind: catalog.Component, Code: "0101", Level: "minor", NameZH: "上水井盖", NameEN: "Water manhole cover"},
+		{Kind: catalog.Event, Code: "0101", Level: "minor", NameZH: "私搭乱建", NameEN: "Illegal structure"}}
+	depts := []org.Department{{ID: "d1", Code: "SZJ", Name: "市政设施管理局"}, {ID: "d2", Code: "HBJ", Name: "环保局 <x>"}}
+	q := map[string]string{"state": "handling", "kind": "component", "class_code": "0101", "department": "d1", "source": "hotline", "overdue": "true", "from": "2026-05-01", "to": "2026-05-14"}
+
+	samplePage("case_inbox", fiber.Map{},
+		fiber.Map{"Base": "/t/chuxiong", "Sections": []inboxSection{
+			{Post: tenants.ShiftLead, Waiting: 3, DueSoon: 1, Overdue: 1, Rows: []caseRow{row, soon}},
+			{Post: tenants.Handler},
+		}})
+	samplePage("case_list", fiber.Map{"Q": map[string]string{}},
+		fiber.Map{"Base": "/t/chuxiong", "Q": q, "Classes": classes, "Departments": depts, "States": caseStates(), "Sources": cases.Sources,
+			"Rows": []caseRow{row, soon, closed}, "Next": "/t/chuxiong/cases?cursor=abc&state=handling", "Error": "输入有误：from is a date"})
+	samplePage("case_map", fiber.Map{"Q": map[string]string{}, "Map": sampleMap},
+		fiber.Map{"Base": "/t/chuxiong", "Q": q, "States": caseStates(), "Map": sampleMap, "Error": "输入有误",
+			"Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson", "kind": "grids", "fit": true},
+				{"url": "/api/v1/t/chuxiong/cases.geojson?state=handling", "kind": "cases", "cluster": true, "bbox": true, "link": "/t/chuxiong/cases/{id}"}}})
+	passed := true
+	events := []eventRow{
+		{Event: cases.Event{Action: cases.Report, To: cases.Reported, ActorEmail: "inspector@test.cn", Post: tenants.Inspector, At: sampleNow}},
+		{Event: cases.Event{Action: cases.Dispatch, From: "filed", To: cases.Dispatched, ActorEmail: "d@test.cn", Post: tenants.Dispatcher, At: sampleNow, Reason: "<b>快</b>"}, Department: "市政设施管理局"},
+		{Event: cases.Event{Action: cases.File, From: "accepted", To: cases.Filed, ActorEmail: "s@test.cn", Post: tenants.ShiftLead, At: sampleNow}, Limit: limit},
+		{Event: cases.Event{Action: cases.RequestExtension, From: "handling", To: cases.ExtensionRequested, ActorID: "h", Post: tenants.Handler, At: sampleNow, Reason: "雨"}, Extension: limit},
+		{Event: cases.Event{Action: cases.Check, From: "checking", To: cases.Checked, ActorEmail: "i@test.cn", Post: tenants.Inspector, At: sampleNow, Attachments: []string{"p1", "p2"}}, Passed: &passed},
+	}
+	var forms []actionForm
+	for _, a := range []cases.Action{cases.File, cases.Dispatch, cases.RequestExtension, cases.Check, cases.Feedback, cases.Void, cases.Supervise, cases.Accept} {
+		forms = append(forms, actionForm{Action: a, NeedsReason: cases.NeedsReason(a), Danger: a == cases.Void})
+	}
+	stages := []stageRow{{Stage: cases.StageAccept, Limit: limit, StartedAt: &sampleNow, Deadline: &later, Overdue: true, OvertimeMultiple: 1.5},
+		{Stage: cases.StageHandle, Limit: limit, StartedAt: &sampleNow, Deadline: &later, Current: true}}
+	samplePage("case_page", fiber.Map{"Case": caseRow{}, "Map": sampleMap},
+		fiber.Map{"Base": "/t/chuxiong", "Case": row, "Actions": forms, "Departments": depts, "Stages": stages, "Events": events,
+			"Standards": []catalog.Standard{{ID: "s1", FilingCondition: "井盖缺失", Limit: *limit}, {ID: "s2", FilingCondition: "破损", Limit: *limit}},
+			"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays}, "CurrentDept": "d1", "LimitUnit": "urgent_hours",
+			"PhotoBase": "/api/v1/t/chuxiong/cases/c1/photos/", "CanPhoto": true, "Error": "与当前状态冲突：<stale>", "Map": sampleMap,
+			"Layers": []map[string]any{{"data": map[string]any{"type": "FeatureCollection", "features": []any{}}, "kind": "points", "fit": true}}})
+	samplePage("case_report", fiber.Map{"Map": sampleMap},
+		fiber.Map{"Base": "/t/chuxiong", "Classes": classes, "Map": sampleMap, "Inspector": true, "Acceptor": true, "Sources": cases.Sources,
+			"Form": reportForm{Class: "component/0101", Description: "<b>x</b>", Address: "北浦路", Lat: "25.03", Lon: "101.54", Source: "hotline", ReporterName: "李四", ReporterPhone: "139", SelfHandled: true},
+			"Error": "输入有误：choose a class", "Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson?level=unit", "kind": "grids", "fit": true}}})
+}
+
+// caseWeb is a browser-like client of the case workspace: a session per account (made with the
+// store directly, not through the rate-limited login endpoint).
+type caseWeb struct {
+	*caseFixture
+	sessions map[string]string // who → session token
+}
+
+func newCaseWeb(t *testing.T, dialect string) *caseWeb {
+	t.Helper()
+	return &caseWeb{caseFixture: newCaseFixture(t, dialect), sessions: map[string]string{}}
+}
+
+func (w *caseWeb) session(t *testing.T, who string) string {
+	t.Helper()
+	if tok, ok := w.sessions[who]; ok {
+		return tok
+	}
+	tok, _, err := w.app.store.Login(context.Background(), strings.ToLower(who)+"@test.cn", testPassword, "test", "127.0.0.1")
+	if err != nil {
+		t.Fatalf("login %s: %v", who, err)
+	}
+	w.sessions[who] = tok
+	return tok
+}
+
+// page sends a request as who, as a browser would (session cookie, Accept: text/html, the CSRF
+// field in forms).
+func (w *caseWeb) page(t *testing.T, who, method, path, contentType string, body io.Reader) *response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, body)
+	req.Header.Set("Accept", "text/html")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if who != "" {
+		req.Header.Set("Cookie", sessionCookie+"="+w.session(t, who))
+	}
+	res, err := w.send(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (w *caseWeb) get(t *testing.T, who, path string) *response {
+	t.Helper()
+	return w.page(t, who, "GET", path, "", nil)
+}
+
+// post sends a url-encoded form with the session's CSRF field.
+func (w *caseWeb) post(t *testing.T, who, path string, form url.Values) *response {
+	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if who != "" {
+		form.Set("_csrf", csrfToken(w.session(t, who)))
+	}
+	return w.page(t, who, "POST", path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// postMultipart sends a multipart form with one file field (skipped when name is "").
+func (w *caseWeb) postMultipart(t *testing.T, who, path string, form url.Values, field, name string, file []byte) *response {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if who != "" {
+		mw.WriteField("_csrf", csrfToken(w.session(t, who)))
+	}
+	for k, vs := range form {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if name != "" {
+		fw, _ := mw.CreateFormFile(field, name)
+		fw.Write(file)
+	}
+	mw.Close()
+	return w.page(t, who, "POST", path, mw.FormDataContentType(), &buf)
+}
+
+func (w *caseWeb) caseNow(t *testing.T, id string) caseView {
+	t.Helper()
+	var c caseView
+	json.Unmarshal([]byte(w.mustDo(t, "adminA", "GET", casesA+"/"+id, "", 200).body), &c)
+	return c
+}
+
+const webA = "/t/chuxiong"
+
+// actionForm is a valid form of the case page for action at version v.
+func webActionForm(action cases.Action, v int, dept string) url.Values {
+	f := url.Values{"version": {strconv.Itoa(v)}, "reason": {"因为 " + string(action)}}
+	switch action {
+	case cases.RequestExtension:
+		f.Set("extension_amount", "2")
+		f.Set("extension_unit", "urgent_hours")
+	case cases.Check:
+		f.Set("passed", "true")
+	case cases.Dispatch:
+		if dept != "" {
+			f.Set("department_id", dept)
+		}
+	}
+	return f
+}
+
+// webAct takes action through the case page's form as who (feedback with an after-photo in the
+// same form, as the page sends it).
+func (w *caseWeb) webAct(t *testing.T, who string, c caseView, action cases.Action) *response {
+	t.Helper()
+	path := webA + "/cases/" + c.ID + "/actions/" + string(action)
+	form := webActionForm(action, c.Version, w.dept)
+	if action == cases.Feedback {
+		return w.postMultipart(t, who, path, form, "photo", "after.png", []byte(pngBytes))
+	}
+	return w.post(t, who, path, form)
+}
+
+// TestWebCaseActionsEveryPost takes every transition of the machine through the case page's
+// forms: the page of the post it is for offers the form and the POST moves the case; every other
+// post is offered no such form and its POST is refused with 403 and changes nothing; a stale
+// version gets the 409 page.
+func TestWebCaseActionsEveryPost(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	for _, tr := range cases.Machine {
+		t.Run(string(tr.From)+"/"+string(tr.Action), func(t *testing.T) {
+			c := w.drive(t, tr.From)
+			photos := len(w.caseNow(t, c.ID).Photos)
+			marker := `data-action="` + string(tr.Action) + `"`
+			for role, who := range casePosts {
+				if role == tr.Posts[0] {
+					continue
+				}
+				if res := w.get(t, who, webA+"/cases/"+c.ID); res.status != 200 || strings.Contains(res.body, marker) {
+					t.Fatalf("%s's case page: %d, offers %s: %v", who, res.status, tr.Action, strings.Contains(res.body, marker))
+				}
+				if res := w.webAct(t, who, c, tr.Action); res.status != 403 || !strings.Contains(res.body, "没有权限") {
+					t.Fatalf("%s by %s: %d, want 403\n%s", tr.Action, who, res.status, res.body)
+				}
+			}
+			if tr.Posts[0] == tenants.Handler {
+				if res := w.webAct(t, "handlerX", c, tr.Action); res.status != 403 {
+					t.Fatalf("%s by another department's handler: %d", tr.Action, res.status)
+				}
+			}
+			if got := w.caseNow(t, c.ID); got.Version != c.Version || got.State != c.State || len(got.Photos) != photos {
+				t.Fatalf("refused actions changed the case: %s v%d, %d photos", got.State, got.Version, len(got.Photos))
+			}
+			who := casePosts[tr.Posts[0]]
+			if res := w.get(t, who, webA+"/cases/"+c.ID); !strings.Contains(res.body, marker) {
+				t.Fatalf("%s's page does not offer %s", who, tr.Action)
+			}
+			// A stale page: someone acted since (the version moved on).
+			stale := c
+			stale.Version--
+			if res := w.webAct(t, who, stale, tr.Action); res.status != 409 || !strings.Contains(res.body, "其他人已先处理了这个案件") {
+				t.Fatalf("stale %s: %d\n%s", tr.Action, res.status, res.body)
+			}
+			res := w.webAct(t, who, c, tr.Action)
+			if res.status != 303 || res.header.Get("Location") != webA+"/cases/"+c.ID+"?done=cases.done" {
+				t.Fatalf("%s by %s: %d %s\n%s", tr.Action, who, res.status, res.header.Get("Location"), res.body)
+			}
+			got := w.caseNow(t, c.ID)
+			if got.State != string(tr.To) || got.Version != c.Version+1 {
+				t.Fatalf("after %s: %s v%d", tr.Action, got.State, got.Version)
+			}
+			last := got.Events[len(got.Events)-1]
+			if last.Action != tr.Action || last.ActorID != w.ids[who] || !strings.Contains(last.Reason, string(tr.Action)) {
+				t.Fatalf("timeline: %+v", last)
+			}
+			if tr.Action == cases.Feedback && (len(last.Attachments) != 1 || len(got.Photos) != photos+1) {
+				t.Fatalf("feedback's after-photo: %+v, photos %d", last.Attachments, len(got.Photos))
+			}
+			if page := w.get(t, who, webA+"/cases/"+c.ID+"?done=cases.done"); !strings.Contains(page.body, "已办理，案件已更新。") ||
+				!strings.Contains(page.body, `id="case-state">`+translate("zh-CN", "cases.state."+string(tr.To))) {
+				t.Fatalf("the page after %s does not show the flash and the new state", tr.Action)
+			}
+		})
+	}
+	t.Run("supervise", func(t *testing.T) {
+		c := w.drive(t, cases.Dispatched)
+		if res := w.webAct(t, "dispatcherA", c, cases.Supervise); res.status != 403 {
+			t.Fatalf("a dispatcher supervises: %d", res.status)
+		}
+		if res := w.webAct(t, "leaderA", c, cases.Supervise); res.status != 303 {
+			t.Fatalf("leader supervises: %d %s", res.status, res.body)
+		}
+		if got := w.caseNow(t, c.ID); !got.Supervised || got.State != "dispatched" {
+			t.Fatalf("supervised: %+v", got)
+		}
+		if res := w.get(t, "leaderA", webA+"/cases/"+c.ID); strings.Contains(res.body, `data-action="supervise"`) {
+			t.Fatal("a supervised case offers supervision again")
+		}
+	})
+	t.Run("a missing reason is a 400 on the page", func(t *testing.T) {
+		c := w.drive(t, cases.Reported)
+		form := webActionForm(cases.Void, c.Version, "")
+		form.Del("reason")
+		if res := w.post(t, "acceptorA", webA+"/cases/"+c.ID+"/actions/void", form); res.status != 400 || !strings.Contains(res.body, "reason") {
+			t.Fatalf("void without a reason: %d", res.status)
+		}
+		if got := w.caseNow(t, c.ID); got.Version != c.Version {
+			t.Fatal("changed")
+		}
+	})
+}
