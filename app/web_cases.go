@@ -295,7 +295,7 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 	}
 	if cs.Stage != "" {
 		stages = append(stages, stageRow{Stage: cs.Stage, Limit: cs.StageLimit, StartedAt: cs.StageStartedAt, Deadline: cs.StageDeadlineAt,
-			Overdue: cs.StageOverdue || (cs.StageDeadlineAt != nil && !cs.StageDeadlineAt.After(a.store.Now())),
+			Overdue:          cs.StageOverdue || (cs.StageDeadlineAt != nil && !cs.StageDeadlineAt.After(a.store.Now())),
 			OvertimeMultiple: cs.StageOvertimeMultiple, Current: true})
 	}
 	point := map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{

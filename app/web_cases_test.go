@@ -73,12 +73,12 @@ func init() {
 	samplePage("case_page", fiber.Map{"Case": caseRow{}, "Map": sampleMap},
 		fiber.Map{"Base": "/t/chuxiong", "Case": row, "Actions": forms, "Departments": depts, "Stages": stages, "Events": events,
 			"Standards": []catalog.Standard{{ID: "s1", FilingCondition: "井盖缺失", Limit: *limit}, {ID: "s2", FilingCondition: "破损", Limit: *limit}},
-			"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays}, "CurrentDept": "d1", "LimitUnit": "urgent_hours",
+			"Units":     []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays}, "CurrentDept": "d1", "LimitUnit": "urgent_hours",
 			"PhotoBase": "/api/v1/t/chuxiong/cases/c1/photos/", "CanPhoto": true, "Error": "与当前状态冲突：<stale>", "Map": sampleMap,
 			"Layers": []map[string]any{{"data": map[string]any{"type": "FeatureCollection", "features": []any{}}, "kind": "points", "fit": true}}})
 	samplePage("case_report", fiber.Map{"Map": sampleMap},
 		fiber.Map{"Base": "/t/chuxiong", "Classes": classes, "Map": sampleMap, "Inspector": true, "Acceptor": true, "Sources": cases.Sources,
-			"Form": reportForm{Class: "component/0101", Description: "<b>x</b>", Address: "北浦路", Lat: "25.03", Lon: "101.54", Source: "hotline", ReporterName: "李四", ReporterPhone: "139", SelfHandled: true},
+			"Form":  reportForm{Class: "component/0101", Description: "<b>x</b>", Address: "北浦路", Lat: "25.03", Lon: "101.54", Source: "hotline", ReporterName: "李四", ReporterPhone: "139", SelfHandled: true},
 			"Error": "输入有误：choose a class", "Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson?level=unit", "kind": "grids", "fit": true}}})
 }
 
