@@ -474,16 +474,21 @@ func (a *App) apiTenantCounties(c *fiber.Ctx) error {
 // apiTenantStatement serves a yearly statement as JSON, CSV (?format=csv) or a printable page
 // (?format=html), in Chinese or (?lang=en) English.
 func (a *App) apiTenantStatement(c *fiber.Ctx) error {
+	return a.serveStatement(c, scope(c).Tenant, "json")
+}
+
+// serveStatement answers with t's statement for the year in :year, in the ?format= asked for
+// (json, csv, html; defaultFormat when none). The console's statement pages use it too.
+func (a *App) serveStatement(c *fiber.Ctx, t *tenants.Tenant, defaultFormat string) error {
 	year, err := strconv.Atoi(c.Params("year"))
 	if err != nil {
 		return errs.Field("year", "The year must be a number, for example 2026.")
 	}
-	t := scope(c).Tenant
 	st, err := a.billing.FindStatement(c.UserContext(), t, year)
 	if err != nil {
 		return err
 	}
-	format := c.Query("format", "json")
+	format := c.Query("format", defaultFormat)
 	switch format {
 	case "json":
 		return c.JSON(st)

@@ -179,8 +179,10 @@ func (a *App) offboard(ctx context.Context, t *tenants.Tenant) (string, error) {
 	return path, err
 }
 
-func (a *App) apiExport(c *fiber.Ctx) error {
-	t := scope(c).Tenant
+func (a *App) apiExport(c *fiber.Ctx) error { return a.sendExport(c, scope(c).Tenant) }
+
+// sendExport answers with t's export archive and audits it (the API and the operator's console).
+func (a *App) sendExport(c *fiber.Ctx, t *tenants.Tenant) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, time.Now().UTC().Format("20060102")))
 	if err := a.store.Export(c.UserContext(), t, c.Response().BodyWriter()); err != nil {

@@ -1,0 +1,273 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+// sampleBilling is a tenant's billing with every part filled.
+func sampleBilling() *billingSummary {
+	due := sampleNow.AddDate(0, -2, 0)
+	return &billingSummary{Tenant: sampleTenant,
+		Entitlements: &billing.Entitlements{Plan: &billing.Plan{Code: "standard", NameZH: "标准版", NameEN: "Standard", MonthlyFeeFen: 500000}},
+		Balance:      &billing.Balance{Outstanding: 123456789, Credit: 100, Advanced: 200000000, Repaid: 76543211},
+		Ageing:       &billing.Ageing{NotDue: 100, Days30: 200, Days90: 300, Days180: 400, Days365: 500, Over365: 600, Overdue: 2000, Total: 2100, OldestAt: &due},
+		Schedule: &billing.Schedule{PrincipalFen: 300000000, Years: 3, StartYear: 2026, Instalments: []*billing.Instalment{
+			{Year: 2026, DueOn: sampleNow, PrincipalFen: 100000000, InterestFen: 3500000, Status: "issued"}}},
+		Quota: []billing.MeterStatus{{Meter: billing.MeterCasesCreated, Quantity: 1200, Included: 1000, Over: true, Overage: 200, OverageFen: 20000},
+			{Meter: billing.MeterActiveUsers, Quantity: 12, Included: 50}, {Meter: billing.MeterSMS}},
+		PlanChanges: []*billing.PlanChange{{FromPlan: "starter", ToPlan: "standard", EffectiveFrom: sampleNow, Memo: "<b>升级</b>", RequestedBy: "op@cityops.cn"}},
+	}
+}
+
+func emptyBilling() *billingSummary {
+	return &billingSummary{Tenant: sampleTenant, Entitlements: &billing.Entitlements{Plan: &billing.Plan{Code: "starter"}},
+		Balance: &billing.Balance{}, Ageing: &billing.Ageing{}}
+}
+
+func init() {
+	provisioning := &tenants.Tenant{Slug: "yaoan", NameZH: "姚安县", Kind: tenants.County, AdminCode: "532325", Status: tenants.StatusProvisioning, ParentID: &sampleParent}
+	samplePage("ops_tenants", fiber.Map{"Statuses": tenantStatuses, "Rows": []opsRow{}},
+		fiber.Map{"Rows": []opsRow{{Tenant: sampleTenant, Parent: samplePrefecture, Cases: 12, Users: 3, Outstanding: 123456, Credit: 5, Overdue: 100},
+			{Tenant: samplePrefecture}, {Tenant: provisioning}}, "Prefectures": []*tenants.Tenant{samplePrefecture}, "Statuses": tenantStatuses,
+			"Status": "active", "Parent": "chuxiong-zhou", "CanAdmin": true, "CSRF": "tok"})
+	samplePage("ops_new", fiber.Map{"Form": newTenantForm{}},
+		fiber.Map{"Form": newTenantForm{Division: "532325", Parent: "chuxiong-zhou", AdminCode: "532325", Slug: "yaoan", NameZH: "姚安县", NameEN: "Yao'an", Kind: "county", Plan: "starter", Email: "a@b.cn"},
+			"Error": "输入有误：<script>x</script>", "Divisions": []division{{Code: "532301", NameZH: "楚雄市", NameEN: "Chuxiong", Level: "city", Taken: true}, {Code: "532325", NameZH: "姚安县", Level: "county"}},
+			"Prefectures": []*tenants.Tenant{samplePrefecture}, "Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版", NameEN: "Starter", MonthlyFeeFen: 100000}},
+			"Kinds": []tenants.Kind{tenants.County, tenants.City, tenants.District, tenants.Prefecture}, "CSRF": "tok"})
+	steps := []provStep{{"record", "done"}, {"schema", "done"}, {"migrate", "failed"}, {"seed", "pending"}, {"secrets", "pending"}, {"billing", "pending"}, {"case_photos", "pending"}, {"first_admin", "pending"}, {"done", "pending"}}
+	samplePage("ops_provisioning", fiber.Map{"Progress": &provProgress{Slug: "yaoan", State: "starting"}},
+		fiber.Map{"Progress": &provProgress{Slug: "yaoan", Status: "provisioning", Steps: steps, Error: "step migrate: <disk full>", Failed: true, State: "failed",
+			Invitation: "https://cityops.example/invite/inv_x"}, "T": provisioning, "CanAdmin": true, "CSRF": "tok"})
+	samplePage("ops_tenant", fiber.Map{"D": &opsTenant{T: provisioning, Progress: &provProgress{}, Billing: emptyBilling()}},
+		fiber.Map{"D": &opsTenant{T: sampleTenant, Parent: samplePrefecture, Children: 2, Members: 7, Progress: &provProgress{Steps: steps[:2], Error: "x"}, Billing: sampleBilling()},
+			"Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版"}, {Code: "standard", NameZH: "标准版"}}, "NextMonth": "2026-06", "Error": "输入有误：确认", "ErrorForm": "offboard",
+			"CanAdmin": true, "CanBill": true, "CSRF": "tok"})
+}
+
+// opsLogin logs who in through the login form and returns the session cookie and its CSRF token.
+func opsLogin(t *testing.T, f *fixture, who string) (cookie, csrf string) {
+	t.Helper()
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {who + "@test.cn"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := f.send(t, req)
+	if err != nil || res.status != 303 {
+		t.Fatalf("login %s: %v %v", who, err, res)
+	}
+	m := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))
+	if m == nil {
+		t.Fatalf("login %s: no session cookie", who)
+	}
+	return m[1], csrfToken(m[1])
+}
+
+// opsPage sends a console request with a session (GET, or POST of form with the CSRF token added).
+func opsPage(t *testing.T, f *fixture, cookie, csrf, method, path string, form url.Values) *response {
+	t.Helper()
+	var req = httptest.NewRequest(method, path, nil)
+	if method == "POST" {
+		if form == nil {
+			form = url.Values{}
+		}
+		form.Set("_csrf", csrf)
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept", "text/html")
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+	}
+	res, err := f.send(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestWebOpsAccess(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	for _, who := range []string{"adminA", "viewer", "inspectorA"} {
+		cookie, csrf := opsLogin(t, f, who)
+		for _, p := range []string{"/ops", "/ops/tenants/new", "/ops/tenants/chuxiong", "/ops/tenants/chuxiong/billing", "/ops/tenants/chuxiong/progress",
+			"/ops/tenants/chuxiong/billing/statements/2026", "/ops/tenants/chuxiong/export"} {
+			if res := opsPage(t, f, cookie, csrf, "GET", p, nil); res.status != 403 {
+				t.Errorf("%s GET %s: %d, want 403", who, p, res.status)
+			}
+		}
+		for _, p := range []string{"/ops/tenants", "/ops/tenants/chuxiong/suspend", "/ops/tenants/chuxiong/resume", "/ops/tenants/chuxiong/offboard",
+			"/ops/tenants/chuxiong/provision", "/ops/tenants/chuxiong/plan", "/ops/tenants/chuxiong/billing/advances",
+			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments"} {
+			form := url.Values{"confirm": {"chuxiong"}, "amount": {"100"}, "plan": {"standard"}, "slug": {"evil"}, "admin_code": {"532325"}, "kind": {"county"}, "name_zh": {"x"}}
+			if res := opsPage(t, f, cookie, csrf, "POST", p, form); res.status != 403 {
+				t.Errorf("%s POST %s: %d, want 403", who, p, res.status)
+			}
+		}
+	}
+	// Every /ops POST route is in the list above: a route added later must be added there too.
+	posts := 0
+	for _, r := range f.app.fiber.GetRoutes(true) {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/ops") {
+			posts++
+		}
+	}
+	if posts != 7 { // billing/:kind is one route
+		t.Errorf("%d POST routes under /ops; add the new ones to this test", posts)
+	}
+	// Support operators read the console but change nothing.
+	cookie, csrf := opsLogin(t, f, "support")
+	if res := opsPage(t, f, cookie, csrf, "GET", "/ops", nil); res.status != 200 || !strings.Contains(res.body, "楚雄市") {
+		t.Fatalf("support /ops: %d", res.status)
+	}
+	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
+		t.Fatalf("support suspends: %d", res.status)
+	}
+	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances", url.Values{"amount": {"1"}}); res.status != 403 {
+		t.Fatalf("support posts an advance: %d", res.status)
+	}
+	// No session: the login page.
+	if res := opsPage(t, f, "", "", "GET", "/ops", nil); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+		t.Fatalf("anonymous /ops: %d", res.status)
+	}
+	// A form without the CSRF token is refused, even for the operator.
+	cookie, _ = opsLogin(t, f, "operator")
+	if res := opsPage(t, f, cookie, "wrong", "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
+		t.Fatalf("suspend without CSRF: %d", res.status)
+	}
+	if tn, _ := f.app.store.FindTenantBySlug(context.Background(), "chuxiong"); tn.Status != tenants.StatusActive {
+		t.Fatalf("a refused request changed the tenant: %s", tn.Status)
+	}
+}
+
+// TestWebOpsLifecycle onboards a county through the wizard's form, follows its provisioning to
+// the end, then suspends, resumes, changes its plan, exports and offboards it, checking the audit
+// log names the operator for each.
+func TestWebOpsLifecycle(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	cookie, csrf := opsLogin(t, f, "operator")
+	res := opsPage(t, f, cookie, csrf, "GET", "/ops?status=active&parent=chuxiong-zhou", nil)
+	if res.status != 200 || !strings.Contains(res.body, "武定县") || strings.Contains(res.body, `href="/ops/tenants/chuxiong-zhou"`) {
+		t.Fatalf("/ops filtered: %d\n%s", res.status, res.body)
+	}
+	if res := opsPage(t, f, cookie, csrf, "GET", "/ops?status=bogus", nil); res.status != 400 {
+		t.Fatalf("/ops?status=bogus: %d", res.status)
+	}
+	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/new?division=532325", nil)
+	if res.status != 200 || !strings.Contains(res.body, `value="姚安县"`) || !strings.Contains(res.body, `value="yaoan"`) ||
+		!regexp.MustCompile(`value="chuxiong-zhou" selected`).MatchString(res.body) {
+		t.Fatalf("wizard prefill: %d\n%s", res.status, res.body)
+	}
+	form := url.Values{"division": {"532325"}, "parent": {"chuxiong-zhou"}, "admin_code": {"532325"}, "slug": {"yaoan"}, "name_zh": {"姚安县"},
+		"name_en": {"Yao'an"}, "kind": {"county"}, "plan": {"starter"}, "first_admin_email": {"admin@yaoan.cn"}}
+	// Refusals come back on the form, with the reason, and record nothing.
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("admin_code", "530101")
+	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad)
+	if res.status != 400 || !strings.Contains(res.body, "not inside its parent") || !strings.Contains(res.body, `value="yaoan"`) {
+		t.Fatalf("code outside the prefecture: %d\n%s", res.status, res.body)
+	}
+	bad.Set("admin_code", "532325")
+	bad.Set("slug", "chuxiong")
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad); res.status != 400 || !strings.Contains(res.body, "already used") {
+		t.Fatalf("slug taken: %d\n%s", res.status, res.body)
+	}
+	if _, err := f.app.store.FindTenantBySlug(ctx, "yaoan"); err == nil {
+		t.Fatal("a refused request recorded a tenant")
+	}
+	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", form)
+	if res.status != 303 || res.header.Get("Location") != "/ops/tenants/yaoan/provisioning" {
+		t.Fatalf("provision: %d %s\n%s", res.status, res.header.Get("Location"), res.body)
+	}
+	var state string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/progress", nil)
+		if m := regexp.MustCompile(`"state":"([a-z]+)"`).FindStringSubmatch(res.body); m != nil {
+			state = m[1]
+		}
+		if state == "done" || state == "failed" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if state != "done" || !strings.Contains(res.body, `/invite/inv_`) {
+		t.Fatalf("progress: %s", res.body)
+	}
+	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/provisioning", nil)
+	if res.status != 200 || !strings.Contains(res.body, "/invite/inv_") || strings.Contains(res.body, `class="failed"`) {
+		t.Fatalf("progress page: %d\n%s", res.status, res.body)
+	}
+	// Another operator does not see the invitation link.
+	sc, scsrf := opsLogin(t, f, "support")
+	if res := opsPage(t, f, sc, scsrf, "GET", "/ops/tenants/yaoan/progress", nil); res.status != 200 || strings.Contains(res.body, "/invite/") || !strings.Contains(res.body, `"state":"done"`) {
+		t.Fatalf("progress for another operator: %d %s", res.status, res.body)
+	}
+	yaoan, err := f.app.store.FindTenantBySlug(ctx, "yaoan")
+	if err != nil || yaoan.Status != tenants.StatusActive {
+		t.Fatalf("yaoan: %v %v", yaoan, err)
+	}
+
+	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan", nil)
+	if res.status != 200 || !strings.Contains(res.body, "姚安县") || !strings.Contains(res.body, "data-confirm") {
+		t.Fatalf("detail: %d\n%s", res.status, res.body)
+	}
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", url.Values{"reason": {"欠费"}}); res.status != 303 {
+		t.Fatalf("suspend: %d\n%s", res.status, res.body)
+	}
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", nil); res.status != 409 || !strings.Contains(res.body, "suspended") {
+		t.Fatalf("suspend twice: %d\n%s", res.status, res.body)
+	}
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/resume", nil); res.status != 303 {
+		t.Fatalf("resume: %d\n%s", res.status, res.body)
+	}
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {"20xx"}}); res.status != 400 || !strings.Contains(res.body, "YYYY-MM") {
+		t.Fatalf("plan change with a bad month: %d\n%s", res.status, res.body)
+	}
+	next := f.app.store.Now().In(shanghai).AddDate(0, 1, 0).Format("2006-01")
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {next}}); res.status != 303 {
+		t.Fatalf("plan change: %d\n%s", res.status, res.body)
+	}
+	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/export", nil)
+	if res.status != 200 || res.header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(res.body, "PK") {
+		t.Fatalf("export: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	// Offboarding needs the slug typed: anything else changes nothing.
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yes"}}); res.status != 400 || !strings.Contains(res.body, "yaoan") {
+		t.Fatalf("offboard unconfirmed: %d\n%s", res.status, res.body)
+	}
+	if tn, _ := f.app.store.FindTenantBySlug(ctx, "yaoan"); tn == nil || tn.Status != tenants.StatusActive {
+		t.Fatal("an unconfirmed offboarding changed the tenant")
+	}
+	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yaoan"}}); res.status != 303 {
+		t.Fatalf("offboard: %d\n%s", res.status, res.body)
+	}
+	if _, err := f.app.store.FindTenantBySlug(ctx, "yaoan"); err == nil {
+		t.Fatal("yaoan is still there")
+	}
+	es, err := f.app.store.FindAudit(ctx, tenants.AuditFilter{TenantID: &yaoan.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range es {
+		got[e.Action] = e.ActorEmail
+	}
+	for _, a := range []string{"tenant.create", "tenant.suspend", "tenant.resume", "billing.plan.change", "tenant.export", "tenant.offboard.start", "tenant.offboard.done"} {
+		if got[a] != "operator@test.cn" {
+			t.Errorf("audit %s by %q, want operator@test.cn (%v)", a, got[a], got)
+		}
+	}
+}
