@@ -174,8 +174,7 @@ func (a *App) importHandler(action string, accept []string, run func(c *fiber.Ct
 		if err != nil {
 			return err
 		}
-		dry := c.QueryBool("dry_run")
-		rep, err := run(c, data, format, dry)
+		rep, err := a.runImport(c, action, data, format, c.QueryBool("dry_run"), run)
 		var rej *tabular.Rejected
 		if errors.As(err, &rej) {
 			return importProblem(c, rej.Report)
@@ -183,13 +182,24 @@ func (a *App) importHandler(action string, accept []string, run func(c *fiber.Ct
 		if err != nil {
 			return err
 		}
-		if rep.Applied {
-			if err := a.auditTenant(c, action, "", map[string]any{"rows": rep.Rows, "accepted": rep.Accepted}); err != nil {
-				return err
-			}
-		}
 		return c.JSON(rep)
 	}
+}
+
+// runImport runs one all-or-nothing import of an uploaded file and audits it as action when it
+// was applied. A rejected file returns a *tabular.Rejected error carrying the row-by-row report.
+// The API's importHandler and the console's import forms both go through it.
+func (a *App) runImport(c *fiber.Ctx, action string, data []byte, format string, dry bool, run func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)) (*tabular.Report, error) {
+	rep, err := run(c, data, format, dry)
+	if err != nil {
+		return rep, err
+	}
+	if rep.Applied {
+		if err := a.auditTenant(c, action, "", map[string]any{"rows": rep.Rows, "accepted": rep.Accepted}); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
 }
 
 // importProblem renders a rejected import as problem+json with the report's problems as an

@@ -287,28 +287,38 @@ func (a *App) apiDeleteClass(c *fiber.Ctx) error {
 // (the county's admin cannot otherwise reach it), and only its own extension classes are read;
 // the sync is audited on the county as catalog.sync, naming the prefecture.
 func (a *App) apiSyncPrefectureClasses(c *fiber.Ctx) error {
+	parent, n, err := a.syncPrefectureClasses(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"prefecture": parent.Slug, "classes": n})
+}
+
+// syncPrefectureClasses does the sync for the API and the console: it returns the prefecture
+// and how many classes were copied.
+func (a *App) syncPrefectureClasses(c *fiber.Ctx) (*tenants.Tenant, int, error) {
 	sc := scope(c)
 	if sc.Tenant.ParentID == nil {
-		return errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
+		return nil, 0, errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
 	}
 	ctx := c.UserContext()
 	parent, err := a.store.FindTenantByID(ctx, *sc.Tenant.ParentID)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	pctx := tenants.WithScope(ctx, &tenants.Scope{Tenant: parent, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true})
 	classes, err := a.platform.catalog.OwnClasses(pctx)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	n, err := a.platform.catalog.SyncPrefectureClasses(ctx, classes)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if err := a.auditTenant(c, "catalog.sync", parent.Slug, map[string]int{"classes": n}); err != nil {
-		return err
+		return nil, 0, err
 	}
-	return c.JSON(fiber.Map{"prefecture": parent.Slug, "classes": n})
+	return parent, n, nil
 }
 
 func (a *App) apiListComponents(c *fiber.Ctx) error {
