@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,4 +291,221 @@ func TestWebCaseActionsEveryPost(t *testing.T) {
 			t.Fatal("changed")
 		}
 	})
+}
+
+// countCases is how many cases A has, read through the API.
+func (w *caseWeb) countCases(t *testing.T) int {
+	t.Helper()
+	var p struct{ Cases []json.RawMessage }
+	json.Unmarshal([]byte(w.mustDo(t, "adminA", "GET", casesA+"?limit=500", "", 200).body), &p)
+	return len(p.Cases)
+}
+
+// TestWebCaseAccess: every route of the workspace for its users, for another tenant's user (404
+// on every route, GET and POST, and none of A's data) and for the prefecture viewer (reads
+// everything, is offered no control, and every POST is refused with no change).
+func TestWebCaseAccess(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	c := w.drive(t, cases.Dispatched)
+	photo := w.photo(t, "handlerA", c.ID)
+	c = w.caseNow(t, c.ID)
+	gets := []string{"/inbox", "/cases", "/cases?state=dispatched", "/map", "/report", "/cases/" + c.ID}
+	posts := map[string]func(who string) *response{
+		"report": func(who string) *response {
+			return w.postMultipart(t, who, webA+"/report", url.Values{"class": {"component/0101"}, "lat": {"25.005"}, "lon": {"101.505"}}, "photo", "a.png", []byte(pngBytes))
+		},
+		"take": func(who string) *response { return w.webAct(t, who, c, cases.Take) },
+		"supervise": func(who string) *response {
+			return w.post(t, who, webA+"/cases/"+c.ID+"/actions/supervise", url.Values{"version": {strconv.Itoa(c.Version)}, "reason": {"督办"}})
+		},
+		"photo": func(who string) *response {
+			return w.postMultipart(t, who, webA+"/cases/"+c.ID+"/photos", nil, "photo", "b.png", []byte(pngBytes+"b"))
+		},
+	}
+	t.Run("owner", func(t *testing.T) {
+		for _, p := range gets {
+			if res := w.get(t, "dispatcherA", webA+p); res.status != 200 && !(p == "/report" && res.status == 403) {
+				t.Errorf("GET %s: %d", p, res.status)
+			}
+		}
+		res := w.get(t, "acceptorA", webA+"/cases/"+c.ID)
+		if !strings.Contains(res.body, "张三PII") || !strings.Contains(res.body, c.Number) {
+			t.Fatal("the acceptor does not see the reporter in clear")
+		}
+		res = w.get(t, "handlerA", webA+"/cases/"+c.ID)
+		if strings.Contains(res.body, "张三PII") || !strings.Contains(res.body, "已脱敏") {
+			t.Fatal("a handler sees the reporter")
+		}
+		if !strings.Contains(res.body, `src="/api/v1/t/chuxiong/cases/`+c.ID+`/photos/`+photo+`"`) {
+			t.Fatal("no photo on the case page")
+		}
+		// The photo route works with the page's session.
+		img := w.get(t, "handlerA", "/api/v1/t/chuxiong/cases/"+c.ID+"/photos/"+photo)
+		if img.status != 200 || img.header.Get("Content-Type") != "image/png" {
+			t.Fatalf("photo with a session: %d %s", img.status, img.header.Get("Content-Type"))
+		}
+		if res := w.get(t, "dispatcherA", webA+"/report"); res.status != 403 {
+			t.Fatalf("a dispatcher's report form: %d", res.status)
+		}
+		if res := posts["photo"]("handlerA"); res.status != 303 {
+			t.Fatalf("photo upload from the page: %d %s", res.status, res.body)
+		}
+	})
+	t.Run("another tenant", func(t *testing.T) {
+		for _, p := range gets {
+			if res := w.get(t, "adminB", webA+p); res.status != 404 || strings.Contains(res.body, c.Number) {
+				t.Errorf("B GET %s: %d", p, res.status)
+			}
+		}
+		n := w.countCases(t)
+		for name, post := range posts {
+			if res := post("adminB"); res.status != 404 {
+				t.Errorf("B POST %s: %d", name, res.status)
+			}
+		}
+		if got := w.caseNow(t, c.ID); got.Version != c.Version || w.countCases(t) != n {
+			t.Fatal("B changed A's cases")
+		}
+	})
+	t.Run("prefecture viewer", func(t *testing.T) {
+		for _, p := range []string{"/cases", "/map", "/cases/" + c.ID} {
+			res := w.get(t, "viewer", webA+p)
+			if res.status != 200 {
+				t.Fatalf("viewer GET %s: %d", p, res.status)
+			}
+			if strings.Contains(res.body, `method="post"`) && !strings.Contains(res.body, `action="/logout"`) || strings.Count(res.body, `method="post"`) > 1 {
+				t.Fatalf("viewer is offered a form on %s", p)
+			}
+		}
+		res := w.get(t, "viewer", webA+"/cases/"+c.ID)
+		if !strings.Contains(res.body, c.Number) || !strings.Contains(res.body, "只读访问") || strings.Contains(res.body, "张三PII") {
+			t.Fatal("viewer's case page")
+		}
+		if res := w.get(t, "viewer", webA+"/cases"); !strings.Contains(res.body, c.Number) {
+			t.Fatal("viewer's list lacks the case")
+		}
+		n := w.countCases(t)
+		for name, post := range posts {
+			if res := post("viewer"); res.status != 403 || !strings.Contains(res.body, "read-only") {
+				t.Errorf("viewer POST %s: %d", name, res.status)
+			}
+		}
+		if got := w.caseNow(t, c.ID); got.Version != c.Version || len(got.Photos) != len(c.Photos)+1 || w.countCases(t) != n {
+			t.Fatal("the viewer changed A's cases")
+		}
+	})
+	t.Run("anonymous", func(t *testing.T) {
+		if res := w.get(t, "", webA+"/inbox"); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+			t.Fatalf("anonymous inbox: %d", res.status)
+		}
+	})
+}
+
+// TestWebCaseInbox: each post's inbox lists what waits for it, with counts; a handler sees only
+// its department's cases; a leader sees open cases running late.
+func TestWebCaseInbox(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	reported := w.drive(t, cases.Reported)
+	filed := w.drive(t, cases.Filed)
+	dispatched := w.drive(t, cases.Dispatched)
+	checking := w.drive(t, cases.Checking)
+	for who, want := range map[string][]caseView{
+		"acceptorA": {reported}, "shiftA": nil, "dispatcherA": {filed}, "handlerA": {dispatched}, "inspectorA": {checking},
+	} {
+		res := w.get(t, who, webA+"/inbox")
+		if res.status != 200 {
+			t.Fatalf("%s's inbox: %d", who, res.status)
+		}
+		for _, c := range []caseView{reported, filed, dispatched, checking} {
+			if got, wanted := strings.Contains(res.body, c.Number), slices.ContainsFunc(want, func(x caseView) bool { return x.ID == c.ID }); got != wanted {
+				t.Errorf("%s's inbox lists %s (%s): %v", who, c.Number, c.State, got)
+			}
+		}
+		if !strings.Contains(res.body, fmt.Sprintf("待办 %d 件", len(want))) {
+			t.Errorf("%s's inbox count", who)
+		}
+	}
+	if res := w.get(t, "handlerX", webA+"/inbox"); strings.Contains(res.body, dispatched.Number) {
+		t.Fatal("another department's handler sees the case")
+	}
+	// A new case waits half an urgent quarter hour to be accepted: due soon at once.
+	if res := w.get(t, "acceptorA", webA+"/inbox"); !strings.Contains(res.body, "即将超时") {
+		t.Fatal("no due-soon flag")
+	}
+	// Running late: the leader's inbox has the open cases that are overdue or due soon.
+	if res := w.get(t, "leaderA", webA+"/inbox"); !strings.Contains(res.body, reported.Number) {
+		t.Fatal("the leader's inbox lacks a late case")
+	}
+	if res := w.get(t, "adminA", webA+"/inbox"); res.status != 200 || !strings.Contains(res.body, "没有案件岗位") {
+		t.Fatalf("an admin's inbox: %d", res.status)
+	}
+}
+
+// TestWebCaseReport: the report form creates a case with its photo and location and goes to it;
+// bad input is a 4xx page with a message and creates nothing.
+func TestWebCaseReport(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	good := url.Values{"class": {"component/0101"}, "description": {"井盖缺失"}, "address": {"北浦路"}, "lat": {"25.005"}, "lon": {"101.505"}}
+	res := w.postMultipart(t, "inspectorA", webA+"/report", good, "photo", "cover.png", []byte(pngBytes))
+	if res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), webA+"/cases/") {
+		t.Fatalf("report: %d %s\n%s", res.status, res.header.Get("Location"), res.body)
+	}
+	id := strings.TrimPrefix(strings.Split(res.header.Get("Location"), "?")[0], webA+"/cases/")
+	c := w.caseNow(t, id)
+	if c.State != "reported" || len(c.Photos) != 1 || c.Events[0].Post != tenants.Inspector {
+		t.Fatalf("reported case: %+v", c)
+	}
+	n := w.countCases(t)
+	w.app.cases.SetMaxPhoto(int64(len(pngBytes) + 10))
+	big := []byte(pngBytes + strings.Repeat("x", 100))
+	for _, tc := range []struct {
+		name   string
+		change func(url.Values)
+		file   []byte
+		status int
+		want   string
+	}{
+		{"missing class", func(v url.Values) { v.Del("class") }, nil, 400, "category"},
+		{"unknown class", func(v url.Values) { v.Set("class", "component/9999") }, nil, 400, "9999"},
+		{"no location", func(v url.Values) { v.Del("lat") }, nil, 400, "location"},
+		{"bad coordinates", func(v url.Values) { v.Set("lat", "abc") }, nil, 400, "latitude"},
+		{"outside China", func(v url.Values) { v.Set("lat", "-33.9"); v.Set("lon", "18.4") }, nil, 400, "latitude"},
+		{"a non-image photo", nil, []byte("%PDF-1.4 not a photo"), 415, "JPEG"},
+		{"an oversize photo", nil, big, 413, "at most"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{}
+			for k, v := range good {
+				form[k] = slices.Clone(v)
+			}
+			if tc.change != nil {
+				tc.change(form)
+			}
+			name := ""
+			if tc.file != nil {
+				name = "x.png"
+			}
+			res := w.postMultipart(t, "inspectorA", webA+"/report", form, "photo", name, tc.file)
+			if res.status != tc.status || !strings.Contains(res.body, tc.want) || !strings.Contains(res.body, `role="alert"`) {
+				t.Fatalf("%d, want %d with %q\n%s", res.status, tc.status, tc.want, res.body)
+			}
+			if !strings.Contains(res.body, "北浦路") {
+				t.Fatal("the form is not filled in again")
+			}
+			if got := w.countCases(t); got != n {
+				t.Fatalf("%d cases, want %d: something was created", got, n)
+			}
+		})
+	}
+	// An acceptor enters a hotline report with the reporter; a dispatcher may not report.
+	form := url.Values{"class": {"component/0101"}, "lat": {"25.005"}, "lon": {"101.505"}, "source": {"hotline"}, "reporter_name": {"王五"}, "reporter_phone": {"139"}}
+	if res := w.postMultipart(t, "acceptorA", webA+"/report", form, "", "", nil); res.status != 303 {
+		t.Fatalf("acceptor's report: %d %s", res.status, res.body)
+	}
+	if res := w.postMultipart(t, "dispatcherA", webA+"/report", good, "", "", nil); res.status != 403 {
+		t.Fatalf("dispatcher's report: %d", res.status)
+	}
+	if got := w.countCases(t); got != n+1 {
+		t.Fatalf("%d cases, want %d", got, n+1)
+	}
 }
