@@ -1,7 +1,18 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/cityops/cityops/billing"
@@ -86,4 +97,568 @@ func init() {
 		"Plan":    &billing.Plan{Code: "starter", NameZH: "共享入门" + evil, NameEN: "Starter", Shared: true},
 		"Modules": []adminModule{{Name: "cases", On: true}, {Name: "evaluation", On: false, Override: true}},
 	})
+}
+
+// adminClient is a browser-like client of the console: a session cookie, the CSRF token of the
+// session, and Accept: text/html so that errors come back as pages.
+type adminClient struct {
+	f            *fixture
+	cookie, csrf string
+}
+
+func adminLogin(t *testing.T, f *fixture, who string) *adminClient {
+	t.Helper()
+	form := url.Values{"email": {who + "@test.cn"}, "password": {testPassword}}
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := f.send(t, req)
+	if err != nil || res.status != 303 {
+		t.Fatalf("login %s: %v %v", who, err, res)
+	}
+	cookie := strings.Split(res.header.Get("Set-Cookie"), ";")[0]
+	return &adminClient{f: f, cookie: cookie, csrf: csrfToken(strings.TrimPrefix(cookie, sessionCookie+"="))}
+}
+
+func (ac *adminClient) send(t *testing.T, req *http.Request) *response {
+	t.Helper()
+	req.Header.Set("Cookie", ac.cookie)
+	req.Header.Set("Accept", "text/html")
+	res, err := ac.f.send(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (ac *adminClient) get(t *testing.T, path string) *response {
+	t.Helper()
+	return ac.send(t, httptest.NewRequest("GET", path, nil))
+}
+
+func (ac *adminClient) post(t *testing.T, path string, form url.Values) *response {
+	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", ac.csrf)
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return ac.send(t, req)
+}
+
+// upload posts a multipart form with the file under "file" (no file when filename is "").
+func (ac *adminClient) upload(t *testing.T, path string, form url.Values, filename string, content []byte) *response {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, bytes.NewReader(adminMultipart(t, ac.csrf, form, filename, content)))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary="+adminBoundary)
+	return ac.send(t, req)
+}
+
+const adminBoundary = "cityops-admin-test-boundary"
+
+func adminMultipart(t *testing.T, csrf string, form url.Values, filename string, content []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.SetBoundary(adminBoundary)
+	w.WriteField("_csrf", csrf)
+	for k, vs := range form {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	if filename != "" {
+		fw, err := w.CreateFormFile("file", filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(content)
+	}
+	w.Close()
+	return buf.Bytes()
+}
+
+func adminSquare(lon, lat, h float64) string {
+	return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%[1]f,%[2]f],[%[3]f,%[2]f],[%[3]f,%[4]f],[%[1]f,%[4]f],[%[1]f,%[2]f]]]}`, lon-h, lat-h, lon+h, lat+h)
+}
+
+// adminGridsFile is a street, a community and two unit grids of chuxiong (532301).
+func adminGridsFile() []byte {
+	f := func(code, name, geom string) string {
+		return `{"type":"Feature","properties":{"code":"` + code + `","name":"` + name + `"},"geometry":` + geom + `}`
+	}
+	return []byte(`{"type":"FeatureCollection","features":[` +
+		f("53230100200000", "东瓜街道", adminSquare(101.56, 25.04, 0.03)) + `,` +
+		f("53230100200100", "东兴社区", adminSquare(101.56, 25.04, 0.015)) + `,` +
+		f("53230100200101", "东兴社区 1 号网格", adminSquare(101.555, 25.04, 0.004)) + `,` +
+		f("53230100200102", "东兴社区 2 号网格", adminSquare(101.565, 25.04, 0.004)) + `]}`)
+}
+
+// adminState is everything the admin pages can change in chuxiong, for checking that a refused
+// or rejected form changed nothing.
+func adminState(t *testing.T, f *fixture) string {
+	t.Helper()
+	ctx := context.Background()
+	ta, err := f.app.store.FindTenantBySlug(ctx, "chuxiong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx := tenants.WithScope(ctx, tenants.SystemScope(ta))
+	var parts []any
+	add := func(v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, v)
+	}
+	add(f.app.platform.org.FindDepartments(sctx))
+	add(f.app.platform.org.FindStaff(sctx, org.StaffFilter{}))
+	add(f.app.platform.grids.FindGrids(sctx, grids.Filter{}))
+	add(f.app.platform.grids.FindResponsibilities(sctx))
+	add(f.app.platform.catalog.OwnClasses(sctx))
+	add(f.app.platform.catalog.FindClasses(sctx, catalog.ClassFilter{Level: "major"}))
+	add(f.app.platform.catalog.FindStandards(sctx, catalog.StandardFilter{}))
+	add(f.app.platform.calendar.FindSettings(sctx))
+	add(f.app.platform.calendar.FindDays(sctx, 0))
+	add(f.app.cases.FindStageLimits(sctx))
+	add(f.app.secrets.ListCredentials(ctx, ta.ID))
+	add(f.app.store.FindMembers(ctx, ta.ID))
+	add(f.app.store.FindInvitations(ctx, ta.ID))
+	b, err := json.Marshal(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestAdminPagesAccess: every admin page renders for the tenant's admin; another tenant's admin
+// gets 404, an inspector of the same tenant and the prefecture's viewer 403, anonymous users the
+// login page.
+func TestAdminPagesAccess(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	pages := map[string]string{
+		"":              "单位设置",
+		"/org":          "专业部门",
+		"/users":        "admina@test.cn",
+		"/grids":        "grids.geojson",
+		"/catalog":      "上水井盖",
+		"/calendar":     "08:30-12:00",
+		"/stages":       "派遣",
+		"/integrations": "天地图",
+		"/modules":      "指挥协调",
+	}
+	admin, other, inspector, viewer := adminLogin(t, f, "adminA"), adminLogin(t, f, "adminB"), adminLogin(t, f, "inspectorA"), adminLogin(t, f, "viewer")
+	for p, want := range pages {
+		path := "/t/chuxiong/admin" + p
+		if res := admin.get(t, path); res.status != 200 || !strings.Contains(res.body, want) {
+			t.Errorf("admin GET %s: %d, want 200 with %q\n%.300s", path, res.status, want, res.body)
+		}
+		if res := other.get(t, path); res.status != 404 || strings.Contains(res.body, "楚雄市") {
+			t.Errorf("other tenant's admin GET %s: %d, want 404 and no trace of the tenant", path, res.status)
+		}
+		if res := inspector.get(t, path); res.status != 403 {
+			t.Errorf("inspector GET %s: %d, want 403", path, res.status)
+		}
+		if res := viewer.get(t, path); res.status != 403 {
+			t.Errorf("prefecture viewer GET %s: %d, want 403", path, res.status)
+		}
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		if res, _ := f.send(t, req); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+			t.Errorf("anonymous GET %s: %d %s", path, res.status, res.header.Get("Location"))
+		}
+	}
+	// Admin B's own pages work and show B's tenant.
+	if res := other.get(t, "/t/wuding/admin"); res.status != 200 || !strings.Contains(res.body, "武定县") {
+		t.Fatalf("B's own admin: %d", res.status)
+	}
+}
+
+// TestAdminFormsRefused: every admin form is refused to another tenant's admin (404), to an
+// inspector of the tenant and to the prefecture's viewer (403), and nothing changes.
+func TestAdminFormsRefused(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	// Something to act on.
+	if res := admin.post(t, "/t/chuxiong/admin/departments", url.Values{"code": {"CG"}, "name": {"城管局"}}); res.status != 303 {
+		t.Fatalf("create department: %d %s", res.status, res.body)
+	}
+	ctx := context.Background()
+	ta, _ := f.app.store.FindTenantBySlug(ctx, "chuxiong")
+	sctx := tenants.WithScope(ctx, tenants.SystemScope(ta))
+	ds, _ := f.app.platform.org.FindDepartments(sctx)
+	st, err := f.app.platform.org.CreateStaff(sctx, org.StaffInput{Name: "张巡", Posts: []org.Post{org.Inspector}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.app.platform.grids.Import(sctx, adminGridsFile(), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.app.secrets.PutCredential(ctx, ta.ID, "tianditu", "tk-0123456789abcdef", "test"); err != nil {
+		t.Fatal(err)
+	}
+	dept, staff, member := ds[0].ID, st.ID, f.ids["inspectorA"]
+	standards := []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n")
+	days := []byte("日期,类型,名称\n2026-01-01,放假,元旦\n")
+	type form struct {
+		path     string
+		values   url.Values
+		filename string
+		file     []byte
+	}
+	forms := []form{
+		{"/departments", url.Values{"code": {"X1"}, "name": {"新部门"}}, "", nil},
+		{"/departments/" + dept, url.Values{"code": {"CG"}, "name": {"改名"}}, "", nil},
+		{"/departments/" + dept + "/delete", nil, "", nil},
+		{"/staff", url.Values{"name": {"新人"}, "posts": {"inspector"}}, "", nil},
+		{"/staff/" + staff, url.Values{"name": {"改名"}, "posts": {"acceptor"}}, "", nil},
+		{"/staff/" + staff + "/delete", nil, "", nil},
+		{"/invitations", url.Values{"email": {"x@y.cn"}, "role": {"tenant_admin"}}, "", nil},
+		{"/members/" + member, url.Values{"roles": {"tenant_admin"}}, "", nil},
+		{"/members/" + member + "/remove", nil, "", nil},
+		{"/grids/import", url.Values{"mode": {"import"}}, "grids.geojson", adminGridsFile()},
+		{"/grids/53230100200101", url.Values{"name": {"改名"}}, "", nil},
+		{"/responsibility", url.Values{"code": {"R1"}, "name": {"一号"}, "units": {"53230100200101"}}, "", nil},
+		{"/responsibility/R1/delete", nil, "", nil},
+		{"/classes", url.Values{"kind": {"event"}, "code": {"91"}, "name_zh": {"扩展"}}, "", nil},
+		{"/classes/event/91/delete", nil, "", nil},
+		{"/classes/sync", nil, "", nil},
+		{"/standards/import", url.Values{"mode": {"import"}}, "standards.csv", standards},
+		{"/calendar", url.Values{"time_zone": {"Asia/Shanghai"}, "working_hours": {"09:00-17:00"}, "weekend": {"0"}}, "", nil},
+		{"/calendar/import", url.Values{"mode": {"import"}, "year": {"2026"}}, "days.csv", days},
+		{"/stages/accept", url.Values{"amount": {"2"}, "unit": {"working_hours"}}, "", nil},
+		{"/credentials", url.Values{"name": {"tianditu"}, "value": {"evil-value-123456"}}, "", nil},
+		{"/credentials/tianditu/delete", nil, "", nil},
+	}
+	clients := map[string]*adminClient{}
+	for _, who := range []string{"adminB", "inspectorA", "viewer", "support"} {
+		clients[who] = adminLogin(t, f, who) // before the snapshot: a login changes last_login_at
+	}
+	before := adminState(t, f)
+	for _, who := range []struct {
+		name   string
+		status int
+	}{{"adminB", 404}, {"inspectorA", 403}, {"viewer", 403}, {"support", 403}} {
+		c := clients[who.name]
+		for _, fm := range forms {
+			path := "/t/chuxiong/admin" + fm.path
+			var res *response
+			if fm.filename != "" {
+				res = c.upload(t, path, fm.values, fm.filename, fm.file)
+			} else {
+				res = c.post(t, path, fm.values)
+			}
+			if res.status != who.status {
+				t.Errorf("%s POST %s: %d, want %d", who.name, fm.path, res.status, who.status)
+			}
+			if strings.Contains(res.body, "tk-0123456789abcdef") || strings.Contains(res.body, "城管局") {
+				t.Errorf("%s POST %s: the refusal shows A's data", who.name, fm.path)
+			}
+		}
+	}
+	// A form without the CSRF token is refused too, even for the admin.
+	req := httptest.NewRequest("POST", "/t/chuxiong/admin/departments", strings.NewReader("code=Z&name=Z"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res := admin.send(t, req); res.status != 403 {
+		t.Errorf("admin POST without CSRF token: %d, want 403", res.status)
+	}
+	if after := adminState(t, f); after != before {
+		t.Fatalf("refused forms changed the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestAdminOrgAndUsers: departments in three levels, staff, invitations and posts, through the
+// forms, with the API's audit entries; bad input is a 4xx page that changes nothing.
+func TestAdminOrgAndUsers(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	base := "/t/chuxiong/admin"
+	ok := func(res *response, target string) {
+		t.Helper()
+		if res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), base+target) {
+			t.Fatalf("status %d → %s, want 303 to %s\n%.2000s", res.status, res.header.Get("Location"), base+target, res.body)
+		}
+	}
+	fails := func(res *response, status int, want string) {
+		t.Helper()
+		if res.status != status || !strings.Contains(res.body, want) || !strings.Contains(res.body, `role="alert"`) {
+			t.Fatalf("status %d, want %d with %q\n%.3000s", res.status, status, want, res.body)
+		}
+	}
+	ok(admin.post(t, base+"/departments", url.Values{"code": {"CG"}, "name": {"城市管理局"}, "phone": {"0878-1"}}), "/org")
+	ctx := context.Background()
+	ta, _ := f.app.store.FindTenantBySlug(ctx, "chuxiong")
+	sctx := tenants.WithScope(ctx, tenants.SystemScope(ta))
+	id := func(code string) string {
+		ds, _ := f.app.platform.org.FindDepartments(sctx)
+		for _, d := range ds {
+			if d.Code == code {
+				return d.ID
+			}
+		}
+		t.Fatalf("no department %s", code)
+		return ""
+	}
+	ok(admin.post(t, base+"/departments", url.Values{"code": {"CG-1"}, "name": {"市容科"}, "parent_id": {id("CG")}}), "/org")
+	ok(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1"}, "name": {"一组"}, "parent_id": {id("CG-1")}}), "/org")
+	before := adminState(t, f)
+	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1-1"}, "name": {"四级"}, "parent_id": {id("CG-1-1")}}), 400, "three levels")
+	fails(admin.post(t, base+"/departments", url.Values{"code": {"X"}, "name": {""}}), 400, "name")
+	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG"}, "name": {"重复"}}), 409, "already exists")
+	fails(admin.post(t, base+"/departments/"+id("CG")+"/delete", nil), 409, "sub-departments")
+	fails(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler"}}), 400, "belongs to a department")
+	fails(admin.post(t, base+"/members/"+f.ids["adminA"], url.Values{"roles": {"inspector"}}), 409, "last tenant admin")
+	fails(admin.post(t, base+"/members/"+f.ids["adminA"]+"/remove", nil), 409, "last tenant admin")
+	fails(admin.post(t, base+"/invitations", url.Values{"email": {"not-an-email"}, "role": {"inspector"}}), 400, "not an email")
+	if after := adminState(t, f); after != before {
+		t.Fatalf("rejected forms changed the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+	// Rename and move: 一组 goes up to the top level, then 市容科 is deleted.
+	ok(admin.post(t, base+"/departments/"+id("CG-1-1"), url.Values{"code": {"CG-1-1"}, "name": {"第一组"}}), "/org")
+	ok(admin.post(t, base+"/departments/"+id("CG-1")+"/delete", nil), "/org")
+	res := admin.get(t, base+"/org")
+	if !strings.Contains(res.body, "第一组") || strings.Contains(res.body, "市容科") || !strings.Contains(res.body, "第 1 级") {
+		t.Fatalf("org page after rename, move and delete:\n%s", res.body)
+	}
+	// Staff: a handler of 城市管理局 linked to the inspector's account.
+	ok(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler", "inspector"}, "department_id": {id("CG")}, "identity_id": {f.ids["inspectorA"]}, "active": {"true"}}), "/org")
+	staff, _ := f.app.platform.org.FindStaff(sctx, org.StaffFilter{Post: org.Handler})
+	if len(staff) != 1 || staff[0].IdentityID == nil || *staff[0].IdentityID != f.ids["inspectorA"] || !staff[0].Active {
+		t.Fatalf("staff: %+v", staff)
+	}
+	ok(admin.post(t, base+"/staff/"+staff[0].ID, url.Values{"name": {"钱处长"}, "posts": {"handler"}, "department_id": {id("CG")}}), "/org")
+	if s, _ := f.app.platform.org.FindStaffByID(sctx, staff[0].ID); s.Name != "钱处长" || s.Active || s.Holds(org.Inspector) {
+		t.Fatalf("staff after edit: %+v", s)
+	}
+	// Invite a dispatcher: the link is shown once; the invitee accepts it and appears as a member.
+	res = admin.post(t, base+"/invitations", url.Values{"email": {"new@chuxiong.cn"}, "name": {"李四"}, "role": {"dispatcher"}})
+	link := regexp.MustCompile(`/invite/(inv_[A-Za-z0-9_-]+)`).FindStringSubmatch(res.body)
+	if res.status != 201 || link == nil {
+		t.Fatalf("invite: %d\n%s", res.status, res.body)
+	}
+	if res := admin.get(t, base+"/users"); !strings.Contains(res.body, "new@chuxiong.cn") || strings.Contains(res.body, link[1]) {
+		t.Fatalf("the pending invitation is listed without its token: %v", strings.Contains(res.body, link[1]))
+	}
+	acc := httptest.NewRequest("POST", link[0], strings.NewReader(url.Values{"password": {"dispatcher pw 1"}}.Encode()))
+	acc.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, _ := f.send(t, acc); res.status != 200 {
+		t.Fatalf("accept: %d %s", res.status, res.body)
+	}
+	newID, err := f.app.store.FindIdentityByEmail(ctx, "new@chuxiong.cn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok(admin.post(t, base+"/members/"+newID.ID.String(), url.Values{"roles": {"dispatcher", "acceptor"}}), "/users")
+	ms, _ := f.app.store.FindMembers(ctx, ta.ID)
+	var roles []tenants.Role
+	for _, m := range ms {
+		if m.Identity.Email == "new@chuxiong.cn" {
+			roles = m.Roles
+		}
+	}
+	if strings.Join([]string{string(roles[0]), string(roles[1])}, ",") != "acceptor,dispatcher" {
+		t.Fatalf("roles: %v", roles)
+	}
+	ok(admin.post(t, base+"/members/"+newID.ID.String()+"/remove", nil), "/users")
+	// Each action is audited as the API audits it.
+	for _, action := range []string{"department.create", "department.update", "department.delete", "staff.create", "staff.update", "member.invite", "member.roles"} {
+		r, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action="+action, "")
+		if !strings.Contains(r.body, "admina@test.cn") {
+			t.Errorf("no audit entry %s by the admin: %s", action, r.body)
+		}
+	}
+}
+
+// TestAdminImports: grids, standards and the calendar year, each checked first (a dry run with
+// the row-by-row report), then imported all or nothing; bad files give a 4xx page with the
+// report and change nothing.
+func TestAdminImports(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	base := "/t/chuxiong/admin"
+	check := func(t *testing.T, res *response, status int, wants ...string) {
+		t.Helper()
+		if res.status != status {
+			t.Fatalf("status %d, want %d\n%.4000s", res.status, status, res.body)
+		}
+		for _, w := range wants {
+			if !strings.Contains(res.body, w) {
+				t.Fatalf("page lacks %q\n%.6000s", w, res.body)
+			}
+		}
+	}
+	before := adminState(t, f)
+	ring := strings.Replace(string(adminGridsFile()), "[101.551000,25.036000]]]", "[101.551000,25.037000]]]", 1)
+	bad := []struct {
+		name, path, file string
+		content          []byte
+		status           int
+		want             []string
+	}{
+		{"grid ring not closed", "/grids/import", "g.geojson", []byte(ring), 422, []string{"not closed", "几何图形", "53230100200101", "没有导入任何数据"}},
+		{"grid outside China", "/grids/import", "g.geojson", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"53230100900000","name":"x"},"geometry":` + adminSquare(10, 10, 0.01) + `}]}`), 422, []string{"outside China"}},
+		{"grid code of another county", "/grids/import", "g.geojson", []byte(strings.ReplaceAll(string(adminGridsFile()), "532301", "532329")), 422, []string{"admin code 532301"}},
+		{"not GeoJSON", "/grids/import", "g.geojson", []byte(`{"hello":1}`), 400, []string{"not a GeoJSON FeatureCollection"}},
+		{"grids as CSV", "/grids/import", "g.csv", []byte("a,b\n"), 415, []string{"application/json"}},
+		{"standards bad row", "/standards/import", "s.csv", []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9999,不存在,1,工作日,处理\n"), 422, []string{"9999", "小类代码", "<td class=\"num\">3</td>"}},
+		{"standards missing columns", "/standards/import", "s.csv", []byte("类型,小类代码\n部件,0101\n"), 400, []string{"lacks the column", "filing_condition"}},
+		{"standards UTF-16", "/standards/import", "s.csv", append([]byte{0xFF, 0xFE}, []byte("a\x00,\x00b\x00")...), 400, []string{"UTF-16"}},
+		{"standards not text", "/standards/import", "s.csv", []byte{0x81, 0x30, 0xFF, 0x00, 0x01}, 400, []string{"not text"}},
+		{"standards bad XLSX", "/standards/import", "s.xlsx", []byte("PK\x03\x04 not really a zip"), 400, []string{"XLSX"}},
+		{"calendar wrong year", "/calendar/import", "d.csv", []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2025-10-01,放假,国庆\n2026-02-15,周末,?\n"), 422, []string{"not in 2026", "neither 放假"}},
+		{"empty file", "/standards/import", "s.csv", nil, 400, []string{"Choose a file"}},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			res := admin.upload(t, base+b.path, url.Values{"mode": {"import"}, "year": {"2026"}}, b.file, b.content)
+			check(t, res, b.status, append(b.want, `role="alert"`)...)
+			// The dry run reports the same.
+			res = admin.upload(t, base+b.path, url.Values{"mode": {"check"}, "year": {"2026"}}, b.file, b.content)
+			check(t, res, b.status, b.want...)
+		})
+	}
+	if after := adminState(t, f); after != before {
+		t.Fatalf("rejected files changed the tenant:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// Grids: a check shows the report and the checked file on the map; importing the checked
+	// file (sent back in the hidden field) writes it.
+	res := admin.upload(t, base+"/grids/import", url.Values{"mode": {"check"}}, "grids.geojson", adminGridsFile())
+	check(t, res, 200, "检查通过", "共 4 行，通过 4 行", `name="data"`, `id="import-confirm"`, "东兴社区 1 号网格")
+	if after := adminState(t, f); after != before {
+		t.Fatal("a dry run changed the tenant")
+	}
+	data := regexp.MustCompile(`name="data" value="([^"]+)"`).FindStringSubmatch(res.body)
+	if data == nil {
+		t.Fatal("no checked data in the page")
+	}
+	res = admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {data[1]}, "format": {"geojson"}, "filename": {"grids.geojson"}})
+	check(t, res, 303)
+	res = admin.get(t, base+"/grids?level=unit")
+	check(t, res, 200, "53230100200101", "东兴社区 2 号网格")
+	check(t, admin.post(t, base+"/grids/53230100200101", url.Values{"name": {"东兴一格"}}), 303)
+	check(t, admin.post(t, base+"/grids/53230100200101", url.Values{"name": {""}}), 400, "name")
+	check(t, admin.post(t, base+"/grids/53230100999999", url.Values{"name": {"x"}}), 404, "No grid")
+	check(t, admin.get(t, base+"/grids"), 200, "东兴一格")
+	// A tampered hidden field is refused.
+	check(t, admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {"%%%"}, "format": {"geojson"}}), 400, "choose it again")
+	check(t, admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {data[1]}, "format": {"xlsx"}}), 415)
+
+	// Responsibility grids: an inspector gets two unit grids.
+	ctx := context.Background()
+	ta, _ := f.app.store.FindTenantBySlug(ctx, "chuxiong")
+	sctx := tenants.WithScope(ctx, tenants.SystemScope(ta))
+	st, _ := f.app.platform.org.CreateStaff(sctx, org.StaffInput{Name: "张巡", Posts: []org.Post{org.Inspector}})
+	check(t, admin.post(t, base+"/responsibility", url.Values{"code": {"R1"}, "name": {"东兴责任网格"}, "inspector_id": {st.ID}, "units": {"53230100200101, 53230100200102"}}), 303)
+	check(t, admin.post(t, base+"/responsibility", url.Values{"code": {"R2"}, "name": {"坏"}, "units": {"53230100200100"}}), 400, "imported unit grid")
+	rs, _ := f.app.platform.grids.FindResponsibilities(sctx)
+	if len(rs) != 1 || len(rs[0].Units) != 2 || rs[0].InspectorID == nil || *rs[0].InspectorID != st.ID {
+		t.Fatalf("responsibility grids: %+v", rs)
+	}
+	check(t, admin.get(t, base+"/grids"), 200, "东兴责任网格", "张巡")
+	check(t, admin.post(t, base+"/responsibility/R1/delete", nil), 303)
+
+	// Standards: an own class, then a table that uses it.
+	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"91"}, "name_zh": {"本地事件"}}), 303)
+	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"9101"}, "name_zh": {"占道晾晒"}}), 303)
+	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"0101"}, "name_zh": {"重复"}}), 409)
+	good := []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9101,占道晾晒衣物,1,工作日,清理完毕\n")
+	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "s.csv", good), 200, "检查通过", "共 2 行，通过 2 行")
+	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"import"}}, "s.csv", good), 303)
+	check(t, admin.get(t, base+"/catalog"), 200, "占道晾晒衣物", "2 紧急工作时", "现行标准（2 条）")
+	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "still used")
+
+	// The calendar year, and the working hours.
+	year := []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2026-01-04,上班,元旦调休\n")
+	check(t, admin.upload(t, base+"/calendar/import", url.Values{"mode": {"import"}, "year": {"2026"}}, "d.csv", year), 303)
+	check(t, admin.get(t, base+"/calendar?year=2026"), 200, "元旦调休", "放假 1 天，调休上班 1 天")
+	check(t, admin.post(t, base+"/calendar", url.Values{"time_zone": {"Asia/Shanghai"}, "working_hours": {"09:00-12:00,14:00-17:30"}, "weekend": {"0", "6"}}), 303)
+	check(t, admin.post(t, base+"/calendar", url.Values{"time_zone": {"Mars/Base"}, "working_hours": {"09:00-12:00"}}), 400, "IANA")
+	check(t, admin.get(t, base+"/calendar"), 200, "09:00-12:00,14:00-17:30")
+
+	// Stage limits.
+	check(t, admin.post(t, base+"/stages/dispatch", url.Values{"amount": {"1"}, "unit": {"working_hours"}, "urgent": {"0.5"}}), 303)
+	check(t, admin.post(t, base+"/stages/dispatch", url.Values{"amount": {"x"}, "unit": {"working_hours"}}), 400, "not a number")
+	check(t, admin.post(t, base+"/stages/handle", url.Values{"amount": {"1"}, "unit": {"working_hours"}}), 400, "立结案标准")
+	check(t, admin.post(t, base+"/stages/nowhere", url.Values{"amount": {"1"}, "unit": {"working_hours"}}), 404)
+	ls, _ := f.app.cases.FindStageLimits(sctx)
+	for _, l := range ls {
+		if l.Stage == cases.StageDispatch && (l.Default || l.Limit.Amount != 1 || l.Urgent.Amount != 0.5) {
+			t.Fatalf("dispatch limit: %+v", l)
+		}
+	}
+
+	for _, action := range []string{"grids.import", "grid.rename", "responsibility_grid.put", "catalog.class.create", "standards.import", "calendar.import", "calendar.settings", "cases.stage_limit"} {
+		r, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action="+action, "")
+		if !strings.Contains(r.body, "admina@test.cn") {
+			t.Errorf("no audit entry %s: %s", action, r.body)
+		}
+	}
+}
+
+// TestAdminTooLargeUpload: a file over the server's body limit is refused before any handler
+// with a 413 page.
+func TestAdminTooLargeUpload(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	before := adminState(t, f)
+	addr := f.listen(t)
+	big := bytes.Repeat([]byte(`{"type":"Feature"}`), 100<<10/18)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/t/chuxiong/admin/grids/import", bytes.NewReader(adminMultipart(t, admin.csrf, url.Values{"mode": {"import"}}, "big.geojson", big)))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary="+adminBoundary)
+	req.Header.Set("Cookie", admin.cookie)
+	req.Header.Set("Accept", "text/html")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 413 || !strings.Contains(string(b), "too large") {
+		t.Fatalf("oversize upload: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), b)
+	}
+	if after := adminState(t, f); after != before {
+		t.Fatal("an oversize upload changed the tenant")
+	}
+}
+
+// TestAdminCredentialsWriteOnly: a credential set through the form is listed masked and never
+// shown; it is audited like the API's.
+func TestAdminCredentialsWriteOnly(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	const value = "tk-secret-0123456789abcdef"
+	res := admin.post(t, "/t/chuxiong/admin/credentials", url.Values{"name": {"tianditu"}, "value": {value}})
+	if res.status != 303 {
+		t.Fatalf("set: %d %s", res.status, res.body)
+	}
+	res = admin.get(t, "/t/chuxiong/admin/integrations")
+	if res.status != 200 || !strings.Contains(res.body, "••••cdef") || strings.Contains(res.body, value) || strings.Contains(res.body, "0123456789ab") {
+		t.Fatalf("integrations page: %d\n%s", res.status, res.body)
+	}
+	res = admin.post(t, "/t/chuxiong/admin/credentials", url.Values{"name": {"Bad Name"}, "value": {value}})
+	if res.status != 400 || strings.Contains(res.body, value) {
+		t.Fatalf("bad name: %d, the value must not come back", res.status)
+	}
+	res = admin.post(t, "/t/chuxiong/admin/credentials", url.Values{"name": {"sms_gateway"}, "value": {""}})
+	if res.status != 400 || !strings.Contains(res.body, "empty") {
+		t.Fatalf("empty value: %d", res.status)
+	}
+	if res := admin.post(t, "/t/chuxiong/admin/credentials/tianditu/delete", nil); res.status != 303 {
+		t.Fatalf("delete: %d", res.status)
+	}
+	if res := admin.post(t, "/t/chuxiong/admin/credentials/tianditu/delete", nil); res.status != 404 {
+		t.Fatalf("delete again: %d", res.status)
+	}
+	r, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action=credential", "")
+	if strings.Contains(r.body, value) {
+		t.Fatal("the audit log holds the value")
+	}
+	for _, action := range []string{"credential.put", "credential.delete"} {
+		r, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action="+action, "")
+		if !strings.Contains(r.body, "tianditu") {
+			t.Errorf("no audit entry %s: %s", action, r.body)
+		}
+	}
 }
