@@ -154,38 +154,48 @@ func (a *App) o311ServiceDefinition(c *fiber.Ctx) error {
 // o311CreateRequest takes a form-encoded or multipart body; a multipart one may carry the photo
 // in the field "media".
 func (a *App) o311CreateRequest(c *fiber.Ctx) error {
-	get := func(k string) string { return c.FormValue(k) }
-	in := open311.RequestInput{APIKey: get("api_key"), ServiceCode: get("service_code"), AddressString: get("address_string"),
-		AddressID: get("address_id"), Email: get("email"), DeviceID: get("device_id"), AccountID: get("account_id"),
-		FirstName: get("first_name"), LastName: get("last_name"), Phone: get("phone"), Description: get("description"), MediaURL: get("media_url")}
-	var err error
-	if in.Lat, err = open311.ParseFloat("lat", get("lat")); err != nil {
+	in, err := o311RequestInput(c)
+	if err != nil {
 		return a.o311Reply(c, 0, nil, err)
-	}
-	if in.Long, err = open311.ParseFloat("long", get("long")); err != nil {
-		return a.o311Reply(c, 0, nil, err)
-	}
-	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
-		if fh, ferr := c.FormFile("media"); ferr == nil {
-			if fh.Size > open311.MaxMedia {
-				return a.o311Reply(c, 0, nil, errs.E(errs.TooLarge, "The media photo may be at most %d MiB.", open311.MaxMedia>>20))
-			}
-			f, err := fh.Open()
-			if err != nil {
-				return a.o311Reply(c, 0, nil, errs.Field("media", "The media photo cannot be read."))
-			}
-			in.Media, err = io.ReadAll(io.LimitReader(f, open311.MaxMedia+1))
-			f.Close()
-			if err != nil {
-				return a.o311Reply(c, 0, nil, errs.Field("media", "The media photo cannot be read."))
-			}
-		}
 	}
 	r, err := a.open311.CreateRequest(c.UserContext(), o311Tenant(c), in)
 	if err != nil {
 		return a.o311Reply(c, 0, nil, err)
 	}
 	return a.o311Reply(c, http.StatusOK, []open311.Receipt{*r}, nil)
+}
+
+// o311RequestInput reads a POST requests body by the spec's field names, from a form-encoded or
+// multipart body (the photo in "media"); the public web form posts the same fields.
+func o311RequestInput(c *fiber.Ctx) (open311.RequestInput, error) {
+	get := func(k string) string { return c.FormValue(k) }
+	in := open311.RequestInput{APIKey: get("api_key"), ServiceCode: get("service_code"), AddressString: get("address_string"),
+		AddressID: get("address_id"), Email: get("email"), DeviceID: get("device_id"), AccountID: get("account_id"),
+		FirstName: get("first_name"), LastName: get("last_name"), Phone: get("phone"), Description: get("description"), MediaURL: get("media_url")}
+	var err error
+	if in.Lat, err = open311.ParseFloat("lat", get("lat")); err != nil {
+		return in, err
+	}
+	if in.Long, err = open311.ParseFloat("long", get("long")); err != nil {
+		return in, err
+	}
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
+		if fh, ferr := c.FormFile("media"); ferr == nil {
+			if fh.Size > open311.MaxMedia {
+				return in, errs.E(errs.TooLarge, "The media photo may be at most %d MiB.", open311.MaxMedia>>20)
+			}
+			f, err := fh.Open()
+			if err != nil {
+				return in, errs.Field("media", "The media photo cannot be read.")
+			}
+			in.Media, err = io.ReadAll(io.LimitReader(f, open311.MaxMedia+1))
+			f.Close()
+			if err != nil {
+				return in, errs.Field("media", "The media photo cannot be read.")
+			}
+		}
+	}
+	return in, nil
 }
 
 func (a *App) o311Token(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -253,17 +254,24 @@ func (a *App) tenantScope(c *fiber.Ctx) error {
 			return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.NameZH)
 		}
 	}
-	if sc.Via != nil || sc.Operator {
-		detail := map[string]string{"method": c.Method(), "path": c.Path()}
-		if sc.Via != nil {
-			detail["via"] = sc.Via.Slug
-		}
-		if err := a.store.AuditNow(ctx, "tenant.cross_read", &t.ID, t.Slug, detail); err != nil {
-			return err
-		}
+	if err := a.auditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {
+		return err
 	}
 	c.SetUserContext(tenants.WithScope(ctx, sc))
 	return c.Next()
+}
+
+// auditCrossRead records a read of sc's tenant by someone from outside it (a prefecture viewer
+// or an operator); nothing for a member's own access.
+func (a *App) auditCrossRead(ctx context.Context, sc *tenants.Scope, method, path string) error {
+	if sc.Via == nil && !sc.Operator {
+		return nil
+	}
+	detail := map[string]string{"method": method, "path": path}
+	if sc.Via != nil {
+		detail["via"] = sc.Via.Slug
+	}
+	return a.store.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
 }
 
 // needRole admits callers holding one of roles in the request's tenant.

@@ -1,6 +1,271 @@
 package app
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
 
-// webPrefectureRoutes registers the prefecture's overview.
-func (a *App) webPrefectureRoutes(r fiber.Router) {}
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
+)
+
+// webPrefectureRoutes registers the prefecture's overview. It is read-only for everyone: it has
+// no POST route, and the tenant scope refuses any POST of a read-only viewer before routing.
+func (a *App) webPrefectureRoutes(r fiber.Router) {
+	r.Get("/overview", a.webOverview)
+}
+
+// overviewWorkers bounds how many counties' figures are counted at once: each holds a
+// read transaction (a pooled connection on PostgreSQL, a tenant file on SQLite).
+const overviewWorkers = 4
+
+// overviewPeriods are the periods the overview offers, the first being the default.
+var overviewPeriods = []string{"month", "30d", "year"}
+
+// overviewPeriod is the window of period name at now, in Beijing time: this month, the last 30
+// days, or this year so far; daily buckets but for the year.
+func overviewPeriod(name string, now time.Time) (string, cases.Period) {
+	n := now.In(shanghai)
+	switch name {
+	case "30d":
+		from := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, shanghai).AddDate(0, 0, -29)
+		return name, cases.Period{From: from, To: now, Bucket: cases.ByDay}
+	case "year":
+		return name, cases.Period{From: time.Date(n.Year(), 1, 1, 0, 0, 0, 0, shanghai), To: now, Bucket: cases.ByMonth}
+	}
+	return "month", cases.Period{From: time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, shanghai), To: now, Bucket: cases.ByDay}
+}
+
+// countyFigures are one county's indicators as the overview shows them. Unavailable is set when
+// the county could not be read (still provisioning, or its database did not answer); the page
+// shows the others.
+type countyFigures struct {
+	Tenant      *tenants.Tenant
+	Ind         *cases.Indicators
+	Rate        float64 // on-time closing rate in percent, when HasRate (something was closed)
+	HasRate     bool
+	AvgHours    float64
+	Overdue     []cases.Case // the oldest cases overdue now, at most overviewOverdue
+	Unavailable bool
+}
+
+// overviewOverdue is how many overdue cases per county the overview links to.
+const overviewOverdue = 5
+
+// prefectureFigures counts the indicators of every county under pref that p may read, each
+// through the tenant gate with the county's own read-only scope, at most overviewWorkers at a
+// time. Every county read by someone from outside it is audited once, as the tenant scope
+// middleware audits a request, with path as the page that read it.
+func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref *tenants.Tenant, period cases.Period, path string) ([]*countyFigures, error) {
+	anc, err := a.store.Ancestors(ctx, pref)
+	if err != nil {
+		return nil, err
+	}
+	type unit struct {
+		t     *tenants.Tenant
+		chain []*tenants.Tenant // ancestors, nearest first
+	}
+	// Every tenant under the prefecture, breadth first (county-level units, and any below).
+	var units []unit
+	queue := []unit{{pref, anc}}
+	for len(queue) > 0 && len(units) < 1000 {
+		u := queue[0]
+		queue = queue[1:]
+		kids, err := a.store.Children(ctx, u.t)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kids {
+			ku := unit{k, append([]*tenants.Tenant{u.t}, u.chain...)}
+			units = append(units, ku)
+			queue = append(queue, ku)
+		}
+	}
+	out := make([]*countyFigures, 0, len(units))
+	scopes := map[*countyFigures]*tenants.Scope{}
+	for _, u := range units {
+		sc, err := tenants.Resolve(p, u.t, u.chain)
+		if errs.Is(err, errs.NotFound) {
+			continue // not readable by p: not shown
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc.ReadOnly = true // the overview only reads, whatever else p may do in the county
+		f := &countyFigures{Tenant: u.t}
+		out = append(out, f)
+		scopes[f] = sc
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(overviewWorkers)
+	for _, f := range out {
+		sc := scopes[f]
+		g.Go(func() error {
+			if f.Tenant.Status != tenants.StatusActive && f.Tenant.Status != tenants.StatusSuspended {
+				f.Unavailable = true
+				return nil
+			}
+			if err := a.auditCrossRead(gctx, sc, fiber.MethodGet, path); err != nil {
+				return err
+			}
+			cctx := tenants.WithScope(gctx, sc)
+			ind, err := a.cases.CountIndicators(cctx, period)
+			if err == nil {
+				yes := true
+				var page *cases.Page
+				if page, err = a.cases.FindCases(cctx, cases.Filter{Overdue: &yes, Limit: overviewOverdue}); err == nil {
+					f.Overdue = page.Cases
+				}
+			}
+			if err != nil {
+				if errs.CodeOf(err) == errs.Internal {
+					return err
+				}
+				a.log.Warn("overview: county not read", "tenant", f.Tenant.Slug, "err", err)
+				f.Unavailable = true
+				return nil
+			}
+			f.Ind = ind
+			if r, ok := ind.OnTimeRate(); ok {
+				f.Rate, f.HasRate = math.Round(r*1000)/10, true
+			}
+			f.AvgHours = math.Round(ind.AvgHandling.Hours()*10) / 10
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// overviewTotals sums the counties' figures for the table's last row (the mean handling time
+// weighted by the cases closed).
+func overviewTotals(fs []*countyFigures) *countyFigures {
+	t := &cases.Indicators{}
+	var hours float64
+	for _, f := range fs {
+		if f.Ind == nil {
+			continue
+		}
+		t.Reported += f.Ind.Reported
+		t.Closed += f.Ind.Closed
+		t.ClosedOnTime += f.Ind.ClosedOnTime
+		t.OpenNow += f.Ind.OpenNow
+		t.OverdueNow += f.Ind.OverdueNow
+		t.ActiveStaff += f.Ind.ActiveStaff
+		hours += f.Ind.AvgHandling.Hours() * float64(f.Ind.Closed)
+	}
+	out := &countyFigures{Ind: t}
+	if r, ok := t.OnTimeRate(); ok {
+		out.Rate, out.HasRate = math.Round(r*1000)/10, true
+	}
+	if t.Closed > 0 {
+		out.AvgHours = math.Round(hours/float64(t.Closed)*10) / 10
+	}
+	return out
+}
+
+// overviewCharts builds the ECharts options: cases reported over time per county (lines), the
+// on-time closing rate per county (bars) and the counties ranked by cases reported.
+func overviewCharts(lang string, fs []*countyFigures, period cases.Period) (trend, onTime, rank map[string]any) {
+	buckets := period.Buckets()
+	var names []string
+	var lines []map[string]any
+	var rates []any
+	type ranked struct {
+		name string
+		n    int
+	}
+	var rk []ranked
+	for _, f := range fs {
+		if f.Ind == nil {
+			continue
+		}
+		name := f.Tenant.Name(lang)
+		names = append(names, name)
+		data := make([]int, len(buckets))
+		for i, b := range buckets {
+			data[i] = f.Ind.Series[b]
+		}
+		lines = append(lines, map[string]any{"name": name, "type": "line", "data": data, "smooth": false, "symbolSize": 5})
+		if f.HasRate {
+			rates = append(rates, f.Rate)
+		} else {
+			rates = append(rates, nil)
+		}
+		rk = append(rk, ranked{name, f.Ind.Reported})
+	}
+	slices.SortStableFunc(rk, func(a, b ranked) int { return cmp.Compare(a.n, b.n) }) // the largest at the top
+	var rkNames []string
+	var rkData []int
+	for _, r := range rk {
+		rkNames, rkData = append(rkNames, r.name), append(rkData, r.n)
+	}
+	grid := map[string]any{"left": 48, "right": 24, "top": 40, "bottom": 40, "containLabel": true}
+	trend = map[string]any{"animation": false, "tooltip": map[string]any{"trigger": "axis"}, "legend": map[string]any{"type": "scroll", "top": 0},
+		"grid": grid, "xAxis": map[string]any{"type": "category", "data": buckets}, "yAxis": map[string]any{"type": "value", "minInterval": 1},
+		"series": lines}
+	onTime = map[string]any{"animation": false, "tooltip": map[string]any{"trigger": "axis"}, "grid": grid,
+		"xAxis": map[string]any{"type": "category", "data": names}, "yAxis": map[string]any{"type": "value", "min": 0, "max": 100, "axisLabel": map[string]any{"formatter": "{value}%"}},
+		"series": []map[string]any{{"type": "bar", "data": rates, "itemStyle": map[string]any{"color": "#3f8f29"}, "label": map[string]any{"show": true, "position": "top", "formatter": "{c}%"}}}}
+	rank = map[string]any{"animation": false, "tooltip": map[string]any{"trigger": "axis"}, "grid": grid,
+		"xAxis": map[string]any{"type": "value", "minInterval": 1}, "yAxis": map[string]any{"type": "category", "data": rkNames},
+		"series": []map[string]any{{"type": "bar", "data": rkData, "itemStyle": map[string]any{"color": "#0b5cad"}, "label": map[string]any{"show": true, "position": "right"}}}}
+	return trend, onTime, rank
+}
+
+// overdueLink is an overdue case on the overview, with the county it belongs to.
+type overdueLink struct {
+	Tenant *tenants.Tenant
+	Case   cases.Case
+}
+
+func (a *App) webOverview(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	sc := tenants.ScopeFrom(ctx)
+	if sc.Tenant.Kind != tenants.Prefecture {
+		return errs.E(errs.NotFound, "%s is not a prefecture; only a prefecture has an overview.", sc.Tenant.Slug)
+	}
+	name, period := overviewPeriod(c.Query("period"), a.store.Now())
+	fs, err := a.prefectureFigures(ctx, principal(c), sc.Tenant, period, c.Path())
+	if err != nil {
+		return err
+	}
+	l := lang(c)
+	trend, onTime, rank := overviewCharts(l, fs, period)
+	from := period.From.In(shanghai).Format(time.DateOnly)
+	var layers []map[string]any
+	var overdue []overdueLink
+	centres := map[string]any{"type": "FeatureCollection", "features": []any{}}
+	var features []any
+	for _, f := range fs {
+		if f.Ind == nil {
+			continue
+		}
+		slug := f.Tenant.Slug
+		layers = append(layers, map[string]any{"url": "/api/v1/t/" + slug + "/cases.geojson?from=" + from, "kind": "cases", "cluster": true, "bbox": true,
+			"link": "/t/" + slug + "/cases/{id}"})
+		if f.Ind.Reported > 0 {
+			features = append(features, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{f.Ind.Lon, f.Ind.Lat}},
+				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})
+		}
+		for _, oc := range f.Overdue {
+			overdue = append(overdue, overdueLink{Tenant: f.Tenant, Case: oc})
+		}
+	}
+	if len(features) > 0 {
+		centres["features"] = features
+		// The counties' centres come first and frame the map; the cases of the window follow.
+		layers = append([]map[string]any{{"data": centres, "kind": "points", "fit": true, "link": "/t/{slug}/cases"}}, layers...)
+	}
+	slices.SortStableFunc(overdue, func(x, y overdueLink) int { return x.Case.CreatedAt.Compare(y.Case.CreatedAt) })
+	return a.render(c, "pref_overview", fiber.Map{"Counties": fs, "Totals": overviewTotals(fs), "Period": name, "Periods": overviewPeriods,
+		"From": period.From, "To": period.To, "Trend": trend, "OnTime": onTime, "Rank": rank, "Layers": layers, "Map": a.mapConfig(c), "Overdue": overdue})
+}

@@ -1,6 +1,145 @@
 package app
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"net/url"
+	"strings"
+	"time"
 
-// webPublicRoutes registers citizens' public report pages.
-func (a *App) webPublicRoutes(r fiber.Router) {}
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/open311"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+)
+
+// publicPostsPerIP is how many reports one address may send through a tenant's public form per
+// minute; the form as a whole has the budget of one Open311 client (open311PostsPerMinute).
+const publicPostsPerIP = 10
+
+// webPublicRoutes registers citizens' public report pages: no login, no session. A tenant has
+// them only while it is active and opens at least one service to the public (Open311).
+func (a *App) webPublicRoutes(r fiber.Router) {
+	r.Use(a.publicTenant)
+	r.Get("/", a.webPublicForm)
+	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
+		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key,
+			LimitReached: func(*fiber.Ctx) error {
+				return errs.E(errs.RateLimited, "Too many reports in a minute; wait a minute and try again.")
+			}})
+	}
+	r.Post("/",
+		limit(publicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
+		limit(open311PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
+		a.webPublicReport)
+	r.Get("/lookup", a.webPublicLookup)
+}
+
+func publicSlug(c *fiber.Ctx) string { return c.Locals("public.tenant").(*tenants.Tenant).Slug }
+
+// publicTenant finds :tenant for a public page: NotFound unless it is active and takes reports
+// from the public through its web form.
+func (a *App) publicTenant(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t, err := a.store.FindTenantBySlug(ctx, c.Params("tenant"))
+	if err != nil {
+		return err
+	}
+	if t.Status != tenants.StatusActive {
+		return errs.E(errs.NotFound, "No tenant %q.", t.Slug)
+	}
+	services, err := a.open311.WebForm(ctx, t)
+	if err != nil {
+		return err
+	}
+	c.Locals("public.tenant", t)
+	c.Locals("public.services", services)
+	return c.Next()
+}
+
+// publicPage renders a public page with the tenant and no console navigation.
+func (a *App) publicPage(c *fiber.Ctx, page string, data fiber.Map) error {
+	t := c.Locals("public.tenant").(*tenants.Tenant)
+	data["Tenant"], data["Base"] = t, "/r/"+t.Slug
+	data["Services"] = c.Locals("public.services")
+	// The map's tiles as in the console; 天地图's browser key is the tenant's, meant for browsers.
+	m := mapConfig{Tiles: a.cfg.MapTiles}
+	if m.Tiles == "tianditu" {
+		m.Tiles = "none"
+		if a.secrets != nil {
+			if sec, err := a.secrets.Credential(c.UserContext(), t.ID, "tianditu"); err == nil {
+				m.Tiles, m.Key = "tianditu", sec.Reveal()
+			}
+		}
+	}
+	if m.Tiles == "" {
+		m.Tiles = "none"
+	}
+	data["Map"], data["Layers"] = m, []map[string]any{}
+	return a.render(c, page, data)
+}
+
+func (a *App) webPublicForm(c *fiber.Ctx) error {
+	return a.publicPage(c, "public_report", fiber.Map{"Form": map[string]string{}})
+}
+
+// webPublicReport creates the request through the Open311 layer, as a client's POST does, and
+// sends the citizen to the progress page of its number.
+func (a *App) webPublicReport(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	t := c.Locals("public.tenant").(*tenants.Tenant)
+	form := map[string]string{}
+	for _, k := range []string{"service_code", "description", "address_string", "lat", "long", "first_name", "phone"} {
+		form[k] = c.FormValue(k)
+	}
+	fail := func(err error) error {
+		msg, err := formError(c, err)
+		if err != nil {
+			return err
+		}
+		return a.publicPage(c, "public_report", fiber.Map{"Form": form, "Error": msg})
+	}
+	if strings.TrimSpace(form["description"]) == "" {
+		return fail(errs.Field("description", "Say what the problem is."))
+	}
+	in, err := o311RequestInput(c)
+	if err != nil {
+		return fail(err)
+	}
+	r, err := a.open311.CreateWebFormRequest(ctx, t, in)
+	if err != nil {
+		return fail(err)
+	}
+	// The number is what a citizen keeps; the receipt carries the case id.
+	cs, err := a.cases.FindCaseByID(tenants.WithScope(ctx, open311.ReadScope(t)), r.ID)
+	if err != nil {
+		return err
+	}
+	return done(c, "/r/"+t.Slug+"/lookup?number="+url.QueryEscape(cs.Number)+"&token="+url.QueryEscape(r.Token), "public.done")
+}
+
+// webPublicLookup shows a report's progress by its number: the state, the public history, no
+// personal data and nothing of who acted or why.
+func (a *App) webPublicLookup(c *fiber.Ctx) error {
+	t := c.Locals("public.tenant").(*tenants.Tenant)
+	number := strings.TrimSpace(c.Query("number"))
+	data := fiber.Map{"Number": number}
+	if number != "" {
+		p, err := a.open311.FindProgress(c.UserContext(), t, number)
+		if err != nil {
+			msg, err := formError(c, err)
+			if err != nil {
+				return err
+			}
+			data["Error"] = msg
+		} else {
+			data["Progress"] = p
+			// Right after the report, its Open311 token too (for a client app), when it is this one's.
+			if tok := c.Query("token"); tok != "" && len(tok) <= 64 {
+				if r, err := a.open311.FindToken(c.UserContext(), t, tok); err == nil && r.ID == p.Request.ID {
+					data["Token"] = r.Token
+				}
+			}
+		}
+	}
+	return a.publicPage(c, "public_lookup", data)
+}

@@ -61,7 +61,7 @@ func TestCountIndicators(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := &cases.Indicators{Reported: 4, Closed: 2, ClosedOnTime: 1, AvgHandling: 3 * time.Hour, OpenNow: 2, OverdueNow: 2, ActiveStaff: 2,
-			Series: map[string]int{"2026-03-02": 2, "2026-03-03": 2}}
+			Series: map[string]int{"2026-03-02": 2, "2026-03-03": 2}, Lat: 25, Lon: 101.5}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("indicators of A:\n got %+v\nwant %+v", got, want)
 		}
@@ -74,9 +74,13 @@ func TestCountIndicators(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantB := &cases.Indicators{Reported: 1, Closed: 1, ClosedOnTime: 1, AvgHandling: time.Hour, ActiveStaff: 1, Series: map[string]int{"2026-03": 1}}
+		wantB := &cases.Indicators{Reported: 1, Closed: 1, ClosedOnTime: 1, AvgHandling: time.Hour, ActiveStaff: 1, Series: map[string]int{"2026-03": 1}, Lat: 25, Lon: 101.5}
 		if !reflect.DeepEqual(gotB, wantB) {
 			t.Fatalf("indicators of B:\n got %+v\nwant %+v", gotB, wantB)
+		}
+		empty := cases.Period{From: p.From.AddDate(-1, 0, 0), To: p.From, Bucket: cases.ByMonth}
+		if got, err := s.CountIndicators(e.View, empty); err != nil || !reflect.DeepEqual(got, &cases.Indicators{OpenNow: 2, OverdueNow: 2, Series: map[string]int{}}) {
+			t.Fatalf("a period without cases: %+v %v", got, err)
 		}
 		if bs := p.Buckets(); !reflect.DeepEqual(bs, []string{"2026-01", "2026-02", "2026-03"}) {
 			t.Fatalf("month buckets %v", bs)

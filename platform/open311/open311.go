@@ -326,6 +326,9 @@ func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in Reque
 	if in.Lat == nil || in.Long == nil {
 		return nil, errs.Field("lat", "This jurisdiction needs lat and long (WGS84) with every request; address_string alone cannot be placed on its grid map yet.")
 	}
+	if lat, lon := *in.Lat, *in.Long; !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
+		return nil, errs.Field("lat", "lat is between -90 and 90 and long between -180 and 180 (WGS84 degrees).")
+	}
 	if len(in.Media) > 0 {
 		if len(in.Media) > MaxMedia {
 			return nil, errs.E(errs.TooLarge, "The media photo may be at most %d MiB.", MaxMedia>>20)
