@@ -235,11 +235,7 @@ func (a *App) needOperator(roles ...tenants.Role) fiber.Handler {
 // the gate would refuse the write again in the database. Cross-tenant reads are audited.
 func (a *App) tenantScope(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	t, err := a.store.FindTenantBySlug(ctx, c.Params("tenant"))
-	if err != nil {
-		return err
-	}
-	anc, err := a.store.Ancestors(ctx, t)
+	t, anc, err := a.store.ResolveSlug(ctx, c.Params("tenant"))
 	if err != nil {
 		return err
 	}

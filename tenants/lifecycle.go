@@ -24,6 +24,7 @@ func (s *Store) Reactivate(ctx context.Context, t *Tenant) error {
 }
 
 func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, action string, detail any) error {
+	defer s.tenants.clear()
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		cur, err := findTenantByID(ctx, tx, t.ID)
 		if err != nil {
@@ -47,6 +48,7 @@ func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, actio
 // crash; a tenant already offboarding skips straight to what is left. archive may be nil only
 // when the tenant is already offboarding and its export was taken.
 func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer) error {
+	defer p.store.tenants.clear()
 	s := p.store
 	if t.Status == StatusDeleted {
 		return errs.E(errs.Gone, "Tenant %s was already offboarded.", t.Slug)

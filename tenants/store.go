@@ -62,6 +62,8 @@ type Store struct {
 	exportFiles []ExportFiles
 	// principals caches token and session lookups for PrincipalCacheTTL (auth_cache.go).
 	principals principalCache
+	// tenants caches slug → tenant and ancestors for TenantCacheTTL (registry_cache.go).
+	tenants tenantCache
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.

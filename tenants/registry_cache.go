@@ -1,0 +1,73 @@
+package tenants
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// TenantCacheTTL is how long ResolveSlug reuses a tenant and its ancestors before reading them
+// again from the control plane.
+//
+// Every request inside a tenant resolves its slug and the tenant's ancestors (for prefecture
+// access): two or three queries before any work, a tenth of the app's CPU under load. Tenants
+// change rarely (suspend, resume, provisioning, offboarding). What the cache costs: on the
+// replica that made the change it takes effect at once (every tenant write here clears the
+// cache); on other replicas within TenantCacheTTL — a suspension refuses writes there up to this
+// much later. Unknown slugs are never cached, so a new tenant is reachable at once everywhere.
+const TenantCacheTTL = 5 * time.Second
+
+type tenantCache struct {
+	mu sync.Mutex
+	m  map[string]cachedTenant // by slug
+}
+
+type cachedTenant struct {
+	t     Tenant
+	anc   []Tenant
+	until time.Time
+}
+
+// clear forgets every tenant; the store calls it after each write to control.tenants.
+func (c *tenantCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+// ResolveSlug finds the live tenant slug and its ancestors (nearest first), as FindTenantBySlug
+// and Ancestors do, reusing a recent answer for up to TenantCacheTTL. Callers get their own
+// copies.
+func (s *Store) ResolveSlug(ctx context.Context, slug string) (*Tenant, []*Tenant, error) {
+	now := s.now()
+	s.tenants.mu.Lock()
+	e, ok := s.tenants.m[slug]
+	s.tenants.mu.Unlock()
+	if !ok || !now.Before(e.until) {
+		t, err := s.FindTenantBySlug(ctx, slug)
+		if err != nil {
+			return nil, nil, err
+		}
+		anc, err := s.Ancestors(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		e = cachedTenant{t: *t, anc: make([]Tenant, len(anc)), until: now.Add(TenantCacheTTL)}
+		for i, a := range anc {
+			e.anc[i] = *a
+		}
+		s.tenants.mu.Lock()
+		if s.tenants.m == nil || len(s.tenants.m) >= 10_000 {
+			s.tenants.m = map[string]cachedTenant{}
+		}
+		s.tenants.m[slug] = e
+		s.tenants.mu.Unlock()
+	}
+	t := e.t
+	anc := make([]*Tenant, len(e.anc))
+	for i := range e.anc {
+		a := e.anc[i]
+		anc[i] = &a
+	}
+	return &t, anc, nil
+}
