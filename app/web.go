@@ -201,7 +201,7 @@ func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
 		if sc.Has(tenants.TenantAdmin) {
 			items = append(items, navItem{Href: base + "/admin", Key: "nav.admin"})
 		}
-		if sc.Has(tenants.TenantAdmin) || sc.Via != nil || sc.Operator {
+		if sc.Has(tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer) || sc.Via != nil || sc.Operator { // who billingReader admits
 			items = append(items, navItem{Href: base + "/billing", Key: "nav.billing"})
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -270,4 +271,130 @@ func TestWebOpsLifecycle(t *testing.T) {
 			t.Errorf("audit %s by %q, want operator@test.cn (%v)", a, got[a], got)
 		}
 	}
+}
+
+// TestBrowserOpsOnboarding is the operator's journey: log in, open the tenants table, onboard a
+// county through the wizard, watch provisioning finish, copy the first admin's invitation link,
+// record an advance and open the statement; then the tenant's own billing page as its admin and
+// as the prefecture's viewer.
+func TestBrowserOpsOnboarding(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	b := newBrowser(t, f.listen(t))
+	s := b.user("operator")
+	opsBrowserLogin(s, "operator@test.cn")
+	s.visit("/")
+	if loc := s.location(); loc != "/ops" && loc != "/ops/" {
+		t.Fatalf("an operator lands on %s, want /ops", loc)
+	}
+	s.waitText("main", "武定县")
+	s.shot("ops-tenants")
+
+	clickTo(s, `a[href="/ops/tenants/new"]`, "/ops/tenants/new")
+	s.fill("#n-division", "532325")
+	clickTo(s, `form[action="/ops/tenants/new"] button[type=submit]`, "/ops/tenants/new?division=532325")
+	if v := eval[string](s, `document.getElementById("n-slug").value`); v != "yaoan" {
+		t.Fatalf("the wizard did not fill the slug: %q", v)
+	}
+	s.fill("#n-email", "admin@yaoan.cn")
+	s.shot("ops-new")
+	clickTo(s, `form.ops-new button[type=submit]`, "/ops/tenants/yaoan/provisioning")
+	s.waitText("#provisioning", "开通完成")
+	link := eval[string](s, `document.getElementById("invite-link").value`)
+	if !strings.Contains(link, "/invite/inv_") {
+		t.Fatalf("no invitation link: %q", link)
+	}
+	s.click("#copy-invite")
+	s.waitText("#prov-invite", "已复制")
+	s.shot("ops-provisioning")
+
+	s.visit("/ops/tenants/yaoan")
+	s.waitText("main", "姚安县")
+	s.shot("ops-tenant")
+
+	s.visit("/ops/tenants/yaoan/billing")
+	s.fill("#advances-amount", "12.345")
+	clickTo(s, `#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing/advances")
+	s.waitText("main", "at most two decimals")
+	s.fill("#advances-amount", "150000")
+	s.fill("#advances-category", "fit_out")
+	s.fill("#advances-memo", "建设垫资 第一期")
+	clickTo(s, `#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing?done=")
+	s.waitText(".flash", "垫资已入账")
+	s.waitText("table.ledger", "150,000.00")
+	s.shot("ops-billing")
+	year := f.app.store.Now().In(shanghai).Format("2006")
+	clickTo(s, `a[href="/ops/tenants/yaoan/billing/statements/`+year+`"]`, "/ops/tenants/yaoan/billing/statements/"+year)
+	s.waitText("main", "建设垫资 第一期")
+	s.shot("billing-statement")
+
+	// Some of this month's text messages over the plan's quota, and a repayment schedule.
+	yaoan, err := f.app.store.FindTenantBySlug(context.Background(), "yaoan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.billing.Record(context.Background(), yaoan.ID, billing.MeterSMS, 620, "sms:batch-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.billing.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.app.billing.PutSchedule(context.Background(), yaoan, billing.ScheduleRequest{PrincipalFen: 15000000, Years: 3, StartYear: f.app.store.Now().In(shanghai).Year() + 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The invitation works: the first admin joins, and sees the county's billing, read-only.
+	a := b.user("yaoan-admin")
+	a.visit(strings.TrimPrefix(link, f.app.cfg.BaseURL))
+	a.fill("#name", "姚安管理员")
+	a.fill("#password", testPassword)
+	a.click(`main form button[type=submit]`)
+	a.waitText("main", "已加入")
+	opsBrowserLogin(a, "admin@yaoan.cn")
+	a.visit("/t/yaoan/billing")
+	a.waitText("main", "150,000.00")
+	a.waitText("main", "本月已有用量超出套餐额度")
+	if n := eval[int](a, `document.querySelectorAll('main form[method="post"]').length`); n != 0 {
+		t.Fatalf("the tenant's billing page has %d forms", n)
+	}
+	a.shot("billing-tenant")
+
+	v := b.user("prefecture-viewer")
+	opsBrowserLogin(v, "viewer@test.cn")
+	v.visit("/t/chuxiong-zhou")
+	clickTo(v, `nav.sections a[href="/t/chuxiong-zhou/billing"]`, "/t/chuxiong-zhou/billing")
+	v.waitText("main", "姚安县")
+	v.shot("billing-prefecture")
+}
+
+// clickTo clicks sel and waits until the page it leads to (path and query starting with path)
+// has loaded.
+func clickTo(s *session, sel, path string) {
+	s.b.t.Helper()
+	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	// Reading the location while the page navigates may fail; that only means "not yet".
+	at := func() string {
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		defer cancel()
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			return ""
+		}
+		return strings.TrimPrefix(loc, s.b.base)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.HasPrefix(at(), path); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.b.t.Fatalf("%s: clicking %s led to %s, not %s", s.name, sel, at(), path)
+		}
+	}
+	// The new document's content is there when its footer is (the layout's last element).
+	s.do(chromedp.WaitReady(chromedp.CSS("footer")))
+}
+
+// opsBrowserLogin logs email in through the login form and waits for the account page.
+func opsBrowserLogin(s *session, email string) {
+	s.b.t.Helper()
+	s.visit("/login")
+	s.fill("#email", email)
+	s.fill("#password", testPassword)
+	clickTo(s, "form.login button[type=submit]", "/me")
 }
