@@ -474,7 +474,7 @@ func (a *App) reportPage(c *fiber.Ctx, form reportForm, errMsg string) error {
 	sc := scope(c)
 	return a.render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": a.mapConfig(c),
 		"Inspector": sc.Has(tenants.Inspector), "Acceptor": sc.Has(tenants.Acceptor), "Sources": cases.Sources,
-		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids", "fit": true}}})
+		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids", "fit": true, "interactive": false}}})
 }
 
 // webReportForm is the report form (inspectors on patrol; acceptors entering other sources).

@@ -5,16 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
@@ -507,5 +512,166 @@ func TestWebCaseReport(t *testing.T) {
 	}
 	if got := w.countCases(t); got != n+1 {
 		t.Fatalf("%d cases, want %d", got, n+1)
+	}
+}
+
+// TestBrowserCaseLoop runs the loop in Chromium through the pages, with the demo's posts of
+// 楚雄市: the inspector reports with a photo and a tap on the map, the acceptor accepts, the shift
+// lead files, the dispatcher dispatches, the handler takes it and feeds back with an after-photo,
+// the acceptor sends it to check, the inspector checks, the shift lead closes; each step through
+// the case page's forms, with a screenshot of every page and of the report form on a phone. The
+// prefecture viewer then reads the case with no control offered.
+func TestBrowserCaseLoop(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	ta, err := f.app.store.FindTenantBySlug(ctx, "chuxiong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.seedDemoLoop(ctx, ta); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(t.TempDir(), "cover.png")
+	img := image.NewRGBA(image.Rect(0, 0, 96, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	if err := os.WriteFile(photo, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, f.listen(t))
+	users := map[string]*session{}
+	as := func(who string) *session {
+		if s, ok := users[who]; ok {
+			return s
+		}
+		s := b.user(who)
+		browserLogin(s, who+"@chuxiong.demo", DemoPassword)
+		users[who] = s
+		return s
+	}
+	state := func(st cases.State) string { return translate("zh-CN", "cases.state."+string(st)) }
+
+	in := as("inspector")
+	in.visit(webA + "/inbox")
+	in.waitText("h1", "我的待办")
+	in.shot("inbox")
+	in.visit(webA + "/report")
+	in.waitText("h1", "上报问题")
+	// The same form on a phone, 390×844.
+	phone := b.user("inspector-phone")
+	phone.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	browserLogin(phone, "inspector@chuxiong.demo", DemoPassword)
+	phone.visit(webA + "/report")
+	phone.waitText("h1", "上报问题")
+	phone.shot("report-mobile")
+	in.fill("#r-class", "component/0101")
+	in.fill("#r-description", "北浦路井盖缺失，有安全隐患")
+	in.fill("#r-address", "鹿城镇北浦路 12 号")
+	in.do(chromedp.Click(chromedp.CSS("#reportmap"))) // a tap on the map sets the location
+	if lat := eval[string](in, `document.getElementById('r-lat').value`); lat == "" {
+		in.shot("debug")
+		t.Fatalf("a tap on the map did not set the location: %s", eval[string](in, `(function(){var r=document.getElementById('reportmap').getBoundingClientRect();var e=document.elementFromPoint(r.x+r.width/2,r.y+r.height/2);return JSON.stringify([r.x,r.y,r.width,r.height,e&&e.outerHTML.slice(0,200),!!document.getElementById('reportmap').cityopsMap])})()`))
+	}
+	in.upload("#r-photo", photo)
+	in.shot("report-form")
+	in.click("#report button[type=submit]")
+	in.waitText("main", "已上报。")
+	casePath := strings.Split(in.location(), "?")[0]
+	if !strings.HasPrefix(casePath, webA+"/cases/") {
+		t.Fatalf("after the report: %s", casePath)
+	}
+	if n := eval[int](in, `document.querySelectorAll('.photos img').length`); n != 1 {
+		t.Fatalf("%d photos on the case page", n)
+	}
+	for i := 0; !eval[bool](in, `(function(){var i=document.querySelector('.photos img');i.loading='eager';return i.complete&&i.naturalWidth===96})()`); i++ {
+		if i > 100 {
+			t.Fatalf("the photo does not load with the session: %s", eval[string](in, `document.querySelector('.photos img').outerHTML`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in.shot("case-reported")
+
+	steps := []struct {
+		who    string
+		action cases.Action
+		to     cases.State
+		fill   func(s *session)
+	}{
+		{"acceptor", cases.Accept, cases.Accepted, nil},
+		{"shiftlead", cases.File, cases.Filed, nil},
+		{"dispatcher", cases.Dispatch, cases.Dispatched, nil},
+		{"handler", cases.Take, cases.Handling, nil},
+		{"handler", cases.Feedback, cases.FedBack, func(s *session) {
+			s.upload("#photo-feedback", photo)
+			s.fill("#reason-feedback", "已更换新井盖")
+		}},
+		{"acceptor", cases.SendCheck, cases.Checking, nil},
+		{"inspector", cases.Check, cases.Checked, func(s *session) { s.click("#passed-yes") }},
+		{"shiftlead", cases.Close, cases.Closed, nil},
+	}
+	for _, st := range steps {
+		s := as(st.who)
+		s.visit(casePath)
+		form := `form[data-action="` + string(st.action) + `"]`
+		if n := eval[int](s, `document.querySelectorAll('form.case-action').length`); n == 0 {
+			t.Fatalf("%s is offered no action on the case", st.who)
+		}
+		if st.fill != nil {
+			st.fill(s)
+		}
+		s.click(form + ` button[type=submit]`)
+		s.waitText("#case-state", state(st.to))
+		s.shot("case-" + string(st.to))
+	}
+	sl := as("shiftlead")
+	if n := eval[int](sl, `document.querySelectorAll('.timeline li').length`); n != 9 {
+		t.Fatalf("the timeline has %d entries, want 9", n)
+	}
+	sl.visit(webA + "/cases")
+	sl.waitText("main", state(cases.Closed))
+	sl.shot("list")
+	sl.visit(webA + "/map")
+	// The map draws the grids and the case; its popup links to the case page.
+	deadline := time.Now().Add(15 * time.Second)
+	for !eval[bool](sl, `(function(){var m=document.getElementById('casemap').cityopsMap,ok=false;if(!m)return false;m.eachLayer(function(l){if(l.feature&&l.feature.id){ok=true}});return ok})()`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the map shows no case: %s", eval[string](sl, `(function(){var m=document.getElementById('casemap').cityopsMap;var b=m?m.getBounds().toBBoxString():(typeof L)+document.querySelectorAll('.leaflet-container').length+location.href;var x=new XMLHttpRequest();x.open('GET','/api/v1/t/chuxiong/cases.geojson?bbox='+b,false);x.send();return b+' '+x.status+' '+x.responseText.slice(0,300)})()`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	href := eval[string](sl, `(function(){var m=document.getElementById('casemap').cityopsMap,h='';m.eachLayer(function(l){if(l.feature&&l.feature.id&&l.openPopup){l.openPopup();var a=document.querySelector('.leaflet-popup-content a');if(a)h=a.getAttribute('href')}});return h})()`)
+	if href != casePath {
+		t.Fatalf("the map's popup links to %q, want %q", href, casePath)
+	}
+	sl.shot("map")
+
+	v := b.user("viewer")
+	browserLogin(v, "viewer@test.cn", testPassword)
+	v.visit(casePath)
+	v.waitText("#case-state", state(cases.Closed))
+	if n := eval[int](v, `document.querySelectorAll('main form').length`); n != 0 {
+		t.Fatalf("the prefecture viewer is offered %d forms", n)
+	}
+	v.waitText("main", "只读访问")
+	v.shot("case-viewer")
+}
+
+// browserLogin signs in through the login form and waits until the browser has left it (the
+// form's navigation may not have started when the click returns).
+func browserLogin(s *session, email, password string) {
+	s.b.t.Helper()
+	s.visit("/login")
+	s.fill("#email", email)
+	s.fill("#password", password)
+	s.click("form.login button[type=submit]")
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.HasPrefix(s.location(), "/login") {
+		if time.Now().After(deadline) {
+			s.b.t.Fatalf("%s: login as %s failed: %s", s.name, email, s.text("main"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

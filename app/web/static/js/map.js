@@ -3,7 +3,7 @@
 //   data-tiles   none | osm | tianditu   (none: grids and cases on a blank background)
 //   data-key     the 天地图 browser key
 //   data-layers  id of a <script type="application/json"> holding an array of layers:
-//                {url | data, kind: "grids"|"cases"|"points", cluster, bbox, link, fit}
+//                {url | data, kind: "grids"|"cases"|"points", cluster, bbox, link, fit, interactive}
 //                url layers with bbox:true are reloaded for the visible window (cases.geojson);
 //                link is a URL template with {property} placeholders for the popup's link.
 //   data-pick    "latInputID,lonInputID": a click (or the device's position) fills the inputs
@@ -59,6 +59,9 @@
       }
     };
     if (spec.kind === 'grids') opts.style = gridStyle;
+    // interactive:false draws a layer for orientation only: no popups, and a click goes through
+    // to the map (picking a location on a report form).
+    if (spec.interactive === false) { opts.interactive = false; delete opts.onEachFeature; }
     if (spec.kind === 'cases' || spec.kind === 'points') {
       opts.pointToLayer = function (f, latlng) {
         var p = f.properties || {};
@@ -90,7 +93,8 @@
   }
 
   function init(el) {
-    var map = L.map(el, { zoomControl: true, attributionControl: true }).setView(CHUXIONG, 12);
+    // maxZoom: clustering needs one even when no tile layer sets it (tiles "none").
+    var map = L.map(el, { zoomControl: true, attributionControl: true, maxZoom: 19 }).setView(CHUXIONG, 12);
     tiles(map, el.dataset.tiles, el.dataset.key);
     var specs = [];
     var src = el.dataset.layers && document.getElementById(el.dataset.layers);
