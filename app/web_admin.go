@@ -191,8 +191,8 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 		}
 	}
 	rows := []adminCount{
-		{Key: "admin.home.departments", Href: base + "/org", Count: len(depts)},
-		{Key: "admin.home.staff", Href: base + "/org#staff", Count: len(staff)},
+		{Key: "admin.home.departments", Href: base + "/org", Count: len(depts), Warn: len(depts) == 0},
+		{Key: "admin.home.staff", Href: base + "/org#staff", Count: len(staff), Warn: len(staff) == 0},
 		{Key: "admin.home.users", Href: base + "/users", Count: len(members), Detail: adminTF(l, "admin.home.pending", len(invs))},
 		{Key: "admin.home.grids", Href: base + "/grids", Count: len(gs), Detail: adminTF(l, "admin.home.gridlevels", levels[grids.Street], levels[grids.Community], levels[grids.Unit]), Warn: len(gs) == 0},
 		{Key: "admin.home.classes", Href: base + "/catalog", Count: len(classes), Detail: adminTF(l, "admin.home.extensions", ext)},
@@ -694,9 +694,6 @@ func adminSplitCodes(s string) []string {
 
 func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 	in := responsibilityRequest{Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
-	for _, u := range adminFormValues(c, "unit") {
-		in.Units = append(in.Units, u)
-	}
 	code := c.FormValue("code")
 	rg, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units})
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -525,7 +527,7 @@ func TestAdminImports(t *testing.T) {
 	// Grids: a check shows the report and the checked file on the map; importing the checked
 	// file (sent back in the hidden field) writes it.
 	res := admin.upload(t, base+"/grids/import", url.Values{"mode": {"check"}}, "grids.geojson", adminGridsFile())
-	check(t, res, 200, "检查通过", "共 4 行，通过 4 行", `name="data"`, `id="import-confirm"`, "东兴社区 1 号网格")
+	check(t, res, 200, "检查通过", "共 4 行，全部通过", `name="data"`, `id="import-confirm"`, "东兴社区 1 号网格")
 	if after := adminState(t, f); after != before {
 		t.Fatal("a dry run changed the tenant")
 	}
@@ -564,7 +566,7 @@ func TestAdminImports(t *testing.T) {
 	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"9101"}, "name_zh": {"占道晾晒"}}), 303)
 	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"0101"}, "name_zh": {"重复"}}), 409)
 	good := []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9101,占道晾晒衣物,1,工作日,清理完毕\n")
-	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "s.csv", good), 200, "检查通过", "共 2 行，通过 2 行")
+	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "s.csv", good), 200, "检查通过", "共 2 行，全部通过")
 	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"import"}}, "s.csv", good), 303)
 	check(t, admin.get(t, base+"/catalog"), 200, "占道晾晒衣物", "2 紧急工作时", "现行标准（2 条）")
 	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "still used")
@@ -660,5 +662,160 @@ func TestAdminCredentialsWriteOnly(t *testing.T) {
 		if !strings.Contains(r.body, "tianditu") {
 			t.Errorf("no audit entry %s: %s", action, r.body)
 		}
+	}
+}
+
+// TestBrowserAdminJourney: the county admin logs in, adds a department, invites an inspector
+// (who accepts the link in a browser of their own and lands on the inbox), imports grids (map
+// preview, check, import) and sees them on the map, and imports a standards table with one bad
+// row and reads the report. Every admin page is saved as a screenshot.
+func TestBrowserAdminJourney(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	b := newBrowser(t, f.listen(t))
+	dir := t.TempDir()
+	gridsFile := filepath.Join(dir, "chuxiong-grids.geojson")
+	standardsFile := filepath.Join(dir, "立结案标准.csv")
+	if err := os.WriteFile(gridsFile, adminGridsFile(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(standardsFile, []byte("类型,小类代码,立案条件,责任部门,处置时限,时限单位,结案条件\n部件,0101,井盖缺失或破损,CG,2,紧急工作时,井盖补齐\n事件,9999,没有这个小类,CG,1,工作日,处理完毕\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := "/t/chuxiong/admin"
+	admin := b.user("admin")
+	adminBrowserLogin(t, admin, "adminA@test.cn", testPassword, base)
+	admin.waitText("h1", "单位设置")
+	admin.shot("admin-home")
+
+	// A department.
+	admin.visit(base + "/org")
+	admin.fill("#d-code", "CG")
+	admin.fill("#d-name", "城市管理局")
+	admin.click("#dept-add")
+	admin.waitText(".flash", "部门已添加")
+	admin.waitText("ul.tree", "城市管理局")
+	admin.shot("admin-org")
+
+	// An inspector, invited with a link to copy.
+	admin.visit(base + "/users")
+	admin.fill("#inv-email", "zhang@chuxiong.cn")
+	admin.fill("#inv-name", "张新")
+	admin.fill("#inv-role", "inspector")
+	admin.click("#invite-send")
+	admin.waitText(".invited", "邀请链接")
+	link := eval[string](admin, `document.getElementById("invite-link").value`)
+	i := strings.Index(link, "/invite/inv_")
+	if i < 0 {
+		t.Fatalf("invitation link: %q", link)
+	}
+	admin.shot("admin-users-invited")
+
+	invitee := b.user("inspector")
+	invitee.visit(link[i:])
+	invitee.fill("#name", "张新")
+	invitee.fill("#password", "inspector pw 2026")
+	invitee.click("form button[type=submit]")
+	invitee.waitText("main", "已加入")
+	adminBrowserLogin(t, invitee, "zhang@chuxiong.cn", "inspector pw 2026", "/t/chuxiong")
+	adminWaitLocation(t, invitee, "/t/chuxiong/inbox")
+	invitee.shot("inbox")
+	admin.visit(base + "/users")
+	admin.waitText("table.members", "zhang@chuxiong.cn")
+
+	// Grids: the chosen file is drawn before it is sent, then checked, then imported.
+	admin.visit(base + "/grids")
+	admin.upload("#grids-file", gridsFile)
+	adminWaitPolygons(t, admin, "#grids-preview", 4)
+	admin.shot("admin-grids-preview")
+	admin.click(`#upload button[value="check"]`)
+	admin.waitText("section.report", "检查通过")
+	adminWaitPolygons(t, admin, "#grids-preview", 4)
+	admin.shot("admin-grids-checked")
+	admin.click("#import-confirm")
+	admin.waitText(".flash", "导入完成")
+	adminWaitPolygons(t, admin, "#grids-map", 4)
+	admin.waitText("table.grids", "东兴社区 2 号网格")
+	admin.shot("admin-grids")
+
+	// Standards with one bad row: the report names the row and column; nothing is imported.
+	admin.visit(base + "/catalog")
+	admin.upload("#standards-file", standardsFile)
+	admin.click(`#standards button[value="check"]`)
+	admin.waitText("section.report", "文件未通过检查")
+	admin.waitText("table.problems", "9999")
+	if got := admin.text("table.problems tbody tr td"); got != "3" {
+		t.Fatalf("the report names row %q, want 3", got)
+	}
+	admin.shot("admin-standards-report")
+	if n := eval[int](admin, `document.querySelectorAll("table.standards tbody tr").length`); n != 0 {
+		t.Fatalf("a rejected table left %d standards", n)
+	}
+
+	// A map key, written and never shown again.
+	admin.visit(base + "/integrations")
+	admin.fill("#cred-name", "tianditu")
+	admin.fill("#cred-value", "tk-browser-0123456789abcdef")
+	admin.click("#cred-save")
+	admin.waitText("table.credentials", "cdef")
+	if strings.Contains(admin.html(), "0123456789ab") {
+		t.Fatal("the credential's value is in the page")
+	}
+	// The year's holidays, imported at once (the harness accepts the confirmation).
+	daysFile := filepath.Join(dir, "2026.csv")
+	if err := os.WriteFile(daysFile, []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2026-02-14,上班,春节调休\n2026-02-16,放假,春节\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	admin.visit(base + "/calendar")
+	admin.upload("#calendar-file", daysFile)
+	admin.click(`#year button[value="import"]`)
+	admin.waitText("table.days", "春节调休")
+	for _, p := range []string{"calendar", "stages", "integrations", "modules"} {
+		admin.visit(base + "/" + p)
+		admin.waitText("h1", "")
+		admin.shot("admin-" + p)
+	}
+}
+
+// adminBrowserLogin logs in through the login form and waits until the browser has left it for
+// next.
+func adminBrowserLogin(t *testing.T, s *session, email, password, next string) {
+	t.Helper()
+	s.visit("/login?next=" + url.QueryEscape(next))
+	s.fill("#email", email)
+	s.fill("#password", password)
+	s.click("form.login button[type=submit]")
+	adminWaitLocation(t, s, next)
+}
+
+// adminWaitLocation waits until the session's page is at path (a form's redirect can take a
+// moment).
+func adminWaitLocation(t *testing.T, s *session, path string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		loc := s.location()
+		if strings.HasPrefix(loc, path) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is at %s, not %s: %s", s.name, loc, path, s.text("main"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// adminWaitPolygons waits until the map in sel draws at least n shapes.
+func adminWaitPolygons(t *testing.T, s *session, sel string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := eval[int](s, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel+" path.leaflet-interactive"))
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the map %s shows %d shapes, want %d", sel, got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -41,7 +41,7 @@ func init() {
 
 			"admin.import.file": "文件", "admin.import.year": "年份", "admin.import.check": "检查文件", "admin.import.now": "直接导入",
 			"admin.import.confirm": "直接导入会替换现有数据，确定吗？", "admin.import.hint": "先检查：逐行报告问题，不写入任何数据。全部通过后才能导入，导入要么全部成功，要么什么都不改。",
-			"admin.import.rejectedtitle": "文件未通过检查", "admin.import.passed": "检查通过", "admin.import.summary": "共 %d 行，通过 %d 行，问题 %d 处。",
+			"admin.import.rejectedtitle": "文件未通过检查", "admin.import.passed": "检查通过", "admin.import.summary": "共 %d 行，全部通过（%d 条可导入）。", "admin.import.summarybad": "共 %d 行，发现 %d 处问题。",
 			"admin.import.row": "行", "admin.import.column": "列", "admin.import.key": "编码", "admin.import.message": "问题",
 			"admin.import.nothing": "没有导入任何数据。请修改以上各行后重新上传整个文件。", "admin.import.apply": "导入这个文件",
 			"admin.import.rejected": "文件有 %d 处问题，没有导入任何数据。", "admin.import.done": "导入完成。",
@@ -154,7 +154,7 @@ func init() {
 
 			"admin.import.file": "File", "admin.import.year": "Year", "admin.import.check": "Check file", "admin.import.now": "Import now",
 			"admin.import.confirm": "Importing replaces the current data. Go ahead?", "admin.import.hint": "Check first: every row's problems are reported and nothing is written. Import only when all pass; an import either succeeds completely or changes nothing.",
-			"admin.import.rejectedtitle": "The file did not pass", "admin.import.passed": "The file passed", "admin.import.summary": "%d rows, %d accepted, %d problem(s).",
+			"admin.import.rejectedtitle": "The file did not pass", "admin.import.passed": "The file passed", "admin.import.summary": "%d rows, all passed (%d to import).", "admin.import.summarybad": "%d rows, %d problem(s) found.",
 			"admin.import.row": "Row", "admin.import.column": "Column", "admin.import.key": "Code", "admin.import.message": "Problem",
 			"admin.import.nothing": "Nothing was imported. Fix the rows above and upload the whole file again.", "admin.import.apply": "Import this file",
 			"admin.import.rejected": "The file has %d problem(s); nothing was imported.", "admin.import.done": "Import complete.",
