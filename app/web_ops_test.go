@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -196,8 +199,9 @@ func TestWebOpsLifecycle(t *testing.T) {
 	var state string
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/progress", nil)
-		if m := regexp.MustCompile(`"state":"([a-z]+)"`).FindStringSubmatch(res.body); m != nil {
-			state = m[1]
+		var p struct{ State string }
+		if json.Unmarshal([]byte(res.body), &p) == nil {
+			state = p.State
 		}
 		if state == "done" || state == "failed" || time.Now().After(deadline) {
 			break
@@ -397,4 +401,76 @@ func opsBrowserLogin(s *session, email string) {
 	s.fill("#email", email)
 	s.fill("#password", testPassword)
 	clickTo(s, "form.login button[type=submit]", "/me")
+}
+
+// flakyStep fails its first run, as a step whose service is down would, and succeeds after.
+type flakyStep struct{ runs int }
+
+func (*flakyStep) Name() string { return "billing_probe" }
+
+func (s *flakyStep) Run(context.Context, *tenants.Tenant) error {
+	s.runs++
+	if s.runs == 1 {
+		return errors.New("the probe service is down")
+	}
+	return nil
+}
+
+// TestWebOpsProvisioningFailure: a step that fails stops provisioning; the progress page says
+// where and why and offers to resume, and resuming finishes it.
+func TestWebOpsProvisioningFailure(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
+	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1},
+		Steps: []tenants.Step{&flakyStep{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if _, err := a.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: "operator@test.cn", Password: testPassword, OperatorRole: tenants.OperatorAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{app: a}
+	cookie, csrf := opsLogin(t, f, "operator")
+	form := url.Values{"admin_code": {"532300"}, "slug": {"chuxiong-zhou"}, "name_zh": {"楚雄州"}, "kind": {"prefecture"}, "plan": {"starter"}, "first_admin_email": {"admin@cx.cn"}}
+	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", form); res.status != 303 {
+		t.Fatalf("provision: %d\n%s", res.status, res.body)
+	}
+	wait := func(want string) string {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/progress", nil)
+			var p struct{ State string }
+			if json.Unmarshal([]byte(res.body), &p) == nil && p.State == want {
+				return res.body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("provisioning never reached %s: %s", want, res.body)
+			}
+		}
+	}
+	body := wait("failed")
+	if !strings.Contains(body, `{"name":"billing_probe","state":"failed"}`) || !strings.Contains(body, "the probe service is down") {
+		t.Fatalf("failed progress: %s", body)
+	}
+	res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/provisioning", nil)
+	if res.status != 200 || !strings.Contains(res.body, `action="/ops/tenants/chuxiong-zhou/provision"`) || !strings.Contains(res.body, "the probe service is down") {
+		t.Fatalf("progress page after the failure: %d\n%s", res.status, res.body)
+	}
+	if res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou", nil); res.status != 200 || !strings.Contains(res.body, "继续开通") {
+		t.Fatalf("detail page of a tenant stuck in provisioning: %d\n%s", res.status, res.body)
+	}
+	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 303 {
+		t.Fatalf("resume: %d\n%s", res.status, res.body)
+	}
+	body = wait("done")
+	if !strings.Contains(body, "/invite/inv_") {
+		t.Fatalf("no invitation after resuming: %s", body)
+	}
+	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 409 {
+		t.Fatalf("resuming an active tenant: %d", res.status)
+	}
 }
