@@ -302,6 +302,10 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 		"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{cs.Lon, cs.Lat}},
 		"properties": map[string]any{"number": cs.Number, "state": cs.State, "overdue": cs.Overdue}}}}
 	row := names.row(*cs, a.store.Now())
+	reportedBy := cs.ReportedBy
+	if len(cs.Events) > 0 && cs.Events[0].ActorEmail != "" {
+		reportedBy = cs.Events[0].ActorEmail
+	}
 	dept, unit := "", ""
 	if cs.DepartmentID != nil {
 		dept = *cs.DepartmentID
@@ -313,7 +317,7 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 		"Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
 		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": a.cases.CanAddPhoto(ctx, cs),
 		"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays},
-		"Error": errMsg, "Map": a.mapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "Base": tenantBase(c),
+		"Error": errMsg, "Map": a.mapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),
 		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids"}, {"data": point, "kind": "points", "fit": true}},
 	})
 }

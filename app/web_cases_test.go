@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"mime/multipart"
@@ -533,8 +534,10 @@ func TestBrowserCaseLoop(t *testing.T) {
 	}
 	photo := filepath.Join(t.TempDir(), "cover.png")
 	img := image.NewRGBA(image.Rect(0, 0, 96, 64))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i * 7)
+	for y := range 64 {
+		for x := range 96 {
+			img.Set(x, y, color.RGBA{R: uint8(60 + x), G: uint8(90 + y), B: 140, A: 255})
+		}
 	}
 	var buf bytes.Buffer
 	png.Encode(&buf, img)
@@ -614,6 +617,14 @@ func TestBrowserCaseLoop(t *testing.T) {
 	}
 	for _, st := range steps {
 		s := as(st.who)
+		if st.action == cases.File {
+			// The shift lead finds it in the inbox, under 待立案, and opens it from there.
+			s.visit(webA + "/inbox")
+			s.waitText("#post-shift_lead", "待立案")
+			s.shot("inbox-shiftlead")
+			s.click(`#post-shift_lead a[href="` + casePath + `"]`)
+			s.waitText("h1", "案件")
+		}
 		s.visit(casePath)
 		form := `form[data-action="` + string(st.action) + `"]`
 		if n := eval[int](s, `document.querySelectorAll('form.case-action').length`); n == 0 {
@@ -646,6 +657,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	if href != casePath {
 		t.Fatalf("the map's popup links to %q, want %q", href, casePath)
 	}
+	time.Sleep(300 * time.Millisecond) // the popup fades in
 	sl.shot("map")
 
 	v := b.user("viewer")

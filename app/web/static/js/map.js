@@ -89,7 +89,8 @@
     var gl = geoLayer(spec);
     gl.addData(data);
     group.addLayer(gl);
-    if (fit && gl.getLayers().length) map.fitBounds(gl.getBounds(), { maxZoom: 16, padding: [20, 20] });
+    // No animation: a background tab (or a slow machine) may never finish it, leaving the layers scaled.
+    if (fit && gl.getLayers().length) map.fitBounds(gl.getBounds(), { maxZoom: 16, padding: [20, 20], animate: false });
   }
 
   function init(el) {
