@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -77,6 +78,19 @@ func (a *App) webAdminRoutes(r fiber.Router) {
 
 // adminBase is the admin console's address in the request's tenant.
 func adminBase(c *fiber.Ctx) string { return "/t/" + scope(c).Tenant.Slug + "/admin" }
+
+// adminDone is done for targets with a #fragment: the message goes in the query, before it.
+func adminDone(c *fiber.Ctx, target, messageKey string) error {
+	path, frag, ok := strings.Cut(target, "#")
+	if !ok {
+		return done(c, target, messageKey)
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return c.Redirect(path+sep+"done="+url.QueryEscape(messageKey)+"#"+frag, fiber.StatusSeeOther)
+}
 
 // adminPage loads a page's data into data (which may already hold a failed form's message and
 // values) and renders it.
@@ -313,7 +327,23 @@ func (a *App) adminOrgPage(c *fiber.Ctx, data fiber.Map) error {
 		views[i] = adminStaffView{ID: s.ID, Name: s.Name, Phone: s.Phone, DepartmentID: adminDeref(s.DepartmentID), IdentityID: adminDeref(s.IdentityID), Posts: s.Posts, Active: s.Active}
 	}
 	if data["StaffForm"] == nil {
-		data["StaffForm"] = adminStaffView{Active: true}
+		form := adminStaffView{Active: true}
+		// ?identity= (from the users page) fills the new staff form for that member: their name,
+		// their login and the posts their roles name.
+		for _, m := range members {
+			if m.Identity.ID.String() == c.Query("identity") {
+				form.Name, form.IdentityID = m.Identity.Name, m.Identity.ID.String()
+				if form.Name == "" {
+					form.Name, _, _ = strings.Cut(m.Identity.Email, "@")
+				}
+				for _, r := range m.Roles {
+					if slices.Contains(org.Posts, org.Post(r)) {
+						form.Posts = append(form.Posts, org.Post(r))
+					}
+				}
+			}
+		}
+		data["StaffForm"] = form
 	}
 	data["Tree"], data["Departments"], data["DeptNames"] = tree, opts, names
 	data["Staff"], data["Members"], data["Emails"], data["Posts"] = views, members, emails, org.Posts
@@ -333,7 +363,7 @@ func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "department.create", d.ID, in); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org", "admin.org.created")
+	return adminDone(c, adminBase(c)+"/org", "admin.org.created")
 }
 
 func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
@@ -345,7 +375,7 @@ func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "department.update", d.ID, in); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org", "admin.org.updated")
+	return adminDone(c, adminBase(c)+"/org", "admin.org.updated")
 }
 
 func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
@@ -355,7 +385,7 @@ func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "department.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org", "admin.org.deleted")
+	return adminDone(c, adminBase(c)+"/org", "admin.org.deleted")
 }
 
 func adminStaffForm(c *fiber.Ctx) org.StaffInput {
@@ -377,7 +407,7 @@ func (a *App) webAdminCreateStaff(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "staff.create", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org#staff", "admin.staff.created")
+	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.created")
 }
 
 func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
@@ -389,7 +419,7 @@ func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "staff.update", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org#staff", "admin.staff.updated")
+	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.updated")
 }
 
 func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
@@ -399,7 +429,7 @@ func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "staff.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/org#staff", "admin.staff.deleted")
+	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.deleted")
 }
 
 // --- users and posts ---
@@ -477,7 +507,7 @@ func (a *App) adminSetRoles(c *fiber.Ctx, roles []tenants.Role, msg string) erro
 	if err := a.store.SetMemberRoles(c.UserContext(), scope(c).Tenant, id, roles); err != nil {
 		return adminFail(c, err, a.adminUsersPage, nil)
 	}
-	return done(c, adminBase(c)+"/users", msg)
+	return adminDone(c, adminBase(c)+"/users", msg)
 }
 
 func (a *App) webAdminSetRoles(c *fiber.Ctx) error {
@@ -578,7 +608,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 		if view.Year != "" {
 			target = adminBase(c) + imp.back + "?year=" + view.Year
 		}
-		return done(c, target, "admin.import.done")
+		return adminDone(c, target, "admin.import.done")
 	}
 }
 
@@ -682,7 +712,7 @@ func (a *App) webAdminRenameGrid(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "grid.rename", g.Code, map[string]string{"name": g.Name}); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/grids", "admin.grids.renamed")
+	return adminDone(c, adminBase(c)+"/grids", "admin.grids.renamed")
 }
 
 // adminSplitCodes reads grid codes separated by commas, spaces, semicolons or new lines.
@@ -702,7 +732,7 @@ func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "responsibility_grid.put", rg.Code, in); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
+	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
 }
 
 func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
@@ -712,7 +742,7 @@ func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "responsibility_grid.delete", c.Params("code"), nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/grids#responsibility", "admin.grids.unassigned")
+	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.unassigned")
 }
 
 // --- categories and standards ---
@@ -794,7 +824,7 @@ func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "catalog.class.create", string(cl.Kind)+"/"+cl.Code, in); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/catalog", "admin.catalog.created")
+	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.created")
 }
 
 func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
@@ -808,14 +838,14 @@ func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/catalog", "admin.catalog.deleted")
+	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.deleted")
 }
 
 func (a *App) webAdminSyncClasses(c *fiber.Ctx) error {
 	if _, _, err := a.syncPrefectureClasses(c); err != nil {
 		return adminFail(c, err, a.adminCatalogPage, nil)
 	}
-	return done(c, adminBase(c)+"/catalog", "admin.catalog.synced")
+	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.synced")
 }
 
 // --- work calendar ---
@@ -886,7 +916,7 @@ func (a *App) webAdminPutCalendar(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "calendar.settings", "", st); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/calendar", "admin.calendar.saved")
+	return adminDone(c, adminBase(c)+"/calendar", "admin.calendar.saved")
 }
 
 // --- stage time limits ---
@@ -922,7 +952,7 @@ func (a *App) webAdminPutStage(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/stages", "admin.stages.saved")
+	return adminDone(c, adminBase(c)+"/stages", "admin.stages.saved")
 }
 
 // --- integrations ---
@@ -952,7 +982,7 @@ func (a *App) webAdminPutCredential(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "credential.put", name, nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/integrations", "admin.integrations.saved")
+	return adminDone(c, adminBase(c)+"/integrations", "admin.integrations.saved")
 }
 
 func (a *App) webAdminDeleteCredential(c *fiber.Ctx) error {
@@ -963,7 +993,7 @@ func (a *App) webAdminDeleteCredential(c *fiber.Ctx) error {
 	if err := a.auditTenant(c, "credential.delete", name, nil); err != nil {
 		return err
 	}
-	return done(c, adminBase(c)+"/integrations", "admin.integrations.deleted")
+	return adminDone(c, adminBase(c)+"/integrations", "admin.integrations.deleted")
 }
 
 // --- modules ---

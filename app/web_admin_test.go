@@ -423,8 +423,20 @@ func TestAdminOrgAndUsers(t *testing.T) {
 	if !strings.Contains(res.body, "第一组") || strings.Contains(res.body, "市容科") || !strings.Contains(res.body, "第 1 级") {
 		t.Fatalf("org page after rename, move and delete:\n%s", res.body)
 	}
+	// The users page links a member without a staff record to a staff form filled for them.
+	if res := admin.get(t, base+"/users"); !strings.Contains(res.body, base+"/org?identity="+f.ids["inspectorA"]) {
+		t.Fatalf("users page: no link to add the inspector's staff record")
+	}
+	res = admin.get(t, base+"/org?identity="+f.ids["inspectorA"])
+	if !regexp.MustCompile(`id="post-new-inspector" name="posts" value="inspector" checked`).MatchString(res.body) ||
+		!regexp.MustCompile(`value="`+f.ids["inspectorA"]+`" selected`).MatchString(res.body) || !strings.Contains(res.body, `value="inspectora"`) {
+		t.Fatalf("the staff form is not filled for the inspector:\n%s", res.body)
+	}
 	// Staff: a handler of 城市管理局 linked to the inspector's account.
 	ok(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler", "inspector"}, "department_id": {id("CG")}, "identity_id": {f.ids["inspectorA"]}, "active": {"true"}}), "/org")
+	if loc := admin.post(t, base+"/staff", url.Values{"name": {"值班"}, "posts": {"shift_lead"}}).header.Get("Location"); loc != base+"/org?done=admin.staff.created#staff" {
+		t.Fatalf("the message goes before the fragment: %s", loc)
+	}
 	staff, _ := f.app.platform.org.FindStaff(sctx, org.StaffFilter{Post: org.Handler})
 	if len(staff) != 1 || staff[0].IdentityID == nil || *staff[0].IdentityID != f.ids["inspectorA"] || !staff[0].Active {
 		t.Fatalf("staff: %+v", staff)
@@ -721,6 +733,18 @@ func TestBrowserAdminJourney(t *testing.T) {
 	invitee.shot("inbox")
 	admin.visit(base + "/users")
 	admin.waitText("table.members", "zhang@chuxiong.cn")
+	admin.shot("admin-users")
+	// The new inspector gets a staff record (the form comes filled from the users page).
+	href := eval[string](admin, `Array.from(document.querySelectorAll("table.members tr")).find(function(r){return r.textContent.indexOf("zhang@chuxiong.cn")>=0}).querySelector('a[href*="/org?identity="]').getAttribute("href")`)
+	admin.visit(href)
+	admin.waitText("#staff-new", "添加工作人员")
+	if name := eval[string](admin, `document.getElementById("sn-new").value`); name != "张新" {
+		t.Fatalf("the staff form is filled with %q", name)
+	}
+	admin.click("#staff-add")
+	admin.waitText(".flash", "工作人员已添加")
+	admin.waitText("#staff table", "张新")
+	admin.shot("admin-org-staff")
 
 	// Grids: the chosen file is drawn before it is sent, then checked, then imported.
 	admin.visit(base + "/grids")
@@ -735,6 +759,15 @@ func TestBrowserAdminJourney(t *testing.T) {
 	admin.waitText(".flash", "导入完成")
 	adminWaitPolygons(t, admin, "#grids-map", 4)
 	admin.waitText("table.grids", "东兴社区 2 号网格")
+	// Two unit grids become 张新's patrol area.
+	admin.fill("#rc-new", "R1")
+	admin.fill("#rn-new", "东兴责任网格")
+	eval[bool](admin, `(function(){var s=document.getElementById("ri-new");s.selectedIndex=1;return true})()`)
+	admin.fill("#ru-new", "53230100200101\n53230100200102")
+	admin.click("form.resp button[type=submit]")
+	admin.waitText(".flash", "责任网格已保存")
+	admin.waitText("#responsibility table", "张新")
+	adminWaitPolygons(t, admin, "#grids-map", 4)
 	admin.shot("admin-grids")
 
 	// Standards with one bad row: the report names the row and column; nothing is imported.
