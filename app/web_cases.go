@@ -146,6 +146,11 @@ func (a *App) webCaseList(c *fiber.Ctx) error {
 		return err
 	}
 	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": caseStates(), "Sources": cases.Sources}
+	// The class select sends kind/code (codes repeat between components and events).
+	if kind, code, ok := strings.Cut(c.Query("class"), "/"); ok {
+		c.Request().URI().QueryArgs().Set("kind", kind)
+		c.Request().URI().QueryArgs().Set("class_code", code)
+	}
 	f, err := caseFilter(c)
 	if err == nil {
 		f.BBox = nil

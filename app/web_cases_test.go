@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +52,7 @@ func init() {
 	classes := []catalog.Class{{Kind: catalog.Component, Code: "0101", Level: "minor", NameZH: "上水井盖", NameEN: "Water manhole cover"},
 		{Kind: catalog.Event, Code: "0101", Level: "minor", NameZH: "私搭乱建", NameEN: "Illegal structure"}}
 	depts := []org.Department{{ID: "d1", Code: "SZJ", Name: "市政设施管理局"}, {ID: "d2", Code: "HBJ", Name: "环保局 <x>"}}
-	q := map[string]string{"state": "handling", "kind": "component", "class_code": "0101", "department": "d1", "source": "hotline", "overdue": "true", "from": "2026-05-01", "to": "2026-05-14"}
+	q := map[string]string{"state": "handling", "kind": "component", "class": "component/0101", "department": "d1", "source": "hotline", "overdue": "true", "from": "2026-05-01", "to": "2026-05-14"}
 
 	samplePage("case_inbox", fiber.Map{},
 		fiber.Map{"Base": "/t/chuxiong", "Sections": []inboxSection{
@@ -570,6 +572,13 @@ func TestBrowserCaseLoop(t *testing.T) {
 	phone.visit(webA + "/report")
 	phone.waitText("h1", "上报问题")
 	phone.shot("report-mobile")
+	// "Use my position": the phone's position fills the location (the device's answer is stubbed:
+	// headless Chromium has no position to give).
+	eval[bool](phone, `(function(){navigator.geolocation.getCurrentPosition=function(ok){ok({coords:{latitude:25.0335,longitude:101.5462,accuracy:8}})};return true})()`)
+	phone.click("button[data-locate]")
+	if got := eval[string](phone, `document.getElementById('r-lat').value+','+document.getElementById('r-lon').value`); got != "25.033500,101.546200" {
+		t.Fatalf("the device's position gave %q", got)
+	}
 	in.fill("#r-class", "component/0101")
 	in.fill("#r-description", "北浦路井盖缺失，有安全隐患")
 	in.fill("#r-address", "鹿城镇北浦路 12 号")
@@ -685,5 +694,46 @@ func browserLogin(s *session, email, password string) {
 			s.b.t.Fatalf("%s: login as %s failed: %s", s.name, email, s.text("main"))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWebCaseList: the list's filters (as the API's) and cursor pages, and the map's filters.
+func TestWebCaseList(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	a, b := w.drive(t, cases.Reported), w.drive(t, cases.Reported)
+	filed := w.drive(t, cases.Filed)
+	res := w.get(t, "shiftA", webA+"/cases?limit=2")
+	next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(res.body)
+	if res.status != 200 || next == nil || !strings.Contains(res.body, filed.Number) || !strings.Contains(res.body, b.Number) || strings.Contains(res.body, a.Number) {
+		t.Fatalf("first page: %d, next %v", res.status, next)
+	}
+	res = w.get(t, "shiftA", html.UnescapeString(next[1]))
+	if res.status != 200 || !strings.Contains(res.body, a.Number) || strings.Contains(res.body, b.Number) || strings.Contains(res.body, `rel="next"`) {
+		t.Fatalf("second page (%s): %d", next[1], res.status)
+	}
+	for q, want := range map[string][]caseView{
+		"state=filed":                   {filed},
+		"class=component%2F0101":        {a, b, filed},
+		"class=event%2F0101":            nil,
+		"department=" + w.dept:          {filed},
+		"source=hotline&state=":         {a, b, filed},
+		"overdue=false&from=2020-01-01": {a, b, filed},
+	} {
+		res := w.get(t, "shiftA", webA+"/cases?"+q)
+		for _, c := range []caseView{a, b, filed} {
+			if got, wanted := strings.Contains(res.body, c.Number), slices.ContainsFunc(want, func(x caseView) bool { return x.ID == c.ID }); got != wanted {
+				t.Errorf("%s: lists %s: %v", q, c.Number, got)
+			}
+		}
+	}
+	if res := w.get(t, "shiftA", webA+"/cases?from=yesterday"); res.status != 400 || !strings.Contains(res.body, "from is a date") {
+		t.Fatalf("a bad date: %d", res.status)
+	}
+	res = w.get(t, "shiftA", webA+"/map?state=filed")
+	if res.status != 200 || !strings.Contains(res.body, `cases.geojson?state=filed`) || !strings.Contains(res.body, `grids.geojson`) {
+		t.Fatalf("the map's layers: %d", res.status)
+	}
+	if res := w.get(t, "shiftA", webA+"/map?overdue=maybe"); res.status != 400 || !strings.Contains(res.body, "overdue is true or false") {
+		t.Fatalf("a bad map filter: %d", res.status)
 	}
 }
