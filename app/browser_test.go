@@ -138,10 +138,43 @@ func (s *session) fill(sel, value string) {
 	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), value))
 }
 
-// click clicks the element matched by sel and waits for the next page when it navigates.
+// click clicks the element matched by sel; when the click starts a navigation (a link, a form
+// submission) it waits until the next document has loaded, so the following steps see the new
+// page. Navigation is told by the old document's beforeunload, which fires as it starts.
 func (s *session) click(sel string) {
 	s.b.t.Helper()
-	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)), chromedp.WaitReady(chromedp.CSS("body")))
+	s.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	eval[bool](s, `(function(){window.__cityopsOld=true;sessionStorage.setItem('cityopsNav','');`+
+		`window.addEventListener('beforeunload',function(){sessionStorage.setItem('cityopsNav','left')});return true})()`)
+	s.do(chromedp.Click(chromedp.CSS(sel)))
+	deadline := time.Now().Add(20 * time.Second)
+	quiet := time.Now().Add(600 * time.Millisecond)
+	for {
+		state := s.navState()
+		switch {
+		case state == "new":
+			return
+		case state == "stay" && time.Now().After(quiet):
+			return // the click did not navigate
+		case time.Now().After(deadline):
+			s.b.t.Fatalf("%s: the page after clicking %s did not load", s.name, sel)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// navState is "new" once a new document has loaded, "left" while a navigation is under way and
+// "stay" when none has started.
+func (s *session) navState() string {
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){`+
+		`if(window.__cityopsOld){return sessionStorage.getItem('cityopsNav')==='left'?'left':'stay'}`+
+		`return document.readyState==='complete'?'new':'left'})()`))
+	if err != nil {
+		return "left" // the old document is going away; ask again
+	}
+	return v
 }
 
 // upload sets a file input to the given local files.
