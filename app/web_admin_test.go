@@ -28,6 +28,8 @@ import (
 	"github.com/cityops/cityops/tenants/secrets"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func init() {
@@ -488,7 +490,13 @@ func TestAdminOrgAndUsers(t *testing.T) {
 // the row-by-row report), then imported all or nothing; bad files give a 4xx page with the
 // report and change nothing.
 func TestAdminImports(t *testing.T) {
-	f := newFixture(t, "sqlite")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { testAdminImports(t, dialect) })
+	}
+}
+
+func testAdminImports(t *testing.T, dialect string) {
+	f := newFixture(t, dialect)
 	admin := adminLogin(t, f, "adminA")
 	base := "/t/chuxiong/admin"
 	check := func(t *testing.T, res *response, status int, wants ...string) {
@@ -579,6 +587,24 @@ func TestAdminImports(t *testing.T) {
 	check(t, admin.post(t, base+"/classes", url.Values{"kind": {"event"}, "code": {"0101"}, "name_zh": {"重复"}}), 409)
 	good := []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9101,占道晾晒衣物,1,工作日,清理完毕\n")
 	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "s.csv", good), 200, "检查通过", "共 2 行，全部通过")
+	// The same table as GBK text and as an XLSX workbook, as city offices send them.
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "s.csv", gbk), 200, "检查通过", "共 2 行，全部通过")
+	book := excelize.NewFile()
+	for r, line := range strings.Split(strings.TrimSpace(string(good)), "\n") {
+		for c, cell := range strings.Split(line, ",") {
+			name, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			book.SetCellValue("Sheet1", name, cell)
+		}
+	}
+	var xlsx bytes.Buffer
+	if err := book.Write(&xlsx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "标准.xlsx", xlsx.Bytes()), 200, "检查通过", "共 2 行，全部通过")
 	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"import"}}, "s.csv", good), 303)
 	check(t, admin.get(t, base+"/catalog"), 200, "占道晾晒衣物", "2 紧急工作时", "现行标准（2 条）")
 	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "still used")

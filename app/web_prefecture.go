@@ -58,6 +58,11 @@ type countyFigures struct {
 // overviewOverdue is how many overdue cases per county the overview links to.
 const overviewOverdue = 5
 
+// openStates are the states of a case still in the loop (all but closed and voided): a closed
+// case that ran over is late, not overdue now.
+var openStates = []cases.State{cases.Reported, cases.Verifying, cases.Accepted, cases.Filed, cases.Dispatched, cases.Handling,
+	cases.ExtensionRequested, cases.ReturnRequested, cases.SuspensionRequested, cases.Suspended, cases.FedBack, cases.Checking, cases.Checked}
+
 // prefectureFigures counts the indicators of every county under pref that p may read, each
 // through the tenant gate with the county's own read-only scope, at most overviewWorkers at a
 // time. Every county read by someone from outside it is audited once, as the tenant scope
@@ -119,7 +124,7 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 			if err == nil {
 				yes := true
 				var page *cases.Page
-				if page, err = a.cases.FindCases(cctx, cases.Filter{Overdue: &yes, Limit: overviewOverdue}); err == nil {
+				if page, err = a.cases.FindCases(cctx, cases.Filter{States: openStates, Overdue: &yes, Limit: overviewOverdue}); err == nil {
 					f.Overdue = page.Cases
 				}
 			}

@@ -276,3 +276,81 @@ func BenchmarkOverviewIndicators(b *testing.B) {
 		}
 	}
 }
+
+// waitJS waits until the JavaScript expression is true in s's page.
+func waitJS(s *session, what, expr string) {
+	s.b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !eval[bool](s, expr) {
+		if time.Now().After(deadline) {
+			s.b.t.Fatalf("%s: %s never happened (%s)", s.name, what, expr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// onlyLogoutPosts is true when the page's only POST form is the logout form and every button
+// submits either it or a GET form (a filter, a search).
+const onlyLogoutPosts = `(function(){
+  var posts = document.querySelectorAll('form[method=post], form[method=POST]');
+  if (posts.length !== 1 || posts[0].getAttribute('action') !== '/logout') return false;
+  return Array.prototype.every.call(document.querySelectorAll('button, input[type=submit]'), function (b) {
+    var f = b.closest('form');
+    return f !== null && (f.getAttribute('action') === '/logout' || (f.getAttribute('method') || 'get').toLowerCase() === 'get');
+  });
+})()`
+
+// TestBrowserPrefectureOverview: the prefecture viewer opens the overview (charts and map
+// drawn), follows a county into its cases and an overdue case, and finds nothing that writes.
+func TestBrowserPrefectureOverview(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ids := seedOverview(t, f.app)
+	b := newBrowser(t, f.listen(t))
+	s := b.user("viewer")
+	s.login("viewer@test.cn", testPassword)
+	s.visit("/t/chuxiong-zhou")
+	if loc := s.location(); loc != "/t/chuxiong-zhou/overview" {
+		t.Fatalf("the prefecture opens on %s", loc)
+	}
+	s.visit("/t/chuxiong-zhou/overview?period=30d")
+	if h := s.text("h1"); !strings.Contains(h, "全州总览") {
+		t.Fatalf("h1 %q", h)
+	}
+	for _, id := range []string{"pref-trend", "pref-ontime", "pref-rank"} {
+		waitJS(s, "chart "+id, `document.querySelector('#`+id+` svg') !== null`)
+	}
+	// The counties' centres (2) and the cases of the window are drawn on the map.
+	waitJS(s, "map markers", `document.querySelectorAll('#pref-map .leaflet-interactive, #pref-map .marker-cluster').length >= 3`)
+	if !eval[bool](s, onlyLogoutPosts) {
+		t.Fatal("the overview has a form or button that could change something")
+	}
+	s.waitText("table", "50.0%")
+	s.shot("overview")
+	s.visit("/t/chuxiong-zhou/overview?period=year&lang=en")
+	waitJS(s, "chart in English", `document.querySelector('#pref-trend svg') !== null`)
+	s.shot("overview-year-en")
+	s.visit("/t/chuxiong-zhou/overview?period=30d&lang=zh-CN")
+
+	s.click(`table a[href="/t/chuxiong/cases"]`)
+	waitJS(s, "the county's page", `location.pathname === '/t/chuxiong/cases'`)
+	if loc := s.location(); loc != "/t/chuxiong/cases" {
+		t.Fatalf("drill-down to the county went to %s", loc)
+	}
+	waitJS(s, "the county's case list", `document.body.innerText.indexOf('532301-') >= 0`)
+	if !eval[bool](s, onlyLogoutPosts) {
+		t.Error("the county's case list offers the prefecture viewer a change")
+	}
+	s.shot("county-cases")
+
+	s.visit("/t/chuxiong-zhou/overview?period=30d")
+	s.click(`a[href="/t/chuxiong/cases/` + ids[2] + `"]`)
+	waitJS(s, "the case's page", `location.pathname === '/t/chuxiong/cases/`+ids[2]+`'`)
+	if loc := s.location(); loc != "/t/chuxiong/cases/"+ids[2] {
+		t.Fatalf("drill-down to the case went to %s", loc)
+	}
+	waitJS(s, "the case page", `document.body.innerText.indexOf('532301-') >= 0`)
+	if !eval[bool](s, onlyLogoutPosts) {
+		t.Error("the case page offers the prefecture viewer a change")
+	}
+	s.shot("case")
+}

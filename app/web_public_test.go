@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/gofiber/fiber/v2"
@@ -247,4 +250,53 @@ func TestWebPublicRateLimitAndClosing(t *testing.T) {
 	if res := webPage(t, f, "", "", "GET", "/r/chuxiong/", nil); res.status != 404 {
 		t.Fatalf("closed form: %d, want 404", res.status)
 	}
+}
+
+// TestBrowserPublicReport: a citizen on a phone reports a problem with a photo, placing it by a
+// tap on the map, and follows it by its number.
+func TestBrowserPublicReport(t *testing.T) {
+	f := publicFixture(t, "sqlite")
+	photo := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(photo, jpeg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, f.listen(t))
+	s := b.user("citizen")
+	s.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	s.visit("/r/chuxiong/")
+	if h := s.text("h1"); h != "我要反映问题" {
+		t.Fatalf("h1 %q", h)
+	}
+	if w := eval[float64](s, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the form is %v px wide on a 390 px phone", w)
+	}
+	s.shot("public-form")
+	s.fill("#p-service", "component-0101")
+	s.fill("#p-desc", "鹿城南路的井盖丢了，很危险")
+	s.fill("#p-addr", "鹿城南路 1 号")
+	waitJS(s, "the map", `document.querySelector('#public-map.leaflet-container') !== null`)
+	s.do(chromedp.ScrollIntoView(chromedp.CSS("#public-map")), chromedp.Click(chromedp.CSS("#public-map")))
+	waitJS(s, "a tap on the map sets the location", `document.getElementById('p-lat').value !== '' && document.getElementById('p-lon').value !== ''`)
+	s.upload("#p-photo", photo)
+	s.fill("#p-name", "李四")
+	s.fill("#p-phone", "13900139000")
+	s.shot("public-form-filled")
+	s.click(".public-form button[type=submit]")
+	waitJS(s, "the progress page", `location.pathname === '/r/chuxiong/lookup' && document.querySelector('.case-number') !== null`)
+	if loc := s.location(); !strings.HasPrefix(loc, "/r/chuxiong/lookup?number=532301-") {
+		t.Fatalf("after the report: %s\n%s", loc, s.text("main"))
+	}
+	number := s.text(".case-number")
+	s.waitText(".flash", "已收到")
+	s.shot("public-done")
+
+	s.visit("/r/chuxiong/lookup")
+	s.fill("#l-number", number)
+	s.click("form[action='/r/chuxiong/lookup'] button[type=submit]")
+	waitJS(s, "the lookup", `location.search.indexOf('number=') >= 0 && document.querySelector('.progress .state') !== null`)
+	s.waitText(".progress .state", "已收到，待受理")
+	if txt := s.text("main"); strings.Contains(txt, "李四") || strings.Contains(txt, "13900139000") {
+		t.Fatalf("the lookup shows personal data:\n%s", txt)
+	}
+	s.shot("public-lookup")
 }
