@@ -136,7 +136,8 @@ func (a *App) webInbox(c *fiber.Ctx) error {
 		}
 		sections = append(sections, s)
 	}
-	return a.render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c)})
+	return a.render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c),
+		"CanReport": !sc.ReadOnly && sc.Has(cases.ReportPosts...)})
 }
 
 // webCaseList is the case list with the API's filters (caseFilter) and cursor pages.
@@ -327,14 +328,15 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 	})
 }
 
-// caseFormError re-renders the case page for a refused form: a stale version says so plainly
-// (409); any other refusal shows the service's message with its status.
+// caseFormError re-renders the case page for a refused form: an action refused because the page
+// was stale says so plainly (409); any other refusal shows the service's message with its
+// status. sawVersion is the version the page showed, -1 for forms that are not actions.
 func (a *App) caseFormError(c *fiber.Ctx, err error, sawVersion int) error {
 	msg, ierr := formError(c, err)
 	if ierr != nil {
 		return ierr
 	}
-	if errs.Is(err, errs.Conflict) {
+	if errs.Is(err, errs.Conflict) && sawVersion >= 0 {
 		if cur, ferr := a.cases.FindCaseByID(c.UserContext(), c.Params("id")); ferr == nil && cur.Version != sawVersion {
 			msg = translate(lang(c), "cases.stale")
 		}
@@ -463,8 +465,7 @@ func (a *App) webCasePhoto(c *fiber.Ctx) error {
 		_, err = a.cases.AddPhoto(c.UserContext(), id, photo)
 	}
 	if err != nil {
-		version, _ := strconv.Atoi(c.FormValue("version"))
-		return a.caseFormError(c, err, version)
+		return a.caseFormError(c, err, -1)
 	}
 	return done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
 }

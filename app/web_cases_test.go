@@ -55,7 +55,7 @@ func init() {
 	q := map[string]string{"state": "handling", "kind": "component", "class": "component/0101", "department": "d1", "source": "hotline", "overdue": "true", "from": "2026-05-01", "to": "2026-05-14"}
 
 	samplePage("case_inbox", fiber.Map{},
-		fiber.Map{"Base": "/t/chuxiong", "Sections": []inboxSection{
+		fiber.Map{"Base": "/t/chuxiong", "CanReport": true, "Sections": []inboxSection{
 			{Post: tenants.ShiftLead, Waiting: 3, DueSoon: 1, Overdue: 1, Rows: []caseRow{row, soon}},
 			{Post: tenants.Handler},
 		}})
@@ -735,5 +735,33 @@ func TestWebCaseList(t *testing.T) {
 	}
 	if res := w.get(t, "shiftA", webA+"/map?overdue=maybe"); res.status != 400 || !strings.Contains(res.body, "overdue is true or false") {
 		t.Fatalf("a bad map filter: %d", res.status)
+	}
+}
+
+// TestWebCasePhotoForm: the case page's photo form takes a photo, refuses a file that is not one
+// (415) and any photo on a closed case (409, saying why), adding nothing.
+func TestWebCasePhotoForm(t *testing.T) {
+	w := newCaseWeb(t, "sqlite")
+	c := w.drive(t, cases.Handling)
+	path := webA + "/cases/" + c.ID + "/photos"
+	if res := w.postMultipart(t, "handlerA", path, nil, "photo", "a.png", []byte(pngBytes)); res.status != 303 || !strings.HasSuffix(res.header.Get("Location"), "done=cases.photo.added") {
+		t.Fatalf("photo: %d %s", res.status, res.body)
+	}
+	if res := w.postMultipart(t, "handlerA", path, nil, "photo", "a.txt", []byte("hello")); res.status != 415 || !strings.Contains(res.body, "JPEG") {
+		t.Fatalf("a text file: %d", res.status)
+	}
+	if res := w.postMultipart(t, "handlerA", path, nil, "", "", nil); res.status != 400 {
+		t.Fatalf("no file: %d", res.status)
+	}
+	closed := w.report(t, "inspectorA", `{"kind":"component","class_code":"0101","lon":101.505,"lat":25.005,"self_handled":true}`)
+	if res := w.postMultipart(t, "handlerA", webA+"/cases/"+closed.ID+"/photos", nil, "photo", "a.png", []byte(pngBytes)); res.status != 409 ||
+		!strings.Contains(res.body, "no more photos") || strings.Contains(res.body, "其他人已先处理") {
+		t.Fatalf("a photo on a closed case: %d", res.status)
+	}
+	if got := len(w.caseNow(t, c.ID).Photos); got != 1 {
+		t.Fatalf("%d photos, want 1", got)
+	}
+	if got := len(w.caseNow(t, closed.ID).Photos); got != 0 {
+		t.Fatalf("the closed case has %d photos", got)
 	}
 }
