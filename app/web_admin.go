@@ -110,6 +110,19 @@ func adminFail(c *fiber.Ctx, err error, page adminPage, data fiber.Map) error {
 	return page(c, data)
 }
 
+// adminFinish ends a form action that needs nothing from its result: a failed action re-renders
+// page with the message (and data); a successful one is audited as the API audits it (action on
+// target with detail) and redirects to back, below /admin, with the message key.
+func (a *App) adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Map, action, target string, detail any, back, msg string) error {
+	if err != nil {
+		return adminFail(c, err, page, data)
+	}
+	if err := a.auditTenant(c, action, target, detail); err != nil {
+		return err
+	}
+	return adminDone(c, adminBase(c)+back, msg)
+}
+
 // adminFormID reads an optional id field ("" → nil).
 func adminFormID(c *fiber.Ctx, name string) *string {
 	if v := strings.TrimSpace(c.FormValue(name)); v != "" {
@@ -368,24 +381,13 @@ func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 
 func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
-	d, err := a.platform.org.UpdateDepartment(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return adminFail(c, err, a.adminOrgPage, nil)
-	}
-	if err := a.auditTenant(c, "department.update", d.ID, in); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/org", "admin.org.updated")
+	_, err := a.platform.org.UpdateDepartment(c.UserContext(), c.Params("id"), in)
+	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.update", c.Params("id"), in, "/org", "admin.org.updated")
 }
 
 func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
-	if err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id")); err != nil {
-		return adminFail(c, err, a.adminOrgPage, nil)
-	}
-	if err := a.auditTenant(c, "department.delete", c.Params("id"), nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/org", "admin.org.deleted")
+	err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id"))
+	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.delete", c.Params("id"), nil, "/org", "admin.org.deleted")
 }
 
 func adminStaffForm(c *fiber.Ctx) org.StaffInput {
@@ -423,13 +425,8 @@ func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
 }
 
 func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
-	if err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id")); err != nil {
-		return adminFail(c, err, a.adminOrgPage, nil)
-	}
-	if err := a.auditTenant(c, "staff.delete", c.Params("id"), nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.deleted")
+	err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id"))
+	return a.adminFinish(c, err, a.adminOrgPage, nil, "staff.delete", c.Params("id"), nil, "/org#staff", "admin.staff.deleted")
 }
 
 // --- users and posts ---
@@ -736,13 +733,8 @@ func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 }
 
 func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
-	if err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code")); err != nil {
-		return adminFail(c, err, a.adminGridsPage, nil)
-	}
-	if err := a.auditTenant(c, "responsibility_grid.delete", c.Params("code"), nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.unassigned")
+	err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code"))
+	return a.adminFinish(c, err, a.adminGridsPage, nil, "responsibility_grid.delete", c.Params("code"), nil, "/grids#responsibility", "admin.grids.unassigned")
 }
 
 // --- categories and standards ---
@@ -832,13 +824,8 @@ func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 	if !ok {
 		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
 	}
-	if err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code")); err != nil {
-		return adminFail(c, err, a.adminCatalogPage, nil)
-	}
-	if err := a.auditTenant(c, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.deleted")
+	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
+	return a.adminFinish(c, err, a.adminCatalogPage, nil, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil, "/catalog", "admin.catalog.deleted")
 }
 
 func (a *App) webAdminSyncClasses(c *fiber.Ctx) error {
@@ -975,25 +962,14 @@ func (a *App) adminIntegrationsPage(c *fiber.Ctx, data fiber.Map) error {
 func (a *App) webAdminPutCredential(c *fiber.Ctx) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	_, err := a.secrets.PutCredential(c.UserContext(), scope(c).Tenant.ID, name, c.FormValue("value"), principal(c).Identity.Email)
-	if err != nil {
-		// The value is never sent back into the form.
-		return adminFail(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name})
-	}
-	if err := a.auditTenant(c, "credential.put", name, nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/integrations", "admin.integrations.saved")
+	// On failure the form comes back with the name only: the value is never sent back.
+	return a.adminFinish(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name}, "credential.put", name, nil, "/integrations", "admin.integrations.saved")
 }
 
 func (a *App) webAdminDeleteCredential(c *fiber.Ctx) error {
 	name := c.Params("name")
-	if err := a.secrets.DeleteCredential(c.UserContext(), scope(c).Tenant.ID, name); err != nil {
-		return adminFail(c, err, a.adminIntegrationsPage, nil)
-	}
-	if err := a.auditTenant(c, "credential.delete", name, nil); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+"/integrations", "admin.integrations.deleted")
+	err := a.secrets.DeleteCredential(c.UserContext(), scope(c).Tenant.ID, name)
+	return a.adminFinish(c, err, a.adminIntegrationsPage, nil, "credential.delete", name, nil, "/integrations", "admin.integrations.deleted")
 }
 
 // --- modules ---
