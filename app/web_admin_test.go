@@ -609,6 +609,14 @@ func testAdminImports(t *testing.T, dialect string) {
 	check(t, admin.get(t, base+"/catalog"), 200, "占道晾晒衣物", "2 紧急工作时", "现行标准（2 条）")
 	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "still used")
 
+	// The prefecture's extension classes, synced down.
+	pref, _ := f.app.store.FindTenantBySlug(ctx, "chuxiong-zhou")
+	if _, err := f.app.platform.catalog.CreateClass(tenants.WithScope(ctx, tenants.SystemScope(pref)), catalog.ClassInput{Kind: catalog.Event, Code: "95", NameZH: "州级扩展事件"}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, admin.post(t, base+"/classes/sync", nil), 303)
+	check(t, admin.get(t, base+"/catalog"), 200, "州级扩展事件", "州级扩展")
+
 	// The calendar year, and the working hours.
 	year := []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2026-01-04,上班,元旦调休\n")
 	check(t, admin.upload(t, base+"/calendar/import", url.Values{"mode": {"import"}, "year": {"2026"}}, "d.csv", year), 303)
@@ -833,6 +841,9 @@ func TestBrowserAdminJourney(t *testing.T) {
 		admin.waitText("h1", "")
 		admin.shot("admin-" + p)
 	}
+	admin.visit(base + "?lang=en")
+	admin.waitText("h1", "Settings")
+	admin.shot("admin-home-en")
 }
 
 // adminBrowserLogin logs in through the login form and waits until the browser has left it for
