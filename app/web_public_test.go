@@ -87,7 +87,13 @@ func countCases(t *testing.T, f *fixture, slug string) int {
 }
 
 func TestWebPublicReport(t *testing.T) {
-	f := publicFixture(t, "sqlite")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { testWebPublicReport(t, dialect) })
+	}
+}
+
+func testWebPublicReport(t *testing.T, dialect string) {
+	f := publicFixture(t, dialect)
 	good := map[string]string{"service_code": "component-0101", "description": "井盖丢了", "address_string": "鹿城南路 1 号",
 		"lat": "25.03", "long": "101.54", "first_name": "李四PII", "phone": "13900139000"}
 	res := webPage(t, f, "", "", "GET", "/r/chuxiong/", nil)
