@@ -195,7 +195,7 @@ func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
 			items = append(items, navItem{Href: base + "/inbox", Key: "nav.inbox"})
 		}
 		items = append(items, navItem{Href: base + "/cases", Key: "nav.cases"}, navItem{Href: base + "/map", Key: "nav.map"})
-		if sc.Has(tenants.Inspector) && !sc.ReadOnly {
+		if sc.Has(tenants.Inspector, tenants.Acceptor) && !sc.ReadOnly {
 			items = append(items, navItem{Href: base + "/report", Key: "nav.report"})
 		}
 		if sc.Has(tenants.TenantAdmin) {
