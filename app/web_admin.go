@@ -478,6 +478,9 @@ func (a *App) adminUsersPage(c *fiber.Ctx, data fiber.Map) error {
 	}
 	data["Members"], data["Invitations"], data["Roles"], data["Linked"] = views, invs, adminTenantRoles(sc.Tenant), linked
 	data["Self"] = principal(c).Identity.ID.String()
+	if data["InviteForm"] == nil {
+		data["InviteForm"] = fiber.Map{"Role": string(tenants.Inspector)} // the most common post, not admin
+	}
 	return a.render(c, "admin_users", data)
 }
 

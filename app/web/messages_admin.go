@@ -29,7 +29,7 @@ func init() {
 			"admin.staff.created": "工作人员已添加。", "admin.staff.updated": "工作人员已保存。", "admin.staff.deleted": "工作人员已删除。",
 
 			"admin.users.title": "用户与岗位", "admin.users.intro": "本单位的登录账号及其岗位（角色）。单位至少要保留一名单位管理员。",
-			"admin.users.staff": "人员记录", "admin.users.addstaff": "建立人员记录", "admin.users.you": "我",
+			"admin.users.staff": "人员记录", "admin.users.addstaff": "建立人员记录", "admin.users.copy": "复制链接", "admin.users.copied": "已复制", "admin.users.you": "我",
 			"admin.users.change": "修改岗位", "admin.users.postsof": "%s 的岗位", "admin.users.remove": "移出本单位",
 			"admin.users.confirmremove": "确定将 %s 移出本单位吗？其账号保留，但不能再访问本单位。",
 			"admin.users.invite":        "邀请用户", "admin.users.invitehint": "系统不发送邮件：邀请后页面显示一次性的邀请链接，请复制后通过政务通讯工具发给对方。同一人需要多个岗位时，接受邀请后在上方修改岗位。",
@@ -142,7 +142,7 @@ func init() {
 			"admin.staff.created": "Staff member added.", "admin.staff.updated": "Staff member saved.", "admin.staff.deleted": "Staff member deleted.",
 
 			"admin.users.title": "Users and posts", "admin.users.intro": "The logins of your unit and their posts (roles). The unit must keep at least one administrator.",
-			"admin.users.staff": "Staff record", "admin.users.addstaff": "Add a staff record", "admin.users.you": "you",
+			"admin.users.staff": "Staff record", "admin.users.addstaff": "Add a staff record", "admin.users.copy": "Copy link", "admin.users.copied": "Copied", "admin.users.you": "you",
 			"admin.users.change": "Change posts", "admin.users.postsof": "Posts of %s", "admin.users.remove": "Remove from unit",
 			"admin.users.confirmremove": "Remove %s from this unit? The account stays, but it can no longer open this unit.",
 			"admin.users.invite":        "Invite a user", "admin.users.invitehint": "No email is sent: after inviting, the page shows a one-time invitation link to copy and pass on. For several posts, change the posts above once the invitation is accepted.",
