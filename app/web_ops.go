@@ -30,6 +30,7 @@ func (a *App) webOpsRoutes(r fiber.Router) {
 	r.Post("/tenants/:slug/suspend", admin, a.webOpsSuspend)
 	r.Post("/tenants/:slug/resume", admin, a.webOpsReactivate)
 	r.Post("/tenants/:slug/offboard", admin, a.webOpsOffboard)
+	r.Post("/tenants/:slug/invite-admin", admin, a.webOpsInviteAdmin)
 	r.Get("/tenants/:slug/export", admin, a.webOpsExport)
 	r.Post("/tenants/:slug/plan", bill, a.webOpsChangePlan)
 	r.Get("/tenants/:slug/billing", bill, a.webOpsBilling)
@@ -491,7 +492,7 @@ type opsTenant struct {
 	Billing  *billingSummary
 }
 
-func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName string) error {
+func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName string, extra ...any) error {
 	ctx := c.UserContext()
 	d := &opsTenant{T: t}
 	var err error
@@ -521,8 +522,12 @@ func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName s
 		return err
 	}
 	next := time.Date(a.store.Now().In(shanghai).Year(), a.store.Now().In(shanghai).Month()+1, 1, 0, 0, 0, 0, shanghai).Format("2006-01")
-	return a.render(c, "ops_tenant", fiber.Map{"D": d, "Plans": plans, "NextMonth": next, "Error": formErr, "ErrorForm": formName,
-		"CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin), "CanBill": principal(c).IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)})
+	data := fiber.Map{"D": d, "Plans": plans, "NextMonth": next, "Error": formErr, "ErrorForm": formName,
+		"CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin), "CanBill": principal(c).IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)}
+	for i := 0; i+1 < len(extra); i += 2 {
+		data[extra[i].(string)] = extra[i+1]
+	}
+	return a.render(c, "ops_tenant", data)
 }
 
 // opsTenantOf finds :slug for the operator's pages.
@@ -574,6 +579,25 @@ func (a *App) webOpsReactivate(c *fiber.Ctx) error {
 		return a.opsFormFailed(c, t, "resume", err)
 	}
 	return done(c, "/ops/tenants/"+t.Slug, "ops.msg.resumed")
+}
+
+// webOpsInviteAdmin invites a tenant admin on the tenant's behalf: how an operator replaces a first
+// admin's lost invitation link (it is shown once, to whoever started provisioning) or helps a
+// county whose admins have all left. The invitation is audited by the store; the link is shown
+// once, here.
+func (a *App) webOpsInviteAdmin(c *fiber.Ctx) error {
+	t, err := a.opsTenantOf(c)
+	if err != nil {
+		return err
+	}
+	if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
+		return a.opsFormFailed(c, t, "invite", errs.E(errs.Conflict, "%s is %s; invite its admins once it is provisioned.", t.NameZH, t.Status))
+	}
+	_, token, err := a.store.Invite(c.UserContext(), t, c.FormValue("email"), c.FormValue("name"), tenants.TenantAdmin)
+	if err != nil {
+		return a.opsFormFailed(c, t, "invite", err)
+	}
+	return a.opsTenantPage(c, t, "", "", "InviteURL", a.cfg.BaseURL+"/invite/"+token)
 }
 
 // webOpsOffboard offboards a tenant after the operator typed its slug, as POST

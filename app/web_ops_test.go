@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func TestWebOpsAccess(t *testing.T) {
 		}
 		for _, p := range []string{"/ops/tenants", "/ops/tenants/chuxiong/suspend", "/ops/tenants/chuxiong/resume", "/ops/tenants/chuxiong/offboard",
 			"/ops/tenants/chuxiong/provision", "/ops/tenants/chuxiong/plan", "/ops/tenants/chuxiong/billing/advances",
-			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments"} {
+			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments", "/ops/tenants/chuxiong/invite-admin"} {
 			form := url.Values{"confirm": {"chuxiong"}, "amount": {"100"}, "plan": {"standard"}, "slug": {"evil"}, "admin_code": {"532325"}, "kind": {"county"}, "name_zh": {"x"}}
 			if res := opsPage(t, f, cookie, csrf, "POST", p, form); res.status != 403 {
 				t.Errorf("%s POST %s: %d, want 403", who, p, res.status)
@@ -125,7 +126,7 @@ func TestWebOpsAccess(t *testing.T) {
 			posts++
 		}
 	}
-	if posts != 7 { // billing/:kind is one route
+	if posts != 8 { // billing/:kind is one route
 		t.Errorf("%d POST routes under /ops; add the new ones to this test", posts)
 	}
 	// Support operators read the console but change nothing.
@@ -156,6 +157,51 @@ func TestWebOpsAccess(t *testing.T) {
 // TestWebOpsLifecycle onboards a county through the wizard's form, follows its provisioning to
 // the end, then suspends, resumes, changes its plan, exports and offboards it, checking the audit
 // log names the operator for each.
+// TestWebOpsInviteAdmin: an operator replaces a lost first-admin link; the link works once, the
+// invitation is audited, bad input changes nothing, and a provisioning tenant gets none.
+func TestWebOpsInviteAdmin(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	cookie, csrf := opsLogin(t, f, "operator")
+	res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"not-an-email"}})
+	if res.status != 400 || !strings.Contains(res.body, "is not an email address") {
+		t.Fatalf("bad email: %d\n%s", res.status, res.body)
+	}
+	wuding, err := f.app.store.FindTenantBySlug(ctx, "wuding")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if invs, _ := f.app.store.FindInvitations(ctx, wuding.ID); len(invs) != 0 {
+		t.Fatalf("a refused invitation left %d", len(invs))
+	}
+	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"new-admin@wuding.cn"}, "name": {"武定新管理员"}})
+	m := regexp.MustCompile(`/invite/(inv_[A-Za-z0-9_-]+)`).FindStringSubmatch(res.body)
+	if res.status != 200 || m == nil {
+		t.Fatalf("invite: %d\n%s", res.status, res.body)
+	}
+	if _, _, err := f.app.store.AcceptInvitation(ctx, m[1], "武定新管理员", "a long password 1"); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := f.app.store.FindMembers(ctx, wuding.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mb := range ms {
+		found = found || (mb.Identity.Email == "new-admin@wuding.cn" && slices.Contains(mb.Roles, tenants.TenantAdmin))
+	}
+	if !found {
+		t.Fatalf("the invited admin is not a member: %+v", ms)
+	}
+	entries, err := f.app.store.FindAudit(ctx, tenants.AuditFilter{TenantID: &wuding.ID, Action: "member.invite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatal("the invitation is not in the audit log")
+	}
+}
+
 func TestWebOpsLifecycle(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	ctx := context.Background()

@@ -4,6 +4,7 @@ package web
 func init() {
 	add(map[string]map[string]string{
 		"zh-CN": {
+			"ops.invite.title": "邀请单位管理员", "ops.invite.explain": "首位管理员的邀请链接只在开通时显示一次；链接丢失或管理员已全部离开时，在这里重新邀请。链接只显示一次，请复制后交给对方。", "ops.invite.link": "邀请链接", "ops.invite.email": "管理员邮箱", "ops.invite.name": "姓名（可选）", "ops.invite.submit": "发出邀请",
 			"ops.tenants.title": "租户", "ops.tenants.filter": "筛选租户", "ops.tenants.live": "全部在用", "ops.tenants.count": "共 %d 个租户",
 			"ops.tenants.usage_hint": "新建案件和月活跃用户为本月（北京时间）用量；尚欠金额含已到期和未到期部分。",
 			"ops.tenant.parent":      "上级州（市）", "ops.tenant.slug": "标识（网址用）", "ops.tenant.open": "租户详情", "ops.tenant.console": "进入该单位（只读）",
@@ -45,6 +46,7 @@ func init() {
 			"ops.kind.advance": "垫资", "ops.kind.charge": "费用", "ops.kind.repayment": "还款", "ops.kind.adjustment": "调整",
 		},
 		"en": {
+			"ops.invite.title": "Invite a unit admin", "ops.invite.explain": "The first admin's link is shown once, during provisioning; if it was lost, or every admin has left, invite one here. The link is shown once: copy it and pass it on.", "ops.invite.link": "Invitation link", "ops.invite.email": "Admin's email", "ops.invite.name": "Name (optional)", "ops.invite.submit": "Send invitation",
 			"ops.tenants.title": "Tenants", "ops.tenants.filter": "Filter tenants", "ops.tenants.live": "All live", "ops.tenants.count": "%d tenants",
 			"ops.tenants.usage_hint": "Cases created and monthly active users are this month's (Beijing time). Outstanding includes amounts not yet due.",
 			"ops.tenant.parent":      "Parent prefecture", "ops.tenant.slug": "Slug (used in addresses)", "ops.tenant.open": "Tenant details", "ops.tenant.console": "Open the unit (read-only)",
