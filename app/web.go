@@ -188,6 +188,10 @@ func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
 	var items []navItem
 	if sc != nil {
 		base := "/t/" + sc.Tenant.Slug
+		if sc.Via != nil && sc.Via.Kind == tenants.Prefecture {
+			// A prefecture viewer inside one of its counties: the way back to the overview.
+			items = append(items, navItem{Href: "/t/" + sc.Via.Slug + "/overview", Key: "nav.overview"})
+		}
 		if sc.Tenant.Kind == tenants.Prefecture {
 			items = append(items, navItem{Href: base + "/overview", Key: "nav.overview"})
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"github.com/cityops/cityops/app/web"
 	"io"
 	"mime/multipart"
 	"net/url"
@@ -214,7 +215,7 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 	}
 	data["Layers"] = []map[string]any{
 		{"url": api + "/grids.geojson", "kind": "grids", "fit": true},
-		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}"},
+		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}", "states": stateLabels(lang(c))},
 	}
 	return a.render(c, "case_map", data)
 }
@@ -558,4 +559,15 @@ func parseLatLon(latS, lonS string) (lat, lon float64, err error) {
 		return 0, 0, errs.Field("lat", "The location must be a latitude and longitude in China (e.g. 25.033, 101.546).")
 	}
 	return lat, lon, nil
+}
+
+// stateLabels maps every case state to its name in lang, for map popups.
+func stateLabels(lang string) map[string]string {
+	out := map[string]string{}
+	for key := range web.Messages[lang] {
+		if st, ok := strings.CutPrefix(key, "cases.state."); ok {
+			out[st] = translate(lang, key)
+		}
+	}
+	return out
 }

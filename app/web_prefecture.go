@@ -250,13 +250,14 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 	var overdue []overdueLink
 	centres := map[string]any{"type": "FeatureCollection", "features": []any{}}
 	var features []any
+	states := stateLabels(l)
 	for _, f := range fs {
 		if f.Ind == nil {
 			continue
 		}
 		slug := f.Tenant.Slug
 		layers = append(layers, map[string]any{"url": "/api/v1/t/" + slug + "/cases.geojson?from=" + from, "kind": "cases", "cluster": true, "bbox": true,
-			"link": "/t/" + slug + "/cases/{id}"})
+			"link": "/t/" + slug + "/cases/{id}", "states": states})
 		if f.Ind.Reported > 0 {
 			features = append(features, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{f.Ind.Lon, f.Ind.Lat}},
 				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})

@@ -5,7 +5,8 @@
 //   data-layers  id of a <script type="application/json"> holding an array of layers:
 //                {url | data, kind: "grids"|"cases"|"points", cluster, bbox, link, fit, interactive}
 //                url layers with bbox:true are reloaded for the visible window (cases.geojson);
-//                link is a URL template with {property} placeholders for the popup's link.
+//                link is a URL template with {property} placeholders for the popup's link;
+//                states maps a case's state to the words the popup shows.
 //   data-pick    "latInputID,lonInputID": a click (or the device's position) fills the inputs
 //   data-preview id of a file input: a chosen GeoJSON file is drawn before it is uploaded
 (function () {
@@ -45,7 +46,7 @@
   function popup(layer, props) {
     var title = props.number || props.name || props.code || '';
     var html = layer.link ? '<a href="' + fill(layer.link, props) + '">' + text(title) + '</a>' : text(title);
-    if (props.state) html += '<br>' + text(props.state_label || props.state);
+    if (props.state) html += '<br>' + text((layer.states && layer.states[props.state]) || props.state);
     if (props.code && props.name) html += '<br><small>' + text(props.code) + '</small>';
     return html;
   }
