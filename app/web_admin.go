@@ -202,6 +202,16 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	limits, err := a.cases.FindStageLimits(ctx)
+	if err != nil {
+		return err
+	}
+	own := 0
+	for _, l := range limits {
+		if !l.Default {
+			own++
+		}
+	}
 	creds, credErr := a.secrets.ListCredentials(ctx, sc.Tenant.ID)
 	on, modErr := 0, error(nil)
 	var ent map[string]bool
@@ -225,7 +235,7 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 		{Key: "admin.home.classes", Href: base + "/catalog", Count: len(classes), Detail: adminTF(l, "admin.home.extensions", ext)},
 		{Key: "admin.home.standards", Href: base + "/catalog#standards", Count: len(standards), Warn: len(standards) == 0},
 		{Key: "admin.home.calendar", Href: base + "/calendar", Count: len(days), Detail: adminTF(l, "admin.home.year", year), Warn: len(days) == 0},
-		{Key: "admin.home.stages", Href: base + "/stages", Count: len(cases.Stages) - 1},
+		{Key: "admin.home.stages", Href: base + "/stages", Count: len(limits), Detail: adminTF(l, "admin.home.ownlimits", own)},
 		{Key: "admin.home.credentials", Href: base + "/integrations", Count: len(creds)},
 		{Key: "admin.home.modules", Href: base + "/modules", Count: on, Detail: adminTF(l, "admin.home.modulesof", len(ent))},
 	}

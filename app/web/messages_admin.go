@@ -14,7 +14,7 @@ func init() {
 			"admin.home.calendar": "本年节假日与调休", "admin.home.stages": "环节时限", "admin.home.credentials": "集成凭据",
 			"admin.home.modules": "已开通模块", "admin.home.pending": "待接受邀请 %d 个", "admin.home.gridlevels": "街道 %d · 社区 %d · 单元网格 %d",
 			"admin.home.extensions": "其中扩展分类 %d 个", "admin.home.year": "%d 年已导入", "admin.home.noyear": "%d 年尚未导入节假日",
-			"admin.home.modulesof": "共 %d 个模块", "admin.home.keysdown": "密钥服务暂不可用", "admin.home.unknown": "暂时无法读取",
+			"admin.home.modulesof": "共 %d 个模块", "admin.home.ownlimits": "本单位设置 %d 个，其余为默认值", "admin.home.keysdown": "密钥服务暂不可用", "admin.home.unknown": "暂时无法读取",
 
 			"admin.org.title": "专业部门", "admin.org.intro": "专业部门最多三级。处置人员必须属于某个部门；立结案标准按部门编码或名称指定责任部门。",
 			"admin.org.none": "还没有部门。请在下方添加第一个部门。", "admin.org.new": "添加部门", "admin.org.code": "部门编码",
@@ -127,7 +127,7 @@ func init() {
 			"admin.home.calendar": "Holidays this year", "admin.home.stages": "Stage time limits", "admin.home.credentials": "Credentials",
 			"admin.home.modules": "Modules on", "admin.home.pending": "%d invitation(s) pending", "admin.home.gridlevels": "%d streets · %d communities · %d unit grids",
 			"admin.home.extensions": "%d extension classes", "admin.home.year": "%d imported", "admin.home.noyear": "%d holidays not imported",
-			"admin.home.modulesof": "of %d modules", "admin.home.keysdown": "Key service unavailable", "admin.home.unknown": "Cannot be read right now",
+			"admin.home.modulesof": "of %d modules", "admin.home.ownlimits": "%d set here, the rest default", "admin.home.keysdown": "Key service unavailable", "admin.home.unknown": "Cannot be read right now",
 
 			"admin.org.title": "Departments", "admin.org.intro": "Departments have at most three levels. Handlers belong to a department; the standards name the responsible department by code or name.",
 			"admin.org.none": "No departments yet. Add the first one below.", "admin.org.new": "Add a department", "admin.org.code": "Code",
