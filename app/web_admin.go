@@ -96,8 +96,8 @@ func adminDone(c *fiber.Ctx, target, messageKey string) error {
 // values) and renders it.
 type adminPage func(c *fiber.Ctx, data fiber.Map) error
 
-// adminFail re-renders page after a failed form: a 4xx with the message (and the values sent,
-// under "Form"), or the error page for an internal error.
+// adminFail re-renders page after a failed form: a 4xx with the message (data may carry the
+// values sent, to fill the form again), or the error page for an internal error.
 func adminFail(c *fiber.Ctx, err error, page adminPage, data fiber.Map) error {
 	msg, err := formError(c, err)
 	if err != nil {
