@@ -1,8 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+
+	"github.com/cityops/cityops/platform/cases"
 
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/platform/org"
@@ -66,5 +72,96 @@ func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	if _, err := a.platform.catalog.ImportStandards(sctx, []byte(std), tabular.CSV, false); err != nil {
 		return fmt.Errorf("demo standard: %w", err)
 	}
-	return a.open311.AddServiceCode(ctx, t, "component-0101")
+	if err := a.open311.AddServiceCode(ctx, t, "component-0101"); err != nil {
+		return err
+	}
+	return a.seedDemoCases(ctx, t)
+}
+
+// demoCases are the demo's cases in 楚雄市, each walked by the posts' accounts as far as its
+// last action, so the inbox, the lists, the map and the prefecture's overview have something to
+// show.
+var demoCases = []struct {
+	desc, addr string
+	dlon, dlat float64
+	upTo       cases.Action // the last action taken; "" leaves it reported
+}{
+	{"北浦路井盖缺失，有安全隐患", "鹿城镇北浦路 12 号", -0.003, 0.002, ""},
+	{"人行道井盖破损下陷", "鹿城镇北浦社区 3 组", 0.002, 0.003, ""},
+	{"雨水井盖丢失", "北浦路与阳光大道交叉口", 0.001, -0.003, ""},
+	{"井盖松动，车辆经过有响声", "鹿城镇北浦路 48 号", -0.002, -0.001, cases.Accept},
+	{"小区门口井盖缺失", "北浦社区阳光小区东门", 0.003, -0.002, cases.Accept},
+	{"污水井盖破裂", "北浦路 66 号门前", -0.001, 0.001, cases.File},
+	{"井盖高出路面", "北浦社区菜市场旁", 0.0035, 0.0005, cases.File},
+	{"检查井盖缺失，已设置临时围挡", "鹿城镇北浦路 90 号", -0.0035, 0.0035, cases.Dispatch},
+	{"电力井盖破损", "北浦社区幼儿园门口", 0.0005, 0.0035, cases.Take},
+	{"通信井盖移位", "北浦路公交站旁", -0.0025, -0.0035, cases.Take},
+	{"井盖缺失已修复", "北浦社区 5 组", 0.0025, 0.001, cases.Close},
+	{"破损井盖已更换", "北浦路 20 号", -0.0005, -0.0025, cases.Close},
+	{"路口井盖已补齐", "北浦路与龙川街交叉口", 0.0015, -0.001, cases.Close},
+}
+
+// demoLoopSteps is the order of the loop and the post that takes each step.
+var demoLoopSteps = []struct {
+	action cases.Action
+	who    string
+}{
+	{cases.Accept, "acceptor"}, {cases.File, "shiftlead"}, {cases.Dispatch, "dispatcher"}, {cases.Take, "handler"},
+	{cases.Feedback, "handler"}, {cases.SendCheck, "acceptor"}, {cases.Check, "inspector"}, {cases.Close, "shiftlead"},
+}
+
+func (a *App) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
+	as := map[string]context.Context{}
+	for _, p := range demoPosts {
+		id, err := a.store.FindIdentityByEmail(ctx, p.who+"@"+t.Slug+".demo")
+		if err != nil {
+			return err
+		}
+		pctx := tenants.WithPrincipal(ctx, &tenants.Principal{Identity: id})
+		as[p.who] = tenants.WithScope(pctx, &tenants.Scope{Tenant: t, Roles: []tenants.Role{p.role}})
+	}
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for y := range 24 {
+		for x := range 32 {
+			m.Set(x, y, color.RGBA{R: uint8(90 + 4*x), G: uint8(110 + 3*y), B: 120, A: 255})
+		}
+	}
+	if err := png.Encode(&img, m); err != nil {
+		return err
+	}
+	const lon, lat = 101.5460, 25.0330
+	yes := true
+	for _, dc := range demoCases {
+		c, err := a.cases.Report(as["inspector"], cases.ReportInput{Kind: "component", ClassCode: "0101",
+			Description: dc.desc, Address: dc.addr, Lon: lon + dc.dlon, Lat: lat + dc.dlat})
+		if err != nil {
+			return fmt.Errorf("demo case: %w", err)
+		}
+		for _, st := range demoLoopSteps {
+			if dc.upTo == "" {
+				break
+			}
+			in := cases.ActionInput{Version: c.Version}
+			switch st.action {
+			case cases.Feedback:
+				ph, err := a.cases.AddPhoto(as["handler"], c.ID, img.Bytes())
+				if err != nil {
+					return fmt.Errorf("demo photo: %w", err)
+				}
+				in.Attachments, in.Reason = []string{ph.ID}, "已更换新井盖"
+			case cases.Check:
+				in.Passed = &yes
+			}
+			next, err := a.cases.Act(as[st.who], c.ID, st.action, in)
+			if err != nil {
+				return fmt.Errorf("demo case %s, %s: %w", c.Number, st.action, err)
+			}
+			c = next
+			if st.action == dc.upTo {
+				break
+			}
+		}
+	}
+	return nil
 }

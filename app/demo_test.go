@@ -40,6 +40,15 @@ func TestDemoRunsTheWholeLoop(t *testing.T) {
 	f.tokens["viewer"] = mustToken(t, a, "viewer@chuxiong-zhou.demo")
 	f.tokens["wuding"] = mustToken(t, a, "admin@wuding.demo")
 
+	// The demo's own cases stand at every stage of the loop.
+	for state, want := range map[string]int{"reported": 3, "accepted": 2, "filed": 2, "dispatched": 1, "handling": 2, "closed": 3} {
+		res, _ := f.do(t, "viewer", "GET", "/api/v1/t/chuxiong/cases?state="+state, "")
+		var page struct{ Cases []json.RawMessage }
+		json.Unmarshal([]byte(res.body), &page)
+		if res.status != 200 || len(page.Cases) != want {
+			t.Errorf("demo cases in state %s: %d (status %d), want %d", state, len(page.Cases), res.status, want)
+		}
+	}
 	res, _ := f.do(t, "inspector", "POST", "/api/v1/t/chuxiong/cases", `{"kind":"component","class_code":"0101","lon":101.546,"lat":25.033,"description":"井盖缺失","source":"inspector"}`)
 	if res.status != 201 {
 		t.Fatalf("report: %d %s", res.status, res.body)
