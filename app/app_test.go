@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"github.com/gofiber/fiber/v2"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }

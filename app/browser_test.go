@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -210,9 +211,11 @@ func (s *session) html() string {
 // location is the current URL's path and query.
 func (s *session) location() string {
 	s.b.t.Helper()
-	loc, err := chromedp.Run(s.ctx, chromedp.Location())
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
-		s.b.t.Fatal(err)
+		s.b.t.Fatalf("%s: location: %v", s.name, err)
 	}
 	return strings.TrimPrefix(loc, s.b.base)
 }
@@ -270,13 +273,50 @@ func (s *session) shot(name string) {
 // login signs in through the login form and waits for the page it leads to.
 func (s *session) login(email, password string) {
 	s.b.t.Helper()
-	s.visit("/login")
+	s.loginTo(email, password, "")
+}
+
+// loginTo signs in through the login form with ?next=next and waits until the browser is there
+// (anywhere but the login page when next is empty).
+func (s *session) loginTo(email, password, next string) {
+	s.b.t.Helper()
+	if next == "" {
+		s.visit("/login")
+	} else {
+		s.visit("/login?next=" + url.QueryEscape(next))
+	}
 	s.fill("#email", email)
 	s.fill("#password", password)
 	s.click("form.login button[type=submit]")
-	if strings.HasPrefix(s.location(), "/login") {
+	if next != "" {
+		s.waitLocation(next)
+	} else if strings.HasPrefix(s.location(), "/login") {
 		s.b.t.Fatalf("%s: login as %s failed: %s", s.name, email, s.text("main"))
 	}
+}
+
+// waitLocation waits until the page's path and query start with path (a form's redirect can
+// take a moment).
+func (s *session) waitLocation(path string) {
+	s.b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		loc := s.location()
+		if strings.HasPrefix(loc, path) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.b.t.Fatalf("%s is at %s, not %s: %s", s.name, loc, path, s.text("main"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// clickTo clicks sel and waits until the browser is at path.
+func (s *session) clickTo(sel, path string) {
+	s.b.t.Helper()
+	s.click(sel)
+	s.waitLocation(path)
 }
 
 // TestBrowserLoginAndLanguage is the harness's own check: Chromium renders the login page in

@@ -72,10 +72,7 @@ func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	if _, err := a.platform.catalog.ImportStandards(sctx, []byte(std), tabular.CSV, false); err != nil {
 		return fmt.Errorf("demo standard: %w", err)
 	}
-	if err := a.open311.AddServiceCode(ctx, t, "component-0101"); err != nil {
-		return err
-	}
-	return a.seedDemoCases(ctx, t)
+	return a.open311.AddServiceCode(ctx, t, "component-0101")
 }
 
 // demoCases are the demo's cases in 楚雄市, each walked by the posts' accounts as far as its

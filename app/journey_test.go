@@ -102,22 +102,12 @@ func TestBrowserJourney(t *testing.T) {
 		`{"type":"Feature","properties":{"code":"53232210100000","name":"妥甸镇"},"geometry":`+sq(0.03)+`},`+
 		`{"type":"Feature","properties":{"code":"53232210100100","name":"妥甸社区"},"geometry":`+sq(0.015)+`},`+
 		`{"type":"Feature","properties":{"code":"53232210100101","name":"妥甸社区 1 号网格"},"geometry":`+sq(0.005)+`}]}`)
-	admin.visit(base + "/admin/grids")
-	admin.upload("#grids-file", grids)
-	admin.click(`#upload button[value="check"]`)
-	admin.waitText("section.report", "检查通过")
-	admin.click("#import-confirm")
-	admin.waitText(".flash", "导入完成")
+	importChecked(admin, base+"/admin/grids", "#grids-file", `#upload button[value="check"]`, grids)
 	admin.shot("grids")
 
 	standards := filepath.Join(dir, "立结案标准.csv")
 	writeFile(t, standards, "类型,小类代码,立案条件,责任部门,处置时限,时限单位,结案条件\n部件,0101,井盖缺失或破损、存在安全隐患,CG,2,紧急工作时,井盖补齐或更换完好\n")
-	admin.visit(base + "/admin/catalog")
-	admin.upload("#standards-file", standards)
-	admin.click(`#standards button[value="check"]`)
-	admin.waitText("section.report", "检查通过")
-	admin.click("#import-confirm")
-	admin.waitText(".flash", "导入完成")
+	importChecked(admin, base+"/admin/catalog", "#standards-file", `#standards button[value="check"]`, standards)
 	admin.shot("standards")
 
 	// The other posts, as the admin would invite them.
@@ -153,18 +143,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 
 	// 3. The case loop.
-	photo := filepath.Join(dir, "cover.png")
-	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
-	for y := range 48 {
-		for x := range 64 {
-			img.Set(x, y, color.RGBA{R: uint8(40 + 2*x), G: uint8(80 + y), B: 150, A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, photo, buf.String())
+	photo := writePNG(t, filepath.Join(dir, "cover.png"), 96, 64)
 
 	inspector.login("zhang@shuangbai.cn", "inspector pw 2026")
 	inspector.visit(base + "/report")
@@ -191,24 +170,7 @@ func TestBrowserJourney(t *testing.T) {
 		users[who] = s
 		return s
 	}
-	for _, st := range []struct {
-		who    string
-		action cases.Action
-		to     cases.State
-		fill   func(s *session)
-	}{
-		{"acceptor", cases.Accept, cases.Accepted, nil},
-		{"shiftlead", cases.File, cases.Filed, nil},
-		{"dispatcher", cases.Dispatch, cases.Dispatched, nil},
-		{"handler", cases.Take, cases.Handling, nil},
-		{"handler", cases.Feedback, cases.FedBack, func(s *session) {
-			s.upload("#photo-feedback", photo)
-			s.fill("#reason-feedback", "已更换新井盖")
-		}},
-		{"acceptor", cases.SendCheck, cases.Checking, nil},
-		{"inspector", cases.Check, cases.Checked, func(s *session) { s.click("#passed-yes") }},
-		{"shiftlead", cases.Close, cases.Closed, nil},
-	} {
+	for _, st := range caseLoopSteps(photo) {
 		s := as(st.who)
 		s.visit(casePath)
 		if st.fill != nil {
@@ -247,4 +209,58 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// caseLoopStep is one step of the case loop as the browser tests walk it: who takes which action
+// on the case page, what they fill in first, and the state it leads to.
+type caseLoopStep struct {
+	who    string
+	action cases.Action
+	to     cases.State
+	fill   func(s *session)
+}
+
+// caseLoopSteps walks a reported case to closed; photo is the handler's after-photo.
+func caseLoopSteps(photo string) []caseLoopStep {
+	return []caseLoopStep{
+		{"acceptor", cases.Accept, cases.Accepted, nil},
+		{"shiftlead", cases.File, cases.Filed, nil},
+		{"dispatcher", cases.Dispatch, cases.Dispatched, nil},
+		{"handler", cases.Take, cases.Handling, nil},
+		{"handler", cases.Feedback, cases.FedBack, func(s *session) {
+			s.upload("#photo-feedback", photo)
+			s.fill("#reason-feedback", "已更换新井盖")
+		}},
+		{"acceptor", cases.SendCheck, cases.Checking, nil},
+		{"inspector", cases.Check, cases.Checked, func(s *session) { s.click("#passed-yes") }},
+		{"shiftlead", cases.Close, cases.Closed, nil},
+	}
+}
+
+// importChecked uploads file on an admin page, checks it, and imports the checked file.
+func importChecked(s *session, page, input, check, file string) {
+	s.b.t.Helper()
+	s.visit(page)
+	s.upload(input, file)
+	s.click(check)
+	s.waitText("section.report", "检查通过")
+	s.click("#import-confirm")
+	s.waitText(".flash", "导入完成")
+}
+
+// writePNG writes a w×h gradient PNG (a stand-in for a phone's photo) to path and returns path.
+func writePNG(t *testing.T, path string, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{R: uint8(60 + x), G: uint8(90 + y), B: 140, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, buf.String())
+	return path
 }

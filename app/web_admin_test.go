@@ -112,15 +112,8 @@ type adminClient struct {
 
 func adminLogin(t *testing.T, f *fixture, who string) *adminClient {
 	t.Helper()
-	form := url.Values{"email": {who + "@test.cn"}, "password": {testPassword}}
-	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := f.send(t, req)
-	if err != nil || res.status != 303 {
-		t.Fatalf("login %s: %v %v", who, err, res)
-	}
-	cookie := strings.Split(res.header.Get("Set-Cookie"), ";")[0]
-	return &adminClient{f: f, cookie: cookie, csrf: csrfToken(strings.TrimPrefix(cookie, sessionCookie+"="))}
+	cookie, csrf := webLogin(t, f, who)
+	return &adminClient{f: f, cookie: sessionCookie + "=" + cookie, csrf: csrf}
 }
 
 func (ac *adminClient) send(t *testing.T, req *http.Request) *response {
@@ -729,7 +722,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	}
 	base := "/t/chuxiong/admin"
 	admin := b.user("admin")
-	adminBrowserLogin(t, admin, "adminA@test.cn", testPassword, base)
+	admin.loginTo("adminA@test.cn", testPassword, base)
 	admin.waitText("h1", "单位设置")
 	admin.shot("admin-home")
 
@@ -762,8 +755,8 @@ func TestBrowserAdminJourney(t *testing.T) {
 	invitee.fill("#password", "inspector pw 2026")
 	invitee.click("form button[type=submit]")
 	invitee.waitText("main", "已加入")
-	adminBrowserLogin(t, invitee, "zhang@chuxiong.cn", "inspector pw 2026", "/t/chuxiong")
-	adminWaitLocation(t, invitee, "/t/chuxiong/inbox")
+	invitee.loginTo("zhang@chuxiong.cn", "inspector pw 2026", "/t/chuxiong")
+	invitee.waitLocation("/t/chuxiong/inbox")
 	invitee.shot("inbox")
 	admin.visit(base + "/users")
 	admin.waitText("table.members", "zhang@chuxiong.cn")
@@ -844,34 +837,6 @@ func TestBrowserAdminJourney(t *testing.T) {
 	admin.visit(base + "?lang=en")
 	admin.waitText("h1", "Settings")
 	admin.shot("admin-home-en")
-}
-
-// adminBrowserLogin logs in through the login form and waits until the browser has left it for
-// next.
-func adminBrowserLogin(t *testing.T, s *session, email, password, next string) {
-	t.Helper()
-	s.visit("/login?next=" + url.QueryEscape(next))
-	s.fill("#email", email)
-	s.fill("#password", password)
-	s.click("form.login button[type=submit]")
-	adminWaitLocation(t, s, next)
-}
-
-// adminWaitLocation waits until the session's page is at path (a form's redirect can take a
-// moment).
-func adminWaitLocation(t *testing.T, s *session, path string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		loc := s.location()
-		if strings.HasPrefix(loc, path) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s is at %s, not %s: %s", s.name, loc, path, s.text("main"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // adminWaitPolygons waits until the map in sel draws at least n shapes.

@@ -70,8 +70,8 @@ func TestWebBillingAccess(t *testing.T) {
 		{"daliViewer", "/t/dali-zhou/billing", 200, "大理州"},
 		{"operator", "/t/chuxiong/billing", 200, "135,792.46"},
 	} {
-		cookie, csrf := opsLogin(t, f, tc.who)
-		res := opsPage(t, f, cookie, csrf, "GET", tc.path, nil)
+		cookie, csrf := webLogin(t, f, tc.who)
+		res := webPage(t, f, cookie, csrf, "GET", tc.path, nil)
 		if res.status != tc.status || !strings.Contains(res.body, tc.want) {
 			t.Errorf("%s GET %s: %d, want %d with %q", tc.who, tc.path, res.status, tc.status, tc.want)
 			continue
@@ -90,14 +90,14 @@ func TestWebBillingAccess(t *testing.T) {
 		}
 	}
 	// The statement's CSV, through the console's route.
-	cookie, csrf := opsLogin(t, f, "adminA")
-	res := opsPage(t, f, cookie, csrf, "GET", "/t/chuxiong/billing/statements/2026?format=csv", nil)
+	cookie, csrf := webLogin(t, f, "adminA")
+	res := webPage(t, f, cookie, csrf, "GET", "/t/chuxiong/billing/statements/2026?format=csv", nil)
 	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") || !strings.Contains(res.body, "A-ADVANCE") {
 		t.Fatalf("CSV: %d %s", res.status, res.header.Get("Content-Type"))
 	}
 	// A prefecture viewer's POST is refused (read-only scope), and nothing changes.
-	cookie, csrf = opsLogin(t, f, "viewer")
-	if res := opsPage(t, f, cookie, csrf, "POST", "/t/chuxiong/billing", url.Values{"amount": {"1"}}); res.status != 403 {
+	cookie, csrf = webLogin(t, f, "viewer")
+	if res := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong/billing", url.Values{"amount": {"1"}}); res.status != 403 {
 		t.Fatalf("viewer POST: %d", res.status)
 	}
 }
@@ -118,8 +118,8 @@ func TestWebOpsLedger(t *testing.T) {
 		}
 		return len(js)
 	}
-	cookie, csrf := opsLogin(t, f, "operator")
-	res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing", nil)
+	cookie, csrf := webLogin(t, f, "operator")
+	res := webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing", nil)
 	if res.status != 200 || !strings.Contains(res.body, `id="form-advances"`) {
 		t.Fatalf("ledger page: %d\n%s", res.status, res.body)
 	}
@@ -141,7 +141,7 @@ func TestWebOpsLedger(t *testing.T) {
 		{"advances", url.Values{"amount": {"100"}, "category": {"bogus"}}, "category"},
 		{"repayments", url.Values{"amount": {"99999999999999999"}}, "amount"},
 	} {
-		res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/"+tc.kind, tc.form)
+		res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/"+tc.kind, tc.form)
 		if res.status != 400 || !strings.Contains(res.body, tc.want) || !strings.Contains(res.body, `role="alert"`) {
 			t.Errorf("%s %v: %d, want 400 with %q\n%s", tc.kind, tc.form, res.status, tc.want, res.body)
 		}
@@ -149,7 +149,7 @@ func TestWebOpsLedger(t *testing.T) {
 			t.Errorf("%s %v: the form lost the amount typed", tc.kind, tc.form)
 		}
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/charges", url.Values{"amount": {"1"}}); res.status != 404 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/charges", url.Values{"amount": {"1"}}); res.status != 404 {
 		t.Errorf("charges by hand: %d", res.status)
 	}
 	if n := count(); n != before {
@@ -157,26 +157,26 @@ func TestWebOpsLedger(t *testing.T) {
 	}
 	key := uuid.NewString()
 	for i := 0; i < 2; i++ { // a double submission posts once
-		res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances",
+		res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances",
 			url.Values{"amount": {"1,234.50"}, "category": {"cloud"}, "memo": {"云资源"}, "occurred_on": {"2026-01-10"}, "key": {key}})
 		if res.status != 303 {
 			t.Fatalf("advance: %d\n%s", res.status, res.body)
 		}
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/repayments", url.Values{"amount": {"234.5"}, "reference": {"BANK-9"}}); res.status != 303 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/repayments", url.Values{"amount": {"234.5"}, "reference": {"BANK-9"}}); res.status != 303 {
 		t.Fatalf("repayment: %d\n%s", res.status, res.body)
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/adjustments", url.Values{"amount": {"-100"}, "category": {"waiver"}}); res.status != 303 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/adjustments", url.Values{"amount": {"-100"}, "category": {"waiver"}}); res.status != 303 {
 		t.Fatalf("adjustment: %d\n%s", res.status, res.body)
 	}
 	if n := count(); n != before+3 {
 		t.Fatalf("%d journals posted, want 3", n-before)
 	}
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing?done=ops.msg.posted.advance", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing?done=ops.msg.posted.advance", nil)
 	if res.status != 200 || !strings.Contains(res.body, "900.00") || !strings.Contains(res.body, "BANK-9") || !strings.Contains(res.body, "垫资已入账") {
 		t.Fatalf("ledger after posting: %d\n%s", res.status, res.body)
 	}
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing/statements/2026", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong/billing/statements/2026", nil)
 	if res.status != 200 || !strings.Contains(res.body, "云资源") {
 		t.Fatalf("statement: %d\n%s", res.status, res.body)
 	}

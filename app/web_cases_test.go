@@ -6,14 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -534,18 +530,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	if err := f.app.seedDemoLoop(ctx, ta); err != nil {
 		t.Fatal(err)
 	}
-	photo := filepath.Join(t.TempDir(), "cover.png")
-	img := image.NewRGBA(image.Rect(0, 0, 96, 64))
-	for y := range 64 {
-		for x := range 96 {
-			img.Set(x, y, color.RGBA{R: uint8(60 + x), G: uint8(90 + y), B: 140, A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	png.Encode(&buf, img)
-	if err := os.WriteFile(photo, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	photo := writePNG(t, filepath.Join(t.TempDir(), "cover.png"), 96, 64)
 	b := newBrowser(t, f.listen(t))
 	users := map[string]*session{}
 	as := func(who string) *session {
@@ -553,7 +538,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 			return s
 		}
 		s := b.user(who)
-		browserLogin(s, who+"@chuxiong.demo", DemoPassword)
+		s.login(who+"@chuxiong.demo", DemoPassword)
 		users[who] = s
 		return s
 	}
@@ -568,7 +553,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	// The same form on a phone, 390×844.
 	phone := b.user("inspector-phone")
 	phone.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
-	browserLogin(phone, "inspector@chuxiong.demo", DemoPassword)
+	phone.login("inspector@chuxiong.demo", DemoPassword)
 	phone.visit(webA + "/report")
 	phone.waitText("h1", "上报问题")
 	phone.shot("report-mobile")
@@ -606,24 +591,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	}
 	in.shot("case-reported")
 
-	steps := []struct {
-		who    string
-		action cases.Action
-		to     cases.State
-		fill   func(s *session)
-	}{
-		{"acceptor", cases.Accept, cases.Accepted, nil},
-		{"shiftlead", cases.File, cases.Filed, nil},
-		{"dispatcher", cases.Dispatch, cases.Dispatched, nil},
-		{"handler", cases.Take, cases.Handling, nil},
-		{"handler", cases.Feedback, cases.FedBack, func(s *session) {
-			s.upload("#photo-feedback", photo)
-			s.fill("#reason-feedback", "已更换新井盖")
-		}},
-		{"acceptor", cases.SendCheck, cases.Checking, nil},
-		{"inspector", cases.Check, cases.Checked, func(s *session) { s.click("#passed-yes") }},
-		{"shiftlead", cases.Close, cases.Closed, nil},
-	}
+	steps := caseLoopSteps(photo)
 	for _, st := range steps {
 		s := as(st.who)
 		if st.action == cases.File {
@@ -670,7 +638,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	sl.shot("map")
 
 	v := b.user("viewer")
-	browserLogin(v, "viewer@test.cn", testPassword)
+	v.login("viewer@test.cn", testPassword)
 	v.visit(casePath)
 	v.waitText("#case-state", state(cases.Closed))
 	if n := eval[int](v, `document.querySelectorAll('main form').length`); n != 0 {
@@ -678,23 +646,6 @@ func TestBrowserCaseLoop(t *testing.T) {
 	}
 	v.waitText("main", "只读访问")
 	v.shot("case-viewer")
-}
-
-// browserLogin signs in through the login form and waits until the browser has left it (the
-// form's navigation may not have started when the click returns).
-func browserLogin(s *session, email, password string) {
-	s.b.t.Helper()
-	s.visit("/login")
-	s.fill("#email", email)
-	s.fill("#password", password)
-	s.click("form.login button[type=submit]")
-	deadline := time.Now().Add(15 * time.Second)
-	for strings.HasPrefix(s.location(), "/login") {
-		if time.Now().After(deadline) {
-			s.b.t.Fatalf("%s: login as %s failed: %s", s.name, email, s.text("main"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // TestWebCaseList: the list's filters (as the API's) and cursor pages, and the map's filters.

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -61,52 +58,13 @@ func init() {
 			"CanAdmin": true, "CanBill": true, "CSRF": "tok"})
 }
 
-// opsLogin logs who in through the login form and returns the session cookie and its CSRF token.
-func opsLogin(t *testing.T, f *fixture, who string) (cookie, csrf string) {
-	t.Helper()
-	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {who + "@test.cn"}, "password": {testPassword}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := f.send(t, req)
-	if err != nil || res.status != 303 {
-		t.Fatalf("login %s: %v %v", who, err, res)
-	}
-	m := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))
-	if m == nil {
-		t.Fatalf("login %s: no session cookie", who)
-	}
-	return m[1], csrfToken(m[1])
-}
-
-// opsPage sends a console request with a session (GET, or POST of form with the CSRF token added).
-func opsPage(t *testing.T, f *fixture, cookie, csrf, method, path string, form url.Values) *response {
-	t.Helper()
-	var req = httptest.NewRequest(method, path, nil)
-	if method == "POST" {
-		if form == nil {
-			form = url.Values{}
-		}
-		form.Set("_csrf", csrf)
-		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Accept", "text/html")
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
-	}
-	res, err := f.send(t, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 func TestWebOpsAccess(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	for _, who := range []string{"adminA", "viewer", "inspectorA"} {
-		cookie, csrf := opsLogin(t, f, who)
+		cookie, csrf := webLogin(t, f, who)
 		for _, p := range []string{"/ops", "/ops/tenants/new", "/ops/tenants/chuxiong", "/ops/tenants/chuxiong/billing", "/ops/tenants/chuxiong/progress",
 			"/ops/tenants/chuxiong/billing/statements/2026", "/ops/tenants/chuxiong/export"} {
-			if res := opsPage(t, f, cookie, csrf, "GET", p, nil); res.status != 403 {
+			if res := webPage(t, f, cookie, csrf, "GET", p, nil); res.status != 403 {
 				t.Errorf("%s GET %s: %d, want 403", who, p, res.status)
 			}
 		}
@@ -114,7 +72,7 @@ func TestWebOpsAccess(t *testing.T) {
 			"/ops/tenants/chuxiong/provision", "/ops/tenants/chuxiong/plan", "/ops/tenants/chuxiong/billing/advances",
 			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments", "/ops/tenants/chuxiong/invite-admin"} {
 			form := url.Values{"confirm": {"chuxiong"}, "amount": {"100"}, "plan": {"standard"}, "slug": {"evil"}, "admin_code": {"532325"}, "kind": {"county"}, "name_zh": {"x"}}
-			if res := opsPage(t, f, cookie, csrf, "POST", p, form); res.status != 403 {
+			if res := webPage(t, f, cookie, csrf, "POST", p, form); res.status != 403 {
 				t.Errorf("%s POST %s: %d, want 403", who, p, res.status)
 			}
 		}
@@ -130,23 +88,23 @@ func TestWebOpsAccess(t *testing.T) {
 		t.Errorf("%d POST routes under /ops; add the new ones to this test", posts)
 	}
 	// Support operators read the console but change nothing.
-	cookie, csrf := opsLogin(t, f, "support")
-	if res := opsPage(t, f, cookie, csrf, "GET", "/ops", nil); res.status != 200 || !strings.Contains(res.body, "楚雄市") {
+	cookie, csrf := webLogin(t, f, "support")
+	if res := webPage(t, f, cookie, csrf, "GET", "/ops", nil); res.status != 200 || !strings.Contains(res.body, "楚雄市") {
 		t.Fatalf("support /ops: %d", res.status)
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
 		t.Fatalf("support suspends: %d", res.status)
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances", url.Values{"amount": {"1"}}); res.status != 403 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances", url.Values{"amount": {"1"}}); res.status != 403 {
 		t.Fatalf("support posts an advance: %d", res.status)
 	}
 	// No session: the login page.
-	if res := opsPage(t, f, "", "", "GET", "/ops", nil); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+	if res := webPage(t, f, "", "", "GET", "/ops", nil); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {
 		t.Fatalf("anonymous /ops: %d", res.status)
 	}
 	// A form without the CSRF token is refused, even for the operator.
-	cookie, _ = opsLogin(t, f, "operator")
-	if res := opsPage(t, f, cookie, "wrong", "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
+	cookie, _ = webLogin(t, f, "operator")
+	if res := webPage(t, f, cookie, "wrong", "POST", "/ops/tenants/chuxiong/suspend", nil); res.status != 403 {
 		t.Fatalf("suspend without CSRF: %d", res.status)
 	}
 	if tn, _ := f.app.store.FindTenantBySlug(context.Background(), "chuxiong"); tn.Status != tenants.StatusActive {
@@ -162,8 +120,8 @@ func TestWebOpsAccess(t *testing.T) {
 func TestWebOpsInviteAdmin(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	ctx := context.Background()
-	cookie, csrf := opsLogin(t, f, "operator")
-	res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"not-an-email"}})
+	cookie, csrf := webLogin(t, f, "operator")
+	res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"not-an-email"}})
 	if res.status != 400 || !strings.Contains(res.body, "is not an email address") {
 		t.Fatalf("bad email: %d\n%s", res.status, res.body)
 	}
@@ -174,7 +132,7 @@ func TestWebOpsInviteAdmin(t *testing.T) {
 	if invs, _ := f.app.store.FindInvitations(ctx, wuding.ID); len(invs) != 0 {
 		t.Fatalf("a refused invitation left %d", len(invs))
 	}
-	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"new-admin@wuding.cn"}, "name": {"武定新管理员"}})
+	res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"new-admin@wuding.cn"}, "name": {"武定新管理员"}})
 	m := regexp.MustCompile(`/invite/(inv_[A-Za-z0-9_-]+)`).FindStringSubmatch(res.body)
 	if res.status != 200 || m == nil {
 		t.Fatalf("invite: %d\n%s", res.status, res.body)
@@ -205,15 +163,15 @@ func TestWebOpsInviteAdmin(t *testing.T) {
 func TestWebOpsLifecycle(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	ctx := context.Background()
-	cookie, csrf := opsLogin(t, f, "operator")
-	res := opsPage(t, f, cookie, csrf, "GET", "/ops?status=active&parent=chuxiong-zhou", nil)
+	cookie, csrf := webLogin(t, f, "operator")
+	res := webPage(t, f, cookie, csrf, "GET", "/ops?status=active&parent=chuxiong-zhou", nil)
 	if res.status != 200 || !strings.Contains(res.body, "武定县") || strings.Contains(res.body, `href="/ops/tenants/chuxiong-zhou"`) {
 		t.Fatalf("/ops filtered: %d\n%s", res.status, res.body)
 	}
-	if res := opsPage(t, f, cookie, csrf, "GET", "/ops?status=bogus", nil); res.status != 400 {
+	if res := webPage(t, f, cookie, csrf, "GET", "/ops?status=bogus", nil); res.status != 400 {
 		t.Fatalf("/ops?status=bogus: %d", res.status)
 	}
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/new?division=532325", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/new?division=532325", nil)
 	if res.status != 200 || !strings.Contains(res.body, `value="姚安县"`) || !strings.Contains(res.body, `value="yaoan"`) ||
 		!regexp.MustCompile(`value="chuxiong-zhou" selected`).MatchString(res.body) {
 		t.Fatalf("wizard prefill: %d\n%s", res.status, res.body)
@@ -226,25 +184,25 @@ func TestWebOpsLifecycle(t *testing.T) {
 		bad[k] = v
 	}
 	bad.Set("admin_code", "530101")
-	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad)
+	res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad)
 	if res.status != 400 || !strings.Contains(res.body, "not inside its parent") || !strings.Contains(res.body, `value="yaoan"`) {
 		t.Fatalf("code outside the prefecture: %d\n%s", res.status, res.body)
 	}
 	bad.Set("admin_code", "532325")
 	bad.Set("slug", "chuxiong")
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad); res.status != 400 || !strings.Contains(res.body, "already used") {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad); res.status != 400 || !strings.Contains(res.body, "already used") {
 		t.Fatalf("slug taken: %d\n%s", res.status, res.body)
 	}
 	if _, err := f.app.store.FindTenantBySlug(ctx, "yaoan"); err == nil {
 		t.Fatal("a refused request recorded a tenant")
 	}
-	res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", form)
+	res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", form)
 	if res.status != 303 || res.header.Get("Location") != "/ops/tenants/yaoan/provisioning" {
 		t.Fatalf("provision: %d %s\n%s", res.status, res.header.Get("Location"), res.body)
 	}
 	var state string
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/progress", nil)
+		res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/progress", nil)
 		var p struct{ State string }
 		if json.Unmarshal([]byte(res.body), &p) == nil {
 			state = p.State
@@ -257,13 +215,13 @@ func TestWebOpsLifecycle(t *testing.T) {
 	if state != "done" || !strings.Contains(res.body, `/invite/inv_`) {
 		t.Fatalf("progress: %s", res.body)
 	}
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/provisioning", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/provisioning", nil)
 	if res.status != 200 || !strings.Contains(res.body, "/invite/inv_") || strings.Contains(res.body, `class="failed"`) {
 		t.Fatalf("progress page: %d\n%s", res.status, res.body)
 	}
 	// Another operator does not see the invitation link.
-	sc, scsrf := opsLogin(t, f, "support")
-	if res := opsPage(t, f, sc, scsrf, "GET", "/ops/tenants/yaoan/progress", nil); res.status != 200 || strings.Contains(res.body, "/invite/") || !strings.Contains(res.body, `"state":"done"`) {
+	sc, scsrf := webLogin(t, f, "support")
+	if res := webPage(t, f, sc, scsrf, "GET", "/ops/tenants/yaoan/progress", nil); res.status != 200 || strings.Contains(res.body, "/invite/") || !strings.Contains(res.body, `"state":"done"`) {
 		t.Fatalf("progress for another operator: %d %s", res.status, res.body)
 	}
 	yaoan, err := f.app.store.FindTenantBySlug(ctx, "yaoan")
@@ -271,38 +229,38 @@ func TestWebOpsLifecycle(t *testing.T) {
 		t.Fatalf("yaoan: %v %v", yaoan, err)
 	}
 
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan", nil)
 	if res.status != 200 || !strings.Contains(res.body, "姚安县") || !strings.Contains(res.body, "data-confirm") {
 		t.Fatalf("detail: %d\n%s", res.status, res.body)
 	}
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", url.Values{"reason": {"欠费"}}); res.status != 303 {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", url.Values{"reason": {"欠费"}}); res.status != 303 {
 		t.Fatalf("suspend: %d\n%s", res.status, res.body)
 	}
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", nil); res.status != 409 || !strings.Contains(res.body, "suspended") {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/suspend", nil); res.status != 409 || !strings.Contains(res.body, "suspended") {
 		t.Fatalf("suspend twice: %d\n%s", res.status, res.body)
 	}
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/resume", nil); res.status != 303 {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/resume", nil); res.status != 303 {
 		t.Fatalf("resume: %d\n%s", res.status, res.body)
 	}
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {"20xx"}}); res.status != 400 || !strings.Contains(res.body, "YYYY-MM") {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {"20xx"}}); res.status != 400 || !strings.Contains(res.body, "YYYY-MM") {
 		t.Fatalf("plan change with a bad month: %d\n%s", res.status, res.body)
 	}
 	next := f.app.store.Now().In(shanghai).AddDate(0, 1, 0).Format("2006-01")
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {next}}); res.status != 303 {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {next}}); res.status != 303 {
 		t.Fatalf("plan change: %d\n%s", res.status, res.body)
 	}
-	res = opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/export", nil)
+	res = webPage(t, f, cookie, csrf, "GET", "/ops/tenants/yaoan/export", nil)
 	if res.status != 200 || res.header.Get("Content-Type") != "application/zip" || !strings.HasPrefix(res.body, "PK") {
 		t.Fatalf("export: %d %s", res.status, res.header.Get("Content-Type"))
 	}
 	// Offboarding needs the slug typed: anything else changes nothing.
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yes"}}); res.status != 400 || !strings.Contains(res.body, "yaoan") {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yes"}}); res.status != 400 || !strings.Contains(res.body, "yaoan") {
 		t.Fatalf("offboard unconfirmed: %d\n%s", res.status, res.body)
 	}
 	if tn, _ := f.app.store.FindTenantBySlug(ctx, "yaoan"); tn == nil || tn.Status != tenants.StatusActive {
 		t.Fatal("an unconfirmed offboarding changed the tenant")
 	}
-	if res = opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yaoan"}}); res.status != 303 {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/offboard", url.Values{"confirm": {"yaoan"}}); res.status != 303 {
 		t.Fatalf("offboard: %d\n%s", res.status, res.body)
 	}
 	if _, err := f.app.store.FindTenantBySlug(ctx, "yaoan"); err == nil {
@@ -331,7 +289,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	b := newBrowser(t, f.listen(t))
 	s := b.user("operator")
-	opsBrowserLogin(s, "operator@test.cn")
+	s.login("operator@test.cn", testPassword)
 	s.visit("/")
 	if loc := s.location(); loc != "/ops" && loc != "/ops/" {
 		t.Fatalf("an operator lands on %s, want /ops", loc)
@@ -339,15 +297,15 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	s.waitText("main", "武定县")
 	s.shot("ops-tenants")
 
-	clickTo(s, `a[href="/ops/tenants/new"]`, "/ops/tenants/new")
+	s.clickTo(`a[href="/ops/tenants/new"]`, "/ops/tenants/new")
 	s.fill("#n-division", "532325")
-	clickTo(s, `form[action="/ops/tenants/new"] button[type=submit]`, "/ops/tenants/new?division=532325")
+	s.clickTo(`form[action="/ops/tenants/new"] button[type=submit]`, "/ops/tenants/new?division=532325")
 	if v := eval[string](s, `document.getElementById("n-slug").value`); v != "yaoan" {
 		t.Fatalf("the wizard did not fill the slug: %q", v)
 	}
 	s.fill("#n-email", "admin@yaoan.cn")
 	s.shot("ops-new")
-	clickTo(s, `form.ops-new button[type=submit]`, "/ops/tenants/yaoan/provisioning")
+	s.clickTo(`form.ops-new button[type=submit]`, "/ops/tenants/yaoan/provisioning")
 	s.waitText("#provisioning", "开通完成")
 	link := eval[string](s, `document.getElementById("invite-link").value`)
 	if !strings.Contains(link, "/invite/inv_") {
@@ -363,17 +321,17 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 
 	s.visit("/ops/tenants/yaoan/billing")
 	s.fill("#advances-amount", "12.345")
-	clickTo(s, `#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing/advances")
+	s.clickTo(`#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing/advances")
 	s.waitText("main", "at most two decimals")
 	s.fill("#advances-amount", "150000")
 	s.fill("#advances-category", "fit_out")
 	s.fill("#advances-memo", "建设垫资 第一期")
-	clickTo(s, `#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing?done=")
+	s.clickTo(`#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing?done=")
 	s.waitText(".flash", "垫资已入账")
 	s.waitText("table.ledger", "150,000.00")
 	s.shot("ops-billing")
 	year := f.app.store.Now().In(shanghai).Format("2006")
-	clickTo(s, `a[href="/ops/tenants/yaoan/billing/statements/`+year+`"]`, "/ops/tenants/yaoan/billing/statements/"+year)
+	s.clickTo(`a[href="/ops/tenants/yaoan/billing/statements/`+year+`"]`, "/ops/tenants/yaoan/billing/statements/"+year)
 	s.waitText("main", "建设垫资 第一期")
 	s.shot("billing-statement")
 
@@ -399,7 +357,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	a.fill("#password", testPassword)
 	a.click(`main form button[type=submit]`)
 	a.waitText("main", "已加入")
-	opsBrowserLogin(a, "admin@yaoan.cn")
+	a.login("admin@yaoan.cn", testPassword)
 	a.visit("/t/yaoan/billing")
 	a.waitText("main", "150,000.00")
 	a.waitText("main", "本月已有用量超出套餐额度")
@@ -409,44 +367,11 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	a.shot("billing-tenant")
 
 	v := b.user("prefecture-viewer")
-	opsBrowserLogin(v, "viewer@test.cn")
+	v.login("viewer@test.cn", testPassword)
 	v.visit("/t/chuxiong-zhou")
-	clickTo(v, `nav.sections a[href="/t/chuxiong-zhou/billing"]`, "/t/chuxiong-zhou/billing")
+	v.clickTo(`nav.sections a[href="/t/chuxiong-zhou/billing"]`, "/t/chuxiong-zhou/billing")
 	v.waitText("main", "姚安县")
 	v.shot("billing-prefecture")
-}
-
-// clickTo clicks sel and waits until the page it leads to (path and query starting with path)
-// has loaded.
-func clickTo(s *session, sel, path string) {
-	s.b.t.Helper()
-	s.do(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
-	// Reading the location while the page navigates may fail; that only means "not yet".
-	at := func() string {
-		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		defer cancel()
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			return ""
-		}
-		return strings.TrimPrefix(loc, s.b.base)
-	}
-	for deadline := time.Now().Add(20 * time.Second); !strings.HasPrefix(at(), path); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			s.b.t.Fatalf("%s: clicking %s led to %s, not %s", s.name, sel, at(), path)
-		}
-	}
-	// The new document's content is there when its footer is (the layout's last element).
-	s.do(chromedp.WaitReady(chromedp.CSS("footer")))
-}
-
-// opsBrowserLogin logs email in through the login form and waits for the account page.
-func opsBrowserLogin(s *session, email string) {
-	s.b.t.Helper()
-	s.visit("/login")
-	s.fill("#email", email)
-	s.fill("#password", testPassword)
-	clickTo(s, "form.login button[type=submit]", "/me")
 }
 
 // flakyStep fails its first run, as a step whose service is down would, and succeeds after.
@@ -480,15 +405,15 @@ func TestWebOpsProvisioningFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fixture{app: a}
-	cookie, csrf := opsLogin(t, f, "operator")
+	cookie, csrf := webLogin(t, f, "operator")
 	form := url.Values{"admin_code": {"532300"}, "slug": {"chuxiong-zhou"}, "name_zh": {"楚雄州"}, "kind": {"prefecture"}, "plan": {"starter"}, "first_admin_email": {"admin@cx.cn"}}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants", form); res.status != 303 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants", form); res.status != 303 {
 		t.Fatalf("provision: %d\n%s", res.status, res.body)
 	}
 	wait := func(want string) string {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/progress", nil)
+			res := webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/progress", nil)
 			var p struct{ State string }
 			if json.Unmarshal([]byte(res.body), &p) == nil && p.State == want {
 				return res.body
@@ -502,21 +427,21 @@ func TestWebOpsProvisioningFailure(t *testing.T) {
 	if !strings.Contains(body, `{"name":"billing_probe","state":"failed"}`) || !strings.Contains(body, "the probe service is down") {
 		t.Fatalf("failed progress: %s", body)
 	}
-	res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/provisioning", nil)
+	res := webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou/provisioning", nil)
 	if res.status != 200 || !strings.Contains(res.body, `action="/ops/tenants/chuxiong-zhou/provision"`) || !strings.Contains(res.body, "the probe service is down") {
 		t.Fatalf("progress page after the failure: %d\n%s", res.status, res.body)
 	}
-	if res := opsPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou", nil); res.status != 200 || !strings.Contains(res.body, "继续开通") {
+	if res := webPage(t, f, cookie, csrf, "GET", "/ops/tenants/chuxiong-zhou", nil); res.status != 200 || !strings.Contains(res.body, "继续开通") {
 		t.Fatalf("detail page of a tenant stuck in provisioning: %d\n%s", res.status, res.body)
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 303 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 303 {
 		t.Fatalf("resume: %d\n%s", res.status, res.body)
 	}
 	body = wait("done")
 	if !strings.Contains(body, "/invite/inv_") {
 		t.Fatalf("no invitation after resuming: %s", body)
 	}
-	if res := opsPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 409 {
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong-zhou/provision", nil); res.status != 409 {
 		t.Fatalf("resuming an active tenant: %d", res.status)
 	}
 }

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -37,45 +35,6 @@ func init() {
 				"Layers":  []map[string]any{{"url": "/api/v1/t/chuxiong/cases.geojson", "kind": "cases", "bbox": true, "link": "/t/chuxiong/cases/{id}"}},
 				"Overdue": []overdueLink{{Tenant: sampleTenant, Case: fs[0].Overdue[0]}}}
 		}())
-}
-
-// webLogin signs who in through the login form and returns the session cookie and its CSRF token.
-func webLogin(t *testing.T, f *fixture, who string) (cookie, csrf string) {
-	t.Helper()
-	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {who + "@test.cn"}, "password": {testPassword}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := f.send(t, req)
-	if err != nil || res.status != 303 {
-		t.Fatalf("login %s: %v %v", who, err, res)
-	}
-	m := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))
-	if m == nil {
-		t.Fatalf("login %s: no session cookie", who)
-	}
-	return m[1], csrfToken(m[1])
-}
-
-// webPage sends a console request with a session: a GET, or a POST of form with the CSRF token.
-func webPage(t *testing.T, f *fixture, cookie, csrf, method, path string, form url.Values) *response {
-	t.Helper()
-	req := httptest.NewRequest(method, path, nil)
-	if method == "POST" {
-		if form == nil {
-			form = url.Values{}
-		}
-		form.Set("_csrf", csrf)
-		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Accept", "text/html")
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
-	}
-	res, err := f.send(t, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
 
 // seedOverview reports cases in 楚雄市 and 武定县 and sets their times and states directly, so
