@@ -312,6 +312,27 @@ func (s *session) waitLocation(path string) {
 	}
 }
 
+// inviteLink reads the invitation link the page shows in #invite-link and returns its path.
+func (s *session) inviteLink() string {
+	s.b.t.Helper()
+	link := eval[string](s, `document.getElementById("invite-link").value`)
+	i := strings.Index(link, "/invite/inv_")
+	if i < 0 {
+		s.b.t.Fatalf("%s: no invitation link on the page: %q", s.name, link)
+	}
+	return link[i:]
+}
+
+// acceptInvitation opens an invitation's path and joins with name and password.
+func (s *session) acceptInvitation(path, name, password string) {
+	s.b.t.Helper()
+	s.visit(path)
+	s.fill("#name", name)
+	s.fill("#password", password)
+	s.click("main form button[type=submit]")
+	s.waitText("main", "已加入")
+}
+
 // clickTo clicks sel and waits until the browser is at path.
 func (s *session) clickTo(sel, path string) {
 	s.b.t.Helper()

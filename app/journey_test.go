@@ -45,20 +45,12 @@ func TestBrowserJourney(t *testing.T) {
 	op.shot("onboard")
 	op.click(`form.ops-new button[type=submit]`)
 	op.waitText("#provisioning", "开通完成")
-	link := eval[string](op, `document.getElementById("invite-link").value`)
-	i := strings.Index(link, "/invite/inv_")
-	if i < 0 {
-		t.Fatalf("no invitation link: %q", link)
-	}
+	link := op.inviteLink()
 	op.shot("provisioned")
 
 	// 2. Its first admin joins and sets the county up.
 	admin := b.user("admin")
-	admin.visit(link[i:])
-	admin.fill("#name", "双柏管理员")
-	admin.fill("#password", testPassword)
-	admin.click("main form button[type=submit]")
-	admin.waitText("main", "已加入")
+	admin.acceptInvitation(link, "双柏管理员", testPassword)
 	admin.login("admin@shuangbai.cn", testPassword)
 	base := "/t/" + slug
 	admin.visit(base + "/admin/org")
@@ -74,16 +66,8 @@ func TestBrowserJourney(t *testing.T) {
 	admin.fill("#inv-role", "inspector")
 	admin.click("#invite-send")
 	admin.waitText(".invited", "邀请链接")
-	link = eval[string](admin, `document.getElementById("invite-link").value`)
-	if i = strings.Index(link, "/invite/inv_"); i < 0 {
-		t.Fatalf("no invitation link for the inspector: %q", link)
-	}
 	inspector := b.user("inspector")
-	inspector.visit(link[i:])
-	inspector.fill("#name", "张巡")
-	inspector.fill("#password", "inspector pw 2026")
-	inspector.click("main form button[type=submit]")
-	inspector.waitText("main", "已加入")
+	inspector.acceptInvitation(admin.inviteLink(), "张巡", "inspector pw 2026")
 
 	admin.visit(base + "/admin/users")
 	admin.waitText("table.members", "zhang@shuangbai.cn")

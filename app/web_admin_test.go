@@ -742,19 +742,11 @@ func TestBrowserAdminJourney(t *testing.T) {
 	admin.fill("#inv-role", "inspector")
 	admin.click("#invite-send")
 	admin.waitText(".invited", "邀请链接")
-	link := eval[string](admin, `document.getElementById("invite-link").value`)
-	i := strings.Index(link, "/invite/inv_")
-	if i < 0 {
-		t.Fatalf("invitation link: %q", link)
-	}
+	link := admin.inviteLink()
 	admin.shot("admin-users-invited")
 
 	invitee := b.user("inspector")
-	invitee.visit(link[i:])
-	invitee.fill("#name", "张新")
-	invitee.fill("#password", "inspector pw 2026")
-	invitee.click("form button[type=submit]")
-	invitee.waitText("main", "已加入")
+	invitee.acceptInvitation(link, "张新", "inspector pw 2026")
 	invitee.loginTo("zhang@chuxiong.cn", "inspector pw 2026", "/t/chuxiong")
 	invitee.waitLocation("/t/chuxiong/inbox")
 	invitee.shot("inbox")

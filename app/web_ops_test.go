@@ -352,11 +352,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 
 	// The invitation works: the first admin joins, and sees the county's billing, read-only.
 	a := b.user("yaoan-admin")
-	a.visit(strings.TrimPrefix(link, f.app.cfg.BaseURL))
-	a.fill("#name", "姚安管理员")
-	a.fill("#password", testPassword)
-	a.click(`main form button[type=submit]`)
-	a.waitText("main", "已加入")
+	a.acceptInvitation(strings.TrimPrefix(link, f.app.cfg.BaseURL), "姚安管理员", testPassword)
 	a.login("admin@yaoan.cn", testPassword)
 	a.visit("/t/yaoan/billing")
 	a.waitText("main", "150,000.00")
