@@ -521,7 +521,7 @@ func testAdminImports(t *testing.T, dialect string) {
 		{"standards UTF-16", "/standards/import", "s.csv", append([]byte{0xFF, 0xFE}, []byte("a\x00,\x00b\x00")...), 400, []string{"UTF-16"}},
 		{"standards not text", "/standards/import", "s.csv", []byte{0x81, 0x30, 0xFF, 0x00, 0x01}, 400, []string{"not text"}},
 		{"standards bad XLSX", "/standards/import", "s.xlsx", []byte("PK\x03\x04 not really a zip"), 400, []string{"XLSX"}},
-		{"calendar wrong year", "/calendar/import", "d.csv", []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2025-10-01,放假,国庆\n2026-02-15,周末,?\n"), 422, []string{"not in 2026", "neither 放假"}},
+		{"calendar wrong year", "/calendar/import", "d.csv", []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2025-10-01,放假,国庆\n2026-02-15,周末,?\n"), 422, []string{"不在导入的年份 2026 内", "既不是“放假”也不是“上班”"}},
 		{"empty file", "/standards/import", "s.csv", nil, 400, []string{"Choose a file"}},
 	}
 	for _, b := range bad {

@@ -221,6 +221,9 @@ type Problem struct {
 	Column  string `json:"column,omitempty"`
 	Key     string `json:"key,omitempty"`
 	Message string `json:"message"`
+	// MessageZH is the message in Chinese, for the console's report (empty where only the
+	// English text exists, e.g. a message passed through from another package).
+	MessageZH string `json:"message_zh,omitempty"`
 }
 
 // Report is the outcome of an import: how many rows were read and accepted, what was rejected
@@ -236,6 +239,13 @@ type Report struct {
 // Add records a problem.
 func (r *Report) Add(row int, column, key, format string, args ...any) {
 	r.Problems = append(r.Problems, Problem{Row: row, Column: column, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// AddZH records a problem with its message in Chinese and in English; both formats take the
+// same args (use explicit argument indexes where the languages order them differently).
+func (r *Report) AddZH(row int, column, key, zh, en string, args ...any) {
+	r.Problems = append(r.Problems, Problem{Row: row, Column: column, Key: key,
+		Message: fmt.Sprintf(en, args...), MessageZH: fmt.Sprintf(zh, args...)})
 }
 
 // OK reports whether no row was rejected.

@@ -271,21 +271,21 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 			continue
 		}
 		if d.Year != year {
-			rep.Add(n, "date", r[0], "The date is not in %d, the year being imported.", year)
+			rep.AddZH(n, "date", r[0], "日期不在导入的年份 %d 内。", "The date is not in %d, the year being imported.", year)
 			continue
 		}
 		k, ok := parseKind(r[1])
 		if !ok {
-			rep.Add(n, "kind", r[0], "The kind %q is neither 放假 (holiday) nor 上班 (workday).", textutil.Truncate(r[1], 20))
+			rep.AddZH(n, "kind", r[0], "类型 %q 既不是“放假”也不是“上班”。", "The kind %q is neither 放假 (holiday) nor 上班 (workday).", textutil.Truncate(r[1], 20))
 			continue
 		}
 		if prev, dup := seen[d.String()]; dup {
-			rep.Add(n, "date", r[0], "The date %s is already given in row %d.", d, prev)
+			rep.AddZH(n, "date", r[0], "日期 %s 已在第 %d 行出现。", "The date %s is already given in row %d.", d, prev)
 			continue
 		}
 		seen[d.String()] = n
 		if len([]rune(r[2])) > 100 {
-			rep.Add(n, "name", r[0], "A name is at most 100 characters.")
+			rep.AddZH(n, "name", r[0], "名称不超过 100 个字符。", "A name is at most 100 characters.")
 			continue
 		}
 		days = append(days, Day{Date: d.String(), Year: year, Kind: k, Name: r[2]})

@@ -190,26 +190,26 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			continue
 		}
 		if !digits(code, 16) {
-			rep.Add(n, "code", code, "A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.", textutil.Truncate(code, 24))
+			rep.AddZH(n, "code", code, "部件编码应为 16 位数字（6 位行政区划 + 2 位大类 + 2 位小类 + 6 位流水号），而不是 %q。", "A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.", textutil.Truncate(code, 24))
 			continue
 		}
 		if code[:6] != admin {
-			rep.Add(n, "code", code, "The code does not start with this tenant's admin code %s.", admin)
+			rep.AddZH(n, "code", code, "编码不是以本单位的行政区划代码 %s 开头。", "The code does not start with this tenant's admin code %s.", admin)
 			continue
 		}
 		cls := code[6:10]
 		if c, ok := classes[Component][cls]; !ok || c.Level != "minor" {
-			rep.Add(n, "code", code, "Digits 7–10 (%s) are not a known component minor class.", cls)
+			rep.AddZH(n, "code", code, "第 7–10 位（%s）不是已知的部件小类。", "Digits 7–10 (%s) are not a known component minor class.", cls)
 			continue
 		}
 		if prev, dup := seen[code]; dup {
-			rep.Add(n, "code", code, "The code is already given in row %d.", prev)
+			rep.AddZH(n, "code", code, "该编码已在第 %d 行出现。", "The code is already given in row %d.", prev)
 			continue
 		}
 		lon, err1 := strconv.ParseFloat(m["lon"], 64)
 		lat, err2 := strconv.ParseFloat(m["lat"], 64)
 		if err1 != nil || err2 != nil || math.IsNaN(lon) || math.IsNaN(lat) || lon < 73 || lon > 136 || lat < 3 || lat > 54 {
-			rep.Add(n, "lon", code, "The point (%s, %s) is not a longitude and latitude in China.", textutil.Truncate(m["lon"], 20), textutil.Truncate(m["lat"], 20))
+			rep.AddZH(n, "lon", code, "坐标（%s, %s）不是中国境内的经纬度。", "The point (%s, %s) is not a longitude and latitude in China.", textutil.Truncate(m["lon"], 20), textutil.Truncate(m["lat"], 20))
 			continue
 		}
 		c := ComponentRecord{Code: code, ClassCode: cls, Name: m["name"], Department: m["department"], OwnerUnit: m["owner_unit"],
@@ -224,7 +224,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			}
 		}
 		if long != "" {
-			rep.Add(n, long, code, "The %s is longer than 200 characters.", long)
+			rep.AddZH(n, long, code, "%s 超过 200 个字符。", "The %s is longer than 200 characters.", long)
 			continue
 		}
 		if g := m["grid_code"]; g != "" {

@@ -173,26 +173,27 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 			code := cell("class_code")
 			kind, ok := ParseKind(cell("kind"))
 			if !ok {
-				rep.Add(n, "kind", code, "The kind %q is neither 部件 (component) nor 事件 (event).", textutil.Truncate(cell("kind"), 20))
+				rep.AddZH(n, "kind", code, "类型 %q 既不是“部件”也不是“事件”。", "The kind %q is neither 部件 (component) nor 事件 (event).", textutil.Truncate(cell("kind"), 20))
 				continue
 			}
 			c, ok := classes[kind][code]
 			if !ok || c.Level != "minor" {
-				rep.Add(n, "class_code", code, "%q is not a known %s minor class code (4 digits; national, prefecture or own).", textutil.Truncate(code, 20), kind)
+				kindZH := map[Kind]string{Component: "部件", Event: "事件"}[kind]
+				rep.AddZH(n, "class_code", code, "%[1]q 不是已知的%[3]s小类代码（4 位数字；国家、州或本单位扩展）。", "%[1]q is not a known %[2]s minor class code (4 digits; national, prefecture or own).", textutil.Truncate(code, 20), kind, kindZH)
 				continue
 			}
 			st := Standard{ID: uuid.NewString(), Kind: kind, ClassCode: code, FilingCondition: cell("filing_condition"),
 				ClosingCondition: cell("closing_condition"), LegalBasis: cell("legal_basis"), UpdatedAt: now}
 			if st.FilingCondition == "" || len([]rune(st.FilingCondition)) > 500 {
-				rep.Add(n, "filing_condition", code, "The filing condition is required, at most 500 characters.")
+				rep.AddZH(n, "filing_condition", code, "立案条件必填，且不超过 500 个字符。", "The filing condition is required, at most 500 characters.")
 				continue
 			}
 			if st.ClosingCondition == "" || len([]rune(st.ClosingCondition)) > 500 {
-				rep.Add(n, "closing_condition", code, "The closing condition is required, at most 500 characters.")
+				rep.AddZH(n, "closing_condition", code, "结案条件必填，且不超过 500 个字符。", "The closing condition is required, at most 500 characters.")
 				continue
 			}
 			if len([]rune(st.LegalBasis)) > 1000 {
-				rep.Add(n, "legal_basis", code, "The legal basis is at most 1000 characters.")
+				rep.AddZH(n, "legal_basis", code, "法规依据不超过 1000 个字符。", "The legal basis is at most 1000 characters.")
 				continue
 			}
 			lim, col, err := parseLimit(cell("time_limit"), cell("unit"))
@@ -204,14 +205,14 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 			if d := cell("department"); d != "" {
 				id, ok := depts[d]
 				if !ok {
-					rep.Add(n, "department", code, "No department with the code or name %q; create it under departments first.", textutil.Truncate(d, 40))
+					rep.AddZH(n, "department", code, "没有代码或名称为 %q 的部门；请先在“部门”中添加。", "No department with the code or name %q; create it under departments first.", textutil.Truncate(d, 40))
 					continue
 				}
 				st.DepartmentID = &id
 			}
 			key := string(kind) + "/" + code + "/" + st.FilingCondition
 			if prev, dup := seen[key]; dup {
-				rep.Add(n, "filing_condition", code, "Row %d already gives class %s with this filing condition.", prev, code)
+				rep.AddZH(n, "filing_condition", code, "第 %d 行已给出小类 %s 的相同立案条件。", "Row %d already gives class %s with this filing condition.", prev, code)
 				continue
 			}
 			seen[key] = n

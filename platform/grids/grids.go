@@ -180,7 +180,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		n := i + 1
 		f, err := geojson.UnmarshalFeature(raw)
 		if err != nil {
-			rep.Add(n, "geometry", "", "The feature cannot be read as GeoJSON: %s.", cleanErr(err))
+			rep.AddZH(n, "geometry", "", "该要素不是可读的 GeoJSON：%s。", "The feature cannot be read as GeoJSON: %s.", cleanErr(err))
 			continue
 		}
 		code := propString(f.Properties, "code", "grid_code", "编码", "网格编码")
@@ -191,11 +191,11 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 			continue
 		}
 		if name == "" || len([]rune(name)) > 100 {
-			rep.Add(n, "name", code, "Each grid needs a name of at most 100 characters.")
+			rep.AddZH(n, "name", code, "每个网格都需要名称，且不超过 100 个字符。", "Each grid needs a name of at most 100 characters.")
 			continue
 		}
 		if prev, dup := inFile[code]; dup {
-			rep.Add(n, "code", code, "The code %s is already used by feature %d.", code, prev)
+			rep.AddZH(n, "code", code, "编码 %s 已被第 %d 个要素使用。", "The code %s is already used by feature %d.", code, prev)
 			continue
 		}
 		if err := checkGeometry(f.Geometry); err != nil {
@@ -232,7 +232,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 			for _, p := range missing {
 				if !known[p] {
 					for _, n := range parents[p] {
-						rep.Add(n, "code", "", "The parent grid %s is neither in the file nor already imported.", p)
+						rep.AddZH(n, "code", "", "上级网格 %s 既不在文件中，也未导入过。", "The parent grid %s is neither in the file nor already imported.", p)
 					}
 				}
 			}
