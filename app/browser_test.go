@@ -361,3 +361,54 @@ func TestBrowserLoginAndLanguage(t *testing.T) {
 	}
 	s.shot("me-en")
 }
+
+// TestBrowserKeyboard: the console works from the keyboard alone. The login form takes focus,
+// Tab moves to the password and Enter logs in; on a tenant page the first Tab reaches the skip
+// link, which is visible when focused and leads into the main content; Tab then walks the
+// account links and the sections in reading order.
+func TestBrowserKeyboard(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	b := newBrowser(t, f.listen(t))
+	s := b.user("inspector")
+	s.visit("/login")
+	if id := eval[string](s, `document.activeElement.id`); id != "email" {
+		t.Fatalf("the login page focuses %q, want the email field", id)
+	}
+	s.do(chromedp.KeyEvent("inspectorA@test.cn\t" + testPassword))
+	if id := eval[string](s, `document.activeElement.id`); id != "password" {
+		t.Fatalf("Tab from the email field went to %q", id)
+	}
+	s.do(chromedp.KeyEvent("\r"))
+	for deadline := time.Now().Add(15 * time.Second); strings.HasPrefix(s.location(), "/login"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Enter did not log in: %s", s.text("main"))
+		}
+	}
+
+	s.visit("/t/chuxiong/cases")
+	s.do(chromedp.KeyEvent("\t"))
+	if got := eval[string](s, `document.activeElement.className+"|"+(document.activeElement.getBoundingClientRect().left>=0)`); got != "skip|true" {
+		t.Fatalf("the first Tab reaches %q, want the visible skip link", got)
+	}
+	s.shot("skip-link")
+	s.do(chromedp.KeyEvent("\r"))
+	if h := eval[string](s, `location.hash`); h != "#main" {
+		t.Fatalf("the skip link leads to %q", h)
+	}
+	s.visit("/t/chuxiong/cases")
+	var order []string
+	for range 12 {
+		s.do(chromedp.KeyEvent("\t"))
+		order = append(order, eval[string](s, `(document.activeElement.closest("nav.sections")?"section:":"")+document.activeElement.textContent.trim()`))
+	}
+	want := []string{"section:" + translate("zh-CN", "nav.inbox"), "section:" + translate("zh-CN", "nav.cases"), "section:" + translate("zh-CN", "nav.map"), "section:" + translate("zh-CN", "nav.report")}
+	got := []string{}
+	for _, o := range order {
+		if strings.HasPrefix(o, "section:") {
+			got = append(got, o)
+		}
+	}
+	if len(got) < len(want) || strings.Join(got[:len(want)], ",") != strings.Join(want, ",") {
+		t.Fatalf("Tab walks the sections as %v (all stops: %v), want %v first", got, order, want)
+	}
+}
