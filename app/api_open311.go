@@ -22,7 +22,7 @@ const open311PostsPerMinute = 30
 // newOpen311 builds the Open311 GeoReport v2 layer over the case loop and the catalog.
 func (a *App) newOpen311() *open311.Service {
 	return open311.NewService(open311.Config{Gate: a.store, Tenants: a.store, Cases: a.cases,
-		Classes: a.platform.catalog, Departments: a.platform.org, Now: a.store.Now, Logger: a.log})
+		Classes: a.platform.catalog, Departments: a.platform.org, Geocoder: a.platform.grids, Now: a.store.Now, Logger: a.log})
 }
 
 // open311Routes serves GeoReport v2 under /open311/v2, outside /api/v1: it is public (no

@@ -264,7 +264,8 @@ func testOpen311Contract(t *testing.T, dialect string) {
 			t.Fatalf("POST XML: %v %s", err, res.body)
 		}
 		idXML, tokenXML = xr.Requests[0].ID, xr.Requests[0].Token
-		// No geocoder: an address alone is refused (400), a point outside China too.
+		// An address that names none of the tenant's grids is refused (400; TestOpen311AddressOnly
+		// places one that does), a point outside China too.
 		checkError(t, f.post(t, o311+"/requests.xml", o311Form(f.keyA, "lat", "", "long", "", "address_string", "鹿城镇南路 1 号"), 400), 400)
 		checkError(t, f.post(t, o311+"/requests.json", o311Form(f.keyA, "lat", "0", "long", "0"), 400), 400)
 		// jurisdiction_id in the query string, an address with the point, a media_url.
@@ -543,4 +544,29 @@ func TestOpen311ReporterIsTheClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpen311AddressOnly: a request with an address_string and no point is placed in the grid its
+// address names (the most precise level), says so in its notice and its history; an address that
+// names no grid is refused.
+func TestOpen311AddressOnly(t *testing.T) {
+	f := newO311Fixture(t, "sqlite")
+	o311 := "/open311/v2"
+	chuxiong := mustTenant(t, f.fixture, "chuxiong")
+	sctx := tenants.WithScope(context.Background(), tenants.SystemScope(chuxiong))
+	if _, err := f.app.platform.grids.Import(sctx, []byte(`{"type":"FeatureCollection","features":[`+
+		`{"type":"Feature","properties":{"code":"53230100100000","name":"鹿城街道"},"geometry":{"type":"Polygon","coordinates":[[[101.50,25.00],[101.60,25.00],[101.60,25.06],[101.50,25.06],[101.50,25.00]]]}},`+
+		`{"type":"Feature","properties":{"code":"53230100100100","name":"北浦社区"},"geometry":{"type":"Polygon","coordinates":[[[101.53,25.02],[101.56,25.02],[101.56,25.04],[101.53,25.04],[101.53,25.02]]]}}]}`), false); err != nil {
+		t.Fatal(err)
+	}
+	res := f.post(t, o311+"/requests.json", o311Form(f.keyA, "lat", "", "long", "", "address_string", "鹿城街道北浦社区菜市场旁"), 200)
+	var placed []open311.Receipt
+	if err := json.Unmarshal([]byte(res.body), &placed); err != nil || len(placed) != 1 || !strings.Contains(placed[0].ServiceNotice, "北浦社区") {
+		t.Fatalf("address only: %v %s", err, res.body)
+	}
+	pc, err := f.app.cases.FindCaseByID(sctx, placed[0].ID)
+	if err != nil || pc.Lon < 101.53 || pc.Lon > 101.56 || pc.Lat < 25.02 || pc.Lat > 25.04 || !strings.Contains(string(pc.Events[0].Detail), "address:53230100100100") {
+		t.Fatalf("the address-only case is not placed in 北浦社区: %v %+v", err, pc)
+	}
+	checkError(t, f.post(t, o311+"/requests.json", o311Form(f.keyA, "lat", "", "long", "", "address_string", "昆明市五华区"), 400), 400)
 }

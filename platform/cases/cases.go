@@ -332,6 +332,10 @@ type ReportInput struct {
 	// SelfHandled (自处理): an inspector fixed it on the spot; the case is created closed, and
 	// its photos are uploaded to it afterwards.
 	SelfHandled bool `json:"self_handled"`
+	// PlacedBy says how an approximate location was found (e.g. the grid an address names); it
+	// is kept in the report's event, so that staff know the point is not exact. Set by intake
+	// code, not by API clients.
+	PlacedBy string `json:"-"`
 }
 
 func (in *ReportInput) check(post tenants.Role) error {
@@ -462,8 +466,14 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 			return dbx.Translate(err)
 		}
 		var detail map[string]any
-		if a.client != nil {
-			detail = map[string]any{"client": a.client}
+		if a.client != nil || in.PlacedBy != "" {
+			detail = map[string]any{}
+			if a.client != nil {
+				detail["client"] = a.client
+			}
+			if in.PlacedBy != "" {
+				detail["placed_by"] = in.PlacedBy
+			}
 		}
 		return appendEvent(ctx, db, c, Event{Action: action, From: "", To: c.State, ActorID: a.id, ActorEmail: a.email, Post: post, At: now}, detail)
 	})

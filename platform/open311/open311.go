@@ -13,6 +13,7 @@ import (
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
@@ -48,6 +49,11 @@ type Departments interface {
 	FindDepartments(ctx context.Context) ([]org.Department, error)
 }
 
+// Geocoder places an address in the tenant's grids ((*grids.Service) satisfies it).
+type Geocoder interface {
+	Geocode(ctx context.Context, address string) (grids.Place, bool, error)
+}
+
 // DefaultMaxResults is the spec's cap on GET requests: at most 1000 requests.
 const DefaultMaxResults = 1000
 
@@ -64,6 +70,8 @@ type Config struct {
 	Cases       Cases
 	Classes     Classes
 	Departments Departments
+	// Geocoder places requests that give only an address_string (none: such requests are refused).
+	Geocoder Geocoder
 	// MaxResults caps GET requests and updates (DefaultMaxResults when 0; tests use a small one).
 	MaxResults int
 	Now        func() time.Time
@@ -77,6 +85,7 @@ type Service struct {
 	cases      Cases
 	classes    Classes
 	depts      Departments
+	geocoder   Geocoder
 	maxResults int
 	now        func() time.Time
 	log        *slog.Logger
@@ -85,7 +94,7 @@ type Service struct {
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
 	s := &Service{gate: cfg.Gate, tenants: cfg.Tenants, cases: cfg.Cases, classes: cfg.Classes, depts: cfg.Departments,
-		maxResults: cfg.MaxResults, now: cfg.Now, log: cfg.Logger}
+		geocoder: cfg.Geocoder, maxResults: cfg.MaxResults, now: cfg.Now, log: cfg.Logger}
 	if s.maxResults <= 0 {
 		s.maxResults = DefaultMaxResults
 	}
@@ -321,10 +330,24 @@ func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in Reque
 	if (in.Lat == nil || in.Long == nil) && strings.TrimSpace(in.AddressString) == "" && strings.TrimSpace(in.AddressID) == "" {
 		return nil, errs.Field("lat", "A location is required: lat and long, or address_string.")
 	}
-	// Cases are placed on the grid map by their point and there is no geocoder yet: an address
-	// alone is refused rather than stored at a made-up point.
+	// Cases are placed on the grid map by their point. An address alone is placed in the grid it
+	// names (the tenant's grid names are its gazetteer), and the case's history says so; an
+	// address that names no grid is refused rather than stored at a made-up point.
+	var placedIn *grids.Place
 	if in.Lat == nil || in.Long == nil {
-		return nil, errs.Field("lat", "This jurisdiction needs lat and long (WGS84) with every request; address_string alone cannot be placed on its grid map yet.")
+		address := strings.TrimSpace(in.AddressString)
+		if address == "" || s.geocoder == nil {
+			return nil, errs.Field("lat", "This jurisdiction needs lat and long (WGS84), or an address_string that names one of its streets, communities or grids.")
+		}
+		p, ok, err := s.geocoder.Geocode(tenants.WithScope(ctx, intakeScope(t)), address)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errs.Field("address_string", "The address %q names none of this jurisdiction's streets, communities or grids, so it cannot be placed on the map; send lat and long.", textutil.Truncate(address, 80))
+		}
+		placedIn = &p
+		in.Lat, in.Long = &p.Lat, &p.Lon
 	}
 	if lat, lon := *in.Lat, *in.Long; !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
 		return nil, errs.Field("lat", "lat is between -90 and 90 and long between -180 and 180 (WGS84 degrees).")
@@ -348,6 +371,9 @@ func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in Reque
 		rin.Address = in.AddressID
 	}
 	rin.Lat, rin.Lon = *in.Lat, *in.Long
+	if placedIn != nil {
+		rin.PlacedBy = "address:" + placedIn.Grid.Code + " " + placedIn.Grid.Name
+	}
 	// The history names the client app that reported, not "system".
 	ictx := cases.WithClient(tenants.WithScope(ctx, intakeScope(t)), client)
 	c, err := s.cases.Report(ictx, rin)
@@ -362,6 +388,9 @@ func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in Reque
 		return nil, err
 	}
 	notice := "已受理，编号 " + c.Number + " / received as case " + c.Number
+	if placedIn != nil {
+		notice += "；位置按地址估计在" + placedIn.Grid.Name + " / placed by its address in " + placedIn.Grid.Name + " (" + placedIn.Grid.Code + ")"
+	}
 	if len(in.Media) > 0 {
 		if _, err := s.cases.AddPhoto(ictx, c.ID, in.Media); err != nil {
 			// The report stands; say that the photo did not make it.
