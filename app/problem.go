@@ -92,6 +92,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Status(status)
+		p.Detail = errs.MessageIn(err, lang(c))
 		return a.render(c, "error", fiber.Map{"Problem": p})
 	}
 	b, _ := json.Marshal(p)

@@ -300,7 +300,12 @@ func formError(c *fiber.Ctx, err error) (string, error) {
 		return "", err
 	}
 	c.Status(statusOf[code])
-	return translate(lang(c), "problem."+string(code)) + "：" + errs.MessageOf(err), nil
+	l := lang(c)
+	sep := "："
+	if l == "en" {
+		sep = ": "
+	}
+	return translate(l, "problem."+string(code)) + sep + errs.MessageIn(err, l), nil
 }
 
 // mapConfig is what a map partial needs: the tile source (none, osm, tianditu) and, for 天地图,

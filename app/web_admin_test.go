@@ -400,14 +400,14 @@ func TestAdminOrgAndUsers(t *testing.T) {
 	ok(admin.post(t, base+"/departments", url.Values{"code": {"CG-1"}, "name": {"市容科"}, "parent_id": {id("CG")}}), "/org")
 	ok(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1"}, "name": {"一组"}, "parent_id": {id("CG-1")}}), "/org")
 	before := adminState(t, f)
-	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1-1"}, "name": {"四级"}, "parent_id": {id("CG-1-1")}}), 400, "three levels")
+	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1-1"}, "name": {"四级"}, "parent_id": {id("CG-1-1")}}), 400, "最多三级")
 	fails(admin.post(t, base+"/departments", url.Values{"code": {"X"}, "name": {""}}), 400, "name")
 	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG"}, "name": {"重复"}}), 409, "already exists")
 	fails(admin.post(t, base+"/departments/"+id("CG")+"/delete", nil), 409, "sub-departments")
-	fails(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler"}}), 400, "belongs to a department")
-	fails(admin.post(t, base+"/members/"+f.ids["adminA"], url.Values{"roles": {"inspector"}}), 409, "last tenant admin")
-	fails(admin.post(t, base+"/members/"+f.ids["adminA"]+"/remove", nil), 409, "last tenant admin")
-	fails(admin.post(t, base+"/invitations", url.Values{"email": {"not-an-email"}, "role": {"inspector"}}), 400, "not an email")
+	fails(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler"}}), 400, "处置人员必须属于某个部门")
+	fails(admin.post(t, base+"/members/"+f.ids["adminA"], url.Values{"roles": {"inspector"}}), 409, "最后一位单位管理员")
+	fails(admin.post(t, base+"/members/"+f.ids["adminA"]+"/remove", nil), 409, "最后一位单位管理员")
+	fails(admin.post(t, base+"/invitations", url.Values{"email": {"not-an-email"}, "role": {"inspector"}}), 400, "不是有效的电子邮箱地址")
 	if after := adminState(t, f); after != before {
 		t.Fatalf("rejected forms changed the tenant:\nbefore %s\nafter  %s", before, after)
 	}
@@ -600,7 +600,7 @@ func testAdminImports(t *testing.T, dialect string) {
 	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"check"}}, "标准.xlsx", xlsx.Bytes()), 200, "检查通过", "共 2 行，全部通过")
 	check(t, admin.upload(t, base+"/standards/import", url.Values{"mode": {"import"}}, "s.csv", good), 303)
 	check(t, admin.get(t, base+"/catalog"), 200, "占道晾晒衣物", "2 紧急工作时", "现行标准（2 条）")
-	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "still used")
+	check(t, admin.post(t, base+"/classes/event/9101/delete", nil), 409, "仍被立结案标准、部件或小类使用")
 
 	// The prefecture's extension classes, synced down.
 	pref, _ := f.app.store.FindTenantBySlug(ctx, "chuxiong-zhou")

@@ -390,7 +390,7 @@ func TestWebCaseAccess(t *testing.T) {
 		}
 		n := w.countCases(t)
 		for name, post := range posts {
-			if res := post("viewer"); res.status != 403 || !strings.Contains(res.body, "read-only") {
+			if res := post("viewer"); res.status != 403 || !strings.Contains(res.body, "只读") {
 				t.Errorf("viewer POST %s: %d", name, res.status)
 			}
 		}

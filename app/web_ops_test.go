@@ -122,7 +122,7 @@ func TestWebOpsInviteAdmin(t *testing.T) {
 	ctx := context.Background()
 	cookie, csrf := webLogin(t, f, "operator")
 	res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/wuding/invite-admin", url.Values{"email": {"not-an-email"}})
-	if res.status != 400 || !strings.Contains(res.body, "is not an email address") {
+	if res.status != 400 || !strings.Contains(res.body, "不是有效的电子邮箱地址") {
 		t.Fatalf("bad email: %d\n%s", res.status, res.body)
 	}
 	wuding, err := f.app.store.FindTenantBySlug(ctx, "wuding")
@@ -190,7 +190,7 @@ func TestWebOpsLifecycle(t *testing.T) {
 	}
 	bad.Set("admin_code", "532325")
 	bad.Set("slug", "chuxiong")
-	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad); res.status != 400 || !strings.Contains(res.body, "already used") {
+	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad); res.status != 400 || !strings.Contains(res.body, "已被单位") {
 		t.Fatalf("slug taken: %d\n%s", res.status, res.body)
 	}
 	if _, err := f.app.store.FindTenantBySlug(ctx, "yaoan"); err == nil {

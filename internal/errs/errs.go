@@ -34,6 +34,10 @@ type Error struct {
 	Message string
 	Field   string
 	Err     error
+	// format and args are what Message was made from, so that MessageIn can say it again in
+	// another language.
+	format string
+	args   []any
 }
 
 func (e *Error) Error() string {
@@ -47,17 +51,17 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // E builds a coded error with a formatted message.
 func E(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // Field builds an Invalid error about one input field.
 func Field(field, format string, args ...any) *Error {
-	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // Wrap gives cause a code and a user-safe message; the cause stays available to the logs.
 func Wrap(cause error, code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause, format: format, args: args}
 }
 
 // CodeOf returns the code of the outermost *Error in err's chain, Internal when there is none.
@@ -82,6 +86,21 @@ func MessageOf(err error) string {
 		return e.Message
 	}
 	return "An internal error occurred. It has been logged; please try again or contact the operator."
+}
+
+// MessageIn is MessageOf in lang ("zh-CN" or "en"): the message's Chinese wording where the
+// catalog in zh.go has one, else the English message.
+func MessageIn(err error, lang string) string {
+	var e *Error
+	if lang == "zh-CN" && errors.As(err, &e) && e.Code != Internal {
+		if zh, ok := zhMessages[e.format]; ok {
+			return fmt.Sprintf(zh, e.args...)
+		}
+	}
+	if lang == "zh-CN" && CodeOf(err) == Internal {
+		return "服务器内部出错，已记录；请稍后重试或联系运营方。"
+	}
+	return MessageOf(err)
 }
 
 // FieldOf returns the field an Invalid error is about, if any.
