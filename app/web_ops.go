@@ -117,47 +117,26 @@ func (a *App) webOpsTenants(c *fiber.Ctx) error {
 		"CanBill": principal(c).IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)})
 }
 
-// division is one GB/T 2260 code of the reference data (ref.admin_divisions), offered by the
-// onboarding wizard to fill in a new tenant's name, code, kind and parent.
+// division is a reference division as the onboarding wizard offers it.
 type division struct {
-	Code       string `bun:"code"`
-	NameZH     string `bun:"name_zh"`
-	NameEN     string `bun:"name_en"`
-	Level      string `bun:"level"`
-	ParentCode string `bun:"parent_code"`
+	tenants.Division
 	// Taken is set when a live tenant already has the code.
-	Taken bool `bun:"-"`
+	Taken bool
 }
 
-// Kind is the tenant kind a division's level stands for ("" for a province).
-func (d division) Kind() tenants.Kind {
-	switch d.Level {
-	case "prefecture":
-		return tenants.Prefecture
-	case "city":
-		return tenants.City
-	case "county":
-		return tenants.County
-	case "district":
-		return tenants.District
-	}
-	return ""
-}
-
-// divisions reads the reference divisions below province level, by code.
+// divisions reads the reference divisions below province level, marking those already onboarded.
 func (a *App) divisions(ctx context.Context, live []*tenants.Tenant) ([]division, error) {
-	var out []division
-	err := a.store.DB().NewSelect().TableExpr("ref.admin_divisions").Column("code", "name_zh", "name_en", "level").
-		ColumnExpr("COALESCE(parent_code, '') AS parent_code").Where("level <> 'province'").OrderExpr("code").Scan(ctx, &out)
+	ds, err := a.store.FindDivisions(ctx)
 	if err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "reading the reference divisions")
+		return nil, err
 	}
 	taken := map[string]bool{}
 	for _, t := range live {
 		taken[t.AdminCode] = true
 	}
-	for i := range out {
-		out[i].Taken = taken[out[i].Code]
+	out := make([]division, len(ds))
+	for i, d := range ds {
+		out[i] = division{Division: d, Taken: taken[d.Code]}
 	}
 	return out, nil
 }

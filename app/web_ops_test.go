@@ -45,7 +45,7 @@ func init() {
 			"Status": "active", "Parent": "chuxiong-zhou", "CanAdmin": true, "CSRF": "tok"})
 	samplePage("ops_new", fiber.Map{"Form": newTenantForm{}},
 		fiber.Map{"Form": newTenantForm{Division: "532325", Parent: "chuxiong-zhou", AdminCode: "532325", Slug: "yaoan", NameZH: "姚安县", NameEN: "Yao'an", Kind: "county", Plan: "starter", Email: "a@b.cn"},
-			"Error": "输入有误：<script>x</script>", "Divisions": []division{{Code: "532301", NameZH: "楚雄市", NameEN: "Chuxiong", Level: "city", Taken: true}, {Code: "532325", NameZH: "姚安县", Level: "county"}},
+			"Error": "输入有误：<script>x</script>", "Divisions": []division{{Division: tenants.Division{Code: "532301", NameZH: "楚雄市", NameEN: "Chuxiong", Level: "city"}, Taken: true}, {Division: tenants.Division{Code: "532325", NameZH: "姚安县", Level: "county"}}},
 			"Prefectures": []*tenants.Tenant{samplePrefecture}, "Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版", NameEN: "Starter", MonthlyFeeFen: 100000}},
 			"Kinds": []tenants.Kind{tenants.County, tenants.City, tenants.District, tenants.Prefecture}, "CSRF": "tok"})
 	steps := []provStep{{"record", "done"}, {"schema", "done"}, {"migrate", "failed"}, {"seed", "pending"}, {"secrets", "pending"}, {"billing", "pending"}, {"case_photos", "pending"}, {"first_admin", "pending"}, {"done", "pending"}}
