@@ -97,7 +97,8 @@ Log in with any of these accounts; the password of each is %s
   <post>@chuxiong.demo         the case loop in 楚雄市: inspector, acceptor, shiftlead, dispatcher,
                                handler (市政设施管理局), leader
 
+Citizens' report form:     %s/r/chuxiong   (progress by number: %s/r/chuxiong/lookup)
 Open311 for citizens' apps: %s/open311/v2/services.json?jurisdiction_id=chuxiong
 
-`, url, DemoPassword, url)
+`, url, DemoPassword, url, url, url)
 }
