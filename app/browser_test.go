@@ -114,6 +114,24 @@ func (b *browser) user(name string) *session {
 	return s
 }
 
+// cast gives each person of a journey a logged-in session of their own, made on first use:
+// who@domain with password. Sessions already open can be handed in as known.
+func (b *browser) cast(domain, password string, known map[string]*session) func(who string) *session {
+	users := map[string]*session{}
+	for who, s := range known {
+		users[who] = s
+	}
+	return func(who string) *session {
+		if s, ok := users[who]; ok {
+			return s
+		}
+		s := b.user(who)
+		s.login(who+"@"+domain, password)
+		users[who] = s
+		return s
+	}
+}
+
 // do runs actions with a time limit, failing the test with the page's URL on error.
 func (s *session) do(actions ...chromedp.Action[chromedp.Void]) {
 	s.b.t.Helper()

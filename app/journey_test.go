@@ -144,16 +144,7 @@ func TestBrowserJourney(t *testing.T) {
 	if !strings.HasPrefix(casePath, base+"/cases/") {
 		t.Fatalf("after the report the inspector is at %s", casePath)
 	}
-	users := map[string]*session{"inspector": inspector}
-	as := func(who string) *session {
-		if s, ok := users[who]; ok {
-			return s
-		}
-		s := b.user(who)
-		s.login(who+"@shuangbai.cn", testPassword)
-		users[who] = s
-		return s
-	}
+	as := b.cast("shuangbai.cn", testPassword, map[string]*session{"inspector": inspector})
 	for _, st := range caseLoopSteps(photo) {
 		s := as(st.who)
 		s.visit(casePath)

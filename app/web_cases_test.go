@@ -532,16 +532,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	}
 	photo := writePNG(t, filepath.Join(t.TempDir(), "cover.png"), 96, 64)
 	b := newBrowser(t, f.listen(t))
-	users := map[string]*session{}
-	as := func(who string) *session {
-		if s, ok := users[who]; ok {
-			return s
-		}
-		s := b.user(who)
-		s.login(who+"@chuxiong.demo", DemoPassword)
-		users[who] = s
-		return s
-	}
+	as := b.cast("chuxiong.demo", DemoPassword, nil)
 	state := func(st cases.State) string { return translate("zh-CN", "cases.state."+string(st)) }
 
 	in := as("inspector")
