@@ -18,8 +18,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/cache"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
@@ -38,6 +40,81 @@ type Keyring struct {
 	cred cipher.AEAD // seals credential values
 	log  *slog.Logger
 	now  func() time.Time
+	// keys are tenants' key sets, unwrapped, by tenant and the keyring file's data version.
+	keys  *cache.Cache[keyVersion, *keySet]
+	watch dataVersion
+}
+
+type keyVersion struct {
+	tenant  uuid.UUID
+	version int64
+}
+
+// keyCacheTTL bounds how long an unchanged key set stays in memory.
+const keyCacheTTL = time.Minute
+
+// dataVersion reads SQLite's PRAGMA data_version on one connection of its own: the value
+// changes whenever another connection (this process's writer, or another process such as the
+// CLI) commits to the keyring file. Encryption and decryption reuse a tenant's key set only while
+// it is unchanged, so a key rotated or destroyed anywhere is seen by the next call, and the key
+// set is not read and unwrapped for every value.
+type dataVersion struct {
+	db   *sql.DB
+	mu   sync.Mutex
+	conn *sql.Conn
+	stmt *sql.Stmt
+}
+
+func (d *dataVersion) get(ctx context.Context) (int64, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil {
+		conn, err := d.db.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+		if err != nil {
+			conn.Close()
+			return 0, err
+		}
+		d.conn, d.stmt = conn, stmt
+	}
+	var v int64
+	if err := d.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		d.closeLocked()
+		return 0, err
+	}
+	return v, nil
+}
+
+func (d *dataVersion) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closeLocked()
+}
+
+func (d *dataVersion) closeLocked() {
+	if d.conn != nil {
+		d.stmt.Close()
+		d.conn.Close()
+		d.conn, d.stmt = nil, nil
+	}
+}
+
+// keySetFor is the tenant's key set for encryption and decryption, from the cache while the
+// keyring file is unchanged.
+func (k *Keyring) keySetFor(ctx context.Context, tenant uuid.UUID) (*keySet, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	v, err := k.watch.get(ctx)
+	if err != nil {
+		return nil, k.dbErr(err)
+	}
+	return k.keys.Get(ctx, keyVersion{tenant, v}, func(ctx context.Context) (*keySet, error) {
+		return k.loadKeys(ctx, k.db.Reader, tenant)
+	})
 }
 
 var _ Store = (*Keyring)(nil)
@@ -90,7 +167,8 @@ func OpenKeyring(ctx context.Context, dataDir string, log *slog.Logger) (*Keyrin
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	k := &Keyring{db: h, log: log.With("component", "secrets", "backend", BackendKeyring), now: dbx.Now}
+	k := &Keyring{db: h, log: log.With("component", "secrets", "backend", BackendKeyring), now: dbx.Now,
+		keys: cache.New[keyVersion, *keySet](10_000, keyCacheTTL), watch: dataVersion{db: h.Reader.DB}}
 	if err := k.init(ctx, dir); err != nil {
 		h.Close()
 		return nil, err
@@ -211,7 +289,10 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 }
 
 // Close closes the keyring's database.
-func (k *Keyring) Close() error { return k.db.Close() }
+func (k *Keyring) Close() error {
+	k.watch.close()
+	return k.db.Close()
+}
 
 // Ping checks that the keyring's database answers; the keys are always available.
 func (k *Keyring) Ping(ctx context.Context) error {
@@ -229,6 +310,7 @@ type keySet struct {
 	min       int
 	latest    int
 	wrapped   map[int][]byte
+	mu        sync.Mutex // guards aeads
 	aeads     map[int]cipher.AEAD
 	k         *Keyring
 }
@@ -275,6 +357,8 @@ func (ks *keySet) usable() error {
 }
 
 func (ks *keySet) aead(version int) (cipher.AEAD, error) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
 	if a, ok := ks.aeads[version]; ok {
 		return a, nil
 	}
@@ -448,7 +532,7 @@ func (k *Keyring) SetMinDecryptionVersion(ctx context.Context, tenant uuid.UUID,
 
 // Rewrap re-encrypts ciphertexts under the newest key version.
 func (k *Keyring) Rewrap(ctx context.Context, tenant uuid.UUID, ciphertexts []string) ([]string, error) {
-	ks, err := k.loadKeys(ctx, k.db.Reader, tenant)
+	ks, err := k.keySetFor(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +619,7 @@ func (k *Keyring) EncryptBatch(ctx context.Context, tenant uuid.UUID, plaintexts
 	if err := checkPlaintexts(plaintexts); err != nil {
 		return nil, err
 	}
-	ks, err := k.loadKeys(ctx, k.db.Reader, tenant)
+	ks, err := k.keySetFor(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -553,7 +637,7 @@ func (k *Keyring) EncryptBatch(ctx context.Context, tenant uuid.UUID, plaintexts
 
 // DecryptBatch decrypts many values with one key lookup.
 func (k *Keyring) DecryptBatch(ctx context.Context, tenant uuid.UUID, ciphertexts []string) ([][]byte, error) {
-	ks, err := k.loadKeys(ctx, k.db.Reader, tenant)
+	ks, err := k.keySetFor(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}

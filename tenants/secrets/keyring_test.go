@@ -134,7 +134,8 @@ func TestKeyringShredding(t *testing.T) {
 }
 
 // TestKeyringTwoProcesses checks that a key destroyed through one handle (the CLI) is gone for
-// another (the server) at once: nothing is cached.
+// another (the server) at once: the server reuses a key set only while the keyring file is
+// unchanged (PRAGMA data_version).
 func TestKeyringTwoProcesses(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
