@@ -95,7 +95,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			return err
 		}
 		now := s.clock()
-		rules, err := s.rules.get(ctx, db, a.scope.Tenant.ID)
+		rules, err := s.rulesFor(ctx, db, a.scope.Tenant.ID)
 		if err != nil {
 			return err
 		}

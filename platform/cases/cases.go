@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/cache"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -69,16 +70,16 @@ type Service struct {
 	maxPhoto int64
 	now      func() time.Time
 	log      *slog.Logger
-	rules    *rulesCache
+	rules    *cache.Cache[uuid.UUID, *rules]
 }
 
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger,
-		rules: &rulesCache{ttl: cfg.RulesTTL}}
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
 	if cfg.RulesTTL == 0 {
-		s.rules.ttl = DefaultRulesTTL
+		cfg.RulesTTL = DefaultRulesTTL
 	}
+	s.rules = cache.New[uuid.UUID, *rules](10_000, cfg.RulesTTL)
 	if s.now == nil {
 		s.now = dbx.Now
 	}
@@ -420,7 +421,7 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 			return err
 		}
 		c.Urgent = len(entry.Standards) > 0 && !slices.ContainsFunc(entry.Standards, func(st catalog.Standard) bool { return !st.Limit.Unit.Natural() })
-		rules, err := s.rules.get(ctx, db, tenant.ID)
+		rules, err := s.rulesFor(ctx, db, tenant.ID)
 		if err != nil {
 			return err
 		}

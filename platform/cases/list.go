@@ -222,11 +222,11 @@ func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
 		if len(disposal)+len(stage) == 0 {
 			return nil
 		}
-		r, err := loadRules(ctx, db)
+		s.rules.Forget(sc.Tenant.ID) // the job reads afresh
+		r, err := s.rulesFor(ctx, db, sc.Tenant.ID)
 		if err != nil {
 			return err
 		}
-		s.rules.put(sc.Tenant.ID, r)
 		for _, cs := range [][]Case{disposal, stage} {
 			for i := range cs {
 				c := &cs[i]

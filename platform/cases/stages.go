@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -204,7 +203,7 @@ func (s *Service) PutStageLimit(ctx context.Context, stage Stage, in StageLimitI
 	if err != nil {
 		return nil, err
 	}
-	s.rules.forget(a.scope.Tenant.ID)
+	s.rules.Forget(a.scope.Tenant.ID)
 	return out, nil
 }
 
@@ -241,58 +240,13 @@ func loadRules(ctx context.Context, db bun.IDB) (*rules, error) {
 // DefaultRulesTTL is how long a tenant's calendar and stage limits are reused between reads.
 const DefaultRulesTTL = 5 * time.Second
 
-// rulesCache keeps each tenant's rules for a few seconds, so that a report or an action does
-// not read the calendar (settings and every special day) and the stage limits each time. A
-// change made through this Service is seen at once; a calendar change (made through
+// rulesFor returns the tenant's rules, reused for the rules cache's TTL, so that a report or an
+// action does not read the calendar (settings and every special day) and the stage limits each
+// time. A change made through this Service is seen at once; a calendar change (made through
 // calendar.Service) or a change on another replica is seen within the TTL. The overdue job
 // always reads afresh.
-type rulesCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[uuid.UUID]cachedRules
-}
-
-type cachedRules struct {
-	r  *rules
-	at time.Time
-}
-
-func (c *rulesCache) get(ctx context.Context, db bun.IDB, tenant uuid.UUID) (*rules, error) {
-	if c.ttl > 0 {
-		c.mu.Lock()
-		e, ok := c.m[tenant]
-		c.mu.Unlock()
-		if ok && time.Since(e.at) < c.ttl {
-			return e.r, nil
-		}
-	}
-	r, err := loadRules(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	c.put(tenant, r)
-	return r, nil
-}
-
-func (c *rulesCache) put(tenant uuid.UUID, r *rules) {
-	if c.ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[uuid.UUID]cachedRules{}
-	}
-	if len(c.m) > 10_000 {
-		clear(c.m)
-	}
-	c.m[tenant] = cachedRules{r: r, at: time.Now()}
-}
-
-func (c *rulesCache) forget(tenant uuid.UUID) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, tenant)
+func (s *Service) rulesFor(ctx context.Context, db bun.IDB, tenant uuid.UUID) (*rules, error) {
+	return s.rules.Get(ctx, tenant, func(ctx context.Context) (*rules, error) { return loadRules(ctx, db) })
 }
 
 // stageLimit returns the limit of stage st for c (nil for handling and final states).

@@ -292,3 +292,33 @@ func TestSyncRefusesToDropUsedClasses(t *testing.T) {
 		t.Fatalf("5001 lost after a refused sync: %v", err)
 	}
 }
+
+// TestLookupSeesWritesAtOnce checks the cached entries: a standards import through another
+// Service (the console and the API hold their own) is seen by the next lookup.
+func TestLookupSeesWritesAtOnce(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, pe *platformtest.Env) {
+		reader, writer := newEnv(t, pe), newEnv(t, pe)
+		entry, err := reader.cat.Lookup(pe.A, catalog.Component, "0101")
+		if err != nil || len(entry.Standards) != 0 {
+			t.Fatalf("before: %+v %v", entry, err)
+		}
+		if _, err := writer.org.CreateDepartment(pe.A, org.DepartmentInput{Code: "SZJ", Name: "市政局"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := writer.cat.ImportStandards(pe.A, []byte("类型,小类代码,立案条件,责任部门,处置时限,结案条件\n部件,0101,丢失,市政局,2紧急工作时,补齐\n"), tabular.CSV, false); err != nil {
+			t.Fatal(err)
+		}
+		entry, err = reader.cat.Lookup(pe.A, catalog.Component, "0101")
+		if err != nil || len(entry.Standards) != 1 {
+			t.Fatalf("after the import: %+v %v", entry, err)
+		}
+		entry.Standards[0].FilingCondition = "changed by the caller"
+		if again, _ := reader.cat.Lookup(pe.A, catalog.Component, "0101"); again.Standards[0].FilingCondition != "丢失" {
+			t.Fatalf("the caller changed the cached entry: %q", again.Standards[0].FilingCondition)
+		}
+		// Another tenant's lookup is its own.
+		if other, err := reader.cat.Lookup(pe.B, catalog.Component, "0101"); err != nil || len(other.Standards) != 0 {
+			t.Fatalf("B: %+v %v", other, err)
+		}
+	})
+}

@@ -44,7 +44,7 @@ func NewService(gate Gate, dirs Directory, grids Locator, now func() time.Time) 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: gate, dirs: dirs, grids: grids, now: now}
+	return &Service{gate: forgetting{gate}, dirs: dirs, grids: grids, now: now}
 }
 
 // Kind is components (部件) or events (事件).
@@ -384,4 +384,15 @@ func checkDropped(ctx context.Context, db bun.IDB, incoming []Class) error {
 		return errs.E(errs.Conflict, "The prefecture no longer has the classes %s, which this tenant's standards or components still use; change those first.", strings.Join(used, ", "))
 	}
 	return nil
+}
+
+// forgetting is the gate as a Service uses it: a write transaction drops every cached entry when
+// it ends, committed or not.
+type forgetting struct{ Gate }
+
+func (f forgetting) Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error {
+	if mode == tenants.Write {
+		defer entries.Purge()
+	}
+	return f.Gate.Tx(ctx, mode, fn)
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/cityops/cityops/internal/textutil"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cityops/cityops/internal/textutil"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"

@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/cache"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/internal/textutil"
@@ -77,8 +79,38 @@ func (s *Service) Lookup(ctx context.Context, kind Kind, code string) (*Entry, e
 	return e, err
 }
 
-// LookupIn is Lookup inside a transaction the caller already holds through the gate.
+// EntryTTL is how long a class and its standards, once looked up, are reused for reports before
+// they are read again. Writes through a catalog.Service drop every cached entry when they finish
+// (a prefecture's classes reach its counties); writes by another replica are seen within EntryTTL.
+const EntryTTL = 5 * time.Second
+
+type entryKey struct {
+	tenant uuid.UUID
+	kind   Kind
+	code   string
+}
+
+// entries holds recently looked-up entries, process-wide (tenant ids are unique in a process).
+var entries = cache.New[entryKey, *Entry](4096, EntryTTL)
+
+// LookupIn is Lookup inside a transaction the caller already holds through the gate. Entries are
+// reused for EntryTTL; the caller gets its own copy.
 func LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
+	load := func(ctx context.Context) (*Entry, error) { return lookupIn(ctx, db, kind, code) }
+	var e *Entry
+	var err error
+	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
+		e, err = entries.Get(ctx, entryKey{sc.Tenant.ID, kind, code}, load)
+	} else {
+		e, err = load(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Entry{Class: e.Class, Standards: slices.Clone(e.Standards)}, nil
+}
+
+func lookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
 	c, ok, err := classIn(ctx, db, kind, code)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func NewService(gate Gate, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: gate, now: now}
+	return &Service{gate: forgetting{gate}, now: now}
 }
 
 // Level is the level of a grid.

@@ -139,3 +139,42 @@ func TestLevelOf(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveSeesWritesAtOnce checks the cached grid index: resolutions reuse it, and a write
+// through any Service (here a second one, as the console and the API hold their own) is seen by
+// the next resolution, not IndexTTL later.
+func TestResolveSeesWritesAtOnce(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		reader, writer := grids.NewService(e.Store, nil), grids.NewService(e.Store, nil)
+		if _, err := writer.Import(e.A, []byte(SampleGrids()), false); err != nil {
+			t.Fatal(err)
+		}
+		res, err := reader.Resolve(e.A, 101.505, 25.005)
+		if err != nil || res.Responsibility != nil {
+			t.Fatalf("before: %+v %v", res, err)
+		}
+		if _, err := writer.PutResponsibility(e.A, grids.ResponsibilityGrid{Code: "R1", Name: "一", Units: []string{"53230100100101"}}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ = reader.Resolve(e.A, 101.505, 25.005); res.Responsibility == nil || res.Responsibility.Code != "R1" {
+			t.Fatalf("after assigning R1: %+v", res)
+		}
+		res.Unit.Name = "changed by the caller" // a copy: the index is not changed
+		if res, _ = reader.Resolve(e.A, 101.505, 25.005); res.Unit.Name != "鹿城一号网格" {
+			t.Fatalf("the caller changed the cached grid: %q", res.Unit.Name)
+		}
+		if err := writer.DeleteResponsibility(e.A, "R1"); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ = reader.Resolve(e.A, 101.505, 25.005); res.Responsibility != nil {
+			t.Fatalf("after deleting R1: %+v", res.Responsibility)
+		}
+		// A refused write changes nothing, and the next resolution still answers.
+		if _, err := writer.PutResponsibility(e.A, grids.ResponsibilityGrid{Code: "R2", Name: "二", Units: []string{"53230100100100"}}); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("community as unit: %v", err)
+		}
+		if res, err = reader.Resolve(e.A, 101.505, 25.005); err != nil || res.Unit.Code != "53230100100101" || res.Responsibility != nil {
+			t.Fatalf("after a refused write: %+v %v", res, err)
+		}
+	})
+}

@@ -9,7 +9,6 @@ import (
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 	"github.com/uptrace/bun"
 )
 
@@ -44,47 +43,15 @@ func ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, 
 	if !InChina(lon, lat) {
 		return nil, errs.Field("lon", "The point (%g, %g) is outside China's longitude and latitude range; give lon then lat in degrees.", lon, lat)
 	}
-	var res *Resolution
-	err := func() error {
-		codes, err := locate(ctx, db, []orb.Point{{lon, lat}})
-		if err != nil {
-			return err
-		}
-		if codes[0] == "" {
-			return errs.E(errs.NotFound, "The point (%g, %g) is in none of this tenant's unit grids.", lon, lat)
-		}
-		var chain []Grid
-		code := codes[0]
-		if err := db.NewSelect().Model(&chain).Where("code IN (?)", bun.List([]string{code, code[:12] + "00", code[:9] + "00000"})).Scan(ctx); err != nil {
-			return err
-		}
-		res = &Resolution{}
-		for i := range chain {
-			g := &chain[i]
-			g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
-			switch g.Level {
-			case Unit:
-				res.Unit = g
-			case Community:
-				res.Community = g
-			case Street:
-				res.Street = g
-			}
-		}
-		var rg []ResponsibilityGrid
-		if err := db.NewSelect().Model(&rg).Where("code = (SELECT resp_code FROM responsibility_grid_units WHERE unit_code = ?)", code).Scan(ctx); err != nil {
-			return err
-		}
-		if len(rg) == 1 {
-			rg[0].Units = []string{}
-			res.Responsibility = &rg[0]
-			if rg[0].InspectorID != nil {
-				res.InspectorID = *rg[0].InspectorID
-			}
-		}
-		return nil
-	}()
-	return res, err
+	idx, err := tenantIndex(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	res := idx.resolve(orb.Point{lon, lat})
+	if res == nil {
+		return nil, errs.E(errs.NotFound, "The point (%g, %g) is in none of this tenant's unit grids.", lon, lat)
+	}
+	return res, nil
 }
 
 // LocateUnits returns, for each point, the code of the unit grid containing it ("" for none), in
@@ -104,29 +71,12 @@ func locate(ctx context.Context, db bun.IDB, pts []orb.Point) ([]string, error) 
 	if len(pts) == 0 {
 		return out, nil
 	}
-	b := orb.MultiPoint(pts).Bound()
-	var cands []Grid
-	if err := db.NewSelect().Model(&cands).Column("code", "geometry", "area_m2").
-		Where("level = 'unit'").
-		Where("min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?", b.Max[0], b.Min[0], b.Max[1], b.Min[1]).
-		Order("area_m2", "code").Scan(ctx); err != nil {
+	idx, err := tenantIndex(ctx, db)
+	if err != nil {
 		return nil, err
 	}
-	geoms := make([]orb.Geometry, len(cands))
-	for i, g := range cands {
-		gg, err := geojson.UnmarshalGeometry([]byte(g.Geometry))
-		if err != nil {
-			return nil, err
-		}
-		geoms[i] = gg.Geometry()
-	}
-	for pi, p := range pts {
-		for i, g := range geoms {
-			if gb := g.Bound(); gb.Contains(p) && contains(g, p) {
-				out[pi] = cands[i].Code
-				break
-			}
-		}
+	for i, p := range pts {
+		out[i] = idx.locate(p)
 	}
 	return out, nil
 }
