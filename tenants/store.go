@@ -1,6 +1,7 @@
 package tenants
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -192,29 +194,103 @@ func (s *Store) MigrateControl(ctx context.Context) ([]string, error) {
 // ctx and fails closed without one; a write through a read-only scope, or to a tenant that is not
 // active, is refused before any SQL runs.
 func (s *Store) Tx(ctx context.Context, mode Mode, fn func(ctx context.Context, db bun.IDB) error) error {
+	t, mode, err := Admit(ctx, mode)
+	if err != nil {
+		return err
+	}
+	return s.tenantTx(ctx, t, mode, fn)
+}
+
+// Admit checks the scope in ctx for a transaction in mode, as Tx does before any SQL, and
+// returns its tenant and the mode to open (a read-only scope always reads).
+func Admit(ctx context.Context, mode Mode) (*Tenant, Mode, error) {
 	sc := ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return errs.E(errs.Internal, "tenant gate used without a tenant scope")
+		return nil, mode, errs.E(errs.Internal, "tenant gate used without a tenant scope")
 	}
 	t := sc.Tenant
 	switch t.Status {
 	case StatusActive:
 	case StatusSuspended:
 		if mode == Write {
-			return errs.E(errs.Forbidden, "Tenant %s is suspended: its data can be read and exported but not changed.", t.Slug)
+			return nil, mode, errs.E(errs.Forbidden, "Tenant %s is suspended: its data can be read and exported but not changed.", t.Slug)
 		}
 	case StatusProvisioning:
-		return errs.E(errs.Unavailable, "Tenant %s is still being provisioned.", t.Slug)
+		return nil, mode, errs.E(errs.Unavailable, "Tenant %s is still being provisioned.", t.Slug)
 	default:
-		return errs.E(errs.NotFound, "No tenant %s.", t.Slug)
+		return nil, mode, errs.E(errs.NotFound, "No tenant %s.", t.Slug)
 	}
 	if mode == Write && sc.ReadOnly {
-		return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
+		return nil, mode, errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
 	}
 	if sc.ReadOnly {
 		mode = Read
 	}
-	return s.tenantTx(ctx, t, mode, fn)
+	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
+		return nil, mode, errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+	}
+	return t, mode, nil
+}
+
+// Part is one tenant's share of a transaction that TxEach runs.
+type Part struct {
+	// Ctx carries the part's scope (ScopeFrom), as for Tx; it is passed to Fn without its
+	// cancellation, since the part shares its fate with the others.
+	Ctx context.Context
+	Fn  func(ctx context.Context, db bun.IDB) error
+}
+
+// CanGroup reports whether TxEach is available: on PostgreSQL, where tenants are schemas of one
+// database; not on SQLite, where each tenant is a file of its own.
+func (s *Store) CanGroup() bool { return s.dialect == dbx.Postgres }
+
+// TxEach runs the parts' writes in one transaction, each part as its own tenant exactly as Tx
+// would run it: its scope admitted for writing, then the tenant's search path and role set
+// before its Fn runs, so each part sees and touches only its tenant's schema, whatever the parts
+// before it did. The parts commit together or not at all: the error names the first that
+// failed. It is the group commit of small independent writes (case reports arriving together
+// share one commit); callers retry the parts of a failed group one by one through Tx, so that
+// one bad part does not fail the others.
+func (s *Store) TxEach(ctx context.Context, parts []Part) error {
+	if !s.CanGroup() {
+		return errs.E(errs.Internal, "TxEach needs PostgreSQL")
+	}
+	ts := make([]*Tenant, len(parts))
+	for i, p := range parts {
+		t, mode, err := Admit(p.Ctx, Write)
+		if err != nil {
+			return err
+		}
+		if mode != Write {
+			return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
+		}
+		ts[i] = t
+	}
+	// Tenants in the order of their ids: concurrent groups take their tenants' row locks in one
+	// order, so they wait for each other instead of deadlocking. A tenant's parts keep theirs.
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(ts[a].ID[:], ts[b].ID[:]) })
+	err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+		var in *Tenant
+		for _, i := range order {
+			p := parts[i]
+			if t := ts[i]; in == nil || t.ID != in.ID {
+				setup := "SET LOCAL search_path TO " + dbx.QuoteIdent(t.SchemaName) + ", ref; SET LOCAL ROLE " + dbx.QuoteIdent(t.DBRole)
+				if _, err := tx.ExecContext(ctx, setup); err != nil {
+					return fmt.Errorf("enter tenant %s: %w", t.Slug, err)
+				}
+				in = t
+			}
+			if err := p.Fn(context.WithoutCancel(p.Ctx), tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return dbx.Translate(err)
 }
 
 // tenantTx opens the tenant's transaction without status checks: provisioning, migration and

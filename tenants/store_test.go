@@ -406,3 +406,61 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestTxEach: a group of parts for two tenants commits together, each part as its own tenant;
+// a part that reaches for another tenant's schema fails the whole group and nothing is written;
+// read-only and suspended scopes are refused before any SQL; SQLite cannot group.
+func TestTxEach(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		p := NewProvisioner(s)
+		mustProvision(t, p, prefecture)
+		a := mustProvision(t, p, countyA)
+		b := mustProvision(t, p, countyB)
+		if s.dialect != dbx.Postgres {
+			if s.CanGroup() || errs.CodeOf(s.TxEach(ctx, nil)) != errs.Internal {
+				t.Fatal("SQLite offers TxEach")
+			}
+			return
+		}
+		put := func(sc *Scope, key, value string, seen *string) Part {
+			return Part{Ctx: WithScope(ctx, sc), Fn: func(ctx context.Context, db bun.IDB) error {
+				if err := db.NewRaw("SELECT current_user || ' ' || current_setting('search_path')").Scan(ctx, seen); err != nil {
+					return err
+				}
+				_, err := db.NewInsert().Model(&Setting{Key: key, Value: value, UpdatedAt: s.now()}).Exec(ctx)
+				return err
+			}}
+		}
+		var seen [3]string
+		err := s.TxEach(ctx, []Part{put(SystemScope(b), "g1", "B", &seen[0]), put(SystemScope(a), "g1", "A", &seen[1]), put(SystemScope(b), "g2", "B", &seen[2])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(seen[0], b.DBRole+" "+b.SchemaName) || !strings.HasPrefix(seen[1], a.DBRole+" "+a.SchemaName) || seen[2] != seen[0] {
+			t.Fatalf("parts ran as %q", seen)
+		}
+		ga, _ := getSettings(ctx, s, SystemScope(a))
+		gb, _ := getSettings(ctx, s, SystemScope(b))
+		if ga["g1"] != "A" || gb["g1"] != "B" || gb["g2"] != "B" || ga["g2"] != "" {
+			t.Fatalf("A has %v, B has %v", ga, gb)
+		}
+		// B's part reaching into A's schema fails, and A's part in the same group is not written.
+		var x string
+		err = s.TxEach(ctx, []Part{put(SystemScope(a), "g3", "A", &x), {Ctx: WithScope(ctx, SystemScope(b)), Fn: func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewRaw("UPDATE t_532301.settings SET value = 'B was here'").Exec(ctx)
+			return err
+		}}})
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("B writing A's schema in a group: %v", err)
+		}
+		if ga, _ := getSettings(ctx, s, SystemScope(a)); ga["g3"] != "" || ga["g1"] != "A" {
+			t.Fatalf("a failed group left %v", ga)
+		}
+		// Scopes are admitted as for Tx: a read-only scope cannot write through a group.
+		err = s.TxEach(ctx, []Part{put(&Scope{Tenant: a, ReadOnly: true}, "g4", "A", &x)})
+		if errs.CodeOf(err) != errs.Forbidden {
+			t.Fatalf("read-only part: %v", err)
+		}
+	})
+}

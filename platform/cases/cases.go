@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Gate is the tenant gate (tenants.Store satisfies it).
@@ -33,6 +36,9 @@ type Gate interface {
 type Cipher interface {
 	Encrypt(ctx context.Context, tenant uuid.UUID, plaintext []byte) (string, error)
 	Decrypt(ctx context.Context, tenant uuid.UUID, ciphertext string) ([]byte, error)
+	// EncryptBatch and DecryptBatch do many values with one key lookup, all or nothing.
+	EncryptBatch(ctx context.Context, tenant uuid.UUID, plaintexts [][]byte) ([]string, error)
+	DecryptBatch(ctx context.Context, tenant uuid.UUID, ciphertexts []string) ([][]byte, error)
 }
 
 // Usage records metered usage ((*billing.Service).Record satisfies it).
@@ -71,6 +77,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	rules    *cache.Cache[uuid.UUID, *rules]
+	group    *group // reports' write transactions
 }
 
 // NewService returns a Service built from cfg.
@@ -80,6 +87,7 @@ func NewService(cfg Config) *Service {
 		cfg.RulesTTL = DefaultRulesTTL
 	}
 	s.rules = cache.New[uuid.UUID, *rules](10_000, cfg.RulesTTL)
+	s.group = newGroup(s, cfg.Gate)
 	if s.now == nil {
 		s.now = dbx.Now
 	}
@@ -399,85 +407,27 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 	tenant := a.scope.Tenant
 	c := &Case{Source: in.Source, Kind: in.Kind, ClassCode: in.ClassCode, Description: in.Description,
 		Address: in.Address, Lon: in.Lon, Lat: in.Lat, ReportedBy: a.id, SelfHandled: in.SelfHandled}
+	var plain [][]byte
+	var dsts []**string
 	for _, f := range []struct {
 		plain string
 		dst   **string
 	}{{in.ReporterName, &c.ReporterNameEnc}, {in.ReporterPhone, &c.ReporterPhoneEnc}} {
-		if f.plain == "" {
-			continue
+		if f.plain != "" {
+			plain, dsts = append(plain, []byte(f.plain)), append(dsts, f.dst)
 		}
-		ct, err := s.cipher.Encrypt(ctx, tenant.ID, []byte(f.plain))
+	}
+	if len(plain) > 0 {
+		cts, err := s.cipher.EncryptBatch(ctx, tenant.ID, plain)
 		if err != nil {
 			return nil, err
 		}
-		*f.dst = &ct
+		for i := range cts {
+			*dsts[i] = &cts[i]
+		}
 	}
-	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		entry, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode)
-		if err != nil {
-			if errs.Is(err, errs.NotFound) {
-				return errs.Field("class_code", "%s", errs.MessageOf(err))
-			}
-			return err
-		}
-		c.Urgent = len(entry.Standards) > 0 && !slices.ContainsFunc(entry.Standards, func(st catalog.Standard) bool { return !st.Limit.Unit.Natural() })
-		rules, err := s.rulesFor(ctx, db, tenant.ID)
-		if err != nil {
-			return err
-		}
-		res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
-		switch {
-		case err == nil:
-			c.GridCode = &res.Unit.Code
-			if res.Responsibility != nil {
-				c.ResponsibilityCode = &res.Responsibility.Code
-			}
-			if res.InspectorID != "" {
-				c.InspectorID = &res.InspectorID
-			}
-		case errs.Is(err, errs.NotFound):
-			// A point outside every unit grid is still a report; the grid stays empty.
-		default:
-			return err
-		}
-		now := s.clock()
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		year := now.In(china).Year()
-		var n int64
-		if err := db.NewRaw("INSERT INTO case_counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last", year).Scan(ctx, &n); err != nil {
-			return err
-		}
-		c.ID, c.Seq = id.String(), int64(year)*100_000_000+n
-		c.Number = fmt.Sprintf("%s-%d-%06d", tenant.AdminCode, year, n)
-		c.State, c.Version, c.CreatedAt, c.UpdatedAt = Reported, 1, now, now
-		action := Report
-		if in.SelfHandled {
-			c.State, c.ClosedAt, action = Closed, &now, SelfHandle
-		}
-		c.Extensions, c.Pauses = []calendar.Limit{}, []calendar.Interval{}
-		c.enterStage(rules, StageOf(c.State), now)
-		if err := c.refreshStage(rules.cal, now); err != nil {
-			return err
-		}
-		c.encode()
-		if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
-			return dbx.Translate(err)
-		}
-		var detail map[string]any
-		if a.client != nil || in.PlacedBy != "" {
-			detail = map[string]any{}
-			if a.client != nil {
-				detail["client"] = a.client
-			}
-			if in.PlacedBy != "" {
-				detail["placed_by"] = in.PlacedBy
-			}
-		}
-		return appendEvent(ctx, db, c, Event{Action: action, From: "", To: c.State, ActorID: a.id, ActorEmail: a.email, Post: post, At: now}, detail)
-	})
+	r := &report{ctx: ctx, in: in, a: a, post: post, c: c}
+	err = s.group.write(r)
 	if err != nil {
 		return nil, err
 	}
@@ -486,16 +436,213 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 			s.log.Error("usage not recorded; the case is created", "tenant", tenant.Slug, "case", c.ID, "err", err)
 		}
 	}
-	s.reveal(ctx, a, c)
+	if (c.ReporterNameEnc != nil || c.ReporterPhoneEnc != nil) && !masked(a, c) {
+		c.Reporter = &Reporter{Name: in.ReporterName, Phone: in.ReporterPhone, Visibility: "clear"} // as just encrypted
+	}
 	return c, nil
 }
 
 var china = time.FixedZone("CST", 8*3600)
 
-func appendEvent(ctx context.Context, db bun.IDB, c *Case, e Event, detail any) error {
-	id, err := uuid.NewV7()
+// report is one report on its way to the database.
+type report struct {
+	ctx  context.Context
+	in   ReportInput
+	a    actor
+	post tenants.Role
+	c    *Case  // filled by prepare, numbered by insertReports
+	ev   *Event // its first event, filled by prepare
+	err  error  // what the report got, when a group answers reports one by one
+}
+
+// prepare fills the case from what the tenant knows (class and standards, rules, grids: cached
+// reads) without writing. It may run twice for one report (in a group that fails, then alone)
+// and sets everything each time.
+func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
+	in, c := &r.in, r.c
+	c.GridCode, c.ResponsibilityCode, c.InspectorID = nil, nil, nil
+	entry, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return errs.Field("class_code", "%s", errs.MessageOf(err))
+		}
+		return err
+	}
+	c.Urgent = len(entry.Standards) > 0 && !slices.ContainsFunc(entry.Standards, func(st catalog.Standard) bool { return !st.Limit.Unit.Natural() })
+	rules, err := s.rulesFor(ctx, db, r.a.scope.Tenant.ID)
 	if err != nil {
 		return err
+	}
+	res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
+	switch {
+	case err == nil:
+		c.GridCode = &res.Unit.Code
+		if res.Responsibility != nil {
+			c.ResponsibilityCode = &res.Responsibility.Code
+		}
+		if res.InspectorID != "" {
+			c.InspectorID = &res.InspectorID
+		}
+	case errs.Is(err, errs.NotFound):
+		// A point outside every unit grid is still a report; the grid stays empty.
+	default:
+		return err
+	}
+	now := s.clock()
+	c.State, c.Version, c.CreatedAt, c.UpdatedAt, c.ClosedAt = Reported, 1, now, now, nil
+	action := Report
+	if in.SelfHandled {
+		c.State, c.ClosedAt, action = Closed, &now, SelfHandle
+	}
+	c.Extensions, c.Pauses = []calendar.Limit{}, []calendar.Interval{}
+	c.enterStage(rules, StageOf(c.State), now)
+	if err := c.refreshStage(rules.cal, now); err != nil {
+		return err
+	}
+	c.encode()
+	var detail map[string]any
+	if r.a.client != nil || in.PlacedBy != "" {
+		detail = map[string]any{}
+		if r.a.client != nil {
+			detail["client"] = r.a.client
+		}
+		if in.PlacedBy != "" {
+			detail["placed_by"] = in.PlacedBy
+		}
+	}
+	r.ev, err = newEvent(c, Event{Action: action, From: "", To: c.State, ActorID: r.a.id, ActorEmail: r.a.email, Post: r.post, At: now}, detail)
+	return err
+}
+
+// insertReports numbers prepared reports of one tenant and inserts them with their first
+// events: per year, one counter update, one insert for the cases and one for the events, however
+// many reports there are. On PostgreSQL the three are one statement (insertReportsPG).
+func insertReports(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, rs []*report) error {
+	byYear := map[int][]*report{}
+	var years []int
+	for _, r := range rs {
+		y := r.c.CreatedAt.In(china).Year()
+		if _, ok := byYear[y]; !ok {
+			years = append(years, y)
+		}
+		byYear[y] = append(byYear[y], r)
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		r.c.ID, r.ev.CaseID = id.String(), id.String()
+	}
+	slices.Sort(years)
+	for _, year := range years {
+		yrs := byYear[year]
+		cs, evs := make([]*Case, len(yrs)), make([]*Event, len(yrs))
+		for i, r := range yrs {
+			cs[i], evs[i] = r.c, r.ev
+		}
+		if db.Dialect().Name() == dialect.PG {
+			if err := insertReportsPG(ctx, db, tenant, year, cs, evs); err != nil {
+				return err
+			}
+			continue
+		}
+		var last int64
+		if err := db.NewRaw(counterSQL, year, len(yrs)).Scan(ctx, &last); err != nil {
+			return err
+		}
+		number(tenant, year, last, cs)
+		if _, err := db.NewInsert().Model(&cs).Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		if _, err := db.NewInsert().Model(&evs).Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+	}
+	return nil
+}
+
+// counterSQL takes the next numbers of a year: it returns the last one taken.
+const counterSQL = "INSERT INTO case_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO UPDATE SET last = case_counters.last + EXCLUDED.last RETURNING last"
+
+// number gives cs the numbers up to and including last of year, in order.
+func number(tenant *tenants.Tenant, year int, last int64, cs []*Case) {
+	for i, c := range cs {
+		n := last - int64(len(cs)) + int64(i) + 1
+		c.Seq = int64(year)*100_000_000 + n
+		c.Number = fmt.Sprintf("%s-%d-%06d", tenant.AdminCode, year, n)
+	}
+}
+
+// insertReportsPG is the counter update, the cases and their events of one year in a single
+// statement (data-modifying CTEs). The rows travel as JSON documents read back by
+// json_populate_recordset into the tables' own row types, so the statement's text, and the work
+// of parsing and planning it, stay the same however many reports there are; the numbers are
+// computed in SQL from the counter, exactly as number computes them.
+func insertReportsPG(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, year int, cs []*Case, evs []*Event) error {
+	caseCols, caseRows, err := jsonRows(db, cs)
+	if err != nil {
+		return err
+	}
+	eventCols, eventRows, err := jsonRows(db, evs)
+	if err != nil {
+		return err
+	}
+	k := strconv.Itoa(len(cs))
+	n := "(_n.last - " + k + " + _d.ordinality)"
+	sel := make([]string, len(caseCols))
+	for i, c := range caseCols {
+		switch c {
+		case "number":
+			sel[i] = "? || lpad(" + n + "::text, greatest(6, length(" + n + "::text)), '0')"
+		case "seq":
+			sel[i] = strconv.Itoa(year) + "::bigint * 100000000 + " + n
+		default:
+			sel[i] = "_d." + c
+		}
+	}
+	q := "WITH _n AS (" + counterSQL + "), " +
+		"_e AS (INSERT INTO case_events (" + strings.Join(eventCols, ", ") + ") SELECT " + strings.Join(eventCols, ", ") +
+		" FROM json_populate_recordset(NULL::case_events, ?::json)), " +
+		"_c AS (INSERT INTO cases (" + strings.Join(caseCols, ", ") + ") SELECT " + strings.Join(sel, ", ") +
+		" FROM _n, json_populate_recordset(NULL::cases, ?::json) WITH ORDINALITY AS _d) " +
+		"SELECT last FROM _n"
+	var last int64
+	if err := db.NewRaw(q, year, len(cs), string(eventRows), fmt.Sprintf("%s-%d-", tenant.AdminCode, year), string(caseRows)).Scan(ctx, &last); err != nil {
+		return dbx.Translate(err)
+	}
+	number(tenant, year, last, cs)
+	return nil
+}
+
+// jsonRows returns the columns of a bun model and its rows as a JSON array of objects keyed by
+// column, for json_populate_recordset.
+func jsonRows[T any](db bun.IDB, rows []*T) ([]string, []byte, error) {
+	fields := db.Dialect().Tables().Get(reflect.TypeFor[T]()).Fields
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		cols[i] = f.Name
+	}
+	docs := make([]map[string]any, len(rows))
+	for i, r := range rows {
+		v := reflect.ValueOf(r).Elem()
+		doc := make(map[string]any, len(fields))
+		for _, f := range fields {
+			val := f.Value(v).Interface()
+			if raw, ok := val.(json.RawMessage); ok {
+				val = string(raw) // a text column holding JSON
+			}
+			doc[f.Name] = val
+		}
+		docs[i] = doc
+	}
+	b, err := json.Marshal(docs)
+	return cols, b, err
+}
+
+// newEvent completes e as the next event of c.
+func newEvent(c *Case, e Event, detail any) (*Event, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
 	}
 	e.ID, e.CaseID, e.Version = id.String(), c.ID, c.Version
 	if e.Attachments == nil {
@@ -507,7 +654,15 @@ func appendEvent(ctx context.Context, db bun.IDB, c *Case, e Event, detail any) 
 		detail = map[string]any{}
 	}
 	e.Detail, _ = json.Marshal(detail)
-	_, err = db.NewInsert().Model(&e).Exec(ctx)
+	return &e, nil
+}
+
+func appendEvent(ctx context.Context, db bun.IDB, c *Case, e Event, detail any) error {
+	ev, err := newEvent(c, e, detail)
+	if err != nil {
+		return err
+	}
+	_, err = db.NewInsert().Model(ev).Exec(ctx)
 	return dbx.Translate(err)
 }
 
@@ -517,42 +672,49 @@ var revealPosts = []tenants.Role{tenants.Acceptor, tenants.ShiftLead, tenants.Te
 // reveal fills c.Reporter for the caller. A key store that is down or a destroyed key does not
 // hide the case: only the personal data is marked unavailable.
 func (s *Service) reveal(ctx context.Context, a actor, c *Case) {
-	if c.ReporterNameEnc == nil && c.ReporterPhoneEnc == nil {
+	if c.ReporterNameEnc == nil && c.ReporterPhoneEnc == nil || masked(a, c) {
 		return
 	}
-	if a.scope.ReadOnly || !a.scope.Has(revealPosts...) {
-		c.Reporter = &Reporter{Visibility: "masked"}
-		if c.ReporterNameEnc != nil {
-			c.Reporter.Name = "***"
-		}
-		if c.ReporterPhoneEnc != nil {
-			c.Reporter.Phone = "***"
-		}
-		return
-	}
+	var cts []string
+	var dsts []*string
 	r := &Reporter{Visibility: "clear"}
 	for _, f := range []struct {
 		ct  *string
 		dst *string
 	}{{c.ReporterNameEnc, &r.Name}, {c.ReporterPhoneEnc, &r.Phone}} {
-		if f.ct == nil {
-			continue
-		}
-		b, err := s.cipher.Decrypt(ctx, a.scope.Tenant.ID, *f.ct)
-		switch {
-		case err == nil:
-			*f.dst = string(b)
-		case errs.Is(err, errs.Destroyed):
-			r = &Reporter{Visibility: "destroyed"}
-		default:
-			s.log.Warn("reporter not decrypted", "case", c.ID, "err", err)
-			r = &Reporter{Visibility: "unavailable"}
-		}
-		if r.Visibility != "clear" {
-			break
+		if f.ct != nil {
+			cts, dsts = append(cts, *f.ct), append(dsts, f.dst)
 		}
 	}
+	plain, err := s.cipher.DecryptBatch(ctx, a.scope.Tenant.ID, cts)
+	switch {
+	case err == nil:
+		for i, p := range plain {
+			*dsts[i] = string(p)
+		}
+	case errs.Is(err, errs.Destroyed):
+		r = &Reporter{Visibility: "destroyed"}
+	default:
+		s.log.Warn("reporter not decrypted", "case", c.ID, "err", err)
+		r = &Reporter{Visibility: "unavailable"}
+	}
 	c.Reporter = r
+}
+
+// masked fills c.Reporter with the masked reporter and reports true when the caller may not see
+// the reporter in clear.
+func masked(a actor, c *Case) bool {
+	if !a.scope.ReadOnly && a.scope.Has(revealPosts...) {
+		return false
+	}
+	c.Reporter = &Reporter{Visibility: "masked"}
+	if c.ReporterNameEnc != nil {
+		c.Reporter.Name = "***"
+	}
+	if c.ReporterPhoneEnc != nil {
+		c.Reporter.Phone = "***"
+	}
+	return true
 }
 
 // FindCaseByID returns a case with its timeline and photos.

@@ -37,6 +37,25 @@ func (fakeCipher) Decrypt(_ context.Context, t uuid.UUID, c string) ([]byte, err
 	return base64.StdEncoding.DecodeString(rest)
 }
 
+func (f fakeCipher) EncryptBatch(ctx context.Context, t uuid.UUID, ps [][]byte) ([]string, error) {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i], _ = f.Encrypt(ctx, t, p)
+	}
+	return out, nil
+}
+
+func (f fakeCipher) DecryptBatch(ctx context.Context, t uuid.UUID, cs []string) ([][]byte, error) {
+	out := make([][]byte, len(cs))
+	for i, c := range cs {
+		var err error
+		if out[i], err = f.Decrypt(ctx, t, c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 type usage struct {
 	mu   sync.Mutex
 	keys []string

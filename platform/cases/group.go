@@ -1,0 +1,161 @@
+package cases
+
+import (
+	"context"
+	"encoding/binary"
+	"sync"
+
+	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// GroupGate is a gate that can commit several tenants' writes in one transaction
+// (tenants.Store on PostgreSQL).
+type GroupGate interface {
+	CanGroup() bool
+	TxEach(ctx context.Context, parts []tenants.Part) error
+}
+
+// Group commit: reports that arrive while earlier ones are being written wait, and are written
+// together in one transaction, each as its own tenant (tenants.Store.TxEach): one commit and a
+// few round trips for the lot instead of a transaction each. Under load this is what lets case
+// creation keep up with the database's insert rate. At most groupWriters transactions are in
+// flight; a report arriving when one is free is written at once, alone, so there is no waiting
+// window and no added latency without load.
+const (
+	groupWriters = 8  // concurrent group transactions
+	groupMax     = 64 // reports per transaction
+)
+
+type group struct {
+	s      *Service
+	multi  GroupGate
+	shards [groupWriters]shard
+}
+
+// shard is one writer's queue. A tenant's reports always go to the same shard: its counter row
+// is locked by one group transaction at a time, and groups in different shards never wait for
+// each other's locks.
+type shard struct {
+	mu      sync.Mutex
+	pending []*groupItem
+	running bool
+}
+
+type groupItem struct {
+	r    *report
+	done chan error
+}
+
+func newGroup(s *Service, g Gate) *group {
+	gr := &group{s: s}
+	if m, ok := g.(GroupGate); ok && m.CanGroup() {
+		gr.multi = m
+	}
+	return gr
+}
+
+// alone writes one report in a transaction of its own.
+func (g *group) alone(r *report) error {
+	return g.s.gate.Tx(r.ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		if err := g.s.prepare(ctx, db, r); err != nil {
+			return err
+		}
+		return insertReports(ctx, db, r.a.scope.Tenant, []*report{r})
+	})
+}
+
+// write writes r, grouped with other reports when the gate allows it.
+func (g *group) write(r *report) error {
+	if g.multi == nil {
+		return g.alone(r)
+	}
+	it := &groupItem{r: r, done: make(chan error, 1)}
+	id := r.a.scope.Tenant.ID
+	sh := &g.shards[int(binary.BigEndian.Uint32(id[12:]))%groupWriters]
+	sh.mu.Lock()
+	sh.pending = append(sh.pending, it)
+	if !sh.running {
+		sh.running = true
+		go g.loop(sh)
+	}
+	sh.mu.Unlock()
+	return <-it.done // not the request's Done: once queued, the report may be committed
+}
+
+// loop writes pending reports, a group at a time, until none are left.
+func (g *group) loop(sh *shard) {
+	for {
+		sh.mu.Lock()
+		n := min(len(sh.pending), groupMax)
+		if n == 0 {
+			sh.running = false
+			sh.mu.Unlock()
+			return
+		}
+		batch := make([]*groupItem, n)
+		copy(batch, sh.pending)
+		sh.pending = append(sh.pending[:0], sh.pending[n:]...)
+		sh.mu.Unlock()
+		g.flush(batch)
+	}
+}
+
+func (g *group) flush(batch []*groupItem) {
+	live := batch[:0]
+	for _, it := range batch {
+		if err := it.r.ctx.Err(); err != nil {
+			it.done <- err // given up before it was written
+			continue
+		}
+		live = append(live, it)
+	}
+	if len(live) == 1 {
+		live[0].done <- g.alone(live[0].r)
+		return
+	}
+	if len(live) == 0 {
+		return
+	}
+	// One part per tenant: its reports prepared, then inserted together.
+	var parts []tenants.Part
+	byTenant := map[uuid.UUID]int{}
+	var groups [][]*report
+	for _, it := range live {
+		t := it.r.a.scope.Tenant
+		i, ok := byTenant[t.ID]
+		if !ok {
+			i = len(groups)
+			byTenant[t.ID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it.r)
+	}
+	for _, rs := range groups {
+		parts = append(parts, tenants.Part{Ctx: rs[0].ctx, Fn: func(ctx context.Context, db bun.IDB) error {
+			for _, r := range rs {
+				if _, _, err := tenants.Admit(r.ctx, tenants.Write); err != nil {
+					return err
+				}
+				if err := g.s.prepare(context.WithoutCancel(r.ctx), db, r); err != nil {
+					return err
+				}
+			}
+			return insertReports(ctx, db, rs[0].a.scope.Tenant, rs)
+		}})
+	}
+	if err := g.multi.TxEach(context.Background(), parts); err == nil {
+		for _, it := range live {
+			it.done <- nil
+		}
+		return
+	}
+	// A report failed (bad input, a conflict): nothing was written. Each is written alone, so
+	// that it gets its own answer.
+	var wg sync.WaitGroup
+	for _, it := range live {
+		wg.Go(func() { it.done <- g.alone(it.r) })
+	}
+	wg.Wait()
+}
