@@ -481,6 +481,12 @@ func (downCipher) Encrypt(context.Context, uuid.UUID, []byte) (string, error) {
 func (downCipher) Decrypt(context.Context, uuid.UUID, string) ([]byte, error) {
 	return nil, errs.E(errs.Unavailable, "The key store is down.")
 }
+func (downCipher) EncryptBatch(context.Context, uuid.UUID, [][]byte) ([]string, error) {
+	return nil, errs.E(errs.Unavailable, "The key store is down.")
+}
+func (downCipher) DecryptBatch(context.Context, uuid.UUID, []string) ([][]byte, error) {
+	return nil, errs.E(errs.Unavailable, "The key store is down.")
+}
 
 // TestCasePersonalData: the reporter's name and phone are stored encrypted, and a key store
 // outage refuses the report with 503 and writes nothing.
