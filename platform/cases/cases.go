@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -572,55 +571,32 @@ func number(tenant *tenants.Tenant, year int, last int64, cs []*Case) {
 	}
 }
 
-// insertReportsPG is the counter update, the cases and their events of one year in a single
-// statement (data-modifying CTEs). The rows travel as JSON documents read back by
-// json_populate_recordset into the tables' own row types, so the statement's text, and the work
-// of parsing and planning it, stay the same however many reports there are; the numbers are
-// computed in SQL from the counter, exactly as number computes them.
+// insertReportsPG is the counter update, the cases and their events of one year in one call of
+// the tenant's insert_reports function (tenant migration 0022): the rows travel as JSON
+// documents, the numbers are computed there exactly as number computes them, and the statements
+// inside are planned once per connection rather than for every group.
 func insertReportsPG(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, year int, cs []*Case, evs []*Event) error {
-	caseCols, caseRows, err := jsonRows(db, cs)
+	caseRows, err := jsonRows(db, cs)
 	if err != nil {
 		return err
 	}
-	eventCols, eventRows, err := jsonRows(db, evs)
+	eventRows, err := jsonRows(db, evs)
 	if err != nil {
 		return err
 	}
-	k := strconv.Itoa(len(cs))
-	n := "(_n.last - " + k + " + _d.ordinality)"
-	sel := make([]string, len(caseCols))
-	for i, c := range caseCols {
-		switch c {
-		case "number":
-			sel[i] = "? || lpad(" + n + "::text, greatest(6, length(" + n + "::text)), '0')"
-		case "seq":
-			sel[i] = strconv.Itoa(year) + "::bigint * 100000000 + " + n
-		default:
-			sel[i] = "_d." + c
-		}
-	}
-	q := "WITH _n AS (" + counterSQL + "), " +
-		"_e AS (INSERT INTO case_events (" + strings.Join(eventCols, ", ") + ") SELECT " + strings.Join(eventCols, ", ") +
-		" FROM json_populate_recordset(NULL::case_events, ?::json)), " +
-		"_c AS (INSERT INTO cases (" + strings.Join(caseCols, ", ") + ") SELECT " + strings.Join(sel, ", ") +
-		" FROM _n, json_populate_recordset(NULL::cases, ?::json) WITH ORDINALITY AS _d) " +
-		"SELECT last FROM _n"
 	var last int64
-	if err := db.NewRaw(q, year, len(cs), string(eventRows), fmt.Sprintf("%s-%d-", tenant.AdminCode, year), string(caseRows)).Scan(ctx, &last); err != nil {
+	if err := db.NewRaw("SELECT insert_reports(?, ?, ?::jsonb, ?::jsonb)", year, fmt.Sprintf("%s-%d-", tenant.AdminCode, year),
+		string(caseRows), string(eventRows)).Scan(ctx, &last); err != nil {
 		return dbx.Translate(err)
 	}
 	number(tenant, year, last, cs)
 	return nil
 }
 
-// jsonRows returns the columns of a bun model and its rows as a JSON array of objects keyed by
-// column, for json_populate_recordset.
-func jsonRows[T any](db bun.IDB, rows []*T) ([]string, []byte, error) {
+// jsonRows returns the rows of a bun model as a JSON array of objects keyed by column, for
+// jsonb_populate_record.
+func jsonRows[T any](db bun.IDB, rows []*T) ([]byte, error) {
 	fields := db.Dialect().Tables().Get(reflect.TypeFor[T]()).Fields
-	cols := make([]string, len(fields))
-	for i, f := range fields {
-		cols[i] = f.Name
-	}
 	docs := make([]map[string]any, len(rows))
 	for i, r := range rows {
 		v := reflect.ValueOf(r).Elem()
@@ -634,8 +610,7 @@ func jsonRows[T any](db bun.IDB, rows []*T) ([]string, []byte, error) {
 		}
 		docs[i] = doc
 	}
-	b, err := json.Marshal(docs)
-	return cols, b, err
+	return json.Marshal(docs)
 }
 
 // newEvent completes e as the next event of c.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
@@ -26,6 +27,9 @@ type GroupGate interface {
 const (
 	groupWriters = 8  // concurrent group transactions
 	groupMax     = 64 // reports per transaction
+	// groupTimeout bounds a group transaction; the reports of a group that times out are tried
+	// one by one, each within its own request's deadline.
+	groupTimeout = 30 * time.Second
 )
 
 type group struct {
@@ -145,7 +149,9 @@ func (g *group) flush(batch []*groupItem) {
 			return insertReports(ctx, db, rs[0].a.scope.Tenant, rs)
 		}})
 	}
-	if err := g.multi.TxEach(context.Background(), parts); err == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	if err := g.multi.TxEach(ctx, parts); err == nil {
 		for _, it := range live {
 			it.done <- nil
 		}
