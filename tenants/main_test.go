@@ -54,6 +54,14 @@ func mustProvision(tb testing.TB, p *Provisioner, in NewTenant) *Tenant {
 	return res.Tenant
 }
 
+// provisionAB provisions the prefecture and its two counties A and B.
+func provisionAB(tb testing.TB, s *Store) (a, b *Tenant) {
+	tb.Helper()
+	p := NewProvisioner(s)
+	mustProvision(tb, p, prefecture)
+	return mustProvision(tb, p, countyA), mustProvision(tb, p, countyB)
+}
+
 var (
 	prefecture = NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: Prefecture, AdminCode: "532300"}
 	countyA    = NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"}

@@ -292,10 +292,7 @@ func TestSuspendExportOffboard(t *testing.T) {
 func TestMigrationRollout(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		p := NewProvisioner(s)
-		mustProvision(t, p, prefecture)
-		a := mustProvision(t, p, countyA)
-		b := mustProvision(t, p, countyB)
+		a, b := provisionAB(t, s)
 		// B has a table in the way, so the new migration fails there and only there.
 		if err := s.tenantTx(ctx, b, Write, func(ctx context.Context, db bun.IDB) error {
 			_, err := db.ExecContext(ctx, "CREATE TABLE rollout_probe (x int)")
@@ -413,10 +410,7 @@ func keys(m map[string]string) []string {
 func TestTxEach(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		p := NewProvisioner(s)
-		mustProvision(t, p, prefecture)
-		a := mustProvision(t, p, countyA)
-		b := mustProvision(t, p, countyB)
+		a, b := provisionAB(t, s)
 		if s.dialect != dbx.Postgres {
 			if s.CanGroup() || errs.CodeOf(s.TxEach(ctx, nil)) != errs.Internal {
 				t.Fatal("SQLite offers TxEach")
