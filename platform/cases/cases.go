@@ -451,7 +451,6 @@ type report struct {
 	post tenants.Role
 	c    *Case  // filled by prepare, numbered by insertReports
 	ev   *Event // its first event, filled by prepare
-	err  error  // what the report got, when a group answers reports one by one
 }
 
 // prepare fills the case from what the tenant knows (class and standards, rules, grids: cached
