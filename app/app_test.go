@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
@@ -457,5 +459,32 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	res, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action=credential.put", "")
 	if !strings.Contains(res.body, "tianditu") || strings.Contains(res.body, value) {
 		t.Fatalf("audit of credential.put: %s", res.body)
+	}
+}
+
+// TestClientGoneMidRequest: a client that resets its connection halfway through a request body
+// makes fasthttp's read fail before any route runs; the error handler must answer (to nobody)
+// without touching route parameters, and the server must go on serving.
+func TestClientGoneMidRequest(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	addr := f.listen(t)
+	for range 3 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /api/v1/t/chuxiong/cases HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"kind\":", addr)
+		time.Sleep(20 * time.Millisecond)
+		conn.(*net.TCPConn).SetLinger(0) // close with a reset: the server's read fails on the network
+		conn.Close()
+	}
+	time.Sleep(100 * time.Millisecond)
+	res, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatalf("the server stopped serving after clients went away: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("healthz: %d", res.StatusCode)
 	}
 }

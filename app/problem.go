@@ -56,6 +56,10 @@ func fromFiber(fe *fiber.Error) error {
 		return errs.E(errs.RateLimited, "Too many requests; wait a moment and try again.")
 	case fiber.StatusRequestTimeout:
 		return errs.E(errs.Unavailable, "The request took too long.")
+	case fiber.StatusBadGateway:
+		// fasthttp's own read of the request failed on the network (the client went away
+		// mid-body): nothing of the app ran, and the client will not read the answer.
+		return errs.E(errs.Invalid, "The request could not be read completely.")
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
 		return errs.E(errs.Invalid, "The request could not be understood.")
@@ -77,8 +81,12 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	rid, _ := c.Locals("requestid").(string)
 	if status >= 500 {
+		tenant := ""
+		if len(c.Route().Params) > 0 { // no route when the request itself could not be read
+			tenant = c.Params("tenant")
+		}
 		a.log.Error("request failed", "err", err, "request_id", rid, "route", c.Route().Path,
-			"method", c.Method(), "tenant", c.Params("tenant"))
+			"method", c.Method(), "tenant", tenant)
 	}
 	p := Problem{
 		Type: "urn:cityops:problem:" + string(code), Title: http.StatusText(status), Status: status,
