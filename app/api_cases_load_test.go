@@ -37,7 +37,8 @@ var loadCounties = []struct{ slug, code string }{
 // clients (default 16) for CITYOPS_LOAD_SECONDS (default 10) per phase: (a) POST /cases spread
 // over the ten tenants, (b) the first page of a grid+state filtered list on the big tenant. The
 // floor is pgbench on the same server in the same run, a single-row INSERT script with the same
-// client count and duration. The list is also timed with a single client, for its latency
+// client count and duration; a second floor is pgbench doing a report's own writes (counter,
+// case, event in one transaction, reportFloorScript). The list is also timed with a single client, for its latency
 // without queueing. docs/cases.md ("Load over HTTP") has the figures. Run with
 // -benchtime=1x: each call runs the whole scenario once.
 func BenchmarkCaseLoad(b *testing.B) {
@@ -117,6 +118,7 @@ func BenchmarkCaseLoad(b *testing.B) {
 		l := runLoad(b, "list", clients, dur, maxRequests, list)
 		l1 := runLoad(b, "list, one client", 1, dur, maxRequests, list)
 		tps := pgbenchInsert(b, a.cfg.DatabaseURL, clients, dur)
+		rtps := pgbench(b, a.cfg.DatabaseURL, "report's writes (counter, case, event)", reportFloorScript, clients, dur)
 
 		b.ReportMetric(c.rps, "create_req/s")
 		b.ReportMetric(c.p50, "create_p50_ms")
@@ -128,6 +130,10 @@ func BenchmarkCaseLoad(b *testing.B) {
 		if tps > 0 {
 			b.ReportMetric(tps, "pgbench_insert_tps")
 			b.ReportMetric(c.rps/tps, "create/pgbench")
+		}
+		if rtps > 0 {
+			b.ReportMetric(rtps, "pgbench_report_tps")
+			b.ReportMetric(c.rps/rtps, "create/pgbench_report")
 		}
 	}
 }
@@ -192,18 +198,25 @@ func runLoad(b *testing.B, name string, clients int, d time.Duration, max int64,
 
 var pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
+// insertFloorScript is the floor: a single-row INSERT into a small table in the test database.
+const insertFloorScript = "\\set t random(1, 10)\nINSERT INTO public.bench_floor (tenant, body) VALUES (:t, 'bench');\n"
+
+// reportFloorScript is pgbench's version of a report's writes in a tenant schema: the year's
+// counter, the case and its first event in one transaction, one statement each, spread over eight
+// of the ten tenants (t_532322 … t_532329). It uses the year 2099 so that its numbers never meet
+// the app's. It skips what the app also does (usage events, encryption, HTTP).
+const reportFloorScript = `\set t random(22, 29)
+BEGIN;
+INSERT INTO t_5323:t.case_counters (year, last) VALUES (2099, 1) ON CONFLICT (year) DO UPDATE SET last = t_5323:t.case_counters.last + 1 RETURNING last \gset
+INSERT INTO t_5323:t.cases (id, number, seq, state, version, source, kind, class_code, description, lon, lat, grid_code, reported_by, created_at, updated_at, stage, stage_started_at) VALUES (gen_random_uuid()::text, '5323:t-2099-' || lpad(:last::text, 6, '0'), 2099::bigint * 100000000 + :last, 'reported', 1, 'citizen', 'event', '0101', 'pgbench', 101.5, 25.0, '5323:t00100101', 'pgbench', now(), now(), 'accept', now()) RETURNING id \gset
+INSERT INTO t_5323:t.case_events (id, case_id, version, action, from_state, to_state, actor_id, post, at) VALUES (gen_random_uuid()::text, ':id', 1, 'report', '', 'reported', 'pgbench', 'acceptor', now());
+END;
+`
+
 // pgbenchInsert is the floor: pgbench on the same server, a single-row INSERT into a small table
 // in the test database, with the load's client count and duration. It returns the tps, or 0
 // (logged) when pgbench is not installed.
 func pgbenchInsert(b *testing.B, dsn string, clients int, d time.Duration) float64 {
-	bin, err := exec.LookPath("pgbench")
-	if err != nil {
-		bin = "/usr/lib/postgresql/15/bin/pgbench"
-		if _, err := os.Stat(bin); err != nil {
-			b.Logf("no pgbench: the floor is not measured")
-			return 0
-		}
-	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		b.Fatal(err)
@@ -213,11 +226,25 @@ func pgbenchInsert(b *testing.B, dsn string, clients int, d time.Duration) float
 		body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		b.Fatal(err)
 	}
-	script := filepath.Join(b.TempDir(), "insert.sql")
-	if err := os.WriteFile(script, []byte("\\set t random(1, 10)\nINSERT INTO public.bench_floor (tenant, body) VALUES (:t, 'bench');\n"), 0o644); err != nil {
+	return pgbench(b, dsn, "single-row INSERT", insertFloorScript, clients, d)
+}
+
+// pgbench runs script with the load's client count and duration and returns its tps, or 0
+// (logged) when pgbench is not installed.
+func pgbench(b *testing.B, dsn, name, script string, clients int, d time.Duration) float64 {
+	bin, err := exec.LookPath("pgbench")
+	if err != nil {
+		bin = "/usr/lib/postgresql/15/bin/pgbench"
+		if _, err := os.Stat(bin); err != nil {
+			b.Logf("no pgbench: the floor is not measured")
+			return 0
+		}
+	}
+	file := filepath.Join(b.TempDir(), "script.sql")
+	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-n", "-f", script, "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())), dsn)
+	cmd := exec.Command(bin, "-n", "-f", file, "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())), dsn)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("pgbench: %v\n%s", err, out)
@@ -227,7 +254,7 @@ func pgbenchInsert(b *testing.B, dsn string, clients int, d time.Duration) float
 		b.Fatalf("pgbench: no tps in\n%s", out)
 	}
 	tps, _ := strconv.ParseFloat(string(m[1]), 64)
-	b.Logf("pgbench floor (%d clients, %s, single-row INSERT): %.0f tps", clients, d, tps)
+	b.Logf("pgbench %s (%d clients, %s): %.0f tps", name, clients, d, tps)
 	return tps
 }
 
