@@ -113,6 +113,10 @@ func (g *group) flush(batch []*groupItem) {
 			it.done <- err // given up before it was written
 			continue
 		}
+		if _, _, err := tenants.Admit(it.r.ctx, tenants.Write); err != nil {
+			it.done <- err // a tenant suspended meanwhile, a read-only scope
+			continue
+		}
 		live = append(live, it)
 	}
 	if len(live) == 1 {
@@ -136,29 +140,36 @@ func (g *group) flush(batch []*groupItem) {
 		}
 		groups[i] = append(groups[i], it.r)
 	}
+	done := 0 // parts that ran to the end; all of them means the failure, if any, was the commit
 	for _, rs := range groups {
 		parts = append(parts, tenants.Part{Ctx: rs[0].ctx, Fn: func(ctx context.Context, db bun.IDB) error {
 			for _, r := range rs {
-				if _, _, err := tenants.Admit(r.ctx, tenants.Write); err != nil {
-					return err
-				}
 				if err := g.s.prepare(context.WithoutCancel(r.ctx), db, r); err != nil {
 					return err
 				}
 			}
-			return insertReports(ctx, db, rs[0].a.scope.Tenant, rs)
+			if err := insertReports(ctx, db, rs[0].a.scope.Tenant, rs); err != nil {
+				return err
+			}
+			done++
+			return nil
 		}})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	if err := g.multi.TxEach(ctx, parts); err == nil {
+	err := g.multi.TxEach(ctx, parts)
+	if err == nil || done == len(parts) {
+		// Committed, or the commit itself failed: then whether it took effect is unknown, and
+		// writing the reports again could store them twice, so each caller gets the error, as a
+		// single report's caller would.
 		for _, it := range live {
-			it.done <- nil
+			it.done <- err
 		}
 		return
 	}
-	// A report failed (bad input, a conflict): nothing was written. Each is written alone, so
-	// that it gets its own answer.
+	// Something failed before the commit (a bad report, a conflict, entering a tenant) and the
+	// group was rolled back: nothing was written. Each report is written alone, so that it gets
+	// its own answer.
 	var wg sync.WaitGroup
 	for _, it := range live {
 		wg.Go(func() { it.done <- g.alone(it.r) })
