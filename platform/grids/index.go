@@ -21,8 +21,11 @@ const IndexTTL = 5 * time.Second
 
 // indexes holds the grid index of recently used tenants, process-wide: every Service and
 // ResolveIn share it, so that a write through any Service is seen by the next resolution.
-// Tenants are keyed by id, which is unique across the process.
-var indexes = cache.New[uuid.UUID, *index](256, IndexTTL)
+// Tenants are keyed by id, which is unique across the process. An index holds a tenant's parsed
+// unit-grid polygons (about 1 MB for 2,000 unit grids); at most indexTenants are kept.
+var indexes = cache.New[uuid.UUID, *index](indexTenants, IndexTTL)
+
+const indexTenants = 128
 
 // index is one tenant's grids, ready to place points without reading the database.
 type index struct {
@@ -70,6 +73,9 @@ func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
 		}
 		geom := gg.Geometry()
 		idx.units = append(idx.units, indexedUnit{code: g.Code, bound: geom.Bound(), geom: geom})
+	}
+	for _, g := range idx.grids {
+		g.Geometry = "" // parsed above where needed; resolutions do not carry it
 	}
 	var rgs []ResponsibilityGrid
 	if err := db.NewSelect().Model(&rgs).Scan(ctx); err != nil {
