@@ -10,6 +10,7 @@ import (
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/platform/platformtest"
 	"github.com/paulmach/orb"
 )
@@ -175,6 +176,33 @@ func TestResolveSeesWritesAtOnce(t *testing.T) {
 		}
 		if res, err = reader.Resolve(e.A, 101.505, 25.005); err != nil || res.Unit.Code != "53230100100101" || res.Responsibility != nil {
 			t.Fatalf("after a refused write: %+v %v", res, err)
+		}
+	})
+}
+
+// TestDeletedInspectorLeavesTheIndex: deleting a staff member clears them as a responsibility
+// grid's inspector (a foreign key), and the cached index forgets them at once.
+func TestDeletedInspectorLeavesTheIndex(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		s, o := grids.NewService(e.Store, nil), org.NewService(e.Store, nil)
+		if _, err := s.Import(e.A, []byte(SampleGrids()), false); err != nil {
+			t.Fatal(err)
+		}
+		st, err := o.CreateStaff(e.A, org.StaffInput{Name: "监督员", Posts: []org.Post{"inspector"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutResponsibility(e.A, grids.ResponsibilityGrid{Code: "R1", Name: "一", InspectorID: &st.ID, Units: []string{"53230100100101"}}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.Resolve(e.A, 101.505, 25.005); res.InspectorID != st.ID {
+			t.Fatalf("inspector %q, want %s", res.InspectorID, st.ID)
+		}
+		if err := o.DeleteStaff(e.A, st.ID); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.Resolve(e.A, 101.505, 25.005); res.InspectorID != "" || res.Responsibility == nil {
+			t.Fatalf("after deleting the inspector: %+v", res)
 		}
 	})
 }

@@ -158,5 +158,5 @@ func (f forgetting) Tx(ctx context.Context, mode tenants.Mode, fn func(ctx conte
 }
 
 // ForgetIndex drops a tenant's cached grid index; code that changes grids or responsibility
-// grids without a grids.Service (staff removal clearing an inspector) calls it.
+// grids without a grids.Service (org.DeleteStaff, whose foreign key clears an inspector) calls it.
 func ForgetIndex(tenant uuid.UUID) { indexes.Forget(tenant) }

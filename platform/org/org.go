@@ -9,6 +9,7 @@ import (
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -406,8 +407,12 @@ func (s *Service) UpdateStaff(ctx context.Context, id string, in StaffInput) (*S
 	return &st, nil
 }
 
-// DeleteStaff removes a staff member (responsibility grids they covered lose their inspector).
+// DeleteStaff removes a staff member (responsibility grids they covered lose their inspector,
+// so the tenant's cached grid index is dropped too).
 func (s *Service) DeleteStaff(ctx context.Context, id string) error {
+	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
+		defer grids.ForgetIndex(sc.Tenant.ID)
+	}
 	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("staff").Where("id = ?", id).Exec(ctx)
 		if err != nil {
