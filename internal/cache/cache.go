@@ -41,9 +41,6 @@ func New[K comparable, V any](size int, ttl time.Duration) *Cache[K, V] {
 	return &Cache[K, V]{ttl: ttl, now: time.Now, lru: l}
 }
 
-// TTL is how long a loaded value is reused.
-func (c *Cache[K, V]) TTL() time.Duration { return c.ttl }
-
 // Get returns the value for key, calling load when it is missing or older than the TTL. Errors
 // from load are returned and not cached.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load func(ctx context.Context) (V, error)) (V, error) {

@@ -514,7 +514,8 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 
 // insertReports numbers prepared reports of one tenant and inserts them with their first
 // events: per year, one counter update, one insert for the cases and one for the events, however
-// many reports there are. On PostgreSQL the three are one statement (insertReportsPG).
+// many reports there are. On PostgreSQL the three are one call of insert_reports
+// (insertReportsPG).
 func insertReports(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, rs []*report) error {
 	byYear := map[int][]*report{}
 	var years []int
@@ -646,7 +647,7 @@ var revealPosts = []tenants.Role{tenants.Acceptor, tenants.ShiftLead, tenants.Te
 // reveal fills c.Reporter for the caller. A key store that is down or a destroyed key does not
 // hide the case: only the personal data is marked unavailable.
 func (s *Service) reveal(ctx context.Context, a actor, c *Case) {
-	if c.ReporterNameEnc == nil && c.ReporterPhoneEnc == nil || masked(a, c) {
+	if (c.ReporterNameEnc == nil && c.ReporterPhoneEnc == nil) || masked(a, c) {
 		return
 	}
 	var cts []string

@@ -3,16 +3,14 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cityops/cityops/internal/textutil"
-
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"

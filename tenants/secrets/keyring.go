@@ -63,29 +63,32 @@ type dataVersion struct {
 	mu   sync.Mutex
 	conn *sql.Conn
 	stmt *sql.Stmt
+	last int64 // the version read last
 }
 
-func (d *dataVersion) get(ctx context.Context) (int64, error) {
+// get returns the file's data version and whether it differs from the one read before.
+func (d *dataVersion) get(ctx context.Context) (v int64, changed bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn == nil {
 		conn, err := d.db.Conn(ctx)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
 		if err != nil {
 			conn.Close()
-			return 0, err
+			return 0, false, err
 		}
 		d.conn, d.stmt = conn, stmt
 	}
-	var v int64
 	if err := d.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
-		d.closeLocked()
-		return 0, err
+		d.closeLocked() // a new connection starts a new sequence: the next read counts as a change
+		d.last = 0
+		return 0, false, err
 	}
-	return v, nil
+	changed, d.last = v != d.last, v
+	return v, changed, nil
 }
 
 func (d *dataVersion) close() {
@@ -108,9 +111,14 @@ func (k *Keyring) keySetFor(ctx context.Context, tenant uuid.UUID) (*keySet, err
 	if err := checkTenant(tenant); err != nil {
 		return nil, err
 	}
-	v, err := k.watch.get(ctx)
+	v, changed, err := k.watch.get(ctx)
 	if err != nil {
 		return nil, k.dbErr(err)
+	}
+	if changed {
+		// Drop every set read under an older version: a destroyed tenant key must not stay
+		// unwrapped in memory, however unreachable, until it ages out.
+		k.keys.Purge()
 	}
 	return k.keys.Get(ctx, keyVersion{tenant, v}, func(ctx context.Context) (*keySet, error) {
 		return k.loadKeys(ctx, k.db.Reader, tenant)
