@@ -60,7 +60,9 @@ func (s *Store) ResolveSlug(ctx context.Context, slug string) (*Tenant, []*Tenan
 		if s.tenants.m == nil || len(s.tenants.m) >= 10_000 {
 			s.tenants.m = map[string]cachedTenant{}
 		}
-		s.tenants.m[slug] = e
+		// Keyed by the tenant's own slug as read from the database, never by the caller's
+		// string, which may alias a request buffer that the next request overwrites.
+		s.tenants.m[e.t.Slug] = e
 		s.tenants.mu.Unlock()
 	}
 	t := e.t

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestResolveSlugCache: a resolved tenant is reused, a status change on this replica shows at
@@ -45,6 +46,43 @@ func TestResolveSlugCache(t *testing.T) {
 		now = now.Add(TenantCacheTTL)
 		if got, _, _ := s.ResolveSlug(ctx, "chuxiong"); got.Status != StatusActive {
 			t.Fatalf("after the TTL: %s", got.Status)
+		}
+	})
+}
+
+// TestResolveSlugKeepsNoCallerBuffer: the slug a caller passes may alias a buffer it reuses (as
+// fiber's request buffers are without Immutable). Changing that buffer after the call must not
+// change which tenant the cache answers for either slug. Both slugs have one length, as the
+// counties' slugs that were once answered for each other had.
+func TestResolveSlugKeepsNoCallerBuffer(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		p := NewProvisioner(s)
+		mustProvision(t, p, prefecture)
+		lufeng := mustProvision(t, p, NewTenant{Slug: "lufeng", NameZH: "禄丰市", Kind: City, AdminCode: "532302", ParentSlug: "chuxiong-zhou"})
+		wuding := mustProvision(t, p, NewTenant{Slug: "wuding", NameZH: "武定县", Kind: County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})
+
+		buf := []byte("lufeng")
+		key := unsafe.String(&buf[0], len(buf)) // aliases buf, as a request string would
+		if got, _, err := s.ResolveSlug(ctx, key); err != nil || got.ID != lufeng.ID {
+			t.Fatalf("lufeng: %v %v", got, err)
+		}
+		copy(buf, "wuding") // the next request reuses the buffer
+		// Every entry is still filed under its own tenant's slug. (Lookups alone rarely show the
+		// fault: a key changed in place sits where the old slug hashed, and a lookup finds it
+		// only when the new slug's hash lands there too — as it did, under load, in production.)
+		s.tenants.mu.Lock()
+		for k, e := range s.tenants.m {
+			if k != e.t.Slug {
+				t.Errorf("cache entry of %s is filed under %q", e.t.Slug, k)
+			}
+		}
+		s.tenants.mu.Unlock()
+		if got, _, err := s.ResolveSlug(ctx, "wuding"); err != nil || got.ID != wuding.ID {
+			t.Fatalf("wuding after the buffer changed: got %+v, %v; want wuding", got, err)
+		}
+		if got, _, err := s.ResolveSlug(ctx, "lufeng"); err != nil || got.ID != lufeng.ID {
+			t.Fatalf("lufeng after the buffer changed: got %+v, %v; want lufeng", got, err)
 		}
 	})
 }
