@@ -66,7 +66,7 @@ func BenchmarkCaseLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	go a.fiber.Listener(ln)
+	go a.fiber.Listener(lingering(ln))
 	b.Cleanup(func() { a.fiber.Shutdown() })
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{

@@ -155,7 +155,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	go a.billing.RunRating(ctx, time.Hour)
 	go a.runOverdue(ctx, time.Minute)
 	errc := make(chan error, 1)
-	go func() { errc <- a.fiber.Listener(ln) }()
+	go func() { errc <- a.fiber.Listener(lingering(ln)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -107,7 +107,7 @@ func (f *fixture) listen(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go f.app.fiber.Listener(ln)
+	go f.app.fiber.Listener(lingering(ln))
 	t.Cleanup(func() { f.app.fiber.Shutdown() })
 	return ln.Addr().String()
 }

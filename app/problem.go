@@ -10,7 +10,10 @@ import (
 	"strings"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/open311"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"golang.org/x/text/language"
 )
 
 // Problem is an RFC 9457 problem details body. Code is the stable errs code; Field names the input
@@ -80,17 +83,33 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		status = http.StatusInternalServerError
 	}
 	rid, _ := c.Locals("requestid").(string)
+	if rid == "" {
+		// fasthttp refused the request while reading it (a body over the limit, a malformed
+		// request line): no middleware ran, so it is given an id and logged here.
+		rid = uuid.NewString()
+		c.Set(fiber.HeaderXRequestID, rid)
+		defer a.logRequest(c, rid, 0)
+	}
 	if status >= 500 {
 		tenant := ""
-		if len(c.Route().Params) > 0 { // no route when the request itself could not be read
+		if r := c.Route(); r != nil && len(r.Params) > 0 { // no route when the request itself could not be read
 			tenant = c.Params("tenant")
 		}
 		a.log.Error("request failed", "err", err, "request_id", rid, "route", c.Route().Path,
-			"method", c.Method(), "tenant", tenant)
+			"method", methodLabel(c.Method()), "tenant", tenant)
 	}
 	p := Problem{
 		Type: "urn:cityops:problem:" + string(code), Title: http.StatusText(status), Status: status,
-		Detail: errs.MessageOf(err), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
+		Detail: errs.MessageIn(err, apiLang(c)), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
+	}
+	if strings.HasPrefix(c.Path(), "/open311/") && status < 500 {
+		// Refused before the Open311 handlers ran (at the edge): answered in GeoReport's
+		// error format all the same, in the format the path asks for.
+		f := open311.XML
+		if strings.HasSuffix(c.Path(), ".json") {
+			f = open311.JSON
+		}
+		return a.o311Send(c, f, status, []open311.Error{{Code: status, Description: p.Detail}})
 	}
 	if status == http.StatusUnauthorized && !isAPI(c) {
 		return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
@@ -105,7 +124,25 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	b, _ := json.Marshal(p)
 	c.Set(fiber.HeaderContentType, "application/problem+json")
+	c.Set(fiber.HeaderContentLanguage, apiLang(c))
 	return c.Status(status).Send(b)
+}
+
+// apiLanguages are the languages of API problems, the first the default.
+var apiLanguages = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
+
+// apiLang is the language of an API problem's detail, from Accept-Language: "zh-CN" when the
+// client prefers Chinese, else "en" (programs that say nothing get the English the API has
+// always answered in; the console's pages are Chinese first).
+func apiLang(c *fiber.Ctx) string {
+	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	if err != nil || len(tags) == 0 {
+		return "en"
+	}
+	if _, i, _ := apiLanguages.Match(tags...); i == 1 {
+		return "zh-CN"
+	}
+	return "en"
 }
 
 func isAPI(c *fiber.Ctx) bool {

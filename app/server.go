@@ -21,7 +21,10 @@ const sessionCookie = "cityops_session"
 
 func (a *App) newServer() *fiber.App {
 	f := fiber.New(fiber.Config{
-		AppName:                 "cityops",
+		AppName: "cityops",
+		// Every string fiber hands out is a copy: see "Request strings do not outlive the
+		// request" in edge.go before changing this.
+		Immutable:               true,
 		ErrorHandler:            a.errorHandler,
 		BodyLimit:               a.cfg.BodyLimit,
 		ReadTimeout:             30 * time.Second,
@@ -35,6 +38,7 @@ func (a *App) newServer() *fiber.App {
 	f.Use(requestID)
 	f.Use(a.observe)
 	f.Use(recover.New())
+	f.Use(checkInput)
 	f.Use(a.authenticate)
 
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -114,18 +118,30 @@ func (a *App) observe(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
+	a.logRequest(c, rid, time.Since(start))
+	return nil
+}
+
+// logRequest logs and counts one answered request. Labels are the route as registered and a
+// method from a fixed set, never request bytes.
+func (a *App) logRequest(c *fiber.Ctx, rid string, d time.Duration) {
 	status := c.Response().StatusCode()
-	route := c.Route().Path
-	d := time.Since(start)
-	a.metrics.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-	a.metrics.duration.WithLabelValues(c.Method(), route).Observe(d.Seconds())
+	route, tenant := "", ""
+	if r := c.Route(); r != nil && len(r.Handlers) > 0 { // fiber makes up a route from the path when none matched
+		route = r.Path
+		if len(r.Params) > 0 {
+			tenant = c.Params("tenant")
+		}
+	}
+	method := methodLabel(c.Method())
+	a.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	a.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := a.log.Info
 	if status >= 500 {
 		level = a.log.Error
 	}
-	level("request", "request_id", rid, "method", c.Method(), "path", c.Path(), "route", route,
-		"status", status, "duration_ms", d.Milliseconds(), "tenant", c.Params("tenant"))
-	return nil
+	level("request", "request_id", rid, "method", method, "path", c.Path(), "route", route,
+		"status", status, "duration_ms", d.Milliseconds(), "tenant", tenant)
 }
 
 func (a *App) ready(c *fiber.Ctx) error {

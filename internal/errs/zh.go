@@ -4,6 +4,20 @@ package errs
 // keyed by their English format. Both take the same arguments in the same order (a test checks
 // the verbs); a message not listed here is shown in English.
 var zhMessages = map[string]string{
+	// the HTTP edge (app/edge.go)
+	"The address (URL path) contains a NUL byte, a control character or invalid UTF-8.":              "请求地址（URL 路径）含有空字符（NUL）、控制字符或无效的 UTF-8 编码。",
+	"The query parameter %q is not valid UTF-8 text.":                                                "查询参数 %q 不是有效的 UTF-8 文本。",
+	"The query parameter %q contains a NUL byte or a control character, which is not allowed.":       "查询参数 %q 含有不允许的空字符（NUL）或控制字符。",
+	"The header %s contains a NUL byte, a control character or invalid UTF-8.":                       "请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。",
+	"The form field %q is not valid UTF-8 text.":                                                     "表单字段 %q 不是有效的 UTF-8 文本。",
+	"The form field %q contains a NUL byte or a control character, which is not allowed.":            "表单字段 %q 含有不允许的空字符（NUL）或控制字符。",
+	"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.": "字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。",
+	"The body is not a well-formed multipart form.":                                                  "请求体不是格式正确的 multipart 表单。",
+	"The body is not valid UTF-8 text (at byte %d).":                                                 "请求体不是有效的 UTF-8 文本（第 %d 字节处）。",
+	"The JSON body is nested more than %d levels deep.":                                              "JSON 请求体的嵌套超过 %d 层。",
+	"A member name in the body contains a NUL byte or a control character.":                          "请求体中的字段名含有空字符（NUL）或控制字符。",
+	"The field %q contains a NUL byte or a control character, which is not allowed.":                 "字段 %q 含有不允许的空字符（NUL）或控制字符。",
+	"The request body is too large.":                                                                 "请求体过大。",
 	// accounts and invitations
 	"%q is not an email address.":                                                                             "%q 不是有效的电子邮箱地址。",
 	"The email or password is wrong.":                                                                         "邮箱或密码不正确。",

@@ -1,0 +1,327 @@
+package app
+
+// The HTTP edge: what every request is checked for before any handler runs, and the one rule
+// about request strings. docs/security.md says the same for the people who run the service.
+//
+// # Request strings do not outlive the request (fiber.Config.Immutable)
+//
+// fasthttp reuses its request buffers: without Immutable, every string fiber hands out —
+// c.Params, c.Query, c.Get, c.FormValue, c.Cookies, c.Method(), c.Path(), c.OriginalURL() —
+// aliases bytes that the next request on any connection overwrites. Kept past the handler (a
+// cache key, a map, a metrics label, an error, a goroutine, an audit row written later) such a
+// string silently turns into another request's: one county's request was once answered with
+// another county's tenant that way. The server therefore runs with Immutable, which copies each
+// value as it is read. Measured in BenchmarkImmutable (docs/benchmarks.md): the copies cost well
+// under 1 % of the cheapest real request, so the guarantee is kept for all code, present and
+// future, rather than by remembering strings.Clone at each place. Code below the edge that keeps
+// a caller's string (caches, maps) copies it anyway: stores do not trust the lifetime of
+// strings they are given. c.Body() is copied too under Immutable; c.Request() and
+// c.Context() (the raw fasthttp objects) are not: never keep what they return.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
+	"github.com/gofiber/fiber/v2"
+)
+
+// maxJSONDepth bounds how deeply a JSON body may nest: no request of the API needs more than a
+// few levels, and a deep body costs the decoder stack for nothing.
+const maxJSONDepth = 32
+
+// checkInput refuses, before any handler runs, a request with a string no handler should ever
+// see: a NUL byte, a control character where text has none, or bytes that are not UTF-8, in the
+// path, the query, a header, a form or multipart field, an uploaded file's name or any JSON
+// string or member name. Tabs and line breaks are text in form fields and JSON strings (a
+// description has paragraphs) and a tab may stand in a header; nowhere else. The answer is a
+// 400 problem naming the field. Below the edge, internal/dbx refuses a NUL that reaches a
+// statement all the same (bun writes arguments into the SQL text, and both databases end a
+// statement at NUL).
+func checkInput(c *fiber.Ctx) error {
+	req := c.Request()
+	if !cleanText(req.URI().PathOriginal(), false) || !cleanText(req.URI().Path(), false) {
+		return errs.Field("path", "The address (URL path) contains a NUL byte, a control character or invalid UTF-8.")
+	}
+	var err error
+	req.URI().QueryArgs().VisitAll(func(k, v []byte) {
+		if err == nil {
+			err = checkArg(k, v, false, "The query parameter %q is not valid UTF-8 text.",
+				"The query parameter %q contains a NUL byte or a control character, which is not allowed.")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	req.Header.VisitAll(func(k, v []byte) {
+		if err == nil && (!cleanText(k, false) || !cleanHeader(v)) {
+			name := textutil.Truncate(string(k), 60)
+			err = errs.Field(name, "The header %s contains a NUL byte, a control character or invalid UTF-8.", name)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if len(req.Body()) == 0 && !req.IsBodyStream() {
+		return c.Next()
+	}
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
+	switch {
+	case ct == fiber.MIMEApplicationForm:
+		req.PostArgs().VisitAll(func(k, v []byte) {
+			if err == nil {
+				err = checkArg(k, v, true, "The form field %q is not valid UTF-8 text.",
+					"The form field %q contains a NUL byte or a control character, which is not allowed.")
+			}
+		})
+	case ct == fiber.MIMEMultipartForm:
+		err = checkMultipart(c)
+	case ct == fiber.MIMEApplicationJSON || strings.HasSuffix(ct, "+json"):
+		err = checkJSON(req.Body())
+	}
+	if err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// checkArg checks one query or form argument: its name as a name, its value as a name or (in
+// forms) as text with line breaks.
+func checkArg(k, v []byte, multiline bool, notUTF8, control string) error {
+	name := textutil.Truncate(strings.ToValidUTF8(string(k), "\uFFFD"), 60)
+	if !utf8.Valid(k) || !utf8.Valid(v) {
+		return errs.Field(name, notUTF8, name)
+	}
+	if !cleanText(k, false) || !cleanText(v, multiline) {
+		return errs.Field(name, control, name)
+	}
+	return nil
+}
+
+// checkMultipart checks a multipart form's values and the names of its files (their contents
+// are the handlers' to check: they are photos, spreadsheets, GeoJSON). A body that is not a
+// well-formed multipart form is refused as such.
+func checkMultipart(c *fiber.Ctx) error {
+	mf, err := c.MultipartForm()
+	if err != nil {
+		if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
+			return err
+		}
+		return errs.E(errs.Invalid, "The body is not a well-formed multipart form.")
+	}
+	for k, vs := range mf.Value {
+		for _, v := range vs {
+			if err := checkArg([]byte(k), []byte(v), true, "The form field %q is not valid UTF-8 text.",
+				"The form field %q contains a NUL byte or a control character, which is not allowed."); err != nil {
+				return err
+			}
+		}
+	}
+	for k, fs := range mf.File {
+		for _, fh := range fs {
+			if !cleanText([]byte(k), false) || !cleanText([]byte(fh.Filename), false) {
+				name := textutil.Truncate(strings.ToValidUTF8(k, "\uFFFD"), 60)
+				return errs.Field(name, "The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.", name)
+			}
+		}
+	}
+	return nil
+}
+
+// awaitName marks an object level whose next token is a member name (no name has a NUL: names
+// with one are refused).
+const awaitName = "\x00"
+
+// checkJSON walks a JSON body once: valid UTF-8 throughout, no NUL or control character in any
+// string (tabs and line breaks excepted) or member name, at most maxJSONDepth levels. Syntax
+// errors are left to the handler's strict decoder, which names them better.
+func checkJSON(body []byte) error {
+	if !utf8.Valid(body) {
+		off := 0
+		for off < len(body) {
+			r, n := utf8.DecodeRune(body[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return errs.E(errs.Invalid, "The body is not valid UTF-8 text (at byte %d).", off)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type level struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []level
+	path := func() string {
+		var b strings.Builder
+		for _, l := range stack {
+			if l.array {
+				b.WriteString("[" + strconv.Itoa(l.index) + "]")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(l.key)
+		}
+		return textutil.Truncate(b.String(), 80)
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // a syntax error: the handler's decoder says where
+		}
+		top := len(stack) - 1
+		// Is this token a member name? Inside an object, names and values alternate; the
+		// level's key is awaitName while a name is awaited.
+		isKey := top >= 0 && !stack[top].array && stack[top].key == awaitName
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if len(stack) >= maxJSONDepth {
+					return errs.E(errs.Invalid, "The JSON body is nested more than %d levels deep.", maxJSONDepth)
+				}
+				stack = append(stack, level{array: t == '[', key: awaitName})
+				continue
+			case '}', ']':
+				stack = stack[:top]
+			}
+		case string:
+			if isKey {
+				if !cleanText([]byte(t), false) {
+					return errs.E(errs.Invalid, "A member name in the body contains a NUL byte or a control character.")
+				}
+				stack[top].key = t
+				continue
+			}
+			if !cleanText([]byte(t), true) {
+				p := path()
+				return errs.Field(p, "The field %q contains a NUL byte or a control character, which is not allowed.", p)
+			}
+		}
+		// A value ended: the enclosing object awaits its next name, the array its next element.
+		if n := len(stack) - 1; n >= 0 {
+			if stack[n].array {
+				stack[n].index++
+			} else {
+				stack[n].key = awaitName
+			}
+		}
+	}
+}
+
+// cleanText reports whether b is UTF-8 without NUL, C0 control characters or DEL; multiline
+// text may hold tabs and line breaks.
+func cleanText(b []byte, multiline bool) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			if multiline && (c == '\t' || c == '\n' || c == '\r') {
+				continue
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// cleanHeader is cleanText for a header value, where a tab is white space.
+func cleanHeader(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// methodLabel is the method as a metrics label and log field: a constant for the methods the
+// app serves, "OTHER" for anything else, so that no label is built from request bytes and a
+// client cannot grow the label set.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "OTHER"
+}
+
+// lingerTimeout bounds how long a closing connection keeps reading what the client still sends.
+const lingerTimeout = 2 * time.Second
+
+// lingerMax bounds how much of it is read and thrown away.
+const lingerMax = 4 << 20
+
+// lingeringListener closes connections the way net/http does: it first shuts down the writing
+// side (the response already sent goes out, followed by FIN), then reads and discards what the
+// client is still sending, briefly, and only then closes. Without this, a server that answers
+// before reading a request body — fasthttp's 413 for a body over the limit, sent without
+// "Expect: 100-continue" — closes a socket with unread data, the kernel answers with a reset,
+// and the client sees "connection reset" instead of the 413.
+type lingeringListener struct{ net.Listener }
+
+func lingering(ln net.Listener) net.Listener { return lingeringListener{ln} }
+
+func (l lingeringListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &lingeringConn{TCPConn: tc}, nil
+	}
+	return c, nil
+}
+
+type lingeringConn struct {
+	*net.TCPConn
+	once sync.Once
+}
+
+func (c *lingeringConn) Close() error {
+	c.once.Do(func() {
+		if err := c.CloseWrite(); err != nil {
+			c.TCPConn.Close()
+			return
+		}
+		go func() {
+			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerMax)
+			c.TCPConn.Close()
+		}()
+	})
+	return nil
+}
