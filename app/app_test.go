@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
@@ -127,6 +128,9 @@ func (f *fixture) do(t *testing.T, who, method, path, body string) (*response, e
 	req := httptest.NewRequest(method, path, r)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+		if !utf8.ValidString(body) { // a photo's bytes: sending them as JSON is refused at the edge
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
 	}
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+f.tokens[who])

@@ -656,7 +656,7 @@ func TestAdminTooLargeUpload(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 413 || !strings.Contains(string(b), "too large") {
+	if res.StatusCode != 413 || !strings.Contains(string(b), "请求体过大") {
 		t.Fatalf("oversize upload: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), b)
 	}
 	if after := adminState(t, f); after != before {

@@ -71,7 +71,7 @@ func OpenPostgres(dsn string, o PoolOptions) (*bun.DB, error) {
 	sqldb.SetMaxIdleConns(o.MaxIdle)
 	sqldb.SetConnMaxLifetime(o.MaxLifetime)
 	sqldb.SetConnMaxIdleTime(o.MaxIdleTime)
-	return bun.NewDB(sqldb, pgdialect.New()), nil
+	return newDB(sqldb, pgdialect.New()), nil
 }
 
 // Attach names an extra SQLite database file attached to every connection under a schema name,
@@ -115,7 +115,7 @@ func OpenSQLite(path string, attach []Attach, readers int) (*SQLiteHandle, error
 	wsql.SetMaxOpenConns(1)
 	wsql.SetMaxIdleConns(1)
 	wsql.SetConnMaxLifetime(0)
-	writer := bun.NewDB(wsql, sqlitedialect.New())
+	writer := newDB(wsql, sqlitedialect.New())
 	// Open the writer first so the file exists and is in WAL mode before readers open it.
 	if err := writer.PingContext(context.Background()); err != nil {
 		writer.Close()
@@ -130,7 +130,7 @@ func OpenSQLite(path string, attach []Attach, readers int) (*SQLiteHandle, error
 	rsql := sql.OpenDB(connector{drv: rdrv, dsn: rdsn})
 	rsql.SetMaxOpenConns(readers)
 	rsql.SetMaxIdleConns(readers)
-	reader := bun.NewDB(rsql, sqlitedialect.New())
+	reader := newDB(rsql, sqlitedialect.New())
 	if path == "" {
 		// An in-memory main is private to each connection; readers must go through the writer.
 		rsql.Close()
@@ -204,6 +204,10 @@ func Translate(err error) error {
 			return errs.Wrap(err, errs.Forbidden, "This access is read-only.")
 		case "40001", "40P01", "55P03":
 			return errs.Wrap(err, errs.Conflict, "Someone else changed this at the same time; try again.")
+		case "22P05", "22021":
+			// untranslatable_character, character_not_in_repertoire: a NUL escaped inside a
+			// JSON value (jsonb refuses \u0000), or text the database encoding cannot hold.
+			return errs.Wrap(err, errs.Invalid, "A value contains a character that cannot be stored (such as a NUL byte); remove it and try again.")
 		case "57014":
 			return errs.Wrap(err, errs.Unavailable, "The database took too long; try again.")
 		}
