@@ -11,6 +11,8 @@ var zhMessages = map[string]string{
 	"Please log in first.":                                                                                    "请先登录。",
 	"Your session has ended; please log in again.":                                                            "会话已结束，请重新登录。",
 	"This account is disabled.":                                                                               "该账号已停用。",
+	"Too many failed logins; try again in %d s.":                                                              "登录失败次数过多，请 %d 秒后再试。",
+	"Too many failed logins; try again in %d min.":                                                            "登录失败次数过多，请 %d 分钟后再试。",
 	"An account with %s exists; enter its password to accept.":                                                "%s 已有账号，请输入该账号的密码以接受邀请。",
 	"An account with the email %s exists already.":                                                            "邮箱为 %s 的账号已存在。",
 	"This invitation has been accepted already; please log in.":                                               "该邀请已被接受，请直接登录。",
