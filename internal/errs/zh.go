@@ -33,6 +33,15 @@ var zhMessages = map[string]string{
 	"Tenant %s still has %d county-level tenants; offboard them first.": "单位 %s 下还有 %d 个县级单位；请先注销它们。",
 	"The parent tenant %q does not exist.":                              "上级单位 %q 不存在。",
 	"A Chinese name of 1 to 100 characters is required.":                "请填写 1 到 100 个字符的中文名称。",
+	// administrative divisions (GB/T 2260)
+	"The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).":                    "行政区划代码 %q 无效：GB/T 2260 代码为六位数字（例如 532301）。",
+	"The administrative code %s is not in the GB/T 2260 list of divisions of county level and above (published %s).":            "行政区划代码 %s 不在 GB/T 2260 县级以上行政区划代码表中（%s 发布）。",
+	"%s (%s) is a province; a tenant is a prefecture-level or county-level division.":                                           "%s（%s）是省级行政区；单位只能是地级或县级行政区。",
+	"%s (%s) is a county-level division; a prefecture tenant needs a prefecture-level code (for example 532300).":               "%s（%s）是县级行政区；州（市）单位需要地级行政区划代码（例如 532300）。",
+	"%s (%s) is a prefecture-level division; a county, city or district tenant needs a county-level code (for example 532301).": "%s（%s）是地级行政区；县、县级市或区单位需要县级行政区划代码（例如 532301）。",
+	"%s (%s) is administered directly by %s, not by a prefecture: leave the parent empty.":                                      "%s（%s）由%s直接管辖，不隶属于任何州（市）：上级单位请留空。",
+	"%s (%s) belongs to %s (%s), not to the parent tenant %s (%s).":                                                             "%s（%s）隶属于%s（%s），不属于上级单位%s（%s）。",
+	"No administrative division %s.": "没有行政区划 %s。",
 	// organisation
 	"A department needs a name of at most 100 characters.":                       "部门名称必填，且不超过 100 个字符。",
 	"A department code is 1 to 32 letters, digits, dots, dashes or underscores.": "部门代码为 1 到 32 个字母、数字、点、短横线或下划线。",
