@@ -52,6 +52,17 @@ var zhMessages = map[string]string{
 	"A handler (处置人员) belongs to a department.":                                  "处置人员必须属于某个部门。",
 	"A phone number is at most 32 characters.":                                   "电话号码不超过 32 个字符。",
 	"No department %s.": "没有部门 %s。",
+	// grids and the tenant's boundary
+	"This tenant has no boundary yet; until one is set, reports are taken anywhere in China.":              "本单位尚未设置行政区划边界；设置之前，全国范围内的上报都会受理。",
+	"The boundary is not GeoJSON: send a Polygon, a MultiPolygon or a Feature holding one.":                "边界不是 GeoJSON：请上传 Polygon、MultiPolygon，或包含其一的 Feature。",
+	"The boundary cannot be read as GeoJSON: %s.":                                                          "边界无法按 GeoJSON 读取：%s。",
+	"A boundary is one Polygon or MultiPolygon; this FeatureCollection has %d features.":                   "边界只能是一个 Polygon 或 MultiPolygon；该要素集合有 %d 个要素。",
+	"The boundary's feature has no geometry.":                                                              "边界要素没有几何图形。",
+	"The boundary is a %s; it must be a Polygon or MultiPolygon.":                                          "边界是 %s；必须是 Polygon 或 MultiPolygon。",
+	"The boundary has %d polygons; at most %d are taken.":                                                  "边界有 %d 个多边形；最多接受 %d 个。",
+	"The boundary has %d positions; at most %d are taken. Simplify it (to some 20 m) and upload it again.": "边界有 %d 个坐标点；最多接受 %d 个。请简化（约 20 米精度）后重新上传。",
+	"The boundary is not valid: %s.":                                                                       "边界无效：%s。",
+	"The point (%g, %g) lies outside %s; reports here are for %s only.":                                    "坐标点 (%g, %g) 不在%s范围内；这里只受理%s辖区内的问题。",
 	// catalog
 	"A class code is 2 digits (major class) or 4 digits (major + minor).":   "分类代码为 2 位（大类）或 4 位（大类 + 小类）数字。",
 	"A class needs a Chinese name of at most 50 characters.":                "分类需要不超过 50 个字符的中文名称。",
