@@ -169,6 +169,63 @@ func (a *App) apiResolveGrid(c *fiber.Ctx) error {
 	return c.JSON(res)
 }
 
+// boundaryTypes are the media types a boundary is sent as (the body itself, or the form field
+// "file").
+var boundaryTypes = []string{"application/geo+json", "application/json"}
+
+func (a *App) apiGetBoundary(c *fiber.Ctx) error {
+	b, err := a.platform.grids.FindBoundary(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return sendBoundary(c, b)
+}
+
+func (a *App) apiPutBoundary(c *fiber.Ctx) error {
+	b, err := a.putBoundary(c)
+	if err != nil {
+		return err
+	}
+	return sendBoundary(c, b)
+}
+
+func (a *App) apiDeleteBoundary(c *fiber.Ctx) error {
+	if err := a.platform.grids.DeleteBoundary(c.UserContext()); err != nil {
+		return err
+	}
+	if err := a.auditTenant(c, "boundary.delete", "", nil); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// putBoundary sets the tenant's boundary from the uploaded GeoJSON and audits it; the API and the
+// console's form both go through it.
+func (a *App) putBoundary(c *fiber.Ctx) (*grids.Boundary, error) {
+	data, _, err := readUpload(c, boundaryTypes)
+	if err != nil {
+		return nil, err
+	}
+	b, err := a.platform.grids.PutBoundary(c.UserContext(), data)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.auditTenant(c, "boundary.put", "", map[string]any{"bbox": b.BBox, "area_m2": b.AreaM2}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// sendBoundary answers with the boundary as a GeoJSON Feature.
+func sendBoundary(c *fiber.Ctx, b *grids.Boundary) error {
+	f, err := b.Feature()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/geo+json")
+	return c.Send(f)
+}
+
 func (a *App) apiListResponsibilities(c *fiber.Ctx) error {
 	rs, err := a.platform.grids.FindResponsibilities(c.UserContext())
 	if err != nil {

@@ -32,8 +32,9 @@ var demoPosts = []struct {
 }
 
 // seedDemoLoop gives 楚雄市 what the case loop needs: a department, staff with every post (each
-// with a login), a street, community and unit grid around the city centre, the time-limit
-// standard of missing manhole covers, and that class open to citizens over Open311.
+// with a login), a street, community and unit grid around the city centre inside a boundary of
+// the city, the time-limit standard of missing manhole covers, and that class open to citizens
+// over Open311.
 func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	sctx := tenants.WithScope(ctx, tenants.SystemScope(t))
 	dept, err := a.platform.org.CreateDepartment(sctx, org.DepartmentInput{Code: "SZJ", Name: "市政设施管理局", Phone: "0878-0000000"})
@@ -68,12 +69,20 @@ func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	if _, err := a.platform.grids.Import(sctx, []byte(grids), false); err != nil {
 		return fmt.Errorf("demo grids: %w", err)
 	}
+	// A rough octagon around the city (about 4,800 km²; the real 楚雄市 has some 4,400), not
+	// surveyed data: the grids and the demo's cases lie well inside it.
+	if _, err := a.platform.grids.PutBoundary(sctx, []byte(demoBoundary)); err != nil {
+		return fmt.Errorf("demo boundary: %w", err)
+	}
 	std := "类型,小类代码,立案条件,责任部门,处置时限,时限单位,结案条件\n部件,0101,井盖缺失或破损、存在安全隐患,SZJ,2,紧急工作时,井盖补齐或更换完好\n"
 	if _, err := a.platform.catalog.ImportStandards(sctx, []byte(std), tabular.CSV, false); err != nil {
 		return fmt.Errorf("demo standard: %w", err)
 	}
 	return a.open311.AddServiceCode(ctx, t, "component-0101")
 }
+
+// demoBoundary is the demo's boundary of 楚雄市.
+const demoBoundary = `{"type":"Polygon","coordinates":[[[101.20,24.65],[101.60,24.65],[101.80,24.85],[101.80,25.10],[101.60,25.30],[101.20,25.30],[101.00,25.10],[101.00,24.85],[101.20,24.65]]]}`
 
 // demoCases are the demo's cases in 楚雄市, each walked by the posts' accounts as far as its
 // last action, so the inbox, the lists, the map and the prefecture's overview have something to

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/open311"
@@ -117,6 +119,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	if status == http.StatusServiceUnavailable {
 		c.Set(fiber.HeaderRetryAfter, "5")
 	}
+	setRetryAfter(c, err)
 	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Status(status)
 		p.Detail = errs.MessageIn(err, lang(c))
@@ -143,6 +146,13 @@ func apiLang(c *fiber.Ctx) string {
 		return "zh-CN"
 	}
 	return "en"
+}
+
+// setRetryAfter sends the wait err asks for, in whole seconds rounded up, as Retry-After.
+func setRetryAfter(c *fiber.Ctx, err error) {
+	if d := errs.RetryAfterOf(err); d > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+	}
 }
 
 func isAPI(c *fiber.Ctx) bool {

@@ -11,7 +11,6 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -48,10 +47,7 @@ func (a *App) newServer() *fiber.App {
 
 	api := f.Group("/api/v1", a.csrf)
 	api.Get("/openapi.json", a.openAPI)
-	api.Post("/auth/login", limiter.New(limiter.Config{Max: 10, Expiration: time.Minute,
-		LimitReached: func(*fiber.Ctx) error {
-			return errs.E(errs.RateLimited, "Too many login attempts; wait a minute and try again.")
-		}}), a.apiLogin)
+	api.Post("/auth/login", a.apiLogin) // failed logins are throttled by the store (tenants.LoginThrottle)
 	api.Post("/auth/logout", a.apiLogout)
 	api.Post("/invitations/accept", a.apiAcceptInvitation)
 	api.Get("/me", a.needLogin, a.apiMe)

@@ -401,11 +401,15 @@ func safeNext(next string) string {
 func (a *App) webLogin(c *fiber.Ctx) error {
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
 	token, _, err := a.store.Login(c.UserContext(), email, c.FormValue("password"), c.Get(fiber.HeaderUserAgent), c.IP())
-	if errs.Is(err, errs.Unauthorized) {
+	switch {
+	case errs.Is(err, errs.Unauthorized):
 		c.Status(fiber.StatusUnauthorized)
 		return a.render(c, "login", fiber.Map{"Error": translate(lang(c), "login.failed"), "Email": email, "Next": next})
-	}
-	if err != nil {
+	case errs.Is(err, errs.RateLimited):
+		setRetryAfter(c, err)
+		c.Status(fiber.StatusTooManyRequests)
+		return a.render(c, "login", fiber.Map{"Error": errs.MessageIn(err, lang(c)), "Email": email, "Next": next})
+	case err != nil:
 		return err
 	}
 	a.setSession(c, token)

@@ -53,6 +53,8 @@ func (a *App) webAdminRoutes(r fiber.Router) {
 	get("/grids", func(c *fiber.Ctx) error { return a.adminGridsPage(c, fiber.Map{}) })
 	post("/grids/import", a.webAdminImport(adminGridsImport))
 	post("/grids/:code", a.webAdminRenameGrid)
+	post("/boundary", a.webAdminPutBoundary)
+	post("/boundary/delete", a.webAdminDeleteBoundary)
 	post("/responsibility", a.webAdminPutResponsibility)
 	post("/responsibility/:code/delete", a.webAdminDeleteResponsibility)
 
@@ -698,7 +700,17 @@ func (a *App) adminGridsPage(c *fiber.Ctx, data fiber.Map) error {
 	for _, s := range inspectors {
 		staffNames[s.ID] = s.Name
 	}
-	layers := []map[string]any{{"url": "/api/v1/t/" + sc.Tenant.Slug + "/grids.geojson", "kind": "grids", "fit": true}}
+	layers := []map[string]any{}
+	b, err := a.platform.grids.FindBoundary(ctx)
+	switch {
+	case err == nil:
+		// Loaded first; the grids, loaded after it, take the map's view when there are any.
+		layers = append(layers, map[string]any{"url": "/api/v1/t/" + sc.Tenant.Slug + "/boundary", "kind": "boundary", "fit": true})
+		data["Boundary"] = adminBoundaryView{AreaKM2: b.AreaM2 / 1e6, BBox: b.BBox, UpdatedAt: b.UpdatedAt}
+	case !errs.Is(err, errs.NotFound):
+		return err
+	}
+	layers = append(layers, map[string]any{"url": "/api/v1/t/" + sc.Tenant.Slug + "/grids.geojson", "kind": "grids", "fit": true})
 	var preview []map[string]any
 	if p, ok := data["Preview"].(json.RawMessage); ok && p != nil {
 		preview = []map[string]any{{"data": p, "kind": "grids", "fit": true}}
@@ -723,6 +735,25 @@ func (a *App) webAdminRenameGrid(c *fiber.Ctx) error {
 		return err
 	}
 	return adminDone(c, adminBase(c)+"/grids", "admin.grids.renamed")
+}
+
+// adminBoundaryView is the tenant's boundary as the grids page describes it.
+type adminBoundaryView struct {
+	AreaKM2   float64
+	BBox      [4]float64
+	UpdatedAt time.Time
+}
+
+func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
+	if _, err := a.putBoundary(c); err != nil {
+		return adminFail(c, err, a.adminGridsPage, nil)
+	}
+	return adminDone(c, adminBase(c)+"/grids#boundary", "admin.boundary.saved")
+}
+
+func (a *App) webAdminDeleteBoundary(c *fiber.Ctx) error {
+	err := a.platform.grids.DeleteBoundary(c.UserContext())
+	return a.adminFinish(c, err, a.adminGridsPage, nil, "boundary.delete", "", nil, "/grids#boundary", "admin.boundary.deleted")
 }
 
 // adminSplitCodes reads grid codes separated by commas, spaces, semicolons or new lines.

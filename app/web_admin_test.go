@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
@@ -66,6 +67,7 @@ func init() {
 		"PreviewLayers": []map[string]any{{"data": geo, "kind": "grids", "fit": true}},
 		"Grids":         []grids.Grid{{Code: "53230100100000", Name: "鹿城街道", Level: grids.Street, AreaM2: 1234}, {Code: "53230100100101", Name: evil, Level: grids.Unit}},
 		"Units":         []grids.Grid{{Code: "53230100100101"}}, "Level": "unit", "Parent": "53230100100100", "Truncated": 1200,
+		"Boundary":   adminBoundaryView{AreaKM2: 4433.2, BBox: [4]float64{100.9, 24.5, 101.8, 25.4}, UpdatedAt: sampleNow},
 		"Resp":       []adminResp{{ResponsibilityGrid: grids.ResponsibilityGrid{Code: "R1", Name: "一号责任网格", Units: []string{"53230100100101"}}, Inspector: "s1"}, {ResponsibilityGrid: grids.ResponsibilityGrid{Code: "R2", Name: evil}}},
 		"Inspectors": []org.Staff{{ID: "s1", Name: "张巡"}}, "StaffNames": map[string]string{"s1": "张巡"},
 		"RespForm": fiber.Map{"Code": "R3", "Name": evil, "Units": []string{"1", "2"}},
@@ -213,6 +215,9 @@ func adminState(t *testing.T, f *fixture) string {
 	add(f.app.platform.org.FindStaff(sctx, org.StaffFilter{}))
 	add(f.app.platform.grids.FindGrids(sctx, grids.Filter{}))
 	add(f.app.platform.grids.FindResponsibilities(sctx))
+	if b, err := f.app.platform.grids.FindBoundary(sctx); !errs.Is(err, errs.NotFound) {
+		add(b, err)
+	}
 	add(f.app.platform.catalog.OwnClasses(sctx))
 	add(f.app.platform.catalog.FindClasses(sctx, catalog.ClassFilter{Level: "major"}))
 	add(f.app.platform.catalog.FindStandards(sctx, catalog.StandardFilter{}))
@@ -295,6 +300,9 @@ func TestAdminFormsRefused(t *testing.T) {
 	if _, err := f.app.secrets.PutCredential(ctx, ta.ID, "tianditu", "tk-0123456789abcdef", "test"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.app.platform.grids.PutBoundary(sctx, []byte(boundaryA)); err != nil {
+		t.Fatal(err)
+	}
 	dept, staff, member := ds[0].ID, st.ID, f.ids["inspectorA"]
 	standards := []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n")
 	days := []byte("日期,类型,名称\n2026-01-01,放假,元旦\n")
@@ -318,6 +326,8 @@ func TestAdminFormsRefused(t *testing.T) {
 		{"/grids/53230100200101", url.Values{"name": {"改名"}}, "", nil},
 		{"/responsibility", url.Values{"code": {"R1"}, "name": {"一号"}, "units": {"53230100200101"}}, "", nil},
 		{"/responsibility/R1/delete", nil, "", nil},
+		{"/boundary", nil, "boundary.geojson", []byte(`{"type":"Polygon","coordinates":[[[101,25],[102,25],[102,26],[101,26],[101,25]]]}`)},
+		{"/boundary/delete", nil, "", nil},
 		{"/classes", url.Values{"kind": {"event"}, "code": {"91"}, "name_zh": {"扩展"}}, "", nil},
 		{"/classes/event/91/delete", nil, "", nil},
 		{"/classes/sync", nil, "", nil},

@@ -160,6 +160,54 @@ func TestWebOpsInviteAdmin(t *testing.T) {
 	}
 }
 
+// TestWebOpsWizardDivisions: with some 3,200 divisions, the wizard lists one province at a time —
+// the province of the prefecture tenants by default, another on request — and a division chosen
+// in one province is not filled in once the operator switched to another.
+func TestWebOpsWizardDivisions(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	cookie, csrf := webLogin(t, f, "operator")
+	options := regexp.MustCompile(`<option value="(\d{6})"`)
+	codes := func(body string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range options.FindAllStringSubmatch(body, -1) {
+			out[m[1]] = true
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		path, province string
+		has, hasNot    []string
+		prefilled      string
+	}{
+		{"/ops/tenants/new", "53", []string{"532300", "532322", "530102"}, []string{"110101", "530000"}, ""},
+		{"/ops/tenants/new?province=11", "11", []string{"110100", "110101"}, []string{"532322"}, ""},
+		{"/ops/tenants/new?division=110101", "11", []string{"110101"}, []string{"532322"}, "东城区"},
+		{"/ops/tenants/new?division=532325&province=11", "11", []string{"110101"}, []string{"532325"}, ""},
+		{"/ops/tenants/new?division=532325&province=53", "53", []string{"532325"}, []string{"110101"}, "姚安县"},
+		{"/ops/tenants/new?division=53%00&province=x", "53", []string{"532325"}, nil, ""},
+	} {
+		res := webPage(t, f, cookie, csrf, "GET", tc.path, nil)
+		got := codes(res.body)
+		if res.status != 200 || !strings.Contains(res.body, `<option value="`+tc.province+`" selected>`) || len(got) > 400 {
+			t.Errorf("%s: %d, province %s selected?, %d divisions listed", tc.path, res.status, tc.province, len(got))
+			continue
+		}
+		for _, c := range tc.has {
+			if !got[c] {
+				t.Errorf("%s: %s is not listed", tc.path, c)
+			}
+		}
+		for _, c := range tc.hasNot {
+			if got[c] {
+				t.Errorf("%s: %s is listed", tc.path, c)
+			}
+		}
+		if filled := strings.Contains(res.body, `id="n-name-zh" name="name_zh" value="`+tc.prefilled+`"`); !filled {
+			t.Errorf("%s: the name is not %q", tc.path, tc.prefilled)
+		}
+	}
+}
+
 func TestWebOpsLifecycle(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	ctx := context.Background()
@@ -183,10 +231,15 @@ func TestWebOpsLifecycle(t *testing.T) {
 	for k, v := range form {
 		bad[k] = v
 	}
+	bad.Set("admin_code", "530102")
+	res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad)
+	if res.status != 400 || !strings.Contains(res.body, "五华区（530102）隶属于昆明市（530100），不属于上级单位楚雄州（532300）") || !strings.Contains(res.body, `value="yaoan"`) {
+		t.Fatalf("code outside the prefecture: %d\n%s", res.status, res.body)
+	}
 	bad.Set("admin_code", "530101")
 	res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants", bad)
-	if res.status != 400 || !strings.Contains(res.body, "not inside its parent") || !strings.Contains(res.body, `value="yaoan"`) {
-		t.Fatalf("code outside the prefecture: %d\n%s", res.status, res.body)
+	if res.status != 400 || !strings.Contains(res.body, "行政区划代码 530101 不在 GB/T 2260") || !strings.Contains(res.body, `value="yaoan"`) {
+		t.Fatalf("unknown code: %d\n%s", res.status, res.body)
 	}
 	bad.Set("admin_code", "532325")
 	bad.Set("slug", "chuxiong")

@@ -106,19 +106,28 @@ func (s *Store) createIdentity(ctx context.Context, db bun.IDB, in NewIdentity) 
 var dummyHash, _ = HashPassword("not-a-real-password", DefaultPasswordParams)
 
 // Login checks email and password and opens a session; it returns the session token for the
-// cookie. Unknown email and wrong password give the same error.
+// cookie. Unknown email and wrong password give the same error. Failed logins are throttled per
+// account and per client address ip (LoginThrottle): while a delay is pending, Login returns a
+// RateLimited error with RetryAfter without checking the password.
 func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string) (string, *Identity, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	att, err := s.logins.Begin(email, ip, s.now())
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() { att.Release(s.now()) }() // a database error counts neither way
 	id := new(Identity)
-	err := s.reader.NewSelect().Model(id).Where("lower(email) = ?", email).Scan(ctx)
+	err = s.reader.NewSelect().Model(id).Where("lower(email) = ?", email).Scan(ctx)
 	if err != nil {
 		if err = dbx.Translate(err); !isNotFound(err) {
 			return "", nil, err
 		}
 		CheckPassword(dummyHash, password)
+		att.Fail(s.now())
 		return "", nil, errs.E(errs.Unauthorized, "The email or password is wrong.")
 	}
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
+		att.Fail(s.now())
 		return "", nil, errs.E(errs.Unauthorized, "The email or password is wrong.")
 	}
 	token, hash := NewToken("ses_")
@@ -140,6 +149,7 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 	if err != nil {
 		return "", nil, err
 	}
+	att.Succeed(s.now())
 	return token, id, nil
 }
 

@@ -33,33 +33,41 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// benchTenants returns n distinct, valid tenants in province 53: prefecture 53NN00 followed by its
-// county-level units 53NN01..53NN99, for NN = 01, 02, ... until there are n. 100 tenants are one
-// prefecture and its 99 counties; 1,000 are ten such blocks.
-func benchTenants(n int) []NewTenant {
+// benchTenants returns the first n tenants of the GB/T 2260 divisions of ref.admin_divisions, in
+// code order: each prefecture-level division followed by its county-level units (北京's 市辖区 and
+// its 16 districts first), and the province-administered units (xx90xx) without a parent. 100
+// tenants reach into 河北, 1,000 into 辽宁 or so; none reaches benchProbe.
+func benchTenants(tb testing.TB, n int) []NewTenant {
+	tb.Helper()
+	ds, err := MustOpenSQLite(tb).FindDivisions(context.Background(), DivisionFilter{})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	out := make([]NewTenant, 0, n)
-	for pref := 1; pref <= 98 && len(out) < n; pref++ {
-		pc := fmt.Sprintf("53%02d", pref)
-		out = append(out, NewTenant{
-			Slug: "p" + pc, NameZH: "基准州" + pc, NameEN: "Bench prefecture " + pc, Kind: Prefecture,
-			AdminCode: pc + "00", FirstAdminEmail: "admin@p" + pc + ".example.cn",
-		})
-		for c := 1; c <= 99 && len(out) < n; c++ {
-			code := fmt.Sprintf("%s%02d", pc, c)
-			out = append(out, NewTenant{
-				Slug: "c" + code, NameZH: "基准县" + code, NameEN: "Bench county " + code, Kind: County,
-				AdminCode: code, ParentSlug: "p" + pc, FirstAdminEmail: "admin@c" + code + ".example.cn",
-			})
+	for _, d := range ds {
+		if len(out) == n {
+			break
 		}
+		if d.Code == benchProbe.AdminCode {
+			tb.Fatalf("benchTenants(%d) reaches the probe %s", n, d.Code)
+		}
+		in := NewTenant{Slug: "c" + d.Code, NameZH: d.NameZH, NameEN: "Bench " + d.Code, Kind: d.Kind(), AdminCode: d.Code,
+			FirstAdminEmail: "admin@c" + d.Code + ".example.cn"}
+		if d.Level == LevelPrefecture {
+			in.Slug, in.FirstAdminEmail = "p"+d.Code, "admin@p"+d.Code+".example.cn"
+		} else if !strings.HasSuffix(d.ParentCode, "0000") {
+			in.ParentSlug = "p" + d.ParentCode
+		}
+		out = append(out, in)
 	}
 	if len(out) < n {
-		panic(fmt.Sprintf("benchTenants: at most %d tenants", len(out)))
+		tb.Fatalf("benchTenants: at most %d tenants", len(out))
 	}
 	return out
 }
 
-// benchProbe is a tenant outside every benchTenants block (prefecture 5399).
-var benchProbe = NewTenant{Slug: "p5399", NameZH: "探针州", Kind: Prefecture, AdminCode: "539900"}
+// benchProbe is a tenant outside every benchTenants list: 阿勒泰地区, near the end of the codes.
+var benchProbe = NewTenant{Slug: "p654300", NameZH: "阿勒泰地区", Kind: Prefecture, AdminCode: "654300"}
 
 // benchDB is a fresh PostgreSQL database with the app's own login role.
 type benchDB struct {
@@ -215,7 +223,7 @@ func BenchmarkProvision(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("tenants=%d", n), func(b *testing.B) {
 			load := startHostLoad()
-			specs := benchTenants(n)
+			specs := benchTenants(b, n)
 			var calls []time.Duration
 			var steps []stepTimes
 			var total, cpu time.Duration
@@ -357,7 +365,7 @@ func BenchmarkProvisionFloorPsql(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("tenants=%d", n), func(b *testing.B) {
 			load := startHostLoad()
-			specs := benchTenants(n)
+			specs := benchTenants(b, n)
 			var floor, batched time.Duration
 			var ours []time.Duration
 			b.StopTimer()
@@ -431,7 +439,7 @@ func BenchmarkRollout(b *testing.B) {
 	const n = 1000
 	b.Run(fmt.Sprintf("tenants=%d", n), func(b *testing.B) {
 		s := benchOpenPostgres(b, benchPostgres(b))
-		provisionAll(b, NewProvisioner(s), benchTenants(n))
+		provisionAll(b, NewProvisioner(s), benchTenants(b, n))
 		ctx := context.Background()
 		version := 0
 		for _, workers := range []int{1, 4, 8} {
@@ -549,11 +557,12 @@ func benchMemory(b *testing.B, n int, setup func(b *testing.B) func() *Store) {
 	var backend int64
 	backendOK := true
 	var openHandles int
+	specs := benchTenants(b, n)
 	b.StopTimer()
 	for range b.N {
 		open := setup(b)
 		first := open()
-		provisionAll(b, NewProvisioner(first), benchTenants(n))
+		provisionAll(b, NewProvisioner(first), specs)
 		first.Close()
 		s := open()
 		ts, err := s.FindTenants(ctx, TenantFilter{Status: StatusActive})

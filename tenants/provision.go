@@ -126,11 +126,10 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 	default:
 		return nil, errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", textutil.Truncate(string(in.Kind), 40))
 	}
-	parentCode := ""
-	if parent != nil {
-		parentCode = parent.AdminCode
+	if err := ValidateAdminCode(in.AdminCode); err != nil {
+		return nil, err
 	}
-	if err := ValidateAdminCode(in.AdminCode, in.Kind, parentCode); err != nil {
+	if err := checkDivision(ctx, db, in.AdminCode, in.Kind, parent); err != nil {
 		return nil, err
 	}
 	now := p.store.now()

@@ -66,11 +66,13 @@ type Store struct {
 	principals principalCache
 	// tenants caches slug → tenant and ancestors for TenantCacheTTL (registry_cache.go).
 	tenants tenantCache
+	// logins counts failed logins to slow down password guessing (login_throttle.go).
+	logins *LoginThrottle
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
 func Open(cfg Config) (*Store, error) {
-	s := &Store{dataDir: cfg.DataDir, rolePrefix: cfg.RolePrefix, log: cfg.Logger, now: cfg.Now}
+	s := &Store{dataDir: cfg.DataDir, rolePrefix: cfg.RolePrefix, log: cfg.Logger, now: cfg.Now, logins: NewLoginThrottle()}
 	if s.rolePrefix == "" {
 		s.rolePrefix = "cityops"
 	}

@@ -79,41 +79,12 @@ func ValidateSlug(s string) error {
 	return nil
 }
 
-// provinces are the first two digits of GB/T 2260 codes in use.
-var provinces = map[string]bool{
-	"11": true, "12": true, "13": true, "14": true, "15": true,
-	"21": true, "22": true, "23": true,
-	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
-	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
-	"50": true, "51": true, "52": true, "53": true, "54": true,
-	"61": true, "62": true, "63": true, "64": true, "65": true,
-	"71": true, "81": true, "82": true,
-}
-
-// ValidateAdminCode checks a GB/T 2260 code against the tenant's kind and its parent's code: six
-// digits, a real province, a prefecture code ending in 00, a county-level code inside its
-// prefecture.
-func ValidateAdminCode(code string, kind Kind, parentCode string) error {
+// ValidateAdminCode checks the form of a GB/T 2260 code: exactly six digits. Provisioning then
+// checks it against the reference divisions (ref.admin_divisions): that it exists, that its level
+// fits the tenant's kind and that it lies under the parent tenant's code (checkDivision).
+func ValidateAdminCode(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return errs.Field("admin_code", "The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).", textutil.Truncate(code, 60))
-	}
-	if !provinces[code[:2]] {
-		return errs.Field("admin_code", "The administrative code %s does not start with a province code of GB/T 2260.", code)
-	}
-	switch kind {
-	case Prefecture:
-		if code[2:4] == "00" || code[4:] != "00" {
-			return errs.Field("admin_code", "A prefecture's code ends in 00 and names a prefecture (for example 532300); %s does not.", code)
-		}
-	case County, City, District:
-		if code[2:4] == "00" || code[4:] == "00" {
-			return errs.Field("admin_code", "A county-level code does not end in 00 (for example 532301); %s does.", code)
-		}
-		if parentCode != "" && parentCode[:4] != code[:4] {
-			return errs.Field("admin_code", "The code %s is not inside its parent's area %s.", code, parentCode)
-		}
-	default:
-		return errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", textutil.Truncate(string(kind), 40))
 	}
 	return nil
 }

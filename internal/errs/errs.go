@@ -5,6 +5,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for the edge. Codes are stable strings: they appear in problem+json
@@ -34,6 +35,9 @@ type Error struct {
 	Message string
 	Field   string
 	Err     error
+	// RetryAfter, when set, is how long the caller should wait before trying again; the edge
+	// sends it as Retry-After.
+	RetryAfter time.Duration
 	// format and args are what Message was made from, so that MessageIn can say it again in
 	// another language.
 	format string
@@ -101,6 +105,16 @@ func MessageIn(err error, lang string) string {
 		return "服务器内部出错，已记录；请稍后重试或联系运营方。"
 	}
 	return MessageOf(err)
+}
+
+// RetryAfterOf returns how long err asks the caller to wait before trying again, zero when it
+// does not say.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // FieldOf returns the field an Invalid error is about, if any.

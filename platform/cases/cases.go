@@ -382,6 +382,7 @@ func (in *ReportInput) check(post tenants.Role) error {
 }
 
 // Report creates a case from a report (上报), or a self-handled case (自处理) already closed.
+// A point outside the tenant's boundary (grids.WithinBoundaryIn) is refused as invalid.
 // The reporter's name and phone are encrypted before anything is written: with the key store
 // down the report fails with errs.Unavailable and nothing is stored.
 func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
@@ -470,6 +471,18 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 	rules, err := s.rulesFor(ctx, db, r.a.scope.Tenant.ID)
 	if err != nil {
 		return err
+	}
+	// A point outside the tenant's boundary is not this tenant's to handle (a point outside
+	// China is refused by ResolveIn, with the hint that lon comes first).
+	if grids.InChina(in.Lon, in.Lat) {
+		inside, err := grids.WithinBoundaryIn(ctx, db, in.Lon, in.Lat)
+		if err != nil {
+			return err
+		}
+		if !inside {
+			name := r.a.scope.Tenant.NameZH
+			return errs.Field("lat", "The point (%g, %g) lies outside %s; reports here are for %s only.", in.Lon, in.Lat, name, name)
+		}
 	}
 	res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
 	switch {

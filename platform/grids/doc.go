@@ -1,6 +1,7 @@
 // Package grids owns a tenant's grids (GB/T 30428.1): street, community and unit grids with
 // their 14-digit codes and polygons, imported and exported as GeoJSON, the resolution of a point
-// to its unit grid, and responsibility grids (patrol areas) assigned to inspectors.
+// to its unit grid, responsibility grids (patrol areas) assigned to inspectors, and the tenant's
+// boundary (行政区划边界), outside which reports are refused.
 //
 // Polygons are stored as GeoJSON geometry text with a bounding box in indexed columns, on both
 // dialects; a point is resolved by the bounding-box prefilter in SQL and an exact

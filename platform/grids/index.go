@@ -13,8 +13,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// IndexTTL is how long a tenant's grid index (its grids with their parsed polygons and
-// responsibility grids) is reused to place points before it is read again. Writes through a
+// IndexTTL is how long a tenant's grid index (its grids with their parsed polygons, its
+// responsibility grids and its boundary) is reused to place points before it is read again. Writes through a
 // grids.Service drop the tenant's index when they finish; writes by another replica are seen
 // within IndexTTL.
 const IndexTTL = 5 * time.Second
@@ -22,7 +22,8 @@ const IndexTTL = 5 * time.Second
 // indexes holds the grid index of recently used tenants, process-wide: every Service and
 // ResolveIn share it, so that a write through any Service is seen by the next resolution.
 // Tenants are keyed by id, which is unique across the process. An index holds a tenant's parsed
-// unit-grid polygons (about 1 MB for 2,000 unit grids); at most indexTenants are kept.
+// unit-grid polygons (about 1 MB for 2,000 unit grids) and its boundary (at most
+// MaxBoundaryPositions, 800 KB); at most indexTenants are kept.
 var indexes = cache.New[uuid.UUID, *index](indexTenants, IndexTTL)
 
 const indexTenants = 128
@@ -32,6 +33,13 @@ type index struct {
 	units []indexedUnit          // the unit grids, smallest first (then by code)
 	grids map[string]*Grid       // every grid by code, for the street and community above a unit
 	resp  map[string]*respOfUnit // the responsibility grid of a unit grid, by unit code
+	// boundary is the tenant's boundary, nil when none is set (then any point in China is within).
+	boundary *indexedBoundary
+}
+
+type indexedBoundary struct {
+	bound orb.Bound
+	geom  orb.Geometry
 }
 
 type indexedUnit struct {
@@ -98,7 +106,26 @@ func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
 			idx.resp[u.UnitCode] = r
 		}
 	}
+	var bs []Boundary
+	if err := db.NewSelect().Model(&bs).Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(bs) > 0 {
+		gg, err := geojson.UnmarshalGeometry([]byte(bs[0].Geometry))
+		if err != nil {
+			return nil, errs.Wrap(err, errs.Internal, "the stored boundary cannot be read")
+		}
+		geom := gg.Geometry()
+		idx.boundary = &indexedBoundary{bound: geom.Bound(), geom: geom}
+	}
 	return idx, nil
+}
+
+// within reports whether p lies within the boundary; without one, every point does (the caller
+// has checked that p is in China).
+func (idx *index) within(p orb.Point) bool {
+	b := idx.boundary
+	return b == nil || b.bound.Contains(p) && contains(b.geom, p)
 }
 
 // locate returns the code of the unit grid containing p, "" for none. Where unit grids overlap

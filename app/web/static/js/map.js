@@ -3,7 +3,7 @@
 //   data-tiles   none | osm | tianditu   (none: grids and cases on a blank background)
 //   data-key     the 天地图 browser key
 //   data-layers  id of a <script type="application/json"> holding an array of layers:
-//                {url | data, kind: "grids"|"cases"|"points", cluster, bbox, link, fit, interactive}
+//                {url | data, kind: "grids"|"boundary"|"cases"|"points", cluster, bbox, link, fit, interactive}
 //                url layers with bbox:true are reloaded for the visible window (cases.geojson);
 //                link is a URL template with {property} placeholders for the popup's link;
 //                states maps a case's state to the words the popup shows.
@@ -42,6 +42,7 @@
   }
 
   function gridStyle() { return { color: '#0b5cad', weight: 1.5, fillOpacity: 0.06 }; }
+  function boundaryStyle() { return { color: '#b42318', weight: 2, dashArray: '6 4', fill: false }; }
 
   function popup(layer, props) {
     var title = props.number || props.name || props.code || '';
@@ -60,9 +61,10 @@
       }
     };
     if (spec.kind === 'grids') opts.style = gridStyle;
+    if (spec.kind === 'boundary') opts.style = boundaryStyle;
     // interactive:false draws a layer for orientation only: no popups, and a click goes through
-    // to the map (picking a location on a report form).
-    if (spec.interactive === false) { opts.interactive = false; delete opts.onEachFeature; }
+    // to the map (picking a location on a report form). The boundary is only ever an outline.
+    if (spec.interactive === false || spec.kind === 'boundary') { opts.interactive = false; delete opts.onEachFeature; }
     if (spec.kind === 'cases' || spec.kind === 'points') {
       opts.pointToLayer = function (f, latlng) {
         var p = f.properties || {};
