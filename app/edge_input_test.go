@@ -190,3 +190,37 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestStrictJSONBodies: a body that a reader could take to mean something else than the decoder
+// does is refused, and nothing is created — the fuzz run once provisioned a tenant from one.
+func TestStrictJSONBodies(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	const ok = `"slug":"yaoan","name_zh":"姚安县","kind":"county","admin_code":"532325","parent":"chuxiong-zhou"`
+	for _, c := range []struct{ name, body, field, want string }{
+		{"name in another case", `{` + ok + `,"SLUG":"other"}`, "SLUG", "not known"},
+		{"member twice", `{` + ok + `,"slug":"other"}`, "slug", "more than once"},
+		{"unknown member", `{` + ok + `,"plan_id":1}`, "plan_id", "not known"},
+		{"wrong type", `{"slug":1,"name_zh":"姚安县","kind":"county","admin_code":"532325"}`, "slug", "must be a string, not a number"},
+		{"null body", `null`, "", "JSON object"},
+		{"array body", `[{` + ok + `}]`, "", "JSON object"},
+		{"trailing value", `{` + ok + `} {}`, "", "single JSON value"},
+		{"truncated", `{"slug":"ya`, "", "ends in the middle"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := f.do(t, "operator", "POST", "/api/v1/tenants", c.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p Problem
+			if res.status != 400 || json.Unmarshal([]byte(res.body), &p) != nil || p.Field != c.field || !strings.Contains(p.Detail, c.want) {
+				t.Fatalf("%d %s; want 400 on field %q saying %q", res.status, res.body, c.field, c.want)
+			}
+		})
+	}
+	if res, _ := f.do(t, "operator", "GET", "/api/v1/tenants/yaoan", ""); res.status != 404 {
+		t.Fatalf("a refused body created the tenant: %d %s", res.status, res.body)
+	}
+	if res, _ := f.do(t, "operator", "POST", "/api/v1/tenants", `{`+ok+`}`); res.status != 201 {
+		t.Fatalf("the well-formed body: %d %s", res.status, res.body)
+	}
+}
