@@ -82,7 +82,7 @@ func TestBillingEndpoints(t *testing.T) {
 				{"bad from", "adminA", "GET", "/api/v1/t/chuxiong/billing/usage?from=yesterday", "", 400, `"field":"from"`, ""},
 				{"bad plan code", "operator", "PUT", "/api/v1/billing/plans/Bad%20Plan", `{"name_zh":"x"}`, 400, `"field":"code"`, ""},
 				{"webhook offline", "", "POST", "/api/v1/billing/stripe/webhook", `{"id":"evt_1"}`, 404, "not configured", ""},
-				{"stripe sync offline", "operator", "POST", "/api/v1/billing/stripe/sync", ``, 503, "CITYOPS_STRIPE_KEY", ""},
+				{"stripe sync offline", "operator", "POST", "/api/v1/billing/stripe/sync", ``, 409, "CITYOPS_STRIPE_KEY", ""},
 			})
 			// Plan changes: scheduled for next month by default, a retry records nothing, the history
 			// is in the tenant's own view (and the prefecture's), and bad input is a 4xx problem.
@@ -107,7 +107,7 @@ func TestBillingEndpoints(t *testing.T) {
 				{"plan change, unknown field", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"standard","when":"now"}`, 400, `"field":"when"`, ""},
 				{"plan change, not JSON", "operator", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `plan=standard`, 400, "", ""},
 				{"plan change of no tenant", "operator", "POST", "/api/v1/billing/tenants/nowhere/plan-changes", `{"plan":"standard"}`, 404, "", ""},
-				{"subscribe offline", "operator", "POST", "/api/v1/billing/tenants/wuding/subscribe", ``, 503, "CITYOPS_STRIPE_KEY", ""},
+				{"subscribe offline", "operator", "POST", "/api/v1/billing/tenants/wuding/subscribe", ``, 409, "CITYOPS_STRIPE_KEY", ""},
 			})
 			// Nothing was half written by the refused requests: A owes the advance less the repayment.
 			res, _ := f.do(t, "operator", "GET", "/api/v1/billing/tenants/chuxiong", "")

@@ -528,7 +528,7 @@ func (s *Service) FindOutbox(ctx context.Context, status string, limit int) ([]*
 // the plan's terms).
 func (s *Service) SyncCatalog(ctx context.Context) error {
 	if !s.Online() {
-		return errs.E(errs.Unavailable, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
+		return errs.E(errs.Conflict, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
 	}
 	plans, err := s.FindPlans(ctx)
 	if err != nil {
@@ -563,7 +563,7 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 // subscription deleted (customer.subscription.deleted) can the tenant subscribe again.
 func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 	if !s.Online() {
-		return errs.E(errs.Unavailable, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
+		return errs.E(errs.Conflict, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
 	}
 	return s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		a, err := findAccount(ctx, tx, t.ID)
