@@ -462,7 +462,9 @@ func (a *App) progress(c *fiber.Ctx, slug string) (*provProgress, *tenants.Tenan
 		p.Steps = append(p.Steps, provStep{Name: n, State: st})
 	}
 	switch {
-	case t.Status != tenants.StatusProvisioning:
+	case t.Status != tenants.StatusProvisioning && !running:
+		// Done once the job has also recorded its result (the first admin's invitation): the
+		// steps are done a moment before, and a page that stopped following then would miss it.
 		p.Done, p.State = true, "done"
 	case !running && (t.ProvisionError != "" || jobErr != nil):
 		p.Failed, p.State, p.Error = true, "failed", t.ProvisionError
