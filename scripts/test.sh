@@ -245,6 +245,12 @@ check_gofmt() {
 	info "ok"
 }
 
+check_tidy() {
+	step "go mod tidy -diff"
+	go mod tidy -diff || die "go.mod/go.sum are not tidy: run go mod tidy and commit the result"
+	info "ok"
+}
+
 check_vet() {
 	step "go vet ./..."
 	go vet ./... || die "go vet ./... reported problems"
@@ -289,6 +295,7 @@ main() {
 	fi
 
 	check_gofmt
+	check_tidy
 	check_vet
 	check_staticcheck
 	if [ "$mode" = test ]; then
