@@ -207,3 +207,90 @@ func TestMetricsAfterMixedTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCrossTenantDataUnderLoad probes every tenant-scoped GET route of the API for every unit
+// at once, as the prefecture viewer and as each unit's admin: no answer may carry another
+// unit's data. Each unit holds a setting and a department that name it (MARK-<code>).
+func TestNoCrossTenantDataUnderLoad(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			e := newEdgeFixture(t, dialect)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}, Timeout: 30 * time.Second}
+			mark := map[string]string{} // slug → its marker
+			for i, slug := range e.slugs {
+				m := "MARK-" + chuxiongUnits[i].code
+				mark[slug] = m
+				for _, req := range []struct{ method, path, body string }{
+					{"PUT", "/api/v1/t/" + slug + "/settings/marker", `{"value":"` + m + `"}`},
+					{"POST", "/api/v1/t/" + slug + "/departments", `{"code":"MK","name":"` + m + `"}`},
+				} {
+					r, _ := http.NewRequest(req.method, "http://"+e.addr+req.path, strings.NewReader(req.body))
+					r.Header.Set("Authorization", "Bearer "+e.admins[slug])
+					r.Header.Set("Content-Type", "application/json")
+					res, err := client.Do(r)
+					if err != nil || res.StatusCode >= 300 {
+						t.Fatalf("seed %s: %v %v", req.path, err, res)
+					}
+					res.Body.Close()
+				}
+			}
+			var routes []string
+			for _, r := range e.app.fiber.GetRoutes(true) {
+				if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") {
+					routes = append(routes, routeParam.ReplaceAllStringFunc(r.Path, func(p string) string {
+						if p == ":tenant" {
+							return p
+						}
+						return "x"
+					}))
+				}
+			}
+			type probe struct{ slug, path, token string }
+			work := make(chan probe)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var leaks []string
+			var sent atomic.Int64
+			for range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for p := range work {
+						status, body, err := e.get(client, "GET", p.token, strings.Replace(p.path, ":tenant", p.slug, 1))
+						sent.Add(1)
+						if err != nil || status >= 500 {
+							mu.Lock()
+							leaks = append(leaks, fmt.Sprintf("%s for %s: %d %v", p.path, p.slug, status, err))
+							mu.Unlock()
+							continue
+						}
+						for other, m := range mark {
+							if other != p.slug && (strings.Contains(body, m) || strings.Contains(body, `"`+other+`"`) && strings.HasPrefix(other, "cx")) {
+								mu.Lock()
+								leaks = append(leaks, fmt.Sprintf("%s for %s carries %s's data", p.path, p.slug, other))
+								mu.Unlock()
+							}
+						}
+					}
+				}()
+			}
+			for round := range 3 {
+				for _, path := range routes {
+					for _, slug := range e.slugs {
+						tok := e.viewer
+						if round%2 == 1 {
+							tok = e.admins[slug]
+						}
+						work <- probe{slug, path, tok}
+					}
+				}
+			}
+			close(work)
+			wg.Wait()
+			if len(leaks) > 0 {
+				t.Fatalf("%d of %d probes: %q", len(leaks), sent.Load(), leaks[:min(len(leaks), 10)])
+			}
+			t.Logf("%d probes over %d routes and %d units: none carried another unit's data", sent.Load(), len(routes), len(e.slugs))
+		})
+	}
+}
