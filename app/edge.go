@@ -158,6 +158,15 @@ func checkJSON(body []byte) error {
 		}
 		return errs.E(errs.Invalid, "The body is not valid UTF-8 text (at byte %d).", off)
 	}
+	if jsonLooksClean(body) {
+		return nil
+	}
+	return walkJSON(body) // something is off: walk the body to name the field
+}
+
+// walkJSON decodes a JSON body token by token and refuses, naming the field, a string or
+// member name with a control character, or nesting deeper than maxJSONDepth.
+func walkJSON(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type level struct {
@@ -226,6 +235,88 @@ func checkJSON(body []byte) error {
 			}
 		}
 	}
+}
+
+// jsonLooksClean scans a JSON body once, without allocating, for what checkJSON refuses: a
+// control character or DEL escaped in a string (tabs and line breaks only in values), a raw DEL,
+// nesting deeper than maxJSONDepth. It says true when there is none; false sends the body to the
+// walk that names the field. (Raw control characters cannot stand in a JSON string: the
+// decoder refuses them as a syntax error.) Bodies are large where GeoJSON is uploaded, and this
+// runs before authentication, so it must cost little more than reading the bytes.
+func jsonLooksClean(b []byte) bool {
+	var stack [maxJSONDepth + 1]byte // '{' or '[' per open level
+	depth := 0
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{', '[':
+			if depth == maxJSONDepth {
+				return false
+			}
+			stack[depth] = c
+			depth++
+			expectKey = c == '{'
+		case '}', ']':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			expectKey = depth > 0 && stack[depth-1] == '{'
+		case ':':
+			expectKey = false
+		case 0x7f:
+			return false
+		case '"':
+			key := expectKey
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				switch b[i] {
+				case 0x7f:
+					return false
+				case '\\':
+					i++
+					if i >= len(b) {
+						return true // unterminated: a syntax error for the decoder
+					}
+					switch b[i] {
+					case 'b', 'f':
+						return false
+					case 't', 'n', 'r':
+						if key {
+							return false
+						}
+					case 'u':
+						if i+4 >= len(b) {
+							return true
+						}
+						if r, ok := hex4(b[i+1 : i+5]); ok && (r < 0x20 || r == 0x7f) &&
+							(key || (r != '\t' && r != '\n' && r != '\r')) {
+							return false
+						}
+						i += 4
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// hex4 reads four hexadecimal digits.
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // cleanText reports whether b is UTF-8 without NUL, C0 control characters or DEL; multiline

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestEdgeRefusesBadStrings: a NUL byte, a control character or bytes that are not UTF-8, in any
@@ -223,4 +224,23 @@ func TestStrictJSONBodies(t *testing.T) {
 	if res, _ := f.do(t, "operator", "POST", "/api/v1/tenants", `{`+ok+`}`); res.status != 201 {
 		t.Fatalf("the well-formed body: %d %s", res.status, res.body)
 	}
+}
+
+// FuzzJSONCheck: the fast scan never passes a body the naming walk would refuse.
+func FuzzJSONCheck(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"a":"\u0000"}`, `{"a\n":1}`, `{"a":"x\ty"}`, `{"k\t":"v"}`, `[["\b"]]`,
+		`{"a":"\\u0000"}`, `{"a":"\u007f"}`, "{\"a\":\"\x7f\"}", `{"a":[1,{"b":"\u001F"}]}`, `"\u0001"`,
+		strings.Repeat(`[`, 40), `{"a":"\"\u0000"}`, `{"a":"\\\u0000"}`, `{"a":"\uD800"}`, `{"a":"\u00zz"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return
+		}
+		if jsonLooksClean(b) {
+			if err := walkJSON(b); err != nil {
+				t.Fatalf("the scan passed %q, the walk refuses it: %v", b, err)
+			}
+		}
+	})
 }
