@@ -83,7 +83,8 @@ func (a *App) o311Fail(c *fiber.Ctx, err error) error {
 	f, _ := o311Format(c)
 	code := errs.CodeOf(err)
 	status := o311Status(code)
-	msg := errs.MessageOf(err)
+	msg := errs.MessageIn(err, apiLang(c)) // as every API problem: Accept-Language, English by default
+	c.Set(fiber.HeaderContentLanguage, apiLang(c))
 	if status >= 500 {
 		rid, _ := c.Locals("requestid").(string)
 		a.log.Error("open311", "request_id", rid, "route", c.Route().Path, "err", err)
