@@ -76,7 +76,5 @@ func (refusedContext) Err() error            { return ErrUnstorable }
 
 // newDB is bun.NewDB with the checks above: every handle this package opens has them.
 func newDB(sqldb *sql.DB, d schema.Dialect) *bun.DB {
-	db := bun.NewDB(sqldb, guardedDialect{d})
-	db.AddQueryHook(guardHook{})
-	return db
+	return bun.NewDB(sqldb, guardedDialect{d}).WithQueryHook(guardHook{})
 }
