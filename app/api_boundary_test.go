@@ -3,7 +3,6 @@ package app
 import (
 	"encoding/json"
 	"encoding/xml"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -43,11 +42,11 @@ func TestBoundaryEndpoints(t *testing.T) {
 				{"still the first", "adminA", "GET", A, "", 200, `"bbox":[101.4,24.9,101.6,25.1]`, ""},
 			})
 			// The file may come as application/geo+json, and is audited.
-			res := put(t, f, "adminA", A, "application/geo+json", boundaryA)
+			res := f.sendBody(t, "adminA", "PUT", A, "application/geo+json", boundaryA)
 			if res.status != 200 || res.header.Get("Content-Type") != "application/geo+json" {
 				t.Fatalf("geo+json: %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
 			}
-			if res := put(t, f, "adminA", A, "text/plain", boundaryA); res.status != 415 {
+			if res := f.sendBody(t, "adminA", "PUT", A, "text/plain", boundaryA); res.status != 415 {
 				t.Fatalf("text/plain: %d %s", res.status, res.body)
 			}
 			if res, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/audit?action=boundary.put", ""); !strings.Contains(res.body, "boundary.put") {
@@ -60,18 +59,6 @@ func TestBoundaryEndpoints(t *testing.T) {
 			})
 		})
 	}
-}
-
-func put(t *testing.T, f *fixture, who, path, contentType, body string) *response {
-	t.Helper()
-	req := httptest.NewRequest("PUT", path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+f.tokens[who])
-	res, err := f.send(t, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
 
 // TestBoundaryRefusesReports: with a boundary, a point outside it is refused with a 400 naming
@@ -87,7 +74,7 @@ func TestBoundaryRefusesReports(t *testing.T) {
 func testBoundaryRefusesReports(t *testing.T, dialect string) {
 	f := newO311Fixture(t, dialect)
 	w := &caseWeb{caseFixture: f.caseFixture, sessions: map[string]string{}}
-	if res := put(t, f.fixture, "adminA", "/api/v1/t/chuxiong/boundary", "application/geo+json", boundaryA); res.status != 200 {
+	if res := f.sendBody(t, "adminA", "PUT", "/api/v1/t/chuxiong/boundary", "application/geo+json", boundaryA); res.status != 200 {
 		t.Fatalf("boundary: %d %s", res.status, res.body)
 	}
 	const o311 = "/open311/v2"

@@ -19,7 +19,13 @@ import (
 
 func (f *fixture) upload(t *testing.T, who, path, contentType, body string) *response {
 	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	return f.sendBody(t, who, "POST", path, contentType, body)
+}
+
+// sendBody sends body of contentType as who and fails the test if the request cannot be sent.
+func (f *fixture) sendBody(t *testing.T, who, method, path, contentType, body string) *response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+f.tokens[who])
 	res, err := f.send(t, req)

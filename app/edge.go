@@ -353,24 +353,16 @@ func cleanHeader(b []byte) bool {
 // app serves, "OTHER" for anything else, so that no label is built from request bytes and a
 // client cannot grow the label set.
 func methodLabel(m string) string {
-	switch m {
-	case fiber.MethodGet:
-		return fiber.MethodGet
-	case fiber.MethodHead:
-		return fiber.MethodHead
-	case fiber.MethodPost:
-		return fiber.MethodPost
-	case fiber.MethodPut:
-		return fiber.MethodPut
-	case fiber.MethodPatch:
-		return fiber.MethodPatch
-	case fiber.MethodDelete:
-		return fiber.MethodDelete
-	case fiber.MethodOptions:
-		return fiber.MethodOptions
+	for _, known := range servedMethods {
+		if m == known {
+			return known
+		}
 	}
 	return "OTHER"
 }
+
+var servedMethods = [...]string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut,
+	fiber.MethodPatch, fiber.MethodDelete, fiber.MethodOptions}
 
 // lingerTimeout bounds how long a closing connection keeps reading what the client still sends.
 const lingerTimeout = 2 * time.Second

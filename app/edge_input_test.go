@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cityops/cityops/tenants/secrets/secretstest"
 )
 
 // TestEdgeRefusesBadStrings: a NUL byte, a control character or bytes that are not UTF-8, in any
@@ -148,7 +149,7 @@ func TestEdgeRefusesBadMultipart(t *testing.T) {
 // "Expect: 100-continue", gets a 413 problem — not a reset connection — and is logged.
 func TestOversizeBodyWithoutExpect(t *testing.T) {
 	f := newFixture(t, "sqlite")
-	var logs syncBuffer
+	var logs secretstest.Buffer
 	f.app.log = slog.New(slog.NewJSONHandler(&logs, nil))
 	addr := f.listen(t)
 	body := strings.Repeat("x", 8<<20) // the fixture's limit is 64 KiB
@@ -172,24 +173,6 @@ func TestOversizeBodyWithoutExpect(t *testing.T) {
 			t.Fatalf("request %s not logged:\n%s", rid, logs.String())
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may write while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestStrictJSONBodies: a body that a reader could take to mean something else than the decoder
