@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,50 +111,61 @@ func TestNoCrossTenantAnswers(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			e := newEdgeFixture(t, dialect)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}, Timeout: 30 * time.Second}
-			const rounds = 30
-			var wrong, failed atomic.Int64
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			var first []string
-			note := func(s string) {
-				mu.Lock()
-				if len(first) < 5 {
-					first = append(first, s)
-				}
-				mu.Unlock()
+			runs := 1
+			if n, err := strconv.Atoi(os.Getenv("CITYOPS_EDGE_RUNS")); err == nil && n > 0 {
+				runs = n // CITYOPS_EDGE_RUNS=100: the run repeated, on the same tenants
 			}
-			for w := range 16 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for r := range rounds {
-						slug := e.slugs[(w+r)%len(e.slugs)]
-						token := e.viewer
-						if (w+r)%2 == 0 {
-							token = e.admins[slug]
-						}
-						status, body, err := e.get(client, "GET", token, "/api/v1/t/"+slug+"/")
-						if err != nil {
-							failed.Add(1)
-							note(err.Error())
-							continue
-						}
-						var home struct {
-							Tenant struct{ Slug string } `json:"tenant"`
-						}
-						if status != 200 || json.Unmarshal([]byte(body), &home) != nil || home.Tenant.Slug != slug {
-							wrong.Add(1)
-							note(fmt.Sprintf("GET /api/v1/t/%s/ → %d %s", slug, status, body))
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			if wrong.Load() > 0 || failed.Load() > 0 {
-				t.Fatalf("%d of %d answers named another tenant or failed, %d transport errors; first: %q",
-					wrong.Load(), 16*rounds, failed.Load(), first)
+			for run := range runs {
+				crossTenantRun(t, e, client, run)
 			}
 		})
+	}
+}
+
+// crossTenantRun is one run of TestNoCrossTenantAnswers: 16 clients, 30 requests each.
+func crossTenantRun(t *testing.T, e *edgeFixture, client *http.Client, run int) {
+	const rounds = 30
+	var wrong, failed atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first []string
+	note := func(s string) {
+		mu.Lock()
+		if len(first) < 5 {
+			first = append(first, s)
+		}
+		mu.Unlock()
+	}
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				slug := e.slugs[(w+r)%len(e.slugs)]
+				token := e.viewer
+				if (w+r)%2 == 0 {
+					token = e.admins[slug]
+				}
+				status, body, err := e.get(client, "GET", token, "/api/v1/t/"+slug+"/")
+				if err != nil {
+					failed.Add(1)
+					note(err.Error())
+					continue
+				}
+				var home struct {
+					Tenant struct{ Slug string } `json:"tenant"`
+				}
+				if status != 200 || json.Unmarshal([]byte(body), &home) != nil || home.Tenant.Slug != slug {
+					wrong.Add(1)
+					note(fmt.Sprintf("GET /api/v1/t/%s/ → %d %s", slug, status, body))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wrong.Load() > 0 || failed.Load() > 0 {
+		t.Fatalf("run %d: %d of %d answers named another tenant or failed, %d transport errors; first: %q",
+			run+1, wrong.Load(), 16*rounds, failed.Load(), first)
 	}
 }
 
