@@ -221,9 +221,10 @@ func TestMetricsAfterMixedTraffic(t *testing.T) {
 	}
 }
 
-// TestNoCrossTenantDataUnderLoad probes every tenant-scoped GET route of the API for every unit
-// at once, as the prefecture viewer and as each unit's admin: no answer may carry another
-// unit's data. Each unit holds a setting and a department that name it (MARK-<code>).
+// TestNoCrossTenantDataUnderLoad probes every tenant-scoped GET route, of the API and of the
+// console, for every unit at once, as the prefecture viewer and as each unit's admin: no answer
+// may carry another unit's data or link into another unit. Each unit holds a setting and a
+// department that name it (MARK-<code>).
 func TestNoCrossTenantDataUnderLoad(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
@@ -249,7 +250,8 @@ func TestNoCrossTenantDataUnderLoad(t *testing.T) {
 			}
 			var routes []string
 			for _, r := range e.app.fiber.GetRoutes(true) {
-				if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") {
+				// The API's tenant routes and the console's (a bearer token opens pages too).
+				if r.Method == "GET" && (strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") || strings.HasPrefix(r.Path, "/t/:tenant/")) {
 					routes = append(routes, routeParam.ReplaceAllStringFunc(r.Path, func(p string) string {
 						if p == ":tenant" {
 							return p
@@ -278,7 +280,8 @@ func TestNoCrossTenantDataUnderLoad(t *testing.T) {
 							continue
 						}
 						for other, m := range mark {
-							if other != p.slug && (strings.Contains(body, m) || strings.Contains(body, `"`+other+`"`) && strings.HasPrefix(other, "cx")) {
+							if other != p.slug && (strings.Contains(body, m) || strings.Contains(body, "/t/"+other+"/") ||
+								strings.Contains(body, `"`+other+`"`) && strings.HasPrefix(other, "cx")) {
 								mu.Lock()
 								leaks = append(leaks, fmt.Sprintf("%s for %s carries %s's data", p.path, p.slug, other))
 								mu.Unlock()
