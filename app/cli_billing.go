@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/spf13/cobra"
@@ -152,7 +153,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 				e.Reference, _ = f.GetString("reference")
 				e.IdempotencyKey, _ = f.GetString("key")
 				if d, _ := f.GetString("date"); d != "" {
-					if e.OccurredAt, err = time.ParseInLocation("2006-01-02", d, time.FixedZone("CST", 8*3600)); err != nil {
+					if e.OccurredAt, err = time.ParseInLocation("2006-01-02", d, clock.China); err != nil {
 						return errs.Field("date", "The date %q is not YYYY-MM-DD.", d)
 					}
 				}
@@ -201,7 +202,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "YEAR\tDUE\tPRINCIPAL\tINTEREST\tAMOUNT")
 			for _, in := range s.Instalments {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.Year, in.DueOn.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"), billing.Yuan(in.PrincipalFen), billing.Yuan(in.InterestFen), billing.Yuan(in.AmountFen()))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.Year, in.DueOn.In(clock.China).Format("2006-01-02"), billing.Yuan(in.PrincipalFen), billing.Yuan(in.InterestFen), billing.Yuan(in.AmountFen()))
 			}
 			return tw.Flush()
 		})}

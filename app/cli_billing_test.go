@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityops/cityops/internal/clock"
 )
 
 func TestCLIBilling(t *testing.T) {
@@ -21,8 +23,7 @@ func TestCLIBilling(t *testing.T) {
 			t.Fatalf("%v: %s %s", args, out, errOut)
 		}
 	}
-	now := time.Now().In(time.FixedZone("CST", 8*3600))
-	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
+	next := clock.StartOfMonth(time.Now()).AddDate(0, 1, 0).Format("2006-01")
 	steps := []struct {
 		args []string
 		want string

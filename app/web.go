@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/web"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -36,14 +37,6 @@ func translate(lang, key string) string {
 	}
 	return key
 }
-
-// shanghai is the time zone every page shows times in (the platform serves China only).
-var shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // asTime accepts time.Time, *time.Time and nil.
 func asTime(v any) (time.Time, bool) {
@@ -88,13 +81,13 @@ var templateFuncs = template.FuncMap{
 	// dt shows a time in Beijing time to the minute; "—" when unset.
 	"dt": func(v any) string {
 		if t, ok := asTime(v); ok {
-			return t.In(shanghai).Format("2006-01-02 15:04")
+			return t.In(clock.China).Format("2006-01-02 15:04")
 		}
 		return "—"
 	},
 	"date": func(v any) string {
 		if t, ok := asTime(v); ok {
-			return t.In(shanghai).Format("2006-01-02")
+			return t.In(clock.China).Format("2006-01-02")
 		}
 		return "—"
 	},
