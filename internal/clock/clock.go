@@ -2,6 +2,12 @@ package clock
 
 import "time"
 
+// Now is the real clock: the current time in UTC, truncated to the microsecond, the precision
+// both database dialects keep, so that a time read back equals the time written. Services take
+// their clock as a func() time.Time (app.Options.Now, tenants.Config.Now, billing.Deps.Now, the
+// platform services' now) that defaults to Now or to the store's; tests inject their own.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
 // China is China Standard Time, UTC+8 all year (no daylight saving since 1991): the zone of every
 // day, month and year boundary the platform draws (billing periods, statistics buckets, the dates
 // pages and documents show, dates typed in forms). It is a fixed zone, so it needs no time zone

@@ -89,7 +89,7 @@ func NewService(cfg Config) *Service {
 	s.rules = cache.New[uuid.UUID, *rules](10_000, cfg.RulesTTL)
 	s.group = newGroup(s, cfg.Gate)
 	if s.now == nil {
-		s.now = dbx.Now
+		s.now = clock.Now
 	}
 	if s.maxPhoto <= 0 {
 		s.maxPhoto = DefaultMaxPhoto
