@@ -406,7 +406,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 
 	// The invitation works: the first admin joins, and sees the county's billing, read-only.
 	a := b.user("yaoan-admin")
-	a.acceptInvitation(strings.TrimPrefix(link, f.app.cfg.BaseURL), "姚安管理员", testPassword)
+	a.acceptInvitation(strings.TrimPrefix(link, f.app.cfg.BaseURL), "姚安管理员", testPassword, "/t/yaoan/admin")
 	a.login("admin@yaoan.cn", testPassword)
 	a.visit("/t/yaoan/billing")
 	a.waitText("main", "150,000.00")
