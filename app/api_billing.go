@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/billing/stripegw"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -520,10 +521,10 @@ type statementPageInstalment struct{ Year, Due, Principal, Interest, Amount, Sta
 type statementPageUsage struct{ Name, Value string }
 
 func statementView(st *billing.Statement, lang string) *statementPage {
-	date := func(t time.Time) string { return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02") }
+	date := func(t time.Time) string { return t.In(clock.China).Format("2006-01-02") }
 	p := &statementPage{Tenant: st.Tenant.Name(lang), Code: st.Tenant.AdminCode, Year: strconv.Itoa(st.Year), From: date(st.From),
 		To: date(st.To.Add(-time.Second)), Opening: billing.Yuan(st.Opening), Closing: billing.Yuan(st.Closing),
-		Outstanding: billing.Yuan(st.Outstanding), Credit: billing.Yuan(st.Credit), Generated: st.GeneratedAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04"), Plan: st.Plan}
+		Outstanding: billing.Yuan(st.Outstanding), Credit: billing.Yuan(st.Credit), Generated: st.GeneratedAt.In(clock.China).Format("2006-01-02 15:04"), Plan: st.Plan}
 	for _, l := range st.Lines {
 		debit, credit := "", ""
 		if l.Debit != 0 {
@@ -557,7 +558,7 @@ func queryTime(c *fiber.Ctx, name string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02", v, time.FixedZone("CST", 8*3600)); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", v, clock.China); err == nil {
 		return t, nil
 	}
 	return time.Time{}, errs.Field(name, "%q is not a date (YYYY-MM-DD) or an RFC 3339 time.", truncateText(v, 40))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -86,10 +87,9 @@ func TestBillingEndpoints(t *testing.T) {
 			})
 			// Plan changes: scheduled for next month by default, a retry records nothing, the history
 			// is in the tenant's own view (and the prefecture's), and bad input is a 4xx problem.
-			cst := time.FixedZone("CST", 8*3600)
-			now := time.Now().In(cst)
-			next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, cst).Format("2006-01")
-			last := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, cst).Format("2006-01")
+			month := clock.StartOfMonth(time.Now())
+			next := month.AddDate(0, 1, 0).Format("2006-01")
+			last := month.AddDate(0, -1, 0).Format("2006-01")
 			runScenarios(t, f, []scenario{
 				{"operator schedules a plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","memo":"州批复"}`, 201, `"effective_from"`, ""},
 				{"retried plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","effective":"` + next + `"}`, 200, `"recorded":false`, ""},

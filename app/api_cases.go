@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/tenants"
@@ -129,7 +130,7 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			if t, err = time.ParseInLocation(time.DateOnly, v, chinaTime); err != nil {
+			if t, err = time.ParseInLocation(time.DateOnly, v, clock.China); err != nil {
 				return f, errs.Field(d.name, "%s is a date (2026-03-02) or an RFC 3339 time.", d.name)
 			}
 			if d.name == "to" {
@@ -162,8 +163,6 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 	}
 	return f, nil
 }
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (a *App) apiListCases(c *fiber.Ctx) error {
 	f, err := caseFilter(c)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
@@ -146,7 +147,7 @@ func seedCases(b *testing.B, a *App, t *tenants.Tenant, n int) {
 			'component', '0101', '', '', 101.5 + (i % 100) * 0.0001, 25.0 + (i % 97) * 0.0001, ?4 || '00100101', 'bench',
 			'[]', '[]', '', i % 50 = 0, 0, false, false, ?0, ?2 FROM s`
 	}
-	now := dbx.Now()
+	now := clock.Now()
 	err := a.store.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		if _, err := db.ExecContext(ctx, q, now, n, now, n, t.AdminCode); err != nil {
 			return err

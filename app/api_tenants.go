@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
@@ -164,7 +163,7 @@ func (a *App) offboard(ctx context.Context, t *tenants.Tenant) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, time.Now().UTC().Format("20060102T150405Z")))
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, a.store.Now().UTC().Format("20060102T150405Z")))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return "", err
@@ -184,7 +183,7 @@ func (a *App) apiExport(c *fiber.Ctx) error { return a.sendExport(c, scope(c).Te
 // sendExport answers with t's export archive and audits it (the API and the operator's console).
 func (a *App) sendExport(c *fiber.Ctx, t *tenants.Tenant) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, time.Now().UTC().Format("20060102")))
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, a.store.Now().UTC().Format("20060102")))
 	if err := a.store.Export(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
 		c.Response().ResetBody()
 		c.Set(fiber.HeaderContentDisposition, "")

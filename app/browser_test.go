@@ -341,14 +341,15 @@ func (s *session) inviteLink() string {
 	return link[i:]
 }
 
-// acceptInvitation opens an invitation's path and joins with name and password.
-func (s *session) acceptInvitation(path, name, password string) {
+// acceptInvitation opens an invitation's path, joins with name and password, and waits until the
+// browser, signed in, is at landing (where the invitee's work is).
+func (s *session) acceptInvitation(path, name, password, landing string) {
 	s.b.t.Helper()
 	s.visit(path)
 	s.fill("#name", name)
 	s.fill("#password", password)
 	s.click("main form button[type=submit]")
-	s.waitText("main", "已加入")
+	s.waitLocation(landing)
 }
 
 // clickTo clicks sel and waits until the browser is at path.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/spf13/cobra"
@@ -152,7 +153,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 				e.Reference, _ = f.GetString("reference")
 				e.IdempotencyKey, _ = f.GetString("key")
 				if d, _ := f.GetString("date"); d != "" {
-					if e.OccurredAt, err = time.ParseInLocation("2006-01-02", d, time.FixedZone("CST", 8*3600)); err != nil {
+					if e.OccurredAt, err = time.ParseInLocation("2006-01-02", d, clock.China); err != nil {
 						return errs.Field("date", "The date %q is not YYYY-MM-DD.", d)
 					}
 				}
@@ -191,7 +192,9 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			r.Years, _ = f.GetInt("years")
-			r.StartYear, _ = f.GetInt("start-year")
+			if r.StartYear, _ = f.GetInt("start-year"); r.StartYear == 0 {
+				r.StartYear = a.store.Now().In(clock.China).Year()
+			}
 			r.RateBP, _ = f.GetInt("rate-bp")
 			r.DueMonth, _ = f.GetInt("due-month")
 			s, err := a.billing.PutSchedule(ctx, t, r)
@@ -201,14 +204,14 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "YEAR\tDUE\tPRINCIPAL\tINTEREST\tAMOUNT")
 			for _, in := range s.Instalments {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.Year, in.DueOn.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"), billing.Yuan(in.PrincipalFen), billing.Yuan(in.InterestFen), billing.Yuan(in.AmountFen()))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.Year, in.DueOn.In(clock.China).Format("2006-01-02"), billing.Yuan(in.PrincipalFen), billing.Yuan(in.InterestFen), billing.Yuan(in.AmountFen()))
 			}
 			return tw.Flush()
 		})}
 	sf := schedule.Flags()
 	sf.String("principal", "", "principal in yuan")
 	sf.Int("years", 5, "number of yearly instalments")
-	sf.Int("start-year", time.Now().Year(), "year of the first instalment")
+	sf.Int("start-year", 0, "year of the first instalment (default this year, China time)")
 	sf.Int("rate-bp", 0, "agreed simple yearly rate in basis points (350 = 3.5%)")
 	sf.Int("due-month", 12, "month in which each instalment falls due")
 	schedule.MarkFlagRequired("principal")
@@ -262,6 +265,9 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			}
 			f := c.Flags()
 			year, _ := f.GetInt("year")
+			if year == 0 {
+				year = a.store.Now().In(clock.China).Year()
+			}
 			format, _ := f.GetString("format")
 			lang, _ := f.GetString("lang")
 			out, _ := f.GetString("output")
@@ -289,7 +295,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			return errs.Field("format", "The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).", format)
 		})}
 	stf := statement.Flags()
-	stf.Int("year", time.Now().Year(), "statement year")
+	stf.Int("year", 0, "statement year (default this year, China time)")
 	stf.String("format", "csv", "csv or json")
 	stf.String("lang", "zh-CN", "zh-CN or en")
 	stf.StringP("output", "o", "", "write to this file instead of standard output")
@@ -297,6 +303,9 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 	rate := &cobra.Command{Use: "rate", Short: "Charge every tenant its plan fee and overage for a month (rating twice charges once)", Args: cobra.NoArgs,
 		RunE: run(func(ctx context.Context, a *App, _ []string, c *cobra.Command) error {
 			month, _ := c.Flags().GetString("month")
+			if month == "" {
+				month = clock.StartOfMonth(a.store.Now()).AddDate(0, -1, 0).Format("2006-01")
+			}
 			rs, err := a.rateMonth(ctx, month)
 			if err != nil {
 				return err
@@ -306,7 +315,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			}
 			return nil
 		})}
-	rate.Flags().String("month", time.Now().AddDate(0, -1, 0).Format("2006-01"), "month to rate, YYYY-MM (default last month)")
+	rate.Flags().String("month", "", "month to rate, YYYY-MM (default last month, China time)")
 
 	outbox := &cobra.Command{Use: "outbox", Short: "Show the Stripe outbox; --drain sends what is due now", Args: cobra.NoArgs,
 		RunE: run(func(ctx context.Context, a *App, _ []string, c *cobra.Command) error {

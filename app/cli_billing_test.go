@@ -1,9 +1,12 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityops/cityops/internal/clock"
 )
 
 func TestCLIBilling(t *testing.T) {
@@ -21,8 +24,8 @@ func TestCLIBilling(t *testing.T) {
 			t.Fatalf("%v: %s %s", args, out, errOut)
 		}
 	}
-	now := time.Now().In(time.FixedZone("CST", 8*3600))
-	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
+	month := clock.StartOfMonth(time.Now())
+	next, last := month.AddDate(0, 1, 0).Format("2006-01"), month.AddDate(0, -1, 0).Format("2006-01")
 	steps := []struct {
 		args []string
 		want string
@@ -40,6 +43,9 @@ func TestCLIBilling(t *testing.T) {
 		{[]string{"billing", "change-plan", "wuding", "prefecture", "--effective", next, "--memo", "州批复"}, "standard → prefecture from " + next + " (recorded)"},
 		{[]string{"billing", "change-plan", "wuding", "prefecture", "--effective", next}, "already so; nothing recorded"},
 		{[]string{"billing", "plan-changes", "wuding"}, "州批复"},
+		// Without --month, --year: last month and this year, China time, by the app's clock.
+		{[]string{"billing", "rate"}, last + " wuding: plan ¥"},
+		{[]string{"billing", "statement", "wuding", "--format", "json"}, fmt.Sprintf(`"year": %d`, month.Year())},
 	}
 	for _, s := range steps {
 		out, errOut, code := runCLI(t, "", s.args...)

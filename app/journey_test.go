@@ -50,7 +50,7 @@ func TestBrowserJourney(t *testing.T) {
 
 	// 2. Its first admin joins and sets the county up.
 	admin := b.user("admin")
-	admin.acceptInvitation(link, "双柏管理员", testPassword)
+	admin.acceptInvitation(link, "双柏管理员", testPassword, "/t/"+slug+"/admin")
 	admin.login("admin@shuangbai.cn", testPassword)
 	base := "/t/" + slug
 	admin.visit(base + "/admin/org")
@@ -67,7 +67,7 @@ func TestBrowserJourney(t *testing.T) {
 	admin.click("#invite-send")
 	admin.waitText(".invited", "邀请链接")
 	inspector := b.user("inspector")
-	inspector.acceptInvitation(admin.inviteLink(), "张巡", "inspector pw 2026")
+	inspector.acceptInvitation(admin.inviteLink(), "张巡", "inspector pw 2026", base+"/inbox")
 
 	admin.visit(base + "/admin/users")
 	admin.waitText("table.members", "zhang@shuangbai.cn")

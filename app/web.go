@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/web"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/google/uuid"
 )
 
 // webUI holds the parsed pages; every template is parsed at start, so a broken one stops the
@@ -36,14 +39,6 @@ func translate(lang, key string) string {
 	}
 	return key
 }
-
-// shanghai is the time zone every page shows times in (the platform serves China only).
-var shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // asTime accepts time.Time, *time.Time and nil.
 func asTime(v any) (time.Time, bool) {
@@ -88,13 +83,13 @@ var templateFuncs = template.FuncMap{
 	// dt shows a time in Beijing time to the minute; "—" when unset.
 	"dt": func(v any) string {
 		if t, ok := asTime(v); ok {
-			return t.In(shanghai).Format("2006-01-02 15:04")
+			return t.In(clock.China).Format("2006-01-02 15:04")
 		}
 		return "—"
 	},
 	"date": func(v any) string {
 		if t, ok := asTime(v); ok {
-			return t.In(shanghai).Format("2006-01-02")
+			return t.In(clock.China).Format("2006-01-02")
 		}
 		return "—"
 	},
@@ -354,48 +349,100 @@ func (a *App) webRoutes(f *fiber.App) {
 	a.webPublicRoutes(f.Group("/r/:tenant"))
 }
 
-// webHome sends each person to where their work is: operators to the operations console, a member
-// of one tenant to that tenant, everyone else to their account page with the list of units.
+// webHome sends each person to where their work is (landing).
 func (a *App) webHome(c *fiber.Ctx) error {
 	p := principal(c)
 	if p == nil {
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
-	if p.IsOperator() {
-		return c.Redirect("/ops", fiber.StatusSeeOther)
-	}
-	me, err := a.me(c)
+	to, err := a.landing(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
-	if len(me.Memberships) == 1 {
-		return c.Redirect("/t/"+me.Memberships[0].Tenant.Slug, fiber.StatusSeeOther)
-	}
-	return c.Redirect("/me", fiber.StatusSeeOther)
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
-// webTenantHome opens a tenant on the page for the caller's work: the prefecture's overview, the
-// staff inbox, the admin's settings, or the case list.
+// webTenantHome opens a tenant on the page for the caller's work there (workPage).
 func (a *App) webTenantHome(c *fiber.Ctx) error {
 	sc := tenants.ScopeFrom(c.UserContext())
-	base := "/t/" + sc.Tenant.Slug
-	switch {
-	case sc.Tenant.Kind == tenants.Prefecture:
-		return c.Redirect(base+"/overview", fiber.StatusSeeOther)
-	case sc.Has(staffPosts...):
-		return c.Redirect(base+"/inbox", fiber.StatusSeeOther)
-	case sc.Has(tenants.TenantAdmin):
-		return c.Redirect(base+"/admin", fiber.StatusSeeOther)
-	}
-	return c.Redirect(base+"/cases", fiber.StatusSeeOther)
+	return c.Redirect(workPage(sc), fiber.StatusSeeOther)
 }
 
-// safeNext keeps a post-login redirect on this site.
+// landing is where p's work is: the page p lands on after logging in through the form or
+// accepting an invitation (unless the form carries a next page), and at /. An operator works in
+// the operations console; a member of exactly one tenant works on that tenant's page for their
+// roles (workPage); anyone else, a member of several tenants or of none, lands on the account
+// page, which lists the units they may open: no rule picks one unit over another.
+func (a *App) landing(ctx context.Context, p *tenants.Principal) (string, error) {
+	if p.IsOperator() {
+		return "/ops", nil
+	}
+	var only uuid.UUID
+	for _, m := range p.Memberships {
+		if only != uuid.Nil && m.TenantID != only {
+			return "/me", nil
+		}
+		only = m.TenantID
+	}
+	if only == uuid.Nil {
+		return "/me", nil
+	}
+	t, err := a.store.FindTenantByID(ctx, only)
+	if err != nil {
+		return "", err
+	}
+	sc, err := tenants.Resolve(p, t, nil)
+	if err != nil {
+		return "", err
+	}
+	return workPage(sc), nil
+}
+
+// workPage is the page of sc's tenant where someone with sc's roles does their work, by the first
+// that applies: a prefecture viewer's is the prefecture overview; a case-loop post's (staffPosts)
+// the inbox; a tenant admin's the tenant console; anyone else's (a viewer, a prefecture viewer or
+// an operator reading a county) the prefecture's overview or a county's case list.
+func workPage(sc *tenants.Scope) string {
+	base := "/t/" + sc.Tenant.Slug
+	switch {
+	case sc.Has(tenants.PrefectureViewer):
+		return base + "/overview"
+	case sc.Has(staffPosts...):
+		return base + "/inbox"
+	case sc.Has(tenants.TenantAdmin):
+		return base + "/admin"
+	case sc.Tenant.Kind == tenants.Prefecture:
+		return base + "/overview"
+	}
+	return base + "/cases"
+}
+
+// safeNext keeps a post-login redirect on this site: a path, not //host or /\host, and without
+// control characters (a browser drops tabs and line breaks from a URL, so /<tab>/host is //host).
+// It returns "" for anything else.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/me"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ""
 	}
 	return next
+}
+
+// signIn sets the session cookie of a new session and sends the person to next, or without one
+// to where their work is (landing).
+func (a *App) signIn(c *fiber.Ctx, session, next string) error {
+	a.setSession(c, session)
+	if next == "" {
+		ctx := c.UserContext()
+		p, err := a.store.PrincipalBySession(ctx, session)
+		if err != nil {
+			return err
+		}
+		if next, err = a.landing(ctx, p); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
 func (a *App) webLogin(c *fiber.Ctx) error {
@@ -412,8 +459,7 @@ func (a *App) webLogin(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	a.setSession(c, token)
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return a.signIn(c, token, next)
 }
 
 func (a *App) webLogout(c *fiber.Ctx) error {
@@ -439,9 +485,13 @@ func (a *App) webMe(c *fiber.Ctx) error {
 	return a.render(c, "me", fiber.Map{"Me": me, "Tenants": visible})
 }
 
+// webAcceptInvitation joins the invitee to the tenant and signs them in with the password they
+// just set or proved, sending them to where their work is. Should the sign-in be refused (the
+// login limiter), the page says they have joined and may log in.
 func (a *App) webAcceptInvitation(c *fiber.Ctx) error {
-	token := c.Params("token")
-	_, _, err := a.store.AcceptInvitation(c.UserContext(), token, c.FormValue("name"), c.FormValue("password"))
+	ctx := c.UserContext()
+	token, password := c.Params("token"), c.FormValue("password")
+	id, _, err := a.store.AcceptInvitation(ctx, token, c.FormValue("name"), password)
 	if err != nil {
 		if errs.CodeOf(err) == errs.Internal {
 			return err
@@ -449,5 +499,12 @@ func (a *App) webAcceptInvitation(c *fiber.Ctx) error {
 		c.Status(statusOf[errs.CodeOf(err)])
 		return a.render(c, "invite", fiber.Map{"Token": token, "Error": errs.MessageOf(err)})
 	}
-	return a.render(c, "invite", fiber.Map{"Token": token, "Done": true})
+	session, _, err := a.store.Login(ctx, id.Email, password, c.Get(fiber.HeaderUserAgent), c.IP())
+	if err != nil {
+		if errs.CodeOf(err) == errs.Internal {
+			return err
+		}
+		return a.render(c, "invite", fiber.Map{"Token": token, "Done": true})
+	}
+	return a.signIn(c, session, "")
 }

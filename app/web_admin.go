@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/platform/calendar"
@@ -199,7 +200,7 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	year := a.store.Now().In(shanghai).Year()
+	year := a.store.Now().In(clock.China).Year()
 	days, err := a.platform.calendar.FindDays(ctx, year)
 	if err != nil {
 		return err
@@ -900,7 +901,7 @@ func (a *App) adminCalendarPage(c *fiber.Ctx, data fiber.Map) error {
 		}
 	}
 	if year < 1949 || year > 2200 {
-		year = a.store.Now().In(shanghai).Year()
+		year = a.store.Now().In(clock.China).Year()
 	}
 	days, err := a.platform.calendar.FindDays(ctx, year)
 	if err != nil {

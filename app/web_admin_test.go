@@ -461,8 +461,8 @@ func TestAdminOrgAndUsers(t *testing.T) {
 	}
 	acc := httptest.NewRequest("POST", link[0], strings.NewReader(url.Values{"password": {"dispatcher pw 1"}}.Encode()))
 	acc.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if res, _ := f.send(t, acc); res.status != 200 {
-		t.Fatalf("accept: %d %s", res.status, res.body)
+	if res, _ := f.send(t, acc); res.status != 303 || res.header.Get("Location") != "/t/chuxiong/inbox" {
+		t.Fatalf("accept: %d %s %s", res.status, res.header.Get("Location"), res.body)
 	}
 	newID, err := f.app.store.FindIdentityByEmail(ctx, "new@chuxiong.cn")
 	if err != nil {
@@ -756,7 +756,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	admin.shot("admin-users-invited")
 
 	invitee := b.user("inspector")
-	invitee.acceptInvitation(link, "张新", "inspector pw 2026")
+	invitee.acceptInvitation(link, "张新", "inspector pw 2026", "/t/chuxiong/inbox")
 	invitee.loginTo("zhang@chuxiong.cn", "inspector pw 2026", "/t/chuxiong")
 	invitee.waitLocation("/t/chuxiong/inbox")
 	invitee.shot("inbox")

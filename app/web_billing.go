@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -23,7 +24,7 @@ func (a *App) webBillingRoutes(r fiber.Router) {
 // statementYears are the years a tenant may have a statement for, newest first: from the year it
 // was created to this year.
 func statementYears(t *tenants.Tenant, now time.Time) []int {
-	first, last := t.CreatedAt.In(shanghai).Year(), now.In(shanghai).Year()
+	first, last := t.CreatedAt.In(clock.China).Year(), now.In(clock.China).Year()
 	if t.CreatedAt.IsZero() || first > last {
 		first = last
 	}
@@ -148,7 +149,7 @@ func (a *App) opsBillingPage(c *fiber.Ctx, t *tenants.Tenant, form *ledgerForm, 
 	}
 	return a.render(c, "ops_billing", fiber.Map{"T": t, "B": s, "Rows": rows[from:to], "Total": len(rows), "Next": next, "Prev": prev,
 		"Forms": forms, "FormOrder": []string{"advances", "repayments", "adjustments"}, "Categories": cats, "Error": formErr, "ErrorForm": formKind(form), "Years": statementYears(t, a.store.Now()), "Base": base,
-		"Today": a.store.Now().In(shanghai).Format("2006-01-02")})
+		"Today": a.store.Now().In(clock.China).Format("2006-01-02")})
 }
 
 func formKind(f *ledgerForm) string {
@@ -175,7 +176,7 @@ func formDate(field, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	d, err := time.ParseInLocation("2006-01-02", v, shanghai)
+	d, err := time.ParseInLocation("2006-01-02", v, clock.China)
 	if err != nil {
 		return time.Time{}, errs.Field(field, "%q is not a date: use YYYY-MM-DD, for example 2026-05-14.", truncateText(v, 30))
 	}

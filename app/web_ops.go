@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -539,7 +540,7 @@ func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName s
 	if err != nil {
 		return err
 	}
-	next := time.Date(a.store.Now().In(shanghai).Year(), a.store.Now().In(shanghai).Month()+1, 1, 0, 0, 0, 0, shanghai).Format("2006-01")
+	next := clock.StartOfMonth(a.store.Now()).AddDate(0, 1, 0).Format("2006-01")
 	data := fiber.Map{"D": d, "Plans": plans, "NextMonth": next, "Error": formErr, "ErrorForm": formName,
 		"CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin), "CanBill": principal(c).IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)}
 	for i := 0; i+1 < len(extra); i += 2 {

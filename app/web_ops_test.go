@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
@@ -298,7 +299,7 @@ func TestWebOpsLifecycle(t *testing.T) {
 	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {"20xx"}}); res.status != 400 || !strings.Contains(res.body, "YYYY-MM") {
 		t.Fatalf("plan change with a bad month: %d\n%s", res.status, res.body)
 	}
-	next := f.app.store.Now().In(shanghai).AddDate(0, 1, 0).Format("2006-01")
+	next := clock.StartOfMonth(f.app.store.Now()).AddDate(0, 1, 0).Format("2006-01")
 	if res = webPage(t, f, cookie, csrf, "POST", "/ops/tenants/yaoan/plan", url.Values{"plan": {"standard"}, "effective": {next}}); res.status != 303 {
 		t.Fatalf("plan change: %d\n%s", res.status, res.body)
 	}
@@ -383,7 +384,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	s.waitText(".flash", "垫资已入账")
 	s.waitText("table.ledger", "150,000.00")
 	s.shot("ops-billing")
-	year := f.app.store.Now().In(shanghai).Format("2006")
+	year := f.app.store.Now().In(clock.China).Format("2006")
 	s.clickTo(`a[href="/ops/tenants/yaoan/billing/statements/`+year+`"]`, "/ops/tenants/yaoan/billing/statements/"+year)
 	s.waitText("main", "建设垫资 第一期")
 	s.shot("billing-statement")
@@ -399,13 +400,13 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	if err := f.app.billing.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.billing.PutSchedule(context.Background(), yaoan, billing.ScheduleRequest{PrincipalFen: 15000000, Years: 3, StartYear: f.app.store.Now().In(shanghai).Year() + 1}); err != nil {
+	if _, err := f.app.billing.PutSchedule(context.Background(), yaoan, billing.ScheduleRequest{PrincipalFen: 15000000, Years: 3, StartYear: f.app.store.Now().In(clock.China).Year() + 1}); err != nil {
 		t.Fatal(err)
 	}
 
 	// The invitation works: the first admin joins, and sees the county's billing, read-only.
 	a := b.user("yaoan-admin")
-	a.acceptInvitation(strings.TrimPrefix(link, f.app.cfg.BaseURL), "姚安管理员", testPassword)
+	a.acceptInvitation(strings.TrimPrefix(link, f.app.cfg.BaseURL), "姚安管理员", testPassword, "/t/yaoan/admin")
 	a.login("admin@yaoan.cn", testPassword)
 	a.visit("/t/yaoan/billing")
 	a.waitText("main", "150,000.00")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/tenants"
@@ -31,15 +32,13 @@ var overviewPeriods = []string{"month", "30d", "year"}
 // overviewPeriod is the window of period name at now, in Beijing time: this month, the last 30
 // days, or this year so far; daily buckets but for the year.
 func overviewPeriod(name string, now time.Time) (string, cases.Period) {
-	n := now.In(shanghai)
 	switch name {
 	case "30d":
-		from := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, shanghai).AddDate(0, 0, -29)
-		return name, cases.Period{From: from, To: now, Bucket: cases.ByDay}
+		return name, cases.Period{From: clock.StartOfDay(now).AddDate(0, 0, -29), To: now, Bucket: cases.ByDay}
 	case "year":
-		return name, cases.Period{From: time.Date(n.Year(), 1, 1, 0, 0, 0, 0, shanghai), To: now, Bucket: cases.ByMonth}
+		return name, cases.Period{From: time.Date(now.In(clock.China).Year(), 1, 1, 0, 0, 0, 0, clock.China), To: now, Bucket: cases.ByMonth}
 	}
-	return "month", cases.Period{From: time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, shanghai), To: now, Bucket: cases.ByDay}
+	return "month", cases.Period{From: clock.StartOfMonth(now), To: now, Bucket: cases.ByDay}
 }
 
 // countyFigures are one county's indicators as the overview shows them. Unavailable is set when
@@ -245,7 +244,7 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 	}
 	l := lang(c)
 	trend, onTime, rank := overviewCharts(l, fs, period)
-	from := period.From.In(shanghai).Format(time.DateOnly)
+	from := period.From.In(clock.China).Format(time.DateOnly)
 	var layers []map[string]any
 	var overdue []overdueLink
 	centres := map[string]any{"type": "FeatureCollection", "features": []any{}}

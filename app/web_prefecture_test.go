@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -24,7 +25,7 @@ func init() {
 		"Trend": trend, "OnTime": onTime, "Rank": rank},
 		func() fiber.Map {
 			ind := &cases.Indicators{Reported: 12, Closed: 8, ClosedOnTime: 6, AvgHandling: 5 * time.Hour, OpenNow: 4, OverdueNow: 1, ActiveStaff: 3,
-				Series: map[string]int{sampleNow.In(shanghai).Format(time.DateOnly): 3}, Lat: 25.03, Lon: 101.55}
+				Series: map[string]int{sampleNow.In(clock.China).Format(time.DateOnly): 3}, Lat: 25.03, Lon: 101.55}
 			fs := []*countyFigures{{Tenant: sampleTenant, Ind: ind, Rate: 75, HasRate: true, AvgHours: 5,
 				Overdue: []cases.Case{{ID: "c1", Number: "532301-2026-000001", Address: "<b>鹿城镇</b>", CreatedAt: sampleNow}}},
 				{Tenant: &tenants.Tenant{Slug: "wuding", NameZH: "武定县<script>", Kind: tenants.County, AdminCode: "532329", Status: tenants.StatusSuspended}, Unavailable: true}}

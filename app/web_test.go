@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -211,4 +212,135 @@ func webPage(t *testing.T, f *fixture, cookie, csrf, method, path string, form u
 		t.Fatal(err)
 	}
 	return res
+}
+
+// TestLoginLandsWhereTheWorkIs: after the login form (and at /, and after accepting an
+// invitation) a person lands where their work is, unless the form carries a safe next page.
+func TestLoginLandsWhereTheWorkIs(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	s := f.app.store
+	tenant := func(slug string) *tenants.Tenant {
+		t.Helper()
+		tn, err := s.FindTenantBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tn
+	}
+	account := func(who string, grants map[string][]tenants.Role) {
+		t.Helper()
+		id, err := s.CreateIdentity(ctx, tenants.NewIdentity{Email: who + "@test.cn", Password: testPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for slug, roles := range grants {
+			for _, r := range roles {
+				if err := s.Grant(ctx, tenant(slug), id.ID, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	account("twoUnits", map[string][]tenants.Role{"chuxiong": {tenants.Inspector}, "wuding": {tenants.Viewer}})
+	account("adminInspector", map[string][]tenants.Role{"chuxiong": {tenants.TenantAdmin, tenants.Inspector}})
+	account("viewerA", map[string][]tenants.Role{"chuxiong": {tenants.Viewer}})
+	account("prefAdmin", map[string][]tenants.Role{"chuxiong-zhou": {tenants.TenantAdmin}})
+
+	login := func(t *testing.T, who, next string) *response {
+		t.Helper()
+		form := url.Values{"email": {who + "@test.cn"}, "password": {testPassword}, "next": {next}}
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := f.send(t, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, tc := range []struct {
+		name, who, next, want string
+	}{
+		{"operator", "operator", "", "/ops"},
+		{"operator support", "support", "", "/ops"},
+		{"tenant admin", "adminA", "", "/t/chuxiong/admin"},
+		{"inspector", "inspectorA", "", "/t/chuxiong/inbox"},
+		{"admin who is also an inspector works the inbox", "adminInspector", "", "/t/chuxiong/inbox"},
+		{"viewer", "viewerA", "", "/t/chuxiong/cases"},
+		{"prefecture viewer", "viewer", "", "/t/chuxiong-zhou/overview"},
+		{"prefecture admin", "prefAdmin", "", "/t/chuxiong-zhou/admin"},
+		{"two tenants", "twoUnits", "", "/me"},
+		{"no tenant", "nobody", "", "/me"},
+		{"next", "adminA", "/t/chuxiong/cases?state=reported", "/t/chuxiong/cases?state=reported"},
+		{"next for an operator", "operator", "/ops/tenants/chuxiong", "/ops/tenants/chuxiong"},
+		{"next for two tenants", "twoUnits", "/t/wuding/", "/t/wuding/"},
+		{"next to another host", "inspectorA", "//evil.example/x", "/t/chuxiong/inbox"},
+		{"next with a backslash", "inspectorA", `/\evil.example`, "/t/chuxiong/inbox"},
+		{"next with a tab (a browser drops it: //evil)", "inspectorA", "/\t/evil.example", "/t/chuxiong/inbox"},
+		{"absolute next", "viewer", "https://evil.example/", "/t/chuxiong-zhou/overview"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := login(t, tc.who, tc.next)
+			if got := res.header.Get("Location"); res.status != 303 || got != tc.want {
+				t.Fatalf("got %d → %q, want 303 → %q", res.status, got, tc.want)
+			}
+			m := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))
+			if m == nil {
+				t.Fatal("no session cookie")
+			}
+			if tc.next != "" {
+				return
+			}
+			// / and a tenant's own root page follow the same rule.
+			if res := webPage(t, f, m[1], "", "GET", "/", nil); res.status != 303 || res.header.Get("Location") != tc.want {
+				t.Errorf("GET /: got %d → %q, want %q", res.status, res.header.Get("Location"), tc.want)
+			}
+			if rest, ok := strings.CutPrefix(tc.want, "/t/"); ok {
+				slug, _, _ := strings.Cut(rest, "/")
+				if res := webPage(t, f, m[1], "", "GET", "/t/"+slug+"/", nil); res.status != 303 || res.header.Get("Location") != tc.want {
+					t.Errorf("GET /t/%s/: got %d → %q, want %q", slug, res.status, res.header.Get("Location"), tc.want)
+				}
+			}
+		})
+	}
+
+	// Accepting an invitation signs the person in and sends them to work: a newcomer to their
+	// post's page, someone already in another unit to the list of their units.
+	accept := func(t *testing.T, slug, email string, role tenants.Role, password string) *response {
+		t.Helper()
+		_, token, err := s.Invite(ctx, tenant(slug), email, "", role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("POST", "/invite/"+token, strings.NewReader(url.Values{"name": {"新人"}, "password": {password}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := f.send(t, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, tc := range []struct {
+		name, slug, email string
+		role              tenants.Role
+		password, want    string
+	}{
+		{"newcomer", "chuxiong", "new-dispatcher@test.cn", tenants.Dispatcher, "new member pw 1", "/t/chuxiong/inbox"},
+		{"prefecture viewer", "chuxiong-zhou", "new-viewer@test.cn", tenants.PrefectureViewer, "new member pw 2", "/t/chuxiong-zhou/overview"},
+		{"already in another unit", "chuxiong", "adminB@test.cn", tenants.Viewer, testPassword, "/me"},
+	} {
+		t.Run("invitation "+tc.name, func(t *testing.T) {
+			res := accept(t, tc.slug, tc.email, tc.role, tc.password)
+			if got := res.header.Get("Location"); res.status != 303 || got != tc.want {
+				t.Fatalf("got %d → %q, want 303 → %q\n%s", res.status, got, tc.want, res.body)
+			}
+			m := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))
+			if m == nil {
+				t.Fatal("no session cookie")
+			}
+			if res := webPage(t, f, m[1], "", "GET", tc.want, nil); res.status != 200 {
+				t.Fatalf("GET %s signed in: %d", tc.want, res.status)
+			}
+		})
+	}
 }

@@ -86,10 +86,6 @@ func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.
 // utc returns t in UTC truncated to microseconds, the form both dialects store and compare.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// cst is the time zone of every billing period boundary (China Standard Time, UTC+8, no daylight
-// saving). It is never modified.
-var cst = time.FixedZone("CST", 8*3600)
-
 var errClosed = errors.New("billing: service closed")
 
 // checkText refuses text that no database stores as given: invalid UTF-8, NUL and the other

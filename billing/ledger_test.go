@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/uptrace/bun"
@@ -28,7 +29,7 @@ func TestLedgerProperties(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) {
 				n++
 				tn := mustTenant(t, e, fmt.Sprintf("p%d", n), fmt.Sprintf("53%04d", n))
-				e.clock.Set(time.Date(2024, 1, 10, 8, 0, 0, 0, cst))
+				e.clock.Set(time.Date(2024, 1, 10, 8, 0, 0, 0, clock.China))
 				var advanced, charged, repaid, adjusted int64
 				maxSteps := 12
 				if d == dbx.Postgres {
@@ -98,7 +99,7 @@ func TestLedgerProperties(t *testing.T) {
 				}
 				// Statements: each year's closing is the next year's opening and the ledger's balance.
 				prev := int64(0)
-				for y := 2024; y <= e.clock.Now().In(cst).Year(); y++ {
+				for y := 2024; y <= e.clock.Now().In(clock.China).Year(); y++ {
 					st, err := e.svc.FindStatement(ctx, tn, y)
 					if err != nil {
 						rt.Fatal(err)
@@ -199,7 +200,7 @@ func TestScheduleInstalmentsAndAgeing(t *testing.T) {
 	eachDialect(t, nil, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		tn := mustTenant(t, e, "chuxiong", "532301")
-		e.clock.Set(time.Date(2024, 3, 1, 10, 0, 0, 0, cst))
+		e.clock.Set(time.Date(2024, 3, 1, 10, 0, 0, 0, clock.China))
 		if _, err := e.svc.Post(ctx, tn, Entry{Kind: Advance, Category: "fit_out", AmountFen: 1_000_000_01}); err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +245,7 @@ func TestScheduleInstalmentsAndAgeing(t *testing.T) {
 			t.Fatalf("interest charged %d, want %d (issued twice must charge once)", b.Charged, sch.Instalments[0].InterestFen)
 		}
 		// 2025-03-01: the 2024 instalment is 60 days overdue; pay half of it.
-		e.clock.Set(time.Date(2025, 3, 1, 10, 0, 0, 0, cst))
+		e.clock.Set(time.Date(2025, 3, 1, 10, 0, 0, 0, clock.China))
 		half := sch.Instalments[0].AmountFen() / 2
 		if _, err := e.svc.Post(ctx, tn, Entry{Kind: Repayment, AmountFen: half}); err != nil {
 			t.Fatal(err)
@@ -264,9 +265,9 @@ func TestStatementAndCSV(t *testing.T) {
 	e := newEnv(t, "sqlite", nil)
 	ctx := context.Background()
 	tn := mustTenant(t, e, "chuxiong", "532301")
-	e.clock.Set(time.Date(2025, 6, 1, 10, 0, 0, 0, cst))
+	e.clock.Set(time.Date(2025, 6, 1, 10, 0, 0, 0, clock.China))
 	e.svc.Post(ctx, tn, Entry{Kind: Advance, Category: "cloud", AmountFen: 500_00, Memo: "2025 云资源"})
-	e.clock.Set(time.Date(2026, 2, 1, 10, 0, 0, 0, cst))
+	e.clock.Set(time.Date(2026, 2, 1, 10, 0, 0, 0, clock.China))
 	e.svc.Post(ctx, tn, Entry{Kind: Charge, Category: "usage", AmountFen: 120_34, Memo: "=HYPERLINK(\"x\")"})
 	e.svc.Post(ctx, tn, Entry{Kind: Repayment, AmountFen: 1000_00, Reference: "BANK-1"})
 	st, err := e.svc.FindStatement(ctx, tn, 2026)
@@ -373,7 +374,7 @@ func TestPlansQuotasAndRating(t *testing.T) {
 			t.Fatal(err)
 		}
 		june, _ := ParseMonth("2026-06")
-		e.clock.Set(time.Date(2026, 7, 2, 0, 0, 0, 0, cst))
+		e.clock.Set(time.Date(2026, 7, 2, 0, 0, 0, 0, clock.China))
 		r, err = e.svc.RateMonth(ctx, tn, june)
 		if err != nil || r.PlanFeeFen != 1_500_000 || r.UsageFen != 0 {
 			t.Fatalf("rate June: %+v %v", r, err)
@@ -387,7 +388,7 @@ func TestPlansQuotasAndRating(t *testing.T) {
 		if b, _ := e.svc.FindBalance(ctx, tn.ID, time.Time{}); b.Charged != before.Charged {
 			t.Fatalf("re-rating June by the scheduled run charged %d more", b.Charged-before.Charged)
 		}
-		e.clock.Set(time.Date(2026, 8, 1, 0, 30, 0, 0, cst))
+		e.clock.Set(time.Date(2026, 8, 1, 0, 30, 0, 0, clock.China))
 		e.svc.RateEndedMonth(ctx)
 		e.svc.RateEndedMonth(ctx)
 		if b, _ := e.svc.FindBalance(ctx, tn.ID, time.Time{}); b.Charged != before.Charged+1_500_000 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
@@ -14,25 +15,25 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-// clock is a settable test clock.
-type clock struct {
+// testClock is a settable test clock.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time {
+func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Set(t time.Time) {
+func (c *testClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t.UTC().Truncate(time.Microsecond)
 }
 
-func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
+func (c *testClock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // MustOpenStore opens a migrated control plane on dialect ("sqlite" or "postgres").
 func MustOpenStore(tb testing.TB, dialect dbx.Dialect, now func() time.Time) *tenants.Store {
@@ -57,13 +58,13 @@ func MustOpenStore(tb testing.TB, dialect dbx.Dialect, now func() time.Time) *te
 type env struct {
 	store *tenants.Store
 	svc   *Service
-	clock *clock
+	clock *testClock
 }
 
 func newEnv(tb testing.TB, dialect dbx.Dialect, gw Gateway) *env {
 	tb.Helper()
-	c := &clock{}
-	c.Set(time.Date(2026, 5, 14, 9, 30, 0, 0, cst))
+	c := &testClock{}
+	c.Set(time.Date(2026, 5, 14, 9, 30, 0, 0, clock.China))
 	st := MustOpenStore(tb, dialect, c.Now)
 	svc := NewService(Deps{Store: st, Now: c.Now, Gateway: gw, FlushInterval: 20 * time.Millisecond})
 	tb.Cleanup(func() { svc.Close() })

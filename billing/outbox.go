@@ -588,8 +588,7 @@ func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 		}
 		// The key counts the tenant's subscriptions: deterministic, so two concurrent requests
 		// queue one row, and a new one is possible after the last was deleted or refused.
-		now := s.now().In(cst)
-		anchor := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, cst).UTC()
+		anchor := nextMonth(s.now())
 		key := fmt.Sprintf("subscription:%s:%d", t.ID, len(rows)+1)
 		if err := s.enqueue(ctx, tx, outboxSubscription, key, &t.ID, subscriptionPayload{Plan: e.Plan.Code, Anchor: anchor}); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
@@ -34,7 +35,7 @@ type PlanChange struct {
 }
 
 // Month is the effective month as YYYY-MM.
-func (c *PlanChange) Month() string { return c.EffectiveFrom.In(cst).Format("2006-01") }
+func (c *PlanChange) Month() string { return c.EffectiveFrom.In(clock.China).Format("2006-01") }
 
 // PlanChangeRequest asks to move a tenant to Plan from the month Effective (YYYY-MM; empty is
 // next month). The current month is allowed while it has not been rated; earlier months are not.
@@ -90,7 +91,7 @@ func (s *Service) changePlan(ctx context.Context, tx bun.IDB, t *tenants.Tenant,
 	thisMonth := periodStart(Month, now)
 	if eff.Before(thisMonth) {
 		return nil, errs.Field("effective", "A plan change cannot start in a past month (%s); the earliest is %s.",
-			eff.In(cst).Format("2006-01"), thisMonth.In(cst).Format("2006-01"))
+			eff.In(clock.China).Format("2006-01"), thisMonth.In(clock.China).Format("2006-01"))
 	}
 	if eff.After(now.AddDate(5, 0, 0)) {
 		return nil, errs.Field("effective", "A plan change can be scheduled at most five years ahead.")
@@ -125,7 +126,7 @@ func (s *Service) changePlan(ctx context.Context, tx bun.IDB, t *tenants.Tenant,
 	}
 	if rated {
 		return nil, errs.E(errs.Conflict, "%s has already been rated for %s or later; a plan change can start from the first month not yet rated.",
-			t.Slug, eff.In(cst).Format("2006-01"))
+			t.Slug, eff.In(clock.China).Format("2006-01"))
 	}
 	c := &PlanChange{TenantID: t.ID, FromPlan: from, ToPlan: plan, EffectiveFrom: utc(eff), Memo: memo, RequestedAt: now, RequestedBy: "system"}
 	if p := tenants.PrincipalFrom(ctx); p != nil && p.Identity != nil {
@@ -161,8 +162,7 @@ func ratedFrom(ctx context.Context, db bun.IDB, tenant uuid.UUID, month time.Tim
 
 // nextMonth is the start of the month after the one containing t, China time, in UTC.
 func nextMonth(t time.Time) time.Time {
-	c := t.In(cst)
-	return time.Date(c.Year(), c.Month()+1, 1, 0, 0, 0, 0, cst).UTC()
+	return clock.StartOfMonth(t).AddDate(0, 1, 0).UTC()
 }
 
 // FindPlanChanges lists t's plan changes, oldest first.

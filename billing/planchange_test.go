@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 )
@@ -53,7 +54,7 @@ func TestPlanChanges(t *testing.T) {
 			}
 		}
 		// May and June are rated at starter (no fee), July at standard.
-		e.clock.Set(time.Date(2026, 7, 1, 0, 10, 0, 0, cst))
+		e.clock.Set(time.Date(2026, 7, 1, 0, 10, 0, 0, clock.China))
 		if failed := e.svc.RateEndedMonth(ctx); failed != 0 {
 			t.Fatal("rating failed")
 		}
@@ -72,7 +73,7 @@ func TestPlanChanges(t *testing.T) {
 		if _, err := e.svc.ChangePlan(ctx, tn, PlanChangeRequest{Plan: "prefecture", Effective: "2026-06"}); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("past month: %v", err)
 		}
-		e.clock.Set(time.Date(2026, 8, 1, 1, 0, 0, 0, cst))
+		e.clock.Set(time.Date(2026, 8, 1, 1, 0, 0, 0, clock.China))
 		july, _ := ParseMonth("2026-07")
 		r, err = e.svc.RateMonth(ctx, tn, july)
 		if err != nil || r.PlanFeeFen != 1_500_000 {
@@ -80,7 +81,7 @@ func TestPlanChanges(t *testing.T) {
 		}
 		// August rated early (mid-month, by an operator): August can no longer change.
 		aug, _ := ParseMonth("2026-08")
-		e.clock.Set(time.Date(2026, 8, 15, 1, 0, 0, 0, cst))
+		e.clock.Set(time.Date(2026, 8, 15, 1, 0, 0, 0, clock.China))
 		if _, err := e.svc.RateMonth(ctx, tn, aug); err != nil {
 			t.Fatal(err)
 		}

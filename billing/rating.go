@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -22,7 +23,7 @@ type Rated struct {
 
 // ParseMonth reads "2026-05" as the start of that month, China time, in UTC.
 func ParseMonth(s string) (time.Time, error) {
-	m, err := time.ParseInLocation("2006-01", s, cst)
+	m, err := time.ParseInLocation("2006-01", s, clock.China)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("month %q: use YYYY-MM", s)
 	}
@@ -35,8 +36,8 @@ func ParseMonth(s string) (time.Time, error) {
 // month after it has ended.
 func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.Time) (*Rated, error) {
 	month = periodStart(Month, month)
-	label := month.In(cst).Format("2006-01")
-	end := time.Date(month.In(cst).Year(), month.In(cst).Month()+1, 1, 0, 0, 0, 0, cst).UTC()
+	label := month.In(clock.China).Format("2006-01")
+	end := nextMonth(month)
 	r := &Rated{Tenant: t.Slug, Month: label}
 	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		// The plan in effect at the start of the month is the month's plan.
@@ -93,8 +94,7 @@ func (s *Service) RateEndedMonth(ctx context.Context) int {
 	if err := s.ApplyDuePlanChanges(ctx); err != nil {
 		s.log.Error("applying due plan changes", "err", err)
 	}
-	now := s.now().In(cst)
-	prev := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, cst).UTC()
+	prev := clock.StartOfMonth(s.now()).AddDate(0, -1, 0).UTC()
 	failed := 0
 	for _, st := range []tenants.Status{tenants.StatusActive, tenants.StatusSuspended} {
 		ts, err := s.store.FindTenants(ctx, tenants.TenantFilter{Status: st})
@@ -105,7 +105,7 @@ func (s *Service) RateEndedMonth(ctx context.Context) int {
 		for _, t := range ts {
 			if _, err := s.RateMonth(ctx, t, prev); err != nil {
 				failed++
-				s.log.Error("monthly rating failed", "tenant", t.Slug, "month", prev.In(cst).Format("2006-01"), "err", err)
+				s.log.Error("monthly rating failed", "tenant", t.Slug, "month", prev.In(clock.China).Format("2006-01"), "err", err)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
@@ -94,7 +95,7 @@ func (r ScheduleRequest) Instalments(tenant uuid.UUID, now time.Time) []*Instalm
 		interest := roundDiv(left*int64(r.RateBP), 10000)
 		y := r.StartYear + i
 		// Due on the last day of the due month, end of day China time.
-		due := time.Date(y, time.Month(r.DueMonth)+1, 1, 0, 0, 0, 0, cst).Add(-time.Microsecond).UTC()
+		due := time.Date(y, time.Month(r.DueMonth)+1, 1, 0, 0, 0, 0, clock.China).Add(-time.Microsecond).UTC()
 		out[i] = &Instalment{TenantID: tenant, Year: y, DueOn: due, PrincipalFen: p, InterestFen: interest, Status: "scheduled", UpdatedAt: now}
 		left -= p
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
@@ -58,7 +59,7 @@ type MeterYearUsage struct {
 
 // YearRange returns the start of year and of the next year, China time, as UTC.
 func YearRange(year int) (time.Time, time.Time) {
-	return time.Date(year, 1, 1, 0, 0, 0, 0, cst).UTC(), time.Date(year+1, 1, 1, 0, 0, 0, 0, cst).UTC()
+	return time.Date(year, 1, 1, 0, 0, 0, 0, clock.China).UTC(), time.Date(year+1, 1, 1, 0, 0, 0, 0, clock.China).UTC()
 }
 
 // FindStatement builds t's statement for year, in one read transaction.
@@ -214,7 +215,7 @@ func (st *Statement) WriteCSV(w io.Writer, lang string) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	date := func(t time.Time) string { return t.In(cst).Format("2006-01-02") }
+	date := func(t time.Time) string { return t.In(clock.China).Format("2006-01-02") }
 	opening, closing := "期初余额", "期末余额"
 	if lang == "en" {
 		opening, closing = "Opening balance", "Closing balance"

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
@@ -40,16 +41,14 @@ const (
 
 // periodStart returns the start of the period containing t, in China time, as UTC.
 func periodStart(period string, t time.Time) time.Time {
-	l := t.In(cst)
 	switch period {
 	case Hour:
-		l = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, cst)
+		l := t.In(clock.China)
+		return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, clock.China).UTC()
 	case Day:
-		l = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, cst)
-	default:
-		l = time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, cst)
+		return clock.StartOfDay(t).UTC()
 	}
-	return l.UTC()
+	return clock.StartOfMonth(t).UTC()
 }
 
 // Event is one usage event waiting to be stored.
@@ -94,7 +93,7 @@ func (s *Service) Record(ctx context.Context, tenant uuid.UUID, meter string, qu
 
 // RecordActiveUser counts user as active in tenant this month (once, however often it is called).
 func (s *Service) RecordActiveUser(ctx context.Context, tenant, user uuid.UUID) error {
-	month := s.now().In(cst).Format("2006-01")
+	month := s.now().In(clock.China).Format("2006-01")
 	return s.Record(ctx, tenant, MeterActiveUsers, 1, "mau:"+tenant.String()+":"+month+":"+user.String())
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 )
 
@@ -75,7 +76,7 @@ func TestRecordCountsEachKeyOnceAndRollsUp(t *testing.T) {
 		}
 		// The month boundary is China time: 2026-05-01 00:00 CST.
 		us, _ = e.svc.FindUsage(ctx, UsageFilter{Tenant: a.ID, Period: Month})
-		if got := us[0].PeriodStart.In(cst); got.Day() != 1 || got.Hour() != 0 {
+		if got := us[0].PeriodStart.In(clock.China); got.Day() != 1 || got.Hour() != 0 {
 			t.Fatalf("month starts at %v", got)
 		}
 	})

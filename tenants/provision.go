@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -247,7 +248,7 @@ func (p *Provisioner) run(ctx context.Context, name string, t *Tenant, res *Prov
 			now := s.now()
 			_, err := db.NewInsert().Model(&[]Setting{
 				{Key: "locale", Value: "zh-CN", UpdatedAt: now},
-				{Key: "timezone", Value: "Asia/Shanghai", UpdatedAt: now},
+				{Key: "timezone", Value: clock.ChinaZoneName, UpdatedAt: now},
 				{Key: "admin_code", Value: t.AdminCode, UpdatedAt: now},
 			}).On("CONFLICT (key) DO NOTHING").Exec(ctx)
 			return err

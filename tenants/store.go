@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/migrations"
@@ -84,7 +85,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s.log = s.log.With("component", "tenants")
 	if s.now == nil {
-		s.now = dbx.Now
+		s.now = clock.Now
 	}
 	s.passwords = cfg.Passwords
 	if s.passwords.Memory == 0 {

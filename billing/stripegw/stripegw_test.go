@@ -21,6 +21,7 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/billing/stripegw"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/testdb"
@@ -157,13 +158,14 @@ func (r *recorder) requests() []request {
 	return append([]request(nil), r.reached...)
 }
 
-type clock struct {
+// testClock is a settable test clock.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
@@ -219,7 +221,7 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clk := &clock{t: time.Date(2026, 5, 14, 1, 0, 0, 0, time.UTC)}
+			clk := &testClock{t: time.Date(2026, 5, 14, 1, 0, 0, 0, time.UTC)}
 			st := openStore(t, d, clk.Now)
 			crashed := map[string]bool{}
 			var mu sync.Mutex
@@ -323,7 +325,7 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 				}
 			}
 			clk.mu.Lock()
-			clk.t = time.Date(2026, 7, 1, 0, 0, 1, 0, time.FixedZone("CST", 8*3600))
+			clk.t = time.Date(2026, 7, 1, 0, 0, 1, 0, clock.China)
 			clk.mu.Unlock()
 			drain()
 			dead, _ := svc.FindOutbox(ctx, "dead", 500)
@@ -454,7 +456,7 @@ func TestWebhooks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clk := &clock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
+			clk := &testClock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
 			st := openStore(t, d, clk.Now)
 			svc := billing.NewService(billing.Deps{Store: st, Now: clk.Now, Gateway: gw})
 			t.Cleanup(func() { svc.Close() })

@@ -233,6 +233,3 @@ func Translate(err error) error {
 	}
 	return err
 }
-
-// Now returns a UTC time truncated to microseconds, the precision both dialects keep.
-func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
 )
@@ -191,15 +192,13 @@ type Calendar struct {
 var DefaultHours = []Span{{8*60 + 30, 12 * 60}, {14*60 + 30, 18 * 60}}
 
 // DefaultZone is the time zone of every tenant unless configured otherwise.
-const DefaultZone = "Asia/Shanghai"
+const DefaultZone = clock.ChinaZoneName
 
-// New builds a calendar. loc nil means Asia/Shanghai; weekend lists the days off each week.
+// New builds a calendar. loc nil means China time (clock.China); weekend lists the days off each
+// week.
 func New(loc *time.Location, hours []Span, weekend []time.Weekday, days map[Date]DayKind) (*Calendar, error) {
 	if loc == nil {
-		var err error
-		if loc, err = time.LoadLocation(DefaultZone); err != nil {
-			return nil, fmt.Errorf("time zone %s: %w", DefaultZone, err)
-		}
+		loc = clock.China
 	}
 	if err := checkSpans(hours); err != nil {
 		return nil, err

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// A tenant's calendar names its zone (IANA, Asia/Shanghai by default): the zone database is
+	// built in, so that a host without one (a minimal image) still loads every calendar.
+	_ "time/tzdata"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/cache"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -88,7 +89,7 @@ func NewService(cfg Config) *Service {
 	s.rules = cache.New[uuid.UUID, *rules](10_000, cfg.RulesTTL)
 	s.group = newGroup(s, cfg.Gate)
 	if s.now == nil {
-		s.now = dbx.Now
+		s.now = clock.Now
 	}
 	if s.maxPhoto <= 0 {
 		s.maxPhoto = DefaultMaxPhoto
@@ -442,8 +443,6 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 	return c, nil
 }
 
-var china = time.FixedZone("CST", 8*3600)
-
 // report is one report on its way to the database.
 type report struct {
 	ctx  context.Context
@@ -533,7 +532,7 @@ func insertReports(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, rs [
 	byYear := map[int][]*report{}
 	var years []int
 	for _, r := range rs {
-		y := r.c.CreatedAt.In(china).Year()
+		y := r.c.CreatedAt.In(clock.China).Year()
 		if _, ok := byYear[y]; !ok {
 			years = append(years, y)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
@@ -92,7 +93,7 @@ func (s *Service) CountIndicators(ctx context.Context, p Period) (*Indicators, e
 			from, to).Scan(ctx, &out.ActiveStaff); err != nil {
 			return err
 		}
-		// The bucket of a time in Beijing time (UTC+8 all year, no daylight saving).
+		// The bucket of a time in China time (clock.China: UTC+8 all year, no daylight saving).
 		key := "strftime('%Y-%m-%d', created_at, '+8 hours')"
 		switch {
 		case pg && p.Bucket == ByDay:
@@ -124,17 +125,14 @@ func (s *Service) CountIndicators(ctx context.Context, p Period) (*Indicators, e
 // Buckets lists the labels of p's buckets in order, as Indicators.Series keys them.
 func (p Period) Buckets() []string {
 	var out []string
-	from, to := p.From.In(beijing), p.To.In(beijing)
 	if p.Bucket == ByMonth {
-		for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, beijing); m.Before(to); m = m.AddDate(0, 1, 0) {
+		for m := clock.StartOfMonth(p.From); m.Before(p.To); m = m.AddDate(0, 1, 0) {
 			out = append(out, m.Format("2006-01"))
 		}
 		return out
 	}
-	for d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, beijing); d.Before(to); d = d.AddDate(0, 0, 1) {
+	for d := clock.StartOfDay(p.From); d.Before(p.To); d = d.AddDate(0, 0, 1) {
 		out = append(out, d.Format("2006-01-02"))
 	}
 	return out
 }
-
-var beijing = time.FixedZone("CST", 8*3600)

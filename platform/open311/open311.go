@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -99,7 +100,7 @@ func NewService(cfg Config) *Service {
 		s.maxResults = DefaultMaxResults
 	}
 	if s.now == nil {
-		s.now = dbx.Now
+		s.now = clock.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

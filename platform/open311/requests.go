@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/platform/cases"
@@ -16,10 +17,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// china is the zone dates are written in (W3C / RFC 3339 with the offset).
-var china = time.FixedZone("CST", 8*3600)
-
-func w3c(t time.Time) string { return t.In(china).Format(time.RFC3339) }
+// w3c writes t as Open311 dates are written: W3C / RFC 3339 with the offset, in China time.
+func w3c(t time.Time) string { return t.In(clock.China).Format(time.RFC3339) }
 
 // Query is a GET requests query, as parsed by ParseQuery.
 type Query struct {

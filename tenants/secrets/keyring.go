@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/cache"
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
@@ -175,7 +176,7 @@ func OpenKeyring(ctx context.Context, dataDir string, log *slog.Logger) (*Keyrin
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	k := &Keyring{db: h, log: log.With("component", "secrets", "backend", BackendKeyring), now: dbx.Now,
+	k := &Keyring{db: h, log: log.With("component", "secrets", "backend", BackendKeyring), now: clock.Now,
 		keys: cache.New[keyVersion, *keySet](10_000, keyCacheTTL), watch: dataVersion{db: h.Reader.DB}}
 	if err := k.init(ctx, dir); err != nil {
 		h.Close()

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
 	"github.com/hashicorp/vault/api"
@@ -28,6 +29,7 @@ type Vault struct {
 	kvMount      string
 	keeper       *keeper
 	log          *slog.Logger
+	now          func() time.Time
 	warn         sync.Once
 }
 
@@ -67,7 +69,7 @@ func OpenVault(ctx context.Context, cfg Config, log *slog.Logger) (*Vault, error
 	} else {
 		m = &approleLogin{roleID: cfg.VaultRoleID, mount: cfg.AppRoleMount, wrapped: cfg.VaultWrappedSecretID, wrappedFile: cfg.VaultWrappedSecretIDFile}
 	}
-	v := &Vault{client: client, kv: client.KVv2(cfg.KVMount), transitMount: cfg.TransitMount, kvMount: cfg.KVMount, log: log}
+	v := &Vault{client: client, kv: client.KVv2(cfg.KVMount), transitMount: cfg.TransitMount, kvMount: cfg.KVMount, log: log, now: clock.Now}
 	v.keeper = newKeeper(client, m, log)
 	if err := v.keeper.start(ctx); err != nil {
 		return nil, err
@@ -352,7 +354,7 @@ func (v *Vault) DestroyTenantKey(ctx context.Context, tenant uuid.UUID) error {
 	}
 	if !destroyed {
 		err := v.call(ctx, func(ctx context.Context) error {
-			_, err := v.kv.Put(ctx, tombstonePath(tenant), map[string]any{"destroyed_at": time.Now().UTC().Format(time.RFC3339)})
+			_, err := v.kv.Put(ctx, tombstonePath(tenant), map[string]any{"destroyed_at": v.now().UTC().Format(time.RFC3339)})
 			return err
 		})
 		if err != nil {
@@ -605,7 +607,7 @@ func (v *Vault) PutCredential(ctx context.Context, tenant uuid.UUID, name, value
 	if destroyed {
 		return Credential{}, errDestroyed(tenant)
 	}
-	c := Credential{Name: name, Last4: last4(value), SetAt: time.Now().UTC().Truncate(time.Second), SetBy: setBy}
+	c := Credential{Name: name, Last4: last4(value), SetAt: v.now().UTC().Truncate(time.Second), SetBy: setBy}
 	err = v.call(ctx, func(ctx context.Context) error {
 		_, err := v.kv.Put(ctx, credentialPath(tenant, name), map[string]any{
 			"value": value, "last4": c.Last4, "set_by": setBy, "set_at": c.SetAt.Format(time.RFC3339),
