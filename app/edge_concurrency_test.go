@@ -236,7 +236,7 @@ func TestNoCrossTenantDataUnderLoad(t *testing.T) {
 			}
 			var routes []string
 			for _, r := range e.app.fiber.GetRoutes(true) {
-				if r.Method == "GET" && strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") {
+				if r.Method == "GET" && (r.Path == "/api/v1/t/:tenant" || strings.HasPrefix(r.Path, "/api/v1/t/:tenant/")) {
 					routes = append(routes, routeParam.ReplaceAllStringFunc(r.Path, func(p string) string {
 						if p == ":tenant" {
 							return p
