@@ -62,7 +62,7 @@ func (a *App) billingRoutes(api fiber.Router, t fiber.Router) {
 	op.Post("/tenants/:slug/:kind", a.apiBillingPost)
 
 	tb := t.Group("/billing", a.billingReader)
-	tb.Get("/", a.apiTenantBilling)
+	tb.Get("", a.apiTenantBilling) // /billing, and /billing/ as before (see the tenant home in newServer)
 	tb.Get("/usage", a.apiTenantUsage)
 	tb.Get("/statements/:year", a.apiTenantStatement)
 	tb.Get("/counties", a.apiTenantCounties)

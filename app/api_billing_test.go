@@ -43,6 +43,7 @@ func TestBillingEndpoints(t *testing.T) {
 				{"operator outbox (offline: empty)", "operator", "GET", "/api/v1/billing/outbox", "", 200, "[]", ""},
 
 				{"A admin reads own billing", "adminA", "GET", "/api/v1/t/chuxiong/billing/", "", 200, "987653321", ""},
+				{"A admin reads own billing without the slash", "adminA", "GET", "/api/v1/t/chuxiong/billing", "", 200, "987653321", ""},
 				{"A admin reads usage", "adminA", "GET", "/api/v1/t/chuxiong/billing/usage?period=month", "", 200, "", ""},
 				{"A admin reads statement", "adminA", "GET", "/api/v1/t/chuxiong/billing/statements/2026", "", 200, `"closing_fen":987653321`, ""},
 				{"A inspector cannot read billing", "inspectorA", "GET", "/api/v1/t/chuxiong/billing/", "", 403, "", secret},

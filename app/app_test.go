@@ -205,6 +205,7 @@ func TestTenantEndpointsIsolation(t *testing.T) {
 				{"nobody reads A", "nobody", "GET", "/api/v1/t/chuxiong/settings", "", 404, "", secret},
 				{"anonymous reads A", "", "GET", "/api/v1/t/chuxiong/settings", "", 401, "", secret},
 				{"B reads A home", "adminB", "GET", "/api/v1/t/chuxiong/", "", 404, "", secret},
+				{"B reads A home without the slash", "adminB", "GET", "/api/v1/t/chuxiong", "", 404, "", secret},
 				{"B lists A members", "adminB", "GET", "/api/v1/t/chuxiong/members", "", 404, "", "inspectora@"},
 				{"B sets A roles", "adminB", "PUT", "/api/v1/t/chuxiong/members/" + inspectorA, `{"roles":["tenant_admin"]}`, 404, "", ""},
 				{"B lists A invitations", "adminB", "GET", "/api/v1/t/chuxiong/invitations", "", 404, "", ""},
@@ -222,6 +223,7 @@ func TestTenantEndpointsIsolation(t *testing.T) {
 				{"viewer sets A roles", "viewer", "PUT", "/api/v1/t/chuxiong/members/" + inspectorA, `{"roles":["tenant_admin"]}`, 403, "", ""},
 				{"viewer exports A", "viewer", "GET", "/api/v1/t/chuxiong/export", "", 403, "", ""},
 				{"viewer home is read-only", "viewer", "GET", "/api/v1/t/chuxiong/", "", 200, `"read_only":true`, ""},
+				{"viewer home without the slash", "viewer", "GET", "/api/v1/t/chuxiong", "", 200, `"read_only":true`, ""},
 				{"viewer lists counties", "viewer", "GET", "/api/v1/tenants", "", 200, "532301", ""},
 
 				{"inspector cannot write settings", "inspectorA", "PUT", "/api/v1/t/chuxiong/settings/x", `{"value":"x"}`, 403, "tenant_admin", ""},

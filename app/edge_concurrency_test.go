@@ -251,7 +251,8 @@ func TestNoCrossTenantDataUnderLoad(t *testing.T) {
 			var routes []string
 			for _, r := range e.app.fiber.GetRoutes(true) {
 				// The API's tenant routes and the console's (a bearer token opens pages too).
-				if r.Method == "GET" && (strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") || strings.HasPrefix(r.Path, "/t/:tenant/")) {
+				if r.Method == "GET" && (r.Path == "/api/v1/t/:tenant" || strings.HasPrefix(r.Path, "/api/v1/t/:tenant/") ||
+					strings.HasPrefix(r.Path, "/t/:tenant/")) {
 					routes = append(routes, routeParam.ReplaceAllStringFunc(r.Path, func(p string) string {
 						if p == ":tenant" {
 							return p

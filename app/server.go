@@ -67,7 +67,9 @@ func (a *App) newServer() *fiber.App {
 
 	t := api.Group("/t/:tenant", a.needLogin, a.tenantScope)
 	a.billingRoutes(api, t)
-	t.Get("/", a.apiTenantHome)
+	// The group's own path is registered as "", not "/": the route and the OpenAPI path are
+	// /t/:tenant, and with StrictRouting off /t/:tenant/ is served the same.
+	t.Get("", a.apiTenantHome)
 	t.Get("/settings", a.apiListSettings)
 	t.Put("/settings/:key", a.needRole(tenants.TenantAdmin), a.apiPutSetting)
 	t.Get("/members", a.apiListMembers)
