@@ -349,6 +349,26 @@ func cleanHeader(b []byte) bool {
 	return true
 }
 
+// sameOrigin refuses a form post that a browser says came from another site. The forms that
+// open a session (login, accepting an invitation) have no session yet, so no CSRF token: without
+// this check another site could sign a visitor in to an account of its choosing (login CSRF).
+// As OWASP's CSRF guidance describes, it trusts the browser's own headers: Sec-Fetch-Site when
+// sent, else Origin, which must be this server (CITYOPS_BASE_URL, or the request's own host).
+// Programs that send neither are let through: they carry no ambient authority to abuse.
+func (a *App) sameOrigin(c *fiber.Ctx) error {
+	if site := c.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" || site == "none" {
+			return c.Next()
+		}
+		return errs.E(errs.Forbidden, "This form was sent from another site; open the page on this site and send it again.")
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" || origin == c.Protocol()+"://"+c.Hostname() || origin == strings.TrimSuffix(a.cfg.BaseURL, "/") {
+		return c.Next()
+	}
+	return errs.E(errs.Forbidden, "This form was sent from another site; open the page on this site and send it again.")
+}
+
 // methodLabel is the method as a metrics label and log field: a constant for the methods the
 // app serves, "OTHER" for anything else, so that no label is built from request bytes and a
 // client cannot grow the label set.

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,41 @@ func FuzzJSONCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLoginFormRefusesOtherSites: the forms that open a session refuse a post another site
+// made the browser send (login CSRF), and take one from this site or from a program.
+func TestLoginFormRefusesOtherSites(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	form := "email=admina%40test.cn&password=" + url.QueryEscape(testPassword)
+	for _, c := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"another site, Sec-Fetch-Site", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403},
+		{"a sibling site", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"another site, Origin only", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"this site", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}, 303},
+		{"this site, Origin only", map[string]string{"Origin": "http://example.com"}, 303},
+		{"a program", nil, 303},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/login", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range c.header {
+				req.Header.Set(k, v)
+			}
+			res, err := f.send(t, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.status != c.want {
+				t.Fatalf("%d, want %d: %s", res.status, c.want, res.body)
+			}
+			if c.want == 403 && res.header.Get("Set-Cookie") != "" {
+				t.Fatal("a refused login set a cookie")
+			}
+		})
+	}
 }

@@ -331,13 +331,13 @@ func (a *App) webRoutes(f *fiber.App) {
 	f.Get("/login", func(c *fiber.Ctx) error {
 		return a.render(c, "login", fiber.Map{"Next": safeNext(c.Query("next"))})
 	})
-	f.Post("/login", a.webLogin)
+	f.Post("/login", a.sameOrigin, a.webLogin)
 	f.Post("/logout", a.csrf, a.webLogout)
 	f.Get("/me", a.needLogin, a.webMe)
 	f.Get("/invite/:token", func(c *fiber.Ctx) error {
 		return a.render(c, "invite", fiber.Map{"Token": c.Params("token")})
 	})
-	f.Post("/invite/:token", a.webAcceptInvitation)
+	f.Post("/invite/:token", a.sameOrigin, a.webAcceptInvitation)
 
 	a.webOpsRoutes(f.Group("/ops", a.needOperator(), a.csrf))
 	tw := f.Group("/t/:tenant", a.needLogin, a.csrf, a.tenantScope)
