@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the floor's table
 )
@@ -68,7 +69,7 @@ func BenchmarkCaseLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	go a.fiber.Listener(lingering(ln))
+	go a.fiber.Listener(lingering(ln, new(tasks.Group)))
 	b.Cleanup(func() { a.fiber.Shutdown() })
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{

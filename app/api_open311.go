@@ -36,7 +36,7 @@ func (a *App) open311Routes(f *fiber.App) {
 	g.Get("/services.:format", a.o311Jurisdiction, meter, a.o311Services)
 	g.Get("/services/:code.:format", a.o311Jurisdiction, meter, a.o311ServiceDefinition)
 	g.Post("/requests.:format", a.o311Jurisdiction, limiter.New(limiter.Config{
-		Max: open311PostsPerMinute, Expiration: time.Minute,
+		Max: open311PostsPerMinute, Expiration: time.Minute, Storage: newLimitStore(),
 		KeyGenerator: func(c *fiber.Ctx) string { return "open311:" + tenants.HashToken(c.FormValue("api_key")) },
 		LimitReached: func(c *fiber.Ctx) error {
 			return a.o311Fail(c, errs.E(errs.RateLimited, "Too many requests with this api_key; wait a minute and try again."))

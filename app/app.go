@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -43,6 +44,11 @@ type App struct {
 	cases *cases.Service
 	// open311: the public Open311 GeoReport v2 API over the case loop.
 	open311 *open311.Service
+
+	// loops are the background loops Serve runs with the server.
+	loops []loop
+	// jobs are the console's provisioning runs.
+	jobs *provJobs
 }
 
 // Options are the parts a caller may supply instead of the defaults (tests use them).
@@ -71,7 +77,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: store}
+	a := &App{cfg: cfg, log: log, store: store, jobs: newProvJobs()}
 	if cfg.DatabaseURL != "" && cfg.Secrets.Backend != secrets.BackendVault {
 		log.Warn("PostgreSQL with the local keyring: tenant keys live on this machine only, so other replicas cannot decrypt; use CITYOPS_SECRETS=vault when running more than one replica")
 	}
@@ -100,12 +106,30 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.fiber = a.newServer()
+	a.loops = a.backgroundLoops()
 	return a, nil
 }
 
-// Close releases everything New opened.
+// Close releases everything New opened, after Serve has returned (or without Serve: the command
+// line, tests). It continues Serve's shutdown in the same order: provisioning runs still going
+// are cut (after Serve they have ended or been cut already) and the case writers finish, both
+// bounded by cutWait; then the usage buffer is flushed, and the secret store and the database
+// close.
 func (a *App) Close() error {
-	return errors.Join(a.billing.Close(), a.secrets.Close(), a.store.Close())
+	var problems []error
+	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	if cut, err := a.jobs.stop(ctx); err != nil {
+		problems = append(problems, err)
+	} else if len(cut) > 0 {
+		a.log.Warn("provisioning cut at close; it resumes at the next start or from the console", "tenants", cut)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	if !a.cases.Wait(ctx) {
+		problems = append(problems, errors.New("case reports still being written at close"))
+	}
+	return errors.Join(append(problems, a.billing.Close(), a.secrets.Close(), a.store.Close())...)
 }
 
 // Store returns the control plane (for the CLI and tests).
@@ -129,8 +153,17 @@ func (a *App) Migrate(ctx context.Context, progress func(done, total int, r tena
 	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, progress)
 }
 
-// Serve listens on the configured address and serves until ctx ends, then drains and stops.
-// Listening first means a taken port fails at once, before anything else starts.
+// Serve listens on the configured address and serves until ctx ends, with the background loops
+// (backgroundLoops); then it shuts down. Listening first means a taken port fails at once, before
+// anything else starts.
+//
+// Shutdown, in this order: stop accepting and drain the requests in flight (and the connections
+// closing); stop the loops and wait for each; wait for the console's provisioning runs and cut
+// those still going at the bound. Config.ShutdownGrace bounds it all; what is cancelled at the
+// bound gets cutWait more to return. Cutting provisioning is safe: it records each step and
+// resumes where it stopped, at the next start or from the console. Serve returns once all of it
+// has returned; the caller's Close then flushes the usage buffer and closes the database. A loop
+// that does not stop is an error; requests and provisioning cut at the bound are logged.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
@@ -151,25 +184,51 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err := a.prov.ResumeAll(ctx); err != nil {
 		a.log.Error("resuming interrupted provisioning", "err", err)
 	}
-	go a.billing.RunOutbox(ctx, 2*time.Second)
-	go a.billing.RunRating(ctx, time.Hour)
-	go a.runOverdue(ctx, time.Minute)
-	errc := make(chan error, 1)
-	go func() { errc <- a.fiber.Listener(lingering(ln)) }()
+	loops := startLoops(context.WithoutCancel(ctx), a.log, a.loops)
+	closes := new(tasks.Group)
+	served := make(chan error, 1)
+	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-served:
+		served = nil
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down", "grace", a.cfg.ShutdownGrace)
-	if err := a.fiber.ShutdownWithTimeout(a.cfg.ShutdownGrace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownGrace)
+	defer cancel()
+	var problems []error
+	if served != nil {
+		if err := a.fiber.ShutdownWithContext(ctx); errors.Is(err, context.DeadlineExceeded) {
+			a.log.Warn("requests still running at the end of the shutdown grace are abandoned")
+		} else if err != nil {
+			problems = append(problems, err)
+		}
+		ln.Close() // in case the server had not started accepting: then it stops at once
+		select {
+		case err := <-served:
+			problems = append(problems, err)
+		case <-ctx.Done():
+		}
 	}
-	return nil
+	closes.Close()
+	if !closes.Wait(ctx) {
+		a.log.Warn("connections still closing at the end of the shutdown grace")
+	}
+	// The loops are cancelled only now, and get at least cutWait to return.
+	end, _ := ctx.Deadline()
+	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(end), cutWait))
+	defer lcancel()
+	problems = append(problems, loops.stop(lctx))
+	cut, err := a.jobs.stop(ctx)
+	if len(cut) > 0 {
+		a.log.Warn("provisioning cut at the end of the shutdown grace; it resumes at the next start or from the console", "tenants", cut)
+	}
+	return errors.Join(append(problems, failed, err)...)
 }
 
 // NewLogger builds the process logger from the configuration.

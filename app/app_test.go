@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/internal/testdb"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -108,7 +109,7 @@ func (f *fixture) listen(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go f.app.fiber.Listener(lingering(ln))
+	go f.app.fiber.Listener(lingering(ln, new(tasks.Group)))
 	t.Cleanup(func() { f.app.fiber.Shutdown() })
 	return ln.Addr().String()
 }

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/gofiber/fiber/v2"
 )
@@ -396,9 +397,17 @@ const lingerMax = 4 << 20
 // before reading a request body — fasthttp's 413 for a body over the limit, sent without
 // "Expect: 100-continue" — closes a socket with unread data, the kernel answers with a reset,
 // and the client sees "connection reset" instead of the 413.
-type lingeringListener struct{ net.Listener }
+//
+// The lingering reads run in closes; shutdown closes it and waits for them (each ends within
+// lingerTimeout). A connection closed after that closes at once.
+type lingeringListener struct {
+	net.Listener
+	closes *tasks.Group
+}
 
-func lingering(ln net.Listener) net.Listener { return lingeringListener{ln} }
+func lingering(ln net.Listener, closes *tasks.Group) net.Listener {
+	return lingeringListener{ln, closes}
+}
 
 func (l lingeringListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
@@ -406,14 +415,15 @@ func (l lingeringListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
-		return &lingeringConn{TCPConn: tc}, nil
+		return &lingeringConn{TCPConn: tc, closes: l.closes}, nil
 	}
 	return c, nil
 }
 
 type lingeringConn struct {
 	*net.TCPConn
-	once sync.Once
+	closes *tasks.Group
+	once   sync.Once
 }
 
 func (c *lingeringConn) Close() error {
@@ -422,11 +432,13 @@ func (c *lingeringConn) Close() error {
 			c.TCPConn.Close()
 			return
 		}
-		go func() {
+		if !c.closes.Go(func() {
 			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
 			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerMax)
 			c.TCPConn.Close()
-		}()
+		}) {
+			c.TCPConn.Close() // shutting down
+		}
 	})
 	return nil
 }

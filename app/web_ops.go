@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -264,29 +266,28 @@ type provJob struct {
 	invitation string
 }
 
-// provJobs are the console's provisioning runs of one App, by tenant slug.
+// provJobs are the console's provisioning runs, by tenant slug. The App owns them: Serve's
+// shutdown waits for the runs still going and cuts them at its bound, and Close cuts any left,
+// so that no run outlives the database. A run cut part-way is safe: provisioning records each
+// step and resumes where it stopped (at the next start, or from the console).
 type provJobs struct {
+	runs tasks.Group
+	// ctx is the runs' context; cancel cuts them.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu   sync.Mutex
 	jobs map[string]*provJob
 }
 
-var (
-	provJobsMu    sync.Mutex
-	provJobsByApp = map[*App]*provJobs{}
-)
-
-func (a *App) provJobs() *provJobs {
-	provJobsMu.Lock()
-	defer provJobsMu.Unlock()
-	j := provJobsByApp[a]
-	if j == nil {
-		j = &provJobs{jobs: map[string]*provJob{}}
-		provJobsByApp[a] = j
-	}
-	return j
+func newProvJobs() *provJobs {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &provJobs{ctx: ctx, cancel: cancel, jobs: map[string]*provJob{}}
 }
 
 // start runs fn in the background as slug's job unless one is still running; it returns the job.
+// The run keeps the values of ctx (the request's), not its end. After stop, the job it returns
+// has failed at once.
 func (p *provJobs) start(ctx context.Context, slug string, by uuid.UUID, fn func(ctx context.Context) (*tenants.Provisioned, error)) *provJob {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -303,16 +304,56 @@ func (p *provJobs) start(ctx context.Context, slug string, by uuid.UUID, fn func
 		}
 	}
 	j := &provJob{by: by, started: time.Now(), done: make(chan struct{})}
-	p.jobs[slug] = j
-	go func() {
+	ok := p.runs.Go(func() {
 		defer close(j.done)
-		res, err := fn(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		defer context.AfterFunc(p.ctx, cancel)()
+		res, err := fn(rctx)
 		j.err = err
 		if res != nil && res.InvitationToken != "" {
 			j.invitation = res.InvitationToken
 		}
-	}()
+	})
+	if !ok {
+		j.err = errs.E(errs.Unavailable, "The server is shutting down; start again once it is back.")
+		close(j.done)
+		return j
+	}
+	p.jobs[slug] = j
 	return j
+}
+
+// stop refuses new runs and waits for those running until ctx ends; then it cancels the rest
+// and waits up to cutWait for them to return. It returns the slugs of the runs it cut.
+func (p *provJobs) stop(ctx context.Context) (cut []string, err error) {
+	defer p.cancel()
+	p.runs.Close()
+	if p.runs.Wait(ctx) {
+		return nil, nil
+	}
+	cut = p.running()
+	p.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	if !p.runs.Wait(ctx) {
+		return cut, fmt.Errorf("provisioning of %v still running %s after it was cut", p.running(), cutWait)
+	}
+	return cut, nil
+}
+
+// running returns the slugs of the runs that have not ended, sorted.
+func (p *provJobs) running() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var slugs []string
+	for s, j := range p.jobs {
+		if over, _ := j.finished(); !over {
+			slugs = append(slugs, s)
+		}
+	}
+	slices.Sort(slugs)
+	return slugs
 }
 
 func (p *provJobs) get(slug string) *provJob {
@@ -355,7 +396,7 @@ func (a *App) webOpsCreateTenant(c *fiber.Ctx) error {
 			return a.newTenantPage(c, form, msg)
 		}
 	}
-	job := a.provJobs().start(c.UserContext(), in.Slug, principal(c).Identity.ID, func(ctx context.Context) (*tenants.Provisioned, error) {
+	job := a.jobs.start(c.UserContext(), in.Slug, principal(c).Identity.ID, func(ctx context.Context) (*tenants.Provisioned, error) {
 		return a.prov.Provision(ctx, in)
 	})
 	// Most refusals come back at once; wait a moment for them so that the form can say why.
@@ -386,7 +427,7 @@ func (a *App) webOpsResumeProvisioning(c *fiber.Ctx) error {
 	if t.Status != tenants.StatusProvisioning {
 		return errs.E(errs.Conflict, "Tenant %s is %s, not provisioning.", t.Slug, t.Status)
 	}
-	a.provJobs().start(c.UserContext(), t.Slug, principal(c).Identity.ID, func(ctx context.Context) (*tenants.Provisioned, error) {
+	a.jobs.start(c.UserContext(), t.Slug, principal(c).Identity.ID, func(ctx context.Context) (*tenants.Provisioned, error) {
 		return a.prov.Resume(ctx, t)
 	})
 	return c.Redirect("/ops/tenants/"+t.Slug+"/provisioning", fiber.StatusSeeOther)
@@ -420,7 +461,7 @@ type provProgress struct {
 // progress works out the provisioning state of slug: the tenant's recorded step and error, and
 // the console's run of it, if this process has one.
 func (a *App) progress(c *fiber.Ctx, slug string) (*provProgress, *tenants.Tenant, error) {
-	job := a.provJobs().get(slug)
+	job := a.jobs.get(slug)
 	p := &provProgress{Slug: slug}
 	running := false
 	var jobErr error

@@ -22,7 +22,7 @@ func (a *App) webPublicRoutes(r fiber.Router) {
 	r.Use(a.publicTenant)
 	r.Get("/", a.webPublicForm)
 	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
-		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key,
+		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: newLimitStore(),
 			LimitReached: func(*fiber.Ctx) error {
 				return errs.E(errs.RateLimited, "Too many reports in a minute; wait a minute and try again.")
 			}})

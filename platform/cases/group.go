@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -33,9 +34,11 @@ const (
 )
 
 type group struct {
-	s      *Service
-	multi  GroupGate
-	shards [groupWriters]shard
+	s     *Service
+	multi GroupGate
+	// writers are the shards' loops, for Service.Wait.
+	writers tasks.Group
+	shards  [groupWriters]shard
 }
 
 // shard is one writer's queue. A tenant's reports always go to the same shard: its counter row
@@ -82,13 +85,15 @@ func (g *group) write(r *report) error {
 	sh.pending = append(sh.pending, it)
 	if !sh.running {
 		sh.running = true
-		go g.loop(sh)
+		g.writers.Go(func() { g.loop(sh) })
 	}
 	sh.mu.Unlock()
 	return <-it.done // not the request's Done: once queued, the report may be committed
 }
 
-// loop writes pending reports, a group at a time, until none are left.
+// loop writes pending reports, a group at a time, until none are left. A writer lives only
+// while a report waits for it (its caller waits for the answer), so once no request is running
+// the writers end; Wait waits for the last ones.
 func (g *group) loop(sh *shard) {
 	for {
 		sh.mu.Lock()
@@ -176,3 +181,8 @@ func (g *group) flush(batch []*groupItem) {
 	}
 	wg.Wait()
 }
+
+// Wait reports whether no report is being written any more, waiting until ctx ends: the group
+// writers start with a report and end when their queue is empty. The server calls it once its
+// requests have drained, before the database closes.
+func (s *Service) Wait(ctx context.Context) bool { return s.group.writers.Wait(ctx) }
