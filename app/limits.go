@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,7 @@ func (s *limitStore) Set(key string, val []byte, exp time.Duration) error {
 	if exp > 0 {
 		it.exp = now.Add(exp)
 	}
-	s.items[key] = it
+	s.items[strings.Clone(key)] = it // a store keeps no caller string (app/edge.go)
 	return nil
 }
 

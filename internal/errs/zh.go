@@ -52,6 +52,7 @@ var zhMessages = map[string]string{
 	"The request took too long; try again.":                                               "请求耗时过长，请重试。",
 	"Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.":  "本部署未配置 Stripe（CITYOPS_STRIPE_KEY），计费仅依据台账进行。",
 	"This form was sent from another site; open the page on this site and send it again.": "该表单来自其他网站；请在本站打开页面后重新提交。",
+	"The server is shutting down; start again once it is back.":                           "服务器正在关闭；请待其恢复后再开始。",
 	// accounts and invitations
 	"%q is not an email address.":                                                                             "%q 不是有效的电子邮箱地址。",
 	"The email or password is wrong.":                                                                         "邮箱或密码不正确。",
