@@ -73,20 +73,7 @@ func newFixture(t *testing.T, dialect string) *fixture {
 		t.Fatal(err)
 	}
 	account := func(who string, op tenants.Role, tenant *tenants.Tenant, role tenants.Role) {
-		id, err := s.CreateIdentity(ctx, tenants.NewIdentity{Email: who + "@test.cn", Password: testPassword, OperatorRole: op})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tenant != nil {
-			if err := s.Grant(ctx, tenant, id.ID, role); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tok, _, err := s.CreateAPIToken(ctx, id.ID, "test", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.tokens[who], f.ids[who] = tok, id.ID.String()
+		f.tokens[who], f.ids[who] = mustAccount(t, s, who+"@test.cn", op, tenant, role)
 	}
 	account("operator", tenants.OperatorAdmin, nil, "")
 	account("support", tenants.OperatorSupport, nil, "")
@@ -100,6 +87,27 @@ func newFixture(t *testing.T, dialect string) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// mustAccount creates an identity with email (an operator with op, unless op is ""), grants it
+// role in tenant (if any) and returns an API token of it and its id.
+func mustAccount(tb testing.TB, s *tenants.Store, email string, op tenants.Role, tenant *tenants.Tenant, role tenants.Role) (token, id string) {
+	tb.Helper()
+	ctx := context.Background()
+	ident, err := s.CreateIdentity(ctx, tenants.NewIdentity{Email: email, Password: testPassword, OperatorRole: op})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if tenant != nil {
+		if err := s.Grant(ctx, tenant, ident.ID, role); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	tok, _, err := s.CreateAPIToken(ctx, ident.ID, "test", 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok, ident.ID.String()
 }
 
 // listen serves the app on a loopback port until the test ends and returns the address.

@@ -44,19 +44,7 @@ func newEdgeFixture(t *testing.T, dialect string) *edgeFixture {
 	s := a.store
 	e := &edgeFixture{app: a, admins: map[string]string{}}
 	token := func(email string, op tenants.Role, t0 *tenants.Tenant, role tenants.Role) string {
-		id, err := s.CreateIdentity(ctx, tenants.NewIdentity{Email: email, Password: testPassword, OperatorRole: op})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if t0 != nil {
-			if err := s.Grant(ctx, t0, id.ID, role); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tok, _, err := s.CreateAPIToken(ctx, id.ID, "test", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, _ := mustAccount(t, s, email, op, t0, role)
 		return tok
 	}
 	// MustBootApp provisioned 楚雄市 as "chuxiong"; the other units get slugs of its length.

@@ -249,14 +249,7 @@ func TestLoginLandsWhereTheWorkIs(t *testing.T) {
 
 	login := func(t *testing.T, who, next string) *response {
 		t.Helper()
-		form := url.Values{"email": {who + "@test.cn"}, "password": {testPassword}, "next": {next}}
-		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := f.send(t, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return f.postForm(t, "/login", url.Values{"email": {who + "@test.cn"}, "password": {testPassword}, "next": {next}})
 	}
 	for _, tc := range []struct {
 		name, who, next, want string
@@ -312,13 +305,7 @@ func TestLoginLandsWhereTheWorkIs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := httptest.NewRequest("POST", "/invite/"+token, strings.NewReader(url.Values{"name": {"新人"}, "password": {password}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := f.send(t, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return f.postForm(t, "/invite/"+token, url.Values{"name": {"新人"}, "password": {password}})
 	}
 	for _, tc := range []struct {
 		name, slug, email string
@@ -343,4 +330,16 @@ func TestLoginLandsWhereTheWorkIs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postForm posts form, urlencoded and with no session, as a browser's form would.
+func (f *fixture) postForm(t *testing.T, path string, form url.Values) *response {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := f.send(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
