@@ -65,7 +65,7 @@ func init() {
 	samplePage("admin_grids", fiber.Map{"Map": sampleMap}, fiber.Map{
 		"Map": sampleMap, "Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson", "kind": "grids", "fit": true}},
 		"PreviewLayers": []map[string]any{{"data": geo, "kind": "grids", "fit": true}},
-		"Grids":         []grids.Grid{{Code: "53230100100000", Name: "鹿城街道", Level: grids.Street, AreaM2: 1234}, {Code: "53230100100101", Name: evil, Level: grids.Unit}},
+		"Grids":         []grids.Grid{{Code: "53230100100000", Name: "鹿城街道", Level: grids.Street, Shape: grids.Shape{AreaM2: 1234}}, {Code: "53230100100101", Name: evil, Level: grids.Unit}},
 		"Units":         []grids.Grid{{Code: "53230100100101"}}, "Level": "unit", "Parent": "53230100100100", "Truncated": 1200,
 		"Boundary":   adminBoundaryView{AreaKM2: 4433.2, BBox: [4]float64{100.9, 24.5, 101.8, 25.4}, UpdatedAt: sampleNow},
 		"Resp":       []adminResp{{ResponsibilityGrid: grids.ResponsibilityGrid{Code: "R1", Name: "一号责任网格", Units: []string{"53230100100101"}}, Inspector: "s1"}, {ResponsibilityGrid: grids.ResponsibilityGrid{Code: "R2", Name: evil}}},

@@ -3,14 +3,11 @@ package grids
 import (
 	"context"
 	"encoding/json"
-	"math"
-	"time"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/geojson"
 	"github.com/uptrace/bun"
 )
@@ -28,15 +25,8 @@ const maxBoundaryPolygons = 1_000
 // grids cover only its managed urban area. Reports whose point lies outside it are refused.
 type Boundary struct {
 	bun.BaseModel `bun:"table:boundary"`
-	ID            int        `bun:"id,pk" json:"-"` // always 1: one boundary per tenant
-	Geometry      string     `bun:"geometry" json:"-"`
-	MinLon        float64    `bun:"min_lon" json:"-"`
-	MinLat        float64    `bun:"min_lat" json:"-"`
-	MaxLon        float64    `bun:"max_lon" json:"-"`
-	MaxLat        float64    `bun:"max_lat" json:"-"`
-	AreaM2        float64    `bun:"area_m2" json:"area_m2"`
-	UpdatedAt     time.Time  `bun:"updated_at" json:"updated_at"`
-	BBox          [4]float64 `bun:"-" json:"bbox"`
+	ID            int `bun:"id,pk" json:"-"` // always 1: one boundary per tenant
+	Shape
 }
 
 // Feature returns the boundary as a GeoJSON Feature with its bbox, and its area and time of
@@ -63,9 +53,7 @@ func (s *Service) PutBoundary(ctx context.Context, data []byte) (*Boundary, erro
 	if err != nil {
 		return nil, err
 	}
-	bb := g.Bound()
-	b := &Boundary{ID: 1, Geometry: string(geom), MinLon: bb.Min[0], MinLat: bb.Min[1], MaxLon: bb.Max[0], MaxLat: bb.Max[1],
-		AreaM2: math.Round(geo.Area(g)), UpdatedAt: s.now().UTC()}
+	b := &Boundary{ID: 1, Shape: newShape(geom, g, s.now().UTC())}
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		_, err := db.NewInsert().Model(b).On("CONFLICT (id) DO UPDATE").
 			Set("geometry = EXCLUDED.geometry, min_lon = EXCLUDED.min_lon, min_lat = EXCLUDED.min_lat, max_lon = EXCLUDED.max_lon, max_lat = EXCLUDED.max_lat, area_m2 = EXCLUDED.area_m2, updated_at = EXCLUDED.updated_at").
@@ -75,7 +63,7 @@ func (s *Service) PutBoundary(ctx context.Context, data []byte) (*Boundary, erro
 	if err != nil {
 		return nil, err
 	}
-	b.BBox = [4]float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
+	b.fillBBox()
 	return b, nil
 }
 
@@ -92,7 +80,7 @@ func (s *Service) FindBoundary(ctx context.Context) (*Boundary, error) {
 		return nil, errs.E(errs.NotFound, "This tenant has no boundary yet; until one is set, reports are taken anywhere in China.")
 	}
 	b := &bs[0]
-	b.BBox = [4]float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
+	b.fillBBox()
 	return b, nil
 }
 

@@ -52,20 +52,36 @@ const (
 // Grid is one grid polygon.
 type Grid struct {
 	bun.BaseModel `bun:"table:grids"`
-	Code          string          `bun:"code,pk" json:"code"`
-	Level         Level           `bun:"level" json:"level"`
-	Name          string          `bun:"name" json:"name"`
-	ParentCode    *string         `bun:"parent_code" json:"parent_code"`
-	Geometry      string          `bun:"geometry" json:"-"`
-	MinLon        float64         `bun:"min_lon" json:"-"`
-	MinLat        float64         `bun:"min_lat" json:"-"`
-	MaxLon        float64         `bun:"max_lon" json:"-"`
-	MaxLat        float64         `bun:"max_lat" json:"-"`
-	AreaM2        float64         `bun:"area_m2" json:"area_m2"`
-	UpdatedAt     time.Time       `bun:"updated_at" json:"updated_at"`
-	BBox          [4]float64      `bun:"-" json:"bbox"`
-	Geo           json.RawMessage `bun:"-" json:"geometry,omitempty"`
+	Code          string  `bun:"code,pk" json:"code"`
+	Level         Level   `bun:"level" json:"level"`
+	Name          string  `bun:"name" json:"name"`
+	ParentCode    *string `bun:"parent_code" json:"parent_code"`
+	Shape
+	Geo json.RawMessage `bun:"-" json:"geometry,omitempty"`
 }
+
+// Shape is a polygon as grids and the boundary store it: the GeoJSON geometry, its bounding box
+// (which the index and the map views read without parsing the geometry) and its area.
+type Shape struct {
+	Geometry  string     `bun:"geometry" json:"-"`
+	MinLon    float64    `bun:"min_lon" json:"-"`
+	MinLat    float64    `bun:"min_lat" json:"-"`
+	MaxLon    float64    `bun:"max_lon" json:"-"`
+	MaxLat    float64    `bun:"max_lat" json:"-"`
+	AreaM2    float64    `bun:"area_m2" json:"area_m2"`
+	UpdatedAt time.Time  `bun:"updated_at" json:"updated_at"`
+	BBox      [4]float64 `bun:"-" json:"bbox"`
+}
+
+// newShape is the Shape of g, whose GeoJSON is geom.
+func newShape(geom []byte, g orb.Geometry, now time.Time) Shape {
+	b := g.Bound()
+	return Shape{Geometry: string(geom), MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1],
+		AreaM2: math.Round(geo.Area(g)), UpdatedAt: now}
+}
+
+// fillBBox sets BBox from the stored bounds, after a read.
+func (s *Shape) fillBBox() { s.BBox = [4]float64{s.MinLon, s.MinLat, s.MaxLon, s.MaxLat} }
 
 // China's extent in longitude and latitude; coordinates outside are refused on import.
 const (
@@ -204,8 +220,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		}
 		inFile[code] = n
 		geom, _ := geojson.NewGeometry(f.Geometry).MarshalJSON()
-		b := f.Geometry.Bound()
-		g := Grid{Code: code, Level: level, Name: name, Geometry: string(geom), MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1], AreaM2: math.Round(geo.Area(f.Geometry)), UpdatedAt: now}
+		g := Grid{Code: code, Level: level, Name: name, Shape: newShape(geom, f.Geometry, now)}
 		if parent != "" {
 			g.ParentCode = &parent
 			parents[parent] = append(parents[parent], n)
@@ -315,7 +330,7 @@ func (s *Service) FindGrids(ctx context.Context, f Filter) ([]Grid, error) {
 	})
 	for i := range out {
 		g := &out[i]
-		g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
+		g.fillBBox()
 		if f.WithGeometry {
 			g.Geo = json.RawMessage(g.Geometry)
 		}
@@ -338,7 +353,7 @@ func (s *Service) FindGridByCode(ctx context.Context, code string) (*Grid, error
 	if err != nil {
 		return nil, err
 	}
-	g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
+	g.fillBBox()
 	g.Geo = json.RawMessage(g.Geometry)
 	return &g, nil
 }

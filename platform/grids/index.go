@@ -70,7 +70,7 @@ func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
 	idx := &index{grids: make(map[string]*Grid, len(all)), resp: map[string]*respOfUnit{}}
 	for i := range all {
 		g := &all[i]
-		g.BBox = [4]float64{g.MinLon, g.MinLat, g.MaxLon, g.MaxLat}
+		g.fillBBox()
 		idx.grids[g.Code] = g
 		if g.Level != Unit {
 			continue
