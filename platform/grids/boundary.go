@@ -150,15 +150,11 @@ func parseBoundary(data []byte) (orb.Geometry, error) {
 	default:
 		return nil, errs.Field("geometry", "The boundary is a %s; it must be a Polygon or MultiPolygon.", textutil.Truncate(head.Type, 30))
 	}
-	var polys orb.MultiPolygon
-	switch v := g.(type) {
-	case orb.Polygon:
-		polys = orb.MultiPolygon{v}
-	case orb.MultiPolygon:
-		polys = v
-	case nil:
+	polys, ok := asPolygons(g)
+	switch {
+	case g == nil:
 		return nil, errs.Field("geometry", "The boundary's feature has no geometry.")
-	default:
+	case !ok:
 		return nil, errs.Field("geometry", "The boundary is a %s; it must be a Polygon or MultiPolygon.", g.GeoJSONType())
 	}
 	if len(polys) > maxBoundaryPolygons {

@@ -124,18 +124,25 @@ func adminCode(ctx context.Context) string {
 	return ""
 }
 
+// asPolygons is g as polygons, if it is a Polygon or a MultiPolygon.
+func asPolygons(g orb.Geometry) (orb.MultiPolygon, bool) {
+	switch v := g.(type) {
+	case orb.Polygon:
+		return orb.MultiPolygon{v}, true
+	case orb.MultiPolygon:
+		return v, true
+	}
+	return nil, false
+}
+
 // checkGeometry validates a grid polygon: a Polygon or MultiPolygon of closed rings of at least
 // four positions, every coordinate within China.
 func checkGeometry(g orb.Geometry) error {
-	var polys orb.MultiPolygon
-	switch v := g.(type) {
-	case orb.Polygon:
-		polys = orb.MultiPolygon{v}
-	case orb.MultiPolygon:
-		polys = v
-	case nil:
+	polys, ok := asPolygons(g)
+	switch {
+	case g == nil:
 		return fmt.Errorf("the feature has no geometry")
-	default:
+	case !ok:
 		return fmt.Errorf("the geometry is a %s; a grid is a Polygon or MultiPolygon", g.GeoJSONType())
 	}
 	if len(polys) == 0 {
