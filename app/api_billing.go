@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/platform/module"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 
 // newBilling builds the billing service: online with a Stripe gateway when CITYOPS_STRIPE_KEY is
 // set, otherwise offline (the ledger and statements work alone).
-func newBilling(cfg Config, store *tenants.Store, log *slog.Logger, now func() time.Time) (*billing.Service, error) {
+func newBilling(cfg Config, store *tenants.Store, log *slog.Logger, now func() time.Time, mods []module.Module) (*billing.Service, error) {
 	var gw billing.Gateway
 	if cfg.StripeKey != "" {
 		g, err := stripegw.New(stripegw.Config{Key: cfg.StripeKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase})
@@ -29,7 +30,8 @@ func newBilling(cfg Config, store *tenants.Store, log *slog.Logger, now func() t
 		}
 		gw = g
 	}
-	return billing.NewService(billing.Deps{Store: store, Logger: log, Now: now, Gateway: gw}), nil
+	ents, meters := moduleCatalog(mods)
+	return billing.NewService(billing.Deps{Store: store, Logger: log, Now: now, Gateway: gw, Modules: ents, Meters: meters}), nil
 }
 
 // billingRoutes adds the operator's billing API under /api/v1/billing, the tenant's read-only

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/platform/module"
 	"log/slog"
 	"net"
 	"os"
@@ -45,6 +46,12 @@ type App struct {
 	// open311: the public Open311 GeoReport v2 API over the case loop.
 	open311 *open311.Service
 
+	// modules are the modules plugged in through platform/module (platformModules and
+	// Options.Modules), with their built parts.
+	modules []mountedModule
+	// apiDoc is the served OpenAPI document, with the modules' operations.
+	apiDoc []byte
+
 	// loops are the background loops Serve runs with the server.
 	loops []loop
 	// jobs are the console's provisioning runs.
@@ -58,6 +65,8 @@ type Options struct {
 	Passwords tenants.PasswordParams
 	// Steps are extra provisioning steps (the tenant key, the billing customer).
 	Steps []tenants.Step
+	// Modules are plugged in after the platform's own (platformModules).
+	Modules []module.Module
 }
 
 // New opens the database and builds the server. It does not listen.
@@ -87,7 +96,13 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	if a.billing, err = newBilling(cfg, store, log, opts.Now); err != nil {
+	mods := append(platformModules(), opts.Modules...)
+	if err := checkModules(mods); err != nil {
+		a.secrets.Close()
+		store.Close()
+		return nil, err
+	}
+	if a.billing, err = newBilling(cfg, store, log, opts.Now, mods); err != nil {
 		a.secrets.Close()
 		store.Close()
 		return nil, err
@@ -101,7 +116,15 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.metrics = newMetrics(store)
-	if a.web, err = newWebUI(); err != nil {
+	if a.web, err = newWebUI(mods); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.buildModules(mods); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.apiDoc, err = buildOpenAPI(mods); err != nil {
 		a.Close()
 		return nil, err
 	}

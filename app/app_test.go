@@ -37,13 +37,20 @@ type fixture struct {
 // 楚雄州 and its city 楚雄市 (chuxiong, 532301) provisioned; it returns the App and chuxiong.
 func MustBootApp(tb testing.TB, dialect string) (*App, *tenants.Tenant, *tenants.Tenant) {
 	tb.Helper()
+	return mustBootAppWith(tb, dialect, Options{})
+}
+
+// mustBootAppWith is MustBootApp with opts (a quiet logger and fast password hashing are set).
+func mustBootAppWith(tb testing.TB, dialect string, opts Options) (*App, *tenants.Tenant, *tenants.Tenant) {
+	tb.Helper()
 	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
 	if dialect == "postgres" {
 		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
 	}
 	ctx := context.Background()
-	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	opts.Logger, opts.Passwords = slog.New(slog.DiscardHandler), tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	a, err := New(ctx, cfg, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,7 +71,13 @@ func MustBootApp(tb testing.TB, dialect string) (*App, *tenants.Tenant, *tenants
 
 func newFixture(t *testing.T, dialect string) *fixture {
 	t.Helper()
-	a, prefT, taT := MustBootApp(t, dialect)
+	return newFixtureWith(t, dialect, Options{})
+}
+
+// newFixtureWith is newFixture on an App booted with opts.
+func newFixtureWith(t *testing.T, dialect string, opts Options) *fixture {
+	t.Helper()
+	a, prefT, taT := mustBootAppWith(t, dialect, opts)
 	ctx := context.Background()
 	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
 	s := a.store

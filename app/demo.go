@@ -65,6 +65,9 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 			if err := a.seedDemoCases(ctx, t); err != nil {
 				return err
 			}
+			if err := a.seedModules(ctx, t); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(out, "Demo seeded: the prefecture 楚雄州 and %d county-level tenants.\n", len(demoCounties))

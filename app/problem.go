@@ -1,21 +1,17 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/cityops/cityops/platform/module"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
-	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/platform/open311"
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"golang.org/x/text/language"
@@ -163,118 +159,8 @@ func isAPI(c *fiber.Ctx) bool {
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/open311/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
-// maxJSONBody bounds JSON request bodies; the server-wide CITYOPS_BODY_LIMIT is larger, for
-// uploads (grids, spreadsheets, photos).
-const maxJSONBody = 1 << 20
+// maxJSONBody bounds JSON request bodies (module.MaxJSONBody).
+const maxJSONBody = module.MaxJSONBody
 
-// decodeJSON reads the body into v strictly: JSON media type, one JSON object, member names
-// matched exactly (case included), no unknown member, no member twice, values of the field's
-// type — with messages that say what is wrong where. It decodes with the encoding/json/v2
-// prototype (github.com/go-json-experiment/json), whose defaults are these rules; the v1
-// decoder matches names case-insensitively and lets a repeated member win, so a body could
-// mean something other than what a reader of it sees.
-func decodeJSON(c *fiber.Ctx, v any) error {
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
-	if ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		return errs.E(errs.Unsupported, "Send the body as JSON with Content-Type: application/json.")
-	}
-	body := c.Body()
-	if len(body) > maxJSONBody {
-		return errs.E(errs.TooLarge, "A JSON body may be at most %d KiB; this one is %d KiB.", maxJSONBody>>10, len(body)>>10)
-	}
-	switch t := bytes.TrimSpace(body); {
-	case len(t) == 0:
-		return errs.E(errs.Invalid, "The body is empty; send a JSON object.")
-	case t[0] != '{':
-		return errs.E(errs.Invalid, "The body must be a JSON object ({…}).")
-	}
-	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return jsonError(err)
-	}
-	return nil
-}
-
-// jsonError says in a sentence what is wrong with a body the decoder refused, naming the field
-// as the edge does (items[2].name).
-func jsonError(err error) error {
-	var syn *jsontext.SyntacticError
-	var sem *jsonv2.SemanticError
-	switch {
-	case errors.As(err, &syn):
-		field := jsonField(syn.JSONPointer)
-		switch {
-		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
-			return errs.Field(field, "The field %q appears more than once.", field)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errs.E(errs.Invalid, "The body ends in the middle of a JSON value.")
-		case syn.JSONPointer == "" && syn.ByteOffset > 0 && strings.Contains(syn.Err.Error(), "after top-level value"):
-			return errs.E(errs.Invalid, "The body must be a single JSON value; there is more after it.")
-		}
-		return errs.E(errs.Invalid, "The body is not valid JSON (error at byte %d).", syn.ByteOffset)
-	case errors.As(err, &sem):
-		field := jsonField(sem.JSONPointer)
-		switch {
-		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
-			return errs.Field(field, "The field %q is not known here.", field)
-		case sem.GoType == nil:
-		case field == "":
-			return errs.E(errs.Invalid, "The body must be a JSON %s, not a %s.", jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
-		case sem.JSONKind == '0' && sem.Err != nil:
-			return errs.Field(field, "The field %q has a number that does not fit (%s).", field, textutil.Truncate(string(sem.JSONValue), 40))
-		default:
-			return errs.Field(field, "The field %q must be a %s, not a %s.", field, jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
-		}
-	}
-	return errs.E(errs.Invalid, "The body could not be read as JSON.")
-}
-
-// jsonField turns a JSON pointer (/items/2/name) into the field name problems use (items[2].name).
-func jsonField(ptr jsontext.Pointer) string {
-	var b strings.Builder
-	for tok := range ptr.Tokens() {
-		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
-			b.WriteString("[" + tok + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(tok)
-	}
-	return textutil.Truncate(b.String(), 80)
-}
-
-// jsonValueKind names the kind of JSON value a decoder found.
-func jsonValueKind(k jsontext.Kind) string {
-	switch k {
-	case '"':
-		return "string"
-	case '0':
-		return "number"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	}
-	return "value"
-}
-
-func jsonKind(k string) string {
-	switch k {
-	case "string":
-		return "string"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "number"
-	case "bool":
-		return "boolean"
-	case "slice", "array":
-		return "array"
-	case "map", "struct":
-		return "object"
-	}
-	return k
-}
+// decodeJSON is module.DecodeJSON, the one strict JSON decoding of request bodies.
+func decodeJSON(c *fiber.Ctx, v any) error { return module.DecodeJSON(c, v) }

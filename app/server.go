@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/cityops/cityops/platform/module"
 	"net/url"
 	"strconv"
 	"strings"
@@ -81,6 +82,7 @@ func (a *App) newServer() *fiber.App {
 	a.secretRoutes(t)
 	a.platformRoutes(t)
 	a.caseRoutes(t)
+	a.moduleAPIRoutes(t)
 
 	a.open311Routes(f)
 	a.webRoutes(f)
@@ -284,15 +286,7 @@ func (a *App) auditCrossRead(ctx context.Context, sc *tenants.Scope, method, pat
 	return a.store.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
 }
 
-// needRole admits callers holding one of roles in the request's tenant.
-func (a *App) needRole(roles ...tenants.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		sc := tenants.ScopeFrom(c.UserContext())
-		if sc == nil || !sc.Has(roles...) {
-			return errs.E(errs.Forbidden, "You need the role %s in this tenant to do this.", roles[0])
-		}
-		return c.Next()
-	}
-}
+// needRole admits callers holding one of roles in the request's tenant (module.NeedRole).
+func (a *App) needRole(roles ...tenants.Role) fiber.Handler { return module.NeedRole(roles...) }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

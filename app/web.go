@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/platform/module"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -26,6 +27,16 @@ import (
 type webUI struct {
 	pages  map[string]*template.Template
 	static fiber.Handler
+	// texts are the modules' messages, by language and id (the console's own are web.Messages).
+	texts map[string]map[string]string
+}
+
+// text is the message id key in language lang: a module's, else the console's (translate).
+func (w *webUI) text(lang, key string) string {
+	if m, ok := w.texts[lang][key]; ok {
+		return m
+	}
+	return translate(lang, key)
 }
 
 const langCookie = "cityops_lang"
@@ -131,8 +142,24 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-func newWebUI() (*webUI, error) {
-	layout, err := template.New("layout").Funcs(templateFuncs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
+// newWebUI parses the console's pages and the modules' (named "<module>/<page>"), each inside
+// the layout, with the modules' messages beside the console's.
+func newWebUI(mods []module.Module) (*webUI, error) {
+	w := &webUI{pages: map[string]*template.Template{}, texts: map[string]map[string]string{"zh-CN": {}, "en": {}}}
+	for _, m := range mods {
+		for id, byLang := range m.Messages {
+			for l, text := range byLang {
+				if w.texts[l] != nil {
+					w.texts[l][id] = text
+				}
+			}
+		}
+	}
+	funcs := template.FuncMap{
+		"t":  w.text,
+		"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(w.text(lang, key), args...) },
+	}
+	layout, err := template.New("layout").Funcs(templateFuncs).Funcs(funcs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -140,7 +167,6 @@ func newWebUI() (*webUI, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &webUI{pages: map[string]*template.Template{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
 		if name == "layout" {
@@ -151,6 +177,22 @@ func newWebUI() (*webUI, error) {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
 		w.pages[name] = t
+	}
+	for _, m := range mods {
+		if m.Templates == nil {
+			continue
+		}
+		files, err := fs.Glob(m.Templates, "*.html")
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", m.Name, err)
+		}
+		for _, n := range files {
+			t, err := template.Must(layout.Clone()).ParseFS(m.Templates, n)
+			if err != nil {
+				return nil, fmt.Errorf("module %s: parse %s: %w", m.Name, n, err)
+			}
+			w.pages[m.Name+"/"+strings.TrimSuffix(n, ".html")] = t
+		}
 	}
 	w.static = filesystem.New(filesystem.Config{Root: http.FS(web.Files), PathPrefix: "static", MaxAge: 3600})
 	return w, nil
@@ -179,7 +221,7 @@ var staffPosts = []tenants.Role{tenants.Inspector, tenants.Acceptor, tenants.Shi
 
 // nav lists the links the caller may follow from the current page: the tenant's pages when the
 // request is inside one (/t/:tenant/...), the operator's console for operators.
-func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
+func nav(c *fiber.Ctx, sc *tenants.Scope, modules []navItem) []navItem {
 	var items []navItem
 	if sc != nil {
 		base := "/t/" + sc.Tenant.Slug
@@ -197,6 +239,7 @@ func nav(c *fiber.Ctx, sc *tenants.Scope) []navItem {
 		if sc.Has(tenants.Inspector, tenants.Acceptor) && !sc.ReadOnly {
 			items = append(items, navItem{Href: base + "/report", Key: "nav.report"})
 		}
+		items = append(items, modules...)
 		if sc.Has(tenants.TenantAdmin) {
 			items = append(items, navItem{Href: base + "/admin", Key: "nav.admin"})
 		}
@@ -246,7 +289,11 @@ func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	if sc != nil {
 		data["Tenant"], data["Scope"] = sc.Tenant, sc
 	}
-	data["Nav"] = nav(c, sc)
+	var more []navItem
+	if sc != nil {
+		more = a.moduleNav(c.UserContext(), sc)
+	}
+	data["Nav"] = nav(c, sc, more)
 	if done := c.Query("done"); done != "" && data["Flash"] == nil {
 		if _, known := web.Messages[l][done]; known {
 			data["Flash"] = translate(l, done)
@@ -346,6 +393,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	a.webCaseRoutes(tw)
 	a.webPrefectureRoutes(tw)
 	a.webBillingRoutes(tw)
+	a.moduleConsoleRoutes(tw)
 	a.webPublicRoutes(f.Group("/r/:tenant"))
 }
 

@@ -79,7 +79,7 @@ func init() {
 // a tenant (with its navigation) and outside, and checks that every form field has a label and no
 // text key is left untranslated.
 func TestEveryPageRenders(t *testing.T) {
-	ui, err := newWebUI()
+	ui, err := newWebUI(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

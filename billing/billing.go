@@ -3,7 +3,10 @@ package billing
 import (
 	"context"
 	"errors"
+	"github.com/cityops/cityops/internal/cache"
+	"github.com/google/uuid"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -30,6 +33,9 @@ type Deps struct {
 	// AfterStripeCall, if set, is called after each successful Stripe call and before its result
 	// is recorded; an error stops the outbox worker right there, as a crash would. For fault tests.
 	AfterStripeCall func(kind, key string) error
+	// Modules and Meters are the plan module codes and meters the registered platform modules add
+	// to the built-in ones (Modules, Meters): plans may sell them, usage may be recorded on them.
+	Modules, Meters []string
 }
 
 // Service is billing: usage, plans, the ledger, statements and the Stripe outbox.
@@ -43,11 +49,22 @@ type Service struct {
 	closed  bool
 	// afterSend is Deps.AfterStripeCall.
 	afterSend func(kind, key string) error
+	// modules and meters are what plans may switch on and charge for: the built-in lists and what
+	// Deps added.
+	modules, meters []string
+	// ents caches FindEntitlements for Entitled, by tenant.
+	ents *cache.Cache[uuid.UUID, *Entitlements]
 }
+
+// entitlementTTL is how long Entitled reuses a tenant's entitlements: the delay before another
+// replica sees a plan or module switch made on this one.
+const entitlementTTL = 10 * time.Second
 
 // NewService builds the billing service and starts its usage recorder. Close flushes and stops it.
 func NewService(d Deps) *Service {
-	s := &Service{store: d.Store, log: d.Logger, now: d.Now, gw: d.Gateway, afterSend: d.AfterStripeCall}
+	s := &Service{store: d.Store, log: d.Logger, now: d.Now, gw: d.Gateway, afterSend: d.AfterStripeCall,
+		modules: union(Modules, d.Modules), meters: union(Meters, d.Meters),
+		ents: cache.New[uuid.UUID, *Entitlements](4096, entitlementTTL)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,3 +121,20 @@ func checkText(field, s string, max int) error {
 	}
 	return nil
 }
+
+// union returns base followed by the elements of more not already in it.
+func union(base, more []string) []string {
+	out := slices.Clone(base)
+	for _, m := range more {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Modules returns every module code a plan may switch on, in display order.
+func (s *Service) Modules() []string { return slices.Clone(s.modules) }
+
+// Meters returns every meter usage may be recorded on, in display order.
+func (s *Service) Meters() []string { return slices.Clone(s.meters) }

@@ -358,7 +358,7 @@ func (s *Service) send(ctx context.Context, it *OutboxItem) error {
 			return fmt.Errorf("%w: %v", ErrPermanent, err)
 		}
 		var prices []string
-		for _, m := range Meters {
+		for _, m := range s.meters {
 			if pr, ok := plan.Meters[m]; ok && pr.UnitPriceFen > 0 {
 				id, err := s.object(ctx, "price:"+p.Plan+":"+m)
 				if err != nil {
@@ -535,13 +535,13 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 		return err
 	}
 	return s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		for _, m := range Meters {
+		for _, m := range s.meters {
 			if err := s.enqueue(ctx, tx, outboxMeter, "meter:"+m, nil, meterPayload{Meter: m}); err != nil {
 				return err
 			}
 		}
 		for _, p := range plans {
-			for _, m := range Meters {
+			for _, m := range s.meters {
 				pr, ok := p.Meters[m]
 				if !ok || pr.UnitPriceFen == 0 {
 					continue
@@ -582,7 +582,7 @@ func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 				return nil // queued already
 			}
 		}
-		e, err := entitlements(ctx, tx, t, s.now())
+		e, err := s.entitlements(ctx, tx, t, s.now())
 		if err != nil {
 			return err
 		}

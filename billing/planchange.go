@@ -70,6 +70,7 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenants.Tenant, r PlanChang
 		c, err = s.changePlan(ctx, tx, t, r.Plan, eff, r.Memo)
 		return err
 	})
+	s.ents.Forget(t.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +344,7 @@ func (s *Service) planPrices(ctx context.Context, plan string) ([]SubscriptionIt
 		return nil, fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
 	var out []SubscriptionItem
-	for _, m := range Meters {
+	for _, m := range s.meters {
 		if pr, ok := pl.Meters[m]; ok && pr.UnitPriceFen > 0 {
 			price, err := s.object(ctx, "price:"+plan+":"+m)
 			if err != nil {

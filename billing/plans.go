@@ -56,6 +56,14 @@ type Plan struct {
 	Meters        map[string]MeterPrice `bun:"-" json:"meters"`
 }
 
+// Name is the plan's name in language l ("en" or Chinese).
+func (p *Plan) Name(l string) string {
+	if l == "en" && p.NameEN != "" {
+		return p.NameEN
+	}
+	return p.NameZH
+}
+
 func (p *Plan) decode() error {
 	if err := json.Unmarshal([]byte(p.ModulesJSON), &p.Modules); err != nil {
 		return err
@@ -65,8 +73,8 @@ func (p *Plan) decode() error {
 
 var planCodeRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 
-// Validate checks a plan an operator sends.
-func (p *Plan) Validate() error {
+// validate checks a plan an operator sends against the modules and meters known to the service.
+func (p *Plan) validate(modules, meters []string) error {
 	if !planCodeRe.MatchString(p.Code) {
 		return errs.Field("code", "The plan code %q is not valid: use 2 to 40 lower-case letters, digits and underscores, starting with a letter.", trunc(p.Code, 40))
 	}
@@ -83,12 +91,12 @@ func (p *Plan) Validate() error {
 		return errs.Field("monthly_fee_fen", "The monthly fee cannot be negative.")
 	}
 	for _, m := range p.Modules {
-		if !slices.Contains(Modules, m) {
+		if !slices.Contains(modules, m) {
 			return errs.Field("modules", "The module %q is not known.", trunc(m, 40))
 		}
 	}
 	for m, pr := range p.Meters {
-		if !ValidMeter(m) {
+		if !slices.Contains(meters, m) {
 			return errs.Field("meters", "The meter %q is not known.", trunc(m, 40))
 		}
 		if pr.Included < 0 || pr.UnitPriceFen < 0 || pr.UnitSize < 0 {
@@ -142,7 +150,7 @@ func findPlan(ctx context.Context, db bun.IDB, code string) (*Plan, error) {
 
 // PutPlan creates or replaces a plan.
 func (s *Service) PutPlan(ctx context.Context, p *Plan) error {
-	if err := p.Validate(); err != nil {
+	if err := p.validate(s.modules, s.meters); err != nil {
 		return err
 	}
 	if p.Modules == nil {
@@ -154,6 +162,7 @@ func (s *Service) PutPlan(ctx context.Context, p *Plan) error {
 	mb, _ := json.Marshal(p.Modules)
 	pb, _ := json.Marshal(p.Meters)
 	p.ModulesJSON, p.MetersJSON, p.UpdatedAt = string(mb), string(pb), s.now()
+	defer s.ents.Purge()
 	return s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(p).On("CONFLICT (code) DO UPDATE").
 			Set("name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en, monthly_fee_fen = EXCLUDED.monthly_fee_fen").
@@ -199,14 +208,14 @@ func (s *Service) FindEntitlements(ctx context.Context, t *tenants.Tenant) (*Ent
 	var e *Entitlements
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		e, err = entitlements(ctx, tx, t, s.now())
+		e, err = s.entitlements(ctx, tx, t, s.now())
 		return err
 	})
 	return e, err
 }
 
 // entitlements are t's plan in effect at at, and its module switches.
-func entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant, at time.Time) (*Entitlements, error) {
+func (s *Service) entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant, at time.Time) (*Entitlements, error) {
 	// The plan is read from the history in this transaction, not from t, which may be stale.
 	code, err := planAt(ctx, db, t.ID, at)
 	if err != nil {
@@ -224,7 +233,7 @@ func entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant, at time.Ti
 	if err := json.Unmarshal([]byte(a.ModulesJSON), &e.Overrides); err != nil {
 		return nil, err
 	}
-	for _, m := range Modules {
+	for _, m := range s.modules {
 		e.Modules[m] = slices.Contains(p.Modules, m)
 		if v, ok := e.Overrides[m]; ok {
 			e.Modules[m] = v
@@ -233,13 +242,19 @@ func entitlements(ctx context.Context, db bun.IDB, t *tenants.Tenant, at time.Ti
 	return e, nil
 }
 
-// Entitled reports whether module is on for tenant t. It never blocks on quotas.
-func (s *Service) Entitled(ctx context.Context, t *tenants.Tenant, module string) (bool, error) {
-	e, err := s.FindEntitlements(ctx, t)
+// Entitled reports whether module is on for tenant t, with the entitlements that decide it (for
+// naming the plan in a refusal). It reads through a cache of a few seconds, since the HTTP layer
+// asks on every request to a module's routes: a change made here (SetPlan, ChangePlan, PutPlan)
+// is seen at once on this replica and within entitlementTTL on the others, and so is a scheduled
+// plan change coming into effect. It never blocks on quotas.
+func (s *Service) Entitled(ctx context.Context, t *tenants.Tenant, module string) (bool, *Entitlements, error) {
+	e, err := s.ents.Get(ctx, t.ID, func(ctx context.Context) (*Entitlements, error) {
+		return s.FindEntitlements(ctx, t)
+	})
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	return e.Modules[module], nil
+	return e.Modules[module], e, nil
 }
 
 // SetPlan puts t on plan for the month being rated next and applies module switches (nil leaves
@@ -249,7 +264,7 @@ func (s *Service) Entitled(ctx context.Context, t *tenants.Tenant, module string
 // schedule a change for a later month, use ChangePlan.
 func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, modules map[string]bool) (*Entitlements, error) {
 	for m := range modules {
-		if !slices.Contains(Modules, m) {
+		if !slices.Contains(s.modules, m) {
 			return nil, errs.Field("modules", "The module %q is not known.", trunc(m, 40))
 		}
 	}
@@ -277,7 +292,7 @@ func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, m
 			}
 		}
 		var err error
-		if e, err = entitlements(ctx, tx, t, s.now()); err != nil {
+		if e, err = s.entitlements(ctx, tx, t, s.now()); err != nil {
 			return err
 		}
 		if plan != "" {
@@ -285,6 +300,7 @@ func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, m
 		}
 		return s.store.Audit(ctx, tx, "billing.plan.set", &t.ID, t.Slug, map[string]any{"plan": plan, "modules": modules})
 	})
+	s.ents.Forget(t.ID)
 	return e, err
 }
 
@@ -303,7 +319,7 @@ type MeterStatus struct {
 func (s *Service) QuotaStatus(ctx context.Context, t *tenants.Tenant, at time.Time) ([]MeterStatus, error) {
 	var out []MeterStatus
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
-		e, err := entitlements(ctx, tx, t, periodStart(Month, at))
+		e, err := s.entitlements(ctx, tx, t, periodStart(Month, at))
 		if err != nil {
 			return err
 		}
@@ -311,19 +327,21 @@ func (s *Service) QuotaStatus(ctx context.Context, t *tenants.Tenant, at time.Ti
 		if err != nil {
 			return err
 		}
-		out = meterStatuses(e.Plan, used)
+		out = s.meterStatuses(e.Plan, used)
 		return nil
 	})
 	return out, err
 }
 
-func meterStatuses(p *Plan, used map[string]int64) []MeterStatus {
-	out := make([]MeterStatus, 0, len(Meters))
-	for _, m := range Meters {
+func (s *Service) meterStatuses(p *Plan, used map[string]int64) []MeterStatus {
+	out := make([]MeterStatus, 0, len(s.meters))
+	for _, m := range s.meters {
 		pr := p.Meters[m]
 		over, fen := pr.Overage(used[m])
 		out = append(out, MeterStatus{Meter: m, Quantity: used[m], Included: pr.Included, Over: over > 0, Overage: over, OverageFen: fen})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return slices.Index(Meters, out[i].Meter) < slices.Index(Meters, out[j].Meter) })
+	sort.SliceStable(out, func(i, j int) bool {
+		return slices.Index(s.meters, out[i].Meter) < slices.Index(s.meters, out[j].Meter)
+	})
 	return out
 }

@@ -41,7 +41,7 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 	r := &Rated{Tenant: t.Slug, Month: label}
 	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		// The plan in effect at the start of the month is the month's plan.
-		e, err := entitlements(ctx, tx, t, month)
+		e, err := s.entitlements(ctx, tx, t, month)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 		if err != nil {
 			return err
 		}
-		r.Meters = meterStatuses(e.Plan, used)
+		r.Meters = s.meterStatuses(e.Plan, used)
 		r.PlanFeeFen = e.Plan.MonthlyFeeFen
 		var detail []string
 		for _, m := range r.Meters {

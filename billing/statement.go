@@ -130,7 +130,7 @@ func (s *Service) FindStatement(ctx context.Context, t *tenants.Tenant, year int
 		for _, u := range usage {
 			byMeter[u.Meter] = u.Quantity
 		}
-		for _, m := range Meters {
+		for _, m := range s.meters {
 			st.Usage = append(st.Usage, MeterYearUsage{Meter: m, Quantity: byMeter[m]})
 		}
 		return nil

@@ -29,9 +29,6 @@ const (
 // Meters lists every meter in display order.
 var Meters = []string{MeterCasesCreated, MeterActiveUsers, MeterAPIRequests, MeterSensorReadings, MeterStorage, MeterSMS}
 
-// ValidMeter reports whether m is a meter.
-func ValidMeter(m string) bool { return slices.Contains(Meters, m) }
-
 // Periods of the roll-ups.
 const (
 	Hour  = "hour"
@@ -60,12 +57,12 @@ type Event struct {
 	At             time.Time
 }
 
-func (e *Event) validate() error {
+func (e *Event) validate(meters []string) error {
 	if e.Tenant == uuid.Nil {
 		return errs.Field("tenant", "A usage event needs a tenant.")
 	}
-	if !ValidMeter(e.Meter) {
-		return errs.Field("meter", "The meter %q is not one of %s.", trunc(e.Meter, 40), strings.Join(Meters, ", "))
+	if !slices.Contains(meters, e.Meter) {
+		return errs.Field("meter", "The meter %q is not one of %s.", trunc(e.Meter, 40), strings.Join(meters, ", "))
 	}
 	if e.Quantity < 0 {
 		return errs.Field("quantity", "A usage quantity cannot be negative.")
@@ -85,7 +82,7 @@ func (e *Event) validate() error {
 // is full, until ctx ends. Over-quota usage is never refused.
 func (s *Service) Record(ctx context.Context, tenant uuid.UUID, meter string, quantity int64, idempotencyKey string) error {
 	e := Event{Tenant: tenant, Meter: meter, Quantity: quantity, IdempotencyKey: idempotencyKey, At: s.now()}
-	if err := e.validate(); err != nil {
+	if err := e.validate(s.meters); err != nil {
 		return err
 	}
 	return s.rec.add(ctx, e)
@@ -104,7 +101,7 @@ func (s *Service) Flush(ctx context.Context) error { return s.rec.flush(ctx) }
 // It is what the recorder calls for each batch; importers may call it directly.
 func (s *Service) Ingest(ctx context.Context, events []Event) (int, error) {
 	for i := range events {
-		if err := events[i].validate(); err != nil {
+		if err := events[i].validate(s.meters); err != nil {
 			return 0, err
 		}
 		if events[i].At.IsZero() {
@@ -297,8 +294,8 @@ func (s *Service) FindUsage(ctx context.Context, f UsageFilter) ([]Usage, error)
 	if f.Period != Hour && f.Period != Day && f.Period != Month {
 		return nil, errs.Field("period", "The period %q is not one of hour, day, month.", trunc(f.Period, 20))
 	}
-	if f.Meter != "" && !ValidMeter(f.Meter) {
-		return nil, errs.Field("meter", "The meter %q is not one of %s.", trunc(f.Meter, 40), strings.Join(Meters, ", "))
+	if f.Meter != "" && !slices.Contains(s.meters, f.Meter) {
+		return nil, errs.Field("meter", "The meter %q is not one of %s.", trunc(f.Meter, 40), strings.Join(s.meters, ", "))
 	}
 	out := []Usage{}
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {

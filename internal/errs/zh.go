@@ -4,6 +4,8 @@ package errs
 // keyed by their English format. Both take the same arguments in the same order (a test checks
 // the verbs); a message not listed here is shown in English.
 var zhMessages = map[string]string{
+	// modules (app/modules.go)
+	"The module %s is not in the plan %s of %s; the operating company can add it.": "模块「%s」不在「%s」套餐内（%s），可联系运营公司开通。",
 	// the HTTP edge (app/edge.go)
 	"The address (URL path) contains a NUL byte, a control character or invalid UTF-8.":                                    "请求地址（URL 路径）含有空字符（NUL）、控制字符或无效的 UTF-8 编码。",
 	"The query parameter %q is not valid UTF-8 text.":                                                                      "查询参数 %q 不是有效的 UTF-8 文本。",

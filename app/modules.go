@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+// platformModules is the list of modules that plug in through platform/module: one line each.
+// (The case loop, grids, catalog, calendar, organisation and Open311 are still wired by hand in
+// this package; they move here one by one.)
+func platformModules() []module.Module {
+	return nil
+}
+
+// mountedModule is a module with the parts its Build made.
+type mountedModule struct {
+	module.Module
+	parts module.Parts
+}
+
+// checkModules refuses a module list the process cannot mount: a bad or repeated name, an
+// entitlement or meter that is not a code, a text missing a language.
+func checkModules(list []module.Module) error {
+	seen := map[string]bool{}
+	for _, m := range list {
+		if !module.ValidName(m.Name) || seen[m.Name] {
+			return fmt.Errorf("module %q: the name is not valid or is used twice", m.Name)
+		}
+		seen[m.Name] = true
+		if m.Entitlement != "" && !module.ValidName(m.Entitlement) {
+			return fmt.Errorf("module %s: entitlement %q is not valid", m.Name, m.Entitlement)
+		}
+		for _, me := range m.Meters {
+			if !module.ValidName(me) {
+				return fmt.Errorf("module %s: meter %q is not valid", m.Name, me)
+			}
+		}
+		if m.Build == nil {
+			return fmt.Errorf("module %s: no Build", m.Name)
+		}
+		for id, texts := range m.Messages {
+			if texts["zh-CN"] == "" || texts["en"] == "" {
+				return fmt.Errorf("module %s: message %q needs both zh-CN and en", m.Name, id)
+			}
+		}
+		if m.Title != "" && m.Messages[m.Title] == nil {
+			return fmt.Errorf("module %s: its title %q is not among its messages", m.Name, m.Title)
+		}
+	}
+	return nil
+}
+
+// moduleCatalog is what the modules add to billing: plan module codes and meters.
+func moduleCatalog(list []module.Module) (entitlements, meters []string) {
+	for _, m := range list {
+		if m.Entitlement != "" && !slices.Contains(entitlements, m.Entitlement) {
+			entitlements = append(entitlements, m.Entitlement)
+		}
+		for _, me := range m.Meters {
+			if !slices.Contains(meters, me) {
+				meters = append(meters, me)
+			}
+		}
+	}
+	return entitlements, meters
+}
+
+// buildModules makes every module's parts, in list order.
+func (a *App) buildModules(list []module.Module) error {
+	k := module.Kit{Store: a.store, Now: a.store.Now, Usage: a.billing, Pages: pageRenderer{a}}
+	for _, m := range list {
+		k.Log = a.log.With("module", m.Name)
+		parts, err := m.Build(k)
+		if err != nil {
+			return fmt.Errorf("module %s: %w", m.Name, err)
+		}
+		a.modules = append(a.modules, mountedModule{Module: m, parts: parts})
+	}
+	return nil
+}
+
+// pageRenderer lets modules render their pages inside the console layout.
+type pageRenderer struct{ a *App }
+
+func (p pageRenderer) Render(c *fiber.Ctx, page string, data fiber.Map) error {
+	return p.a.render(c, page, data)
+}
+
+// moduleAPIRoutes mounts every module's API on the tenant group t, each behind its entitlement.
+func (a *App) moduleAPIRoutes(t fiber.Router) {
+	for _, m := range a.modules {
+		if m.parts.API != nil {
+			m.parts.API(guarded{t, a.needModule(m.Module)})
+		}
+	}
+}
+
+// moduleConsoleRoutes mounts every module's pages on the tenant console group tw.
+func (a *App) moduleConsoleRoutes(tw fiber.Router) {
+	for _, m := range a.modules {
+		if m.parts.Console != nil {
+			m.parts.Console(guarded{tw, a.needModule(m.Module)})
+		}
+	}
+}
+
+// guarded is a module's module.Router: each route it adds runs guard first. (Not a fiber group
+// with guard as middleware: fiber runs a group's middleware for every later route under the same
+// prefix, so one module's check would run for the next module's routes as well.)
+type guarded struct {
+	r     fiber.Router
+	guard fiber.Handler
+}
+
+func (g guarded) add(method, path string, hs []fiber.Handler) {
+	if g.guard != nil {
+		hs = append([]fiber.Handler{g.guard}, hs...)
+	}
+	g.r.Add(method, path, hs...)
+}
+
+func (g guarded) Get(path string, hs ...fiber.Handler) {
+	g.add(fiber.MethodHead, path, hs)
+	g.add(fiber.MethodGet, path, hs)
+}
+func (g guarded) Post(path string, hs ...fiber.Handler)   { g.add(fiber.MethodPost, path, hs) }
+func (g guarded) Put(path string, hs ...fiber.Handler)    { g.add(fiber.MethodPut, path, hs) }
+func (g guarded) Patch(path string, hs ...fiber.Handler)  { g.add(fiber.MethodPatch, path, hs) }
+func (g guarded) Delete(path string, hs ...fiber.Handler) { g.add(fiber.MethodDelete, path, hs) }
+
+// needModule refuses requests to m's routes for a tenant whose plan lacks m (403, naming the plan
+// and the module); nil for a shared free module, which has no entitlement to check.
+func (a *App) needModule(m module.Module) fiber.Handler {
+	if m.Entitlement == "" {
+		return nil
+	}
+	return func(c *fiber.Ctx) error {
+		sc := scope(c)
+		if sc == nil {
+			return errs.E(errs.Unauthorized, "Please log in first.")
+		}
+		on, e, err := a.billing.Entitled(c.UserContext(), sc.Tenant, m.Entitlement)
+		if err != nil {
+			return err
+		}
+		if !on {
+			l := lang(c)
+			if isAPI(c) {
+				l = apiLang(c)
+			}
+			return errs.E(errs.Forbidden, "The module %s is not in the plan %s of %s; the operating company can add it.",
+				a.moduleTitle(m, l), e.Plan.Name(l), sc.Tenant.Name(l))
+		}
+		return c.Next()
+	}
+}
+
+// moduleTitle is m's name in language l.
+func (a *App) moduleTitle(m module.Module, l string) string {
+	if t := m.Messages[m.Title][l]; t != "" {
+		return t
+	}
+	return m.Name
+}
+
+// moduleNav are the links of the modules sc's tenant has, for the console's navigation.
+func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []navItem {
+	var out []navItem
+	for _, m := range a.modules {
+		if len(m.Nav) == 0 {
+			continue
+		}
+		if m.Entitlement != "" {
+			if on, _, err := a.billing.Entitled(ctx, sc.Tenant, m.Entitlement); err != nil || !on {
+				continue
+			}
+		}
+		for _, n := range m.Nav {
+			if len(n.Roles) == 0 || sc.Has(n.Roles...) {
+				out = append(out, navItem{Href: "/t/" + sc.Tenant.Slug + n.Path, Key: n.Label})
+			}
+		}
+	}
+	return out
+}
+
+// seedModules gives a demo tenant each module's sample data.
+func (a *App) seedModules(ctx context.Context, t *tenants.Tenant) error {
+	for _, m := range a.modules {
+		if m.parts.Demo != nil {
+			if err := m.parts.Demo(ctx, t); err != nil {
+				return fmt.Errorf("demo data of module %s: %w", m.Name, err)
+			}
+		}
+	}
+	return nil
+}

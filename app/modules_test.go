@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/module/moduletest"
+)
+
+// TestModulePlugsIn boots the app with the test suite's Noticeboard module (plugged in by the one
+// Options line below, as a real module is by one line of platformModules) and checks what the
+// registration gives it: API routes and a console page behind the tenant scope, a nav link, its
+// meter recorded and known to billing, its operations in the OpenAPI document, and its
+// entitlement: refused, naming the plan, to a tenant whose plan lacks it; open once switched on.
+func TestModulePlugsIn(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := newFixtureWith(t, dialect, Options{Modules: []module.Module{moduletest.Noticeboard()}})
+			ctx := context.Background()
+			a := f.app
+			chuxiong, err := a.store.FindTenantBySlug(ctx, "chuxiong")
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// The starter plan does not sell it: refused with the plan and the module named, in
+			// the caller's language, and no link in the console.
+			runScenarios(t, f, []scenario{
+				{"starter plan refused", "adminA", "GET", "/api/v1/t/chuxiong/notices", "", 403, "Shared starter", ""},
+				{"refusal names module", "adminA", "GET", "/api/v1/t/chuxiong/notices", "", 403, "Noticeboard", ""},
+				{"write refused too", "adminA", "POST", "/api/v1/t/chuxiong/notices", `{"text":"x"}`, 403, "Shared starter", ""},
+			})
+			res := f.html(t, "adminA", "/t/chuxiong/notices", "zh-CN")
+			if res.status != 403 || !strings.Contains(res.body, "模块「公告栏」不在「共享入门版」套餐内") {
+				t.Fatalf("console page without the module: %d, want 403 naming 共享入门版 and 公告栏\n%s", res.status, res.body)
+			}
+			if strings.Contains(f.html(t, "adminA", "/t/chuxiong/cases", "zh-CN").body, `href="/t/chuxiong/notices"`) {
+				t.Fatal("the nav links to a module the plan lacks")
+			}
+
+			// Switched on for chuxiong only (a tenant switch; a plan selling it works the same).
+			if _, err := a.billing.SetPlan(ctx, chuxiong, "", map[string]bool{moduletest.Entitlement: true}); err != nil {
+				t.Fatal(err)
+			}
+			runScenarios(t, f, []scenario{
+				{"admin posts", "adminA", "POST", "/api/v1/t/chuxiong/notices", `{"text":"停水通知 WATER-NOTICE"}`, 201, "WATER-NOTICE", ""},
+				{"member reads", "inspectorA", "GET", "/api/v1/t/chuxiong/notices", "", 200, "WATER-NOTICE", ""},
+				{"post needs the role", "inspectorA", "POST", "/api/v1/t/chuxiong/notices", `{"text":"x"}`, 403, "", ""},
+				{"bad body is a 4xx", "adminA", "POST", "/api/v1/t/chuxiong/notices", `{"text":1}`, 400, "text", ""},
+				{"empty notice", "adminA", "POST", "/api/v1/t/chuxiong/notices", `{"text":" "}`, 400, "text", ""},
+				{"prefecture reads", "viewer", "GET", "/api/v1/t/chuxiong/notices", "", 200, "WATER-NOTICE", ""},
+				{"prefecture may not post", "viewer", "POST", "/api/v1/t/chuxiong/notices", `{"text":"x"}`, 403, "", ""},
+				{"other county's admin", "adminB", "GET", "/api/v1/t/chuxiong/notices", "", 404, "", "WATER-NOTICE"},
+				{"other county lacks it", "adminB", "GET", "/api/v1/t/wuding/notices", "", 403, "Shared starter", "WATER-NOTICE"},
+				{"anonymous", "", "GET", "/api/v1/t/chuxiong/notices", "", 401, "", "WATER-NOTICE"},
+			})
+			page := f.html(t, "adminA", "/t/chuxiong/notices", "zh-CN")
+			if page.status != 200 || !strings.Contains(page.body, "WATER-NOTICE") || !strings.Contains(page.body, `href="/t/chuxiong/notices"`) {
+				t.Fatalf("console page: %d, want 200 with the notice and its nav link\n%s", page.status, page.body)
+			}
+
+			// The meter: one unit per notice, recorded by the module, known to billing.
+			if err := a.billing.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			used, err := a.billing.FindUsage(ctx, billing.UsageFilter{Tenant: chuxiong.ID, Period: billing.Month, Meter: moduletest.MeterPosted})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(used) != 1 || used[0].Quantity != 1 {
+				t.Fatalf("usage of %s: %+v, want 1", moduletest.MeterPosted, used)
+			}
+			// A plan may sell the module and price its meter.
+			if err := a.billing.PutPlan(ctx, &billing.Plan{Code: "notices", NameZH: "公告版", Modules: []string{moduletest.Entitlement},
+				Meters: map[string]billing.MeterPrice{moduletest.MeterPosted: {Included: 10, UnitPriceFen: 5, UnitSize: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+
+			// Its operations are in the served document, and its routes are all documented.
+			doc := MustLoadOpenAPI(t, a)
+			if op := doc.Paths.Find("/t/{tenant}/notices"); op == nil || op.Get == nil || op.Get.OperationID != "listNotices" || op.Post == nil {
+				t.Fatal("the module's operations are not in the OpenAPI document")
+			}
+		})
+	}
+}
+
+// TestModuleRegistrationChecked: a module that cannot be mounted stops the process at start.
+func TestModuleRegistrationChecked(t *testing.T) {
+	good := moduletest.Noticeboard()
+	bad := []func(m *module.Module){
+		func(m *module.Module) { m.Name = "Bad Name" },
+		func(m *module.Module) { m.Entitlement = "x y" },
+		func(m *module.Module) { m.Meters = []string{""} },
+		func(m *module.Module) {
+			m.Messages = map[string]map[string]string{"noticeboard.title": {"en": "only English"}}
+		},
+		func(m *module.Module) { m.Build = nil },
+	}
+	for i, spoil := range bad {
+		m := good
+		spoil(&m)
+		if err := checkModules([]module.Module{m}); err == nil {
+			t.Errorf("spoiled registration %d accepted", i)
+		}
+	}
+	if err := checkModules([]module.Module{good, good}); err == nil {
+		t.Error("the same module twice accepted")
+	}
+	if err := checkModules([]module.Module{good}); err != nil {
+		t.Error(err)
+	}
+}
+
+// html gets a console page as who, asking for HTML in lang.
+func (f *fixture) html(t *testing.T, who, path, lang string) *response {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Authorization", "Bearer "+f.tokens[who])
+	req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
+	res, err := f.send(t, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

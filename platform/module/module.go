@@ -1,0 +1,123 @@
+// Package module is how a city-operation module plugs into the platform.
+//
+// A module is a package under platform/ that owns its domain rules and its store code. It
+// describes itself once, in a Module value: its name, the plan entitlement that unlocks it, the
+// meters it records, its console templates, texts and OpenAPI operations, and a Build function
+// that makes its running parts (API routes, console pages, CLI commands, demo data) from the
+// platform's services (Kit). The composition root (package app) lists the modules, one line
+// each, and mounts them:
+//
+//   - its API under /api/v1/t/{tenant} and its pages under /t/{tenant}, behind the tenant scope
+//     and, for a module a plan sells, behind the entitlement check: a tenant whose plan lacks the
+//     module gets a 403 that names the plan, and does not see its links;
+//   - its nav entries in the tenant console, its templates inside the console layout;
+//   - its meters in billing's catalogue, so plans may price them and Usage accepts them;
+//   - its OpenAPI paths in the served document, its commands under the command line.
+//
+// So adding a module is its own folder plus one line in app's module list (and a plan that
+// sells it). See platform/module/moduletest for a complete small module used by the tests.
+package module
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+)
+
+// Module is one module's registration.
+type Module struct {
+	// Name is the module's code: lower-case letters, digits and underscores ("grids",
+	// "evaluation"). It prefixes its templates and message ids.
+	Name string
+	// Entitlement is the plan module code that unlocks the module. Empty for a shared free
+	// module, which every tenant has whatever its plan.
+	Entitlement string
+	// Title is the message id of the module's name, shown in refusals and in the plan's list.
+	Title string
+	// Meters are the usage meters the module records (billing's built-in ones or its own).
+	Meters []string
+	// Messages are the module's texts: message id → language ("zh-CN", "en") → text. Ids start
+	// with the module's name and a dot; every id needs both languages.
+	Messages map[string]map[string]string
+	// Templates holds the module's console pages (*.html, rendered inside the console layout by
+	// Kit.Pages under the name "<module>/<file name without .html>").
+	Templates fs.FS
+	// OpenAPI is the module's part of the API document: a JSON object with "paths" relative to
+	// /api/v1 (every path under /t/{tenant}) and optionally "components"/"schemas".
+	OpenAPI []byte
+	// Nav are the module's links in the tenant console.
+	Nav []Nav
+	// Build makes the module's running parts from the platform's services. It is called once,
+	// when the process starts.
+	Build func(k Kit) (Parts, error)
+}
+
+// Nav is one link of the tenant console's navigation.
+type Nav struct {
+	// Path is below /t/{tenant}, for example "/evaluation".
+	Path string
+	// Label is the message id of the link's text.
+	Label string
+	// Roles admit the link to people holding one of them; none shows it to every member.
+	Roles []tenants.Role
+}
+
+// Parts are what a module runs. Every field is optional.
+type Parts struct {
+	// API mounts the module's JSON API on r, the group /api/v1/t/:tenant: the caller is logged
+	// in, the tenant scope is resolved (read-only scopes may only read) and the entitlement
+	// checked.
+	API func(r Router)
+	// Console mounts the module's pages on r, the group /t/:tenant, with the same checks and the
+	// console's CSRF check.
+	Console func(r Router)
+	// CLI are commands added to the command line.
+	CLI []*cobra.Command
+	// Demo fills a demo tenant with the module's sample data.
+	Demo func(ctx context.Context, t *tenants.Tenant) error
+}
+
+// Router is where a module adds its routes; paths are relative to the group (/api/v1/t/:tenant
+// or /t/:tenant). Every route runs behind the module's checks, and only its own routes do.
+type Router interface {
+	Get(path string, handlers ...fiber.Handler)
+	Post(path string, handlers ...fiber.Handler)
+	Put(path string, handlers ...fiber.Handler)
+	Patch(path string, handlers ...fiber.Handler)
+	Delete(path string, handlers ...fiber.Handler)
+}
+
+// Kit is what the platform hands a module's Build.
+type Kit struct {
+	Store *tenants.Store
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Usage records the module's meters.
+	Usage Usage
+	// Pages renders the module's templates inside the console layout.
+	Pages Pages
+}
+
+// Usage records usage for billing. Record never refuses over-quota usage and is idempotent by
+// key: record the event with a key naming what caused it.
+type Usage interface {
+	Record(ctx context.Context, tenant uuid.UUID, meter string, quantity int64, idempotencyKey string) error
+}
+
+// Pages renders console pages: page is "<module>/<template>", data the page's fields (the
+// layout adds the language, the tenant, the scope and the navigation).
+type Pages interface {
+	Render(c *fiber.Ctx, page string, data fiber.Map) error
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+
+// ValidName reports whether name may name a module or an entitlement.
+func ValidName(name string) bool { return nameRe.MatchString(name) }
