@@ -130,3 +130,56 @@ func (f *fixture) html(t *testing.T, who, path, lang string) *response {
 	}
 	return res
 }
+
+// TestActiveUserAndStorageMeters: the two meters plans sell that no module causes are recorded.
+// A member's requests in their tenant count them once a month, on the API and in the console;
+// the prefecture reading a county and operators do not count for the county. The daily storage
+// sample records the tenant's size in MiB once a day.
+func TestActiveUserAndStorageMeters(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := newFixture(t, dialect)
+			ctx := context.Background()
+			a := f.app
+			chuxiong, err := a.store.FindTenantBySlug(ctx, "chuxiong")
+			if err != nil {
+				t.Fatal(err)
+			}
+			usage := func(meter string) int64 {
+				t.Helper()
+				if err := a.billing.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				us, err := a.billing.FindUsage(ctx, billing.UsageFilter{Tenant: chuxiong.ID, Period: billing.Month, Meter: meter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var n int64
+				for _, u := range us {
+					n += u.Quantity
+				}
+				return n
+			}
+			base := usage(billing.MeterActiveUsers) // newFixture's own setting write as adminA
+			for _, who := range []string{"adminA", "adminA", "inspectorA", "viewer", "operator", "support"} {
+				if res, err := f.do(t, who, "GET", "/api/v1/t/chuxiong/settings", ""); err != nil || res.status != 200 {
+					t.Fatalf("%s reads settings: %v %v", who, res, err)
+				}
+			}
+			f.html(t, "inspectorA", "/t/chuxiong/cases", "zh-CN")
+			if got := usage(billing.MeterActiveUsers); got != 2 || base > 1 {
+				t.Fatalf("active users of chuxiong: %d (before: %d), want 2: adminA and inspectorA", got, base)
+			}
+
+			a.sampleStorage(ctx)
+			first := usage(billing.MeterStorage)
+			if first < 1 {
+				t.Fatalf("storage sample of chuxiong: %d MiB-days, want at least 1", first)
+			}
+			a.sampleStorage(ctx)
+			if again := usage(billing.MeterStorage); again != first {
+				t.Fatalf("a second sample the same day counted: %d, want %d", again, first)
+			}
+		})
+	}
+}

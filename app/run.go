@@ -24,6 +24,7 @@ func (a *App) backgroundLoops() []loop {
 	ls := []loop{
 		{"billing rating", func(ctx context.Context) error { a.billing.RunRating(ctx, time.Hour); return nil }},
 		{"case overdue", func(ctx context.Context) error { a.runOverdue(ctx, time.Minute); return nil }},
+		{"storage sample", func(ctx context.Context) error { a.runStorageSamples(ctx, storageInterval); return nil }},
 	}
 	if a.billing.Online() {
 		ls = append(ls, loop{"stripe outbox", func(ctx context.Context) error { a.billing.RunOutbox(ctx, 2*time.Second); return nil }})

@@ -269,6 +269,7 @@ func (a *App) tenantScope(c *fiber.Ctx) error {
 	if err := a.auditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {
 		return err
 	}
+	a.recordActiveUser(ctx, sc)
 	c.SetUserContext(tenants.WithScope(ctx, sc))
 	return c.Next()
 }

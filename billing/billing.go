@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/cityops/cityops/internal/cache"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
 	"slices"
 	"sync"
@@ -52,6 +53,8 @@ type Service struct {
 	// modules and meters are what plans may switch on and charge for: the built-in lists and what
 	// Deps added.
 	modules, meters []string
+	// active remembers the monthly-active-user events recorded lately (RecordActiveUser).
+	active *lru.Cache[string, struct{}]
 	// ents caches FindEntitlements for Entitled, by tenant.
 	ents *cache.Cache[uuid.UUID, *Entitlements]
 }
@@ -72,6 +75,7 @@ func NewService(d Deps) *Service {
 	if s.now == nil {
 		s.now = d.Store.Now
 	}
+	s.active, _ = lru.New[string, struct{}](1 << 16)
 	s.rec = newRecorder(s, d.FlushInterval, d.BatchSize, d.BufferSize)
 	return s
 }

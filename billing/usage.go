@@ -89,9 +89,27 @@ func (s *Service) Record(ctx context.Context, tenant uuid.UUID, meter string, qu
 }
 
 // RecordActiveUser counts user as active in tenant this month (once, however often it is called).
+// The HTTP layer calls it on every request a member makes in their tenant, so a recent call for
+// the same user and month is answered from memory without queueing an event.
 func (s *Service) RecordActiveUser(ctx context.Context, tenant, user uuid.UUID) error {
 	month := s.now().In(clock.China).Format("2006-01")
-	return s.Record(ctx, tenant, MeterActiveUsers, 1, "mau:"+tenant.String()+":"+month+":"+user.String())
+	key := "mau:" + tenant.String() + ":" + month + ":" + user.String()
+	if s.active.Contains(key) {
+		return nil
+	}
+	if err := s.Record(ctx, tenant, MeterActiveUsers, 1, key); err != nil {
+		return err
+	}
+	s.active.Add(key, struct{}{})
+	return nil
+}
+
+// RecordStorage records the day's storage sample of tenant: bytes stored, rounded up to whole
+// MiB. The first sample of a day (China time) counts; later ones the same day are repeats.
+func (s *Service) RecordStorage(ctx context.Context, tenant uuid.UUID, bytes int64) error {
+	day := s.now().In(clock.China).Format("2006-01-02")
+	mib := (max(0, bytes) + 1<<20 - 1) >> 20
+	return s.Record(ctx, tenant, MeterStorage, mib, "storage:"+tenant.String()+":"+day)
 }
 
 // Flush stores every event recorded so far and returns when they are committed.

@@ -400,3 +400,29 @@ func (c *handleCache) closeAll() error {
 	c.lru.Purge()
 	return nil
 }
+
+// DatabaseSize is how many bytes t's data takes in the database: on PostgreSQL its schema's
+// tables with their indexes and TOAST, on SQLite its file and write-ahead log. It is what the
+// storage meter samples (with what the modules keep outside the database).
+func (s *Store) DatabaseSize(ctx context.Context, t *Tenant) (int64, error) {
+	if s.dialect == dbx.SQLite {
+		var n int64
+		for _, suffix := range []string{"", "-wal"} {
+			fi, err := os.Stat(s.tenantPath(t) + suffix)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return 0, err
+			}
+			n += fi.Size()
+		}
+		return n, nil
+	}
+	var n int64
+	err := s.ControlTx(ctx, Read, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+			JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = ? AND c.relkind IN ('r', 'm', 'p')`, t.SchemaName).Scan(ctx, &n)
+	})
+	return n, err
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -158,6 +159,28 @@ func photoAllowed(c *Case, a actor) error {
 // directory, Undo (at offboarding, after the export) removes it with every photo, since photos
 // of the street may show people and number plates.
 type PhotoStep struct{ dir string }
+
+// PhotoBytes is how many bytes t's case photos take on disk (for the storage meter).
+func (s *Service) PhotoBytes(ctx context.Context, t *tenants.Tenant) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(filepath.Join(s.photoDir, t.ID.String()), func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += fi.Size()
+		}
+		return ctx.Err()
+	})
+	return n, err
+}
 
 // PhotoStep returns the service's provisioning step.
 func (s *Service) PhotoStep() *PhotoStep { return &PhotoStep{dir: s.photoDir} }

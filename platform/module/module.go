@@ -82,6 +82,9 @@ type Parts struct {
 	CLI []*cobra.Command
 	// Demo fills a demo tenant with the module's sample data.
 	Demo func(ctx context.Context, t *tenants.Tenant) error
+	// Storage is how many bytes the module keeps for t outside the tenant's database (files);
+	// the daily storage sample adds it to the database's size.
+	Storage func(ctx context.Context, t *tenants.Tenant) (int64, error)
 }
 
 // Router is where a module adds its routes; paths are relative to the group (/api/v1/t/:tenant

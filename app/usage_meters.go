@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/cityops/cityops/tenants"
+)
+
+// The meters the composition root records because no single module causes them: monthly active
+// users (each member's first request in their tenant in a month, recordActiveUser) and storage (a
+// daily sample of each tenant's database, case photos and modules' files, sampleStorage). Cases
+// created are recorded by the case loop, API requests by meterAPIRequest, a module's own meters
+// by the module.
+
+// recordActiveUser counts the caller of a request in sc's tenant as active this month, when they
+// are a member acting in their own tenant (not an operator, not the prefecture reading a county).
+// It never fails a request.
+func (a *App) recordActiveUser(ctx context.Context, sc *tenants.Scope) {
+	p := tenants.PrincipalFrom(ctx)
+	if p == nil || sc.Via != nil || sc.Operator || len(sc.Roles) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := a.billing.RecordActiveUser(ctx, sc.Tenant.ID, p.Identity.ID); err != nil {
+		a.log.Warn("active user not metered", "tenant", sc.Tenant.Slug, "err", err)
+	}
+}
+
+// storageInterval is how often the storage loop samples; the first sample of a day counts.
+const storageInterval = time.Hour
+
+// runStorageSamples samples every tenant's storage at start and then every interval until ctx
+// ends.
+func (a *App) runStorageSamples(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		a.sampleStorage(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sampleStorage records the day's storage sample of every live tenant: its database, its case
+// photos and what each module keeps on disk. A tenant that cannot be measured is logged and
+// skipped; the next pass tries again.
+func (a *App) sampleStorage(ctx context.Context) {
+	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
+	if err != nil {
+		a.log.Error("storage sample: listing tenants", "err", err)
+		return
+	}
+	for _, t := range ts {
+		if ctx.Err() != nil {
+			return
+		}
+		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
+			continue
+		}
+		n, err := a.tenantBytes(ctx, t)
+		if err == nil {
+			err = a.billing.RecordStorage(ctx, t.ID, n)
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("storage sample", "tenant", t.Slug, "err", err)
+		}
+	}
+}
+
+// tenantBytes is everything t stores: database, case photos, modules' files.
+func (a *App) tenantBytes(ctx context.Context, t *tenants.Tenant) (int64, error) {
+	n, err := a.store.DatabaseSize(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	photos, err := a.cases.PhotoBytes(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	n += photos
+	for _, m := range a.modules {
+		if m.parts.Storage != nil {
+			b, err := m.parts.Storage(ctx, t)
+			if err != nil {
+				return 0, err
+			}
+			n += b
+		}
+	}
+	return n, nil
+}
