@@ -78,10 +78,23 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if log == nil {
 		log = NewLogger(cfg, os.Stderr)
 	}
+	mods := append(platformModules(), opts.Modules...)
+	if err := checkModules(mods); err != nil {
+		return nil, err
+	}
+	dialect := dbx.SQLite
+	if cfg.DatabaseURL != "" {
+		dialect = dbx.Postgres
+	}
+	migs, err := moduleMigrations(mods, dialect)
+	if err != nil {
+		return nil, err
+	}
 	store, err := tenants.Open(tenants.Config{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, RolePrefix: cfg.RolePrefix,
 		Pool:           dbx.PoolOptions{MaxOpen: cfg.DBMaxConns, MaxLifetime: cfg.DBConnLifetime},
 		MaxOpenTenants: cfg.MaxOpenTenants, Logger: log, Now: opts.Now, Passwords: opts.Passwords,
+		Migrations: migs,
 	})
 	if err != nil {
 		return nil, err
@@ -93,12 +106,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	// A Vault that is down at start is not fatal: keyless pages are served and keys come back
 	// when Vault does. A wrong configuration is.
 	if a.secrets, err = secrets.Open(ctx, cfg.Secrets, log.With("component", "secrets")); err != nil {
-		store.Close()
-		return nil, err
-	}
-	mods := append(platformModules(), opts.Modules...)
-	if err := checkModules(mods); err != nil {
-		a.secrets.Close()
 		store.Close()
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/platform/module"
 	"io"
 	"os"
 	"os/signal"
@@ -25,7 +26,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = tenants.WithRequestInfo(ctx, tenants.RequestInfo{ID: "cli"})
-	root := newRootCommand(stdin, stdout, stderr)
+	return runRoot(ctx, newRootCommand(stdin, stdout, stderr, nil), args, stdout, stderr)
+}
+
+// runRoot executes root with args and reports a failure on stderr; it returns the exit status.
+func runRoot(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -47,13 +52,14 @@ func cliMessage(err error) string {
 	return err.Error()
 }
 
-// openApp loads the configuration and builds the App for a command.
-func openApp(ctx context.Context, stderr io.Writer) (*App, error) {
+// openApp loads the configuration and builds the App for a command, with the platform's modules
+// and extra.
+func openApp(ctx context.Context, stderr io.Writer, extra ...module.Module) (*App, error) {
 	cfg, err := LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, cfg, Options{Logger: NewLogger(cfg, stderrFile(stderr))})
+	return New(ctx, cfg, Options{Logger: NewLogger(cfg, stderrFile(stderr)), Modules: extra})
 }
 
 func stderrFile(w io.Writer) *os.File {
@@ -63,7 +69,9 @@ func stderrFile(w io.Writer) *os.File {
 	return os.Stderr
 }
 
-func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+// newRootCommand is the command line: the platform's commands, then each module's (with extra,
+// the modules Options.Modules would add).
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer, extra []module.Module) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cityops",
 		Short:         "CityOps (城运): the city operation management service platform",
@@ -98,6 +106,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr), credentialsCommand(stdin, stdout, stderr))
 	root.AddCommand(billingCommand(stdout, stderr))
 	root.AddCommand(open311Command(stdout, stderr))
+	root.AddCommand(moduleCommands(append(platformModules(), extra...), extra, stdout, stderr)...)
 	return root
 }
 

@@ -1,8 +1,14 @@
 package app
 
 import (
+	"io"
+	"strings"
+
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/migrations"
+	"github.com/spf13/cobra"
 	"slices"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -56,6 +62,22 @@ func checkModules(list []module.Module) error {
 	return nil
 }
 
+// moduleMigrations are the modules' tenant migrations for dialect, module by module.
+func moduleMigrations(list []module.Module, dialect dbx.Dialect) ([]migrations.Migration, error) {
+	var out []migrations.Migration
+	for _, m := range list {
+		if m.Migrations == nil {
+			continue
+		}
+		ms, err := migrations.LoadFS(m.Migrations, string(dialect), m.Name)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: migrations: %w", m.Name, err)
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
 // moduleCatalog is what the modules add to billing: plan module codes and meters.
 func moduleCatalog(list []module.Module) (entitlements, meters []string) {
 	for _, m := range list {
@@ -79,6 +101,14 @@ func (a *App) buildModules(list []module.Module) error {
 		parts, err := m.Build(k)
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name, err)
+		}
+		for _, c := range m.Commands {
+			if name := strings.Fields(c.Use); len(name) == 0 || parts.Run[name[0]] == nil {
+				return fmt.Errorf("module %s: command %q has nothing to run", m.Name, c.Use)
+			}
+		}
+		if parts.ExportFiles != nil {
+			a.store.AddExportFiles(parts.ExportFiles)
 		}
 		a.modules = append(a.modules, mountedModule{Module: m, parts: parts})
 	}
@@ -200,4 +230,41 @@ func (a *App) seedModules(ctx context.Context, t *tenants.Tenant) error {
 		}
 	}
 	return nil
+}
+
+// moduleCommands are the command-line commands of mods, "cityops <module> <command> ...". Each
+// opens the App (with extra, as newRootCommand got them), brings the control schema up to date
+// and runs the function the module's Build gave for the command.
+func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*cobra.Command {
+	var out []*cobra.Command
+	for _, m := range mods {
+		if len(m.Commands) == 0 {
+			continue
+		}
+		group := &cobra.Command{Use: m.Name, Short: m.Messages[m.Title]["en"] + " (" + m.Messages[m.Title]["zh-CN"] + ")"}
+		for _, mc := range m.Commands {
+			name := strings.Fields(mc.Use)[0]
+			group.AddCommand(&cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),
+				RunE: func(c *cobra.Command, args []string) error {
+					a, err := openApp(c.Context(), stderr, extra...)
+					if err != nil {
+						return err
+					}
+					defer a.Close()
+					if _, err := a.store.MigrateControl(c.Context()); err != nil {
+						return err
+					}
+					for _, mm := range a.modules {
+						if mm.Name == m.Name {
+							if run := mm.parts.Run[name]; run != nil {
+								return run(c.Context(), args, stdout)
+							}
+						}
+					}
+					return fmt.Errorf("module %s has no command %s", m.Name, name)
+				}})
+		}
+		out = append(out, group)
+	}
+	return out
 }

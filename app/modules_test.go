@@ -1,9 +1,16 @@
 package app
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"github.com/cityops/cityops/tenants"
+	"github.com/uptrace/bun"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +86,19 @@ func TestModulePlugsIn(t *testing.T) {
 			if err := a.billing.PutPlan(ctx, &billing.Plan{Code: "notices", NameZH: "公告版", Modules: []string{moduletest.Entitlement},
 				Meters: map[string]billing.MeterPrice{moduletest.MeterPosted: {Included: 10, UnitPriceFen: 5, UnitSize: 1}}}); err != nil {
 				t.Fatal(err)
+			}
+
+			// Its table is in the tenant's export, as every table of the tenant is.
+			exp, err := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/export", "")
+			if err != nil || exp.status != 200 {
+				t.Fatalf("export: %v %v", exp, err)
+			}
+			zr, err := zip.NewReader(strings.NewReader(exp.body), int64(len(exp.body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(zr.File, func(f *zip.File) bool { return strings.Contains(f.Name, "notices") }) {
+				t.Fatal("the module's table is not in the export")
 			}
 
 			// Its operations are in the served document, and its routes are all documented.
@@ -181,5 +201,60 @@ func TestActiveUserAndStorageMeters(t *testing.T) {
 				t.Fatalf("a second sample the same day counted: %d, want %d", again, first)
 			}
 		})
+	}
+}
+
+// TestModuleCommandsAndDemo: a module's commands run under "cityops <module>", against its
+// migrated table, and the demo seeds its sample data.
+func TestModuleCommandsAndDemo(t *testing.T) {
+	t.Setenv("CITYOPS_DATA_DIR", t.TempDir())
+	t.Setenv("CITYOPS_LOG_LEVEL", "error")
+	t.Setenv("CITYOPS_DATABASE_URL", "")
+	extra := []module.Module{moduletest.Noticeboard()}
+	run := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := runRoot(context.Background(), newRootCommand(strings.NewReader(""), &out, &errb, extra), args, &out, &errb)
+		return out.String(), errb.String(), code
+	}
+	if _, e, code := run("noticeboard", "post", "nowhere", "x"); code == 0 || !strings.Contains(e, "nowhere") {
+		t.Fatalf("post to an unknown tenant: %d %s", code, e)
+	}
+	cfg, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler), Modules: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SeedDemo(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if out, e, code := run("noticeboard", "post", "chuxiong", "CLI-NOTICE"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("noticeboard post: %d %q %s", code, out, e)
+	}
+	if _, e, code := run("noticeboard", "post", "chuxiong"); code == 0 || !strings.Contains(e, "accepts 2 arg") {
+		t.Fatalf("post without its text: %d %s", code, e)
+	}
+	a, err = New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Modules: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	chuxiong, err := a.store.FindTenantBySlug(ctx, "chuxiong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	err = a.store.Tx(tenants.WithScope(ctx, tenants.SystemScope(chuxiong)), tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewSelect().Table("notices").Column("text").OrderExpr("posted_at").Scan(ctx, &texts)
+	})
+	if err != nil || len(texts) != 2 || texts[0] != "欢迎使用公告栏。" || texts[1] != "CLI-NOTICE" {
+		t.Fatalf("notices of the demo's chuxiong: %q %v, want the demo's and the command's", texts, err)
 	}
 }

@@ -47,21 +47,36 @@ type Migration struct {
 
 // Load returns the migrations of set for dialect ("postgres" or "sqlite"), in order.
 func Load(set Set, dialect string) ([]Migration, error) {
-	dir := path.Join(string(set), dialect)
-	entries, err := fs.ReadDir(files, dir)
+	ms, err := LoadFS(files, path.Join(string(set), dialect), "")
 	if err != nil {
 		return nil, fmt.Errorf("migrations %s/%s: %w", set, dialect, err)
+	}
+	return ms, nil
+}
+
+// LoadFS returns the *.sql files of dir in fsys as migrations, in order, each version prefixed
+// with prefix and a dot when prefix is not empty. A platform module's tenant migrations are
+// loaded this way, prefixed with its name, and run after the platform's own set: a module's
+// tables may refer to the platform's, never the other way round.
+func LoadFS(fsys fs.FS, dir, prefix string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
 	}
 	var out []Migration
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
-		b, err := files.ReadFile(path.Join(dir, e.Name()))
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: strings.TrimSuffix(e.Name(), ".sql"), SQL: string(b)})
+		v := strings.TrimSuffix(e.Name(), ".sql")
+		if prefix != "" {
+			v = prefix + "." + v
+		}
+		out = append(out, Migration{Version: v, SQL: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil

@@ -36,6 +36,9 @@ type Config struct {
 	Now            func() time.Time
 	// Passwords sets the argon2id costs; zero means DefaultPasswordParams.
 	Passwords PasswordParams
+	// Migrations are tenant migrations the platform's modules add (migrations.LoadFS), applied
+	// after the tenant set, in order.
+	Migrations []migrations.Migration
 }
 
 // Mode says whether a transaction may write.
@@ -95,6 +98,7 @@ func Open(cfg Config) (*Store, error) {
 	if s.tenantSet, err = migrations.Load(migrations.Tenant, dialectOf(cfg)); err != nil {
 		return nil, err
 	}
+	s.tenantSet = append(s.tenantSet, cfg.Migrations...)
 	if cfg.DatabaseURL != "" {
 		db, err := dbx.OpenPostgres(cfg.DatabaseURL, cfg.Pool)
 		if err != nil {

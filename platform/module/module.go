@@ -20,6 +20,7 @@ package module
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"log/slog"
 	"regexp"
@@ -28,7 +29,6 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
-	"github.com/spf13/cobra"
 )
 
 // Module is one module's registration.
@@ -54,6 +54,13 @@ type Module struct {
 	OpenAPI []byte
 	// Nav are the module's links in the tenant console.
 	Nav []Nav
+	// Commands are the module's command-line commands, "cityops <module> <command> ...". Each
+	// runs the function of its name in Parts.Run.
+	Commands []Command
+	// Migrations holds the module's tenant migrations: postgres/*.sql and sqlite/*.sql, applied
+	// in every tenant after the platform's own (versions "<module>.<file name>"). On PostgreSQL
+	// the prefecture's read-only role may read the tables they create.
+	Migrations fs.FS
 	// Build makes the module's running parts from the platform's services. It is called once,
 	// when the process starts.
 	Build func(k Kit) (Parts, error)
@@ -69,6 +76,16 @@ type Nav struct {
 	Roles []tenants.Role
 }
 
+// Command is one command-line command of a module.
+type Command struct {
+	// Use is cobra's usage line: the command's name, then its arguments ("post <tenant> <text>").
+	Use string
+	// Short is its one line of help.
+	Short string
+	// Args is how many arguments it takes.
+	Args int
+}
+
 // Parts are what a module runs. Every field is optional.
 type Parts struct {
 	// API mounts the module's JSON API on r, the group /api/v1/t/:tenant: the caller is logged
@@ -78,10 +95,14 @@ type Parts struct {
 	// Console mounts the module's pages on r, the group /t/:tenant, with the same checks and the
 	// console's CSRF check.
 	Console func(r Router)
-	// CLI are commands added to the command line.
-	CLI []*cobra.Command
+	// Run holds the module's commands (Module.Commands), by name: each gets its arguments and
+	// writes its result to out.
+	Run map[string]func(ctx context.Context, args []string, out io.Writer) error
 	// Demo fills a demo tenant with the module's sample data.
 	Demo func(ctx context.Context, t *tenants.Tenant) error
+	// ExportFiles adds the files the module keeps outside the database to every tenant export
+	// (and so to offboarding). Its tables are in the export already: every table of the tenant is.
+	ExportFiles tenants.ExportFiles
 	// Storage is how many bytes the module keeps for t outside the tenant's database (files);
 	// the daily storage sample adds it to the database's size.
 	Storage func(ctx context.Context, t *tenants.Tenant) (int64, error)

@@ -1,19 +1,19 @@
 // Package moduletest holds Noticeboard, a complete small module the tests plug in through
 // platform/module exactly as a real one is plugged in: API routes, a console page with a nav
-// link, a meter of its own, a plan entitlement, texts in both languages, OpenAPI operations and
-// demo data. Its notices are kept through the tenant gate (in the tenant's settings table), so
-// isolation and the prefecture's read-only access hold for it as for any module.
-//
-// It is the template for a new module: copy its shape, not its storage (a real module brings its
-// tables in its own migrations).
+// link, a meter of its own, a plan entitlement, a table of its own in every tenant (its
+// migrations), texts in both languages, OpenAPI operations and demo data. Its notices are kept
+// through the tenant gate, so isolation and the prefecture's read-only access hold for it as for
+// any module. It is the shape a new module copies.
 package moduletest
 
 import (
 	"context"
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -30,13 +30,14 @@ const (
 	MeterPosted = "notices_posted"
 )
 
-//go:embed templates/*.html openapi.json
+//go:embed templates/*.html openapi.json migrations
 var files embed.FS
 
 // Noticeboard is the module's registration.
 func Noticeboard() module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
+	migs, _ := fs.Sub(files, "migrations")
 	return module.Module{
 		Name:        "noticeboard",
 		Entitlement: Entitlement,
@@ -47,9 +48,11 @@ func Noticeboard() module.Module {
 			"noticeboard.nav":   {"zh-CN": "公告", "en": "Notices"},
 			"noticeboard.empty": {"zh-CN": "暂无公告。", "en": "No notices yet."},
 		},
-		Templates: tpl,
-		OpenAPI:   api,
-		Nav:       []module.Nav{{Path: "/notices", Label: "noticeboard.nav"}},
+		Templates:  tpl,
+		Migrations: migs,
+		OpenAPI:    api,
+		Nav:        []module.Nav{{Path: "/notices", Label: "noticeboard.nav"}},
+		Commands:   []module.Command{{Use: "post <tenant> <text>", Short: "Post a notice in a tenant", Args: 2}},
 		Build: func(k module.Kit) (module.Parts, error) {
 			b := &board{k: k}
 			return module.Parts{
@@ -58,6 +61,20 @@ func Noticeboard() module.Module {
 					r.Post("/notices", module.NeedRole(tenants.TenantAdmin), b.apiPost)
 				},
 				Console: func(r module.Router) { r.Get("/notices", b.page) },
+				Run: map[string]func(ctx context.Context, args []string, out io.Writer) error{
+					"post": func(ctx context.Context, args []string, out io.Writer) error {
+						t, err := k.Store.FindTenantBySlug(ctx, args[0])
+						if err != nil {
+							return err
+						}
+						n, err := b.post(tenants.WithScope(ctx, tenants.SystemScope(t)), args[1], "cli")
+						if err != nil {
+							return err
+						}
+						_, err = fmt.Fprintln(out, n.ID)
+						return err
+					},
+				},
 				Demo: func(ctx context.Context, t *tenants.Tenant) error {
 					_, err := b.post(tenants.WithScope(ctx, tenants.SystemScope(t)), "欢迎使用公告栏。", "demo")
 					return err
@@ -71,22 +88,19 @@ type board struct{ k module.Kit }
 
 // Notice is one posted notice.
 type Notice struct {
-	ID   string `json:"id"`
-	Text string `json:"text"`
-	By   string `json:"by"`
+	bun.BaseModel `bun:"table:notices"`
+
+	ID       string    `bun:"id,pk" json:"id"`
+	Text     string    `bun:"text" json:"text"`
+	PostedBy string    `bun:"posted_by" json:"posted_by"`
+	PostedAt time.Time `bun:"posted_at" json:"posted_at"`
 }
 
-const prefix = "noticeboard."
-
 func (b *board) list(ctx context.Context) ([]Notice, error) {
-	var rows []tenants.Setting
+	out := []Notice{}
 	err := b.k.Store.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
-		return db.NewSelect().Model(&rows).Where("key LIKE ?", prefix+"%").OrderExpr("updated_at, key").Scan(ctx)
+		return db.NewSelect().Model(&out).OrderExpr("posted_at, id").Limit(500).Scan(ctx)
 	})
-	out := make([]Notice, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Notice{ID: strings.TrimPrefix(r.Key, prefix), Text: r.Value, By: r.UpdatedBy})
-	}
 	return out, err
 }
 
@@ -97,15 +111,15 @@ func (b *board) post(ctx context.Context, text, by string) (*Notice, error) {
 		return nil, errs.Field("text", "A notice needs 1 to 500 characters of text.")
 	}
 	sc := tenants.ScopeFrom(ctx)
-	n := &Notice{ID: uuid.NewString()[:8], Text: text, By: by}
+	n := &Notice{ID: uuid.NewString(), Text: text, PostedBy: by, PostedAt: b.k.Now().UTC()}
 	err := b.k.Store.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.NewInsert().Model(&tenants.Setting{Key: prefix + n.ID, Value: text, UpdatedAt: b.k.Now(), UpdatedBy: by}).Exec(ctx)
+		_, err := db.NewInsert().Model(n).Exec(ctx)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return n, b.k.Usage.Record(context.WithoutCancel(ctx), sc.Tenant.ID, MeterPosted, 1, fmt.Sprintf("notice:%s:%s", sc.Tenant.ID, n.ID))
+	return n, b.k.Usage.Record(context.WithoutCancel(ctx), sc.Tenant.ID, MeterPosted, 1, "notice:"+n.ID)
 }
 
 func (b *board) apiList(c *fiber.Ctx) error {

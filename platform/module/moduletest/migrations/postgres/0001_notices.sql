@@ -1,0 +1,6 @@
+CREATE TABLE notices (
+    id         text PRIMARY KEY,
+    text       text NOT NULL,
+    posted_by  text NOT NULL,
+    posted_at  timestamptz NOT NULL
+);
