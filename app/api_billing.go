@@ -81,13 +81,10 @@ func (a *App) meterAPIRequest(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// billingReader admits the tenant's admins and leaders, the prefecture's viewers (read-only) and
-// operators. Billing data lives in the control plane, so these reads do not pass the tenant gate;
-// the scope resolved by tenantScope decides.
+// billingReader admits whom billing.CanSee admits, from the scope resolved by tenantScope.
 func (a *App) billingReader(c *fiber.Ctx) error {
-	sc := tenants.ScopeFrom(c.UserContext())
-	if sc == nil || !(sc.Has(tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer) || sc.Via != nil || sc.Operator) {
-		return errs.E(errs.Forbidden, "Only the tenant's administrators and leaders, the prefecture and the operator see billing.")
+	if err := billing.CheckSee(tenants.ScopeFrom(c.UserContext())); err != nil {
+		return err
 	}
 	return c.Next()
 }
