@@ -369,40 +369,11 @@ func (a *App) apiBillingRate(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := a.rateMonth(c.UserContext(), in.Month)
+	out, err := a.billing.RateAll(c.UserContext(), in.Month)
 	if err != nil {
 		return err
 	}
 	return c.JSON(out)
-}
-
-func (a *App) rateMonth(ctx context.Context, month string) ([]*billing.Rated, error) {
-	m, err := billing.ParseMonth(month)
-	if err != nil {
-		return nil, errs.Field("month", "The month %q is not valid: use YYYY-MM, for example 2026-05.", month)
-	}
-	if m.Year() < 2000 {
-		return nil, errs.Field("month", "The month %s is before 2000.", month)
-	}
-	if !m.Before(a.store.Now()) {
-		return nil, errs.Field("month", "The month %s has not started yet.", month)
-	}
-	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
-	if err != nil {
-		return nil, err
-	}
-	out := []*billing.Rated{}
-	for _, t := range ts {
-		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
-			continue
-		}
-		r, err := a.billing.RateMonth(ctx, t, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 func (a *App) apiBillingOutbox(c *fiber.Ctx) error {

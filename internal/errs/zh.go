@@ -138,5 +138,6 @@ var zhMessages = map[string]string{
 	"There is no plan %q.":                                                          "没有套餐 %q。",
 	"A plan change cannot start in a past month (%s); the earliest is %s.":          "套餐变更不能从过去的月份（%s）开始；最早为 %s。",
 	"The effective month %q is not valid: use YYYY-MM, for example 2026-07.":        "生效月份 %q 无效：请用 YYYY-MM 格式，例如 2026-07。",
+	"The month %s has not ended yet; a month is rated after it ends.":               "月份 %s 尚未结束；月份结束后才能计费。",
 	"A plan change can be scheduled at most five years ahead.":                      "套餐变更最多提前五年安排。",
 }
