@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -136,7 +135,8 @@ type offboardRequest struct {
 	Confirm string `json:"confirm"`
 }
 
-// apiOffboardTenant exports the tenant into the data directory's exports folder, then removes it.
+// apiOffboardTenant exports the tenant into the data directory's exports folder, then removes it
+// (tenants.Provisioner.OffboardTo, which also checks the confirmation).
 func (a *App) apiOffboardTenant(c *fiber.Ctx) error {
 	var in offboardRequest
 	if err := decodeJSON(c, &in); err != nil {
@@ -147,36 +147,15 @@ func (a *App) apiOffboardTenant(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if in.Confirm != t.Slug {
-		return errs.Field("confirm", "To offboard %s, repeat its slug in the field confirm; this removes its data after the export.", t.Slug)
-	}
-	path, err := a.offboard(ctx, t)
+	path, err := a.prov.OffboardTo(ctx, t, in.Confirm, a.exportDir())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"tenant": t, "export": path})
 }
 
-// offboard writes the export archive to <data>/exports and offboards t.
-func (a *App) offboard(ctx context.Context, t *tenants.Tenant) (string, error) {
-	dir := filepath.Join(a.cfg.DataDir, "exports")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, a.store.Now().UTC().Format("20060102T150405Z")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return "", err
-	}
-	err = a.prov.Offboard(ctx, t, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && t.Status != tenants.StatusOffboarding && t.Status != tenants.StatusDeleted {
-		os.Remove(path)
-	}
-	return path, err
-}
+// exportDir is where offboarding leaves a tenant's export archive: <data>/exports.
+func (a *App) exportDir() string { return filepath.Join(a.cfg.DataDir, "exports") }
 
 func (a *App) apiExport(c *fiber.Ctx) error { return a.sendExport(c, scope(c).Tenant) }
 

@@ -295,10 +295,7 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 	export.Flags().StringP("output", "o", "", "archive path (default SLUG-export.zip; never overwritten)")
 	offboard := bySlug("offboard", "Export a tenant, destroy its key and remove its data", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
 		confirm, _ := c.Flags().GetString("confirm")
-		if confirm != t.Slug {
-			return fmt.Errorf("offboarding removes %s's data after exporting it; repeat the slug with --confirm %s", t.Slug, t.Slug)
-		}
-		path, err := a.offboard(ctx, t)
+		path, err := a.prov.OffboardTo(ctx, t, confirm, a.exportDir())
 		if err != nil {
 			return err
 		}
