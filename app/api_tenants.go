@@ -219,27 +219,12 @@ type settingRequest struct {
 }
 
 func (a *App) apiPutSetting(c *fiber.Ctx) error {
-	key := c.Params("key")
-	if !tenants.ValidSettingKey(key) {
-		return errs.Field("key", "A setting key is 1 to 64 lower-case letters, digits, dots and underscores.")
-	}
 	var in settingRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if len(in.Value) > 4096 {
-		return errs.Field("value", "A setting value is at most 4096 bytes.")
-	}
-	s := tenants.Setting{Key: key, Value: in.Value, UpdatedAt: a.store.Now(), UpdatedBy: principal(c).Identity.Email}
-	err := a.store.Tx(c.UserContext(), tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.NewInsert().Model(&s).On("CONFLICT (key) DO UPDATE").
-			Set("value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by").Exec(ctx)
-		return err
-	})
+	s, err := a.store.PutSetting(c.UserContext(), c.Params("key"), in.Value, principal(c).Identity.Email)
 	if err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "setting.put", key, map[string]string{"value": in.Value}); err != nil {
 		return err
 	}
 	return c.JSON(s)
