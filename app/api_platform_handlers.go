@@ -41,9 +41,6 @@ func (a *App) apiCreateDepartment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "department.create", d.ID, in); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
@@ -56,17 +53,11 @@ func (a *App) apiUpdateDepartment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "department.update", d.ID, in); err != nil {
-		return err
-	}
 	return c.JSON(d)
 }
 
 func (a *App) apiDeleteDepartment(c *fiber.Ctx) error {
 	if err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "department.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -97,9 +88,6 @@ func (a *App) apiCreateStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "staff.create", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(st)
 }
 
@@ -112,17 +100,11 @@ func (a *App) apiUpdateStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "staff.update", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
-	}
 	return c.JSON(st)
 }
 
 func (a *App) apiDeleteStaff(c *fiber.Ctx) error {
 	if err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "staff.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -126,6 +126,16 @@ func (a *App) adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Ma
 	return adminDone(c, adminBase(c)+back, msg)
 }
 
+// adminReply ends a form action that needs nothing from its result: a failed action re-renders
+// page with the message (and data); a successful one (which the service audited) redirects to
+// back, below /admin, with the message key.
+func adminReply(c *fiber.Ctx, err error, page adminPage, data fiber.Map, back, msg string) error {
+	if err != nil {
+		return adminFail(c, err, page, data)
+	}
+	return adminDone(c, adminBase(c)+back, msg)
+}
+
 // adminFormID reads an optional id field ("" → nil).
 func adminFormID(c *fiber.Ctx, name string) *string {
 	if v := strings.TrimSpace(c.FormValue(name)); v != "" {
@@ -382,12 +392,8 @@ func adminDepartmentForm(c *fiber.Ctx) org.DepartmentInput {
 
 func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
-	d, err := a.platform.org.CreateDepartment(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.org.CreateDepartment(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, fiber.Map{"DeptForm": in})
-	}
-	if err := a.auditTenant(c, "department.create", d.ID, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org", "admin.org.created")
 }
@@ -395,12 +401,12 @@ func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
 	_, err := a.platform.org.UpdateDepartment(c.UserContext(), c.Params("id"), in)
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.update", c.Params("id"), in, "/org", "admin.org.updated")
+	return adminReply(c, err, a.adminOrgPage, nil, "/org", "admin.org.updated")
 }
 
 func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id"))
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.delete", c.Params("id"), nil, "/org", "admin.org.deleted")
+	return adminReply(c, err, a.adminOrgPage, nil, "/org", "admin.org.deleted")
 }
 
 func adminStaffForm(c *fiber.Ctx) org.StaffInput {
@@ -415,31 +421,23 @@ func adminStaffForm(c *fiber.Ctx) org.StaffInput {
 
 func (a *App) webAdminCreateStaff(c *fiber.Ctx) error {
 	in := adminStaffForm(c)
-	st, err := a.platform.org.CreateStaff(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.org.CreateStaff(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, fiber.Map{"StaffForm": adminStaffViewOf("", in)})
-	}
-	if err := a.auditTenant(c, "staff.create", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.created")
 }
 
 func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
 	in := adminStaffForm(c)
-	st, err := a.platform.org.UpdateStaff(c.UserContext(), c.Params("id"), in)
-	if err != nil {
+	if _, err := a.platform.org.UpdateStaff(c.UserContext(), c.Params("id"), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, nil)
-	}
-	if err := a.auditTenant(c, "staff.update", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.updated")
 }
 
 func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id"))
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "staff.delete", c.Params("id"), nil, "/org#staff", "admin.staff.deleted")
+	return adminReply(c, err, a.adminOrgPage, nil, "/org#staff", "admin.staff.deleted")
 }
 
 // --- users and posts ---
