@@ -175,27 +175,17 @@ func (a *App) apiDeleteBoundary(c *fiber.Ctx) error {
 	if err := a.platform.grids.DeleteBoundary(c.UserContext()); err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "boundary.delete", "", nil); err != nil {
-		return err
-	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// putBoundary sets the tenant's boundary from the uploaded GeoJSON and audits it; the API and the
-// console's form both go through it.
+// putBoundary sets the tenant's boundary from the uploaded GeoJSON (the service audits it); the
+// API and the console's form both go through it.
 func (a *App) putBoundary(c *fiber.Ctx) (*grids.Boundary, error) {
 	data, _, err := readUpload(c, boundaryTypes)
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.platform.grids.PutBoundary(c.UserContext(), data)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.auditTenant(c, "boundary.put", "", map[string]any{"bbox": b.BBox, "area_m2": b.AreaM2}); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return a.platform.grids.PutBoundary(c.UserContext(), data)
 }
 
 // sendBoundary answers with the boundary as a GeoJSON Feature.
@@ -231,17 +221,11 @@ func (a *App) apiPutResponsibility(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "responsibility_grid.put", rg.Code, in); err != nil {
-		return err
-	}
 	return c.JSON(rg)
 }
 
 func (a *App) apiDeleteResponsibility(c *fiber.Ctx) error {
 	if err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "responsibility_grid.delete", c.Params("code"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -726,12 +726,8 @@ func (a *App) adminGridsPage(c *fiber.Ctx, data fiber.Map) error {
 
 func (a *App) webAdminRenameGrid(c *fiber.Ctx) error {
 	code := c.Params("code")
-	g, err := a.platform.grids.RenameGrid(c.UserContext(), code, c.FormValue("name"))
-	if err != nil {
+	if _, err := a.platform.grids.RenameGrid(c.UserContext(), code, c.FormValue("name")); err != nil {
 		return adminFail(c, err, a.adminGridsPage, nil)
-	}
-	if err := a.auditTenant(c, "grid.rename", g.Code, map[string]string{"name": g.Name}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/grids", "admin.grids.renamed")
 }
@@ -752,7 +748,7 @@ func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
 
 func (a *App) webAdminDeleteBoundary(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteBoundary(c.UserContext())
-	return a.adminFinish(c, err, a.adminGridsPage, nil, "boundary.delete", "", nil, "/grids#boundary", "admin.boundary.deleted")
+	return adminReply(c, err, a.adminGridsPage, nil, "/grids#boundary", "admin.boundary.deleted")
 }
 
 // adminSplitCodes reads grid codes separated by commas, spaces, semicolons or new lines.
@@ -765,19 +761,15 @@ func adminSplitCodes(s string) []string {
 func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 	in := responsibilityRequest{Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
 	code := c.FormValue("code")
-	rg, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units})
-	if err != nil {
+	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units}); err != nil {
 		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": code, "Name": in.Name, "Units": in.Units}})
-	}
-	if err := a.auditTenant(c, "responsibility_grid.put", rg.Code, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
 }
 
 func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code"))
-	return a.adminFinish(c, err, a.adminGridsPage, nil, "responsibility_grid.delete", c.Params("code"), nil, "/grids#responsibility", "admin.grids.unassigned")
+	return adminReply(c, err, a.adminGridsPage, nil, "/grids#responsibility", "admin.grids.unassigned")
 }
 
 // --- categories and standards ---
