@@ -10,7 +10,6 @@ import (
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/org"
-	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -285,9 +284,6 @@ func (a *App) apiCreateClass(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "catalog.class.create", string(cl.Kind)+"/"+cl.Code, in); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(cl)
 }
 
@@ -299,49 +295,17 @@ func (a *App) apiDeleteClass(c *fiber.Ctx) error {
 	if err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code")); err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil); err != nil {
-		return err
-	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // apiSyncPrefectureClasses copies the parent prefecture's own extension classes into this
-// county, replacing the previous copy. The prefecture is read with a read-only scope of its own
-// (the county's admin cannot otherwise reach it), and only its own extension classes are read;
-// the sync is audited on the county as catalog.sync, naming the prefecture.
+// county (catalog.Service.SyncFromPrefecture, which audits it).
 func (a *App) apiSyncPrefectureClasses(c *fiber.Ctx) error {
-	parent, n, err := a.syncPrefectureClasses(c)
+	parent, n, err := a.platform.catalog.SyncFromPrefecture(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"prefecture": parent.Slug, "classes": n})
-}
-
-// syncPrefectureClasses does the sync for the API and the console: it returns the prefecture
-// and how many classes were copied.
-func (a *App) syncPrefectureClasses(c *fiber.Ctx) (*tenants.Tenant, int, error) {
-	sc := scope(c)
-	if sc.Tenant.ParentID == nil {
-		return nil, 0, errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
-	}
-	ctx := c.UserContext()
-	parent, err := a.store.FindTenantByID(ctx, *sc.Tenant.ParentID)
-	if err != nil {
-		return nil, 0, err
-	}
-	pctx := tenants.WithScope(ctx, &tenants.Scope{Tenant: parent, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true})
-	classes, err := a.platform.catalog.OwnClasses(pctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := a.platform.catalog.SyncPrefectureClasses(ctx, classes)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := a.auditTenant(c, "catalog.sync", parent.Slug, map[string]int{"classes": n}); err != nil {
-		return nil, 0, err
-	}
-	return parent, n, nil
 }
 
 func (a *App) apiListComponents(c *fiber.Ctx) error {

@@ -844,12 +844,8 @@ func (a *App) adminCatalogPage(c *fiber.Ctx, data fiber.Map) error {
 func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 	kind, _ := catalog.ParseKind(c.FormValue("kind"))
 	in := catalog.ClassInput{Kind: kind, Code: c.FormValue("code"), NameZH: c.FormValue("name_zh"), NameEN: c.FormValue("name_en")}
-	cl, err := a.platform.catalog.CreateClass(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.catalog.CreateClass(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminCatalogPage, fiber.Map{"ClassForm": in})
-	}
-	if err := a.auditTenant(c, "catalog.class.create", string(cl.Kind)+"/"+cl.Code, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.created")
 }
@@ -860,11 +856,11 @@ func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
 	}
 	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
-	return a.adminFinish(c, err, a.adminCatalogPage, nil, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil, "/catalog", "admin.catalog.deleted")
+	return adminReply(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
 }
 
 func (a *App) webAdminSyncClasses(c *fiber.Ctx) error {
-	if _, _, err := a.syncPrefectureClasses(c); err != nil {
+	if _, _, err := a.platform.catalog.SyncFromPrefecture(c.UserContext()); err != nil {
 		return adminFail(c, err, a.adminCatalogPage, nil)
 	}
 	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.synced")
