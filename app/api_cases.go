@@ -57,9 +57,6 @@ func (a *App) apiPutStageLimit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
-		return err
-	}
 	return c.JSON(l)
 }
 

@@ -368,9 +368,6 @@ func (a *App) apiPutCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "calendar.settings", "", st); err != nil {
-		return err
-	}
 	return c.JSON(st)
 }
 

@@ -927,12 +927,8 @@ func (a *App) webAdminPutCalendar(c *fiber.Ctx) error {
 			in.Weekend = append(in.Weekend, time.Weekday(n))
 		}
 	}
-	st, err := a.platform.calendar.UpdateSettings(c.UserContext(), in, principal(c).Identity.Email)
-	if err != nil {
+	if _, err := a.platform.calendar.UpdateSettings(c.UserContext(), in, principal(c).Identity.Email); err != nil {
 		return adminFail(c, err, a.adminCalendarPage, fiber.Map{"CalForm": in})
-	}
-	if err := a.auditTenant(c, "calendar.settings", "", st); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/calendar", "admin.calendar.saved")
 }
@@ -963,12 +959,8 @@ func (a *App) webAdminPutStage(c *fiber.Ctx) error {
 		}
 		in.Urgent = &calendar.Limit{Amount: v, Unit: calendar.UrgentHours}
 	}
-	l, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in)
-	if err != nil {
+	if _, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in); err != nil {
 		return adminFail(c, err, a.adminStagesPage, nil)
-	}
-	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/stages", "admin.stages.saved")
 }

@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,10 @@ func TestServiceImportAndDeadline(t *testing.T) {
 		st, err := s.UpdateSettings(e.A, calendar.Settings{TimeZone: "Asia/Shanghai", WorkingHours: "09:00-17:00", Weekend: []time.Weekday{time.Sunday}}, "admin")
 		if err != nil || st.WorkingHours != "09:00-17:00" {
 			t.Fatalf("settings: %+v %v", st, err)
+		}
+		want, _ := json.Marshal(st)
+		if es := e.MustAudit(t, e.TenantA, "calendar.settings"); len(es) != 1 || es[0].Detail != string(want) {
+			t.Fatalf("calendar.settings audit: %+v, want one with %s", es, want)
 		}
 		cal, _ = s.Calendar(e.A)
 		if cal.DayLength() != 8*time.Hour || !cal.IsWorkingDay(calendar.Date{Year: 2025, Month: 9, Day: 27}) {

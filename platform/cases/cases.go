@@ -26,9 +26,11 @@ import (
 	"github.com/uptrace/bun/dialect"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it). Administrative changes
+// (stage limits) are audited on the tenant of ctx right after they commit.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
 }
 
 // Cipher encrypts citizens' personal data with the tenant's key (tenants/secrets.Cipher
