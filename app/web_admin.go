@@ -541,7 +541,6 @@ func (a *App) webAdminRemoveMember(c *fiber.Ctx) error {
 // adminImport is one of the console's import forms: the API's accepted media types, the page it
 // belongs to, and the service call (the same as the API's).
 type adminImport struct {
-	action string
 	accept []string
 	page   func(a *App) adminPage
 	back   string
@@ -549,21 +548,21 @@ type adminImport struct {
 }
 
 var (
-	adminGridsImport = adminImport{action: "grids.import", accept: []string{"application/geo+json", "application/json"},
+	adminGridsImport = adminImport{accept: []string{"application/geo+json", "application/json"},
 		page: func(a *App) adminPage { return a.adminGridsPage }, back: "/grids",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 				return a.platform.grids.Import(c.UserContext(), data, dry)
 			}
 		}}
-	adminStandardsImport = adminImport{action: "standards.import", accept: []string{"text/csv", xlsxType},
+	adminStandardsImport = adminImport{accept: []string{"text/csv", xlsxType},
 		page: func(a *App) adminPage { return a.adminCatalogPage }, back: "/catalog#standards",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				return a.platform.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 			}
 		}}
-	adminCalendarImport = adminImport{action: "calendar.import", accept: []string{"text/csv", xlsxType},
+	adminCalendarImport = adminImport{accept: []string{"text/csv", xlsxType},
 		page: func(a *App) adminPage { return a.adminCalendarPage }, back: "/calendar",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
@@ -600,7 +599,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 			return adminFail(c, err, page, fiber.Map{"Import": view})
 		}
 		dry := c.FormValue("mode") != "import"
-		rep, err := a.runImport(c, imp.action, data, format, dry, imp.run(a))
+		rep, err := imp.run(a)(c, data, format, dry)
 		var rej *tabular.Rejected
 		if errors.As(err, &rej) {
 			view.Report = rej.Report

@@ -234,6 +234,7 @@ var dayColumns = []tabular.Column{
 // date (日期), kind (类型: 放假/holiday or 上班/workday) and name (名称), or JSON
 // {"days":[{"date":"2026-01-01","kind":"holiday","name":"元旦"}]}. Every row is checked first;
 // the year is replaced in one transaction only if all rows pass, and not at all on a dry run.
+// An applied import is audited as calendar.import.
 func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format string, dryRun bool) (*tabular.Report, error) {
 	if year < 1949 || year > 2200 {
 		return nil, errs.Field("year", "The year %d is out of range.", year)
@@ -323,6 +324,11 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 		return nil, err
 	}
 	rep.Applied = true
+	if rep.Applied {
+		if err := s.gate.AuditTenant(ctx, "calendar.import", "", rep.AuditDetail()); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

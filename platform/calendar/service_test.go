@@ -78,6 +78,10 @@ func TestServiceImportAndDeadline(t *testing.T) {
 		if rep, err := s.ImportYear(e.A, 2025, []byte(gbk), "csv", false); err != nil || rep.Accepted != 1 {
 			t.Fatalf("GBK import: %+v %v", rep, err)
 		}
+		// Both applied imports are audited; the viewer's refused one is not.
+		if es := e.MustAudit(t, e.TenantA, "calendar.import"); len(es) != 2 || es[0].Detail != `{"accepted":1,"rows":1}` {
+			t.Fatalf("calendar.import audit: %+v", es)
+		}
 		if days, _ := s.FindDays(e.A, 2025); len(days) != 1 || days[0].Name != "元旦" {
 			t.Fatalf("after re-import: %+v", days)
 		}

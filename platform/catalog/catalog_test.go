@@ -128,6 +128,10 @@ func TestClassesAndStandards(t *testing.T) {
 		if rep, err := e.cat.ImportStandards(e.A, []byte(gbk), tabular.CSV, true); err != nil || rep.Accepted != 4 || rep.Applied {
 			t.Fatalf("gbk dry run: %+v %v", rep, err)
 		}
+		// The two applied imports are audited, the dry run is not.
+		if es := e.MustAudit(t, e.TenantA, "standards.import"); len(es) != 2 || es[0].Detail != `{"accepted":4,"rows":4}` {
+			t.Fatalf("standards.import audit: %+v", es)
+		}
 	})
 }
 
@@ -235,6 +239,9 @@ func TestComponentsImport(t *testing.T) {
 		gj := `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"5323010102000001","name":"污水井盖"},"geometry":{"type":"Point","coordinates":[101.506,25.006]}}]}`
 		if rep, err := e.cat.ImportComponents(e.A, []byte(gj), "geojson", false); err != nil || rep.Accepted != 1 {
 			t.Fatalf("geojson: %+v %v", rep, err)
+		}
+		if es := e.MustAudit(t, e.TenantA, "components.import"); len(es) != 2 || es[0].Detail != `{"accepted":1,"rows":1}` || es[1].Detail != `{"accepted":2,"rows":2}` {
+			t.Fatalf("components.import audit: %+v", es)
 		}
 		if cs, _ := e.cat.FindComponents(e.A, catalog.ComponentFilter{GridCode: "53230100100101"}); len(cs) != 2 {
 			t.Fatalf("by grid: %+v", cs)

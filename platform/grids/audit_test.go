@@ -26,9 +26,16 @@ func TestGridsAudit(t *testing.T) {
 				t.Fatalf("%s audited on B", action)
 			}
 		}
+		if _, err := s.Import(e.A, []byte(SampleGrids()), true); err != nil {
+			t.Fatal(err)
+		}
+		if es := e.MustAudit(t, e.TenantA, "grids.import"); len(es) != 0 {
+			t.Fatalf("a dry run was audited: %+v", es)
+		}
 		if _, err := s.Import(e.A, []byte(SampleGrids()), false); err != nil {
 			t.Fatal(err)
 		}
+		one("grids.import", "", `{"accepted":4,"rows":4}`)
 		if _, err := s.RenameGrid(e.A, "53230100100101", " 鹿城甲网格 "); err != nil {
 			t.Fatal(err)
 		}
