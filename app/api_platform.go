@@ -106,11 +106,6 @@ func (a *App) platformRoutes(t fiber.Router) {
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// auditTenant records an administrative action on the request's tenant.
-func (a *App) auditTenant(c *fiber.Ctx, action, target string, detail any) error {
-	return a.store.AuditNow(c.UserContext(), action, &scope(c).Tenant.ID, target, detail)
-}
-
 // readUpload returns an uploaded file: the body itself (Content-Type names the format) or the
 // part "file" of a multipart form. It returns the format: geojson, json, csv or xlsx.
 func readUpload(c *fiber.Ctx, accept []string) ([]byte, string, error) {

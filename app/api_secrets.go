@@ -40,9 +40,6 @@ func (a *App) apiPutCredential(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "credential.put", name, nil); err != nil {
-		return err
-	}
 	return c.JSON(cred)
 }
 
@@ -50,9 +47,6 @@ func (a *App) apiDeleteCredential(c *fiber.Ctx) error {
 	sc := scope(c)
 	name := c.Params("name")
 	if err := a.secrets.DeleteCredential(c.UserContext(), sc.Tenant.ID, name); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "credential.delete", name, nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

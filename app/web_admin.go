@@ -114,22 +114,9 @@ func adminFail(c *fiber.Ctx, err error, page adminPage, data fiber.Map) error {
 }
 
 // adminFinish ends a form action that needs nothing from its result: a failed action re-renders
-// page with the message (and data); a successful one is audited as the API audits it (action on
-// target with detail) and redirects to back, below /admin, with the message key.
-func (a *App) adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Map, action, target string, detail any, back, msg string) error {
-	if err != nil {
-		return adminFail(c, err, page, data)
-	}
-	if err := a.auditTenant(c, action, target, detail); err != nil {
-		return err
-	}
-	return adminDone(c, adminBase(c)+back, msg)
-}
-
-// adminReply ends a form action that needs nothing from its result: a failed action re-renders
 // page with the message (and data); a successful one (which the service audited) redirects to
 // back, below /admin, with the message key.
-func adminReply(c *fiber.Ctx, err error, page adminPage, data fiber.Map, back, msg string) error {
+func adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Map, back, msg string) error {
 	if err != nil {
 		return adminFail(c, err, page, data)
 	}
@@ -401,12 +388,12 @@ func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
 	_, err := a.platform.org.UpdateDepartment(c.UserContext(), c.Params("id"), in)
-	return adminReply(c, err, a.adminOrgPage, nil, "/org", "admin.org.updated")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org", "admin.org.updated")
 }
 
 func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id"))
-	return adminReply(c, err, a.adminOrgPage, nil, "/org", "admin.org.deleted")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org", "admin.org.deleted")
 }
 
 func adminStaffForm(c *fiber.Ctx) org.StaffInput {
@@ -437,7 +424,7 @@ func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
 
 func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id"))
-	return adminReply(c, err, a.adminOrgPage, nil, "/org#staff", "admin.staff.deleted")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org#staff", "admin.staff.deleted")
 }
 
 // --- users and posts ---
@@ -747,7 +734,7 @@ func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
 
 func (a *App) webAdminDeleteBoundary(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteBoundary(c.UserContext())
-	return adminReply(c, err, a.adminGridsPage, nil, "/grids#boundary", "admin.boundary.deleted")
+	return adminFinish(c, err, a.adminGridsPage, nil, "/grids#boundary", "admin.boundary.deleted")
 }
 
 // adminSplitCodes reads grid codes separated by commas, spaces, semicolons or new lines.
@@ -768,7 +755,7 @@ func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 
 func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code"))
-	return adminReply(c, err, a.adminGridsPage, nil, "/grids#responsibility", "admin.grids.unassigned")
+	return adminFinish(c, err, a.adminGridsPage, nil, "/grids#responsibility", "admin.grids.unassigned")
 }
 
 // --- categories and standards ---
@@ -855,7 +842,7 @@ func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
 	}
 	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
-	return adminReply(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
+	return adminFinish(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
 }
 
 func (a *App) webAdminSyncClasses(c *fiber.Ctx) error {
@@ -985,13 +972,13 @@ func (a *App) webAdminPutCredential(c *fiber.Ctx) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	_, err := a.secrets.PutCredential(c.UserContext(), scope(c).Tenant.ID, name, c.FormValue("value"), principal(c).Identity.Email)
 	// On failure the form comes back with the name only: the value is never sent back.
-	return a.adminFinish(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name}, "credential.put", name, nil, "/integrations", "admin.integrations.saved")
+	return adminFinish(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name}, "/integrations", "admin.integrations.saved")
 }
 
 func (a *App) webAdminDeleteCredential(c *fiber.Ctx) error {
 	name := c.Params("name")
 	err := a.secrets.DeleteCredential(c.UserContext(), scope(c).Tenant.ID, name)
-	return a.adminFinish(c, err, a.adminIntegrationsPage, nil, "credential.delete", name, nil, "/integrations", "admin.integrations.deleted")
+	return adminFinish(c, err, a.adminIntegrationsPage, nil, "/integrations", "admin.integrations.deleted")
 }
 
 // --- modules ---
