@@ -159,16 +159,16 @@ func (a *App) exportDir() string { return filepath.Join(a.cfg.DataDir, "exports"
 
 func (a *App) apiExport(c *fiber.Ctx) error { return a.sendExport(c, scope(c).Tenant) }
 
-// sendExport answers with t's export archive and audits it (the API and the operator's console).
+// sendExport answers with t's export archive, audited (the API and the operator's console).
 func (a *App) sendExport(c *fiber.Ctx, t *tenants.Tenant) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, a.store.Now().UTC().Format("20060102")))
-	if err := a.store.Export(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
+	if err := a.store.ExportAudited(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
 		c.Response().ResetBody()
 		c.Set(fiber.HeaderContentDisposition, "")
 		return err
 	}
-	return a.store.AuditNow(c.UserContext(), "tenant.export", &t.ID, t.Slug, nil)
+	return nil
 }
 
 func (a *App) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {

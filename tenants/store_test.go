@@ -481,9 +481,16 @@ func TestOffboardTo(t *testing.T) {
 		if got, err := s.FindTenantBySlug(ctx, "chuxiong"); err != nil || got.Status != StatusActive {
 			t.Fatalf("after an unconfirmed offboarding: %+v, %v", got, err)
 		}
+		// A download is audited; the export that offboarding takes is not a download.
+		if err := s.ExportAudited(ctx, a, io.Discard); err != nil {
+			t.Fatal(err)
+		}
 		path, err := p.OffboardTo(ctx, a, "chuxiong", dir)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if es, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Action: "tenant.export"}); err != nil || len(es) != 1 || es[0].Target != "chuxiong" {
+			t.Fatalf("tenant.export audit: %+v %v", es, err)
 		}
 		if filepath.Dir(path) != dir || !strings.HasPrefix(filepath.Base(path), "chuxiong-") || filepath.Ext(path) != ".zip" {
 			t.Fatalf("archive at %s", path)
