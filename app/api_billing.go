@@ -83,13 +83,10 @@ func (a *App) meterAPIRequest(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// billingReader admits the tenant's admins and leaders, the prefecture's viewers (read-only) and
-// operators. Billing data lives in the control plane, so these reads do not pass the tenant gate;
-// the scope resolved by tenantScope decides.
+// billingReader admits whom billing.CanSee admits, from the scope resolved by tenantScope.
 func (a *App) billingReader(c *fiber.Ctx) error {
-	sc := tenants.ScopeFrom(c.UserContext())
-	if sc == nil || !(sc.Has(tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer) || sc.Via != nil || sc.Operator) {
-		return errs.E(errs.Forbidden, "Only the tenant's administrators and leaders, the prefecture and the operator see billing.")
+	if err := billing.CheckSee(tenants.ScopeFrom(c.UserContext())); err != nil {
+		return err
 	}
 	return c.Next()
 }
@@ -374,40 +371,11 @@ func (a *App) apiBillingRate(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := a.rateMonth(c.UserContext(), in.Month)
+	out, err := a.billing.RateAll(c.UserContext(), in.Month)
 	if err != nil {
 		return err
 	}
 	return c.JSON(out)
-}
-
-func (a *App) rateMonth(ctx context.Context, month string) ([]*billing.Rated, error) {
-	m, err := billing.ParseMonth(month)
-	if err != nil {
-		return nil, errs.Field("month", "The month %q is not valid: use YYYY-MM, for example 2026-05.", month)
-	}
-	if m.Year() < 2000 {
-		return nil, errs.Field("month", "The month %s is before 2000.", month)
-	}
-	if !m.Before(a.store.Now()) {
-		return nil, errs.Field("month", "The month %s has not started yet.", month)
-	}
-	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
-	if err != nil {
-		return nil, err
-	}
-	out := []*billing.Rated{}
-	for _, t := range ts {
-		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
-			continue
-		}
-		r, err := a.billing.RateMonth(ctx, t, m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 func (a *App) apiBillingOutbox(c *fiber.Ctx) error {

@@ -92,6 +92,7 @@ func TestBillingEndpoints(t *testing.T) {
 			next := month.AddDate(0, 1, 0).Format("2006-01")
 			last := month.AddDate(0, -1, 0).Format("2006-01")
 			runScenarios(t, f, []scenario{
+				{"running month not rated", "operator", "POST", "/api/v1/billing/rate", `{"month":"` + month.Format("2006-01") + `"}`, 400, "has not ended", ""},
 				{"operator schedules a plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","memo":"州批复"}`, 201, `"effective_from"`, ""},
 				{"retried plan change", "finance", "POST", "/api/v1/billing/tenants/wuding/plan-changes", `{"plan":"prefecture","effective":"` + next + `"}`, 200, `"recorded":false`, ""},
 				{"operator lists plan changes", "operator", "GET", "/api/v1/billing/tenants/wuding/plan-changes", "", 200, `"to_plan":"prefecture"`, ""},

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
@@ -20,7 +19,7 @@ import (
 // newCases builds the case loop over the gate, the tenant keys and billing's usage meter, and
 // puts its photos into tenant exports.
 func (a *App) newCases() *cases.Service {
-	s := cases.NewService(cases.Config{Gate: a.store, Cipher: a.secrets, Usage: a.billing,
+	s := cases.NewService(cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
 		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log})
 	a.store.AddExportFiles(s.PhotoExport())
 	return s
@@ -56,9 +55,6 @@ func (a *App) apiPutStageLimit(c *fiber.Ctx) error {
 	}
 	l, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in)
 	if err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
 		return err
 	}
 	return c.JSON(l)
@@ -233,40 +229,20 @@ func (a *App) apiGetCasePhoto(c *fiber.Ctx) error {
 	return c.Send(data)
 }
 
-// runOverdue marks overdue cases in every active tenant every interval until ctx ends. Each
+// runOverdue marks overdue cases in every active tenant every interval until ctx ends
+// (cases.Service.MarkOverdueAll, four tenants at a time; it logs a failing tenant itself). Each
 // run recomputes from the database, so nothing is lost across restarts.
 func (a *App) runOverdue(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		a.markOverdue(ctx, 4)
+		if _, err := a.cases.MarkOverdueAll(ctx, 4); err != nil && ctx.Err() == nil {
+			a.log.Error("overdue job", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
-}
-
-// markOverdue runs one overdue pass over every active tenant, workers at a time; a failing
-// tenant is logged and does not stop the others.
-func (a *App) markOverdue(ctx context.Context, workers int) {
-	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
-	if err != nil {
-		a.log.Error("overdue job: listing tenants", "err", err)
-		return
-	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for _, t := range ts {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if _, err := a.cases.MarkOverdue(tenants.WithScope(ctx, tenants.SystemScope(t))); err != nil && ctx.Err() == nil {
-				a.log.Error("overdue job", "tenant", t.Slug, "err", err)
-			}
-		}()
-	}
-	wg.Wait()
 }

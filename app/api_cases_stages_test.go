@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -100,7 +99,7 @@ func stageClocks(t *testing.T, f *caseFixture) {
 	// Monday 2 March 2026, 09:00 in Chuxiong: working time.
 	base := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	clk := &fakeClock{t: base}
-	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clk.now})
+	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clk.now})
 	// Distinct urgent limits per stage, so that a case cannot pass with another stage's.
 	limits := map[cases.Stage]float64{cases.StageAccept: 0.25, cases.StageVerify: 0.5, cases.StageFile: 0.75,
 		cases.StageDispatch: 1, cases.StageSendCheck: 1.25, cases.StageCheck: 1.5, cases.StageClose: 1.75}
@@ -139,13 +138,13 @@ func stageClocks(t *testing.T, f *caseFixture) {
 			}
 			// Just before the deadline the job leaves it alone.
 			clk.set(base.Add(allowed - time.Minute))
-			f.app.markOverdue(context.Background(), 2)
+			f.markOverdue(t)
 			if v := f.stageOf(t, c.ID); v.StageOverdue {
 				t.Fatalf("overdue too early: %+v", v)
 			}
 			// Four times the allowance: three times over.
 			clk.set(base.Add(4 * allowed))
-			f.app.markOverdue(context.Background(), 2)
+			f.markOverdue(t)
 			v = f.stageOf(t, c.ID)
 			if !v.StageOverdue || v.StageOvertimeMultiple != 3 || v.Version != c.Version {
 				t.Fatalf("after the job: overdue %v multiple %v version %d (was %d)", v.StageOverdue, v.StageOvertimeMultiple, v.Version, c.Version)
@@ -196,13 +195,13 @@ func stageClocks(t *testing.T, f *caseFixture) {
 	}
 	// Over the weekend nothing runs.
 	clk.set(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)) // Monday 08:00
-	f.app.markOverdue(context.Background(), 2)
+	f.markOverdue(t)
 	if v := f.stageOf(t, c.ID); v.StageOverdue {
 		t.Fatalf("overdue over the weekend: %+v", v)
 	}
 	// Monday 15:00: 15 min + 3 h 30 min + 30 min = 4 h 15 min of working time, 0.42 over.
 	clk.set(time.Date(2026, 3, 9, 7, 0, 0, 0, time.UTC))
-	f.app.markOverdue(context.Background(), 2)
+	f.markOverdue(t)
 	if v := f.stageOf(t, c.ID); !v.StageOverdue || v.StageOvertimeMultiple != 0.42 {
 		t.Fatalf("working-hours overrun: overdue %v multiple %v", v.StageOverdue, v.StageOvertimeMultiple)
 	}

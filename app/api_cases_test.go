@@ -608,6 +608,14 @@ func TestCaseListFiltersAndPages(t *testing.T) {
 	_ = ids
 }
 
+// markOverdue runs the overdue job once over every tenant, as the server's loop does.
+func (f *caseFixture) markOverdue(tb testing.TB) {
+	tb.Helper()
+	if failed, err := f.app.cases.MarkOverdueAll(context.Background(), 2); failed != 0 || err != nil {
+		tb.Fatalf("overdue job: %d tenants failed, %v", failed, err)
+	}
+}
+
 // TestCaseOverdueJob: with a fake clock, a dispatched case (2 urgent hours) becomes overdue after
 // five hours with an overtime multiple of 1.5, by the job alone.
 func TestCaseOverdueJob(t *testing.T) {
@@ -615,19 +623,19 @@ func TestCaseOverdueJob(t *testing.T) {
 	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clock})
+	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clock})
 	c := f.drive(t, cases.Dispatched)
 	if c.Deadline == nil || !c.Deadline.Equal(now.Add(2*time.Hour)) {
 		t.Fatalf("deadline %v, want %v", c.Deadline, now.Add(2*time.Hour))
 	}
-	f.app.markOverdue(context.Background(), 2)
+	f.markOverdue(t)
 	if got := f.getCase(t, c.ID); got.Overdue {
 		t.Fatalf("overdue too early: %+v", got)
 	}
 	mu.Lock()
 	now = now.Add(5 * time.Hour)
 	mu.Unlock()
-	f.app.markOverdue(context.Background(), 2)
+	f.markOverdue(t)
 	got := f.getCase(t, c.ID)
 	if !got.Overdue || got.OvertimeMultiple != 1.5 || got.Version != c.Version {
 		t.Fatalf("after the job: overdue %v multiple %v version %d", got.Overdue, got.OvertimeMultiple, got.Version)

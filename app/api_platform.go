@@ -61,7 +61,7 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/grids", a.apiListGrids)
 	t.Get("/grids.geojson", a.apiExportGrids)
 	t.Get("/grids/resolve", a.apiResolveGrid)
-	t.Post("/grids/import", admin, a.importHandler("grids.import", []string{"application/geo+json", "application/json"},
+	t.Post("/grids/import", admin, a.importHandler([]string{"application/geo+json", "application/json"},
 		func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 			return p.grids.Import(c.UserContext(), data, dry)
 		}))
@@ -79,13 +79,13 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/catalog/classes/:kind/:code", a.apiLookupClass)
 	t.Delete("/catalog/classes/:kind/:code", admin, a.apiDeleteClass)
 	t.Get("/components", a.apiListComponents)
-	t.Post("/components/import", admin, a.importHandler("components.import", []string{"application/geo+json", "application/json", "text/csv", xlsxType},
+	t.Post("/components/import", admin, a.importHandler([]string{"application/geo+json", "application/json", "text/csv", xlsxType},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			return p.catalog.ImportComponents(c.UserContext(), data, format, dry)
 		}))
 	t.Get("/components/:code", a.apiGetComponent)
 	t.Get("/standards", a.apiListStandards)
-	t.Post("/standards/import", admin, a.importHandler("standards.import", []string{"text/csv", xlsxType},
+	t.Post("/standards/import", admin, a.importHandler([]string{"text/csv", xlsxType},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			return p.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 		}))
@@ -94,7 +94,7 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/calendar", a.apiGetCalendar)
 	t.Put("/calendar", admin, a.apiPutCalendar)
 	t.Get("/calendar/deadline", a.apiDeadline)
-	t.Post("/calendar/import", admin, a.importHandler("calendar.import", []string{"text/csv", xlsxType, "application/json"},
+	t.Post("/calendar/import", admin, a.importHandler([]string{"text/csv", xlsxType, "application/json"},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			year, err := strconv.Atoi(c.Query("year"))
 			if err != nil {
@@ -105,11 +105,6 @@ func (a *App) platformRoutes(t fiber.Router) {
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-// auditTenant records an administrative action on the request's tenant.
-func (a *App) auditTenant(c *fiber.Ctx, action, target string, detail any) error {
-	return a.store.AuditNow(c.UserContext(), action, &scope(c).Tenant.ID, target, detail)
-}
 
 // readUpload returns an uploaded file: the body itself (Content-Type names the format) or the
 // part "file" of a multipart form. It returns the format: geojson, json, csv or xlsx.
@@ -170,14 +165,15 @@ func readUpload(c *fiber.Ctx, accept []string) ([]byte, string, error) {
 const maxUpload = 16 << 20
 
 // importHandler serves an all-or-nothing import: 200 with the report when every row passed
-// (applied unless ?dry_run=true), 422 with the row-by-row problems otherwise.
-func (a *App) importHandler(action string, accept []string, run func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)) fiber.Handler {
+// (applied unless ?dry_run=true; the service audits an applied import), 422 with the row-by-row
+// problems otherwise.
+func (a *App) importHandler(accept []string, run func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		data, format, err := readUpload(c, accept)
 		if err != nil {
 			return err
 		}
-		rep, err := a.runImport(c, action, data, format, c.QueryBool("dry_run"), run)
+		rep, err := run(c, data, format, c.QueryBool("dry_run"))
 		var rej *tabular.Rejected
 		if errors.As(err, &rej) {
 			return importProblem(c, rej.Report)
@@ -187,22 +183,6 @@ func (a *App) importHandler(action string, accept []string, run func(c *fiber.Ct
 		}
 		return c.JSON(rep)
 	}
-}
-
-// runImport runs one all-or-nothing import of an uploaded file and audits it as action when it
-// was applied. A rejected file returns a *tabular.Rejected error carrying the row-by-row report.
-// The API's importHandler and the console's import forms both go through it.
-func (a *App) runImport(c *fiber.Ctx, action string, data []byte, format string, dry bool, run func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)) (*tabular.Report, error) {
-	rep, err := run(c, data, format, dry)
-	if err != nil {
-		return rep, err
-	}
-	if rep.Applied {
-		if err := a.auditTenant(c, action, "", map[string]any{"rows": rep.Rows, "accepted": rep.Accepted}); err != nil {
-			return nil, err
-		}
-	}
-	return rep, nil
 }
 
 // importProblem renders a rejected import as problem+json with the report's problems as an

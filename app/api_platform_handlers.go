@@ -10,7 +10,6 @@ import (
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/org"
-	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -41,9 +40,6 @@ func (a *App) apiCreateDepartment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "department.create", d.ID, in); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
@@ -56,17 +52,11 @@ func (a *App) apiUpdateDepartment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "department.update", d.ID, in); err != nil {
-		return err
-	}
 	return c.JSON(d)
 }
 
 func (a *App) apiDeleteDepartment(c *fiber.Ctx) error {
 	if err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "department.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -97,9 +87,6 @@ func (a *App) apiCreateStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "staff.create", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(st)
 }
 
@@ -112,17 +99,11 @@ func (a *App) apiUpdateStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "staff.update", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
-	}
 	return c.JSON(st)
 }
 
 func (a *App) apiDeleteStaff(c *fiber.Ctx) error {
 	if err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "staff.delete", c.Params("id"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -193,27 +174,17 @@ func (a *App) apiDeleteBoundary(c *fiber.Ctx) error {
 	if err := a.platform.grids.DeleteBoundary(c.UserContext()); err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "boundary.delete", "", nil); err != nil {
-		return err
-	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// putBoundary sets the tenant's boundary from the uploaded GeoJSON and audits it; the API and the
-// console's form both go through it.
+// putBoundary sets the tenant's boundary from the uploaded GeoJSON (the service audits it); the
+// API and the console's form both go through it.
 func (a *App) putBoundary(c *fiber.Ctx) (*grids.Boundary, error) {
 	data, _, err := readUpload(c, boundaryTypes)
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.platform.grids.PutBoundary(c.UserContext(), data)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.auditTenant(c, "boundary.put", "", map[string]any{"bbox": b.BBox, "area_m2": b.AreaM2}); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return a.platform.grids.PutBoundary(c.UserContext(), data)
 }
 
 // sendBoundary answers with the boundary as a GeoJSON Feature.
@@ -249,17 +220,11 @@ func (a *App) apiPutResponsibility(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "responsibility_grid.put", rg.Code, in); err != nil {
-		return err
-	}
 	return c.JSON(rg)
 }
 
 func (a *App) apiDeleteResponsibility(c *fiber.Ctx) error {
 	if err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code")); err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "responsibility_grid.delete", c.Params("code"), nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -319,9 +284,6 @@ func (a *App) apiCreateClass(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "catalog.class.create", string(cl.Kind)+"/"+cl.Code, in); err != nil {
-		return err
-	}
 	return c.Status(fiber.StatusCreated).JSON(cl)
 }
 
@@ -333,49 +295,17 @@ func (a *App) apiDeleteClass(c *fiber.Ctx) error {
 	if err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code")); err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil); err != nil {
-		return err
-	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // apiSyncPrefectureClasses copies the parent prefecture's own extension classes into this
-// county, replacing the previous copy. The prefecture is read with a read-only scope of its own
-// (the county's admin cannot otherwise reach it), and only its own extension classes are read;
-// the sync is audited on the county as catalog.sync, naming the prefecture.
+// county (catalog.Service.SyncFromPrefecture, which audits it).
 func (a *App) apiSyncPrefectureClasses(c *fiber.Ctx) error {
-	parent, n, err := a.syncPrefectureClasses(c)
+	parent, n, err := a.platform.catalog.SyncFromPrefecture(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"prefecture": parent.Slug, "classes": n})
-}
-
-// syncPrefectureClasses does the sync for the API and the console: it returns the prefecture
-// and how many classes were copied.
-func (a *App) syncPrefectureClasses(c *fiber.Ctx) (*tenants.Tenant, int, error) {
-	sc := scope(c)
-	if sc.Tenant.ParentID == nil {
-		return nil, 0, errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
-	}
-	ctx := c.UserContext()
-	parent, err := a.store.FindTenantByID(ctx, *sc.Tenant.ParentID)
-	if err != nil {
-		return nil, 0, err
-	}
-	pctx := tenants.WithScope(ctx, &tenants.Scope{Tenant: parent, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true})
-	classes, err := a.platform.catalog.OwnClasses(pctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := a.platform.catalog.SyncPrefectureClasses(ctx, classes)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := a.auditTenant(c, "catalog.sync", parent.Slug, map[string]int{"classes": n}); err != nil {
-		return nil, 0, err
-	}
-	return parent, n, nil
 }
 
 func (a *App) apiListComponents(c *fiber.Ctx) error {
@@ -436,9 +366,6 @@ func (a *App) apiPutCalendar(c *fiber.Ctx) error {
 	}
 	st, err := a.platform.calendar.UpdateSettings(c.UserContext(), in, principal(c).Identity.Email)
 	if err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "calendar.settings", "", st); err != nil {
 		return err
 	}
 	return c.JSON(st)

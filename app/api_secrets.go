@@ -1,9 +1,6 @@
 package app
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
@@ -40,9 +37,6 @@ func (a *App) apiPutCredential(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "credential.put", name, nil); err != nil {
-		return err
-	}
 	return c.JSON(cred)
 }
 
@@ -52,29 +46,7 @@ func (a *App) apiDeleteCredential(c *fiber.Ctx) error {
 	if err := a.secrets.DeleteCredential(c.UserContext(), sc.Tenant.ID, name); err != nil {
 		return err
 	}
-	if err := a.auditTenant(c, "credential.delete", name, nil); err != nil {
-		return err
-	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// rotateTenantKey rotates t's key, re-wraps the personal data stored under older versions, and
-// then raises the key's minimum decryption version, so that a leaked old key version decrypts
-// nothing stored. Interrupted, it can be run again: the re-wrap picks up what is left.
-func (a *App) rotateTenantKey(ctx context.Context, t *tenants.Tenant) (fiber.Map, error) {
-	info, err := a.secrets.RotateTenantKey(ctx, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.cases.RewrapPersonalData(tenants.WithScope(ctx, tenants.SystemScope(t)), a.secrets, info.LatestVersion)
-	if err != nil {
-		return nil, fmt.Errorf("re-wrap after rotating to version %d: %w", info.LatestVersion, err)
-	}
-	if err := a.secrets.SetMinDecryptionVersion(ctx, t.ID, info.LatestVersion); err != nil {
-		return nil, err
-	}
-	out := fiber.Map{"latest_version": info.LatestVersion, "min_decryption_version": info.LatestVersion, "rewrapped": n}
-	return out, a.store.AuditNow(ctx, "tenant.key.rotate", &t.ID, t.Slug, out)
 }
 
 func (a *App) apiRotateTenantKey(c *fiber.Ctx) error {
@@ -82,7 +54,7 @@ func (a *App) apiRotateTenantKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := a.rotateTenantKey(c.UserContext(), t)
+	out, err := a.cases.RotateTenantKey(c.UserContext(), t, a.secrets)
 	if err != nil {
 		return err
 	}

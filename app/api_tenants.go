@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -136,7 +135,8 @@ type offboardRequest struct {
 	Confirm string `json:"confirm"`
 }
 
-// apiOffboardTenant exports the tenant into the data directory's exports folder, then removes it.
+// apiOffboardTenant exports the tenant into the data directory's exports folder, then removes it
+// (tenants.Provisioner.OffboardTo, which also checks the confirmation).
 func (a *App) apiOffboardTenant(c *fiber.Ctx) error {
 	var in offboardRequest
 	if err := decodeJSON(c, &in); err != nil {
@@ -147,49 +147,28 @@ func (a *App) apiOffboardTenant(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if in.Confirm != t.Slug {
-		return errs.Field("confirm", "To offboard %s, repeat its slug in the field confirm; this removes its data after the export.", t.Slug)
-	}
-	path, err := a.offboard(ctx, t)
+	path, err := a.prov.OffboardTo(ctx, t, in.Confirm, a.exportDir())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"tenant": t, "export": path})
 }
 
-// offboard writes the export archive to <data>/exports and offboards t.
-func (a *App) offboard(ctx context.Context, t *tenants.Tenant) (string, error) {
-	dir := filepath.Join(a.cfg.DataDir, "exports")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, a.store.Now().UTC().Format("20060102T150405Z")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return "", err
-	}
-	err = a.prov.Offboard(ctx, t, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && t.Status != tenants.StatusOffboarding && t.Status != tenants.StatusDeleted {
-		os.Remove(path)
-	}
-	return path, err
-}
+// exportDir is where offboarding leaves a tenant's export archive: <data>/exports.
+func (a *App) exportDir() string { return filepath.Join(a.cfg.DataDir, "exports") }
 
 func (a *App) apiExport(c *fiber.Ctx) error { return a.sendExport(c, scope(c).Tenant) }
 
-// sendExport answers with t's export archive and audits it (the API and the operator's console).
+// sendExport answers with t's export archive, audited (the API and the operator's console).
 func (a *App) sendExport(c *fiber.Ctx, t *tenants.Tenant) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, a.store.Now().UTC().Format("20060102")))
-	if err := a.store.Export(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
+	if err := a.store.ExportAudited(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
 		c.Response().ResetBody()
 		c.Set(fiber.HeaderContentDisposition, "")
 		return err
 	}
-	return a.store.AuditNow(c.UserContext(), "tenant.export", &t.ID, t.Slug, nil)
+	return nil
 }
 
 func (a *App) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {
@@ -240,27 +219,12 @@ type settingRequest struct {
 }
 
 func (a *App) apiPutSetting(c *fiber.Ctx) error {
-	key := c.Params("key")
-	if !tenants.ValidSettingKey(key) {
-		return errs.Field("key", "A setting key is 1 to 64 lower-case letters, digits, dots and underscores.")
-	}
 	var in settingRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if len(in.Value) > 4096 {
-		return errs.Field("value", "A setting value is at most 4096 bytes.")
-	}
-	s := tenants.Setting{Key: key, Value: in.Value, UpdatedAt: a.store.Now(), UpdatedBy: principal(c).Identity.Email}
-	err := a.store.Tx(c.UserContext(), tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.NewInsert().Model(&s).On("CONFLICT (key) DO UPDATE").
-			Set("value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by").Exec(ctx)
-		return err
-	})
+	s, err := a.store.PutSetting(c.UserContext(), c.Params("key"), in.Value, principal(c).Identity.Email)
 	if err != nil {
-		return err
-	}
-	if err := a.auditTenant(c, "setting.put", key, map[string]string{"value": in.Value}); err != nil {
 		return err
 	}
 	return c.JSON(s)

@@ -109,6 +109,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
+	a.secrets = secrets.Audited(a.secrets, store)
 	if a.billing, err = newBilling(cfg, store, log, opts.Now, mods); err != nil {
 		a.secrets.Close()
 		store.Close()

@@ -304,10 +304,7 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 	export.Flags().StringP("output", "o", "", "archive path (default SLUG-export.zip; never overwritten)")
 	offboard := bySlug("offboard", "Export a tenant, destroy its key and remove its data", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
 		confirm, _ := c.Flags().GetString("confirm")
-		if confirm != t.Slug {
-			return fmt.Errorf("offboarding removes %s's data after exporting it; repeat the slug with --confirm %s", t.Slug, t.Slug)
-		}
-		path, err := a.offboard(ctx, t)
+		path, err := a.prov.OffboardTo(ctx, t, confirm, a.exportDir())
 		if err != nil {
 			return err
 		}
@@ -316,11 +313,11 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 	})
 	offboard.Flags().String("confirm", "", "the tenant's slug, to confirm")
 	rotate := bySlug("rotate-key", "Rotate a tenant's key, re-wrap its stored personal data, retire the old versions", func(ctx context.Context, a *App, t *tenants.Tenant, _ *cobra.Command) error {
-		out, err := a.rotateTenantKey(ctx, t)
+		out, err := a.cases.RotateTenantKey(ctx, t, a.secrets)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "tenant %s: key version %v, %v values re-wrapped, older versions retired\n", t.Slug, out["latest_version"], out["rewrapped"])
+		fmt.Fprintf(stdout, "tenant %s: key version %v, %v values re-wrapped, older versions retired\n", t.Slug, out.LatestVersion, out.Rewrapped)
 		return nil
 	})
 	cmd.AddCommand(list, create, suspend, resume, provision, export, offboard, rotate)

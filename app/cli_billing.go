@@ -306,7 +306,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			if month == "" {
 				month = clock.StartOfMonth(a.store.Now()).AddDate(0, -1, 0).Format("2006-01")
 			}
-			rs, err := a.rateMonth(ctx, month)
+			rs, err := a.billing.RateAll(ctx, month)
 			if err != nil {
 				return err
 			}

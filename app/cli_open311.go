@@ -34,9 +34,6 @@ func open311Command(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.store.AuditNow(ctx, "open311.key_create", &t.ID, k.ID, map[string]string{"name": k.Name}); err != nil {
-				return err
-			}
 			fmt.Fprintf(stderr, "api key %s for %q of %s (shown once; store it now):\n", k.ID, k.Name, t.Slug)
 			fmt.Fprintln(stdout, key)
 			return nil
@@ -73,9 +70,6 @@ func open311Command(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.store.AuditNow(ctx, "open311.key_revoke", &t.ID, k.ID, map[string]string{"name": k.Name}); err != nil {
-				return err
-			}
 			fmt.Fprintf(stdout, "api key %s (%s) of %s revoked\n", k.ID, k.Name, t.Slug)
 			return nil
 		})}
@@ -97,7 +91,7 @@ func open311Command(stdout, stderr io.Writer) *cobra.Command {
 			}
 			return nil
 		})}
-	serviceCmd := func(use, short, action string, fn func(*open311.Service) func(context.Context, *tenants.Tenant, string) error) *cobra.Command {
+	serviceCmd := func(use, short string, fn func(*open311.Service) func(context.Context, *tenants.Tenant, string) error) *cobra.Command {
 		return &cobra.Command{Use: use + " SERVICE_CODE", Short: short, Args: cobra.ExactArgs(1),
 			RunE: withApp(stderr, func(ctx context.Context, a *App, args []string, _ *cobra.Command) error {
 				t, err := tenantOf(ctx, a)
@@ -107,16 +101,13 @@ func open311Command(stdout, stderr io.Writer) *cobra.Command {
 				if err := fn(a.open311)(ctx, t, args[0]); err != nil {
 					return err
 				}
-				if err := a.store.AuditNow(ctx, action, &t.ID, args[0], nil); err != nil {
-					return err
-				}
 				fmt.Fprintf(stdout, "%s: %s %s\n", t.Slug, use, args[0])
 				return nil
 			})}
 	}
-	add := serviceCmd("add", "Open a minor class to the public (SERVICE_CODE is event-0101 or component-0101)", "open311.service_add",
+	add := serviceCmd("add", "Open a minor class to the public (SERVICE_CODE is event-0101 or component-0101)",
 		func(s *open311.Service) func(context.Context, *tenants.Tenant, string) error { return s.AddServiceCode })
-	remove := serviceCmd("remove", "Close a service to the public", "open311.service_remove",
+	remove := serviceCmd("remove", "Close a service to the public",
 		func(s *open311.Service) func(context.Context, *tenants.Tenant, string) error {
 			return s.RemoveServiceCode
 		})

@@ -30,9 +30,6 @@ func credentialsCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			if err := a.store.AuditNow(ctx, "credential.put", &t.ID, cred.Name, nil); err != nil {
-				return err
-			}
 			fmt.Fprintf(stdout, "credential %s of %s set (…%s)\n", cred.Name, t.Slug, cred.Last4)
 			return nil
 		})}
@@ -60,9 +57,6 @@ func credentialsCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Comman
 				return err
 			}
 			if err := a.secrets.DeleteCredential(ctx, t.ID, args[1]); err != nil {
-				return err
-			}
-			if err := a.store.AuditNow(ctx, "credential.delete", &t.ID, args[1], nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "credential %s of %s deleted\n", args[1], t.Slug)

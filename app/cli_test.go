@@ -66,7 +66,7 @@ func TestCLITenantLifecycle(t *testing.T) {
 	if _, e, code := runCLI(t, "", "tenants", "export", "wuding", "-o", exportPath); code == 0 {
 		t.Fatalf("export overwrote an existing file: %s", e)
 	}
-	if _, e, code := runCLI(t, "", "tenants", "offboard", "wuding"); code == 0 || !strings.Contains(e, "--confirm") {
+	if _, e, code := runCLI(t, "", "tenants", "offboard", "wuding"); code == 0 || !strings.Contains(e, "confirm with its slug wuding") {
 		t.Fatalf("offboard without confirm: %s", e)
 	}
 	if out, e, code := runCLI(t, "", "tenants", "offboard", "wuding", "--confirm", "wuding"); code != 0 || !strings.Contains(out, "offboarded") {

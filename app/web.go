@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/web"
+	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
@@ -243,7 +244,7 @@ func nav(c *fiber.Ctx, sc *tenants.Scope, modules []navItem) []navItem {
 		if sc.Has(tenants.TenantAdmin) {
 			items = append(items, navItem{Href: base + "/admin", Key: "nav.admin"})
 		}
-		if sc.Has(tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer) || sc.Via != nil || sc.Operator { // who billingReader admits
+		if billing.CanSee(sc) {
 			items = append(items, navItem{Href: base + "/billing", Key: "nav.billing"})
 		}
 	}

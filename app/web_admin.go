@@ -114,14 +114,11 @@ func adminFail(c *fiber.Ctx, err error, page adminPage, data fiber.Map) error {
 }
 
 // adminFinish ends a form action that needs nothing from its result: a failed action re-renders
-// page with the message (and data); a successful one is audited as the API audits it (action on
-// target with detail) and redirects to back, below /admin, with the message key.
-func (a *App) adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Map, action, target string, detail any, back, msg string) error {
+// page with the message (and data); a successful one (which the service audited) redirects to
+// back, below /admin, with the message key.
+func adminFinish(c *fiber.Ctx, err error, page adminPage, data fiber.Map, back, msg string) error {
 	if err != nil {
 		return adminFail(c, err, page, data)
-	}
-	if err := a.auditTenant(c, action, target, detail); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+back, msg)
 }
@@ -382,12 +379,8 @@ func adminDepartmentForm(c *fiber.Ctx) org.DepartmentInput {
 
 func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
-	d, err := a.platform.org.CreateDepartment(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.org.CreateDepartment(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, fiber.Map{"DeptForm": in})
-	}
-	if err := a.auditTenant(c, "department.create", d.ID, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org", "admin.org.created")
 }
@@ -395,12 +388,12 @@ func (a *App) webAdminCreateDepartment(c *fiber.Ctx) error {
 func (a *App) webAdminUpdateDepartment(c *fiber.Ctx) error {
 	in := adminDepartmentForm(c)
 	_, err := a.platform.org.UpdateDepartment(c.UserContext(), c.Params("id"), in)
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.update", c.Params("id"), in, "/org", "admin.org.updated")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org", "admin.org.updated")
 }
 
 func (a *App) webAdminDeleteDepartment(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteDepartment(c.UserContext(), c.Params("id"))
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "department.delete", c.Params("id"), nil, "/org", "admin.org.deleted")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org", "admin.org.deleted")
 }
 
 func adminStaffForm(c *fiber.Ctx) org.StaffInput {
@@ -415,31 +408,23 @@ func adminStaffForm(c *fiber.Ctx) org.StaffInput {
 
 func (a *App) webAdminCreateStaff(c *fiber.Ctx) error {
 	in := adminStaffForm(c)
-	st, err := a.platform.org.CreateStaff(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.org.CreateStaff(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, fiber.Map{"StaffForm": adminStaffViewOf("", in)})
-	}
-	if err := a.auditTenant(c, "staff.create", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.created")
 }
 
 func (a *App) webAdminUpdateStaff(c *fiber.Ctx) error {
 	in := adminStaffForm(c)
-	st, err := a.platform.org.UpdateStaff(c.UserContext(), c.Params("id"), in)
-	if err != nil {
+	if _, err := a.platform.org.UpdateStaff(c.UserContext(), c.Params("id"), in); err != nil {
 		return adminFail(c, err, a.adminOrgPage, nil)
-	}
-	if err := a.auditTenant(c, "staff.update", st.ID, map[string]any{"name": st.Name, "posts": st.Posts}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/org#staff", "admin.staff.updated")
 }
 
 func (a *App) webAdminDeleteStaff(c *fiber.Ctx) error {
 	err := a.platform.org.DeleteStaff(c.UserContext(), c.Params("id"))
-	return a.adminFinish(c, err, a.adminOrgPage, nil, "staff.delete", c.Params("id"), nil, "/org#staff", "admin.staff.deleted")
+	return adminFinish(c, err, a.adminOrgPage, nil, "/org#staff", "admin.staff.deleted")
 }
 
 // --- users and posts ---
@@ -543,7 +528,6 @@ func (a *App) webAdminRemoveMember(c *fiber.Ctx) error {
 // adminImport is one of the console's import forms: the API's accepted media types, the page it
 // belongs to, and the service call (the same as the API's).
 type adminImport struct {
-	action string
 	accept []string
 	page   func(a *App) adminPage
 	back   string
@@ -551,21 +535,21 @@ type adminImport struct {
 }
 
 var (
-	adminGridsImport = adminImport{action: "grids.import", accept: []string{"application/geo+json", "application/json"},
+	adminGridsImport = adminImport{accept: []string{"application/geo+json", "application/json"},
 		page: func(a *App) adminPage { return a.adminGridsPage }, back: "/grids",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 				return a.platform.grids.Import(c.UserContext(), data, dry)
 			}
 		}}
-	adminStandardsImport = adminImport{action: "standards.import", accept: []string{"text/csv", xlsxType},
+	adminStandardsImport = adminImport{accept: []string{"text/csv", xlsxType},
 		page: func(a *App) adminPage { return a.adminCatalogPage }, back: "/catalog#standards",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				return a.platform.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 			}
 		}}
-	adminCalendarImport = adminImport{action: "calendar.import", accept: []string{"text/csv", xlsxType},
+	adminCalendarImport = adminImport{accept: []string{"text/csv", xlsxType},
 		page: func(a *App) adminPage { return a.adminCalendarPage }, back: "/calendar",
 		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
@@ -602,7 +586,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 			return adminFail(c, err, page, fiber.Map{"Import": view})
 		}
 		dry := c.FormValue("mode") != "import"
-		rep, err := a.runImport(c, imp.action, data, format, dry, imp.run(a))
+		rep, err := imp.run(a)(c, data, format, dry)
 		var rej *tabular.Rejected
 		if errors.As(err, &rej) {
 			view.Report = rej.Report
@@ -728,12 +712,8 @@ func (a *App) adminGridsPage(c *fiber.Ctx, data fiber.Map) error {
 
 func (a *App) webAdminRenameGrid(c *fiber.Ctx) error {
 	code := c.Params("code")
-	g, err := a.platform.grids.RenameGrid(c.UserContext(), code, c.FormValue("name"))
-	if err != nil {
+	if _, err := a.platform.grids.RenameGrid(c.UserContext(), code, c.FormValue("name")); err != nil {
 		return adminFail(c, err, a.adminGridsPage, nil)
-	}
-	if err := a.auditTenant(c, "grid.rename", g.Code, map[string]string{"name": g.Name}); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/grids", "admin.grids.renamed")
 }
@@ -754,7 +734,7 @@ func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
 
 func (a *App) webAdminDeleteBoundary(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteBoundary(c.UserContext())
-	return a.adminFinish(c, err, a.adminGridsPage, nil, "boundary.delete", "", nil, "/grids#boundary", "admin.boundary.deleted")
+	return adminFinish(c, err, a.adminGridsPage, nil, "/grids#boundary", "admin.boundary.deleted")
 }
 
 // adminSplitCodes reads grid codes separated by commas, spaces, semicolons or new lines.
@@ -767,19 +747,15 @@ func adminSplitCodes(s string) []string {
 func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
 	in := responsibilityRequest{Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
 	code := c.FormValue("code")
-	rg, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units})
-	if err != nil {
+	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units}); err != nil {
 		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": code, "Name": in.Name, "Units": in.Units}})
-	}
-	if err := a.auditTenant(c, "responsibility_grid.put", rg.Code, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
 }
 
 func (a *App) webAdminDeleteResponsibility(c *fiber.Ctx) error {
 	err := a.platform.grids.DeleteResponsibility(c.UserContext(), c.Params("code"))
-	return a.adminFinish(c, err, a.adminGridsPage, nil, "responsibility_grid.delete", c.Params("code"), nil, "/grids#responsibility", "admin.grids.unassigned")
+	return adminFinish(c, err, a.adminGridsPage, nil, "/grids#responsibility", "admin.grids.unassigned")
 }
 
 // --- categories and standards ---
@@ -854,12 +830,8 @@ func (a *App) adminCatalogPage(c *fiber.Ctx, data fiber.Map) error {
 func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 	kind, _ := catalog.ParseKind(c.FormValue("kind"))
 	in := catalog.ClassInput{Kind: kind, Code: c.FormValue("code"), NameZH: c.FormValue("name_zh"), NameEN: c.FormValue("name_en")}
-	cl, err := a.platform.catalog.CreateClass(c.UserContext(), in)
-	if err != nil {
+	if _, err := a.platform.catalog.CreateClass(c.UserContext(), in); err != nil {
 		return adminFail(c, err, a.adminCatalogPage, fiber.Map{"ClassForm": in})
-	}
-	if err := a.auditTenant(c, "catalog.class.create", string(cl.Kind)+"/"+cl.Code, in); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.created")
 }
@@ -870,11 +842,11 @@ func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
 	}
 	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
-	return a.adminFinish(c, err, a.adminCatalogPage, nil, "catalog.class.delete", string(k)+"/"+c.Params("code"), nil, "/catalog", "admin.catalog.deleted")
+	return adminFinish(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
 }
 
 func (a *App) webAdminSyncClasses(c *fiber.Ctx) error {
-	if _, _, err := a.syncPrefectureClasses(c); err != nil {
+	if _, _, err := a.platform.catalog.SyncFromPrefecture(c.UserContext()); err != nil {
 		return adminFail(c, err, a.adminCatalogPage, nil)
 	}
 	return adminDone(c, adminBase(c)+"/catalog", "admin.catalog.synced")
@@ -941,12 +913,8 @@ func (a *App) webAdminPutCalendar(c *fiber.Ctx) error {
 			in.Weekend = append(in.Weekend, time.Weekday(n))
 		}
 	}
-	st, err := a.platform.calendar.UpdateSettings(c.UserContext(), in, principal(c).Identity.Email)
-	if err != nil {
+	if _, err := a.platform.calendar.UpdateSettings(c.UserContext(), in, principal(c).Identity.Email); err != nil {
 		return adminFail(c, err, a.adminCalendarPage, fiber.Map{"CalForm": in})
-	}
-	if err := a.auditTenant(c, "calendar.settings", "", st); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/calendar", "admin.calendar.saved")
 }
@@ -977,12 +945,8 @@ func (a *App) webAdminPutStage(c *fiber.Ctx) error {
 		}
 		in.Urgent = &calendar.Limit{Amount: v, Unit: calendar.UrgentHours}
 	}
-	l, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in)
-	if err != nil {
+	if _, err := a.cases.PutStageLimit(c.UserContext(), cases.Stage(c.Params("stage")), in); err != nil {
 		return adminFail(c, err, a.adminStagesPage, nil)
-	}
-	if err := a.auditTenant(c, "cases.stage_limit", string(l.Stage), l); err != nil {
-		return err
 	}
 	return adminDone(c, adminBase(c)+"/stages", "admin.stages.saved")
 }
@@ -1008,13 +972,13 @@ func (a *App) webAdminPutCredential(c *fiber.Ctx) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	_, err := a.secrets.PutCredential(c.UserContext(), scope(c).Tenant.ID, name, c.FormValue("value"), principal(c).Identity.Email)
 	// On failure the form comes back with the name only: the value is never sent back.
-	return a.adminFinish(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name}, "credential.put", name, nil, "/integrations", "admin.integrations.saved")
+	return adminFinish(c, err, a.adminIntegrationsPage, fiber.Map{"CredName": name}, "/integrations", "admin.integrations.saved")
 }
 
 func (a *App) webAdminDeleteCredential(c *fiber.Ctx) error {
 	name := c.Params("name")
 	err := a.secrets.DeleteCredential(c.UserContext(), scope(c).Tenant.ID, name)
-	return a.adminFinish(c, err, a.adminIntegrationsPage, nil, "credential.delete", name, nil, "/integrations", "admin.integrations.deleted")
+	return adminFinish(c, err, a.adminIntegrationsPage, nil, "/integrations", "admin.integrations.deleted")
 }
 
 // --- modules ---

@@ -14,7 +14,7 @@ import (
 )
 
 // webBillingRoutes registers the tenant's billing pages: read-only for everyone who may see them
-// (the tenant's admins and leaders, the prefecture's viewers, operators — billingReader, as the
+// (billing.CanSee: the tenant's admins and leaders, the prefecture's viewers, operators — as the
 // API). Nothing here changes anything; operators record entries in /ops.
 func (a *App) webBillingRoutes(r fiber.Router) {
 	r.Get("/billing", a.billingReader, a.webTenantBilling)

@@ -667,10 +667,7 @@ func (a *App) webOpsOffboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != t.Slug {
-		return a.opsFormFailed(c, t, "offboard", errs.Field("confirm", "To offboard %s, type its slug %s in the confirmation field; this removes its data after the export.", t.NameZH, t.Slug))
-	}
-	if _, err := a.offboard(c.UserContext(), t); err != nil {
+	if _, err := a.prov.OffboardTo(c.UserContext(), t, c.FormValue("confirm"), a.exportDir()); err != nil {
 		return a.opsFormFailed(c, t, "offboard", err)
 	}
 	return done(c, "/ops", "ops.msg.offboarded")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -84,6 +85,40 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 		return post("usage", r.UsageFen, fmt.Sprintf("%s 超出配额用量 / usage over quota: %s", label, strings.Join(detail, ", ")))
 	})
 	return r, err
+}
+
+// RateAll rates month ("2026-05") for every active and suspended tenant, in the order
+// FindTenants lists them, and returns what each was charged; rating a month again charges nothing
+// twice. A month is rated only once it has ended, China time: the running month's usage is not
+// final yet. The first tenant that fails stops the run with its error (a re-run picks up where it
+// stopped, since each charge is idempotent).
+func (s *Service) RateAll(ctx context.Context, month string) ([]*Rated, error) {
+	m, err := ParseMonth(month)
+	if err != nil {
+		return nil, errs.Field("month", "The month %q is not valid: use YYYY-MM, for example 2026-05.", month)
+	}
+	if m.Year() < 2000 {
+		return nil, errs.Field("month", "The month %s is before 2000.", month)
+	}
+	if s.now().Before(nextMonth(m)) {
+		return nil, errs.Field("month", "The month %s has not ended yet; a month is rated after it ends.", month)
+	}
+	ts, err := s.store.FindTenants(ctx, tenants.TenantFilter{})
+	if err != nil {
+		return nil, err
+	}
+	out := []*Rated{}
+	for _, t := range ts {
+		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
+			continue
+		}
+		r, err := s.RateMonth(ctx, t, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // RateEndedMonth rates the month before now for every active and suspended tenant. Rating is

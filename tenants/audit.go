@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
@@ -70,6 +71,20 @@ func (s *Store) AuditNow(ctx context.Context, action string, tenant *uuid.UUID, 
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		return s.Audit(ctx, tx, action, tenant, target, detail)
 	})
+}
+
+// AuditTenant appends an entry for action on the tenant of ctx's scope, in a transaction of its
+// own. It is how the platform modules audit what they change: their changes commit in the
+// tenant's transaction (Tx), which cannot write the control plane's log (the tenant's role has no
+// grant on it in PostgreSQL, and on SQLite the tenant is another file), so a module records the
+// entry right after its change has committed, in the same service method. Without a tenant scope
+// it fails.
+func (s *Store) AuditTenant(ctx context.Context, action, target string, detail any) error {
+	sc := ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return errs.E(errs.Internal, "audit of %s without a tenant scope", action)
+	}
+	return s.AuditNow(ctx, action, &sc.Tenant.ID, target, detail)
 }
 
 // AuditFilter narrows FindAudit.

@@ -60,6 +60,16 @@ type ExportTable struct {
 	Rows    int      `json:"rows"`
 }
 
+// ExportAudited is Export for someone who takes the archive away (the API's and the operator
+// console's downloads): once the archive is written, it is audited as tenant.export.
+// Offboarding exports through Export and audits its own steps.
+func (s *Store) ExportAudited(ctx context.Context, t *Tenant, w io.Writer) error {
+	if err := s.Export(ctx, t, w); err != nil {
+		return err
+	}
+	return s.AuditNow(ctx, "tenant.export", &t.ID, t.Slug, nil)
+}
+
 // Export writes the tenant's whole data set to w as a zip archive in open formats: every table as
 // JSON and as CSV (UTF-8, header row), the files of every ExportFiles source (case photos, stored
 // as they are), plus manifest.json. It reads in one read-only transaction, so the tables are a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
@@ -98,6 +99,34 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 		}
 		return s.Audit(ctx, tx, "tenant.offboard.done", &t.ID, t.Slug, nil)
 	})
+}
+
+// OffboardTo offboards t once the caller has confirmed it by repeating its slug (confirm): it
+// writes the export archive into dir, as <slug>-<UTC time>.zip (never overwriting a file), then
+// runs Offboard. It returns the archive's path. If offboarding fails before it started (the
+// tenant is still active or suspended), the archive is removed again; once the tenant is
+// offboarding, the archive stays with whatever it holds, and a re-run carries on. The API, the
+// operator's console and the CLI all offboard through it.
+func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm, dir string) (path string, err error) {
+	if confirm != t.Slug {
+		return "", errs.Field("confirm", "To offboard %s, confirm with its slug %s; this removes its data after the export.", t.NameZH, t.Slug)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	path = filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, p.store.now().UTC().Format("20060102T150405Z")))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return "", err
+	}
+	err = p.Offboard(ctx, t, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && t.Status != StatusOffboarding && t.Status != StatusDeleted {
+		os.Remove(path)
+	}
+	return path, err
 }
 
 func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {

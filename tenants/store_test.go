@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -455,6 +457,53 @@ func TestTxEach(t *testing.T) {
 		err = s.TxEach(ctx, []Part{put(&Scope{Tenant: a, ReadOnly: true}, "g4", "A", &x)})
 		if errs.CodeOf(err) != errs.Forbidden {
 			t.Fatalf("read-only part: %v", err)
+		}
+	})
+}
+
+// TestOffboardTo: without the slug repeated nothing happens; with it the archive lands in the
+// directory and the tenant is gone.
+func TestOffboardTo(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		p := NewProvisioner(s)
+		mustProvision(t, p, prefecture)
+		a := mustProvision(t, p, countyA)
+		dir := filepath.Join(t.TempDir(), "exports")
+		for _, confirm := range []string{"", "wuding", "CHUXIONG"} {
+			if path, err := p.OffboardTo(ctx, a, confirm, dir); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "confirm" || path != "" {
+				t.Fatalf("confirmed with %q: %q, %v; want an invalid confirm", confirm, path, err)
+			}
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("an unconfirmed offboarding made the export directory: %v", err)
+		}
+		if got, err := s.FindTenantBySlug(ctx, "chuxiong"); err != nil || got.Status != StatusActive {
+			t.Fatalf("after an unconfirmed offboarding: %+v, %v", got, err)
+		}
+		// A download is audited; the export that offboarding takes is not a download.
+		if err := s.ExportAudited(ctx, a, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		path, err := p.OffboardTo(ctx, a, "chuxiong", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if es, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Action: "tenant.export"}); err != nil || len(es) != 1 || es[0].Target != "chuxiong" {
+			t.Fatalf("tenant.export audit: %+v %v", es, err)
+		}
+		if filepath.Dir(path) != dir || !strings.HasPrefix(filepath.Base(path), "chuxiong-") || filepath.Ext(path) != ".zip" {
+			t.Fatalf("archive at %s", path)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if files := unzip(t, b); files["manifest.json"] == "" {
+			t.Fatalf("archive lacks the manifest; has %v", keys(files))
+		}
+		if _, err := s.FindTenantBySlug(ctx, "chuxiong"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("offboarded tenant still found: %v", err)
 		}
 	})
 }

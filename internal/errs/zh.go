@@ -77,13 +77,14 @@ var zhMessages = map[string]string{
 	"Your access to %s is read-only.":                                                                         "您对 %s 的访问是只读的。",
 	"The form has expired or did not come from this site (CSRF check failed); reload the page and try again.": "表单已过期或不是来自本站（CSRF 校验失败）；请刷新页面后重试。",
 	// tenants
-	"The slug %s is already used by tenant %s (%s).":                    "标识 %s 已被单位 %s（%s）使用。",
-	"The administrative code %s is already used by tenant %s (%s).":     "行政区划代码 %s 已被单位 %s（%s）使用。",
-	"Tenant %s is %s; only a tenant that is %s can be changed to %s.":   "单位 %s 当前为 %s；只有 %s 的单位才能改为 %s。",
-	"Tenant %s is still provisioning; finish or resume it first.":       "单位 %s 仍在开通中；请先完成或继续开通。",
-	"Tenant %s still has %d county-level tenants; offboard them first.": "单位 %s 下还有 %d 个县级单位；请先注销它们。",
-	"The parent tenant %q does not exist.":                              "上级单位 %q 不存在。",
-	"A Chinese name of 1 to 100 characters is required.":                "请填写 1 到 100 个字符的中文名称。",
+	"The slug %s is already used by tenant %s (%s).":                                    "标识 %s 已被单位 %s（%s）使用。",
+	"The administrative code %s is already used by tenant %s (%s).":                     "行政区划代码 %s 已被单位 %s（%s）使用。",
+	"Tenant %s is %s; only a tenant that is %s can be changed to %s.":                   "单位 %s 当前为 %s；只有 %s 的单位才能改为 %s。",
+	"Tenant %s is still provisioning; finish or resume it first.":                       "单位 %s 仍在开通中；请先完成或继续开通。",
+	"Tenant %s still has %d county-level tenants; offboard them first.":                 "单位 %s 下还有 %d 个县级单位；请先注销它们。",
+	"To offboard %s, confirm with its slug %s; this removes its data after the export.": "注销 %s 前，请输入其标识 %s 确认；导出数据后将删除其数据。",
+	"The parent tenant %q does not exist.":                                              "上级单位 %q 不存在。",
+	"A Chinese name of 1 to 100 characters is required.":                                "请填写 1 到 100 个字符的中文名称。",
 	// administrative divisions (GB/T 2260)
 	"The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).":                    "行政区划代码 %q 无效：GB/T 2260 代码为六位数字（例如 532301）。",
 	"The administrative code %s is not in the GB/T 2260 list of divisions of county level and above (published %s).":            "行政区划代码 %s 不在 GB/T 2260 县级以上行政区划代码表中（%s 发布）。",
@@ -140,5 +141,6 @@ var zhMessages = map[string]string{
 	"There is no plan %q.":                                                          "没有套餐 %q。",
 	"A plan change cannot start in a past month (%s); the earliest is %s.":          "套餐变更不能从过去的月份（%s）开始；最早为 %s。",
 	"The effective month %q is not valid: use YYYY-MM, for example 2026-07.":        "生效月份 %q 无效：请用 YYYY-MM 格式，例如 2026-07。",
+	"The month %s has not ended yet; a month is rated after it ends.":               "月份 %s 尚未结束；月份结束后才能计费。",
 	"A plan change can be scheduled at most five years ahead.":                      "套餐变更最多提前五年安排。",
 }

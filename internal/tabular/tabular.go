@@ -248,6 +248,11 @@ func (r *Report) AddZH(row int, column, key, zh, en string, args ...any) {
 		Message: fmt.Sprintf(en, args...), MessageZH: fmt.Sprintf(zh, args...)})
 }
 
+// AuditDetail is what an applied import records in the audit log: the rows read and accepted.
+func (r *Report) AuditDetail() map[string]any {
+	return map[string]any{"rows": r.Rows, "accepted": r.Accepted}
+}
+
 // OK reports whether no row was rejected.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
 

@@ -20,10 +20,12 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it): it runs fn in a transaction of the
-// tenant in ctx's scope.
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it): Tx runs fn in a
+// transaction of the tenant in ctx's scope; every change the service makes is audited on that
+// tenant right after it commits.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
 }
 
 // Service keeps tenants' work calendars.
@@ -133,7 +135,8 @@ func findSettings(ctx context.Context, db bun.IDB) (Settings, error) {
 	return Settings{TimeZone: r.TimeZone, WorkingHours: r.WorkingHours, Weekend: parseWeekend(r.Weekend), UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}, nil
 }
 
-// UpdateSettings replaces the tenant's working hours, weekend and time zone.
+// UpdateSettings replaces the tenant's working hours, weekend and time zone; audited as
+// calendar.settings, with the settings saved.
 func (s *Service) UpdateSettings(ctx context.Context, in Settings, by string) (Settings, error) {
 	if _, _, err := in.parse(); err != nil {
 		return Settings{}, err
@@ -152,7 +155,11 @@ func (s *Service) UpdateSettings(ctx context.Context, in Settings, by string) (S
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{TimeZone: row.TimeZone, WorkingHours: row.WorkingHours, Weekend: parseWeekend(row.Weekend), UpdatedAt: row.UpdatedAt, UpdatedBy: by}, nil
+	st := Settings{TimeZone: row.TimeZone, WorkingHours: row.WorkingHours, Weekend: parseWeekend(row.Weekend), UpdatedAt: row.UpdatedAt, UpdatedBy: by}
+	if err := s.gate.AuditTenant(ctx, "calendar.settings", "", st); err != nil {
+		return Settings{}, err
+	}
+	return st, nil
 }
 
 // FindDays returns the special days of a year (every year when year is 0), in date order.
@@ -227,6 +234,7 @@ var dayColumns = []tabular.Column{
 // date (日期), kind (类型: 放假/holiday or 上班/workday) and name (名称), or JSON
 // {"days":[{"date":"2026-01-01","kind":"holiday","name":"元旦"}]}. Every row is checked first;
 // the year is replaced in one transaction only if all rows pass, and not at all on a dry run.
+// An applied import is audited as calendar.import.
 func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format string, dryRun bool) (*tabular.Report, error) {
 	if year < 1949 || year > 2200 {
 		return nil, errs.Field("year", "The year %d is out of range.", year)
@@ -316,6 +324,11 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 		return nil, err
 	}
 	rep.Applied = true
+	if rep.Applied {
+		if err := s.gate.AuditTenant(ctx, "calendar.import", "", rep.AuditDetail()); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

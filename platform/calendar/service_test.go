@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,10 @@ func TestServiceImportAndDeadline(t *testing.T) {
 		if err != nil || st.WorkingHours != "09:00-17:00" {
 			t.Fatalf("settings: %+v %v", st, err)
 		}
+		want, _ := json.Marshal(st)
+		if es := e.MustAudit(t, e.TenantA, "calendar.settings"); len(es) != 1 || es[0].Detail != string(want) {
+			t.Fatalf("calendar.settings audit: %+v, want one with %s", es, want)
+		}
 		cal, _ = s.Calendar(e.A)
 		if cal.DayLength() != 8*time.Hour || !cal.IsWorkingDay(calendar.Date{Year: 2025, Month: 9, Day: 27}) {
 			t.Fatalf("settings not applied: %s", cal.DayLength())
@@ -72,6 +77,10 @@ func TestServiceImportAndDeadline(t *testing.T) {
 		gbk, _ := simplifiedchinese.GBK.NewEncoder().String("日期,类型,名称\n2025-01-01,放假,元旦\n")
 		if rep, err := s.ImportYear(e.A, 2025, []byte(gbk), "csv", false); err != nil || rep.Accepted != 1 {
 			t.Fatalf("GBK import: %+v %v", rep, err)
+		}
+		// Both applied imports are audited; the viewer's refused one is not.
+		if es := e.MustAudit(t, e.TenantA, "calendar.import"); len(es) != 2 || es[0].Detail != `{"accepted":1,"rows":1}` {
+			t.Fatalf("calendar.import audit: %+v", es)
 		}
 		if days, _ := s.FindDays(e.A, 2025); len(days) != 1 || days[0].Name != "元旦" {
 			t.Fatalf("after re-import: %+v", days)

@@ -26,9 +26,11 @@ import (
 	"github.com/uptrace/bun/dialect"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it). Administrative changes
+// (stage limits) are audited on the tenant of ctx right after they commit.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
 }
 
 // Cipher encrypts citizens' personal data with the tenant's key (tenants/secrets.Cipher
@@ -46,6 +48,11 @@ type Usage interface {
 	Record(ctx context.Context, tenant uuid.UUID, meter string, quantity int64, idempotencyKey string) error
 }
 
+// Tenants lists tenants, for the jobs that run over all of them (tenants.Store satisfies it).
+type Tenants interface {
+	FindTenants(ctx context.Context, f tenants.TenantFilter) ([]*tenants.Tenant, error)
+}
+
 // MeterCasesCreated is billing's meter for new cases.
 const MeterCasesCreated = "cases_created"
 
@@ -57,6 +64,8 @@ type Config struct {
 	Gate   Gate
 	Cipher Cipher
 	Usage  Usage // optional
+	// Tenants lists the tenants MarkOverdueAll runs over; without it MarkOverdueAll fails.
+	Tenants Tenants
 	// PhotoDir is where photos are kept, one directory per tenant.
 	PhotoDir string
 	MaxPhoto int64
@@ -72,6 +81,7 @@ type Service struct {
 	gate     Gate
 	cipher   Cipher
 	usage    Usage
+	tenants  Tenants
 	photoDir string
 	maxPhoto int64
 	now      func() time.Time
@@ -82,7 +92,7 @@ type Service struct {
 
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, tenants: cfg.Tenants, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
 	if cfg.RulesTTL == 0 {
 		cfg.RulesTTL = DefaultRulesTTL
 	}

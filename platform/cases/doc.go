@@ -71,7 +71,9 @@
 // The disposal timer (calendar.Timer: start, limit, extensions, pauses) is kept on the case;
 // every action recomputes the deadline, overdue flag and overtime multiple (超时倍数) with the
 // tenant's calendar. MarkOverdue does the same for cases whose stored deadline has passed, from
-// the database alone, so the periodic job loses nothing across restarts.
+// the database alone, so the periodic job loses nothing across restarts. MarkOverdueAll is that
+// job's pass over every active tenant, a few tenants at a time: a tenant that fails is logged on
+// the service's logger and counted, and the others are still marked.
 //
 // Every stage of the loop is timed too (stages.go): accept (reported), verify (verifying), file
 // (accepted), dispatch (filed), handle (dispatched … suspended), send_check (fed_back), check

@@ -3,8 +3,10 @@ package cases
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -253,6 +255,42 @@ func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// MarkOverdueAll runs MarkOverdue in every active tenant, as the system, workers tenants at a
+// time (at least one). A tenant that fails is logged (with its slug, on the service's logger)
+// and does not stop the others; MarkOverdueAll returns how many failed, and an error only when
+// the tenants cannot be listed. Failures caused by ctx ending are not counted: the job was
+// stopped, and the next run catches up from the database.
+func (s *Service) MarkOverdueAll(ctx context.Context, workers int) (failed int, err error) {
+	if s.tenants == nil {
+		return 0, errs.E(errs.Internal, "overdue job run without a tenant list (cases.Config.Tenants)")
+	}
+	ts, err := s.tenants.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
+	if err != nil {
+		return 0, fmt.Errorf("overdue job: listing tenants: %w", err)
+	}
+	workers = max(workers, 1)
+	sem := make(chan struct{}, workers)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for _, t := range ts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := s.MarkOverdue(tenants.WithScope(ctx, tenants.SystemScope(t))); err != nil && ctx.Err() == nil {
+				s.log.Error("overdue job", "tenant", t.Slug, "err", err)
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed, nil
 }
 
 // overdueColumns are what the overdue job reads of a case.

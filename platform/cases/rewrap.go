@@ -17,6 +17,45 @@ type Rewrapper interface {
 	Rewrap(ctx context.Context, tenant uuid.UUID, ciphertexts []string) ([]string, error)
 }
 
+// KeyRotator is what rotating a tenant's key needs of the secret store (secrets.Store satisfies
+// it).
+type KeyRotator interface {
+	Rewrapper
+	RotateTenantKey(ctx context.Context, tenant uuid.UUID) (secrets.KeyInfo, error)
+	SetMinDecryptionVersion(ctx context.Context, tenant uuid.UUID, version int) error
+}
+
+// KeyRotation is the outcome of RotateTenantKey: the key's versions after it, and how many
+// stored values were re-wrapped.
+type KeyRotation struct {
+	LatestVersion        int `json:"latest_version"`
+	MinDecryptionVersion int `json:"min_decryption_version"`
+	Rewrapped            int `json:"rewrapped"`
+}
+
+// RotateTenantKey rotates t's key, re-wraps the personal data the case loop stored under older
+// versions (RewrapPersonalData), and then raises the key's minimum decryption version, so that a
+// leaked old key version decrypts nothing stored. Interrupted, it can be run again: the re-wrap
+// picks up what is left. It is audited on t as tenant.key.rotate, with the outcome. The case
+// loop is the only module that stores data under the tenant's key; a second one would make this
+// an orchestration over every module's re-wrap.
+func (s *Service) RotateTenantKey(ctx context.Context, t *tenants.Tenant, keys KeyRotator) (*KeyRotation, error) {
+	info, err := keys.RotateTenantKey(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	tctx := tenants.WithScope(ctx, tenants.SystemScope(t))
+	n, err := s.RewrapPersonalData(tctx, keys, info.LatestVersion)
+	if err != nil {
+		return nil, fmt.Errorf("re-wrap after rotating to version %d: %w", info.LatestVersion, err)
+	}
+	if err := keys.SetMinDecryptionVersion(ctx, t.ID, info.LatestVersion); err != nil {
+		return nil, err
+	}
+	out := &KeyRotation{LatestVersion: info.LatestVersion, MinDecryptionVersion: info.LatestVersion, Rewrapped: n}
+	return out, s.gate.AuditTenant(tctx, "tenant.key.rotate", t.Slug, out)
+}
+
 // rewrapBatch is how many cases one re-wrap transaction covers.
 const rewrapBatch = 500
 

@@ -78,5 +78,17 @@ func TestRewrapAfterRotation(t *testing.T) {
 		if _, err := s.RewrapPersonalData(ctx, kr, 2); !errs.Is(err, errs.Internal) {
 			t.Fatalf("re-wrap without scope: %v", err)
 		}
+		// RotateTenantKey does the three steps in one go and audits them.
+		r, err := s.RotateTenantKey(ctx, e.TenantA, kr)
+		if err != nil || *r != (cases.KeyRotation{LatestVersion: 3, MinDecryptionVersion: 3, Rewrapped: 7}) {
+			t.Fatalf("RotateTenantKey: %+v %v, want version 3 with 7 values re-wrapped", r, err)
+		}
+		if ki, _ := kr.TenantKey(ctx, tid); ki.MinDecryptionVersion != 3 {
+			t.Fatalf("key after RotateTenantKey: %+v", ki)
+		}
+		if es := e.MustAudit(t, e.TenantA, "tenant.key.rotate"); len(es) != 1 || es[0].Target != "chuxiong" ||
+			es[0].Detail != `{"latest_version":3,"min_decryption_version":3,"rewrapped":7}` {
+			t.Fatalf("tenant.key.rotate audit: %+v", es)
+		}
 	})
 }

@@ -149,8 +149,9 @@ type StageLimitInput struct {
 	Urgent *calendar.Limit `json:"urgent"`
 }
 
-// PutStageLimit sets the limits of one stage for the tenant (tenant admins only). A case
-// already in the stage keeps the deadline it got when it entered it.
+// PutStageLimit sets the limits of one stage for the tenant (tenant admins only), audited as
+// cases.stage_limit with the limits set. A case already in the stage keeps the deadline it got
+// when it entered it.
 func (s *Service) PutStageLimit(ctx context.Context, stage Stage, in StageLimitInput) (*StageLimit, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -204,6 +205,9 @@ func (s *Service) PutStageLimit(ctx context.Context, stage Stage, in StageLimitI
 		return nil, err
 	}
 	s.rules.Forget(a.scope.Tenant.ID)
+	if err := s.gate.AuditTenant(ctx, "cases.stage_limit", string(out.Stage), out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

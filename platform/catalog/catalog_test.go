@@ -69,9 +69,14 @@ func TestClassesAndStandards(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		own, _ := e.cat.OwnClasses(e.Pref)
-		if n, err := e.cat.SyncPrefectureClasses(e.A, own); err != nil || n != 2 {
-			t.Fatalf("sync: %d %v", n, err)
+		if p, n, err := e.cat.SyncFromPrefecture(e.A); err != nil || n != 2 || p.ID != e.Prefecture.ID {
+			t.Fatalf("sync: %v %d %v", p, n, err)
+		}
+		if es := e.MustAudit(t, e.TenantA, "catalog.sync"); len(es) != 1 || es[0].Target != "chuxiong-zhou" || es[0].Detail != `{"classes":2}` {
+			t.Fatalf("catalog.sync audit: %+v", es)
+		}
+		if _, _, err := e.cat.SyncFromPrefecture(e.Pref); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("a prefecture syncing from its parent: %v", err)
 		}
 		if c, err := e.cat.FindClass(e.A, catalog.Event, "5001"); err != nil || c.Origin != catalog.Prefecture {
 			t.Fatalf("synced class: %+v %v", c, err)
@@ -122,6 +127,10 @@ func TestClassesAndStandards(t *testing.T) {
 		gbk, _ := simplifiedchinese.GBK.NewEncoder().String(standardsCSV)
 		if rep, err := e.cat.ImportStandards(e.A, []byte(gbk), tabular.CSV, true); err != nil || rep.Accepted != 4 || rep.Applied {
 			t.Fatalf("gbk dry run: %+v %v", rep, err)
+		}
+		// The two applied imports are audited, the dry run is not.
+		if es := e.MustAudit(t, e.TenantA, "standards.import"); len(es) != 2 || es[0].Detail != `{"accepted":4,"rows":4}` {
+			t.Fatalf("standards.import audit: %+v", es)
 		}
 	})
 }
@@ -231,6 +240,9 @@ func TestComponentsImport(t *testing.T) {
 		if rep, err := e.cat.ImportComponents(e.A, []byte(gj), "geojson", false); err != nil || rep.Accepted != 1 {
 			t.Fatalf("geojson: %+v %v", rep, err)
 		}
+		if es := e.MustAudit(t, e.TenantA, "components.import"); len(es) != 2 || es[0].Detail != `{"accepted":1,"rows":1}` || es[1].Detail != `{"accepted":2,"rows":2}` {
+			t.Fatalf("components.import audit: %+v", es)
+		}
 		if cs, _ := e.cat.FindComponents(e.A, catalog.ComponentFilter{GridCode: "53230100100101"}); len(cs) != 2 {
 			t.Fatalf("by grid: %+v", cs)
 		}
@@ -273,8 +285,7 @@ func TestSyncRefusesToDropUsedClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	own, _ := e.cat.OwnClasses(e.Pref)
-	if _, err := e.cat.SyncPrefectureClasses(e.A, own); err != nil {
+	if _, _, err := e.cat.SyncFromPrefecture(e.A); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.cat.ImportStandards(e.A, []byte("类型,小类代码,立案条件,处置时限,结案条件\n事件,5001,求助,1工作日,已处理\n"), tabular.CSV, false); err != nil {
@@ -284,8 +295,7 @@ func TestSyncRefusesToDropUsedClasses(t *testing.T) {
 	if err := e.cat.DeleteClass(e.Pref, catalog.Event, "5001"); err != nil {
 		t.Fatal(err)
 	}
-	own, _ = e.cat.OwnClasses(e.Pref)
-	if _, err := e.cat.SyncPrefectureClasses(e.A, own); !errs.Is(err, errs.Conflict) || !strings.Contains(errs.MessageOf(err), "5001") {
+	if _, _, err := e.cat.SyncFromPrefecture(e.A); !errs.Is(err, errs.Conflict) || !strings.Contains(errs.MessageOf(err), "5001") {
 		t.Fatalf("sync dropping a used class: %v", err)
 	}
 	if _, err := e.cat.FindClass(e.A, catalog.Event, "5001"); err != nil {

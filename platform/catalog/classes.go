@@ -10,13 +10,18 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/uptrace/bun"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is what the catalog needs of the control plane (tenants.Store satisfies it): the tenant
+// gate, the audit log (every change the service makes is audited on the tenant of ctx, right
+// after it commits), and the registry, to find a county's prefecture.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
+	FindTenantByID(ctx context.Context, id uuid.UUID) (*tenants.Tenant, error)
 }
 
 // Directory names the tenant's departments: code and name → id (org.Service satisfies it).
@@ -222,8 +227,10 @@ type ClassInput struct {
 func digits(s string, n int) bool { return len(s) == n && strings.Trim(s, "0123456789") == "" }
 
 // CreateClass adds an extension class: a major (2 digits) or a minor (4 digits, under an
-// existing major). Its code must not be taken by a national, prefecture or own class.
+// existing major). Its code must not be taken by a national, prefecture or own class. It is
+// audited as catalog.class.create (target kind/code), with the input as given.
 func (s *Service) CreateClass(ctx context.Context, in ClassInput) (*Class, error) {
+	given := in
 	in.Code, in.NameZH, in.NameEN = strings.TrimSpace(in.Code), strings.TrimSpace(in.NameZH), strings.TrimSpace(in.NameEN)
 	if in.Kind != Component && in.Kind != Event {
 		return nil, errs.Field("kind", "The kind is component or event.")
@@ -256,12 +263,16 @@ func (s *Service) CreateClass(ctx context.Context, in ClassInput) (*Class, error
 		return nil, err
 	}
 	c := r.class()
+	if err := s.gate.AuditTenant(ctx, "catalog.class.create", string(c.Kind)+"/"+c.Code, given); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
-// DeleteClass removes one of the tenant's own classes that nothing uses.
+// DeleteClass removes one of the tenant's own classes that nothing uses; audited as
+// catalog.class.delete (target kind/code).
 func (s *Service) DeleteClass(ctx context.Context, kind Kind, code string) error {
-	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		var used int64
 		for _, q := range []*bun.SelectQuery{
 			db.NewSelect().Table("standards").Where("kind = ? AND class_code = ?", kind, code),
@@ -292,6 +303,10 @@ func (s *Service) DeleteClass(ctx context.Context, kind Kind, code string) error
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.gate.AuditTenant(ctx, "catalog.class.delete", string(kind)+"/"+code, nil)
 }
 
 // OwnClasses returns the tenant's own extension classes: what a prefecture hands down.
@@ -310,10 +325,42 @@ func (s *Service) OwnClasses(ctx context.Context) ([]Class, error) {
 	return out, err
 }
 
-// SyncPrefectureClasses replaces the tenant's copy of its prefecture's extension classes with
-// classes (read from the prefecture by the caller). A class whose code the tenant already uses
-// for an own class is refused: the county renumbers its own class first.
-func (s *Service) SyncPrefectureClasses(ctx context.Context, classes []Class) (int, error) {
+// SyncFromPrefecture copies the parent prefecture's own extension classes into the tenant of ctx,
+// replacing the previous copy, and returns the prefecture and how many classes were copied. The
+// prefecture is read with a read-only scope of its own (the county's admin cannot otherwise
+// reach it), and only its own extension classes are read. A class whose code the tenant already
+// uses for an own class is refused: the county renumbers its own class first. The sync is
+// audited on the county as catalog.sync, naming the prefecture.
+func (s *Service) SyncFromPrefecture(ctx context.Context) (*tenants.Tenant, int, error) {
+	sc := tenants.ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return nil, 0, errs.E(errs.Internal, "catalog sync without a tenant scope")
+	}
+	if sc.Tenant.ParentID == nil {
+		return nil, 0, errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
+	}
+	parent, err := s.gate.FindTenantByID(ctx, *sc.Tenant.ParentID)
+	if err != nil {
+		return nil, 0, err
+	}
+	pctx := tenants.WithScope(ctx, &tenants.Scope{Tenant: parent, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true})
+	classes, err := s.OwnClasses(pctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := s.syncPrefectureClasses(ctx, classes)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.gate.AuditTenant(ctx, "catalog.sync", parent.Slug, map[string]int{"classes": n}); err != nil {
+		return nil, 0, err
+	}
+	return parent, n, nil
+}
+
+// syncPrefectureClasses replaces the tenant's copy of its prefecture's extension classes with
+// classes.
+func (s *Service) syncPrefectureClasses(ctx context.Context, classes []Class) (int, error) {
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		if err := checkDropped(ctx, db, classes); err != nil {
 			return err

@@ -95,7 +95,7 @@ var componentColumns = []tabular.Column{
 // name, department, owner_unit, maintenance_unit, status, grid_code, source. A code must start
 // with the tenant's admin code and carry a known component minor class; a point must lie in
 // China; a missing grid code is found from the point. Nothing is written unless every row
-// passes, nor on a dry run.
+// passes, nor on a dry run. An applied import is audited as components.import.
 func (s *Service) ImportComponents(ctx context.Context, data []byte, format string, dryRun bool) (*tabular.Report, error) {
 	var recs []map[string]string
 	first := 2
@@ -299,6 +299,11 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 	}
 	rep.Accepted = len(comps)
 	rep.Applied = !dryRun
+	if rep.Applied {
+		if err := s.gate.AuditTenant(ctx, "components.import", "", rep.AuditDetail()); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

@@ -165,7 +165,7 @@ var standardColumns = []tabular.Column{
 // 结案条件, 法律依据). The time limit is a number with the unit in its own column, or both in one
 // cell ("2紧急工作时"). Every row is checked — kind, known minor class, department, limit,
 // conditions, duplicates — and the table is replaced in one transaction only if all pass; a dry
-// run only checks.
+// run only checks. An applied import is audited as standards.import.
 func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabular.Format, dryRun bool) (*tabular.Report, error) {
 	t, err := tabular.Read(data, format)
 	if err != nil {
@@ -272,6 +272,11 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 	}
 	rep.Accepted = len(rows)
 	rep.Applied = !dryRun
+	if rep.Applied {
+		if err := s.gate.AuditTenant(ctx, "standards.import", "", rep.AuditDetail()); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

@@ -43,7 +43,8 @@ func (b *Boundary) Feature() ([]byte, error) {
 // PutBoundary sets the tenant's boundary from GeoJSON: a Polygon or MultiPolygon, a Feature
 // holding one, or a FeatureCollection of exactly one such Feature, in WGS 84/CGCS2000 degrees.
 // It is checked as grid polygons are (closed rings, every position within China) and bounded
-// in size; it replaces any boundary set before.
+// in size; it replaces any boundary set before. It is audited as boundary.put, with its bounding
+// box and area.
 func (s *Service) PutBoundary(ctx context.Context, data []byte) (*Boundary, error) {
 	g, err := parseBoundary(data)
 	if err != nil {
@@ -64,6 +65,9 @@ func (s *Service) PutBoundary(ctx context.Context, data []byte) (*Boundary, erro
 		return nil, err
 	}
 	b.fillBBox()
+	if err := s.gate.AuditTenant(ctx, "boundary.put", "", map[string]any{"bbox": b.BBox, "area_m2": b.AreaM2}); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -85,8 +89,9 @@ func (s *Service) FindBoundary(ctx context.Context) (*Boundary, error) {
 }
 
 // DeleteBoundary removes the tenant's boundary; reports are then taken anywhere in China.
+// It is audited as boundary.delete.
 func (s *Service) DeleteBoundary(ctx context.Context) error {
-	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("boundary").Where("id = 1").Exec(ctx)
 		if err != nil {
 			return err
@@ -96,6 +101,10 @@ func (s *Service) DeleteBoundary(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.gate.AuditTenant(ctx, "boundary.delete", "", nil)
 }
 
 // WithinBoundaryIn reports whether the point (lon, lat in WGS 84/CGCS2000 degrees) lies within

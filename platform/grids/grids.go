@@ -20,9 +20,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it). Every change the
+// service makes is audited on the tenant of ctx, right after it commits.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
 }
 
 // Service keeps tenants' grids.
@@ -185,6 +187,7 @@ func contains(g orb.Geometry, pt orb.Point) bool {
 // Import reads a GeoJSON FeatureCollection of grids (properties code and name; 编码/名称 also
 // accepted) and upserts them. Every feature is checked first — code, level, parent, geometry —
 // and nothing is written unless all pass, nor on a dry run. Parents may come in the same file.
+// An applied import is audited as grids.import.
 func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabular.Report, error) {
 	var fc struct {
 		Type     string            `json:"type"`
@@ -288,6 +291,11 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 	}
 	rep.Accepted = len(grids)
 	rep.Applied = !dryRun
+	if rep.Applied {
+		if err := s.gate.AuditTenant(ctx, "grids.import", "", rep.AuditDetail()); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

@@ -10,7 +10,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// RenameGrid changes the name of one grid, leaving its code, level and geometry as imported.
+// RenameGrid changes the name of one grid, leaving its code, level and geometry as imported. It
+// is audited as grid.rename, with the new name.
 func (s *Service) RenameGrid(ctx context.Context, code, name string) (*Grid, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 100 {
@@ -29,5 +30,12 @@ func (s *Service) RenameGrid(ctx context.Context, code, name string) (*Grid, err
 	if err != nil {
 		return nil, err
 	}
-	return s.FindGridByCode(ctx, code)
+	g, err := s.FindGridByCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.AuditTenant(ctx, "grid.rename", g.Code, map[string]string{"name": g.Name}); err != nil {
+		return nil, err
+	}
+	return g, nil
 }

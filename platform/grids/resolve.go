@@ -99,7 +99,9 @@ type respUnit struct {
 
 // PutResponsibility creates or replaces a responsibility grid and its unit grids; a unit grid
 // moves from any other responsibility grid to this one. The inspector is a staff id (or nil).
+// It is audited as responsibility_grid.put, with the name, inspector and units as given.
 func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) (*ResponsibilityGrid, error) {
+	given := respAudit{Name: rg.Name, InspectorID: rg.InspectorID, Units: rg.Units}
 	rg.Code = strings.TrimSpace(rg.Code)
 	rg.Name = strings.TrimSpace(rg.Name)
 	if rg.Code == "" || len(rg.Code) > 32 || strings.Trim(rg.Code, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != "" {
@@ -156,7 +158,18 @@ func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) 
 		return nil, err
 	}
 	rg.Units = uniq(rg.Units)
+	if err := s.gate.AuditTenant(ctx, "responsibility_grid.put", rg.Code, given); err != nil {
+		return nil, err
+	}
 	return &rg, nil
+}
+
+// respAudit is the audit detail of responsibility_grid.put: what the API and the console were
+// given, in the shape of the API's request.
+type respAudit struct {
+	Name        string   `json:"name"`
+	InspectorID *string  `json:"inspector_id"`
+	Units       []string `json:"units"`
 }
 
 // FindResponsibilities returns every responsibility grid with its unit grids.
@@ -188,9 +201,10 @@ func (s *Service) FindResponsibilities(ctx context.Context) ([]ResponsibilityGri
 	return out, err
 }
 
-// DeleteResponsibility removes a responsibility grid (its unit grids stay).
+// DeleteResponsibility removes a responsibility grid (its unit grids stay); audited as
+// responsibility_grid.delete.
 func (s *Service) DeleteResponsibility(ctx context.Context, code string) error {
-	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("responsibility_grids").Where("code = ?", code).Exec(ctx)
 		if err != nil {
 			return err
@@ -200,6 +214,10 @@ func (s *Service) DeleteResponsibility(ctx context.Context, code string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.gate.AuditTenant(ctx, "responsibility_grid.delete", code, nil)
 }
 
 func uniq(in []string) []string {

@@ -30,7 +30,7 @@ type Key struct {
 const keyPrefix = "o311_"
 
 // CreateKey issues an api key for client name in t and returns it with its record. The key is
-// not stored and cannot be shown again.
+// not stored and cannot be shown again. It is audited as open311.key_create, with the name.
 func (s *Service) CreateKey(ctx context.Context, t *tenants.Tenant, name string) (string, *Key, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 100 {
@@ -47,6 +47,9 @@ func (s *Service) CreateKey(ctx context.Context, t *tenants.Tenant, name string)
 	if err != nil {
 		return "", nil, err
 	}
+	if err := s.gate.AuditNow(ctx, "open311.key_create", &t.ID, k.ID, map[string]string{"name": k.Name}); err != nil {
+		return "", nil, err
+	}
 	return secret, k, nil
 }
 
@@ -59,7 +62,8 @@ func (s *Service) FindKeys(ctx context.Context, t *tenants.Tenant) ([]Key, error
 	return ks, err
 }
 
-// RevokeKey revokes api key id of t; requests made with it stay.
+// RevokeKey revokes api key id of t; requests made with it stay. It is audited as
+// open311.key_revoke, with the key's name (again if the key was already revoked).
 func (s *Service) RevokeKey(ctx context.Context, t *tenants.Tenant, id string) (*Key, error) {
 	k := &Key{}
 	err := s.gate.Tx(tenants.WithScope(ctx, tenants.SystemScope(t)), tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -80,6 +84,9 @@ func (s *Service) RevokeKey(ctx context.Context, t *tenants.Tenant, id string) (
 		return dbx.Translate(err)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.AuditNow(ctx, "open311.key_revoke", &t.ID, k.ID, map[string]string{"name": k.Name}); err != nil {
 		return nil, err
 	}
 	return k, nil

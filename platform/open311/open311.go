@@ -21,9 +21,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it). The operator's changes
+// (api keys, public services) are audited on their tenant right after they commit.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditNow(ctx context.Context, action string, tenant *uuid.UUID, target string, detail any) error
 }
 
 // Tenants finds a jurisdiction's tenant by its slug (tenants.Store satisfies it).
@@ -239,8 +241,8 @@ func (s *Service) ServiceDefinition(ctx context.Context, t *tenants.Tenant, code
 	return &ServiceDefinition{ServiceCode: code, Attributes: []Attribute{}}, nil
 }
 
-// AddService opens minor class (kind, code) to the public. It must exist in the tenant's catalog.
-func (s *Service) AddService(ctx context.Context, t *tenants.Tenant, kind catalog.Kind, code string) error {
+// addService opens minor class (kind, code) to the public. It must exist in the tenant's catalog.
+func (s *Service) addService(ctx context.Context, t *tenants.Tenant, kind catalog.Kind, code string) error {
 	ctx = tenants.WithScope(ctx, tenants.SystemScope(t))
 	cs, err := s.classes.FindClasses(ctx, catalog.ClassFilter{Kind: kind, Level: "minor"})
 	if err != nil {
@@ -255,8 +257,8 @@ func (s *Service) AddService(ctx context.Context, t *tenants.Tenant, kind catalo
 	})
 }
 
-// RemoveService closes a service to the public; its requests stay in the case loop.
-func (s *Service) RemoveService(ctx context.Context, t *tenants.Tenant, kind catalog.Kind, code string) error {
+// removeService closes a service to the public; its requests stay in the case loop.
+func (s *Service) removeService(ctx context.Context, t *tenants.Tenant, kind catalog.Kind, code string) error {
 	ctx = tenants.WithScope(ctx, tenants.SystemScope(t))
 	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		res, err := db.NewDelete().Model((*publicRow)(nil)).Where("kind = ? AND class_code = ?", kind, code).Exec(ctx)
@@ -417,20 +419,28 @@ func (s *Service) FindToken(ctx context.Context, t *tenants.Tenant, token string
 	return &Receipt{ID: rs[0].CaseID, Token: rs[0].Token}, nil
 }
 
-// AddServiceCode is AddService by service code (event-0101).
+// AddServiceCode opens the minor class of serviceCode (event-0101) in t to the public; it must
+// exist in the tenant's catalog. It is audited as open311.service_add.
 func (s *Service) AddServiceCode(ctx context.Context, t *tenants.Tenant, serviceCode string) error {
 	kind, code, ok := ParseServiceCode(serviceCode)
 	if !ok {
 		return errs.Field("service_code", "A service code reads event-0101 or component-0101.")
 	}
-	return s.AddService(ctx, t, kind, code)
+	if err := s.addService(ctx, t, kind, code); err != nil {
+		return err
+	}
+	return s.gate.AuditNow(ctx, "open311.service_add", &t.ID, serviceCode, nil)
 }
 
-// RemoveServiceCode is RemoveService by service code.
+// RemoveServiceCode closes the service serviceCode in t to the public; its requests stay in the
+// case loop. It is audited as open311.service_remove.
 func (s *Service) RemoveServiceCode(ctx context.Context, t *tenants.Tenant, serviceCode string) error {
 	kind, code, ok := ParseServiceCode(serviceCode)
 	if !ok {
 		return errs.Field("service_code", "A service code reads event-0101 or component-0101.")
 	}
-	return s.RemoveService(ctx, t, kind, code)
+	if err := s.removeService(ctx, t, kind, code); err != nil {
+		return err
+	}
+	return s.gate.AuditNow(ctx, "open311.service_remove", &t.ID, serviceCode, nil)
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Gate is the tenant gate (tenants.Store satisfies it).
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it). Every change the
+// service makes is audited on the tenant of ctx, right after it commits.
 type Gate interface {
 	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
 }
 
 // Service keeps tenants' departments and staff.
@@ -152,8 +154,9 @@ func levelUnder(ctx context.Context, db bun.IDB, parent *string, self string) (i
 	return p.Level + 1, nil
 }
 
-// CreateDepartment adds a department.
+// CreateDepartment adds a department (audited as department.create, with the input as given).
 func (s *Service) CreateDepartment(ctx context.Context, in DepartmentInput) (*Department, error) {
+	given := in
 	if err := in.check(); err != nil {
 		return nil, err
 	}
@@ -170,12 +173,19 @@ func (s *Service) CreateDepartment(ctx context.Context, in DepartmentInput) (*De
 	if errs.Is(err, errs.Conflict) {
 		return nil, errs.Wrap(err, errs.Conflict, "A department with the code %s or the name %s already exists.", in.Code, in.Name)
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.AuditTenant(ctx, "department.create", d.ID, given); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
-// UpdateDepartment changes a department. Moving it must keep its sub-departments within three
-// levels.
+// UpdateDepartment changes a department (audited as department.update, with the input as
+// given). Moving it must keep its sub-departments within three levels.
 func (s *Service) UpdateDepartment(ctx context.Context, id string, in DepartmentInput) (*Department, error) {
+	given := in
 	if err := in.check(); err != nil {
 		return nil, err
 	}
@@ -202,6 +212,9 @@ func (s *Service) UpdateDepartment(ctx context.Context, id string, in Department
 		return relevel(ctx, db, d.ID, level)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.gate.AuditTenant(ctx, "department.update", d.ID, given); err != nil {
 		return nil, err
 	}
 	return &d, nil
@@ -242,7 +255,8 @@ func relevel(ctx context.Context, db bun.IDB, id string, level int) error {
 	return nil
 }
 
-// DeleteDepartment removes a department without sub-departments, staff or standards.
+// DeleteDepartment removes a department without sub-departments, staff or standards (audited as
+// department.delete).
 func (s *Service) DeleteDepartment(ctx context.Context, id string) error {
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("departments").Where("id = ?", id).Exec(ctx)
@@ -257,7 +271,10 @@ func (s *Service) DeleteDepartment(ctx context.Context, id string) error {
 	if errs.Is(err, errs.Invalid) {
 		return errs.Wrap(err, errs.Conflict, "The department still has sub-departments, staff or standards; move them first.")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.gate.AuditTenant(ctx, "department.delete", id, nil)
 }
 
 // FindDepartments returns every department, by level and code.
@@ -354,7 +371,7 @@ func checkDepartment(ctx context.Context, db bun.IDB, id *string) error {
 	return nil
 }
 
-// CreateStaff adds a staff member.
+// CreateStaff adds a staff member (audited as staff.create, with their name and posts).
 func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (*Staff, error) {
 	posts, err := in.check()
 	if err != nil {
@@ -376,10 +393,13 @@ func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (*Staff, error
 		return nil, err
 	}
 	st.decode()
+	if err := s.auditStaff(ctx, "staff.create", st); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
-// UpdateStaff changes a staff member.
+// UpdateStaff changes a staff member (audited as staff.update, with their name and posts).
 func (s *Service) UpdateStaff(ctx context.Context, id string, in StaffInput) (*Staff, error) {
 	posts, err := in.check()
 	if err != nil {
@@ -404,16 +424,23 @@ func (s *Service) UpdateStaff(ctx context.Context, id string, in StaffInput) (*S
 		return nil, err
 	}
 	st.decode()
+	if err := s.auditStaff(ctx, "staff.update", &st); err != nil {
+		return nil, err
+	}
 	return &st, nil
 }
 
+func (s *Service) auditStaff(ctx context.Context, action string, st *Staff) error {
+	return s.gate.AuditTenant(ctx, action, st.ID, map[string]any{"name": st.Name, "posts": st.Posts})
+}
+
 // DeleteStaff removes a staff member (responsibility grids they covered lose their inspector,
-// so the tenant's cached grid index is dropped too).
+// so the tenant's cached grid index is dropped too); audited as staff.delete.
 func (s *Service) DeleteStaff(ctx context.Context, id string) error {
 	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
 		defer grids.ForgetIndex(sc.Tenant.ID)
 	}
-	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("staff").Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return err
@@ -423,6 +450,10 @@ func (s *Service) DeleteStaff(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.gate.AuditTenant(ctx, "staff.delete", id, nil)
 }
 
 // StaffFilter selects staff.

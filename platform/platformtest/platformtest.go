@@ -62,3 +62,13 @@ func MustEnv(tb testing.TB, dialect string) *Env {
 	e.View = tenants.WithScope(ctx, &tenants.Scope{Tenant: e.TenantA, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true, Via: e.Prefecture})
 	return e
 }
+
+// MustAudit returns the audit entries of action on tenant, newest first.
+func (e *Env) MustAudit(tb testing.TB, tenant *tenants.Tenant, action string) []*tenants.AuditEntry {
+	tb.Helper()
+	es, err := e.Store.FindAudit(context.Background(), tenants.AuditFilter{TenantID: &tenant.ID, Action: action})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return es
+}
