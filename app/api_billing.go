@@ -205,7 +205,7 @@ func (a *App) apiBillingSetPlan(c *fiber.Ctx) error {
 		return err
 	}
 	if in.Plan == "" && in.Modules == nil {
-		return errs.Field("plan", "Give a plan, module switches, or both.")
+		return errs.Field("plan", msgGivePlanModuleSwitchesBoth)
 	}
 	e, err := a.billing.SetPlan(c.UserContext(), t, in.Plan, in.Modules)
 	if err != nil {
@@ -234,7 +234,7 @@ func (a *App) apiBillingChangePlan(c *fiber.Ctx) error {
 		return err
 	}
 	if in.Plan == "" {
-		return errs.Field("plan", "Give the plan to change to.")
+		return errs.Field("plan", msgGivePlanChange)
 	}
 	t, err := a.billingTenant(c)
 	if err != nil {
@@ -268,7 +268,7 @@ type journalRequest struct {
 func (a *App) apiBillingPost(c *fiber.Ctx) error {
 	kind, ok := journalKinds[c.Params("kind")]
 	if !ok {
-		return errs.E(errs.NotFound, "There is nothing at this address.")
+		return errs.E(errs.NotFound, msgThereNothingAddress)
 	}
 	var in journalRequest
 	if err := decodeJSON(c, &in); err != nil {
@@ -295,7 +295,7 @@ func (a *App) apiBillingLedger(c *fiber.Ctx) error {
 	if y := c.Query("year"); y != "" {
 		year, err := strconv.Atoi(y)
 		if err != nil || year < 2000 || year > 2100 {
-			return errs.Field("year", "The year must be a number between 2000 and 2100.")
+			return errs.Field("year", msgYearMustNumberBetween)
 		}
 		f.From, f.To = billing.YearRange(year)
 	}
@@ -337,7 +337,7 @@ func (a *App) apiBillingPutSchedule(c *fiber.Ctx) error {
 func (a *App) apiBillingIssue(c *fiber.Ctx) error {
 	year, err := strconv.Atoi(c.Params("year"))
 	if err != nil {
-		return errs.Field("year", "The year must be a number.")
+		return errs.Field("year", msgYearMustNumber)
 	}
 	t, err := a.billingTenant(c)
 	if err != nil {
@@ -429,7 +429,7 @@ func (a *App) apiTenantUsage(c *fiber.Ctx) error {
 func (a *App) apiTenantCounties(c *fiber.Ctx) error {
 	t := scope(c).Tenant
 	if t.Kind != tenants.Prefecture {
-		return errs.E(errs.NotFound, "Only a prefecture has counties.")
+		return errs.E(errs.NotFound, msgOnlyPrefectureHasCounties)
 	}
 	ts, err := a.store.Children(c.UserContext(), t)
 	if err != nil {
@@ -453,7 +453,7 @@ func (a *App) apiTenantStatement(c *fiber.Ctx) error {
 func (a *App) serveStatement(c *fiber.Ctx, t *tenants.Tenant, defaultFormat string) error {
 	year, err := strconv.Atoi(c.Params("year"))
 	if err != nil {
-		return errs.Field("year", "The year must be a number, for example 2026.")
+		return errs.Field("year", msgYearMustNumberExample)
 	}
 	st, err := a.billing.FindStatement(c.UserContext(), t, year)
 	if err != nil {
@@ -474,7 +474,7 @@ func (a *App) serveStatement(c *fiber.Ctx, t *tenants.Tenant, defaultFormat stri
 	case "html":
 		return a.render(c, "billing_statement", fiber.Map{"Statement": statementView(st, lang(c))})
 	}
-	return errs.Field("format", "The format %q is not one of json, csv, html.", truncateText(format, 20))
+	return errs.Field("format", msgFormatNotOneJsonCsv, truncateText(format, 20))
 }
 
 // statementPage is a statement ready for the template: amounts and dates already formatted.
@@ -531,7 +531,7 @@ func queryTime(c *fiber.Ctx, name string) (time.Time, error) {
 	if t, err := time.ParseInLocation("2006-01-02", v, clock.China); err == nil {
 		return t, nil
 	}
-	return time.Time{}, errs.Field(name, "%q is not a date (YYYY-MM-DD) or an RFC 3339 time.", truncateText(v, 40))
+	return time.Time{}, errs.Field(name, msgNotDateYyyyMmDd, truncateText(v, 40))
 }
 
 func truncateText(s string, n int) string {

@@ -111,7 +111,7 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 		if v := c.Query(b.name); v != "" {
 			x, err := strconv.ParseBool(v)
 			if err != nil {
-				return f, errs.Field(b.name, "%s is true or false.", b.name)
+				return f, errs.Field(b.name, msgTrueFalse, b.name)
 			}
 			*b.dst = &x
 		}
@@ -127,7 +127,7 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
 			if t, err = time.ParseInLocation(time.DateOnly, v, clock.China); err != nil {
-				return f, errs.Field(d.name, "%s is a date (2026-03-02) or an RFC 3339 time.", d.name)
+				return f, errs.Field(d.name, msgDateRfcTime, d.name)
 			}
 			if d.name == "to" {
 				t = t.AddDate(0, 0, 1) // a date is inclusive: to=2026-03-02 takes in all of that day
@@ -138,7 +138,7 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return f, errs.Field("limit", "limit is a positive number (at most 500).")
+			return f, errs.Field("limit", msgLimitPositiveNumberMost)
 		}
 		f.Limit = n
 	}
@@ -146,12 +146,12 @@ func caseFilter(c *fiber.Ctx) (cases.Filter, error) {
 		parts := strings.Split(v, ",")
 		var b [4]float64
 		if len(parts) != 4 {
-			return f, errs.Field("bbox", "bbox is minLon,minLat,maxLon,maxLat.")
+			return f, errs.Field("bbox", msgBboxMinlonMinlatMaxlonMaxlat)
 		}
 		for i, p := range parts {
 			x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 			if err != nil {
-				return f, errs.Field("bbox", "bbox is minLon,minLat,maxLon,maxLat.")
+				return f, errs.Field("bbox", msgBboxMinlonMinlatMaxlonMaxlat)
 			}
 			b[i] = x
 		}
@@ -197,19 +197,19 @@ func (a *App) apiAddCasePhoto(c *fiber.Ctx) error {
 	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
 		fh, err := c.FormFile("file")
 		if err != nil {
-			return errs.Field("file", "Send the photo in the form field \"file\".")
+			return errs.Field("file", msgSendPhotoFormFieldFile)
 		}
 		f, err := fh.Open()
 		if err != nil {
-			return errs.Field("file", "The uploaded photo cannot be read.")
+			return errs.Field("file", msgUploadedPhotoCannotRead)
 		}
 		defer f.Close()
 		if data, err = io.ReadAll(io.LimitReader(f, maxUpload+1)); err != nil {
-			return errs.Field("file", "The uploaded photo cannot be read.")
+			return errs.Field("file", msgUploadedPhotoCannotRead)
 		}
 	}
 	if len(data) == 0 {
-		return errs.E(errs.Invalid, "The photo is empty.")
+		return errs.E(errs.Invalid, msgPhotoEmpty)
 	}
 	p, err := a.cases.AddPhoto(c.UserContext(), c.Params("id"), data)
 	if err != nil {

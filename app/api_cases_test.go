@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cityops/cityops/internal/msg"
 	"mime/multipart"
 	"os"
 	"path/filepath"
@@ -41,6 +42,9 @@ type caseFixture struct {
 // newCaseFixture is newFixture with A's platform set up (department SZJ, grids, the standard of
 // 0101: SZJ, 2 urgent hours) and one account per post; handlerA is staff of SZJ, handlerX of
 // another department.
+// msgTestKeysDown is what the tests' failing key store says.
+var msgTestKeysDown = msg.New("app.test_keys_down", "The key store is down.", "密钥存储不可用。")
+
 func newCaseFixture(t *testing.T, dialect string) *caseFixture {
 	t.Helper()
 	f := newFixture(t, dialect)
@@ -476,16 +480,16 @@ func TestCasePhotos(t *testing.T) {
 type downCipher struct{}
 
 func (downCipher) Encrypt(context.Context, uuid.UUID, []byte) (string, error) {
-	return "", errs.E(errs.Unavailable, "The key store is down.")
+	return "", errs.E(errs.Unavailable, msgTestKeysDown)
 }
 func (downCipher) Decrypt(context.Context, uuid.UUID, string) ([]byte, error) {
-	return nil, errs.E(errs.Unavailable, "The key store is down.")
+	return nil, errs.E(errs.Unavailable, msgTestKeysDown)
 }
 func (downCipher) EncryptBatch(context.Context, uuid.UUID, [][]byte) ([]string, error) {
-	return nil, errs.E(errs.Unavailable, "The key store is down.")
+	return nil, errs.E(errs.Unavailable, msgTestKeysDown)
 }
 func (downCipher) DecryptBatch(context.Context, uuid.UUID, []string) ([][]byte, error) {
-	return nil, errs.E(errs.Unavailable, "The key store is down.")
+	return nil, errs.E(errs.Unavailable, msgTestKeysDown)
 }
 
 // TestCasePersonalData: the reporter's name and phone are stored encrypted, and a key store

@@ -97,7 +97,7 @@ func (a *App) apiCreateToken(c *fiber.Ctx) error {
 		return err
 	}
 	if in.ExpiresIn < 0 || in.ExpiresIn > 3650 {
-		return errs.Field("expires_in_days", "expires_in_days must be between 0 (never) and 3650.")
+		return errs.Field("expires_in_days", msgExpiresDaysMustBetweenNever)
 	}
 	token, t, err := a.store.CreateAPIToken(c.UserContext(), principal(c).Identity.ID, in.Name, time.Duration(in.ExpiresIn)*24*time.Hour)
 	if err != nil {
@@ -117,7 +117,7 @@ func (a *App) apiListTokens(c *fiber.Ctx) error {
 func (a *App) apiRevokeToken(c *fiber.Ctx) error {
 	id, err := uuid.Parse(c.Params("id"))
 	if err != nil {
-		return errs.E(errs.NotFound, "No token %q.", c.Params("id"))
+		return errs.E(errs.NotFound, msgNoToken, c.Params("id"))
 	}
 	if err := a.store.RevokeAPIToken(c.UserContext(), principal(c).Identity.ID, id); err != nil {
 		return err
@@ -188,14 +188,14 @@ type rolesRequest struct {
 func (a *App) apiSetMemberRoles(c *fiber.Ctx) error {
 	id, err := uuid.Parse(c.Params("id"))
 	if err != nil {
-		return errs.E(errs.NotFound, "No member %q.", c.Params("id"))
+		return errs.E(errs.NotFound, msgNoMember, c.Params("id"))
 	}
 	var in rolesRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	if in.Roles == nil {
-		return errs.Field("roles", "Give the member's roles as a list (an empty list removes the member).")
+		return errs.Field("roles", msgGiveMemberRolesListEmpty)
 	}
 	if err := a.store.SetMemberRoles(c.UserContext(), scope(c).Tenant, id, in.Roles); err != nil {
 		return err

@@ -39,14 +39,14 @@ func (a *App) open311Routes(f *fiber.App) {
 		Max: open311PostsPerMinute, Expiration: time.Minute, Storage: newLimitStore(),
 		KeyGenerator: func(c *fiber.Ctx) string { return "open311:" + tenants.HashToken(c.FormValue("api_key")) },
 		LimitReached: func(c *fiber.Ctx) error {
-			return a.o311Fail(c, errs.E(errs.RateLimited, "Too many requests with this api_key; wait a minute and try again."))
+			return a.o311Fail(c, errs.E(errs.RateLimited, msgTooManyRequestsApiKey))
 		}}), meter, a.o311CreateRequest)
 	g.Get("/requests.:format", a.o311Jurisdiction, meter, a.o311Requests)
 	g.Get("/requests/:id.:format", a.o311Jurisdiction, meter, a.o311Request)
 	g.Get("/tokens/:token.:format", a.o311Jurisdiction, meter, a.o311Token)
 	g.Get("/servicerequestupdates.:format", a.o311Jurisdiction, meter, a.o311Updates)
 	g.Use(func(c *fiber.Ctx) error {
-		return a.o311Fail(c, errs.E(errs.NotFound, "There is no Open311 resource at this address."))
+		return a.o311Fail(c, errs.E(errs.NotFound, msgThereNoOpen311ResourceAddress))
 	})
 }
 
@@ -108,7 +108,7 @@ func (a *App) o311Send(c *fiber.Ctx, f open311.Format, status int, v any) error 
 func (a *App) o311Reply(c *fiber.Ctx, status int, v any, err error) error {
 	f, ok := o311Format(c)
 	if !ok {
-		return a.o311Fail(c, errs.E(errs.NotFound, "The format is xml or json (as in services.xml)."))
+		return a.o311Fail(c, errs.E(errs.NotFound, msgFormatXmlJsonServicesXml))
 	}
 	if err != nil {
 		return a.o311Fail(c, err)
@@ -120,7 +120,7 @@ func (a *App) o311Reply(c *fiber.Ctx, status int, v any, err error) error {
 // puts a read-only scope in the context (for the meter; the service sets its own).
 func (a *App) o311Jurisdiction(c *fiber.Ctx) error {
 	if _, ok := o311Format(c); !ok {
-		return a.o311Fail(c, errs.E(errs.NotFound, "The format is xml or json (as in services.xml)."))
+		return a.o311Fail(c, errs.E(errs.NotFound, msgFormatXmlJsonServicesXml))
 	}
 	t, err := a.open311.Jurisdiction(c.UserContext(), c.FormValue("jurisdiction_id"))
 	if err != nil {
@@ -183,16 +183,16 @@ func o311RequestInput(c *fiber.Ctx) (open311.RequestInput, error) {
 	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt == "multipart/form-data" {
 		if fh, ferr := c.FormFile("media"); ferr == nil {
 			if fh.Size > open311.MaxMedia {
-				return in, errs.E(errs.TooLarge, "The media photo may be at most %d MiB.", open311.MaxMedia>>20)
+				return in, errs.E(errs.TooLarge, msgMediaPhotoMayMostMib, open311.MaxMedia>>20)
 			}
 			f, err := fh.Open()
 			if err != nil {
-				return in, errs.Field("media", "The media photo cannot be read.")
+				return in, errs.Field("media", msgMediaPhotoCannotRead)
 			}
 			in.Media, err = io.ReadAll(io.LimitReader(f, open311.MaxMedia+1))
 			f.Close()
 			if err != nil {
-				return in, errs.Field("media", "The media photo cannot be read.")
+				return in, errs.Field("media", msgMediaPhotoCannotRead)
 			}
 		}
 	}

@@ -98,7 +98,7 @@ func (a *App) platformRoutes(t fiber.Router) {
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			year, err := strconv.Atoi(c.Query("year"))
 			if err != nil {
-				return nil, errs.Field("year", "Give the year being imported as ?year=2026.")
+				return nil, errs.Field("year", msgGiveYearBeingImportedYear)
 			}
 			return p.calendar.ImportYear(c.UserContext(), year, data, format, dry)
 		}))
@@ -115,15 +115,15 @@ func readUpload(c *fiber.Ctx, accept []string) ([]byte, string, error) {
 	if mt == "multipart/form-data" {
 		fh, err := c.FormFile("file")
 		if err != nil {
-			return nil, "", errs.Field("file", "Send the file in the form field \"file\".")
+			return nil, "", errs.Field("file", msgSendFileFormFieldFile)
 		}
 		f, err := fh.Open()
 		if err != nil {
-			return nil, "", errs.Field("file", "The uploaded file cannot be read.")
+			return nil, "", errs.Field("file", msgUploadedFileCannotRead)
 		}
 		defer f.Close()
 		if data, err = io.ReadAll(io.LimitReader(f, maxUpload+1)); err != nil {
-			return nil, "", errs.Field("file", "The uploaded file cannot be read.")
+			return nil, "", errs.Field("file", msgUploadedFileCannotRead)
 		}
 		filename = strings.ToLower(fh.Filename)
 		mt, _, _ = mime.ParseMediaType(fh.Header.Get("Content-Type"))
@@ -139,13 +139,13 @@ func readUpload(c *fiber.Ctx, accept []string) ([]byte, string, error) {
 		}
 	}
 	if len(data) > maxUpload {
-		return nil, "", errs.E(errs.TooLarge, "The file is larger than %d MiB.", maxUpload>>20)
+		return nil, "", errs.E(errs.TooLarge, msgFileLargerThanMib, maxUpload>>20)
 	}
 	if len(data) == 0 {
-		return nil, "", errs.E(errs.Invalid, "The file is empty.")
+		return nil, "", errs.E(errs.Invalid, msgFileEmpty)
 	}
 	if !slices.Contains(accept, mt) {
-		return nil, "", errs.E(errs.Unsupported, "Send the file as %s (Content-Type), or as the form field \"file\".", strings.Join(accept, " or "))
+		return nil, "", errs.E(errs.Unsupported, msgSendFileContentTypeForm, strings.Join(accept, " or "))
 	}
 	switch mt {
 	case "application/geo+json":
@@ -194,7 +194,7 @@ func importProblem(c *fiber.Ctx, rep *tabular.Report) error {
 		Rows     int               `json:"rows"`
 		Problems []tabular.Problem `json:"problems"`
 	}{Problem{Type: "urn:cityops:problem:invalid", Title: http.StatusText(http.StatusUnprocessableEntity), Status: http.StatusUnprocessableEntity,
-		Detail:   strconv.Itoa(len(rep.Problems)) + " problem(s) found; nothing was imported. Fix the rows listed and send the whole file again.",
+		Detail:   msgImportRejected.In(apiLang(c), len(rep.Problems)),
 		Instance: c.OriginalURL(), Code: string(errs.Invalid), RequestID: rid}, rep.Rows, rep.Problems}
 	b, _ := json.Marshal(body)
 	c.Set(fiber.HeaderContentType, "application/problem+json")

@@ -141,7 +141,7 @@ func (a *App) apiResolveGrid(c *fiber.Ctx) error {
 	lon, err1 := strconv.ParseFloat(c.Query("lon"), 64)
 	lat, err2 := strconv.ParseFloat(c.Query("lat"), 64)
 	if err1 != nil || err2 != nil {
-		return errs.Field("lon", "Give the point as ?lon=101.5&lat=25.0 (degrees).")
+		return errs.Field("lon", msgGivePointLonLatDegrees)
 	}
 	res, err := a.platform.grids.Resolve(c.UserContext(), lon, lat)
 	if err != nil {
@@ -238,7 +238,7 @@ func parseKindParam(s string) (catalog.Kind, error) {
 	}
 	k, ok := catalog.ParseKind(s)
 	if !ok {
-		return "", errs.Field("kind", "The kind is component or event.")
+		return "", errs.Field("kind", msgKindComponentEvent)
 	}
 	return k, nil
 }
@@ -259,7 +259,7 @@ func (a *App) apiListClasses(c *fiber.Ctx) error {
 func (a *App) apiLookupClass(c *fiber.Ctx) error {
 	k, err := parseKindParam(c.Params("kind"))
 	if err != nil || k == "" {
-		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
+		return errs.E(errs.NotFound, msgNoClassKind, c.Params("kind"))
 	}
 	cl, err := a.platform.catalog.FindClass(c.UserContext(), k, c.Params("code"))
 	if err != nil {
@@ -290,7 +290,7 @@ func (a *App) apiCreateClass(c *fiber.Ctx) error {
 func (a *App) apiDeleteClass(c *fiber.Ctx) error {
 	k, err := parseKindParam(c.Params("kind"))
 	if err != nil || k == "" {
-		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
+		return errs.E(errs.NotFound, msgNoClassKind, c.Params("kind"))
 	}
 	if err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code")); err != nil {
 		return err
@@ -378,7 +378,7 @@ func (a *App) apiDeadline(c *fiber.Ctx) error {
 	parseTime := func(name, v string) (time.Time, error) {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return time.Time{}, errs.Field(name, "The time %q is not RFC 3339 (2026-03-02T09:00:00+08:00).", v)
+			return time.Time{}, errs.Field(name, msgTimeNotRfcT09, v)
 		}
 		return t, nil
 	}
@@ -399,7 +399,7 @@ func (a *App) apiDeadline(c *fiber.Ctx) error {
 		}
 		amount, err := strconv.ParseFloat(c.Query("amount"), 64)
 		if err != nil {
-			return errs.Field("amount", "Give the limit as ?limit=4工作时 or ?amount=4&unit=working_hours.")
+			return errs.Field("amount", msgGiveLimitLimitAmountUnit)
 		}
 		tm.Limit = calendar.Limit{Amount: amount, Unit: u}
 	}

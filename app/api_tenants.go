@@ -176,14 +176,14 @@ func (a *App) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {
 	if v := c.Query("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return errs.Field("before", "before must be a positive entry id.")
+			return errs.Field("before", msgBeforeMustPositiveEntryId)
 		}
 		f.BeforeID = n
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			return errs.Field("limit", "limit must be a number from 1 to 500.")
+			return errs.Field("limit", msgLimitMustNumberFrom)
 		}
 		f.Limit = n
 	}

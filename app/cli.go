@@ -41,15 +41,30 @@ func runRoot(ctx context.Context, root *cobra.Command, args []string, stdout, st
 	return 0
 }
 
+// cliMessage is err as the command line says it: in Chinese when the locale (LC_ALL, LC_MESSAGES
+// or LANG) is Chinese, else in English; internal errors in full, for the operator.
 func cliMessage(err error) string {
 	if errs.CodeOf(err) != errs.Internal {
-		msg := errs.MessageOf(err)
+		m := errs.MessageIn(err, cliLang())
 		if f := errs.FieldOf(err); f != "" {
-			msg += " (" + f + ")"
+			m += " (" + f + ")"
 		}
-		return msg
+		return m
 	}
 	return err.Error()
+}
+
+// cliLang is the command line's language, from the POSIX locale variables.
+func cliLang() string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			if strings.HasPrefix(l, "zh") {
+				return "zh-CN"
+			}
+			return "en"
+		}
+	}
+	return "en"
 }
 
 // openApp loads the configuration and builds the App for a command, with the platform's modules

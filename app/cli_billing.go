@@ -61,7 +61,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			for _, m := range mods {
 				name, v, ok := strings.Cut(m, "=")
 				if !ok || (v != "on" && v != "off") {
-					return errs.Field("module", "Write module switches as name=on or name=off, not %q.", m)
+					return errs.Field("module", msgWriteModuleSwitchesNameName, m)
 				}
 				if switches == nil {
 					switches = map[string]bool{}
@@ -154,7 +154,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 				e.IdempotencyKey, _ = f.GetString("key")
 				if d, _ := f.GetString("date"); d != "" {
 					if e.OccurredAt, err = time.ParseInLocation("2006-01-02", d, clock.China); err != nil {
-						return errs.Field("date", "The date %q is not YYYY-MM-DD.", d)
+						return errs.Field("date", msgDateNotYyyyMmDd, d)
 					}
 				}
 				j, err := a.billing.Post(ctx, t, e)
@@ -224,7 +224,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 			}
 			year, err := strconv.Atoi(args[1])
 			if err != nil {
-				return errs.Field("year", "The year %q is not a number.", args[1])
+				return errs.Field("year", msgYearNotNumber, args[1])
 			}
 			in, err := a.billing.IssueInstalment(ctx, t, year)
 			if err != nil {
@@ -292,7 +292,7 @@ func billingCommand(stdout, stderr io.Writer) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			return errs.Field("format", "The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).", format)
+			return errs.Field("format", msgFormatNotCsvJsonPrintable, format)
 		})}
 	stf := statement.Flags()
 	stf.Int("year", 0, "statement year (default this year, China time)")

@@ -19,7 +19,7 @@ func open311Command(stdout, stderr io.Writer) *cobra.Command {
 	var slug, name string
 	tenantOf := func(ctx context.Context, a *App) (*tenants.Tenant, error) {
 		if slug == "" {
-			return nil, errs.Field("tenant", "Give the tenant with --tenant SLUG.")
+			return nil, errs.Field("tenant", msgGiveTenantTenantSlug)
 		}
 		return a.store.FindTenantBySlug(ctx, slug)
 	}

@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/cityops/cityops/internal/msg"
 	"io"
 	"net"
 	"strconv"
@@ -53,13 +54,12 @@ const maxJSONDepth = 32
 func checkInput(c *fiber.Ctx) error {
 	req := c.Request()
 	if !cleanText(req.URI().PathOriginal(), false) || !cleanText(req.URI().Path(), false) {
-		return errs.Field("path", "The address (URL path) contains a NUL byte, a control character or invalid UTF-8.")
+		return errs.Field("path", msgAddressUrlPathContainsNul)
 	}
 	var err error
 	req.URI().QueryArgs().VisitAll(func(k, v []byte) {
 		if err == nil {
-			err = checkArg(k, v, false, "The query parameter %q is not valid UTF-8 text.",
-				"The query parameter %q contains a NUL byte or a control character, which is not allowed.")
+			err = checkArg(k, v, false, msgQueryNotUTF8, msgQueryControl)
 		}
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func checkInput(c *fiber.Ctx) error {
 	req.Header.VisitAll(func(k, v []byte) {
 		if err == nil && (!cleanText(k, false) || !cleanHeader(v)) {
 			name := textutil.Truncate(string(k), 60)
-			err = errs.Field(name, "The header %s contains a NUL byte, a control character or invalid UTF-8.", name)
+			err = errs.Field(name, msgHeaderContainsNulByteControl, name)
 		}
 	})
 	if err != nil {
@@ -82,8 +82,7 @@ func checkInput(c *fiber.Ctx) error {
 	case ct == fiber.MIMEApplicationForm:
 		req.PostArgs().VisitAll(func(k, v []byte) {
 			if err == nil {
-				err = checkArg(k, v, true, "The form field %q is not valid UTF-8 text.",
-					"The form field %q contains a NUL byte or a control character, which is not allowed.")
+				err = checkArg(k, v, true, msgFormNotUTF8, msgFormControl)
 			}
 		})
 	case ct == fiber.MIMEMultipartForm:
@@ -99,7 +98,7 @@ func checkInput(c *fiber.Ctx) error {
 
 // checkArg checks one query or form argument: its name as a name, its value as a name or (in
 // forms) as text with line breaks.
-func checkArg(k, v []byte, multiline bool, notUTF8, control string) error {
+func checkArg(k, v []byte, multiline bool, notUTF8, control *msg.Message) error {
 	name := textutil.Truncate(strings.ToValidUTF8(string(k), "\uFFFD"), 60)
 	if !utf8.Valid(k) || !utf8.Valid(v) {
 		return errs.Field(name, notUTF8, name)
@@ -119,12 +118,11 @@ func checkMultipart(c *fiber.Ctx) error {
 		if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
 			return err
 		}
-		return errs.E(errs.Invalid, "The body is not a well-formed multipart form.")
+		return errs.E(errs.Invalid, msgBodyNotWellFormedMultipart)
 	}
 	for k, vs := range mf.Value {
 		for _, v := range vs {
-			if err := checkArg([]byte(k), []byte(v), true, "The form field %q is not valid UTF-8 text.",
-				"The form field %q contains a NUL byte or a control character, which is not allowed."); err != nil {
+			if err := checkArg([]byte(k), []byte(v), true, msgFormNotUTF8, msgFormControl); err != nil {
 				return err
 			}
 		}
@@ -133,7 +131,7 @@ func checkMultipart(c *fiber.Ctx) error {
 		for _, fh := range fs {
 			if !cleanText([]byte(k), false) || !cleanText([]byte(fh.Filename), false) {
 				name := textutil.Truncate(strings.ToValidUTF8(k, "\uFFFD"), 60)
-				return errs.Field(name, "The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.", name)
+				return errs.Field(name, msgNameFileUploadedContainsNul, name)
 			}
 		}
 	}
@@ -157,7 +155,7 @@ func checkJSON(body []byte) error {
 			}
 			off += n
 		}
-		return errs.E(errs.Invalid, "The body is not valid UTF-8 text (at byte %d).", off)
+		return errs.E(errs.Invalid, msgBodyNotValidUtfText, off)
 	}
 	if jsonLooksClean(body) {
 		return nil
@@ -207,7 +205,7 @@ func walkJSON(body []byte) error {
 			switch t {
 			case '{', '[':
 				if len(stack) >= maxJSONDepth {
-					return errs.E(errs.Invalid, "The JSON body is nested more than %d levels deep.", maxJSONDepth)
+					return errs.E(errs.Invalid, msgJsonBodyNestedMoreThan, maxJSONDepth)
 				}
 				stack = append(stack, level{array: t == '[', key: awaitName})
 				continue
@@ -217,14 +215,14 @@ func walkJSON(body []byte) error {
 		case string:
 			if isKey {
 				if !cleanText([]byte(t), false) {
-					return errs.E(errs.Invalid, "A member name in the body contains a NUL byte or a control character.")
+					return errs.E(errs.Invalid, msgMemberNameBodyContainsNul)
 				}
 				stack[top].key = t
 				continue
 			}
 			if !cleanText([]byte(t), true) {
 				p := path()
-				return errs.Field(p, "The field %q contains a NUL byte or a control character, which is not allowed.", p)
+				return errs.Field(p, msgFieldContainsNulByteControl, p)
 			}
 		}
 		// A value ended: the enclosing object awaits its next name, the array its next element.
@@ -361,13 +359,13 @@ func (a *App) sameOrigin(c *fiber.Ctx) error {
 		if site == "same-origin" || site == "none" {
 			return c.Next()
 		}
-		return errs.E(errs.Forbidden, "This form was sent from another site; open the page on this site and send it again.")
+		return errs.E(errs.Forbidden, msgFormWasSentFromAnother)
 	}
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" || origin == c.Protocol()+"://"+c.Hostname() || origin == strings.TrimSuffix(a.cfg.BaseURL, "/") {
 		return c.Next()
 	}
-	return errs.E(errs.Forbidden, "This form was sent from another site; open the page on this site and send it again.")
+	return errs.E(errs.Forbidden, msgFormWasSentFromAnother)
 }
 
 // methodLabel is the method as a metrics label and log field: a constant for the methods the

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/cityops/cityops/internal/msg"
 	"io"
 	"strings"
 
@@ -50,13 +51,13 @@ func checkModules(list []module.Module) error {
 		if m.Build == nil {
 			return fmt.Errorf("module %s: no Build", m.Name)
 		}
-		for id, texts := range m.Messages {
-			if texts["zh-CN"] == "" || texts["en"] == "" {
-				return fmt.Errorf("module %s: message %q needs both zh-CN and en", m.Name, id)
-			}
+		if !msg.Known(m.Title) {
+			return fmt.Errorf("module %s: its title %q is not a declared message", m.Name, m.Title)
 		}
-		if m.Title != "" && m.Messages[m.Title] == nil {
-			return fmt.Errorf("module %s: its title %q is not among its messages", m.Name, m.Title)
+		for _, n := range m.Nav {
+			if !msg.Known(n.Label) {
+				return fmt.Errorf("module %s: the nav label %q is not a declared message", m.Name, n.Label)
+			}
 		}
 	}
 	return nil
@@ -173,7 +174,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc := scope(c)
 		if sc == nil {
-			return errs.E(errs.Unauthorized, "Please log in first.")
+			return errs.E(errs.Unauthorized, msgPleaseLogFirst)
 		}
 		on, e, err := a.billing.Entitled(c.UserContext(), sc.Tenant, m.Entitlement)
 		if err != nil {
@@ -184,7 +185,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 			if isAPI(c) {
 				l = apiLang(c)
 			}
-			return errs.E(errs.Forbidden, "The module %s is not in the plan %s of %s; the operating company can add it.",
+			return errs.E(errs.Forbidden, msgModuleNotPlanOperatingCompany,
 				a.moduleTitle(m, l), e.Plan.Name(l), sc.Tenant.Name(l))
 		}
 		return c.Next()
@@ -192,12 +193,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 }
 
 // moduleTitle is m's name in language l.
-func (a *App) moduleTitle(m module.Module, l string) string {
-	if t := m.Messages[m.Title][l]; t != "" {
-		return t
-	}
-	return m.Name
-}
+func (a *App) moduleTitle(m module.Module, l string) string { return msg.TextOf(l, m.Title) }
 
 // moduleNav are the links of the modules sc's tenant has, for the console's navigation.
 func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []navItem {
@@ -241,7 +237,7 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 		if len(m.Commands) == 0 {
 			continue
 		}
-		group := &cobra.Command{Use: m.Name, Short: m.Messages[m.Title]["en"] + " (" + m.Messages[m.Title]["zh-CN"] + ")"}
+		group := &cobra.Command{Use: m.Name, Short: msg.TextOf(msg.EN, m.Title) + " (" + msg.TextOf(msg.ZH, m.Title) + ")"}
 		for _, mc := range m.Commands {
 			name := strings.Fields(mc.Use)[0]
 			group.AddCommand(&cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),

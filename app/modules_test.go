@@ -117,9 +117,7 @@ func TestModuleRegistrationChecked(t *testing.T) {
 		func(m *module.Module) { m.Name = "Bad Name" },
 		func(m *module.Module) { m.Entitlement = "x y" },
 		func(m *module.Module) { m.Meters = []string{""} },
-		func(m *module.Module) {
-			m.Messages = map[string]map[string]string{"noticeboard.title": {"en": "only English"}}
-		},
+		func(m *module.Module) { m.Title = "noticeboard.no_such_text" },
 		func(m *module.Module) { m.Build = nil },
 	}
 	for i, spoil := range bad {

@@ -49,24 +49,24 @@ var statusOf = map[errs.Code]int{
 func fromFiber(fe *fiber.Error) error {
 	switch fe.Code {
 	case fiber.StatusNotFound:
-		return errs.E(errs.NotFound, "There is nothing at this address.")
+		return errs.E(errs.NotFound, msgThereNothingAddress)
 	case fiber.StatusMethodNotAllowed:
-		return errs.E(errs.Invalid, "This method is not allowed here.")
+		return errs.E(errs.Invalid, msgMethodNotAllowedHere)
 	case fiber.StatusRequestEntityTooLarge:
-		return errs.E(errs.TooLarge, "The request body is too large.")
+		return errs.E(errs.TooLarge, msgRequestBodyTooLarge)
 	case fiber.StatusUnsupportedMediaType:
-		return errs.E(errs.Unsupported, "This media type is not accepted.")
+		return errs.E(errs.Unsupported, msgMediaTypeNotAccepted)
 	case fiber.StatusTooManyRequests:
-		return errs.E(errs.RateLimited, "Too many requests; wait a moment and try again.")
+		return errs.E(errs.RateLimited, msgTooManyRequestsWaitMoment)
 	case fiber.StatusRequestTimeout:
-		return errs.E(errs.Unavailable, "The request took too long.")
+		return errs.E(errs.Unavailable, msgRequestTookTooLong)
 	case fiber.StatusBadGateway:
 		// fasthttp's own read of the request failed on the network (the client went away
 		// mid-body): nothing of the app ran, and the client will not read the answer.
-		return errs.E(errs.Invalid, "The request could not be read completely.")
+		return errs.E(errs.Invalid, msgRequestCouldNotReadCompletely)
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
-		return errs.E(errs.Invalid, "The request could not be understood.")
+		return errs.E(errs.Invalid, msgRequestCouldNotUnderstood)
 	}
 	return fmt.Errorf("fiber: %w", fe)
 }
@@ -103,6 +103,9 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		Type: "urn:cityops:problem:" + string(code), Title: http.StatusText(status), Status: status,
 		Detail: errs.MessageIn(err, apiLang(c)), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
 	}
+	if l := apiLang(c); l == "zh-CN" {
+		p.Title = translate(l, "problem."+string(code))
+	}
 	if strings.HasPrefix(c.Path(), "/open311/") && status < 500 {
 		// Refused before the Open311 handlers ran (at the edge): answered in GeoReport's
 		// error format all the same, in the format the path asks for.
@@ -121,7 +124,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	setRetryAfter(c, err)
 	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Status(status)
-		p.Detail = errs.MessageIn(err, lang(c))
+		p.Title, p.Detail = translate(lang(c), "problem."+string(code)), errs.MessageIn(err, lang(c))
 		return a.render(c, "error", fiber.Map{"Problem": p})
 	}
 	b, _ := json.Marshal(p)

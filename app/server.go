@@ -146,7 +146,7 @@ func (a *App) logRequest(c *fiber.Ctx, rid string, d time.Duration) {
 
 func (a *App) ready(c *fiber.Ctx) error {
 	if err := a.store.Ping(c.UserContext()); err != nil {
-		return errs.Wrap(err, errs.Unavailable, "The database is not reachable.")
+		return errs.Wrap(err, errs.Unavailable, msgDatabaseNotReachable)
 	}
 	// Keys being unavailable (Vault down or sealed) does not make the app unready: pages and reads
 	// that need no decryption keep working. It is reported, and operations needing a key get 503.
@@ -171,7 +171,7 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || tok == "" {
-			return errs.E(errs.Unauthorized, "Use the Authorization header as: Bearer <token>.")
+			return errs.E(errs.Unauthorized, msgUseAuthorizationHeaderBearerToken)
 		}
 		if p, err = a.store.PrincipalByAPIToken(ctx, strings.TrimSpace(tok)); err != nil {
 			return err
@@ -218,7 +218,7 @@ func (a *App) csrf(c *fiber.Ctx) error {
 		got = c.FormValue("_csrf")
 	}
 	if got != want {
-		return errs.E(errs.Forbidden, "The form has expired or did not come from this site (CSRF check failed); reload the page and try again.")
+		return errs.E(errs.Forbidden, msgFormHasExpiredDidNot)
 	}
 	return c.Next()
 }
@@ -227,7 +227,7 @@ func principal(c *fiber.Ctx) *tenants.Principal { return tenants.PrincipalFrom(c
 
 func (a *App) needLogin(c *fiber.Ctx) error {
 	if principal(c) == nil {
-		return errs.E(errs.Unauthorized, "Please log in first.")
+		return errs.E(errs.Unauthorized, msgPleaseLogFirst)
 	}
 	return c.Next()
 }
@@ -237,10 +237,10 @@ func (a *App) needOperator(roles ...tenants.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p := principal(c)
 		if p == nil {
-			return errs.E(errs.Unauthorized, "Please log in first.")
+			return errs.E(errs.Unauthorized, msgPleaseLogFirst)
 		}
 		if !p.IsOperator(roles...) {
-			return errs.E(errs.Forbidden, "Only the operating company's staff may do this.")
+			return errs.E(errs.Forbidden, msgOnlyOperatingCompanyStaffMay)
 		}
 		return c.Next()
 	}
@@ -263,7 +263,7 @@ func (a *App) tenantScope(c *fiber.Ctx) error {
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		default:
-			return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.NameZH)
+			return errs.E(errs.Forbidden, msgYourAccessReadOnly, t.NameZH)
 		}
 	}
 	if err := a.auditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {

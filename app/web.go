@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/module"
 	"html/template"
 	"io/fs"
@@ -28,29 +29,12 @@ import (
 type webUI struct {
 	pages  map[string]*template.Template
 	static fiber.Handler
-	// texts are the modules' messages, by language and id (the console's own are web.Messages).
-	texts map[string]map[string]string
-}
-
-// text is the message id key in language lang: a module's, else the console's (translate).
-func (w *webUI) text(lang, key string) string {
-	if m, ok := w.texts[lang][key]; ok {
-		return m
-	}
-	return translate(lang, key)
 }
 
 const langCookie = "cityops_lang"
 
-func translate(lang, key string) string {
-	if m, ok := web.Messages[lang][key]; ok {
-		return m
-	}
-	if m, ok := web.Messages["zh-CN"][key]; ok {
-		return m
-	}
-	return key
-}
+// translate is the console text key (a message id) in lang.
+func translate(lang, key string) string { return msg.TextOf(lang, key) }
 
 // asTime accepts time.Time, *time.Time and nil.
 func asTime(v any) (time.Time, bool) {
@@ -144,23 +128,10 @@ var templateFuncs = template.FuncMap{
 }
 
 // newWebUI parses the console's pages and the modules' (named "<module>/<page>"), each inside
-// the layout, with the modules' messages beside the console's.
+// the layout.
 func newWebUI(mods []module.Module) (*webUI, error) {
-	w := &webUI{pages: map[string]*template.Template{}, texts: map[string]map[string]string{"zh-CN": {}, "en": {}}}
-	for _, m := range mods {
-		for id, byLang := range m.Messages {
-			for l, text := range byLang {
-				if w.texts[l] != nil {
-					w.texts[l][id] = text
-				}
-			}
-		}
-	}
-	funcs := template.FuncMap{
-		"t":  w.text,
-		"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(w.text(lang, key), args...) },
-	}
-	layout, err := template.New("layout").Funcs(templateFuncs).Funcs(funcs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
+	w := &webUI{pages: map[string]*template.Template{}}
+	layout, err := template.New("layout").Funcs(templateFuncs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -270,7 +241,7 @@ func nav(c *fiber.Ctx, sc *tenants.Scope, modules []navItem) []navItem {
 func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	t, ok := a.web.pages[page]
 	if !ok {
-		return errs.E(errs.Internal, "no page %q", page)
+		return errs.E(errs.Internal, msgNoPage, page)
 	}
 	if data == nil {
 		data = fiber.Map{}
@@ -296,7 +267,7 @@ func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	}
 	data["Nav"] = nav(c, sc, more)
 	if done := c.Query("done"); done != "" && data["Flash"] == nil {
-		if _, known := web.Messages[l][done]; known {
+		if msg.Known(done) {
 			data["Flash"] = translate(l, done)
 		}
 	}

@@ -500,7 +500,7 @@ func (a *App) webAdminInvite(c *fiber.Ctx) error {
 func (a *App) adminSetRoles(c *fiber.Ctx, roles []tenants.Role, msg string) error {
 	id, err := uuid.Parse(c.Params("id"))
 	if err != nil {
-		return errs.E(errs.NotFound, "No member %q.", c.Params("id"))
+		return errs.E(errs.NotFound, msgNoMember, c.Params("id"))
 	}
 	if err := a.store.SetMemberRoles(c.UserContext(), scope(c).Tenant, id, roles); err != nil {
 		return adminFail(c, err, a.adminUsersPage, nil)
@@ -514,7 +514,7 @@ func (a *App) webAdminSetRoles(c *fiber.Ctx) error {
 		roles = append(roles, tenants.Role(r))
 	}
 	if len(roles) == 0 {
-		return adminFail(c, errs.Field("roles", "Choose at least one post; to remove the member, use Remove."), a.adminUsersPage, nil)
+		return adminFail(c, errs.Field("roles", msgChooseLeastOnePostRemove), a.adminUsersPage, nil)
 	}
 	return a.adminSetRoles(c, roles, "admin.users.updated")
 }
@@ -555,7 +555,7 @@ var (
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				year, err := strconv.Atoi(c.FormValue("year"))
 				if err != nil {
-					return nil, errs.Field("year", "Give the year being imported, such as 2026.")
+					return nil, errs.Field("year", msgGiveYearBeingImportedSuch)
 				}
 				return a.platform.calendar.ImportYear(c.UserContext(), year, data, format, dry)
 			}
@@ -618,19 +618,19 @@ func (a *App) adminUpload(c *fiber.Ctx, accept []string, view *adminImportView) 
 	}
 	enc := c.FormValue("data")
 	if enc == "" {
-		return nil, "", errs.Field("file", "Choose a file to upload.")
+		return nil, "", errs.Field("file", msgChooseFileUpload)
 	}
 	data, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil || len(data) == 0 {
-		return nil, "", errs.Field("file", "The checked file did not come back intact; choose it again.")
+		return nil, "", errs.Field("file", msgCheckedFileDidNotCome)
 	}
 	if len(data) > maxUpload {
-		return nil, "", errs.E(errs.TooLarge, "The file is larger than %d MiB.", maxUpload>>20)
+		return nil, "", errs.E(errs.TooLarge, msgFileLargerThanMib, maxUpload>>20)
 	}
 	format := c.FormValue("format")
 	known := map[string]string{"geojson": "application/geo+json", "csv": "text/csv", "xlsx": xlsxType}
 	if !slices.Contains(accept, known[format]) {
-		return nil, "", errs.E(errs.Unsupported, "The checked file's format %q is not accepted here.", format)
+		return nil, "", errs.E(errs.Unsupported, msgCheckedFileFormatNotAccepted, format)
 	}
 	view.Filename = c.FormValue("filename")
 	return data, format, nil
@@ -839,7 +839,7 @@ func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
 	k, ok := catalog.ParseKind(c.Params("kind"))
 	if !ok {
-		return errs.E(errs.NotFound, "No class kind %q.", c.Params("kind"))
+		return errs.E(errs.NotFound, msgNoClassKind, c.Params("kind"))
 	}
 	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
 	return adminFinish(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
@@ -935,13 +935,13 @@ func (a *App) webAdminPutStage(c *fiber.Ctx) error {
 	var in cases.StageLimitInput
 	amount, err := strconv.ParseFloat(strings.TrimSpace(c.FormValue("amount")), 64)
 	if err != nil {
-		return adminFail(c, errs.Field("amount", "The limit %q is not a number.", c.FormValue("amount")), a.adminStagesPage, nil)
+		return adminFail(c, errs.Field("amount", msgLimitNotNumber, c.FormValue("amount")), a.adminStagesPage, nil)
 	}
 	in.Limit = &calendar.Limit{Amount: amount, Unit: calendar.Unit(c.FormValue("unit"))}
 	if u := strings.TrimSpace(c.FormValue("urgent")); u != "" {
 		v, err := strconv.ParseFloat(u, 64)
 		if err != nil {
-			return adminFail(c, errs.Field("urgent", "The limit for urgent cases %q is not a number.", u), a.adminStagesPage, nil)
+			return adminFail(c, errs.Field("urgent", msgLimitUrgentCasesNotNumber, u), a.adminStagesPage, nil)
 		}
 		in.Urgent = &calendar.Limit{Amount: v, Unit: calendar.UrgentHours}
 	}

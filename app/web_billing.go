@@ -178,7 +178,7 @@ func formDate(field, v string) (time.Time, error) {
 	}
 	d, err := time.ParseInLocation("2006-01-02", v, clock.China)
 	if err != nil {
-		return time.Time{}, errs.Field(field, "%q is not a date: use YYYY-MM-DD, for example 2026-05-14.", truncateText(v, 30))
+		return time.Time{}, errs.Field(field, msgNotDateUseYyyyMm, truncateText(v, 30))
 	}
 	return d, nil
 }
@@ -189,7 +189,7 @@ func formDate(field, v string) (time.Time, error) {
 func (a *App) webOpsPost(c *fiber.Ctx) error {
 	kind, ok := webKinds[c.Params("kind")]
 	if !ok {
-		return errs.E(errs.NotFound, "There is nothing at this address.")
+		return errs.E(errs.NotFound, msgThereNothingAddress)
 	}
 	t, err := a.opsTenantOf(c)
 	if err != nil {
@@ -215,7 +215,7 @@ func (a *App) webOpsPost(c *fiber.Ctx) error {
 func ledgerEntry(kind billing.Kind, f *ledgerForm) (billing.Entry, error) {
 	e := billing.Entry{Kind: kind, Category: f.Category, Memo: strings.TrimSpace(f.Memo), Reference: strings.TrimSpace(f.Reference), Source: "web"}
 	if f.Amount == "" {
-		return e, errs.Field("amount", "Give the amount in yuan, for example 1234.56.")
+		return e, errs.Field("amount", msgGiveAmountYuanExample)
 	}
 	fen, err := billing.ParseYuan(f.Amount)
 	if err != nil {
@@ -229,7 +229,7 @@ func ledgerEntry(kind billing.Kind, f *ledgerForm) (billing.Entry, error) {
 		return e, err
 	}
 	if !e.DueOn.IsZero() && !e.OccurredAt.IsZero() && e.DueOn.Before(e.OccurredAt) {
-		return e, errs.Field("due_on", "The due date is before the accounting date.")
+		return e, errs.Field("due_on", msgDueDateBeforeAccountingDate)
 	}
 	if k := strings.TrimSpace(f.Key); k != "" {
 		e.IdempotencyKey = "web:" + truncateText(k, 80)

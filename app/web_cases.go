@@ -2,7 +2,7 @@ package app
 
 import (
 	"encoding/json"
-	"github.com/cityops/cityops/app/web"
+	"github.com/cityops/cityops/internal/msg"
 	"io"
 	"mime/multipart"
 	"net/url"
@@ -366,7 +366,7 @@ func formLimit(c *fiber.Ctx, prefix string) (*calendar.Limit, error) {
 	}
 	n, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil, errs.Field(prefix, "The amount of time is a number, e.g. 2 or 0.5.")
+		return nil, errs.Field(prefix, msgAmountTimeNumberEG)
 	}
 	return &calendar.Limit{Amount: n, Unit: calendar.Unit(c.FormValue(prefix + "_unit"))}, nil
 }
@@ -383,12 +383,12 @@ func formPhoto(c *fiber.Ctx, field string) ([]byte, error) {
 func readPhoto(fh *multipart.FileHeader) ([]byte, error) {
 	f, err := fh.Open()
 	if err != nil {
-		return nil, errs.Field("photo", "The uploaded photo cannot be read.")
+		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
 	if err != nil {
-		return nil, errs.Field("photo", "The uploaded photo cannot be read.")
+		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
 	}
 	return data, nil
 }
@@ -427,7 +427,7 @@ func (a *App) webCaseAction(c *fiber.Ctx) error {
 			return err
 		}
 		if cur.Version != version {
-			return a.caseFormError(c, errs.E(errs.Conflict, "stale"), version)
+			return a.caseFormError(c, errs.E(errs.Conflict, msgStale), version)
 		}
 		allowed, err := a.cases.ActionsFor(ctx, cur)
 		if err != nil {
@@ -460,7 +460,7 @@ func (a *App) webCasePhoto(c *fiber.Ctx) error {
 	id := c.Params("id")
 	photo, err := formPhoto(c, "photo")
 	if err == nil && photo == nil {
-		err = errs.Field("photo", "Choose a photo to upload.")
+		err = errs.Field("photo", msgChoosePhotoUpload)
 	}
 	if err == nil {
 		_, err = a.cases.AddPhoto(c.UserContext(), id, photo)
@@ -491,7 +491,7 @@ func (a *App) reportPage(c *fiber.Ctx, form reportForm, errMsg string) error {
 // webReportForm is the report form (inspectors on patrol; acceptors entering other sources).
 func (a *App) webReportForm(c *fiber.Ctx) error {
 	if !scope(c).Has(cases.ReportPosts...) {
-		return errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+		return errs.E(errs.Forbidden, msgCasesReportedInspectorEnteredAcceptor)
 	}
 	return a.reportPage(c, reportForm{}, "")
 }
@@ -512,11 +512,11 @@ func (a *App) webReport(c *fiber.Ctx) error {
 		return a.reportPage(c, form, msg)
 	}
 	if !scope(c).Has(cases.ReportPosts...) {
-		return errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+		return errs.E(errs.Forbidden, msgCasesReportedInspectorEnteredAcceptor)
 	}
 	kind, code, ok := strings.Cut(form.Class, "/")
 	if !ok || code == "" {
-		return fail(errs.Field("class", "Choose the category (class) of the problem."))
+		return fail(errs.Field("class", msgChooseCategoryClassProblem))
 	}
 	lat, lon, err := parseLatLon(form.Lat, form.Lon)
 	if err != nil {
@@ -551,12 +551,12 @@ func (a *App) webReport(c *fiber.Ctx) error {
 // parseLatLon reads a WGS 84 position inside China's extent (the platform serves China only).
 func parseLatLon(latS, lonS string) (lat, lon float64, err error) {
 	if latS == "" || lonS == "" {
-		return 0, 0, errs.Field("lat", "Give the location: use this device's position or tap the map.")
+		return 0, 0, errs.Field("lat", msgGiveLocationUseDevicePosition)
 	}
 	lat, err1 := strconv.ParseFloat(latS, 64)
 	lon, err2 := strconv.ParseFloat(lonS, 64)
 	if err1 != nil || err2 != nil || lat < 3 || lat > 54 || lon < 73 || lon > 136 {
-		return 0, 0, errs.Field("lat", "The location must be a latitude and longitude in China (e.g. 25.033, 101.546).")
+		return 0, 0, errs.Field("lat", msgLocationMustLatitudeLongitudeChina)
 	}
 	return lat, lon, nil
 }
@@ -564,7 +564,7 @@ func parseLatLon(latS, lonS string) (lat, lon float64, err error) {
 // stateLabels maps every case state to its name in lang, for map popups.
 func stateLabels(lang string) map[string]string {
 	out := map[string]string{}
-	for key := range web.Messages[lang] {
+	for _, key := range msg.IDs() {
 		if st, ok := strings.CutPrefix(key, "cases.state."); ok {
 			out[st] = translate(lang, key)
 		}

@@ -60,7 +60,7 @@ func (a *App) webOpsTenants(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	status := tenants.Status(c.Query("status"))
 	if status != "" && !slices.Contains(tenantStatuses, status) {
-		return errs.Field("status", "The status %q is not one of provisioning, active, suspended, offboarding, deleted.", truncateText(string(status), 20))
+		return errs.Field("status", msgStatusNotOneProvisioningActive, truncateText(string(status), 20))
 	}
 	all, err := a.store.FindTenants(ctx, tenants.TenantFilter{IncludeDeleted: true})
 	if err != nil {
@@ -316,7 +316,7 @@ func (p *provJobs) start(ctx context.Context, slug string, by uuid.UUID, fn func
 		}
 	})
 	if !ok {
-		j.err = errs.E(errs.Unavailable, "The server is shutting down; start again once it is back.")
+		j.err = errs.E(errs.Unavailable, msgServerShuttingDownStartAgain)
 		close(j.done)
 		return j
 	}
@@ -387,7 +387,7 @@ func (a *App) webOpsCreateTenant(c *fiber.Ctx) error {
 	if in.Plan != "" {
 		if _, err := a.billing.FindPlan(c.UserContext(), in.Plan); err != nil {
 			if errs.Is(err, errs.NotFound) {
-				err = errs.Field("plan", "There is no plan %q.", truncateText(in.Plan, 40))
+				err = errs.Field("plan", msgThereNoPlan, truncateText(in.Plan, 40))
 			}
 			msg, ferr := formError(c, err)
 			if ferr != nil {
@@ -425,7 +425,7 @@ func (a *App) webOpsResumeProvisioning(c *fiber.Ctx) error {
 		return err
 	}
 	if t.Status != tenants.StatusProvisioning {
-		return errs.E(errs.Conflict, "Tenant %s is %s, not provisioning.", t.Slug, t.Status)
+		return errs.E(errs.Conflict, msgTenantNotProvisioning, t.Slug, t.Status)
 	}
 	a.jobs.start(c.UserContext(), t.Slug, principal(c).Identity.ID, func(ctx context.Context) (*tenants.Provisioned, error) {
 		return a.prov.Resume(ctx, t)
@@ -621,7 +621,7 @@ func (a *App) webOpsSuspend(c *fiber.Ctx) error {
 	}
 	reason := strings.TrimSpace(c.FormValue("reason"))
 	if len([]rune(reason)) > 500 {
-		return a.opsFormFailed(c, t, "suspend", errs.Field("reason", "The reason is longer than 500 characters."))
+		return a.opsFormFailed(c, t, "suspend", errs.Field("reason", msgReasonLongerThanCharacters))
 	}
 	if err := a.store.Suspend(c.UserContext(), t, reason); err != nil {
 		return a.opsFormFailed(c, t, "suspend", err)
@@ -651,7 +651,7 @@ func (a *App) webOpsInviteAdmin(c *fiber.Ctx) error {
 		return err
 	}
 	if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
-		return a.opsFormFailed(c, t, "invite", errs.E(errs.Conflict, "%s is %s; invite its admins once it is provisioned.", t.NameZH, t.Status))
+		return a.opsFormFailed(c, t, "invite", errs.E(errs.Conflict, msgInviteAdminsOnceProvisioned, t.NameZH, t.Status))
 	}
 	_, token, err := a.store.Invite(c.UserContext(), t, c.FormValue("email"), c.FormValue("name"), tenants.TenantAdmin)
 	if err != nil {
@@ -691,7 +691,7 @@ func (a *App) webOpsChangePlan(c *fiber.Ctx) error {
 	}
 	in := billing.PlanChangeRequest{Plan: c.FormValue("plan"), Effective: c.FormValue("effective"), Memo: strings.TrimSpace(c.FormValue("memo"))}
 	if in.Plan == "" {
-		return a.opsFormFailed(c, t, "plan", errs.Field("plan", "Choose the plan to change to."))
+		return a.opsFormFailed(c, t, "plan", errs.Field("plan", msgChoosePlanChange))
 	}
 	ch, err := a.billing.ChangePlan(c.UserContext(), t, in)
 	if err != nil {

@@ -235,7 +235,7 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	sc := tenants.ScopeFrom(ctx)
 	if sc.Tenant.Kind != tenants.Prefecture {
-		return errs.E(errs.NotFound, "%s is not a prefecture; only a prefecture has an overview.", sc.Tenant.Slug)
+		return errs.E(errs.NotFound, msgNotPrefectureOnlyPrefectureHas, sc.Tenant.Slug)
 	}
 	name, period := overviewPeriod(c.Query("period"), a.store.Now())
 	fs, err := a.prefectureFigures(ctx, principal(c), sc.Tenant, period, c.Path())

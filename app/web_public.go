@@ -24,7 +24,7 @@ func (a *App) webPublicRoutes(r fiber.Router) {
 	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
 		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: newLimitStore(),
 			LimitReached: func(*fiber.Ctx) error {
-				return errs.E(errs.RateLimited, "Too many reports in a minute; wait a minute and try again.")
+				return errs.E(errs.RateLimited, msgTooManyReportsMinuteWait)
 			}})
 	}
 	r.Post("/",
@@ -45,7 +45,7 @@ func (a *App) publicTenant(c *fiber.Ctx) error {
 		return err
 	}
 	if t.Status != tenants.StatusActive {
-		return errs.E(errs.NotFound, "No tenant %q.", t.Slug)
+		return errs.E(errs.NotFound, msgNoTenant, t.Slug)
 	}
 	services, err := a.open311.WebForm(ctx, t)
 	if err != nil {
@@ -99,7 +99,7 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 		return a.publicPage(c, "public_report", fiber.Map{"Form": form, "Error": msg})
 	}
 	if strings.TrimSpace(form["description"]) == "" {
-		return fail(errs.Field("description", "Say what the problem is."))
+		return fail(errs.Field("description", msgSayWhatProblem))
 	}
 	in, err := o311RequestInput(c)
 	if err != nil {

@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"github.com/cityops/cityops/internal/msg"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,16 +19,31 @@ import (
 	"github.com/google/uuid"
 )
 
-func TestMessagesExistInBothLanguages(t *testing.T) {
-	for key := range web.Messages["zh-CN"] {
-		if _, ok := web.Messages["en"][key]; !ok {
-			t.Errorf("%q has no English text", key)
-		}
+// TestMessageCatalog: every user-visible message of the process (errors of every package, the
+// console's texts, the modules') has both languages with the same verbs, and every text id a
+// console template names is declared.
+func TestMessageCatalog(t *testing.T) {
+	for _, p := range msg.Check() {
+		t.Error(p)
 	}
-	for key := range web.Messages["en"] {
-		if _, ok := web.Messages["zh-CN"][key]; !ok {
-			t.Errorf("%q has no Chinese text", key)
+	ids := regexp.MustCompile(`\bt[f]? \$?\.Lang "([^"]+)"`)
+	err := fs.WalkDir(web.Files, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		b, err := fs.ReadFile(web.Files, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range ids.FindAllStringSubmatch(string(b), -1) {
+			if !msg.Known(m[1]) {
+				t.Errorf("%s names the text %q, which no message declares", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -16,7 +16,7 @@ func CanSee(sc *tenants.Scope) bool {
 // CheckSee is CanSee as an error: errs.Forbidden when sc may not read the tenant's billing.
 func CheckSee(sc *tenants.Scope) error {
 	if !CanSee(sc) {
-		return errs.E(errs.Forbidden, "Only the tenant's administrators and leaders, the prefecture and the operator see billing.")
+		return errs.E(errs.Forbidden, msgOnlyTenantAdministratorsLeadersPrefecture)
 	}
 	return nil
 }

@@ -113,15 +113,15 @@ var errClosed = errors.New("billing: service closed")
 // control characters (tab and line breaks aside), and text longer than max characters.
 func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return errs.Field(field, "The %s is not valid UTF-8 text.", field)
+		return errs.Field(field, msgNotValidUtfText, field)
 	}
 	for _, r := range s {
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return errs.Field(field, "The %s contains a control character.", field)
+			return errs.Field(field, msgContainsControlCharacter, field)
 		}
 	}
 	if utf8.RuneCountInString(s) > max {
-		return errs.Field(field, "The %s is longer than %d characters.", field, max)
+		return errs.Field(field, msgLongerThanCharacters, field, max)
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ type Entry struct {
 func (e *Entry) validate(now time.Time) error {
 	cats, ok := categories[e.Kind]
 	if !ok {
-		return errs.Field("kind", "The kind %q is not one of advance, charge, repayment, adjustment.", trunc(string(e.Kind), 30))
+		return errs.Field("kind", msgKindNotOneAdvanceCharge, trunc(string(e.Kind), 30))
 	}
 	if e.Category == "" {
 		e.Category = cats[0]
@@ -117,16 +117,16 @@ func (e *Entry) validate(now time.Time) error {
 		}
 	}
 	if !contains(cats, e.Category) {
-		return errs.Field("category", "The category %q is not one of %s for a %s.", trunc(e.Category, 30), strings.Join(cats, ", "), e.Kind)
+		return errs.Field("category", msgCategoryNotOne, trunc(e.Category, 30), strings.Join(cats, ", "), e.Kind)
 	}
 	const maxAmount = 1_000_000_000_000_00 // one trillion yuan: far beyond any county, far below int64 limits
 	switch {
 	case e.Kind == Adjustment && e.AmountFen == 0:
-		return errs.Field("amount_fen", "An adjustment needs a non-zero amount in fen (negative to credit the tenant).")
+		return errs.Field("amount_fen", msgAdjustmentNeedsNonZeroAmount)
 	case e.Kind != Adjustment && e.AmountFen <= 0:
-		return errs.Field("amount_fen", "The amount must be a positive whole number of fen (1 yuan = 100 fen).")
+		return errs.Field("amount_fen", msgAmountMustPositiveWholeNumber)
 	case e.AmountFen > maxAmount || e.AmountFen < -maxAmount:
-		return errs.Field("amount_fen", "The amount is larger than any real entry; check the number.")
+		return errs.Field("amount_fen", msgAmountLargerThanAnyReal)
 	}
 	if err := checkText("memo", e.Memo, 500); err != nil {
 		return err
@@ -141,10 +141,10 @@ func (e *Entry) validate(now time.Time) error {
 		e.OccurredAt = now
 	}
 	if e.OccurredAt.After(now.Add(24 * time.Hour)) {
-		return errs.Field("occurred_at", "The accounting date is in the future.")
+		return errs.Field("occurred_at", msgAccountingDateFuture)
 	}
 	if e.OccurredAt.Year() < 2000 {
-		return errs.Field("occurred_at", "The accounting date is before 2000.")
+		return errs.Field("occurred_at", msgAccountingDateBefore)
 	}
 	if e.DueOn.IsZero() {
 		e.DueOn = e.OccurredAt.AddDate(0, 0, 30)
@@ -183,7 +183,7 @@ func (s *Service) post(ctx context.Context, tx bun.IDB, t *tenants.Tenant, e Ent
 		err := tx.NewSelect().Model(old).Where("idempotency_key = ?", e.IdempotencyKey).Scan(ctx)
 		if err == nil {
 			if old.TenantID != t.ID || old.Kind != e.Kind || old.AmountFen != e.AmountFen {
-				return nil, errs.E(errs.Conflict, "The idempotency key %q was already used for a different entry.", trunc(e.IdempotencyKey, 60))
+				return nil, errs.E(errs.Conflict, msgIdempotencyKeyWasAlreadyUsed, trunc(e.IdempotencyKey, 60))
 			}
 			return old, loadPostings(ctx, tx, []*Journal{old})
 		}
@@ -269,7 +269,7 @@ func checkBalanced(ps []*Posting) error {
 		sum += p.AmountFen
 	}
 	if sum != 0 || len(ps) < 2 {
-		return errs.E(errs.Internal, "journal does not balance: %d postings sum to %d", len(ps), sum)
+		return errs.E(errs.Internal, msgJournalDoesNotBalancePostings, len(ps), sum)
 	}
 	return nil
 }

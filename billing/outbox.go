@@ -510,7 +510,7 @@ func (s *Service) FindOutbox(ctx context.Context, status string, limit int) ([]*
 	switch status {
 	case "", "pending", "done", "dead":
 	default:
-		return nil, errs.Field("status", "The status %q is not one of pending, done, dead.", trunc(status, 20))
+		return nil, errs.Field("status", msgStatusNotOnePendingDone, trunc(status, 20))
 	}
 	out := []*OutboxItem{}
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -528,7 +528,7 @@ func (s *Service) FindOutbox(ctx context.Context, status string, limit int) ([]*
 // the plan's terms).
 func (s *Service) SyncCatalog(ctx context.Context) error {
 	if !s.Online() {
-		return errs.E(errs.Conflict, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
+		return errs.E(errs.Conflict, msgStripeNotConfiguredCityopsStripe)
 	}
 	plans, err := s.FindPlans(ctx)
 	if err != nil {
@@ -563,7 +563,7 @@ func (s *Service) SyncCatalog(ctx context.Context) error {
 // subscription deleted (customer.subscription.deleted) can the tenant subscribe again.
 func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 	if !s.Online() {
-		return errs.E(errs.Conflict, "Stripe is not configured (CITYOPS_STRIPE_KEY); billing runs from the ledger alone.")
+		return errs.E(errs.Conflict, msgStripeNotConfiguredCityopsStripe)
 	}
 	return s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		a, err := findAccount(ctx, tx, t.ID)
@@ -571,7 +571,7 @@ func (s *Service) Subscribe(ctx context.Context, t *tenants.Tenant) error {
 			return err
 		}
 		if a.StripeSubscriptionID != "" {
-			return errs.E(errs.Conflict, "%s already has a Stripe subscription (%s); change its plan instead of subscribing again.", t.Slug, a.StripeSubscriptionID)
+			return errs.E(errs.Conflict, msgAlreadyHasStripeSubscriptionChange, t.Slug, a.StripeSubscriptionID)
 		}
 		var rows []*OutboxItem
 		if err := tx.NewSelect().Model(&rows).Column("id", "status").Where("tenant_id = ? AND kind = ?", t.ID, outboxSubscription).Scan(ctx); err != nil {

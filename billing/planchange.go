@@ -57,7 +57,7 @@ func (s *Service) ChangePlan(ctx context.Context, t *tenants.Tenant, r PlanChang
 	} else {
 		m, err := ParseMonth(r.Effective)
 		if err != nil {
-			return nil, errs.Field("effective", "The effective month %q is not valid: use YYYY-MM, for example 2026-07.", trunc(r.Effective, 20))
+			return nil, errs.Field("effective", msgEffectiveMonthNotValidUse, trunc(r.Effective, 20))
 		}
 		eff = m
 	}
@@ -85,17 +85,17 @@ func (s *Service) changePlan(ctx context.Context, tx bun.IDB, t *tenants.Tenant,
 	now := s.now()
 	if _, err := findPlan(ctx, tx, plan); err != nil {
 		if errs.Is(err, errs.NotFound) {
-			return nil, errs.Field("plan", "There is no plan %q.", trunc(plan, 40))
+			return nil, errs.Field("plan", msgThereNoPlan, trunc(plan, 40))
 		}
 		return nil, err
 	}
 	thisMonth := periodStart(Month, now)
 	if eff.Before(thisMonth) {
-		return nil, errs.Field("effective", "A plan change cannot start in a past month (%s); the earliest is %s.",
+		return nil, errs.Field("effective", msgPlanChangeCannotStartPast,
 			eff.In(clock.China).Format("2006-01"), thisMonth.In(clock.China).Format("2006-01"))
 	}
 	if eff.After(now.AddDate(5, 0, 0)) {
-		return nil, errs.Field("effective", "A plan change can be scheduled at most five years ahead.")
+		return nil, errs.Field("effective", msgPlanChangeCanScheduledMost)
 	}
 	if s.postgres() {
 		// One plan change per tenant at a time: each reads the history it extends.
@@ -126,7 +126,7 @@ func (s *Service) changePlan(ctx context.Context, tx bun.IDB, t *tenants.Tenant,
 		return nil, dbx.Translate(err)
 	}
 	if rated {
-		return nil, errs.E(errs.Conflict, "%s has already been rated for %s or later; a plan change can start from the first month not yet rated.",
+		return nil, errs.E(errs.Conflict, msgHasAlreadyBeenRatedLater,
 			t.Slug, eff.In(clock.China).Format("2006-01"))
 	}
 	c := &PlanChange{TenantID: t.ID, FromPlan: from, ToPlan: plan, EffectiveFrom: utc(eff), Memo: memo, RequestedAt: now, RequestedBy: "system"}

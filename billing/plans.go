@@ -76,10 +76,10 @@ var planCodeRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 // validate checks a plan an operator sends against the modules and meters known to the service.
 func (p *Plan) validate(modules, meters []string) error {
 	if !planCodeRe.MatchString(p.Code) {
-		return errs.Field("code", "The plan code %q is not valid: use 2 to 40 lower-case letters, digits and underscores, starting with a letter.", trunc(p.Code, 40))
+		return errs.Field("code", msgPlanCodeNotValidUse, trunc(p.Code, 40))
 	}
 	if p.NameZH == "" || len([]rune(p.NameZH)) > 60 {
-		return errs.Field("name_zh", "A Chinese plan name of 1 to 60 characters is required.")
+		return errs.Field("name_zh", msgChinesePlanNameCharactersRequired)
 	}
 	if err := checkText("name_zh", p.NameZH, 60); err != nil {
 		return err
@@ -88,19 +88,19 @@ func (p *Plan) validate(modules, meters []string) error {
 		return err
 	}
 	if p.MonthlyFeeFen < 0 {
-		return errs.Field("monthly_fee_fen", "The monthly fee cannot be negative.")
+		return errs.Field("monthly_fee_fen", msgMonthlyFeeCannotNegative)
 	}
 	for _, m := range p.Modules {
 		if !slices.Contains(modules, m) {
-			return errs.Field("modules", "The module %q is not known.", trunc(m, 40))
+			return errs.Field("modules", msgModuleNotKnown, trunc(m, 40))
 		}
 	}
 	for m, pr := range p.Meters {
 		if !slices.Contains(meters, m) {
-			return errs.Field("meters", "The meter %q is not known.", trunc(m, 40))
+			return errs.Field("meters", msgMeterNotKnown, trunc(m, 40))
 		}
 		if pr.Included < 0 || pr.UnitPriceFen < 0 || pr.UnitSize < 0 {
-			return errs.Field("meters", "The terms of meter %s cannot be negative.", m)
+			return errs.Field("meters", msgTermsMeterCannotNegative, m)
 		}
 	}
 	return nil
@@ -136,12 +136,12 @@ func (s *Service) FindPlan(ctx context.Context, code string) (*Plan, error) {
 
 func findPlan(ctx context.Context, db bun.IDB, code string) (*Plan, error) {
 	if !planCodeRe.MatchString(code) {
-		return nil, errs.E(errs.NotFound, "No plan %q.", trunc(code, 40))
+		return nil, errs.E(errs.NotFound, msgNoPlan, trunc(code, 40))
 	}
 	p := new(Plan)
 	if err := db.NewSelect().Model(p).Where("code = ?", code).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "No plan %q.", trunc(code, 40))
+			return nil, errs.E(errs.NotFound, msgNoPlan, trunc(code, 40))
 		}
 		return nil, dbx.Translate(err)
 	}
@@ -265,7 +265,7 @@ func (s *Service) Entitled(ctx context.Context, t *tenants.Tenant, module string
 func (s *Service) SetPlan(ctx context.Context, t *tenants.Tenant, plan string, modules map[string]bool) (*Entitlements, error) {
 	for m := range modules {
 		if !slices.Contains(s.modules, m) {
-			return nil, errs.Field("modules", "The module %q is not known.", trunc(m, 40))
+			return nil, errs.Field("modules", msgModuleNotKnown, trunc(m, 40))
 		}
 	}
 	var e *Entitlements

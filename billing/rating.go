@@ -95,13 +95,13 @@ func (s *Service) RateMonth(ctx context.Context, t *tenants.Tenant, month time.T
 func (s *Service) RateAll(ctx context.Context, month string) ([]*Rated, error) {
 	m, err := ParseMonth(month)
 	if err != nil {
-		return nil, errs.Field("month", "The month %q is not valid: use YYYY-MM, for example 2026-05.", month)
+		return nil, errs.Field("month", msgMonthNotValidUseYyyy, month)
 	}
 	if m.Year() < 2000 {
-		return nil, errs.Field("month", "The month %s is before 2000.", month)
+		return nil, errs.Field("month", msgMonthBefore, month)
 	}
 	if s.now().Before(nextMonth(m)) {
-		return nil, errs.Field("month", "The month %s has not ended yet; a month is rated after it ends.", month)
+		return nil, errs.Field("month", msgMonthHasNotEndedYet, month)
 	}
 	ts, err := s.store.FindTenants(ctx, tenants.TenantFilter{})
 	if err != nil {

@@ -62,22 +62,22 @@ type ScheduleRequest struct {
 
 func (r *ScheduleRequest) validate() error {
 	if r.PrincipalFen <= 0 || r.PrincipalFen > 1_000_000_000_000_00 {
-		return errs.Field("principal_fen", "The principal must be a positive number of fen.")
+		return errs.Field("principal_fen", msgPrincipalMustPositiveNumberFen)
 	}
 	if r.Years < 1 || r.Years > 30 {
-		return errs.Field("years", "The schedule runs 1 to 30 years.")
+		return errs.Field("years", msgScheduleRunsYears)
 	}
 	if r.StartYear < 2000 || r.StartYear > 2100 {
-		return errs.Field("start_year", "The first year must be between 2000 and 2100.")
+		return errs.Field("start_year", msgFirstYearMustBetween)
 	}
 	if r.RateBP < 0 || r.RateBP > 2000 {
-		return errs.Field("rate_bp", "The rate is in basis points, 0 to 2000 (0%% to 20%% a year).")
+		return errs.Field("rate_bp", msgRateBasisPointsYear)
 	}
 	if r.DueMonth == 0 {
 		r.DueMonth = 12
 	}
 	if r.DueMonth < 1 || r.DueMonth > 12 {
-		return errs.Field("due_month", "The due month is 1 to 12.")
+		return errs.Field("due_month", msgDueMonth)
 	}
 	return nil
 }
@@ -117,7 +117,7 @@ func (s *Service) PutSchedule(ctx context.Context, t *tenants.Tenant, r Schedule
 			return err
 		}
 		if n > 0 {
-			return errs.E(errs.Conflict, "The schedule of %s has issued instalments and can no longer be replaced; record an adjustment instead.", t.Slug)
+			return errs.E(errs.Conflict, msgScheduleHasIssuedInstalmentsCan, t.Slug)
 		}
 		now := s.now()
 		sch = &Schedule{TenantID: t.ID, PrincipalFen: r.PrincipalFen, Years: r.Years, StartYear: r.StartYear, RateBP: r.RateBP,
@@ -154,7 +154,7 @@ func findSchedule(ctx context.Context, db bun.IDB, tenant uuid.UUID) (*Schedule,
 	sch := new(Schedule)
 	if err := db.NewSelect().Model(sch).Where("tenant_id = ?", tenant).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "This tenant has no repayment schedule.")
+			return nil, errs.E(errs.NotFound, msgTenantHasNoRepaymentSchedule)
 		}
 		return nil, dbx.Translate(err)
 	}
@@ -172,7 +172,7 @@ func (s *Service) IssueInstalment(ctx context.Context, t *tenants.Tenant, year i
 		in = new(Instalment)
 		if err := tx.NewSelect().Model(in).Where("tenant_id = ? AND year = ?", t.ID, year).Scan(ctx); err != nil {
 			if errs.Is(dbx.Translate(err), errs.NotFound) {
-				return errs.E(errs.NotFound, "There is no instalment for %d in the schedule of %s.", year, t.Slug)
+				return errs.E(errs.NotFound, msgThereNoInstalmentSchedule, year, t.Slug)
 			}
 			return err
 		}

@@ -65,7 +65,7 @@ func YearRange(year int) (time.Time, time.Time) {
 // FindStatement builds t's statement for year, in one read transaction.
 func (s *Service) FindStatement(ctx context.Context, t *tenants.Tenant, year int) (*Statement, error) {
 	if year < 2000 || year > 2100 {
-		return nil, errs.Field("year", "The year must be between 2000 and 2100.")
+		return nil, errs.Field("year", msgYearMustBetween)
 	}
 	from, to := YearRange(year)
 	st := &Statement{Tenant: t, Year: year, From: from, To: to, Totals: map[Kind]int64{}, GeneratedAt: s.now(), Plan: t.Plan}
@@ -99,7 +99,7 @@ func (s *Service) FindStatement(ctx context.Context, t *tenants.Tenant, year int
 			return err
 		}
 		if end.Net != st.Closing {
-			return errs.E(errs.Internal, "statement of %s %d does not reproduce the ledger: %d != %d", t.Slug, year, st.Closing, end.Net)
+			return errs.E(errs.Internal, msgStatementDoesNotReproduceLedger, t.Slug, year, st.Closing, end.Net)
 		}
 		st.Outstanding, st.Credit = end.Outstanding, end.Credit
 		if err := tx.NewSelect().Model(&st.Instalments).Where("tenant_id = ? AND year = ?", t.ID, year).Scan(ctx); err != nil {
@@ -174,7 +174,7 @@ func ParseYuan(s string) (int64, error) {
 		}
 	}
 	if whole == "" || len(frac) > 2 || len(whole) > 13 {
-		return 0, errs.Field("amount", "%q is not an amount in yuan with at most two decimals (for example 1234.56).", trunc(s, 30))
+		return 0, errs.Field("amount", msgNotAmountYuanMostTwo, trunc(s, 30))
 	}
 	for len(frac) < 2 {
 		frac += "0"
@@ -182,7 +182,7 @@ func ParseYuan(s string) (int64, error) {
 	w, err1 := strconv.ParseUint(whole, 10, 64)
 	f, err2 := strconv.ParseUint(frac, 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, errs.Field("amount", "%q is not an amount in yuan with at most two decimals (for example 1234.56).", trunc(s, 30))
+		return 0, errs.Field("amount", msgNotAmountYuanMostTwo, trunc(s, 30))
 	}
 	v := int64(w*100 + f)
 	if neg {

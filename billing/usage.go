@@ -59,16 +59,16 @@ type Event struct {
 
 func (e *Event) validate(meters []string) error {
 	if e.Tenant == uuid.Nil {
-		return errs.Field("tenant", "A usage event needs a tenant.")
+		return errs.Field("tenant", msgUsageEventNeedsTenant)
 	}
 	if !slices.Contains(meters, e.Meter) {
-		return errs.Field("meter", "The meter %q is not one of %s.", trunc(e.Meter, 40), strings.Join(meters, ", "))
+		return errs.Field("meter", msgMeterNotOne, trunc(e.Meter, 40), strings.Join(meters, ", "))
 	}
 	if e.Quantity < 0 {
-		return errs.Field("quantity", "A usage quantity cannot be negative.")
+		return errs.Field("quantity", msgUsageQuantityCannotNegative)
 	}
 	if e.IdempotencyKey == "" || len(e.IdempotencyKey) > 200 {
-		return errs.Field("idempotency_key", "A usage event needs an idempotency key of 1 to 200 characters.")
+		return errs.Field("idempotency_key", msgUsageEventNeedsIdempotencyKey)
 	}
 	if err := checkText("idempotency_key", e.IdempotencyKey, 200); err != nil {
 		return err
@@ -310,10 +310,10 @@ func (s *Service) FindUsage(ctx context.Context, f UsageFilter) ([]Usage, error)
 		f.Period = Day
 	}
 	if f.Period != Hour && f.Period != Day && f.Period != Month {
-		return nil, errs.Field("period", "The period %q is not one of hour, day, month.", trunc(f.Period, 20))
+		return nil, errs.Field("period", msgPeriodNotOneHourDay, trunc(f.Period, 20))
 	}
 	if f.Meter != "" && !slices.Contains(s.meters, f.Meter) {
-		return nil, errs.Field("meter", "The meter %q is not one of %s.", trunc(f.Meter, 40), strings.Join(s.meters, ", "))
+		return nil, errs.Field("meter", msgMeterNotOne, trunc(f.Meter, 40), strings.Join(s.meters, ", "))
 	}
 	out := []Usage{}
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -389,7 +389,7 @@ func (r *recorder) add(ctx context.Context, e Event) error {
 	case r.in <- e:
 		return nil
 	case <-ctx.Done():
-		return errs.Wrap(ctx.Err(), errs.Unavailable, "Usage could not be recorded in time; try again.")
+		return errs.Wrap(ctx.Err(), errs.Unavailable, msgUsageCouldNotRecordedTime)
 	}
 }
 

@@ -29,11 +29,11 @@ type WebhookResult struct {
 // customer.subscription.deleted forgets the tenant's subscription, so that it can subscribe again.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) (*WebhookResult, error) {
 	if !s.Online() {
-		return nil, errs.E(errs.NotFound, "Stripe is not configured on this deployment.")
+		return nil, errs.E(errs.NotFound, msgStripeNotConfiguredDeployment)
 	}
 	ev, err := s.gw.ParseWebhook(payload, signature)
 	if err != nil {
-		return nil, errs.Wrap(err, errs.Invalid, "The webhook's signature or payload is not valid.")
+		return nil, errs.Wrap(err, errs.Invalid, msgWebhookSignaturePayloadNotValid)
 	}
 	res := &WebhookResult{EventID: ev.ID, Type: ev.Type}
 	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -42,10 +42,10 @@ var (
 // ValidTenantRole checks r for a membership in a tenant of kind k.
 func ValidTenantRole(r Role, k Kind) error {
 	if !slices.Contains(TenantRoles, r) {
-		return errs.Field("role", "The role %q is not a tenant role.", textutil.Truncate(string(r), 40))
+		return errs.Field("role", msgRoleNotTenantRole, textutil.Truncate(string(r), 40))
 	}
 	if r == PrefectureViewer && k != Prefecture {
-		return errs.Field("role", "The role prefecture_viewer exists only in a prefecture tenant.")
+		return errs.Field("role", msgRolePrefectureViewerExistsOnly)
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func (s *Scope) Has(roles ...Role) bool {
 // existence does not leak.
 func Resolve(p *Principal, t *Tenant, ancestors []*Tenant) (*Scope, error) {
 	if p == nil || p.Identity == nil {
-		return nil, errs.E(errs.Unauthorized, "Please log in.")
+		return nil, errs.E(errs.Unauthorized, msgPleaseLog)
 	}
 	if roles := p.RolesIn(t.ID); len(roles) > 0 {
 		ro := true
@@ -131,7 +131,7 @@ func Resolve(p *Principal, t *Tenant, ancestors []*Tenant) (*Scope, error) {
 	if p.IsOperator() {
 		return &Scope{Tenant: t, Roles: []Role{Viewer}, ReadOnly: true, Operator: true}, nil
 	}
-	return nil, errs.E(errs.NotFound, "No tenant %q.", t.Slug)
+	return nil, errs.E(errs.NotFound, msgNoTenant, t.Slug)
 }
 
 type scopeKey struct{}

@@ -82,7 +82,7 @@ func (s *Store) AuditNow(ctx context.Context, action string, tenant *uuid.UUID, 
 func (s *Store) AuditTenant(ctx context.Context, action, target string, detail any) error {
 	sc := ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return errs.E(errs.Internal, "audit of %s without a tenant scope", action)
+		return errs.E(errs.Internal, msgAuditWithoutTenantScope, action)
 	}
 	return s.AuditNow(ctx, action, &sc.Tenant.ID, target, detail)
 }

@@ -75,13 +75,13 @@ func (s *Store) CreateIdentity(ctx context.Context, in NewIdentity) (*Identity, 
 func (s *Store) createIdentity(ctx context.Context, db bun.IDB, in NewIdentity) (*Identity, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if !validEmail(email) {
-		return nil, errs.Field("email", "%q is not an email address.", textutil.Truncate(email, 80))
+		return nil, errs.Field("email", msgNotEmailAddress, textutil.Truncate(email, 80))
 	}
 	if in.OperatorRole != "" && !slices.Contains(OperatorRoles, in.OperatorRole) {
-		return nil, errs.Field("operator_role", "The operator role %q does not exist.", textutil.Truncate(string(in.OperatorRole), 40))
+		return nil, errs.Field("operator_role", msgOperatorRoleDoesNotExist, textutil.Truncate(string(in.OperatorRole), 40))
 	}
 	if len([]rune(in.Name)) > 100 {
-		return nil, errs.Field("name", "The name is longer than 100 characters.")
+		return nil, errs.Field("name", msgNameLongerThanCharacters)
 	}
 	hash, err := HashPassword(in.Password, s.passwords)
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) createIdentity(ctx context.Context, db bun.IDB, in NewIdentity) 
 		OperatorRole: in.OperatorRole, Status: "active", Locale: locale, CreatedAt: s.now()}
 	if _, err := db.NewInsert().Model(id).Exec(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.Conflict) {
-			return nil, errs.Field("email", "An account with the email %s exists already.", email)
+			return nil, errs.Field("email", msgAccountEmailExistsAlready, email)
 		}
 		return nil, dbx.Translate(err)
 	}
@@ -124,11 +124,11 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		}
 		CheckPassword(dummyHash, password)
 		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, "The email or password is wrong.")
+		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
 	}
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
 		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, "The email or password is wrong.")
+		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
 	}
 	token, hash := NewToken("ses_")
 	now := s.now()
@@ -170,13 +170,13 @@ func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principa
 	sess := new(Session)
 	if err := s.reader.NewSelect().Model(sess).Where("token_hash = ?", hash).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
-			return nil, errs.E(errs.Unauthorized, "Your session has ended; please log in again.")
+			return nil, errs.E(errs.Unauthorized, msgYourSessionHasEndedPlease)
 		}
 		return nil, dbx.Translate(err)
 	}
 	now := s.now()
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > SessionIdle {
-		return nil, errs.E(errs.Unauthorized, "Your session has ended; please log in again.")
+		return nil, errs.E(errs.Unauthorized, msgYourSessionHasEndedPlease)
 	}
 	if now.Sub(sess.LastSeenAt) > touchEvery {
 		if _, err := s.db.NewUpdate().Model(sess).Set("last_seen_at = ?", now).WherePK().Exec(ctx); err != nil {
@@ -200,7 +200,7 @@ func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principa
 func (s *Store) CreateAPIToken(ctx context.Context, identity uuid.UUID, name string, ttl time.Duration) (string, *APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 100 {
-		return "", nil, errs.Field("name", "A token needs a name of 1 to 100 characters.")
+		return "", nil, errs.Field("name", msgTokenNeedsNameCharacters)
 	}
 	token, hash := NewToken("cot_")
 	now := s.now()
@@ -238,7 +238,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, identity, id uuid.UUID) erro
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No active token with id %s.", id)
+			return errs.E(errs.NotFound, msgNoActiveTokenId, id)
 		}
 		return s.Audit(ctx, tx, "token.revoke", nil, id.String(), nil)
 	})
@@ -253,13 +253,13 @@ func (s *Store) PrincipalByAPIToken(ctx context.Context, token string) (*Princip
 	t := new(APIToken)
 	if err := s.reader.NewSelect().Model(t).Where("token_hash = ?", hash).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
-			return nil, errs.E(errs.Unauthorized, "The API token is not valid.")
+			return nil, errs.E(errs.Unauthorized, msgApiTokenNotValid)
 		}
 		return nil, dbx.Translate(err)
 	}
 	now := s.now()
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && now.After(*t.ExpiresAt)) {
-		return nil, errs.E(errs.Unauthorized, "The API token has been revoked or has expired.")
+		return nil, errs.E(errs.Unauthorized, msgApiTokenHasBeenRevoked)
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
 		if _, err := s.db.NewUpdate().Model(t).Set("last_used_at = ?", now).WherePK().Exec(ctx); err != nil {
@@ -277,10 +277,10 @@ func (s *Store) PrincipalByAPIToken(ctx context.Context, token string) (*Princip
 func (s *Store) principal(ctx context.Context, identity uuid.UUID, token *uuid.UUID) (*Principal, error) {
 	id := new(Identity)
 	if err := s.reader.NewSelect().Model(id).Where("id = ?", identity).Scan(ctx); err != nil {
-		return nil, errs.E(errs.Unauthorized, "Please log in.")
+		return nil, errs.E(errs.Unauthorized, msgPleaseLog)
 	}
 	if id.Status != "active" {
-		return nil, errs.E(errs.Unauthorized, "This account is disabled.")
+		return nil, errs.E(errs.Unauthorized, msgAccountDisabled)
 	}
 	p := &Principal{Identity: id, TokenID: token}
 	if err := s.reader.NewSelect().Model(&p.Memberships).

@@ -114,7 +114,7 @@ func findDivision(ctx context.Context, db bun.IDB, code string) (*Division, erro
 	err := db.NewSelect().TableExpr("ref.admin_divisions").Column("code", "name_zh", "name_en", "level").
 		ColumnExpr("COALESCE(parent_code, '') AS parent_code").Where("code = ?", code).Scan(ctx, d)
 	if errs.Is(dbx.Translate(err), errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No administrative division %s.", code)
+		return nil, errs.E(errs.NotFound, msgNoAdministrativeDivision, code)
 	}
 	if err != nil {
 		return nil, dbx.Translate(err)
@@ -129,18 +129,18 @@ func findDivision(ctx context.Context, db bun.IDB, code string) (*Division, erro
 func checkDivision(ctx context.Context, db bun.IDB, code string, kind Kind, parent *Tenant) error {
 	d, err := findDivision(ctx, db, code)
 	if errs.Is(err, errs.NotFound) {
-		return errs.Field("admin_code", "The administrative code %s is not in the GB/T 2260 list of divisions of county level and above (published %s).", code, DivisionsDate)
+		return errs.Field("admin_code", msgAdministrativeCodeNotGbT, code, DivisionsDate)
 	}
 	if err != nil {
 		return err
 	}
 	switch {
 	case d.Level == LevelProvince:
-		return errs.Field("admin_code", "%s (%s) is a province; a tenant is a prefecture-level or county-level division.", d.NameZH, code)
+		return errs.Field("admin_code", msgProvinceTenantPrefectureLevelCounty, d.NameZH, code)
 	case kind == Prefecture && d.Level != LevelPrefecture:
-		return errs.Field("admin_code", "%s (%s) is a county-level division; a prefecture tenant needs a prefecture-level code (for example 532300).", d.NameZH, code)
+		return errs.Field("admin_code", msgCountyLevelDivisionPrefectureTenant, d.NameZH, code)
 	case kind != Prefecture && !d.Level.CountyLevel():
-		return errs.Field("admin_code", "%s (%s) is a prefecture-level division; a county, city or district tenant needs a county-level code (for example 532301).", d.NameZH, code)
+		return errs.Field("admin_code", msgPrefectureLevelDivisionCountyCity, d.NameZH, code)
 	}
 	if kind == Prefecture || parent == nil || d.ParentCode == parent.AdminCode {
 		return nil
@@ -150,7 +150,7 @@ func checkDivision(ctx context.Context, db bun.IDB, code string, kind Kind, pare
 		return err
 	}
 	if up.Level == LevelProvince {
-		return errs.Field("parent", "%s (%s) is administered directly by %s, not by a prefecture: leave the parent empty.", d.NameZH, code, up.NameZH)
+		return errs.Field("parent", msgAdministeredDirectlyNotPrefectureLeave, d.NameZH, code, up.NameZH)
 	}
-	return errs.Field("admin_code", "%s (%s) belongs to %s (%s), not to the parent tenant %s (%s).", d.NameZH, code, up.NameZH, up.Code, parent.NameZH, parent.AdminCode)
+	return errs.Field("admin_code", msgBelongsNotParentTenant, d.NameZH, code, up.NameZH, up.Code, parent.NameZH, parent.AdminCode)
 }

@@ -32,7 +32,7 @@ func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, actio
 			return err
 		}
 		if cur.Status != from {
-			return errs.E(errs.Conflict, "Tenant %s is %s; only a tenant that is %s can be changed to %s.", cur.Slug, cur.Status, from, to)
+			return errs.E(errs.Conflict, msgTenantOnlyTenantCanChanged, cur.Slug, cur.Status, from, to)
 		}
 		cur.Status, cur.UpdatedAt = to, s.now()
 		if _, err := tx.NewUpdate().Model(cur).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
@@ -52,21 +52,21 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 	defer p.store.tenants.clear()
 	s := p.store
 	if t.Status == StatusDeleted {
-		return errs.E(errs.Gone, "Tenant %s was already offboarded.", t.Slug)
+		return errs.E(errs.Gone, msgTenantWasAlreadyOffboarded, t.Slug)
 	}
 	if t.Status == StatusProvisioning {
-		return errs.E(errs.Conflict, "Tenant %s is still provisioning; finish or resume it first.", t.Slug)
+		return errs.E(errs.Conflict, msgTenantStillProvisioningFinishResume, t.Slug)
 	}
 	children, err := s.Children(ctx, t)
 	if err != nil {
 		return err
 	}
 	if len(children) > 0 {
-		return errs.E(errs.Conflict, "Tenant %s still has %d county-level tenants; offboard them first.", t.Slug, len(children))
+		return errs.E(errs.Conflict, msgTenantStillHasCountyLevel, t.Slug, len(children))
 	}
 	if t.Status != StatusOffboarding {
 		if archive == nil {
-			return errs.E(errs.Invalid, "Offboarding needs somewhere to write the export.")
+			return errs.E(errs.Invalid, msgOffboardingNeedsSomewhereWriteExport)
 		}
 		if err := s.Export(ctx, t, archive); err != nil {
 			return fmt.Errorf("export before offboarding: %w", err)
@@ -109,7 +109,7 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 // operator's console and the CLI all offboard through it.
 func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm, dir string) (path string, err error) {
 	if confirm != t.Slug {
-		return "", errs.Field("confirm", "To offboard %s, confirm with its slug %s; this removes its data after the export.", t.NameZH, t.Slug)
+		return "", errs.Field("confirm", msgOffboardConfirmSlugRemovesData, t.NameZH, t.Slug)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
@@ -131,7 +131,7 @@ func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm, dir st
 
 func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
 	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
-		return errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+		return errs.E(errs.Internal, msgTenantHasInvalidSchemaRole, t.ID)
 	}
 	if s.dialect == dbx.SQLite {
 		path := s.tenantPath(t)

@@ -179,9 +179,9 @@ func (t *LoginThrottle) Begin(email, addr string, now time.Time) (*LoginAttempt,
 func tooManyLogins(wait time.Duration) *errs.Error {
 	var e *errs.Error
 	if wait < time.Minute {
-		e = errs.E(errs.RateLimited, "Too many failed logins; try again in %d s.", int((wait+time.Second-1)/time.Second))
+		e = errs.E(errs.RateLimited, msgTooManyFailedLoginsTry, int((wait+time.Second-1)/time.Second))
 	} else {
-		e = errs.E(errs.RateLimited, "Too many failed logins; try again in %d min.", int((wait+time.Minute-1)/time.Minute))
+		e = errs.E(errs.RateLimited, msgTooManyFailedLoginsTry2, int((wait+time.Minute-1)/time.Minute))
 	}
 	e.RetryAfter = wait
 	return e

@@ -23,13 +23,13 @@ type Member struct {
 func (s *Store) Invite(ctx context.Context, t *Tenant, email, name string, role Role) (*Invitation, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if !validEmail(email) {
-		return nil, "", errs.Field("email", "%q is not an email address.", textutil.Truncate(email, 80))
+		return nil, "", errs.Field("email", msgNotEmailAddress, textutil.Truncate(email, 80))
 	}
 	if err := ValidTenantRole(role, t.Kind); err != nil {
 		return nil, "", err
 	}
 	if len([]rune(name)) > 100 {
-		return nil, "", errs.Field("name", "The name is longer than 100 characters.")
+		return nil, "", errs.Field("name", msgNameLongerThanCharacters)
 	}
 	var inv *Invitation
 	var token string
@@ -65,30 +65,30 @@ func (s *Store) AcceptInvitation(ctx context.Context, token, name, password stri
 		inv := new(Invitation)
 		if err := tx.NewSelect().Model(inv).Where("token_hash = ?", HashToken(token)).Scan(ctx); err != nil {
 			if isNotFound(dbx.Translate(err)) {
-				return errs.E(errs.NotFound, "This invitation does not exist or was replaced by a newer one.")
+				return errs.E(errs.NotFound, msgInvitationDoesNotExistWas)
 			}
 			return err
 		}
 		if inv.AcceptedAt != nil {
-			return errs.E(errs.Conflict, "This invitation has been accepted already; please log in.")
+			return errs.E(errs.Conflict, msgInvitationHasBeenAcceptedAlready)
 		}
 		now := s.now()
 		if now.After(inv.ExpiresAt) {
-			return errs.E(errs.Gone, "This invitation expired on %s; ask for a new one.", inv.ExpiresAt.Format("2006-01-02"))
+			return errs.E(errs.Gone, msgInvitationExpiredAskNewOne, inv.ExpiresAt.Format("2006-01-02"))
 		}
 		var err error
 		if t, err = findTenantByID(ctx, tx, inv.TenantID); err != nil {
 			return err
 		}
 		if t.Status == StatusDeleted || t.Status == StatusOffboarding {
-			return errs.E(errs.Gone, "The tenant of this invitation no longer exists.")
+			return errs.E(errs.Gone, msgTenantInvitationNoLongerExists)
 		}
 		id = new(Identity)
 		err = tx.NewSelect().Model(id).Where("lower(email) = ?", inv.Email).Scan(ctx)
 		switch {
 		case err == nil:
 			if !CheckPassword(id.PasswordHash, password) {
-				return errs.Field("password", "An account with %s exists; enter its password to accept.", inv.Email)
+				return errs.Field("password", msgAccountExistsEnterPasswordAccept, inv.Email)
 			}
 		case isNotFound(dbx.Translate(err)):
 			if strings.TrimSpace(name) == "" {
@@ -159,7 +159,7 @@ func (s *Store) SetMemberRoles(ctx context.Context, t *Tenant, identity uuid.UUI
 			return err
 		}
 		if len(old) == 0 {
-			return errs.E(errs.NotFound, "No member %s in %s.", identity, t.Slug)
+			return errs.E(errs.NotFound, msgNoMember, identity, t.Slug)
 		}
 		wasAdmin := slices.ContainsFunc(old, func(m Membership) bool { return m.Role == TenantAdmin })
 		if wasAdmin && !slices.Contains(roles, TenantAdmin) {
@@ -168,7 +168,7 @@ func (s *Store) SetMemberRoles(ctx context.Context, t *Tenant, identity uuid.UUI
 				return err
 			}
 			if n <= 1 {
-				return errs.E(errs.Conflict, "This is the last tenant admin of %s; make someone else admin first.", t.Slug)
+				return errs.E(errs.Conflict, msgLastTenantAdminMakeSomeone, t.Slug)
 			}
 		}
 		if _, err := tx.NewDelete().Model((*Membership)(nil)).Where("tenant_id = ? AND identity_id = ?", t.ID, identity).Exec(ctx); err != nil {
@@ -204,7 +204,7 @@ func (s *Store) FindIdentityByEmail(ctx context.Context, email string) (*Identit
 	id := new(Identity)
 	if err := s.reader.NewSelect().Model(id).Where("lower(email) = ?", strings.ToLower(strings.TrimSpace(email))).Scan(ctx); err != nil {
 		if isNotFound(dbx.Translate(err)) {
-			return nil, errs.E(errs.NotFound, "No account with email %s.", textutil.Truncate(email, 80))
+			return nil, errs.E(errs.NotFound, msgNoAccountEmail, textutil.Truncate(email, 80))
 		}
 		return nil, dbx.Translate(err)
 	}

@@ -60,10 +60,10 @@ func CheckPassword(hash, password string) bool {
 func validPassword(pw string) error {
 	n := len([]rune(pw))
 	if n < 10 {
-		return errs.Field("password", "The password must have at least 10 characters.")
+		return errs.Field("password", msgPasswordMustHaveLeastCharacters)
 	}
 	if len(pw) > 256 {
-		return errs.Field("password", "The password must have at most 256 bytes.")
+		return errs.Field("password", msgPasswordMustHaveMostBytes)
 	}
 	return nil
 }

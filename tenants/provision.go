@@ -94,38 +94,38 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 		return nil, err
 	}
 	if in.NameZH == "" || len([]rune(in.NameZH)) > 100 {
-		return nil, errs.Field("name_zh", "A Chinese name of 1 to 100 characters is required.")
+		return nil, errs.Field("name_zh", msgChineseNameCharactersRequired)
 	}
 	if len([]rune(in.NameEN)) > 100 {
-		return nil, errs.Field("name_en", "The English name is longer than 100 characters.")
+		return nil, errs.Field("name_en", msgEnglishNameLongerThanCharacters)
 	}
 	if in.FirstAdminEmail != "" && !validEmail(in.FirstAdminEmail) {
-		return nil, errs.Field("first_admin_email", "%q is not an email address.", textutil.Truncate(in.FirstAdminEmail, 80))
+		return nil, errs.Field("first_admin_email", msgNotEmailAddress, textutil.Truncate(in.FirstAdminEmail, 80))
 	}
 	if in.Plan == "" {
 		in.Plan = "starter"
 	}
 	if !validPlan(in.Plan) {
-		return nil, errs.Field("plan", "The plan %q is not valid: use lower-case letters, digits and underscores.", textutil.Truncate(in.Plan, 40))
+		return nil, errs.Field("plan", msgPlanNotValidUseLower, textutil.Truncate(in.Plan, 40))
 	}
 	var parent *Tenant
 	if in.ParentSlug != "" {
 		var err error
 		if parent, err = findTenantBySlug(ctx, db, in.ParentSlug); err != nil {
-			return nil, errs.Field("parent", "The parent tenant %q does not exist.", textutil.Truncate(in.ParentSlug, 60))
+			return nil, errs.Field("parent", msgParentTenantDoesNotExist, textutil.Truncate(in.ParentSlug, 60))
 		}
 		if parent.Kind != Prefecture {
-			return nil, errs.Field("parent", "The parent %s is a %s; only a prefecture can have county-level tenants.", parent.Slug, parent.Kind)
+			return nil, errs.Field("parent", msgParentOnlyPrefectureCanHave, parent.Slug, parent.Kind)
 		}
 	}
 	switch in.Kind {
 	case Prefecture:
 		if parent != nil {
-			return nil, errs.Field("parent", "A prefecture has no parent tenant.")
+			return nil, errs.Field("parent", msgPrefectureHasNoParentTenant)
 		}
 	case County, City, District:
 	default:
-		return nil, errs.Field("kind", "The kind %q is not one of prefecture, county, city, district.", textutil.Truncate(string(in.Kind), 40))
+		return nil, errs.Field("kind", msgKindNotOnePrefectureCounty, textutil.Truncate(string(in.Kind), 40))
 	}
 	if err := ValidateAdminCode(in.AdminCode); err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 		t.ParentID = &parent.ID
 	}
 	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) || !dbx.ValidIdent(t.ReadOnlyRole()) {
-		return nil, errs.Field("admin_code", "The administrative code %q cannot name a schema.", in.AdminCode)
+		return nil, errs.Field("admin_code", msgAdministrativeCodeCannotNameSchema, in.AdminCode)
 	}
 	return t, nil
 }
@@ -170,15 +170,15 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 		for _, e := range existing {
 			if e.Slug != want.Slug || e.AdminCode != want.AdminCode || e.Kind != want.Kind || !samePtr(e.ParentID, want.ParentID) {
 				if e.Slug == want.Slug {
-					return errs.Field("slug", "The slug %s is already used by tenant %s (%s).", want.Slug, e.NameZH, e.AdminCode)
+					return errs.Field("slug", msgSlugAlreadyUsedTenant, want.Slug, e.NameZH, e.AdminCode)
 				}
-				return errs.Field("admin_code", "The administrative code %s is already used by tenant %s (%s).", want.AdminCode, e.NameZH, e.Slug)
+				return errs.Field("admin_code", msgAdministrativeCodeAlreadyUsedTenant, want.AdminCode, e.NameZH, e.Slug)
 			}
 		}
 		if len(existing) == 1 {
 			// The same request again: resume it if it stopped part-way.
 			if e := existing[0]; e.Status != StatusProvisioning {
-				return errs.E(errs.Conflict, "Tenant %s already exists and is %s.", e.Slug, e.Status)
+				return errs.E(errs.Conflict, msgTenantAlreadyExists, e.Slug, e.Status)
 			}
 			t, resumed = existing[0], true
 			return nil
@@ -209,7 +209,7 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 func (p *Provisioner) Resume(ctx context.Context, t *Tenant) (*Provisioned, error) {
 	defer p.store.tenants.clear()
 	if t.Status != StatusProvisioning {
-		return nil, errs.E(errs.Conflict, "Tenant %s is %s, not provisioning.", t.Slug, t.Status)
+		return nil, errs.E(errs.Conflict, msgTenantNotProvisioning, t.Slug, t.Status)
 	}
 	res := &Provisioned{Tenant: t}
 	names := p.StepNames()
@@ -284,7 +284,7 @@ func (p *Provisioner) run(ctx context.Context, name string, t *Tenant, res *Prov
 			return st.Run(ctx, t)
 		}
 	}
-	return errs.E(errs.Internal, "unknown provisioning step %q", name)
+	return errs.E(errs.Internal, msgUnknownProvisioningStep, name)
 }
 
 func (p *Provisioner) record(ctx context.Context, t *Tenant, step string) error {

@@ -44,7 +44,7 @@ func findTenantByID(ctx context.Context, db bun.IDB, id uuid.UUID) (*Tenant, err
 	t := new(Tenant)
 	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "No tenant with id %s.", id)
+			return nil, errs.E(errs.NotFound, msgNoTenantId, id)
 		}
 		return nil, dbx.Translate(err)
 	}
@@ -59,13 +59,13 @@ func (s *Store) FindTenantBySlug(ctx context.Context, slug string) (*Tenant, err
 
 func findTenantBySlug(ctx context.Context, db bun.IDB, slug string) (*Tenant, error) {
 	if err := ValidateSlug(slug); err != nil {
-		return nil, errs.E(errs.NotFound, "No tenant %q.", textutil.Truncate(slug, 60))
+		return nil, errs.E(errs.NotFound, msgNoTenant, textutil.Truncate(slug, 60))
 	}
 	t := new(Tenant)
 	err := db.NewSelect().Model(t).Where("slug = ?", slug).Where("status <> ?", StatusDeleted).Scan(ctx)
 	if err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return nil, errs.E(errs.NotFound, "No tenant %q.", slug)
+			return nil, errs.E(errs.NotFound, msgNoTenant, slug)
 		}
 		return nil, dbx.Translate(err)
 	}

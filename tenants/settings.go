@@ -11,10 +11,10 @@ import (
 // audits it as setting.put. by is who set it (an email).
 func (s *Store) PutSetting(ctx context.Context, key, value, by string) (*Setting, error) {
 	if !ValidSettingKey(key) {
-		return nil, errs.Field("key", "A setting key is 1 to 64 lower-case letters, digits, dots and underscores.")
+		return nil, errs.Field("key", msgSettingKeyLowerCaseLetters)
 	}
 	if len(value) > 4096 {
-		return nil, errs.Field("value", "A setting value is at most 4096 bytes.")
+		return nil, errs.Field("value", msgSettingValueMostBytes)
 	}
 	st := &Setting{Key: key, Value: value, UpdatedAt: s.now(), UpdatedBy: by}
 	err := s.Tx(ctx, Write, func(ctx context.Context, db bun.IDB) error {

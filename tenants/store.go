@@ -81,7 +81,7 @@ func Open(cfg Config) (*Store, error) {
 		s.rolePrefix = "cityops"
 	}
 	if !dbx.ValidIdent(s.rolePrefix) || len(s.rolePrefix) > 30 {
-		return nil, errs.Field("role_prefix", "The role prefix %q must be a lower-case SQL identifier of at most 30 characters.", s.rolePrefix)
+		return nil, errs.Field("role_prefix", msgRolePrefixMustLowerCase, s.rolePrefix)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -213,28 +213,28 @@ func (s *Store) Tx(ctx context.Context, mode Mode, fn func(ctx context.Context, 
 func Admit(ctx context.Context, mode Mode) (*Tenant, Mode, error) {
 	sc := ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return nil, mode, errs.E(errs.Internal, "tenant gate used without a tenant scope")
+		return nil, mode, errs.E(errs.Internal, msgTenantGateUsedWithoutTenant)
 	}
 	t := sc.Tenant
 	switch t.Status {
 	case StatusActive:
 	case StatusSuspended:
 		if mode == Write {
-			return nil, mode, errs.E(errs.Forbidden, "Tenant %s is suspended: its data can be read and exported but not changed.", t.Slug)
+			return nil, mode, errs.E(errs.Forbidden, msgTenantSuspendedDataCanRead, t.Slug)
 		}
 	case StatusProvisioning:
-		return nil, mode, errs.E(errs.Unavailable, "Tenant %s is still being provisioned.", t.Slug)
+		return nil, mode, errs.E(errs.Unavailable, msgTenantStillBeingProvisioned, t.Slug)
 	default:
-		return nil, mode, errs.E(errs.NotFound, "No tenant %s.", t.Slug)
+		return nil, mode, errs.E(errs.NotFound, msgNoTenant2, t.Slug)
 	}
 	if mode == Write && sc.ReadOnly {
-		return nil, mode, errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
+		return nil, mode, errs.E(errs.Forbidden, msgYourAccessReadOnly, t.Slug)
 	}
 	if sc.ReadOnly {
 		mode = Read
 	}
 	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
-		return nil, mode, errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+		return nil, mode, errs.E(errs.Internal, msgTenantHasInvalidSchemaRole, t.ID)
 	}
 	return t, mode, nil
 }
@@ -260,7 +260,7 @@ func (s *Store) CanGroup() bool { return s.dialect == dbx.Postgres }
 // one bad part does not fail the others.
 func (s *Store) TxEach(ctx context.Context, parts []Part) error {
 	if !s.CanGroup() {
-		return errs.E(errs.Internal, "TxEach needs PostgreSQL")
+		return errs.E(errs.Internal, msgTxeachNeedsPostgresql)
 	}
 	ts := make([]*Tenant, len(parts))
 	for i, p := range parts {
@@ -269,7 +269,7 @@ func (s *Store) TxEach(ctx context.Context, parts []Part) error {
 			return err
 		}
 		if mode != Write {
-			return errs.E(errs.Forbidden, "Your access to %s is read-only.", t.Slug)
+			return errs.E(errs.Forbidden, msgYourAccessReadOnly, t.Slug)
 		}
 		ts[i] = t
 	}
@@ -304,7 +304,7 @@ func (s *Store) TxEach(ctx context.Context, parts []Part) error {
 // export use it on tenants that are not (or no longer) active.
 func (s *Store) tenantTx(ctx context.Context, t *Tenant, mode Mode, fn func(ctx context.Context, db bun.IDB) error) error {
 	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) {
-		return errs.E(errs.Internal, "tenant %s has an invalid schema or role name", t.ID)
+		return errs.E(errs.Internal, msgTenantHasInvalidSchemaRole, t.ID)
 	}
 	if s.dialect == dbx.Postgres {
 		role := t.DBRole

@@ -74,7 +74,7 @@ var slugRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // hyphens, starting with a letter. Slugs appear in URLs and in file names, never in SQL.
 func ValidateSlug(s string) error {
 	if len(s) < 2 || len(s) > 40 || !slugRe.MatchString(s) {
-		return errs.Field("slug", "The slug %q is not valid: use 2 to 40 lower-case letters, digits and single hyphens, starting with a letter (for example \"chuxiong\").", textutil.Truncate(s, 60))
+		return errs.Field("slug", msgSlugNotValidUseLower, textutil.Truncate(s, 60))
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func ValidateSlug(s string) error {
 // fits the tenant's kind and that it lies under the parent tenant's code (checkDivision).
 func ValidateAdminCode(code string) error {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return errs.Field("admin_code", "The administrative code %q is not valid: a GB/T 2260 code has exactly six digits (for example 532301).", textutil.Truncate(code, 60))
+		return errs.Field("admin_code", msgAdministrativeCodeNotValidGb, textutil.Truncate(code, 60))
 	}
 	return nil
 }

@@ -191,25 +191,25 @@ func Translate(err error) error {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return errs.Wrap(err, errs.NotFound, "Not found.")
+		return errs.Wrap(err, errs.NotFound, msgNotFound)
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch pg.Code {
 		case "23505":
-			return errs.Wrap(err, errs.Conflict, "This already exists.")
+			return errs.Wrap(err, errs.Conflict, msgAlreadyExists)
 		case "23503", "23514", "23502":
-			return errs.Wrap(err, errs.Invalid, "The data breaks a rule of the database.")
+			return errs.Wrap(err, errs.Invalid, msgDataBreaksRuleDatabase)
 		case "25006", "42501":
-			return errs.Wrap(err, errs.Forbidden, "This access is read-only.")
+			return errs.Wrap(err, errs.Forbidden, msgAccessReadOnly)
 		case "40001", "40P01", "55P03":
-			return errs.Wrap(err, errs.Conflict, "Someone else changed this at the same time; try again.")
+			return errs.Wrap(err, errs.Conflict, msgSomeoneElseChangedSameTime)
 		case "22P05", "22021":
 			// untranslatable_character, character_not_in_repertoire: a NUL escaped inside a
 			// JSON value (jsonb refuses \u0000), or text the database encoding cannot hold.
-			return errs.Wrap(err, errs.Invalid, "A value contains a character that cannot be stored (such as a NUL byte); remove it and try again.")
+			return errs.Wrap(err, errs.Invalid, msgValueContainsCharacterCannotStored)
 		case "57014":
-			return errs.Wrap(err, errs.Unavailable, "The database took too long; try again.")
+			return errs.Wrap(err, errs.Unavailable, msgDatabaseTookTooLongTry)
 		}
 		return err
 	}
@@ -218,18 +218,18 @@ func Translate(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_CONSTRAINT:
 			if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-				return errs.Wrap(err, errs.Conflict, "This already exists.")
+				return errs.Wrap(err, errs.Conflict, msgAlreadyExists)
 			}
-			return errs.Wrap(err, errs.Invalid, "The data breaks a rule of the database.")
+			return errs.Wrap(err, errs.Invalid, msgDataBreaksRuleDatabase)
 		case sqlite3.SQLITE_READONLY:
-			return errs.Wrap(err, errs.Forbidden, "This access is read-only.")
+			return errs.Wrap(err, errs.Forbidden, msgAccessReadOnly)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return errs.Wrap(err, errs.Unavailable, "The database is busy; try again.")
+			return errs.Wrap(err, errs.Unavailable, msgDatabaseBusyTryAgain)
 		}
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(err, errs.Unavailable, "The request took too long; try again.")
+		return errs.Wrap(err, errs.Unavailable, msgRequestTookTooLongTry)
 	}
 	return err
 }

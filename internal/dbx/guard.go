@@ -17,7 +17,7 @@ import (
 // be written into SQL text as it is: a string with a NUL byte (PostgreSQL cannot store one, and
 // both databases end a statement at NUL) or bytes that are not UTF-8 (which bun would silently
 // replace). It is a validation error: the caller sent the value.
-var ErrUnstorable = errs.E(errs.Invalid, "A value contains a NUL byte or is not valid UTF-8 text, so it cannot be stored; remove that character and try again.")
+var ErrUnstorable = errs.E(errs.Invalid, msgValueContainsNulByteNot)
 
 // bun formats arguments into the statement's text on the client. For a value it cannot write it
 // appends "?!(" and the error instead, which the database would answer with a syntax error — a

@@ -5,6 +5,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/internal/msg"
 	"time"
 )
 
@@ -38,10 +39,10 @@ type Error struct {
 	// RetryAfter, when set, is how long the caller should wait before trying again; the edge
 	// sends it as Retry-After.
 	RetryAfter time.Duration
-	// format and args are what Message was made from, so that MessageIn can say it again in
+	// msg and args are what Message was made from, so that MessageIn can say it again in
 	// another language.
-	format string
-	args   []any
+	msg  *msg.Message
+	args []any
 }
 
 func (e *Error) Error() string {
@@ -53,19 +54,28 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// E builds a coded error with a formatted message.
-func E(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
+// E builds a coded error saying m with args.
+func E(code Code, m *msg.Message, args ...any) *Error {
+	return &Error{Code: code, Message: m.In(msg.EN, args...), msg: m, args: args}
 }
 
 // Field builds an Invalid error about one input field.
-func Field(field, format string, args ...any) *Error {
-	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
+func Field(field string, m *msg.Message, args ...any) *Error {
+	return &Error{Code: Invalid, Field: field, Message: m.In(msg.EN, args...), msg: m, args: args}
 }
 
 // Wrap gives cause a code and a user-safe message; the cause stays available to the logs.
-func Wrap(cause error, code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause, format: format, args: args}
+func Wrap(cause error, code Code, m *msg.Message, args ...any) *Error {
+	return &Error{Code: code, Message: m.In(msg.EN, args...), Err: cause, msg: m, args: args}
+}
+
+// MessageID is the id of err's message ("" for internal errors).
+func MessageID(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != Internal && e.msg != nil {
+		return e.msg.ID()
+	}
+	return ""
 }
 
 // CodeOf returns the code of the outermost *Error in err's chain, Internal when there is none.
@@ -83,29 +93,22 @@ func CodeOf(err error) Code {
 // Is reports whether err carries code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
 
-// MessageOf returns the user-safe message of err, and a generic one for internal errors.
-func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != Internal {
-		return e.Message
-	}
-	return "An internal error occurred. It has been logged; please try again or contact the operator."
-}
+// MessageOf returns the user-safe message of err in English, and a generic one for internal
+// errors.
+func MessageOf(err error) string { return MessageIn(err, msg.EN) }
 
-// MessageIn is MessageOf in lang ("zh-CN" or "en"): the message's Chinese wording where the
-// catalog in zh.go has one, else the English message.
+// MessageIn is err's message in lang ("zh-CN" or "en"), and a generic one for internal errors.
 func MessageIn(err error, lang string) string {
 	var e *Error
-	if lang == "zh-CN" && errors.As(err, &e) && e.Code != Internal {
-		if zh, ok := zhMessages[e.format]; ok {
-			return fmt.Sprintf(zh, e.args...)
-		}
+	if errors.As(err, &e) && e.Code != Internal && e.msg != nil {
+		return e.msg.In(lang, e.args...)
 	}
-	if lang == "zh-CN" && CodeOf(err) == Internal {
-		return "服务器内部出错，已记录；请稍后重试或联系运营方。"
-	}
-	return MessageOf(err)
+	return msgInternal.In(lang)
 }
+
+var msgInternal = msg.New("errs.internal",
+	"An internal error occurred. It has been logged; please try again or contact the operator.",
+	"服务器内部出错，已记录；请稍后重试或联系运营方。")
 
 // RetryAfterOf returns how long err asks the caller to wait before trying again, zero when it
 // does not say.

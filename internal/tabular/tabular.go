@@ -49,7 +49,7 @@ func FormatOf(mediaType, filename string, data []byte) (Format, error) {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		return XLSX, nil
 	}
-	return "", errs.E(errs.Unsupported, "Send the table as CSV (text/csv) or XLSX (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet).")
+	return "", errs.E(errs.Unsupported, msgSendTableCsvTextCsv)
 }
 
 // Read parses data as a table of the given format.
@@ -69,10 +69,10 @@ func Read(data []byte, f Format) (*Table, error) {
 		rows = rows[1:]
 	}
 	if len(rows) == 0 {
-		return nil, errs.E(errs.Invalid, "The file has no header row.")
+		return nil, errs.E(errs.Invalid, msgFileHasNoHeaderRow)
 	}
 	if len(rows)-1 > MaxRows {
-		return nil, errs.E(errs.TooLarge, "The file has %d rows; one import takes at most %d.", len(rows)-1, MaxRows)
+		return nil, errs.E(errs.TooLarge, msgFileHasRowsOneImport, len(rows)-1, MaxRows)
 	}
 	t := &Table{Header: rows[0]}
 	for i := range t.Header {
@@ -97,9 +97,9 @@ func blank(row []string) bool {
 func DecodeText(data []byte) (string, error) {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		return "", errs.E(errs.Invalid, "The file is in UTF-16; save it as UTF-8 (or GBK) text and send it again.")
+		return "", errs.E(errs.Invalid, msgFileUtfSaveUtfGbk)
 	case bytes.IndexByte(data, 0) >= 0:
-		return "", errs.E(errs.Invalid, "The file is not text (it contains NUL bytes); send CSV in UTF-8 or GBK, or an XLSX workbook.")
+		return "", errs.E(errs.Invalid, msgFileNotTextContainsNul)
 	}
 	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	if utf8.Valid(data) {
@@ -107,7 +107,7 @@ func DecodeText(data []byte) (string, error) {
 	}
 	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 	if err != nil || bytes.ContainsRune(out, utf8.RuneError) {
-		return "", errs.E(errs.Invalid, "The file is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8 and send it again.")
+		return "", errs.E(errs.Invalid, msgFileNeitherUtfNorGbk)
 	}
 	return string(out), nil
 }
@@ -129,9 +129,9 @@ func readCSV(data []byte) ([][]string, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, errs.E(errs.Invalid, "The CSV file cannot be read at line %d: %v.", pe.Line, pe.Err)
+				return nil, errs.E(errs.Invalid, msgCsvFileCannotReadLine, pe.Line, pe.Err)
 			}
-			return nil, errs.E(errs.Invalid, "The CSV file cannot be read.")
+			return nil, errs.E(errs.Invalid, msgCsvFileCannotRead)
 		}
 		rows = append(rows, rec)
 		if len(rows) > MaxRows+1 {
@@ -144,16 +144,16 @@ func readCSV(data []byte) ([][]string, error) {
 func readXLSX(data []byte) ([][]string, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "The file is not a readable XLSX workbook.")
+		return nil, errs.E(errs.Invalid, msgFileNotReadableXlsxWorkbook)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, errs.E(errs.Invalid, "The workbook has no sheet.")
+		return nil, errs.E(errs.Invalid, msgWorkbookHasNoSheet)
 	}
 	rows, err := f.GetRows(sheets[0])
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "The first sheet of the workbook cannot be read.")
+		return nil, errs.E(errs.Invalid, msgFirstSheetWorkbookCannotRead)
 	}
 	return rows, nil
 }
@@ -188,7 +188,7 @@ func (t *Table) Index(cols []Column) (map[string]int, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, errs.E(errs.Invalid, "The header lacks the column(s) %s.", strings.Join(missing, ", "))
+		return nil, errs.E(errs.Invalid, msgHeaderLacksColumn, strings.Join(missing, ", "))
 	}
 	return idx, nil
 }

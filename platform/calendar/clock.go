@@ -35,7 +35,7 @@ func ParseUnit(s string) (Unit, error) {
 	case "working_days", "工作日", "个工作日":
 		return WorkingDays, nil
 	}
-	return "", errs.Field("unit", "The unit %q is not one of 紧急工作时 (urgent_hours), 工作时 (working_hours), 工作日 (working_days).", textutil.Truncate(s, 40))
+	return "", errs.Field("unit", msgUnitNotOneUrgentHours, textutil.Truncate(s, 40))
 }
 
 // Natural reports whether the unit counts natural time rather than working time.
@@ -56,7 +56,7 @@ func (l Limit) Validate() error {
 		return err
 	}
 	if math.IsNaN(l.Amount) || l.Amount <= 0 || l.Amount > MaxLimit {
-		return errs.Field("amount", "A time limit is more than 0 and at most %d.", MaxLimit)
+		return errs.Field("amount", msgTimeLimitMoreThanMost, MaxLimit)
 	}
 	return nil
 }
@@ -70,11 +70,11 @@ func ParseLimit(s string) (Limit, error) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexFunc(s, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
 	if i <= 0 {
-		return Limit{}, errs.Field("limit", "A time limit is a number followed by a unit, such as 2紧急工作时, 4工作时 or 15工作日; got %q.", textutil.Truncate(s, 40))
+		return Limit{}, errs.Field("limit", msgTimeLimitNumberFollowedUnit, textutil.Truncate(s, 40))
 	}
 	amount, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil {
-		return Limit{}, errs.Field("limit", "The amount of %q is not a number.", textutil.Truncate(s, 40))
+		return Limit{}, errs.Field("limit", msgAmountNotNumber, textutil.Truncate(s, 40))
 	}
 	u, err := ParseUnit(s[i:])
 	if err != nil {
@@ -104,12 +104,12 @@ func ParseHours(s string) ([]Span, error) {
 		}
 		a, b, ok := strings.Cut(part, "-")
 		if !ok {
-			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q has no dash.", textutil.Truncate(part, 20))
+			return nil, errs.Field("working_hours", msgWriteWorkingHoursHasNo, textutil.Truncate(part, 20))
 		}
 		start, err1 := parseHHMM(a)
 		end, err2 := parseHHMM(b)
 		if err1 != nil || err2 != nil {
-			return nil, errs.Field("working_hours", "Write working hours as 08:30-12:00,14:30-18:00; %q is not two times of day.", textutil.Truncate(part, 20))
+			return nil, errs.Field("working_hours", msgWriteWorkingHoursNotTwo, textutil.Truncate(part, 20))
 		}
 		out = append(out, Span{start, end})
 	}
@@ -128,14 +128,14 @@ func parseHHMM(s string) (int, error) {
 
 func checkSpans(spans []Span) error {
 	if len(spans) == 0 {
-		return errs.Field("working_hours", "A calendar needs at least one working period a day.")
+		return errs.Field("working_hours", msgCalendarNeedsLeastOneWorking)
 	}
 	for i, s := range spans {
 		if s.Start < 0 || s.End > 24*60 || s.Start >= s.End {
-			return errs.Field("working_hours", "The working period %s must start before it ends, within one day.", s)
+			return errs.Field("working_hours", msgWorkingPeriodMustStartBefore, s)
 		}
 		if i > 0 && s.Start < spans[i-1].End {
-			return errs.Field("working_hours", "The working periods must be in order and not overlap (%s after %s).", s, spans[i-1])
+			return errs.Field("working_hours", msgWorkingPeriodsMustOrderNot, s, spans[i-1])
 		}
 	}
 	return nil
@@ -172,7 +172,7 @@ func ParseDate(s string) (Date, error) {
 			}
 		}
 	}
-	return Date{}, errs.Field("date", "The date %q is not a date written as 2026-01-01.", textutil.Truncate(s, 20))
+	return Date{}, errs.Field("date", msgDateNotDateWritten, textutil.Truncate(s, 20))
 }
 
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
@@ -206,16 +206,16 @@ func New(loc *time.Location, hours []Span, weekend []time.Weekday, days map[Date
 	c := &Calendar{loc: loc, hours: slices.Clone(hours), days: map[Date]DayKind{}}
 	for _, w := range weekend {
 		if w < 0 || w > 6 {
-			return nil, errs.Field("weekend", "A weekday is 0 (Sunday) to 6 (Saturday).")
+			return nil, errs.Field("weekend", msgWeekdaySundaySaturday)
 		}
 		c.weekend[w] = true
 	}
 	if !slices.Contains(c.weekend[:], false) {
-		return nil, errs.Field("weekend", "A week needs at least one working day.")
+		return nil, errs.Field("weekend", msgWeekNeedsLeastOneWorking)
 	}
 	for d, k := range days {
 		if k != Holiday && k != Workday {
-			return nil, errs.Field("kind", "A day is a holiday or a workday, not %q.", textutil.Truncate(string(k), 20))
+			return nil, errs.Field("kind", msgDayHolidayWorkdayNot, textutil.Truncate(string(k), 20))
 		}
 		c.days[d] = k
 	}
@@ -404,7 +404,7 @@ func (c *Calendar) Allowed(t Timer) (time.Duration, error) {
 			return 0, err
 		}
 		if e.Unit.Natural() != t.Limit.Unit.Natural() {
-			return 0, errs.Field("extensions", "An extension in %s cannot extend a limit in %s: one counts natural time, the other working time.", e.Unit, t.Limit.Unit)
+			return 0, errs.Field("extensions", msgExtensionCannotExtendLimitOne, e.Unit, t.Limit.Unit)
 		}
 		total += d
 	}

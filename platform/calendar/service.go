@@ -79,7 +79,7 @@ type Day struct {
 func (s Settings) parse() (*time.Location, []Span, error) {
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
-		return nil, nil, errs.Field("time_zone", "The time zone %q is not an IANA zone such as Asia/Shanghai.", textutil.Truncate(s.TimeZone, 40))
+		return nil, nil, errs.Field("time_zone", msgTimeZoneNotIanaZone, textutil.Truncate(s.TimeZone, 40))
 	}
 	hours, err := ParseHours(s.WorkingHours)
 	if err != nil {
@@ -237,7 +237,7 @@ var dayColumns = []tabular.Column{
 // An applied import is audited as calendar.import.
 func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format string, dryRun bool) (*tabular.Report, error) {
 	if year < 1949 || year > 2200 {
-		return nil, errs.Field("year", "The year %d is out of range.", year)
+		return nil, errs.Field("year", msgYearOutRange, year)
 	}
 	var rows [][3]string
 	first := 2
@@ -248,7 +248,7 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 		dec := json.NewDecoder(strings.NewReader(string(data)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return nil, errs.E(errs.Invalid, "The body is not a JSON object {\"days\":[{\"date\",\"kind\",\"name\"}]}.")
+			return nil, errs.E(errs.Invalid, msgBodyNotJsonObjectDays)
 		}
 		for _, d := range in.Days {
 			rows = append(rows, [3]string{d.Date, d.Kind, d.Name})
@@ -339,7 +339,7 @@ func (s *Service) Preview(ctx context.Context, t Timer, now time.Time) (Status, 
 		return Status{}, err
 	}
 	if t.Start.IsZero() {
-		return Status{}, errs.Field("start", "Give the start of the clock.")
+		return Status{}, errs.Field("start", msgGiveStartClock)
 	}
 	return c.Status(t, now)
 }

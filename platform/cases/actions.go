@@ -42,17 +42,17 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		return nil, err
 	}
 	if !known(action) {
-		return nil, errs.E(errs.NotFound, "There is no case action %q.", textutil.Truncate(string(action), 30))
+		return nil, errs.E(errs.NotFound, msgThereNoCaseAction, textutil.Truncate(string(action), 30))
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	if slices.Contains(needsReason, action) && in.Reason == "" {
-		return nil, errs.Field("reason", "Say why (reason) when you %s a case.", strings.ReplaceAll(string(action), "_", " "))
+		return nil, errs.Field("reason", msgSayWhyReasonWhenYou, strings.ReplaceAll(string(action), "_", " "))
 	}
 	if len([]rune(in.Reason)) > 2000 {
-		return nil, errs.Field("reason", "The reason is at most 2000 characters.")
+		return nil, errs.Field("reason", msgReasonMostCharacters)
 	}
 	if len(in.Attachments) > 20 {
-		return nil, errs.Field("attachments", "At most 20 attachments per action.")
+		return nil, errs.Field("attachments", msgMostAttachmentsPerAction)
 	}
 	var c *Case
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -69,20 +69,20 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		if action == Supervise {
 			p, ok := postFor(a.scope, SupervisePosts)
 			if !ok {
-				return errs.E(errs.Forbidden, "Supervision (督办) is for a leader (领导).")
+				return errs.E(errs.Forbidden, msgSupervisionLeader)
 			}
 			if from.Final() {
-				return errs.E(errs.Conflict, "Case %s is %s; a closed or voided case is not supervised.", c.Number, from)
+				return errs.E(errs.Conflict, msgCaseClosedVoidedCaseNot, c.Number, from)
 			}
 			post = p
 		} else {
 			t, ok := lookup(from, action)
 			if !ok {
-				return errs.E(errs.Conflict, "Case %s is %s: %s does not apply in that state.", c.Number, from, action)
+				return errs.E(errs.Conflict, msgCaseDoesNotApplyState, c.Number, from, action)
 			}
 			p, ok := postFor(a.scope, t.Posts)
 			if !ok {
-				return errs.E(errs.Forbidden, "To %s a case takes the post %s; you hold %s.", action, t.Posts[0], rolesText(a.scope.Roles))
+				return errs.E(errs.Forbidden, msgCaseTakesPostYouHold, action, t.Posts[0], rolesText(a.scope.Roles))
 			}
 			to, post = t.To, p
 		}
@@ -129,7 +129,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 				c.DepartmentID = &in.DepartmentID
 			}
 			if c.DepartmentID == nil {
-				return errs.Field("department_id", "Case %s has no department yet (its standard names none, or the last one returned it); dispatch it with department_id.", c.Number)
+				return errs.Field("department_id", msgCaseHasNoDepartmentYet, c.Number)
 			}
 			if c.ClockStart == nil {
 				c.ClockStart = &now
@@ -137,13 +137,13 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			detail["department_id"] = *c.DepartmentID
 		case RequestExtension:
 			if in.Extension == nil {
-				return errs.Field("extension", "Say how much more time is asked, e.g. {\"amount\":2,\"unit\":\"working_days\"}.")
+				return errs.Field("extension", msgSayHowMuchMoreTime)
 			}
 			if err := in.Extension.Validate(); err != nil {
 				return err
 			}
 			if c.Limit != nil && in.Extension.Unit.Natural() != c.Limit.Unit.Natural() {
-				return errs.Field("extension", "The extension must count time like the limit (%s).", c.Limit.Unit)
+				return errs.Field("extension", msgExtensionMustCountTimeLike, c.Limit.Unit)
 			}
 			c.PendingExtension = in.Extension
 			detail["extension"] = in.Extension
@@ -167,12 +167,12 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			}
 		case Feedback:
 			if len(in.Attachments) == 0 {
-				return errs.Field("attachments", "Feedback (处理反馈) needs the after-photos: upload them to the case and list their ids in attachments.")
+				return errs.Field("attachments", msgFeedbackNeedsAfterPhotosUpload)
 			}
 			c.ClockStoppedAt = &now
 		case Check:
 			if in.Passed == nil {
-				return errs.Field("passed", "Say whether the closing condition holds (passed: true or false).")
+				return errs.Field("passed", msgSayWhetherClosingConditionHolds)
 			}
 			detail["passed"] = *in.Passed
 		case Close:
@@ -186,7 +186,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 				_ = json.Unmarshal(last[0].Detail, &found)
 			}
 			if !found.Passed {
-				return errs.E(errs.Conflict, "The check of case %s found the closing condition not met; send it back for rework instead.", c.Number)
+				return errs.E(errs.Conflict, msgCheckCaseFoundClosingCondition, c.Number)
 			}
 			c.ClosedAt = &now
 		case Rework:
@@ -218,7 +218,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 			return dbx.Translate(err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.E(errs.Conflict, "Case %s was changed by someone else just now; reload it and try again.", c.Number)
+			return errs.E(errs.Conflict, msgCaseWasChangedSomeoneElse, c.Number)
 		}
 		return appendEvent(ctx, db, c, Event{Action: action, From: string(from), To: to, ActorID: a.id, ActorEmail: a.email,
 			Post: post, Reason: in.Reason, Attachments: in.Attachments, At: now}, detail)
@@ -242,7 +242,7 @@ func rolesText(rs []tenants.Role) string {
 }
 
 func staleVersion(c *Case, saw int) error {
-	return errs.E(errs.Conflict, "Case %s is at version %d, not %d: someone acted on it since you loaded it. Reload it and try again.", c.Number, c.Version, saw)
+	return errs.E(errs.Conflict, msgCaseVersionNotSomeoneActed, c.Number, c.Version, saw)
 }
 
 // fileCase sets the standard, department and limit when the shift lead files (立案).
@@ -260,12 +260,12 @@ func fileCase(ctx context.Context, db bun.IDB, c *Case, in ActionInput, detail m
 			}
 		}
 		if st == nil {
-			return errs.Field("standard_id", "Standard %s is not one of class %s.", textutil.Truncate(in.StandardID, 40), c.ClassCode)
+			return errs.Field("standard_id", msgStandardNotOneClass, textutil.Truncate(in.StandardID, 40), c.ClassCode)
 		}
 	case len(e.Standards) == 1:
 		st = &e.Standards[0]
 	case len(e.Standards) > 1:
-		return errs.Field("standard_id", "Class %s has %d filing conditions; choose one with standard_id.", c.ClassCode, len(e.Standards))
+		return errs.Field("standard_id", msgClassHasFilingConditionsChoose, c.ClassCode, len(e.Standards))
 	}
 	if st != nil {
 		c.StandardID, c.DepartmentID = &st.ID, st.DepartmentID
@@ -281,7 +281,7 @@ func fileCase(ctx context.Context, db bun.IDB, c *Case, in ActionInput, detail m
 		c.Limit = in.Limit
 	}
 	if c.Limit == nil {
-		return errs.Field("limit", "Class %s has no 立结案标准; give the disposal time limit with limit.", c.ClassCode)
+		return errs.Field("limit", msgClassHasNoGiveDisposal, c.ClassCode)
 	}
 	detail["limit"] = c.Limit
 	return nil
@@ -293,7 +293,7 @@ func checkDepartment(ctx context.Context, db bun.IDB, id string) error {
 		return err
 	}
 	if n == 0 {
-		return errs.Field("department_id", "No department %s.", textutil.Truncate(id, 40))
+		return errs.Field("department_id", msgNoDepartment, textutil.Truncate(id, 40))
 	}
 	return nil
 }
@@ -307,7 +307,7 @@ func checkHandler(ctx context.Context, db bun.IDB, identity string, c *Case) err
 		return err
 	}
 	if c.DepartmentID == nil || len(depts) == 0 {
-		return errs.E(errs.Forbidden, "You are not recorded as staff of the department case %s is dispatched to.", c.Number)
+		return errs.E(errs.Forbidden, msgYouNotRecordedStaffDepartment, c.Number)
 	}
 	dept := *c.DepartmentID
 	for range 3 {
@@ -323,7 +323,7 @@ func checkHandler(ctx context.Context, db bun.IDB, identity string, c *Case) err
 		}
 		dept = *parent[0]
 	}
-	return errs.E(errs.Forbidden, "You are not recorded as staff of the department case %s is dispatched to.", c.Number)
+	return errs.E(errs.Forbidden, msgYouNotRecordedStaffDepartment, c.Number)
 }
 
 // checkAttachments admits only photos of this case.
@@ -336,7 +336,7 @@ func checkAttachments(ctx context.Context, db bun.IDB, caseID string, ids []stri
 		return err
 	}
 	if int(n) != len(slices.Compact(slices.Sorted(slices.Values(ids)))) {
-		return errs.Field("attachments", "Every attachment must be a photo uploaded to this case.")
+		return errs.Field("attachments", msgEveryAttachmentMustPhotoUploaded)
 	}
 	return nil
 }

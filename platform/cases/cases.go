@@ -326,7 +326,7 @@ func WithClient(ctx context.Context, c Client) context.Context {
 func actorOf(ctx context.Context) (actor, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return actor{}, errs.E(errs.Internal, "case loop used without a tenant scope")
+		return actor{}, errs.E(errs.Internal, msgCaseLoopUsedWithoutTenant)
 	}
 	a := actor{id: "system", scope: sc}
 	if p := tenants.PrincipalFrom(ctx); p != nil && p.Identity != nil {
@@ -367,27 +367,27 @@ func (in *ReportInput) check(post tenants.Role) error {
 		}
 	}
 	if !slices.Contains(Sources, in.Source) {
-		return errs.Field("source", "The source %q is not one of inspector, citizen, hotline, video, referral, media, sensor.", textutil.Truncate(string(in.Source), 20))
+		return errs.Field("source", msgSourceNotOneInspectorCitizen, textutil.Truncate(string(in.Source), 20))
 	}
 	if post == tenants.Inspector && in.Source != FromInspector {
-		return errs.Field("source", "An inspector reports from patrol (source inspector); other sources are entered by the acceptor.")
+		return errs.Field("source", msgInspectorReportsFromPatrolSource)
 	}
 	if post != tenants.Inspector && in.Source == FromInspector {
-		return errs.Field("source", "Only an inspector reports with source inspector.")
+		return errs.Field("source", msgOnlyInspectorReportsSourceInspector)
 	}
 	if in.SelfHandled && post != tenants.Inspector {
-		return errs.Field("self_handled", "Only an inspector handles a case on the spot (自处理).")
+		return errs.Field("self_handled", msgOnlyInspectorHandlesCaseSpot)
 	}
 	k, ok := catalog.ParseKind(string(in.Kind))
 	if !ok {
-		return errs.Field("kind", "The kind is component (部件) or event (事件).")
+		return errs.Field("kind", msgKindComponentEvent)
 	}
 	in.Kind = k
 	if len([]rune(in.Description)) > 2000 || len([]rune(in.Address)) > 200 {
-		return errs.Field("description", "The description is at most 2000 characters and the address at most 200.")
+		return errs.Field("description", msgDescriptionMostCharactersAddressMost)
 	}
 	if len([]rune(in.ReporterName)) > 50 || len(in.ReporterPhone) > 30 {
-		return errs.Field("reporter_phone", "The reporter's name is at most 50 characters and the phone at most 30.")
+		return errs.Field("reporter_phone", msgReporterNameMostCharactersPhone)
 	}
 	return nil
 }
@@ -403,7 +403,7 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 	}
 	post, ok := postFor(a.scope, ReportPosts)
 	if !ok {
-		return nil, errs.E(errs.Forbidden, "Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).")
+		return nil, errs.E(errs.Forbidden, msgCasesReportedInspectorEnteredAcceptor)
 	}
 	// Someone holding both posts reports as an inspector from patrol and as an acceptor otherwise.
 	if a.scope.Has(tenants.Inspector) && a.scope.Has(tenants.Acceptor) {
@@ -472,7 +472,7 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 	entry, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
-			return errs.Field("class_code", "%s", errs.MessageOf(err))
+			return errs.Field("class_code", msgMessage, errs.MessageOf(err))
 		}
 		return err
 	}
@@ -490,7 +490,7 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 		}
 		if !inside {
 			name := r.a.scope.Tenant.NameZH
-			return errs.Field("lat", "The point (%g, %g) lies outside %s; reports here are for %s only.", in.Lon, in.Lat, name, name)
+			return errs.Field("lat", msgPointGGLiesOutside, in.Lon, in.Lat, name, name)
 		}
 	}
 	res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
@@ -750,7 +750,7 @@ func findCase(ctx context.Context, db bun.IDB, id string) (*Case, error) {
 	c := &Case{}
 	if err := db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.E(errs.NotFound, "No case %s.", textutil.Truncate(id, 40))
+			return nil, errs.E(errs.NotFound, msgNoCase, textutil.Truncate(id, 40))
 		}
 		return nil, dbx.Translate(err)
 	}

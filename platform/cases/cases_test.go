@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/cityops/cityops/internal/msg"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
+
+// msgTestBillingDown is what the failing usage recorder of the tests says.
+var msgTestBillingDown = msg.New("cases.test_billing_down", "billing is down", "计费服务不可用")
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
@@ -66,7 +70,7 @@ func (u *usage) Record(_ context.Context, _ uuid.UUID, meter string, q int64, ke
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.fail {
-		return errs.E(errs.Unavailable, "billing is down")
+		return errs.E(errs.Unavailable, msgTestBillingDown)
 	}
 	u.keys = append(u.keys, meter+"/"+key)
 	return nil

@@ -213,13 +213,13 @@ func (s *Service) CanAddPhoto(ctx context.Context, c *Case) bool {
 // that creates a case and then adds its photo can refuse a bad photo before creating anything.
 func (s *Service) CheckPhoto(data []byte) error {
 	if len(data) == 0 {
-		return errs.Field("photo", "The photo is empty.")
+		return errs.Field("photo", msgPhotoEmpty)
 	}
 	if int64(len(data)) > s.maxPhoto {
-		return errs.E(errs.TooLarge, "A photo may be at most %d MiB.", s.maxPhoto>>20)
+		return errs.E(errs.TooLarge, msgPhotoMayMostMib, s.maxPhoto>>20)
 	}
 	if sniff(data) == "" {
-		return errs.E(errs.Unsupported, "Photos are JPEG, PNG or WebP images.")
+		return errs.E(errs.Unsupported, msgPhotosJpegPngWebpImages)
 	}
 	return nil
 }

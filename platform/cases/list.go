@@ -59,7 +59,7 @@ func decodeCursor(s string) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, errs.Field("cursor", "The cursor is not one this API gave out.")
+	return 0, errs.Field("cursor", msgCursorNotOneApiGave)
 }
 
 func (f *Filter) apply(q *bun.SelectQuery) (*bun.SelectQuery, error) {
@@ -103,7 +103,7 @@ func (f *Filter) apply(q *bun.SelectQuery) (*bun.SelectQuery, error) {
 	if f.Stage != "" {
 		ss := statesOf(f.Stage)
 		if len(ss) == 0 {
-			return nil, errs.Field("stage", "The stage %q is not one of accept, verify, file, dispatch, handle, send_check, check, close.", textutil.Truncate(string(f.Stage), 20))
+			return nil, errs.Field("stage", msgStageNotOneAcceptVerify, textutil.Truncate(string(f.Stage), 20))
 		}
 		q = q.Where("state IN (?)", bun.List(ss))
 	}
@@ -169,10 +169,10 @@ const MaxFeatures = 5000
 // points, newest first, at most MaxFeatures.
 func (s *Service) GeoJSON(ctx context.Context, f Filter) (*geojson.FeatureCollection, error) {
 	if f.BBox == nil {
-		return nil, errs.Field("bbox", "Give the map window as bbox=minLon,minLat,maxLon,maxLat.")
+		return nil, errs.Field("bbox", msgGiveMapWindowBboxMinlon)
 	}
 	if b := f.BBox; b[0] > b[2] || b[1] > b[3] {
-		return nil, errs.Field("bbox", "The bbox is minLon,minLat,maxLon,maxLat with min ≤ max.")
+		return nil, errs.Field("bbox", msgBboxMinlonMinlatMaxlonMaxlat)
 	}
 	f.Cursor = ""
 	var cs []Case
@@ -206,7 +206,7 @@ func (s *Service) GeoJSON(ctx context.Context, f Filter) (*geojson.FeatureCollec
 func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return 0, errs.E(errs.Internal, "overdue job run without a tenant scope")
+		return 0, errs.E(errs.Internal, msgOverdueJobRunWithoutTenant)
 	}
 	n := 0
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -264,7 +264,7 @@ func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
 // stopped, and the next run catches up from the database.
 func (s *Service) MarkOverdueAll(ctx context.Context, workers int) (failed int, err error) {
 	if s.tenants == nil {
-		return 0, errs.E(errs.Internal, "overdue job run without a tenant list (cases.Config.Tenants)")
+		return 0, errs.E(errs.Internal, msgOverdueJobRunWithoutTenant2)
 	}
 	ts, err := s.tenants.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // photos, as FindCaseByID does; NotFound when there is none.
 func (s *Service) FindCaseByNumber(ctx context.Context, number string) (*Case, error) {
 	if len(number) > 40 {
-		return nil, errs.E(errs.NotFound, "No case %s.", textutil.Truncate(number, 40))
+		return nil, errs.E(errs.NotFound, msgNoCase, textutil.Truncate(number, 40))
 	}
 	var ids []string
 	if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
@@ -22,7 +22,7 @@ func (s *Service) FindCaseByNumber(ctx context.Context, number string) (*Case, e
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, errs.E(errs.NotFound, "No case %s.", textutil.Truncate(number, 40))
+		return nil, errs.E(errs.NotFound, msgNoCase, textutil.Truncate(number, 40))
 	}
 	return s.FindCaseByID(ctx, ids[0])
 }

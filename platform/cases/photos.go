@@ -62,14 +62,14 @@ func (s *Service) AddPhoto(ctx context.Context, id string, data []byte) (*Photo,
 		return nil, err
 	}
 	if a.scope.ReadOnly {
-		return nil, errs.E(errs.Forbidden, "Your access is read-only.")
+		return nil, errs.E(errs.Forbidden, msgYourAccessReadOnly)
 	}
 	if int64(len(data)) > s.maxPhoto {
-		return nil, errs.E(errs.TooLarge, "A photo may be at most %d MiB.", s.maxPhoto>>20)
+		return nil, errs.E(errs.TooLarge, msgPhotoMayMostMib, s.maxPhoto>>20)
 	}
 	mt := sniff(data)
 	if mt == "" {
-		return nil, errs.E(errs.Unsupported, "Photos are JPEG, PNG or WebP images.")
+		return nil, errs.E(errs.Unsupported, msgPhotosJpegPngWebpImages)
 	}
 	// Check the case before touching the disk, and again in the writing transaction.
 	if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
@@ -132,7 +132,7 @@ func (s *Service) FindPhoto(ctx context.Context, id, pid string) (*Photo, []byte
 	err = s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		err := db.NewSelect().Model(p).Where("id = ? AND case_id = ?", pid, id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.E(errs.NotFound, "No photo %s on case %s.", textutil.Truncate(pid, 40), textutil.Truncate(id, 40))
+			return errs.E(errs.NotFound, msgNoPhotoCase, textutil.Truncate(pid, 40), textutil.Truncate(id, 40))
 		}
 		return dbx.Translate(err)
 	})
@@ -150,7 +150,7 @@ func (s *Service) FindPhoto(ctx context.Context, id, pid string) (*Photo, []byte
 // it on the spot (a self-handled case is closed at once; its photos follow).
 func photoAllowed(c *Case, a actor) error {
 	if c.State.Final() && !(c.SelfHandled && c.ReportedBy == a.id) {
-		return errs.E(errs.Conflict, "Case %s is %s; no more photos.", c.Number, c.State)
+		return errs.E(errs.Conflict, msgCaseNoMorePhotos, c.Number, c.State)
 	}
 	return nil
 }

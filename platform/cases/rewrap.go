@@ -67,7 +67,7 @@ const rewrapBatch = 500
 func (s *Service) RewrapPersonalData(ctx context.Context, rw Rewrapper, latest int) (int, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return 0, errs.E(errs.Internal, "re-wrap without a tenant scope")
+		return 0, errs.E(errs.Internal, msgReWrapWithoutTenantScope)
 	}
 	type row struct {
 		ID    string  `bun:"id"`

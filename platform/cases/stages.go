@@ -158,16 +158,16 @@ func (s *Service) PutStageLimit(ctx context.Context, stage Stage, in StageLimitI
 		return nil, err
 	}
 	if a.scope.ReadOnly || !a.scope.Has(tenants.TenantAdmin) {
-		return nil, errs.E(errs.Forbidden, "Stage time limits are set by the tenant admin.")
+		return nil, errs.E(errs.Forbidden, msgStageTimeLimitsSetTenant)
 	}
 	if stage == StageHandle {
-		return nil, errs.Field("stage", "The handling stage is timed by the 立结案标准 of each class; import the standards to change it.")
+		return nil, errs.Field("stage", msgHandlingStageTimedEachClass)
 	}
 	if StageOf(stageState(stage)) != stage || stage == "" {
-		return nil, errs.E(errs.NotFound, "There is no stage %q; the stages are accept, verify, file, dispatch, send_check, check, close.", textutil.Truncate(string(stage), 20))
+		return nil, errs.E(errs.NotFound, msgThereNoStageStagesAccept, textutil.Truncate(string(stage), 20))
 	}
 	if in.Limit == nil {
-		return nil, errs.Field("limit", "Give the stage's limit, e.g. {\"limit\":{\"amount\":0.5,\"unit\":\"working_hours\"}}.")
+		return nil, errs.Field("limit", msgGiveStageLimitEG)
 	}
 	if err := in.Limit.Validate(); err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (s *Service) PutStageLimit(ctx context.Context, stage Stage, in StageLimitI
 			return nil, err
 		}
 		if in.Urgent.Unit != calendar.UrgentHours {
-			return nil, errs.Field("urgent", "The limit for urgent cases is in urgent hours (urgent_hours, natural time).")
+			return nil, errs.Field("urgent", msgLimitUrgentCasesUrgentHours)
 		}
 	}
 	var out *StageLimit

@@ -61,10 +61,10 @@ func (in *Indicators) OnTimeRate() (rate float64, ok bool) {
 // period's rows; no personal data is read.
 func (s *Service) CountIndicators(ctx context.Context, p Period) (*Indicators, error) {
 	if !p.From.Before(p.To) {
-		return nil, errs.Field("period", "The period's start is before its end.")
+		return nil, errs.Field("period", msgPeriodStartBeforeEnd)
 	}
 	if p.Bucket != ByDay && p.Bucket != ByMonth {
-		return nil, errs.Field("bucket", "The bucket is day or month.")
+		return nil, errs.Field("bucket", msgBucketDayMonth)
 	}
 	from, to := p.From.UTC(), p.To.UTC()
 	out := &Indicators{Series: map[string]int{}}

@@ -213,7 +213,7 @@ func (s *Service) FindClass(ctx context.Context, kind Kind, code string) (*Class
 			return &c, nil
 		}
 	}
-	return nil, errs.E(errs.NotFound, "No %s class %s.", kind, textutil.Truncate(code, 10))
+	return nil, errs.E(errs.NotFound, msgNoClass, kind, textutil.Truncate(code, 10))
 }
 
 // ClassInput creates a tenant's own extension class.
@@ -233,13 +233,13 @@ func (s *Service) CreateClass(ctx context.Context, in ClassInput) (*Class, error
 	given := in
 	in.Code, in.NameZH, in.NameEN = strings.TrimSpace(in.Code), strings.TrimSpace(in.NameZH), strings.TrimSpace(in.NameEN)
 	if in.Kind != Component && in.Kind != Event {
-		return nil, errs.Field("kind", "The kind is component or event.")
+		return nil, errs.Field("kind", msgKindComponentEvent)
 	}
 	if !digits(in.Code, 2) && !digits(in.Code, 4) {
-		return nil, errs.Field("code", "A class code is 2 digits (major class) or 4 digits (major + minor).")
+		return nil, errs.Field("code", msgClassCodeDigitsMajorClass)
 	}
 	if in.NameZH == "" || len([]rune(in.NameZH)) > 50 || len(in.NameEN) > 100 {
-		return nil, errs.Field("name_zh", "A class needs a Chinese name of at most 50 characters.")
+		return nil, errs.Field("name_zh", msgClassNeedsChineseNameMost)
 	}
 	r := extRow{Kind: in.Kind, Code: in.Code, MajorCode: in.Code[:2], NameZH: in.NameZH, NameEN: in.NameEN, Origin: Own, UpdatedAt: s.now().UTC()}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -249,11 +249,11 @@ func (s *Service) CreateClass(ctx context.Context, in ClassInput) (*Class, error
 		}
 		idx := classIndex(all)
 		if c, ok := idx[in.Kind][in.Code]; ok {
-			return errs.E(errs.Conflict, "The %s class %s is already %s (%s).", in.Kind, in.Code, c.NameZH, c.Origin)
+			return errs.E(errs.Conflict, msgClassAlready, in.Kind, in.Code, c.NameZH, c.Origin)
 		}
 		if len(in.Code) == 4 {
 			if _, ok := idx[in.Kind][in.Code[:2]]; !ok {
-				return errs.Field("code", "There is no %s major class %s to put %s under.", in.Kind, in.Code[:2], in.Code)
+				return errs.Field("code", msgThereNoMajorClassPut, in.Kind, in.Code[:2], in.Code)
 			}
 		}
 		_, err = db.NewInsert().Model(&r).Exec(ctx)
@@ -292,14 +292,14 @@ func (s *Service) DeleteClass(ctx context.Context, kind Kind, code string) error
 			used += n
 		}
 		if used > 0 {
-			return errs.E(errs.Conflict, "The class %s is still used by standards, components or minor classes.", textutil.Truncate(code, 10))
+			return errs.E(errs.Conflict, msgClassStillUsedStandardsComponents, textutil.Truncate(code, 10))
 		}
 		r, err := db.NewDelete().TableExpr("catalog_classes").Where("kind = ? AND code = ? AND origin = 'own'", kind, code).Exec(ctx)
 		if err != nil {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No own %s class %s (national and prefecture classes cannot be removed here).", kind, textutil.Truncate(code, 10))
+			return errs.E(errs.NotFound, msgNoOwnClassNationalPrefecture, kind, textutil.Truncate(code, 10))
 		}
 		return nil
 	})
@@ -334,10 +334,10 @@ func (s *Service) OwnClasses(ctx context.Context) ([]Class, error) {
 func (s *Service) SyncFromPrefecture(ctx context.Context) (*tenants.Tenant, int, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
-		return nil, 0, errs.E(errs.Internal, "catalog sync without a tenant scope")
+		return nil, 0, errs.E(errs.Internal, msgCatalogSyncWithoutTenantScope)
 	}
 	if sc.Tenant.ParentID == nil {
-		return nil, 0, errs.E(errs.Invalid, "%s has no prefecture to take classes from.", sc.Tenant.NameZH)
+		return nil, 0, errs.E(errs.Invalid, msgHasNoPrefectureTakeClasses, sc.Tenant.NameZH)
 	}
 	parent, err := s.gate.FindTenantByID(ctx, *sc.Tenant.ParentID)
 	if err != nil {
@@ -385,7 +385,7 @@ func (s *Service) syncPrefectureClasses(ctx context.Context, classes []Class) (i
 		}
 		if len(clash) > 0 {
 			slices.Sort(clash)
-			return errs.E(errs.Conflict, "The prefecture's classes %s clash with this tenant's own classes; renumber those first.", strings.Join(clash, ", "))
+			return errs.E(errs.Conflict, msgPrefectureClassesClashTenantOwn, strings.Join(clash, ", "))
 		}
 		if len(rows) == 0 {
 			return nil
@@ -428,7 +428,7 @@ func checkDropped(ctx context.Context, db bun.IDB, incoming []Class) error {
 		}
 	}
 	if len(used) > 0 {
-		return errs.E(errs.Conflict, "The prefecture no longer has the classes %s, which this tenant's standards or components still use; change those first.", strings.Join(used, ", "))
+		return errs.E(errs.Conflict, msgPrefectureNoLongerHasClasses, strings.Join(used, ", "))
 	}
 	return nil
 }

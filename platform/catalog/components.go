@@ -72,7 +72,7 @@ func (s *Service) FindComponentByCode(ctx context.Context, code string) (*Compon
 		return db.NewSelect().Model(&c).Where("code = ?", code).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No component %s.", textutil.Truncate(code, 20))
+		return nil, errs.E(errs.NotFound, msgNoComponent, textutil.Truncate(code, 20))
 	}
 	return &c, err
 }
@@ -105,7 +105,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			Features []json.RawMessage `json:"features"`
 		}
 		if err := json.Unmarshal(data, &fc); err != nil || fc.Type != "FeatureCollection" {
-			return nil, errs.E(errs.Invalid, "The file is not a GeoJSON FeatureCollection.")
+			return nil, errs.E(errs.Invalid, msgFileNotGeojsonFeaturecollection)
 		}
 		first = 1
 		for _, raw := range fc.Features {

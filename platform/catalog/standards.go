@@ -116,10 +116,10 @@ func lookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, 
 		return nil, err
 	}
 	if !ok {
-		return nil, errs.E(errs.NotFound, "No %s class %s.", kind, textutil.Truncate(code, 10))
+		return nil, errs.E(errs.NotFound, msgNoClass, kind, textutil.Truncate(code, 10))
 	}
 	if c.Level != "minor" {
-		return nil, errs.Field("code", "%s is a major class; cases are filed under a minor class.", code)
+		return nil, errs.Field("code", msgMajorClassCasesFiledUnder, code)
 	}
 	st := []Standard{}
 	if err := db.NewSelect().Model(&st).Where("kind = ? AND class_code = ?", kind, code).Order("filing_condition").Scan(ctx); err != nil {
@@ -138,7 +138,7 @@ func (s *Service) FindStandardByID(ctx context.Context, id string) (*Standard, e
 		return db.NewSelect().Model(&st).Where("id = ?", id).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No standard %s.", textutil.Truncate(id, 40))
+		return nil, errs.E(errs.NotFound, msgNoStandard, textutil.Truncate(id, 40))
 	}
 	if err != nil {
 		return nil, err
@@ -283,7 +283,7 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 // parseLimit reads a limit from its amount cell and unit cell, or from the amount cell alone.
 func parseLimit(amount, unit string) (calendar.Limit, string, error) {
 	if amount == "" {
-		return calendar.Limit{}, "time_limit", errs.Field("time_limit", "The time limit is required.")
+		return calendar.Limit{}, "time_limit", errs.Field("time_limit", msgTimeLimitRequired)
 	}
 	if unit == "" {
 		l, err := calendar.ParseLimit(amount)
@@ -291,7 +291,7 @@ func parseLimit(amount, unit string) (calendar.Limit, string, error) {
 	}
 	a, err := strconv.ParseFloat(strings.TrimSpace(amount), 64)
 	if err != nil {
-		return calendar.Limit{}, "time_limit", errs.Field("time_limit", "The time limit %q is not a number.", textutil.Truncate(amount, 20))
+		return calendar.Limit{}, "time_limit", errs.Field("time_limit", msgTimeLimitNotNumber, textutil.Truncate(amount, 20))
 	}
 	u, err := calendar.ParseUnit(unit)
 	if err != nil {

@@ -81,7 +81,7 @@ func (s *Service) FindBoundary(ctx context.Context) (*Boundary, error) {
 		return nil, err
 	}
 	if len(bs) == 0 {
-		return nil, errs.E(errs.NotFound, "This tenant has no boundary yet; until one is set, reports are taken anywhere in China.")
+		return nil, errs.E(errs.NotFound, msgTenantHasNoBoundaryYet)
 	}
 	b := &bs[0]
 	b.fillBBox()
@@ -97,7 +97,7 @@ func (s *Service) DeleteBoundary(ctx context.Context) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "This tenant has no boundary yet; until one is set, reports are taken anywhere in China.")
+			return errs.E(errs.NotFound, msgTenantHasNoBoundaryYet)
 		}
 		return nil
 	})
@@ -131,43 +131,43 @@ func parseBoundary(data []byte) (orb.Geometry, error) {
 		Features []json.RawMessage `json:"features"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, errs.Field("geometry", "The boundary is not GeoJSON: send a Polygon, a MultiPolygon or a Feature holding one.")
+		return nil, errs.Field("geometry", msgBoundaryNotGeojsonSendPolygon)
 	}
 	var g orb.Geometry
 	switch head.Type {
 	case "Polygon", "MultiPolygon":
 		gg, err := geojson.UnmarshalGeometry(data)
 		if err != nil {
-			return nil, errs.Field("geometry", "The boundary cannot be read as GeoJSON: %s.", cleanErr(err))
+			return nil, errs.Field("geometry", msgBoundaryCannotReadGeojson, cleanErr(err))
 		}
 		g = gg.Geometry()
 	case "Feature", "FeatureCollection":
 		raw := json.RawMessage(data)
 		if head.Type == "FeatureCollection" {
 			if len(head.Features) != 1 {
-				return nil, errs.Field("geometry", "A boundary is one Polygon or MultiPolygon; this FeatureCollection has %d features.", len(head.Features))
+				return nil, errs.Field("geometry", msgBoundaryOnePolygonMultipolygonFeaturecollection, len(head.Features))
 			}
 			raw = head.Features[0]
 		}
 		f, err := geojson.UnmarshalFeature(raw)
 		if err != nil {
-			return nil, errs.Field("geometry", "The boundary cannot be read as GeoJSON: %s.", cleanErr(err))
+			return nil, errs.Field("geometry", msgBoundaryCannotReadGeojson, cleanErr(err))
 		}
 		g = f.Geometry
 	case "":
-		return nil, errs.Field("geometry", "The boundary is not GeoJSON: send a Polygon, a MultiPolygon or a Feature holding one.")
+		return nil, errs.Field("geometry", msgBoundaryNotGeojsonSendPolygon)
 	default:
-		return nil, errs.Field("geometry", "The boundary is a %s; it must be a Polygon or MultiPolygon.", textutil.Truncate(head.Type, 30))
+		return nil, errs.Field("geometry", msgBoundaryMustPolygonMultipolygon, textutil.Truncate(head.Type, 30))
 	}
 	polys, ok := asPolygons(g)
 	switch {
 	case g == nil:
-		return nil, errs.Field("geometry", "The boundary's feature has no geometry.")
+		return nil, errs.Field("geometry", msgBoundaryFeatureHasNoGeometry)
 	case !ok:
-		return nil, errs.Field("geometry", "The boundary is a %s; it must be a Polygon or MultiPolygon.", g.GeoJSONType())
+		return nil, errs.Field("geometry", msgBoundaryMustPolygonMultipolygon, g.GeoJSONType())
 	}
 	if len(polys) > maxBoundaryPolygons {
-		return nil, errs.E(errs.TooLarge, "The boundary has %d polygons; at most %d are taken.", len(polys), maxBoundaryPolygons)
+		return nil, errs.E(errs.TooLarge, msgBoundaryHasPolygonsMostTaken, len(polys), maxBoundaryPolygons)
 	}
 	n := 0
 	for _, p := range polys {
@@ -176,10 +176,10 @@ func parseBoundary(data []byte) (orb.Geometry, error) {
 		}
 	}
 	if n > MaxBoundaryPositions {
-		return nil, errs.E(errs.TooLarge, "The boundary has %d positions; at most %d are taken. Simplify it (to some 20 m) and upload it again.", n, MaxBoundaryPositions)
+		return nil, errs.E(errs.TooLarge, msgBoundaryHasPositionsMostTaken, n, MaxBoundaryPositions)
 	}
 	if err := checkGeometry(g); err != nil {
-		return nil, errs.Field("geometry", "The boundary is not valid: %s.", err.Error())
+		return nil, errs.Field("geometry", msgBoundaryNotValid, err.Error())
 	}
 	return g, nil
 }

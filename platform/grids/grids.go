@@ -194,7 +194,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		Features []json.RawMessage `json:"features"`
 	}
 	if err := json.Unmarshal(data, &fc); err != nil || fc.Type != "FeatureCollection" {
-		return nil, errs.E(errs.Invalid, "The file is not a GeoJSON FeatureCollection.")
+		return nil, errs.E(errs.Invalid, msgFileNotGeojsonFeaturecollection)
 	}
 	admin := adminCode(ctx)
 	rep := &tabular.Report{DryRun: dryRun, Rows: len(fc.Features)}
@@ -363,7 +363,7 @@ func (s *Service) FindGridByCode(ctx context.Context, code string) (*Grid, error
 		return db.NewSelect().Model(&g).Where("code = ?", code).Scan(ctx)
 	})
 	if errs.Is(err, errs.NotFound) {
-		return nil, errs.E(errs.NotFound, "No grid %s.", textutil.Truncate(code, 20))
+		return nil, errs.E(errs.NotFound, msgNoGrid, textutil.Truncate(code, 20))
 	}
 	if err != nil {
 		return nil, err

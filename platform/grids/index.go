@@ -77,7 +77,7 @@ func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
 		}
 		gg, err := geojson.UnmarshalGeometry([]byte(g.Geometry))
 		if err != nil {
-			return nil, errs.Wrap(err, errs.Internal, "unit grid %s has a stored geometry that cannot be read", g.Code)
+			return nil, errs.Wrap(err, errs.Internal, msgUnitGridHasStoredGeometry, g.Code)
 		}
 		geom := gg.Geometry()
 		idx.units = append(idx.units, indexedUnit{code: g.Code, bound: geom.Bound(), geom: geom})
@@ -113,7 +113,7 @@ func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
 	if len(bs) > 0 {
 		gg, err := geojson.UnmarshalGeometry([]byte(bs[0].Geometry))
 		if err != nil {
-			return nil, errs.Wrap(err, errs.Internal, "the stored boundary cannot be read")
+			return nil, errs.Wrap(err, errs.Internal, msgStoredBoundaryCannotRead)
 		}
 		geom := gg.Geometry()
 		idx.boundary = &indexedBoundary{bound: geom.Bound(), geom: geom}

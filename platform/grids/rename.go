@@ -15,7 +15,7 @@ import (
 func (s *Service) RenameGrid(ctx context.Context, code, name string) (*Grid, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 100 {
-		return nil, errs.Field("name", "Each grid needs a name of at most 100 characters.")
+		return nil, errs.Field("name", msgEachGridNeedsNameMost)
 	}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewUpdate().Table("grids").Set("name = ?", name).Set("updated_at = ?", s.now().UTC()).Where("code = ?", code).Exec(ctx)
@@ -23,7 +23,7 @@ func (s *Service) RenameGrid(ctx context.Context, code, name string) (*Grid, err
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No grid %s.", textutil.Truncate(code, 20))
+			return errs.E(errs.NotFound, msgNoGrid, textutil.Truncate(code, 20))
 		}
 		return nil
 	})

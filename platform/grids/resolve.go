@@ -41,7 +41,7 @@ func (s *Service) Resolve(ctx context.Context, lon, lat float64) (*Resolution, e
 // gate transaction inside a write transaction would wait for itself).
 func ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, error) {
 	if !InChina(lon, lat) {
-		return nil, errs.Field("lon", "The point (%g, %g) is outside China's longitude and latitude range; give lon then lat in degrees.", lon, lat)
+		return nil, errs.Field("lon", msgPointGGOutsideChina, lon, lat)
 	}
 	idx, err := tenantIndex(ctx, db)
 	if err != nil {
@@ -49,7 +49,7 @@ func ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, 
 	}
 	res := idx.resolve(orb.Point{lon, lat})
 	if res == nil {
-		return nil, errs.E(errs.NotFound, "The point (%g, %g) is in none of this tenant's unit grids.", lon, lat)
+		return nil, errs.E(errs.NotFound, msgPointGGNoneTenant, lon, lat)
 	}
 	return res, nil
 }
@@ -105,10 +105,10 @@ func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) 
 	rg.Code = strings.TrimSpace(rg.Code)
 	rg.Name = strings.TrimSpace(rg.Name)
 	if rg.Code == "" || len(rg.Code) > 32 || strings.Trim(rg.Code, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != "" {
-		return nil, errs.Field("code", "A responsibility grid code is 1 to 32 letters, digits, dashes or underscores.")
+		return nil, errs.Field("code", msgResponsibilityGridCodeLettersDigits)
 	}
 	if rg.Name == "" || len([]rune(rg.Name)) > 100 {
-		return nil, errs.Field("name", "A responsibility grid needs a name of at most 100 characters.")
+		return nil, errs.Field("name", msgResponsibilityGridNeedsNameMost)
 	}
 	if rg.InspectorID != nil && *rg.InspectorID == "" {
 		rg.InspectorID = nil
@@ -124,7 +124,7 @@ func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) 
 				return err
 			}
 			if n != int64(len(uniq(rg.Units))) {
-				return errs.Field("units", "Every unit of a responsibility grid must be an imported unit grid.")
+				return errs.Field("units", msgEveryUnitResponsibilityGridMust)
 			}
 		}
 		if rg.InspectorID != nil {
@@ -133,7 +133,7 @@ func (s *Service) PutResponsibility(ctx context.Context, rg ResponsibilityGrid) 
 				return err
 			}
 			if n == 0 {
-				return errs.Field("inspector_id", "No staff member %s.", textutil.Truncate(*rg.InspectorID, 40))
+				return errs.Field("inspector_id", msgNoStaffMember, textutil.Truncate(*rg.InspectorID, 40))
 			}
 		}
 		if _, err := db.NewInsert().Model(&rg).On("CONFLICT (code) DO UPDATE").
@@ -210,7 +210,7 @@ func (s *Service) DeleteResponsibility(ctx context.Context, code string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No responsibility grid %s.", textutil.Truncate(code, 40))
+			return errs.E(errs.NotFound, msgNoResponsibilityGrid, textutil.Truncate(code, 40))
 		}
 		return nil
 	})

@@ -23,7 +23,7 @@ func NeedRole(roles ...tenants.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc := Scope(c)
 		if sc == nil || !sc.Has(roles...) {
-			return errs.E(errs.Forbidden, "You need the role %s in this tenant to do this.", roles[0])
+			return errs.E(errs.Forbidden, msgYouNeedRoleTenantDo, roles[0])
 		}
 		return c.Next()
 	}
@@ -42,17 +42,17 @@ const MaxJSONBody = 1 << 20
 func DecodeJSON(c *fiber.Ctx, v any) error {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0]))
 	if ct != "application/json" && !strings.HasSuffix(ct, "+json") {
-		return errs.E(errs.Unsupported, "Send the body as JSON with Content-Type: application/json.")
+		return errs.E(errs.Unsupported, msgSendBodyJsonContentType)
 	}
 	body := c.Body()
 	if len(body) > MaxJSONBody {
-		return errs.E(errs.TooLarge, "A JSON body may be at most %d KiB; this one is %d KiB.", MaxJSONBody>>10, len(body)>>10)
+		return errs.E(errs.TooLarge, msgJsonBodyMayMostKib, MaxJSONBody>>10, len(body)>>10)
 	}
 	switch t := bytes.TrimSpace(body); {
 	case len(t) == 0:
-		return errs.E(errs.Invalid, "The body is empty; send a JSON object.")
+		return errs.E(errs.Invalid, msgBodyEmptySendJsonObject)
 	case t[0] != '{':
-		return errs.E(errs.Invalid, "The body must be a JSON object ({…}).")
+		return errs.E(errs.Invalid, msgBodyMustJsonObject)
 	}
 	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return jsonError(err)
@@ -70,28 +70,28 @@ func jsonError(err error) error {
 		field := jsonField(syn.JSONPointer)
 		switch {
 		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
-			return errs.Field(field, "The field %q appears more than once.", field)
+			return errs.Field(field, msgFieldAppearsMoreThanOnce, field)
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errs.E(errs.Invalid, "The body ends in the middle of a JSON value.")
+			return errs.E(errs.Invalid, msgBodyEndsMiddleJsonValue)
 		case syn.JSONPointer == "" && syn.ByteOffset > 0 && strings.Contains(syn.Err.Error(), "after top-level value"):
-			return errs.E(errs.Invalid, "The body must be a single JSON value; there is more after it.")
+			return errs.E(errs.Invalid, msgBodyMustSingleJsonValue)
 		}
-		return errs.E(errs.Invalid, "The body is not valid JSON (error at byte %d).", syn.ByteOffset)
+		return errs.E(errs.Invalid, msgBodyNotValidJsonError, syn.ByteOffset)
 	case errors.As(err, &sem):
 		field := jsonField(sem.JSONPointer)
 		switch {
 		case errors.Is(sem.Err, jsonv2.ErrUnknownName):
-			return errs.Field(field, "The field %q is not known here.", field)
+			return errs.Field(field, msgFieldNotKnownHere, field)
 		case sem.GoType == nil:
 		case field == "":
-			return errs.E(errs.Invalid, "The body must be a JSON %s, not a %s.", jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
+			return errs.E(errs.Invalid, msgBodyMustJsonNot, jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
 		case sem.JSONKind == '0' && sem.Err != nil:
-			return errs.Field(field, "The field %q has a number that does not fit (%s).", field, textutil.Truncate(string(sem.JSONValue), 40))
+			return errs.Field(field, msgFieldHasNumberDoesNot, field, textutil.Truncate(string(sem.JSONValue), 40))
 		default:
-			return errs.Field(field, "The field %q must be a %s, not a %s.", field, jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
+			return errs.Field(field, msgFieldMustNot, field, jsonKind(sem.GoType.Kind().String()), jsonValueKind(sem.JSONKind))
 		}
 	}
-	return errs.E(errs.Invalid, "The body could not be read as JSON.")
+	return errs.E(errs.Invalid, msgBodyCouldNotReadJson)
 }
 
 // jsonField turns a JSON pointer (/items/2/name) into the field name problems use (items[2].name).

@@ -39,13 +39,12 @@ type Module struct {
 	// Entitlement is the plan module code that unlocks the module. Empty for a shared free
 	// module, which every tenant has whatever its plan.
 	Entitlement string
-	// Title is the message id of the module's name, shown in refusals and in the plan's list.
+	// Title is the id of the message (internal/msg) naming the module, shown in refusals and in
+	// the plan's list. The module declares its texts with msg.New or msg.Define, ids starting
+	// with its name and a dot.
 	Title string
 	// Meters are the usage meters the module records (billing's built-in ones or its own).
 	Meters []string
-	// Messages are the module's texts: message id → language ("zh-CN", "en") → text. Ids start
-	// with the module's name and a dot; every id needs both languages.
-	Messages map[string]map[string]string
 	// Templates holds the module's console pages (*.html, rendered inside the console layout by
 	// Kit.Pages under the name "<module>/<file name without .html>").
 	Templates fs.FS
@@ -70,7 +69,7 @@ type Module struct {
 type Nav struct {
 	// Path is below /t/{tenant}, for example "/evaluation".
 	Path string
-	// Label is the message id of the link's text.
+	// Label is the id of the message (internal/msg) of the link's text.
 	Label string
 	// Roles admit the link to people holding one of them; none shows it to every member.
 	Roles []tenants.Role

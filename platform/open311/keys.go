@@ -34,7 +34,7 @@ const keyPrefix = "o311_"
 func (s *Service) CreateKey(ctx context.Context, t *tenants.Tenant, name string) (string, *Key, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 100 {
-		return "", nil, errs.Field("name", "The client's name is required (at most 100 characters).")
+		return "", nil, errs.Field("name", msgClientNameRequiredMostCharacters)
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -72,7 +72,7 @@ func (s *Service) RevokeKey(ctx context.Context, t *tenants.Tenant, id string) (
 			return err
 		}
 		if len(ks) == 0 {
-			return errs.E(errs.NotFound, "No api key %s.", textutil.Truncate(id, 40))
+			return errs.E(errs.NotFound, msgNoApiKey, textutil.Truncate(id, 40))
 		}
 		*k = ks[0]
 		if k.RevokedAt != nil {
@@ -97,7 +97,7 @@ func (s *Service) RevokeKey(ctx context.Context, t *tenants.Tenant, id string) (
 func (s *Service) checkKey(ctx context.Context, t *tenants.Tenant, key string) (*Key, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return nil, errs.E(errs.Forbidden, "api_key is required to create a request; ask the jurisdiction for one.")
+		return nil, errs.E(errs.Forbidden, msgApiKeyRequiredCreateRequest)
 	}
 	var ks []Key
 	err := s.gate.Tx(readCtx(ctx, t), tenants.Read, func(ctx context.Context, db bun.IDB) error {
@@ -107,7 +107,7 @@ func (s *Service) checkKey(ctx context.Context, t *tenants.Tenant, key string) (
 		return nil, err
 	}
 	if len(ks) == 0 {
-		return nil, errs.E(errs.Forbidden, "The api_key is not valid for this jurisdiction (unknown or revoked).")
+		return nil, errs.E(errs.Forbidden, msgApiKeyNotValidJurisdiction)
 	}
 	return &ks[0], nil
 }

@@ -135,17 +135,17 @@ func readCtx(ctx context.Context, t *tenants.Tenant) context.Context {
 func (s *Service) Jurisdiction(ctx context.Context, id string) (*tenants.Tenant, error) {
 	id = strings.TrimSpace(id)
 	if id == "" {
-		return nil, errs.Field("jurisdiction_id", "jurisdiction_id is required (the tenant's id, e.g. chuxiong).")
+		return nil, errs.Field("jurisdiction_id", msgJurisdictionIdRequiredTenantId)
 	}
 	t, err := s.tenants.FindTenantBySlug(ctx, id)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Invalid) {
-			return nil, errs.E(errs.NotFound, "No jurisdiction %q.", textutil.Truncate(id, 40))
+			return nil, errs.E(errs.NotFound, msgNoJurisdiction, textutil.Truncate(id, 40))
 		}
 		return nil, err
 	}
 	if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
-		return nil, errs.E(errs.NotFound, "No jurisdiction %q.", textutil.Truncate(id, 40))
+		return nil, errs.E(errs.NotFound, msgNoJurisdiction, textutil.Truncate(id, 40))
 	}
 	return t, nil
 }
@@ -236,7 +236,7 @@ func (s *Service) ServiceDefinition(ctx context.Context, t *tenants.Tenant, code
 		return nil, err
 	}
 	if _, ok := m[code]; !ok {
-		return nil, errs.E(errs.NotFound, "No service %q in this jurisdiction.", textutil.Truncate(code, 40))
+		return nil, errs.E(errs.NotFound, msgNoServiceJurisdiction, textutil.Truncate(code, 40))
 	}
 	return &ServiceDefinition{ServiceCode: code, Attributes: []Attribute{}}, nil
 }
@@ -249,7 +249,7 @@ func (s *Service) addService(ctx context.Context, t *tenants.Tenant, kind catalo
 		return err
 	}
 	if !slices.ContainsFunc(cs, func(c catalog.Class) bool { return c.Code == code }) {
-		return errs.E(errs.NotFound, "No %s minor class %s.", kind, textutil.Truncate(code, 10))
+		return errs.E(errs.NotFound, msgNoMinorClass, kind, textutil.Truncate(code, 10))
 	}
 	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		_, err := db.NewInsert().Model(&publicRow{Kind: kind, ClassCode: code, CreatedAt: s.now().UTC()}).On("CONFLICT DO NOTHING").Exec(ctx)
@@ -266,7 +266,7 @@ func (s *Service) removeService(ctx context.Context, t *tenants.Tenant, kind cat
 			return dbx.Translate(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "%s is not a public service.", ServiceCode(kind, code))
+			return errs.E(errs.NotFound, msgNotPublicService, ServiceCode(kind, code))
 		}
 		return nil
 	})
@@ -317,21 +317,21 @@ func (s *Service) CreateRequest(ctx context.Context, t *tenants.Tenant, in Reque
 // recorded under, client who the case's history names as reporter.
 func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in RequestInput, key *Key, client cases.Client) (*Receipt, error) {
 	if t.Status != tenants.StatusActive {
-		return nil, errs.E(errs.Forbidden, "The jurisdiction %s is suspended and takes no new requests; its requests can still be read.", t.Slug)
+		return nil, errs.E(errs.Forbidden, msgJurisdictionSuspendedTakesNoNew, t.Slug)
 	}
 	m, _, err := s.services(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(in.ServiceCode) == "" {
-		return nil, errs.Field("service_code", "service_code is required.")
+		return nil, errs.Field("service_code", msgServiceCodeRequired)
 	}
 	class, ok := m[in.ServiceCode]
 	if !ok {
-		return nil, errs.E(errs.NotFound, "No service %q in this jurisdiction.", textutil.Truncate(in.ServiceCode, 40))
+		return nil, errs.E(errs.NotFound, msgNoServiceJurisdiction, textutil.Truncate(in.ServiceCode, 40))
 	}
 	if (in.Lat == nil || in.Long == nil) && strings.TrimSpace(in.AddressString) == "" && strings.TrimSpace(in.AddressID) == "" {
-		return nil, errs.Field("lat", "A location is required: lat and long, or address_string.")
+		return nil, errs.Field("lat", msgLocationRequiredLatLongAddress)
 	}
 	// Cases are placed on the grid map by their point. An address alone is placed in the grid it
 	// names (the tenant's grid names are its gazetteer), and the case's history says so; an
@@ -340,33 +340,33 @@ func (s *Service) createRequest(ctx context.Context, t *tenants.Tenant, in Reque
 	if in.Lat == nil || in.Long == nil {
 		address := strings.TrimSpace(in.AddressString)
 		if address == "" || s.geocoder == nil {
-			return nil, errs.Field("lat", "This jurisdiction needs lat and long (WGS84), or an address_string that names one of its streets, communities or grids.")
+			return nil, errs.Field("lat", msgJurisdictionNeedsLatLongWgs84)
 		}
 		p, ok, err := s.geocoder.Geocode(tenants.WithScope(ctx, intakeScope(t)), address)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, errs.Field("address_string", "The address %q names none of this jurisdiction's streets, communities or grids, so it cannot be placed on the map; send lat and long.", textutil.Truncate(address, 80))
+			return nil, errs.Field("address_string", msgAddressNamesNoneJurisdictionStreets, textutil.Truncate(address, 80))
 		}
 		placedIn = &p
 		in.Lat, in.Long = &p.Lat, &p.Lon
 	}
 	if lat, lon := *in.Lat, *in.Long; !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) {
-		return nil, errs.Field("lat", "lat is between -90 and 90 and long between -180 and 180 (WGS84 degrees).")
+		return nil, errs.Field("lat", msgLatBetweenLongBetweenWgs84)
 	}
 	if len(in.Media) > 0 {
 		if len(in.Media) > MaxMedia {
-			return nil, errs.E(errs.TooLarge, "The media photo may be at most %d MiB.", MaxMedia>>20)
+			return nil, errs.E(errs.TooLarge, msgMediaPhotoMayMostMib, MaxMedia>>20)
 		}
 		switch http.DetectContentType(in.Media) {
 		case "image/jpeg", "image/png", "image/webp":
 		default:
-			return nil, errs.Field("media", "The media photo is a JPEG, PNG or WebP image.")
+			return nil, errs.Field("media", msgMediaPhotoJpegPngWebp)
 		}
 	}
 	if len(in.MediaURL) > 500 || (in.MediaURL != "" && !strings.HasPrefix(in.MediaURL, "https://") && !strings.HasPrefix(in.MediaURL, "http://")) {
-		return nil, errs.Field("media_url", "media_url is an http(s) URL of at most 500 characters.")
+		return nil, errs.Field("media_url", msgMediaUrlHttpUrlMost)
 	}
 	rin := cases.ReportInput{Source: cases.FromCitizen, Kind: class.Kind, ClassCode: class.Code, Description: in.Description,
 		Address: strings.TrimSpace(in.AddressString), ReporterName: strings.TrimSpace(in.FirstName + " " + in.LastName), ReporterPhone: in.Phone}
@@ -414,7 +414,7 @@ func (s *Service) FindToken(ctx context.Context, t *tenants.Tenant, token string
 		return nil, err
 	}
 	if len(rs) == 0 {
-		return nil, errs.E(errs.NotFound, "No token %q.", textutil.Truncate(token, 40))
+		return nil, errs.E(errs.NotFound, msgNoToken, textutil.Truncate(token, 40))
 	}
 	return &Receipt{ID: rs[0].CaseID, Token: rs[0].Token}, nil
 }
@@ -424,7 +424,7 @@ func (s *Service) FindToken(ctx context.Context, t *tenants.Tenant, token string
 func (s *Service) AddServiceCode(ctx context.Context, t *tenants.Tenant, serviceCode string) error {
 	kind, code, ok := ParseServiceCode(serviceCode)
 	if !ok {
-		return errs.Field("service_code", "A service code reads event-0101 or component-0101.")
+		return errs.Field("service_code", msgServiceCodeReadsEventComponent)
 	}
 	if err := s.addService(ctx, t, kind, code); err != nil {
 		return err
@@ -437,7 +437,7 @@ func (s *Service) AddServiceCode(ctx context.Context, t *tenants.Tenant, service
 func (s *Service) RemoveServiceCode(ctx context.Context, t *tenants.Tenant, serviceCode string) error {
 	kind, code, ok := ParseServiceCode(serviceCode)
 	if !ok {
-		return errs.Field("service_code", "A service code reads event-0101 or component-0101.")
+		return errs.Field("service_code", msgServiceCodeReadsEventComponent)
 	}
 	if err := s.removeService(ctx, t, kind, code); err != nil {
 		return err

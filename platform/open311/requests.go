@@ -43,7 +43,7 @@ func ParseQuery(get func(string) string, now time.Time) (Query, error) {
 			}
 		}
 		if len(q.IDs) > 100 {
-			return q, errs.Field("service_request_id", "At most 100 service_request_id at once.")
+			return q, errs.Field("service_request_id", msgMostServiceRequestIdOnce)
 		}
 		return q, nil
 	}
@@ -57,7 +57,7 @@ func ParseQuery(get func(string) string, now time.Time) (Query, error) {
 	switch q.Status = strings.ToLower(strings.TrimSpace(get("status"))); q.Status {
 	case "", "open", "closed":
 	default:
-		return q, errs.Field("status", "status is open or closed.")
+		return q, errs.Field("status", msgStatusOpenClosed)
 	}
 	start, err := parseDate(get, "start_date")
 	if err != nil {
@@ -79,7 +79,7 @@ func ParseQuery(get func(string) string, now time.Time) (Query, error) {
 		q.Start, q.End = *start, *end
 	}
 	if q.End.Before(q.Start) {
-		return q, errs.Field("end_date", "end_date is after start_date.")
+		return q, errs.Field("end_date", msgEndDateAfterStartDate)
 	}
 	return q, nil
 }
@@ -91,7 +91,7 @@ func parseDate(get func(string) string, name string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return nil, errs.Field(name, "%s is a W3C date-time with a zone, e.g. 2026-03-02T08:00:00+08:00 (got %q).", name, textutil.Truncate(v, 40))
+		return nil, errs.Field(name, msgW3cDateTimeZoneE, name, textutil.Truncate(v, 40))
 	}
 	return &t, nil
 }
@@ -183,7 +183,7 @@ func (s *Service) FindRequestByID(ctx context.Context, t *tenants.Tenant, id str
 		return nil, err
 	}
 	if len(rs) == 0 {
-		return nil, errs.E(errs.NotFound, "No service request %q.", textutil.Truncate(id, 40))
+		return nil, errs.E(errs.NotFound, msgNoServiceRequest, textutil.Truncate(id, 40))
 	}
 	return &rs[0], nil
 }
@@ -344,7 +344,7 @@ func ParseFloat(name, v string) (*float64, error) {
 	}
 	x, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return nil, errs.Field(name, "%s is a decimal number (WGS84 degrees).", name)
+		return nil, errs.Field(name, msgDecimalNumberWgs84Degrees, name)
 	}
 	return &x, nil
 }

@@ -32,14 +32,14 @@ func (s *Service) WebForm(ctx context.Context, t *tenants.Tenant) ([]PublicServi
 		return nil, err
 	}
 	if k != nil && k.RevokedAt != nil {
-		return nil, errs.E(errs.NotFound, "%s has closed its public report form.", t.Slug)
+		return nil, errs.E(errs.NotFound, msgHasClosedPublicReportForm, t.Slug)
 	}
 	ss, err := s.Services(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	if len(ss) == 0 {
-		return nil, errs.E(errs.NotFound, "%s takes no reports from the public.", t.Slug)
+		return nil, errs.E(errs.NotFound, msgTakesNoReportsFromPublic, t.Slug)
 	}
 	return ss, nil
 }
@@ -61,7 +61,7 @@ func (s *Service) CreateWebFormRequest(ctx context.Context, t *tenants.Tenant, i
 			return nil, err
 		}
 	} else if k.RevokedAt != nil {
-		return nil, errs.E(errs.Forbidden, "%s has closed its public report form.", t.Slug)
+		return nil, errs.E(errs.Forbidden, msgHasClosedPublicReportForm, t.Slug)
 	}
 	return s.createRequest(ctx, t, in, k, cases.Client{Kind: "web", ID: WebFormKeyID, Name: webFormName})
 }
@@ -98,9 +98,9 @@ type Step struct {
 // part of it.
 func (s *Service) FindProgress(ctx context.Context, t *tenants.Tenant, number string) (*Progress, error) {
 	number = strings.TrimSpace(number)
-	notFound := errs.E(errs.NotFound, "No report numbered %q.", textutil.Truncate(number, 40))
+	notFound := errs.E(errs.NotFound, msgNoReportNumbered, textutil.Truncate(number, 40))
 	if number == "" {
-		return nil, errs.Field("number", "Give the report's number, e.g. 532301-2026-000001.")
+		return nil, errs.Field("number", msgGiveReportNumberEG)
 	}
 	ctx = readCtx(ctx, t)
 	services, _, err := s.services(ctx, t)

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"github.com/cityops/cityops/internal/msg"
 	"slices"
 	"strings"
 	"time"
@@ -109,13 +110,13 @@ type DepartmentInput struct {
 func (in *DepartmentInput) check() error {
 	in.Code, in.Name, in.Phone = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name), strings.TrimSpace(in.Phone)
 	if !validCode(in.Code) {
-		return errs.Field("code", "A department code is 1 to 32 letters, digits, dots, dashes or underscores.")
+		return errs.Field("code", msgDepartmentCodeLettersDigitsDots)
 	}
 	if in.Name == "" || len([]rune(in.Name)) > 100 {
-		return errs.Field("name", "A department needs a name of at most 100 characters.")
+		return errs.Field("name", msgDepartmentNeedsNameMostCharacters)
 	}
 	if len(in.Phone) > 32 {
-		return errs.Field("phone", "A phone number is at most 32 characters.")
+		return errs.Field("phone", msgPhoneNumberMostCharacters)
 	}
 	if in.ParentID != nil && *in.ParentID == "" {
 		in.ParentID = nil
@@ -131,13 +132,13 @@ func levelUnder(ctx context.Context, db bun.IDB, parent *string, self string) (i
 	var p Department
 	if err := db.NewSelect().Model(&p).Where("id = ?", *parent).Scan(ctx); err != nil {
 		if errs.Is(dbx.Translate(err), errs.NotFound) {
-			return 0, errs.Field("parent_id", "No department %s.", textutil.Truncate(*parent, 40))
+			return 0, errs.Field("parent_id", msgNoDepartment, textutil.Truncate(*parent, 40))
 		}
 		return 0, err
 	}
 	for a := &p; ; {
 		if a.ID == self {
-			return 0, errs.Field("parent_id", "A department cannot be placed under itself or its own sub-department.")
+			return 0, errs.Field("parent_id", msgDepartmentCannotPlacedUnderItself)
 		}
 		if a.ParentID == nil {
 			break
@@ -149,7 +150,7 @@ func levelUnder(ctx context.Context, db bun.IDB, parent *string, self string) (i
 		a = &next
 	}
 	if p.Level >= 3 {
-		return 0, errs.Field("parent_id", "Departments have at most three levels; %s is already at level 3.", p.Name)
+		return 0, errs.Field("parent_id", msgDepartmentsHaveMostThreeLevels, p.Name)
 	}
 	return p.Level + 1, nil
 }
@@ -171,7 +172,7 @@ func (s *Service) CreateDepartment(ctx context.Context, in DepartmentInput) (*De
 		return err
 	})
 	if errs.Is(err, errs.Conflict) {
-		return nil, errs.Wrap(err, errs.Conflict, "A department with the code %s or the name %s already exists.", in.Code, in.Name)
+		return nil, errs.Wrap(err, errs.Conflict, msgDepartmentCodeNameAlreadyExists, in.Code, in.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -192,7 +193,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, id string, in Department
 	var d Department
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		if err := db.NewSelect().Model(&d).Where("id = ?", id).Scan(ctx); err != nil {
-			return notFound(err, "department", id)
+			return notFound(err, msgNoDepartment, id)
 		}
 		level, err := levelUnder(ctx, db, in.ParentID, d.ID)
 		if err != nil {
@@ -203,7 +204,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, id string, in Department
 			return err
 		}
 		if level+depth > 3 {
-			return errs.Field("parent_id", "Moving %s there would put its sub-departments below level 3.", d.Name)
+			return errs.Field("parent_id", msgMovingThereWouldPutSub, d.Name)
 		}
 		d.Code, d.Name, d.ParentID, d.Phone, d.Level, d.UpdatedAt = in.Code, in.Name, in.ParentID, in.Phone, level, s.now().UTC()
 		if _, err := db.NewUpdate().Model(&d).WherePK().Exec(ctx); err != nil {
@@ -264,12 +265,12 @@ func (s *Service) DeleteDepartment(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No department %s.", textutil.Truncate(id, 40))
+			return errs.E(errs.NotFound, msgNoDepartment, textutil.Truncate(id, 40))
 		}
 		return nil
 	})
 	if errs.Is(err, errs.Invalid) {
-		return errs.Wrap(err, errs.Conflict, "The department still has sub-departments, staff or standards; move them first.")
+		return errs.Wrap(err, errs.Conflict, msgDepartmentStillHasSubDepartments)
 	}
 	if err != nil {
 		return err
@@ -290,7 +291,7 @@ func (s *Service) FindDepartments(ctx context.Context) ([]Department, error) {
 func (s *Service) FindDepartmentByID(ctx context.Context, id string) (*Department, error) {
 	var d Department
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
-		return notFound(db.NewSelect().Model(&d).Where("id = ?", id).Scan(ctx), "department", id)
+		return notFound(db.NewSelect().Model(&d).Where("id = ?", id).Scan(ctx), msgNoDepartment, id)
 	})
 	if err != nil {
 		return nil, err
@@ -326,16 +327,16 @@ type StaffInput struct {
 func (in *StaffInput) check() (string, error) {
 	in.Name, in.Phone = strings.TrimSpace(in.Name), strings.TrimSpace(in.Phone)
 	if in.Name == "" || len([]rune(in.Name)) > 100 {
-		return "", errs.Field("name", "A staff member needs a name of at most 100 characters.")
+		return "", errs.Field("name", msgStaffMemberNeedsNameMost)
 	}
 	if len(in.Phone) > 32 {
-		return "", errs.Field("phone", "A phone number is at most 32 characters.")
+		return "", errs.Field("phone", msgPhoneNumberMostCharacters)
 	}
 	if in.IdentityID != nil {
 		if *in.IdentityID == "" {
 			in.IdentityID = nil
 		} else if _, err := uuid.Parse(*in.IdentityID); err != nil {
-			return "", errs.Field("identity_id", "An identity id is a UUID.")
+			return "", errs.Field("identity_id", msgIdentityIdUuid)
 		}
 	}
 	if in.DepartmentID != nil && *in.DepartmentID == "" {
@@ -344,14 +345,14 @@ func (in *StaffInput) check() (string, error) {
 	var posts []string
 	for _, p := range in.Posts {
 		if !slices.Contains(Posts, p) {
-			return "", errs.Field("posts", "The post %q is not one of inspector, acceptor, shift_lead, dispatcher, handler, leader.", textutil.Truncate(string(p), 20))
+			return "", errs.Field("posts", msgPostNotOneInspectorAcceptor, textutil.Truncate(string(p), 20))
 		}
 		if !slices.Contains(posts, string(p)) {
 			posts = append(posts, string(p))
 		}
 	}
 	if slices.Contains(in.Posts, Handler) && in.DepartmentID == nil {
-		return "", errs.Field("department_id", "A handler (处置人员) belongs to a department.")
+		return "", errs.Field("department_id", msgHandlerBelongsDepartment)
 	}
 	slices.Sort(posts)
 	return strings.Join(posts, ","), nil
@@ -366,7 +367,7 @@ func checkDepartment(ctx context.Context, db bun.IDB, id *string) error {
 		return err
 	}
 	if n == 0 {
-		return errs.Field("department_id", "No department %s.", textutil.Truncate(*id, 40))
+		return errs.Field("department_id", msgNoDepartment, textutil.Truncate(*id, 40))
 	}
 	return nil
 }
@@ -387,7 +388,7 @@ func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (*Staff, error
 		return err
 	})
 	if errs.Is(err, errs.Conflict) {
-		return nil, errs.Wrap(err, errs.Conflict, "That identity is already a staff member here.")
+		return nil, errs.Wrap(err, errs.Conflict, msgIdentityAlreadyStaffMemberHere)
 	}
 	if err != nil {
 		return nil, err
@@ -408,7 +409,7 @@ func (s *Service) UpdateStaff(ctx context.Context, id string, in StaffInput) (*S
 	var st Staff
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		if err := db.NewSelect().Model(&st).Where("id = ?", id).Scan(ctx); err != nil {
-			return notFound(err, "staff member", id)
+			return notFound(err, msgNoStaffMember, id)
 		}
 		if err := checkDepartment(ctx, db, in.DepartmentID); err != nil {
 			return err
@@ -446,7 +447,7 @@ func (s *Service) DeleteStaff(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return errs.E(errs.NotFound, "No staff member %s.", textutil.Truncate(id, 40))
+			return errs.E(errs.NotFound, msgNoStaffMember, textutil.Truncate(id, 40))
 		}
 		return nil
 	})
@@ -486,7 +487,7 @@ func (s *Service) FindStaff(ctx context.Context, f StaffFilter) ([]Staff, error)
 func (s *Service) FindStaffByID(ctx context.Context, id string) (*Staff, error) {
 	var st Staff
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
-		return notFound(db.NewSelect().Model(&st).Where("id = ?", id).Scan(ctx), "staff member", id)
+		return notFound(db.NewSelect().Model(&st).Where("id = ?", id).Scan(ctx), msgNoStaffMember, id)
 	})
 	if err != nil {
 		return nil, err
@@ -495,9 +496,9 @@ func (s *Service) FindStaffByID(ctx context.Context, id string) (*Staff, error) 
 	return &st, nil
 }
 
-func notFound(err error, what, id string) error {
+func notFound(err error, what *msg.Message, id string) error {
 	if errs.Is(dbx.Translate(err), errs.NotFound) {
-		return errs.E(errs.NotFound, "No %s %s.", what, textutil.Truncate(id, 40))
+		return errs.E(errs.NotFound, what, textutil.Truncate(id, 40))
 	}
 	return err
 }

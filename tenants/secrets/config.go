@@ -143,7 +143,7 @@ func validMount(m string) bool {
 // misconfiguration (refused credentials, a used-up wrapped secret id) is an error.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, errs.Wrap(err, errs.Invalid, "The secret store configuration is invalid: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return nil, errs.Wrap(err, errs.Invalid, msgSecretStoreConfigurationInvalid, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	cfg.defaults()
 	if log == nil {

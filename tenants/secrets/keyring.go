@@ -306,7 +306,7 @@ func (k *Keyring) Close() error {
 // Ping checks that the keyring's database answers; the keys are always available.
 func (k *Keyring) Ping(ctx context.Context) error {
 	if err := k.db.Reader.PingContext(ctx); err != nil {
-		return errs.Wrap(err, errs.Unavailable, "The local keyring cannot be read.")
+		return errs.Wrap(err, errs.Unavailable, msgLocalKeyringCannotRead)
 	}
 	return nil
 }
@@ -373,11 +373,11 @@ func (ks *keySet) aead(version int) (cipher.AEAD, error) {
 	}
 	w, ok := ks.wrapped[version]
 	if !ok {
-		return nil, errs.E(errs.Invalid, "The ciphertext names key version %d, which the tenant's key does not have.", version)
+		return nil, errs.E(errs.Invalid, msgCiphertextNamesKeyVersionWhich, version)
 	}
 	raw, err := ks.k.wrap.Open(nil, nil, w, wrapAAD(ks.tenant, version))
 	if err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "tenant %s key version %d cannot be unwrapped", ks.tenant, version)
+		return nil, errs.Wrap(err, errs.Internal, msgTenantKeyVersionCannotUnwrapped, ks.tenant, version)
 	}
 	a, err := newAEAD(raw)
 	clear(raw)
@@ -432,7 +432,7 @@ func (ks *keySet) decrypt(c string) ([]byte, error) {
 }
 
 func errTooOld(version, min int) error {
-	return errs.E(errs.Invalid, "The ciphertext was made by key version %d, older than the tenant's minimum decryption version %d; it had to be re-wrapped first.", version, min)
+	return errs.E(errs.Invalid, msgCiphertextWasMadeKeyVersion, version, min)
 }
 
 func (k *Keyring) dbErr(err error) error {
@@ -442,7 +442,7 @@ func (k *Keyring) dbErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return errs.Wrap(err, errs.Unavailable, "The local keyring's database cannot be used; try again later.")
+	return errs.Wrap(err, errs.Unavailable, msgLocalKeyringDatabaseCannotUsed)
 }
 
 // writeTx runs fn in an immediate write transaction.
@@ -532,7 +532,7 @@ func (k *Keyring) SetMinDecryptionVersion(ctx context.Context, tenant uuid.UUID,
 			return err
 		}
 		if version < 1 || version > ks.latest {
-			return errs.Field("min_decryption_version", "The minimum decryption version must be between 1 and the latest version, %d.", ks.latest)
+			return errs.Field("min_decryption_version", msgMinimumDecryptionVersionMustBetween, ks.latest)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE tenants SET min_decryption_version = ? WHERE tenant_id = ?", version, tenant.String())
 		return err
@@ -754,7 +754,7 @@ func (k *Keyring) Credential(ctx context.Context, tenant uuid.UUID, name string)
 	}
 	v, err := k.cred.Open(nil, nil, sealed, credAAD(tenant, name))
 	if err != nil {
-		return Secret{}, errs.Wrap(err, errs.Internal, "credential %s of tenant %s cannot be unsealed", name, tenant)
+		return Secret{}, errs.Wrap(err, errs.Internal, msgCredentialTenantCannotUnsealed, name, tenant)
 	}
 	return Secret{value: string(v)}, nil
 }

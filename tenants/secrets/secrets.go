@@ -132,7 +132,7 @@ var credentialNameRe = regexp.MustCompile(`^[a-z][a-z0-9_.-]{1,63}$`)
 
 func checkTenant(t uuid.UUID) error {
 	if t == uuid.Nil {
-		return errs.Field("tenant", "A tenant id is required.")
+		return errs.Field("tenant", msgTenantIdRequired)
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func keyName(t uuid.UUID) string { return "tenant-" + t.String() }
 
 func checkCredentialName(name string) error {
 	if !credentialNameRe.MatchString(name) {
-		return errs.Field("name", "The credential name %q is not valid: use 2 to 64 lower-case letters, digits, '_', '.' or '-', starting with a letter (for example \"sms_gateway\").", textutil.Truncate(name, 70))
+		return errs.Field("name", msgCredentialNameNotValidUse, textutil.Truncate(name, 70))
 	}
 	return nil
 }
@@ -154,13 +154,13 @@ func checkCredential(name, value, setBy string) error {
 	}
 	switch {
 	case value == "":
-		return errs.Field("value", "The credential value is empty.")
+		return errs.Field("value", msgCredentialValueEmpty)
 	case len(value) > MaxCredential:
-		return errs.Field("value", "The credential value is longer than %d bytes.", MaxCredential)
+		return errs.Field("value", msgCredentialValueLongerThanBytes, MaxCredential)
 	case !utf8.ValidString(value):
-		return errs.Field("value", "The credential value is not valid UTF-8 text; encode binary values (for example in base64).")
+		return errs.Field("value", msgCredentialValueNotValidUtf)
 	case len(setBy) > 200 || !utf8.ValidString(setBy):
-		return errs.Field("set_by", "The author of the credential is not valid text of at most 200 bytes.")
+		return errs.Field("set_by", msgAuthorCredentialNotValidText)
 	}
 	return nil
 }
@@ -168,7 +168,7 @@ func checkCredential(name, value, setBy string) error {
 func checkPlaintexts(ps [][]byte) error {
 	for i, p := range ps {
 		if len(p) > MaxPlaintext {
-			return errs.E(errs.TooLarge, "Value %d is %d bytes; at most %d bytes can be encrypted at once.", i+1, len(p), MaxPlaintext)
+			return errs.E(errs.TooLarge, msgValueBytesMostBytesCan, i+1, len(p), MaxPlaintext)
 		}
 	}
 	return nil
@@ -196,14 +196,14 @@ func parseCiphertext(c, want string) (version int, body string, err error) {
 		return 0, "", err
 	}
 	if prefix != want {
-		return 0, "", errs.E(errs.Invalid, "The ciphertext was made by another secret store (%s); this deployment uses %s.", backendName(prefix), backendName(want))
+		return 0, "", errs.E(errs.Invalid, msgCiphertextWasMadeAnotherSecret, backendName(prefix), backendName(want))
 	}
 	return version, body, nil
 }
 
 func splitCiphertext(c string) (prefix string, version int, body string, err error) {
 	bad := func() (string, int, string, error) {
-		return "", 0, "", errs.E(errs.Invalid, "The value is not a ciphertext of this platform.")
+		return "", 0, "", errs.E(errs.Invalid, msgValueNotCiphertextPlatform)
 	}
 	prefix, rest, ok := strings.Cut(c, ":")
 	if !ok || (prefix != prefixVault && prefix != prefixKeyring) {
@@ -242,17 +242,17 @@ func backendName(prefix string) string {
 
 // Errors shared by both implementations.
 func errDestroyed(t uuid.UUID) error {
-	return errs.E(errs.Destroyed, "The data was destroyed: the encryption key of tenant %s was destroyed when it was offboarded.", t)
+	return errs.E(errs.Destroyed, msgDataWasDestroyedEncryptionKey, t)
 }
 
 func errNoKey(t uuid.UUID) error {
-	return errs.E(errs.NotFound, "Tenant %s has no encryption key yet; its provisioning has not finished.", t)
+	return errs.E(errs.NotFound, msgTenantHasNoEncryptionKey, t)
 }
 
 func errWrongKey() error {
-	return errs.E(errs.Invalid, "The ciphertext cannot be decrypted with this tenant's key: it is damaged or belongs to another tenant.")
+	return errs.E(errs.Invalid, msgCiphertextCannotDecryptedTenantKey)
 }
 
 func errNoCredential(name string) error {
-	return errs.E(errs.NotFound, "There is no credential named %s.", name)
+	return errs.E(errs.NotFound, msgThereNoCredentialNamed, name)
 }

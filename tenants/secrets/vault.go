@@ -41,7 +41,7 @@ var _ Store = (*Vault)(nil)
 func OpenVault(ctx context.Context, cfg Config, log *slog.Logger) (*Vault, error) {
 	cfg.Backend = BackendVault
 	if err := cfg.Validate(); err != nil {
-		return nil, errs.Wrap(err, errs.Invalid, "The Vault configuration is invalid: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return nil, errs.Wrap(err, errs.Invalid, msgVaultConfigurationInvalid, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	cfg.defaults()
 	if log == nil {
@@ -109,7 +109,7 @@ func (v *Vault) Ping(ctx context.Context) error {
 		})
 	}
 	if !slices.Contains(caps, "root") && !slices.Contains(caps, "update") {
-		return errs.E(errs.Unavailable, "The Vault token may not use the tenants' transit keys (capabilities on %s: %v); apply the policy in deploy/vault/cityops-app.hcl.", probe, caps)
+		return errs.E(errs.Unavailable, msgVaultTokenMayNotUse, probe, caps)
 	}
 	return nil
 }
@@ -157,23 +157,23 @@ func (v *Vault) fail(ctx context.Context, tenant uuid.UUID, err error) error {
 	}
 	var re *api.ResponseError
 	if !errors.As(err, &re) {
-		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) cannot be reached; operations that need encryption keys are unavailable. Try again later.")
+		return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultCannotReached)
 	}
 	msg := strings.ToLower(strings.Join(re.Errors, "; "))
 	switch {
 	case re.StatusCode == http.StatusServiceUnavailable || strings.Contains(msg, "vault is sealed"):
-		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) is sealed or unavailable; operations that need encryption keys are unavailable. Try again later.")
+		return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultSealedUnavailable)
 	case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
-		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) failed to answer; operations that need encryption keys are unavailable. Try again later.")
+		return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultFailedAnswer)
 	case re.StatusCode == http.StatusForbidden:
-		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) denied the app permission for this operation; the operator must apply the policy in deploy/vault/cityops-app.hcl.")
+		return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultDeniedApp)
 	}
 	if tenant != uuid.Nil {
 		if e := v.itemError(ctx, tenant, msg); e != nil {
-			return errs.Wrap(err, errs.CodeOf(e), "%s", errs.MessageOf(e))
+			return errs.Wrap(err, errs.CodeOf(e), msgMessage, errs.MessageOf(e))
 		}
 	}
-	return errs.Wrap(err, errs.Internal, "vault request failed")
+	return errs.Wrap(err, errs.Internal, msgVaultRequestFailed)
 }
 
 // itemError classifies a transit error message, or returns nil.
@@ -185,14 +185,14 @@ func (v *Vault) itemError(ctx context.Context, tenant uuid.UUID, msg string) err
 	case strings.Contains(msg, "key not found") || strings.Contains(msg, "no existing key"):
 		return v.missingKey(ctx, tenant)
 	case strings.Contains(msg, "disallowed by policy") || strings.Contains(msg, "too old"):
-		return errs.E(errs.Invalid, "The ciphertext was made by a key version older than the tenant's minimum decryption version; it had to be re-wrapped first.")
+		return errs.E(errs.Invalid, msgCiphertextWasMadeKeyVersion2)
 	case strings.Contains(msg, "message authentication failed") || strings.Contains(msg, "invalid ciphertext") ||
 		strings.Contains(msg, "invalid key version") || strings.Contains(msg, "unable to decrypt"):
 		return errWrongKey()
 	case strings.Contains(msg, "base64") || strings.Contains(msg, "invalid"):
-		return errs.E(errs.Invalid, "The value is not a ciphertext of this platform.")
+		return errs.E(errs.Invalid, msgValueNotCiphertextPlatform)
 	}
-	return errs.E(errs.Internal, "transit: %s", msg)
+	return errs.E(errs.Internal, msgTransit, msg)
 }
 
 // missingKey tells a destroyed key (a tombstone exists) from one never made.
@@ -332,7 +332,7 @@ func (v *Vault) SetMinDecryptionVersion(ctx context.Context, tenant uuid.UUID, v
 		return err
 	}
 	if version < 1 || version > info.LatestVersion {
-		return errs.Field("min_decryption_version", "The minimum decryption version must be between 1 and the latest version, %d.", info.LatestVersion)
+		return errs.Field("min_decryption_version", msgMinimumDecryptionVersionMustBetween, info.LatestVersion)
 	}
 	err = v.call(ctx, func(ctx context.Context) error {
 		_, err := v.client.Logical().WriteWithContext(ctx, v.keyPath(tenant, "keys")+"/config", map[string]any{"min_decryption_version": version})
@@ -454,11 +454,11 @@ func (v *Vault) transitChunk(ctx context.Context, tenant uuid.UUID, op string, i
 	for _, r := range res.Data.BatchResults {
 		if r.Error != "" {
 			e := v.itemError(ctx, tenant, r.Error)
-			return nil, errs.Wrap(errors.New(r.Error), errs.CodeOf(e), "%s", errs.MessageOf(e))
+			return nil, errs.Wrap(errors.New(r.Error), errs.CodeOf(e), msgMessage, errs.MessageOf(e))
 		}
 	}
 	if len(res.Data.BatchResults) != len(in) {
-		return nil, errs.E(errs.Internal, "vault %s answered %d results for %d values", op, len(res.Data.BatchResults), len(in))
+		return nil, errs.E(errs.Internal, msgVaultAnsweredResultsValues, op, len(res.Data.BatchResults), len(in))
 	}
 	return res.Data.BatchResults, nil
 }
@@ -518,7 +518,7 @@ func (v *Vault) EncryptBatch(ctx context.Context, tenant uuid.UUID, plaintexts [
 	}
 	for j, r := range res {
 		if !strings.HasPrefix(r.Ciphertext, prefixVault+":v") {
-			return nil, errs.E(errs.Internal, "vault encrypt returned no ciphertext")
+			return nil, errs.E(errs.Internal, msgVaultEncryptReturnedNoCiphertext)
 		}
 		out[at[j]] = r.Ciphertext
 	}
@@ -554,7 +554,7 @@ func (v *Vault) DecryptBatch(ctx context.Context, tenant uuid.UUID, ciphertexts 
 	for j, r := range res {
 		p, err := base64.StdEncoding.DecodeString(r.Plaintext)
 		if err != nil {
-			return nil, errs.Wrap(err, errs.Internal, "vault decrypt returned bad base64")
+			return nil, errs.Wrap(err, errs.Internal, msgVaultDecryptReturnedBadBase64)
 		}
 		out[at[j]] = p
 	}

@@ -178,7 +178,7 @@ func newKeeper(c *api.Client, m authMethod, log *slog.Logger) *keeper {
 func (k *keeper) start(ctx context.Context) error {
 	first, err := k.method.login(ctx, k.client)
 	if err != nil && isPermanent(err) {
-		return errs.Wrap(err, errs.Invalid, "Vault refused the app's credentials: %s", err)
+		return errs.Wrap(err, errs.Invalid, msgVaultRefusedAppCredentials, err)
 	}
 	if err != nil {
 		k.log.Warn("vault is not reachable; starting without keys and retrying", "err", err)
@@ -343,7 +343,7 @@ func (k *keeper) relogin(ctx context.Context) error {
 				return nil
 			}
 		case <-t.C:
-			return errs.E(errs.Unavailable, "The key service (Vault) did not answer in time; operations that need encryption keys are unavailable. Try again later.")
+			return errs.E(errs.Unavailable, msgKeyServiceVaultDidNot)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -359,7 +359,7 @@ func (k *keeper) state() error {
 
 func loginUnavailable(err error) error {
 	if isPermanent(err) {
-		return errs.Wrap(err, errs.Unavailable, "The key service (Vault) refused the app's login (%s); operations that need encryption keys are unavailable until the operator fixes it.", err)
+		return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultRefusedApp, err)
 	}
-	return errs.Wrap(err, errs.Unavailable, "The key service (Vault) cannot be reached; operations that need encryption keys are unavailable. Try again later.")
+	return errs.Wrap(err, errs.Unavailable, msgKeyServiceVaultCannotReached)
 }

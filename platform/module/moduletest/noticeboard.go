@@ -10,6 +10,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/cityops/cityops/internal/msg"
 	"io"
 	"io/fs"
 	"strings"
@@ -33,6 +34,13 @@ const (
 //go:embed templates/*.html openapi.json migrations
 var files embed.FS
 
+// The module's texts: its name, its nav link, its empty list.
+var _ = msg.Define(
+	msg.Text{ID: "noticeboard.title", ZH: "公告栏", EN: "Noticeboard"},
+	msg.Text{ID: "noticeboard.nav", ZH: "公告", EN: "Notices"},
+	msg.Text{ID: "noticeboard.empty", ZH: "暂无公告。", EN: "No notices yet."},
+)
+
 // Noticeboard is the module's registration.
 func Noticeboard() module.Module {
 	tpl, _ := fs.Sub(files, "templates")
@@ -43,16 +51,11 @@ func Noticeboard() module.Module {
 		Entitlement: Entitlement,
 		Title:       "noticeboard.title",
 		Meters:      []string{MeterPosted},
-		Messages: map[string]map[string]string{
-			"noticeboard.title": {"zh-CN": "公告栏", "en": "Noticeboard"},
-			"noticeboard.nav":   {"zh-CN": "公告", "en": "Notices"},
-			"noticeboard.empty": {"zh-CN": "暂无公告。", "en": "No notices yet."},
-		},
-		Templates:  tpl,
-		Migrations: migs,
-		OpenAPI:    api,
-		Nav:        []module.Nav{{Path: "/notices", Label: "noticeboard.nav"}},
-		Commands:   []module.Command{{Use: "post <tenant> <text>", Short: "Post a notice in a tenant", Args: 2}},
+		Templates:   tpl,
+		Migrations:  migs,
+		OpenAPI:     api,
+		Nav:         []module.Nav{{Path: "/notices", Label: "noticeboard.nav"}},
+		Commands:    []module.Command{{Use: "post <tenant> <text>", Short: "Post a notice in a tenant", Args: 2}},
 		Build: func(k module.Kit) (module.Parts, error) {
 			b := &board{k: k}
 			return module.Parts{
@@ -108,7 +111,7 @@ func (b *board) list(ctx context.Context) ([]Notice, error) {
 func (b *board) post(ctx context.Context, text, by string) (*Notice, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > 500 {
-		return nil, errs.Field("text", "A notice needs 1 to 500 characters of text.")
+		return nil, errs.Field("text", msgNoticeNeedsCharactersText)
 	}
 	sc := tenants.ScopeFrom(ctx)
 	n := &Notice{ID: uuid.NewString(), Text: text, PostedBy: by, PostedAt: b.k.Now().UTC()}

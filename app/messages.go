@@ -1,0 +1,304 @@
+package app
+
+import "github.com/cityops/cityops/internal/msg"
+
+// The package's user-visible messages (see internal/msg): English, then Chinese.
+var (
+	msgQueryNotUTF8 = msg.New("app.query_not_utf8",
+		"The query parameter %q is not valid UTF-8 text.",
+		"查询参数 %q 不是有效的 UTF-8 文本。")
+	msgQueryControl = msg.New("app.query_control",
+		"The query parameter %q contains a NUL byte or a control character, which is not allowed.",
+		"查询参数 %q 含有不允许的空字符（NUL）或控制字符。")
+	msgFormNotUTF8 = msg.New("app.form_not_utf8",
+		"The form field %q is not valid UTF-8 text.",
+		"表单字段 %q 不是有效的 UTF-8 文本。")
+	msgFormControl = msg.New("app.form_control",
+		"The form field %q contains a NUL byte or a control character, which is not allowed.",
+		"表单字段 %q 含有不允许的空字符（NUL）或控制字符。")
+	msgAddressUrlPathContainsNul = msg.New("app.address_url_path_contains_nul",
+		"The address (URL path) contains a NUL byte, a control character or invalid UTF-8.",
+		"请求地址（URL 路径）含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
+	msgAmountTimeNumberEG = msg.New("app.amount_time_number_e_g",
+		"The amount of time is a number, e.g. 2 or 0.5.",
+		"时长须为数字，例如 2 或 0.5。")
+	msgBboxMinlonMinlatMaxlonMaxlat = msg.New("app.bbox_minlon_minlat_maxlon_maxlat",
+		"bbox is minLon,minLat,maxLon,maxLat.",
+		"bbox 的格式为 minLon,minLat,maxLon,maxLat。")
+	msgBeforeMustPositiveEntryId = msg.New("app.before_must_positive_entry_id",
+		"before must be a positive entry id.",
+		"before 必须是正整数的条目编号。")
+	msgBodyNotValidUtfText = msg.New("app.body_not_valid_utf_text",
+		"The body is not valid UTF-8 text (at byte %d).",
+		"请求体不是有效的 UTF-8 文本（第 %d 字节处）。")
+	msgBodyNotWellFormedMultipart = msg.New("app.body_not_well_formed_multipart",
+		"The body is not a well-formed multipart form.",
+		"请求体不是格式正确的 multipart 表单。")
+	msgCasesReportedInspectorEnteredAcceptor = msg.New("app.cases_reported_inspector_entered_acceptor",
+		"Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).",
+		"案件由监督员上报或由受理员录入。")
+	msgCheckedFileDidNotCome = msg.New("app.checked_file_did_not_come",
+		"The checked file did not come back intact; choose it again.",
+		"已校验的文件未能完整回传，请重新选择文件。")
+	msgCheckedFileFormatNotAccepted = msg.New("app.checked_file_format_not_accepted",
+		"The checked file's format %q is not accepted here.",
+		"此处不接受已校验文件的格式 %q。")
+	msgChooseCategoryClassProblem = msg.New("app.choose_category_class_problem",
+		"Choose the category (class) of the problem.",
+		"请选择问题的类别。")
+	msgChooseFileUpload = msg.New("app.choose_file_upload",
+		"Choose a file to upload.",
+		"请选择要上传的文件。")
+	msgChooseLeastOnePostRemove = msg.New("app.choose_least_one_post_remove",
+		"Choose at least one post; to remove the member, use Remove.",
+		"请至少选择一个岗位；如需移除该成员，请使用「移出本单位」。")
+	msgChoosePhotoUpload = msg.New("app.choose_photo_upload",
+		"Choose a photo to upload.",
+		"请选择要上传的照片。")
+	msgChoosePlanChange = msg.New("app.choose_plan_change",
+		"Choose the plan to change to.",
+		"请选择要变更为的套餐。")
+	msgDatabaseNotReachable = msg.New("app.database_not_reachable",
+		"The database is not reachable.",
+		"无法连接数据库。")
+	msgDateNotYyyyMmDd = msg.New("app.date_not_yyyy_mm_dd",
+		"The date %q is not YYYY-MM-DD.",
+		"日期 %q 不符合 YYYY-MM-DD 格式。")
+	msgDateRfcTime = msg.New("app.date_rfc_time",
+		"%s is a date (2026-03-02) or an RFC 3339 time.",
+		"%s 应为日期（2026-03-02）或 RFC 3339 时间。")
+	msgDueDateBeforeAccountingDate = msg.New("app.due_date_before_accounting_date",
+		"The due date is before the accounting date.",
+		"到期日早于记账日期。")
+	msgExpiresDaysMustBetweenNever = msg.New("app.expires_days_must_between_never",
+		"expires_in_days must be between 0 (never) and 3650.",
+		"expires_in_days 必须介于 0（永不过期）和 3650 之间。")
+	msgFieldContainsNulByteControl = msg.New("app.field_contains_nul_byte_control",
+		"The field %q contains a NUL byte or a control character, which is not allowed.",
+		"字段 %q 含有不允许的空字符（NUL）或控制字符。")
+	msgFileEmpty = msg.New("app.file_empty",
+		"The file is empty.",
+		"文件为空。")
+	msgFileLargerThanMib = msg.New("app.file_larger_than_mib",
+		"The file is larger than %d MiB.",
+		"文件超过 %d MiB。")
+	msgFormHasExpiredDidNot = msg.New("app.form_has_expired_did_not",
+		"The form has expired or did not come from this site (CSRF check failed); reload the page and try again.",
+		"表单已过期或不是来自本站（CSRF 校验失败）；请刷新页面后重试。")
+	msgFormWasSentFromAnother = msg.New("app.form_was_sent_from_another",
+		"This form was sent from another site; open the page on this site and send it again.",
+		"该表单来自其他网站；请在本站打开页面后重新提交。")
+	msgFormatNotCsvJsonPrintable = msg.New("app.format_not_csv_json_printable",
+		"The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).",
+		"格式 %q 不是 csv 或 json（可打印页面位于 /api/v1/t/SLUG/billing/statements/YEAR?format=html）。")
+	msgFormatNotOneJsonCsv = msg.New("app.format_not_one_json_csv",
+		"The format %q is not one of json, csv, html.",
+		"格式 %q 不是 json、csv、html 之一。")
+	msgFormatXmlJsonServicesXml = msg.New("app.format_xml_json_services_xml",
+		"The format is xml or json (as in services.xml).",
+		"格式应为 xml 或 json（与 services.xml 相同）。")
+	msgGiveAmountYuanExample = msg.New("app.give_amount_yuan_example",
+		"Give the amount in yuan, for example 1234.56.",
+		"请以元为单位填写金额，例如 1234.56。")
+	msgGiveLimitLimitAmountUnit = msg.New("app.give_limit_limit_amount_unit",
+		"Give the limit as ?limit=4工作时 or ?amount=4&unit=working_hours.",
+		"请以 ?limit=4工作时 或 ?amount=4&unit=working_hours 的形式给出时限。")
+	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
+		"Give the location: use this device's position or tap the map.",
+		"请提供位置：使用本设备的定位，或在地图上点选。")
+	msgGiveMemberRolesListEmpty = msg.New("app.give_member_roles_list_empty",
+		"Give the member's roles as a list (an empty list removes the member).",
+		"请以列表形式给出该成员的岗位（空列表表示移除该成员）。")
+	msgGivePlanChange = msg.New("app.give_plan_change",
+		"Give the plan to change to.",
+		"请给出要变更为的套餐。")
+	msgGivePlanModuleSwitchesBoth = msg.New("app.give_plan_module_switches_both",
+		"Give a plan, module switches, or both.",
+		"请给出套餐、模块开关，或两者同时给出。")
+	msgGivePointLonLatDegrees = msg.New("app.give_point_lon_lat_degrees",
+		"Give the point as ?lon=101.5&lat=25.0 (degrees).",
+		"请以 ?lon=101.5&lat=25.0（单位：度）的形式给出坐标点。")
+	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
+		"Give the tenant with --tenant SLUG.",
+		"请用 --tenant SLUG 指定单位。")
+	msgGiveYearBeingImportedSuch = msg.New("app.give_year_being_imported_such",
+		"Give the year being imported, such as 2026.",
+		"请填写导入数据所属的年份，例如 2026。")
+	msgGiveYearBeingImportedYear = msg.New("app.give_year_being_imported_year",
+		"Give the year being imported as ?year=2026.",
+		"请以 ?year=2026 的形式给出导入数据所属的年份。")
+	msgHeaderContainsNulByteControl = msg.New("app.header_contains_nul_byte_control",
+		"The header %s contains a NUL byte, a control character or invalid UTF-8.",
+		"请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
+	msgInviteAdminsOnceProvisioned = msg.New("app.invite_admins_once_provisioned",
+		"%s is %s; invite its admins once it is provisioned.",
+		"%s 当前状态为 %s；请在开通完成后再邀请其管理员。")
+	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
+		"The JSON body is nested more than %d levels deep.",
+		"JSON 请求体的嵌套超过 %d 层。")
+	msgKindComponentEvent = msg.New("app.kind_component_event",
+		"The kind is component or event.",
+		"类型应为 component（部件）或 event（事件）。")
+	msgLimitMustNumberFrom = msg.New("app.limit_must_number_from",
+		"limit must be a number from 1 to 500.",
+		"limit 必须是 1 到 500 之间的数字。")
+	msgLimitNotNumber = msg.New("app.limit_not_number",
+		"The limit %q is not a number.",
+		"时限 %q 不是数字。")
+	msgLimitPositiveNumberMost = msg.New("app.limit_positive_number_most",
+		"limit is a positive number (at most 500).",
+		"limit 应为正数（最大 500）。")
+	msgLimitUrgentCasesNotNumber = msg.New("app.limit_urgent_cases_not_number",
+		"The limit for urgent cases %q is not a number.",
+		"紧急案件的时限 %q 不是数字。")
+	msgLocationMustLatitudeLongitudeChina = msg.New("app.location_must_latitude_longitude_china",
+		"The location must be a latitude and longitude in China (e.g. 25.033, 101.546).",
+		"位置必须是中国境内的纬度和经度（例如 25.033, 101.546）。")
+	msgMediaPhotoCannotRead = msg.New("app.media_photo_cannot_read",
+		"The media photo cannot be read.",
+		"无法读取 media 字段中的照片。")
+	msgMediaPhotoMayMostMib = msg.New("app.media_photo_may_most_mib",
+		"The media photo may be at most %d MiB.",
+		"media 字段中的照片不能超过 %d MiB。")
+	msgMediaTypeNotAccepted = msg.New("app.media_type_not_accepted",
+		"This media type is not accepted.",
+		"不接受该媒体类型。")
+	msgMemberNameBodyContainsNul = msg.New("app.member_name_body_contains_nul",
+		"A member name in the body contains a NUL byte or a control character.",
+		"请求体中的字段名含有空字符（NUL）或控制字符。")
+	msgMethodNotAllowedHere = msg.New("app.method_not_allowed_here",
+		"This method is not allowed here.",
+		"此处不允许该请求方法。")
+	msgModuleNotPlanOperatingCompany = msg.New("app.module_not_plan_operating_company",
+		"The module %s is not in the plan %s of %s; the operating company can add it.",
+		"模块「%s」不在「%s」套餐内（%s），可联系运营公司开通。")
+	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
+		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
+		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
+	msgNoClassKind = msg.New("app.no_class_kind",
+		"No class kind %q.",
+		"没有分类类型 %q。")
+	msgNoMember = msg.New("app.no_member",
+		"No member %q.",
+		"没有成员 %q。")
+	msgNoPage = msg.New("app.no_page",
+		"no page %q",
+		"没有页面 %q")
+	msgNoTenant = msg.New("app.no_tenant",
+		"No tenant %q.",
+		"没有单位 %q。")
+	msgNoToken = msg.New("app.no_token",
+		"No token %q.",
+		"没有令牌 %q。")
+	msgNotDateUseYyyyMm = msg.New("app.not_date_use_yyyy_mm",
+		"%q is not a date: use YYYY-MM-DD, for example 2026-05-14.",
+		"%q 不是日期：请使用 YYYY-MM-DD 格式，例如 2026-05-14。")
+	msgNotDateYyyyMmDd = msg.New("app.not_date_yyyy_mm_dd",
+		"%q is not a date (YYYY-MM-DD) or an RFC 3339 time.",
+		"%q 不是日期（YYYY-MM-DD）或 RFC 3339 时间。")
+	msgNotPrefectureOnlyPrefectureHas = msg.New("app.not_prefecture_only_prefecture_has",
+		"%s is not a prefecture; only a prefecture has an overview.",
+		"%s 不是州；只有州才有总览。")
+	msgOnlyOperatingCompanyStaffMay = msg.New("app.only_operating_company_staff_may",
+		"Only the operating company's staff may do this.",
+		"只有运营方人员可以进行此操作。")
+	msgOnlyPrefectureHasCounties = msg.New("app.only_prefecture_has_counties",
+		"Only a prefecture has counties.",
+		"只有州才有下辖县市。")
+	msgPhotoEmpty = msg.New("app.photo_empty",
+		"The photo is empty.",
+		"照片为空。")
+	msgPleaseLogFirst = msg.New("app.please_log_first",
+		"Please log in first.",
+		"请先登录。")
+	msgReasonLongerThanCharacters = msg.New("app.reason_longer_than_characters",
+		"The reason is longer than 500 characters.",
+		"原因超过 500 个字符。")
+	msgRequestBodyTooLarge = msg.New("app.request_body_too_large",
+		"The request body is too large.",
+		"请求体过大。")
+	msgRequestCouldNotReadCompletely = msg.New("app.request_could_not_read_completely",
+		"The request could not be read completely.",
+		"未能完整读取请求。")
+	msgRequestCouldNotUnderstood = msg.New("app.request_could_not_understood",
+		"The request could not be understood.",
+		"无法理解该请求。")
+	msgRequestTookTooLong = msg.New("app.request_took_too_long",
+		"The request took too long.",
+		"请求耗时过长。")
+	msgSayWhatProblem = msg.New("app.say_what_problem",
+		"Say what the problem is.",
+		"请说明是什么问题。")
+	msgSendFileContentTypeForm = msg.New("app.send_file_content_type_form",
+		"Send the file as %s (Content-Type), or as the form field \"file\".",
+		"请以 %s（Content-Type）发送文件，或通过表单字段 \"file\" 发送。")
+	msgSendFileFormFieldFile = msg.New("app.send_file_form_field_file",
+		"Send the file in the form field \"file\".",
+		"请通过表单字段 \"file\" 发送文件。")
+	msgSendPhotoFormFieldFile = msg.New("app.send_photo_form_field_file",
+		"Send the photo in the form field \"file\".",
+		"请通过表单字段 \"file\" 发送照片。")
+	msgServerShuttingDownStartAgain = msg.New("app.server_shutting_down_start_again",
+		"The server is shutting down; start again once it is back.",
+		"服务器正在关闭；请待其恢复后再开始。")
+	msgStale = msg.New("app.stale",
+		"stale",
+		"数据已过期，请刷新页面后重试。")
+	msgStatusNotOneProvisioningActive = msg.New("app.status_not_one_provisioning_active",
+		"The status %q is not one of provisioning, active, suspended, offboarding, deleted.",
+		"状态 %q 不是 provisioning、active、suspended、offboarding、deleted 之一。")
+	msgTenantNotProvisioning = msg.New("app.tenant_not_provisioning",
+		"Tenant %s is %s, not provisioning.",
+		"单位 %s 当前状态为 %s，不是开通中（provisioning）。")
+	msgThereNoOpen311ResourceAddress = msg.New("app.there_no_open311_resource_address",
+		"There is no Open311 resource at this address.",
+		"此地址没有 Open311 资源。")
+	msgThereNoPlan = msg.New("app.there_no_plan",
+		"There is no plan %q.",
+		"没有套餐 %q。")
+	msgThereNothingAddress = msg.New("app.there_nothing_address",
+		"There is nothing at this address.",
+		"此地址没有内容。")
+	msgTimeNotRfcT09 = msg.New("app.time_not_rfc_t09",
+		"The time %q is not RFC 3339 (2026-03-02T09:00:00+08:00).",
+		"时间 %q 不符合 RFC 3339 格式（2026-03-02T09:00:00+08:00）。")
+	msgTooManyReportsMinuteWait = msg.New("app.too_many_reports_minute_wait",
+		"Too many reports in a minute; wait a minute and try again.",
+		"一分钟内上报次数过多，请等待一分钟后重试。")
+	msgTooManyRequestsApiKey = msg.New("app.too_many_requests_api_key",
+		"Too many requests with this api_key; wait a minute and try again.",
+		"使用该 api_key 的请求过多，请等待一分钟后重试。")
+	msgTooManyRequestsWaitMoment = msg.New("app.too_many_requests_wait_moment",
+		"Too many requests; wait a moment and try again.",
+		"请求过多，请稍候再试。")
+	msgTrueFalse = msg.New("app.true_false",
+		"%s is true or false.",
+		"%s 应为 true 或 false。")
+	msgUploadedFileCannotRead = msg.New("app.uploaded_file_cannot_read",
+		"The uploaded file cannot be read.",
+		"无法读取上传的文件。")
+	msgUploadedPhotoCannotRead = msg.New("app.uploaded_photo_cannot_read",
+		"The uploaded photo cannot be read.",
+		"无法读取上传的照片。")
+	msgUseAuthorizationHeaderBearerToken = msg.New("app.use_authorization_header_bearer_token",
+		"Use the Authorization header as: Bearer <token>.",
+		"请按如下格式使用 Authorization 请求头：Bearer <令牌>。")
+	msgWriteModuleSwitchesNameName = msg.New("app.write_module_switches_name_name",
+		"Write module switches as name=on or name=off, not %q.",
+		"模块开关应写作 name=on 或 name=off，而不是 %q。")
+	msgYearMustNumber = msg.New("app.year_must_number",
+		"The year must be a number.",
+		"年份必须是数字。")
+	msgYearMustNumberBetween = msg.New("app.year_must_number_between",
+		"The year must be a number between 2000 and 2100.",
+		"年份必须是 2000 到 2100 之间的数字。")
+	msgYearMustNumberExample = msg.New("app.year_must_number_example",
+		"The year must be a number, for example 2026.",
+		"年份必须是数字，例如 2026。")
+	msgYearNotNumber = msg.New("app.year_not_number",
+		"The year %q is not a number.",
+		"年份 %q 不是数字。")
+	msgYourAccessReadOnly = msg.New("app.your_access_read_only",
+		"Your access to %s is read-only.",
+		"您对 %s 的访问是只读的。")
+)

@@ -1,0 +1,61 @@
+package catalog
+
+import "github.com/cityops/cityops/internal/msg"
+
+// The package's user-visible messages (see internal/msg): English, then Chinese.
+var (
+	msgCatalogSyncWithoutTenantScope = msg.New("catalog.catalog_sync_without_tenant_scope",
+		"catalog sync without a tenant scope",
+		"类别目录同步时缺少单位范围")
+	msgClassAlready = msg.New("catalog.class_already",
+		"The %s class %s is already %s (%s).",
+		"%s 类别 %s 已存在：%s（%s）。")
+	msgClassCodeDigitsMajorClass = msg.New("catalog.class_code_digits_major_class",
+		"A class code is 2 digits (major class) or 4 digits (major + minor).",
+		"分类代码为 2 位（大类）或 4 位（大类 + 小类）数字。")
+	msgClassNeedsChineseNameMost = msg.New("catalog.class_needs_chinese_name_most",
+		"A class needs a Chinese name of at most 50 characters.",
+		"分类需要不超过 50 个字符的中文名称。")
+	msgClassStillUsedStandardsComponents = msg.New("catalog.class_still_used_standards_components",
+		"The class %s is still used by standards, components or minor classes.",
+		"分类 %s 仍被立结案标准、部件或小类使用。")
+	msgFileNotGeojsonFeaturecollection = msg.New("catalog.file_not_geojson_featurecollection",
+		"The file is not a GeoJSON FeatureCollection.",
+		"文件不是 GeoJSON FeatureCollection。")
+	msgHasNoPrefectureTakeClasses = msg.New("catalog.has_no_prefecture_take_classes",
+		"%s has no prefecture to take classes from.",
+		"%s 没有上级州，无法从州获取类别。")
+	msgKindComponentEvent = msg.New("catalog.kind_component_event",
+		"The kind is component or event.",
+		"类型为 component（部件）或 event（事件）。")
+	msgMajorClassCasesFiledUnder = msg.New("catalog.major_class_cases_filed_under",
+		"%s is a major class; cases are filed under a minor class.",
+		"%s 是大类；案件须按小类立案。")
+	msgNoClass = msg.New("catalog.no_class",
+		"No %s class %s.",
+		"没有 %s 类别 %s。")
+	msgNoComponent = msg.New("catalog.no_component",
+		"No component %s.",
+		"没有部件 %s。")
+	msgNoOwnClassNationalPrefecture = msg.New("catalog.no_own_class_national_prefecture",
+		"No own %s class %s (national and prefecture classes cannot be removed here).",
+		"没有本单位自有的 %s 类别 %s（国家和州的类别不能在此删除）。")
+	msgNoStandard = msg.New("catalog.no_standard",
+		"No standard %s.",
+		"没有立结案标准 %s。")
+	msgPrefectureClassesClashTenantOwn = msg.New("catalog.prefecture_classes_clash_tenant_own",
+		"The prefecture's classes %s clash with this tenant's own classes; renumber those first.",
+		"州的类别 %s 与本单位自有类别冲突；请先为本单位的这些类别重新编号。")
+	msgPrefectureNoLongerHasClasses = msg.New("catalog.prefecture_no_longer_has_classes",
+		"The prefecture no longer has the classes %s, which this tenant's standards or components still use; change those first.",
+		"州已不再有类别 %s，但本单位的立结案标准或部件仍在使用；请先修改这些标准或部件。")
+	msgThereNoMajorClassPut = msg.New("catalog.there_no_major_class_put",
+		"There is no %s major class %s to put %s under.",
+		"没有 %s 大类 %s，无法将 %s 归入其下。")
+	msgTimeLimitNotNumber = msg.New("catalog.time_limit_not_number",
+		"The time limit %q is not a number.",
+		"时限 %q 不是数字。")
+	msgTimeLimitRequired = msg.New("catalog.time_limit_required",
+		"The time limit is required.",
+		"时限必填。")
+)

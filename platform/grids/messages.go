@@ -1,0 +1,70 @@
+package grids
+
+import "github.com/cityops/cityops/internal/msg"
+
+// The package's user-visible messages (see internal/msg): English, then Chinese.
+var (
+	msgBoundaryCannotReadGeojson = msg.New("grids.boundary_cannot_read_geojson",
+		"The boundary cannot be read as GeoJSON: %s.",
+		"边界无法按 GeoJSON 读取：%s。")
+	msgBoundaryFeatureHasNoGeometry = msg.New("grids.boundary_feature_has_no_geometry",
+		"The boundary's feature has no geometry.",
+		"边界要素没有几何图形。")
+	msgBoundaryHasPolygonsMostTaken = msg.New("grids.boundary_has_polygons_most_taken",
+		"The boundary has %d polygons; at most %d are taken.",
+		"边界有 %d 个多边形；最多接受 %d 个。")
+	msgBoundaryHasPositionsMostTaken = msg.New("grids.boundary_has_positions_most_taken",
+		"The boundary has %d positions; at most %d are taken. Simplify it (to some 20 m) and upload it again.",
+		"边界有 %d 个坐标点；最多接受 %d 个。请简化（约 20 米精度）后重新上传。")
+	msgBoundaryMustPolygonMultipolygon = msg.New("grids.boundary_must_polygon_multipolygon",
+		"The boundary is a %s; it must be a Polygon or MultiPolygon.",
+		"边界是 %s；必须是 Polygon 或 MultiPolygon。")
+	msgBoundaryNotGeojsonSendPolygon = msg.New("grids.boundary_not_geojson_send_polygon",
+		"The boundary is not GeoJSON: send a Polygon, a MultiPolygon or a Feature holding one.",
+		"边界不是 GeoJSON：请上传 Polygon、MultiPolygon，或包含其一的 Feature。")
+	msgBoundaryNotValid = msg.New("grids.boundary_not_valid",
+		"The boundary is not valid: %s.",
+		"边界无效：%s。")
+	msgBoundaryOnePolygonMultipolygonFeaturecollection = msg.New("grids.boundary_one_polygon_multipolygon_featurecollection",
+		"A boundary is one Polygon or MultiPolygon; this FeatureCollection has %d features.",
+		"边界只能是一个 Polygon 或 MultiPolygon；该要素集合有 %d 个要素。")
+	msgEachGridNeedsNameMost = msg.New("grids.each_grid_needs_name_most",
+		"Each grid needs a name of at most 100 characters.",
+		"每个网格都需要名称，且不超过 100 个字符。")
+	msgEveryUnitResponsibilityGridMust = msg.New("grids.every_unit_responsibility_grid_must",
+		"Every unit of a responsibility grid must be an imported unit grid.",
+		"责任网格中的每个单元都必须是已导入的单元网格。")
+	msgFileNotGeojsonFeaturecollection = msg.New("grids.file_not_geojson_featurecollection",
+		"The file is not a GeoJSON FeatureCollection.",
+		"文件不是 GeoJSON FeatureCollection。")
+	msgNoGrid = msg.New("grids.no_grid",
+		"No grid %s.",
+		"没有网格 %s。")
+	msgNoResponsibilityGrid = msg.New("grids.no_responsibility_grid",
+		"No responsibility grid %s.",
+		"没有责任网格 %s。")
+	msgNoStaffMember = msg.New("grids.no_staff_member",
+		"No staff member %s.",
+		"没有工作人员 %s。")
+	msgPointGGNoneTenant = msg.New("grids.point_g_g_none_tenant",
+		"The point (%g, %g) is in none of this tenant's unit grids.",
+		"坐标点 (%g, %g) 不在本单位的任何单元网格内。")
+	msgPointGGOutsideChina = msg.New("grids.point_g_g_outside_china",
+		"The point (%g, %g) is outside China's longitude and latitude range; give lon then lat in degrees.",
+		"坐标点 (%g, %g) 超出中国的经纬度范围；请先填经度、后填纬度，单位为度。")
+	msgResponsibilityGridCodeLettersDigits = msg.New("grids.responsibility_grid_code_letters_digits",
+		"A responsibility grid code is 1 to 32 letters, digits, dashes or underscores.",
+		"责任网格代码为 1 到 32 个字母、数字、连字符或下划线。")
+	msgResponsibilityGridNeedsNameMost = msg.New("grids.responsibility_grid_needs_name_most",
+		"A responsibility grid needs a name of at most 100 characters.",
+		"责任网格名称必填，且不超过 100 个字符。")
+	msgStoredBoundaryCannotRead = msg.New("grids.stored_boundary_cannot_read",
+		"the stored boundary cannot be read",
+		"已存储的边界无法读取")
+	msgTenantHasNoBoundaryYet = msg.New("grids.tenant_has_no_boundary_yet",
+		"This tenant has no boundary yet; until one is set, reports are taken anywhere in China.",
+		"本单位尚未设置行政区划边界；设置之前，全国范围内的上报都会受理。")
+	msgUnitGridHasStoredGeometry = msg.New("grids.unit_grid_has_stored_geometry",
+		"unit grid %s has a stored geometry that cannot be read",
+		"单元网格 %s 已存储的几何图形无法读取")
+)
