@@ -1,8 +1,17 @@
-// Package app is the process: configuration, the composition root (App), the HTTP server on
-// fiber with its one error handler, the JSON API, the web pages and the command line.
+// Package app is the process and its composition root: configuration, New (config → store →
+// secrets, billing → the platform's services → the modules → the HTTP server and the console),
+// Serve and Close (the start and stop of everything that runs, the background loops awaited), and
+// the transports that are not yet packages of their own: the JSON API, the console's pages and the
+// command line.
+//
+// Modules plug in through platform/module: platformModules (modules.go) lists them, one line
+// each; New mounts their API routes and pages behind the tenant scope and their entitlement,
+// their nav links, templates, OpenAPI operations, commands, meters, migrations and demo data. A
+// new city-operation module belongs in its own folder under platform/, not here.
 //
 // Handlers pass c.UserContext() to services, never c.Context(). Every tenant-scoped route sits
 // under /api/v1/t/:tenant/ (or /t/:tenant/ for pages), where one middleware resolves the tenant
 // and the caller's access into a tenants.Scope; handlers reach tenant data only through
-// tenants.Store.Tx, which takes the scope from the context.
+// tenants.Store.Tx, which takes the scope from the context. User-visible text comes from
+// internal/msg, in the caller's language.
 package app
