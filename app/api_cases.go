@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -233,16 +234,9 @@ func (a *App) apiGetCasePhoto(c *fiber.Ctx) error {
 // (cases.Service.MarkOverdueAll, four tenants at a time; it logs a failing tenant itself). Each
 // run recomputes from the database, so nothing is lost across restarts.
 func (a *App) runOverdue(ctx context.Context, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
+	tasks.Every(ctx, interval, func(ctx context.Context) {
 		if _, err := a.cases.MarkOverdueAll(ctx, 4); err != nil && ctx.Err() == nil {
 			a.log.Error("overdue job", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	})
 }

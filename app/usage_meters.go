@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -34,16 +35,7 @@ const storageInterval = time.Hour
 // runStorageSamples samples every tenant's storage at start and then every interval until ctx
 // ends.
 func (a *App) runStorageSamples(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		a.sampleStorage(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tasks.Every(ctx, interval, a.sampleStorage)
 }
 
 // sampleStorage records the day's storage sample of every live tenant: its database, its case

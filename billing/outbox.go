@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -245,18 +246,11 @@ func (s *Service) RunOutbox(ctx context.Context, interval time.Duration) {
 	if !s.Online() {
 		return
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	tasks.Every(ctx, interval, func(ctx context.Context) {
 		if _, err := s.ProcessOutbox(ctx, 100); err != nil && ctx.Err() == nil {
 			s.log.Error("stripe outbox", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // backoff is exponential with full jitter: up to 2^attempts seconds, capped.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -150,14 +151,5 @@ func (s *Service) RateEndedMonth(ctx context.Context) int {
 // RunRating rates the ended month at start and then every interval until ctx ends, so usage is
 // charged soon after each month closes without anyone running `cityops billing rate`.
 func (s *Service) RunRating(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		s.RateEndedMonth(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tasks.Every(ctx, interval, func(ctx context.Context) { s.RateEndedMonth(ctx) })
 }

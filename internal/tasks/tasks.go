@@ -9,6 +9,7 @@ package tasks
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Group counts the goroutines started by its Go. The zero Group is ready to use.
@@ -68,5 +69,21 @@ func (g *Group) Wait(ctx context.Context) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// Every runs pass at once and then every interval until ctx ends: the shape of the server's
+// periodic jobs (rating, overdue marks, storage samples, the Stripe outbox). Each pass should
+// recompute what it does from the database, so that a loop stopped anywhere loses nothing.
+func Every(ctx context.Context, interval time.Duration, pass func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		pass(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
