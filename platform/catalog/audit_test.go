@@ -26,10 +26,7 @@ func TestClassAudit(t *testing.T) {
 			"catalog.class.create": {"event/50", `{"kind":"event","code":" 50 ","name_zh":"服务事项","name_en":""}`},
 			"catalog.class.delete": {"event/50", `{}`},
 		} {
-			es := e.MustAudit(t, e.TenantA, action)
-			if len(es) != 1 || es[0].Target != want[0] || es[0].Detail != want[1] {
-				t.Errorf("%s: %+v, want one entry on %s with %s", action, es, want[0], want[1])
-			}
+			e.MustAuditedOnce(t, action, want[0], want[1])
 		}
 	})
 }

@@ -42,10 +42,7 @@ func TestOperatorChangesAudited(t *testing.T) {
 			"open311.service_add":    {"component-0101", `{}`},
 			"open311.service_remove": {"component-0101", `{}`},
 		} {
-			es := e.MustAudit(t, e.TenantA, action)
-			if len(es) != 1 || es[0].Target != want[0] || es[0].Detail != want[1] {
-				t.Errorf("%s: %+v, want one on %s with %s", action, es, want[0], want[1])
-			}
+			e.MustAuditedOnce(t, action, want[0], want[1])
 		}
 	})
 }

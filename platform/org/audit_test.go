@@ -13,16 +13,8 @@ import (
 func TestOrgAudit(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		s := org.NewService(e.Store, nil)
-		one := func(action, target, detail string) {
-			t.Helper()
-			es := e.MustAudit(t, e.TenantA, action)
-			if len(es) != 1 || es[0].Target != target || es[0].Detail != detail {
-				t.Fatalf("%s: %d entries, want 1 on %s with %s", action, len(es), target, detail)
-			}
-			if len(e.MustAudit(t, e.TenantB, action)) != 0 {
-				t.Fatalf("%s audited on B", action)
-			}
-		}
+		one := func(action, target, detail string) { t.Helper(); e.MustAuditedOnce(t, action, target, detail) }
+
 		d, err := s.CreateDepartment(e.A, org.DepartmentInput{Code: "SZJ", Name: " 市政局 "})
 		if err != nil {
 			t.Fatal(err)

@@ -72,3 +72,20 @@ func (e *Env) MustAudit(tb testing.TB, tenant *tenants.Tenant, action string) []
 	}
 	return es
 }
+
+// MustAuditedOnce fails tb unless tenant A's audit log holds exactly one entry of action, on
+// target with detail (JSON as stored), and tenant B's none: what the modules' audit tests check
+// of every change.
+func (e *Env) MustAuditedOnce(tb testing.TB, action, target, detail string) {
+	tb.Helper()
+	es := e.MustAudit(tb, e.TenantA, action)
+	if len(es) != 1 || es[0].Target != target || es[0].Detail != detail {
+		for _, x := range es {
+			tb.Logf("%s %s %s", x.Action, x.Target, x.Detail)
+		}
+		tb.Fatalf("%s: %d entries, want 1 on %q with %s", action, len(es), target, detail)
+	}
+	if len(e.MustAudit(tb, e.TenantB, action)) != 0 {
+		tb.Fatalf("%s audited on B", action)
+	}
+}
