@@ -4,15 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"github.com/cityops/cityops/tenants"
-	"github.com/uptrace/bun"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cityops/cityops/tenants"
+	"github.com/uptrace/bun"
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/platform/module"
@@ -42,11 +41,12 @@ func TestModulePlugsIn(t *testing.T) {
 				{"refusal names module", "adminA", "GET", "/api/v1/t/chuxiong/notices", "", 403, "Noticeboard", ""},
 				{"write refused too", "adminA", "POST", "/api/v1/t/chuxiong/notices", `{"text":"x"}`, 403, "Shared starter", ""},
 			})
-			res := f.html(t, "adminA", "/t/chuxiong/notices", "zh-CN")
+			adminA, _ := webLogin(t, f, "adminA")
+			res := webPage(t, f, adminA, "", "GET", "/t/chuxiong/notices?lang=zh-CN", nil)
 			if res.status != 403 || !strings.Contains(res.body, "模块「公告栏」不在「共享入门版」套餐内") {
 				t.Fatalf("console page without the module: %d, want 403 naming 共享入门版 and 公告栏\n%s", res.status, res.body)
 			}
-			if strings.Contains(f.html(t, "adminA", "/t/chuxiong/cases", "zh-CN").body, `href="/t/chuxiong/notices"`) {
+			if strings.Contains(webPage(t, f, adminA, "", "GET", "/t/chuxiong/cases", nil).body, `href="/t/chuxiong/notices"`) {
 				t.Fatal("the nav links to a module the plan lacks")
 			}
 
@@ -66,7 +66,7 @@ func TestModulePlugsIn(t *testing.T) {
 				{"other county lacks it", "adminB", "GET", "/api/v1/t/wuding/notices", "", 403, "Shared starter", "WATER-NOTICE"},
 				{"anonymous", "", "GET", "/api/v1/t/chuxiong/notices", "", 401, "", "WATER-NOTICE"},
 			})
-			page := f.html(t, "adminA", "/t/chuxiong/notices", "zh-CN")
+			page := webPage(t, f, adminA, "", "GET", "/t/chuxiong/notices", nil)
 			if page.status != 200 || !strings.Contains(page.body, "WATER-NOTICE") || !strings.Contains(page.body, `href="/t/chuxiong/notices"`) {
 				t.Fatalf("console page: %d, want 200 with the notice and its nav link\n%s", page.status, page.body)
 			}
@@ -135,20 +135,6 @@ func TestModuleRegistrationChecked(t *testing.T) {
 	}
 }
 
-// html gets a console page as who, asking for HTML in lang.
-func (f *fixture) html(t *testing.T, who, path, lang string) *response {
-	t.Helper()
-	req := httptest.NewRequest("GET", path, nil)
-	req.Header.Set("Accept", "text/html")
-	req.Header.Set("Authorization", "Bearer "+f.tokens[who])
-	req.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
-	res, err := f.send(t, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 // TestActiveUserAndStorageMeters: the two meters plans sell that no module causes are recorded.
 // A member's requests in their tenant count them once a month, on the API and in the console;
 // the prefecture reading a county and operators do not count for the county. The daily storage
@@ -184,7 +170,8 @@ func TestActiveUserAndStorageMeters(t *testing.T) {
 					t.Fatalf("%s reads settings: %v %v", who, res, err)
 				}
 			}
-			f.html(t, "inspectorA", "/t/chuxiong/cases", "zh-CN")
+			inspectorA, _ := webLogin(t, f, "inspectorA")
+			webPage(t, f, inspectorA, "", "GET", "/t/chuxiong/cases", nil)
 			if got := usage(billing.MeterActiveUsers); got != 2 || base > 1 {
 				t.Fatalf("active users of chuxiong: %d (before: %d), want 2: adminA and inspectorA", got, base)
 			}
