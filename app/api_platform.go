@@ -1,20 +1,14 @@
 package app
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
-	"mime"
-	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -61,7 +55,7 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/grids", a.apiListGrids)
 	t.Get("/grids.geojson", a.apiExportGrids)
 	t.Get("/grids/resolve", a.apiResolveGrid)
-	t.Post("/grids/import", admin, a.importHandler([]string{"application/geo+json", "application/json"},
+	t.Post("/grids/import", admin, module.Import([]string{"application/geo+json", "application/json"},
 		func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 			return p.grids.Import(c.UserContext(), data, dry)
 		}))
@@ -79,13 +73,13 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/catalog/classes/:kind/:code", a.apiLookupClass)
 	t.Delete("/catalog/classes/:kind/:code", admin, a.apiDeleteClass)
 	t.Get("/components", a.apiListComponents)
-	t.Post("/components/import", admin, a.importHandler([]string{"application/geo+json", "application/json", "text/csv", xlsxType},
+	t.Post("/components/import", admin, module.Import([]string{"application/geo+json", "application/json", "text/csv", module.XLSXType},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			return p.catalog.ImportComponents(c.UserContext(), data, format, dry)
 		}))
 	t.Get("/components/:code", a.apiGetComponent)
 	t.Get("/standards", a.apiListStandards)
-	t.Post("/standards/import", admin, a.importHandler([]string{"text/csv", xlsxType},
+	t.Post("/standards/import", admin, module.Import([]string{"text/csv", module.XLSXType},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			return p.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 		}))
@@ -94,7 +88,7 @@ func (a *App) platformRoutes(t fiber.Router) {
 	t.Get("/calendar", a.apiGetCalendar)
 	t.Put("/calendar", admin, a.apiPutCalendar)
 	t.Get("/calendar/deadline", a.apiDeadline)
-	t.Post("/calendar/import", admin, a.importHandler([]string{"text/csv", xlsxType, "application/json"},
+	t.Post("/calendar/import", admin, module.Import([]string{"text/csv", module.XLSXType, "application/json"},
 		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 			year, err := strconv.Atoi(c.Query("year"))
 			if err != nil {
@@ -102,101 +96,4 @@ func (a *App) platformRoutes(t fiber.Router) {
 			}
 			return p.calendar.ImportYear(c.UserContext(), year, data, format, dry)
 		}))
-}
-
-const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-// readUpload returns an uploaded file: the body itself (Content-Type names the format) or the
-// part "file" of a multipart form. It returns the format: geojson, json, csv or xlsx.
-func readUpload(c *fiber.Ctx, accept []string) ([]byte, string, error) {
-	mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	data := c.Body()
-	filename := ""
-	if mt == "multipart/form-data" {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			return nil, "", errs.Field("file", msgSendFileFormFieldFile)
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, "", errs.Field("file", msgUploadedFileCannotRead)
-		}
-		defer f.Close()
-		if data, err = io.ReadAll(io.LimitReader(f, maxUpload+1)); err != nil {
-			return nil, "", errs.Field("file", msgUploadedFileCannotRead)
-		}
-		filename = strings.ToLower(fh.Filename)
-		mt, _, _ = mime.ParseMediaType(fh.Header.Get("Content-Type"))
-		switch {
-		case strings.HasSuffix(filename, ".csv"):
-			mt = "text/csv"
-		case strings.HasSuffix(filename, ".xlsx"):
-			mt = xlsxType
-		case strings.HasSuffix(filename, ".geojson"):
-			mt = "application/geo+json"
-		case strings.HasSuffix(filename, ".json") && mt != "application/geo+json":
-			mt = "application/json"
-		}
-	}
-	if len(data) > maxUpload {
-		return nil, "", errs.E(errs.TooLarge, msgFileLargerThanMib, maxUpload>>20)
-	}
-	if len(data) == 0 {
-		return nil, "", errs.E(errs.Invalid, msgFileEmpty)
-	}
-	if !slices.Contains(accept, mt) {
-		return nil, "", errs.E(errs.Unsupported, msgSendFileContentTypeForm, strings.Join(accept, " or "))
-	}
-	switch mt {
-	case "application/geo+json":
-		return data, "geojson", nil
-	case "application/json":
-		if slices.Contains(accept, "application/geo+json") {
-			return data, "geojson", nil
-		}
-		return data, "json", nil
-	case xlsxType:
-		return data, "xlsx", nil
-	}
-	return data, "csv", nil
-}
-
-// maxUpload bounds one imported file; the server's body limit may be lower.
-const maxUpload = 16 << 20
-
-// importHandler serves an all-or-nothing import: 200 with the report when every row passed
-// (applied unless ?dry_run=true; the service audits an applied import), 422 with the row-by-row
-// problems otherwise.
-func (a *App) importHandler(accept []string, run func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		data, format, err := readUpload(c, accept)
-		if err != nil {
-			return err
-		}
-		rep, err := run(c, data, format, c.QueryBool("dry_run"))
-		var rej *tabular.Rejected
-		if errors.As(err, &rej) {
-			return importProblem(c, rej.Report)
-		}
-		if err != nil {
-			return err
-		}
-		return c.JSON(rep)
-	}
-}
-
-// importProblem renders a rejected import as problem+json with the report's problems as an
-// extension member, so clients show each row's error.
-func importProblem(c *fiber.Ctx, rep *tabular.Report) error {
-	rid, _ := c.Locals("requestid").(string)
-	body := struct {
-		Problem
-		Rows     int               `json:"rows"`
-		Problems []tabular.Problem `json:"problems"`
-	}{Problem{Type: "urn:cityops:problem:invalid", Title: http.StatusText(http.StatusUnprocessableEntity), Status: http.StatusUnprocessableEntity,
-		Detail:   msgImportRejected.In(apiLang(c), len(rep.Problems)),
-		Instance: c.OriginalURL(), Code: string(errs.Invalid), RequestID: rid}, rep.Rows, rep.Problems}
-	b, _ := json.Marshal(body)
-	c.Set(fiber.HeaderContentType, "application/problem+json")
-	return c.Status(http.StatusUnprocessableEntity).Send(b)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/gofiber/fiber/v2"
 )
@@ -180,7 +181,7 @@ func (a *App) apiDeleteBoundary(c *fiber.Ctx) error {
 // putBoundary sets the tenant's boundary from the uploaded GeoJSON (the service audits it); the
 // API and the console's form both go through it.
 func (a *App) putBoundary(c *fiber.Ctx) (*grids.Boundary, error) {
-	data, _, err := readUpload(c, boundaryTypes)
+	data, _, err := module.ReadUpload(c, boundaryTypes)
 	if err != nil {
 		return nil, err
 	}

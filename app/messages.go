@@ -76,12 +76,6 @@ var (
 	msgFieldContainsNulByteControl = msg.New("app.field_contains_nul_byte_control",
 		"The field %q contains a NUL byte or a control character, which is not allowed.",
 		"字段 %q 含有不允许的空字符（NUL）或控制字符。")
-	msgFileEmpty = msg.New("app.file_empty",
-		"The file is empty.",
-		"文件为空。")
-	msgFileLargerThanMib = msg.New("app.file_larger_than_mib",
-		"The file is larger than %d MiB.",
-		"文件超过 %d MiB。")
 	msgFormHasExpiredDidNot = msg.New("app.form_has_expired_did_not",
 		"The form has expired or did not come from this site (CSRF check failed); reload the page and try again.",
 		"表单已过期或不是来自本站（CSRF 校验失败）；请刷新页面后重试。")
@@ -229,12 +223,6 @@ var (
 	msgSayWhatProblem = msg.New("app.say_what_problem",
 		"Say what the problem is.",
 		"请说明是什么问题。")
-	msgSendFileContentTypeForm = msg.New("app.send_file_content_type_form",
-		"Send the file as %s (Content-Type), or as the form field \"file\".",
-		"请以 %s（Content-Type）发送文件，或通过表单字段 \"file\" 发送。")
-	msgSendFileFormFieldFile = msg.New("app.send_file_form_field_file",
-		"Send the file in the form field \"file\".",
-		"请通过表单字段 \"file\" 发送文件。")
 	msgSendPhotoFormFieldFile = msg.New("app.send_photo_form_field_file",
 		"Send the photo in the form field \"file\".",
 		"请通过表单字段 \"file\" 发送照片。")
@@ -274,9 +262,6 @@ var (
 	msgTrueFalse = msg.New("app.true_false",
 		"%s is true or false.",
 		"%s 应为 true 或 false。")
-	msgUploadedFileCannotRead = msg.New("app.uploaded_file_cannot_read",
-		"The uploaded file cannot be read.",
-		"无法读取上传的文件。")
 	msgUploadedPhotoCannotRead = msg.New("app.uploaded_photo_cannot_read",
 		"The uploaded photo cannot be read.",
 		"无法读取上传的照片。")

@@ -183,7 +183,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 		if !on {
 			l := lang(c)
 			if isAPI(c) {
-				l = apiLang(c)
+				l = module.APILang(c)
 			}
 			return errs.E(errs.Forbidden, msgModuleNotPlanOperatingCompany,
 				a.moduleTitle(m, l), e.Plan.Name(l), sc.Tenant.Name(l))

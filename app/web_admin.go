@@ -24,6 +24,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -531,27 +532,27 @@ type adminImport struct {
 	accept []string
 	page   func(a *App) adminPage
 	back   string
-	run    func(a *App) func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)
+	run    func(a *App) module.Importer
 }
 
 var (
 	adminGridsImport = adminImport{accept: []string{"application/geo+json", "application/json"},
 		page: func(a *App) adminPage { return a.adminGridsPage }, back: "/grids",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 				return a.platform.grids.Import(c.UserContext(), data, dry)
 			}
 		}}
-	adminStandardsImport = adminImport{accept: []string{"text/csv", xlsxType},
+	adminStandardsImport = adminImport{accept: []string{"text/csv", module.XLSXType},
 		page: func(a *App) adminPage { return a.adminCatalogPage }, back: "/catalog#standards",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				return a.platform.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 			}
 		}}
-	adminCalendarImport = adminImport{accept: []string{"text/csv", xlsxType},
+	adminCalendarImport = adminImport{accept: []string{"text/csv", module.XLSXType},
 		page: func(a *App) adminPage { return a.adminCalendarPage }, back: "/calendar",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				year, err := strconv.Atoi(c.FormValue("year"))
 				if err != nil {
@@ -614,7 +615,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 func (a *App) adminUpload(c *fiber.Ctx, accept []string, view *adminImportView) ([]byte, string, error) {
 	if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
 		view.Filename = fh.Filename
-		return readUpload(c, accept)
+		return module.ReadUpload(c, accept)
 	}
 	enc := c.FormValue("data")
 	if enc == "" {
@@ -624,11 +625,11 @@ func (a *App) adminUpload(c *fiber.Ctx, accept []string, view *adminImportView) 
 	if err != nil || len(data) == 0 {
 		return nil, "", errs.Field("file", msgCheckedFileDidNotCome)
 	}
-	if len(data) > maxUpload {
-		return nil, "", errs.E(errs.TooLarge, msgFileLargerThanMib, maxUpload>>20)
+	if err := module.CheckUploadSize(data); err != nil {
+		return nil, "", err
 	}
 	format := c.FormValue("format")
-	known := map[string]string{"geojson": "application/geo+json", "csv": "text/csv", "xlsx": xlsxType}
+	known := map[string]string{"geojson": "application/geo+json", "csv": "text/csv", "xlsx": module.XLSXType}
 	if !slices.Contains(accept, known[format]) {
 		return nil, "", errs.E(errs.Unsupported, msgCheckedFileFormatNotAccepted, format)
 	}
