@@ -34,23 +34,11 @@ func newPlatform(store *tenants.Store) *platform {
 	}
 }
 
-// platformRoutes adds the organisation, grid, catalog, standard and calendar API to the tenant
-// group. Reads are open to every member and to read-only scopes (prefecture viewers, support);
+// platformRoutes adds the grid, catalog, standard and calendar API to the tenant group. Reads are open to every member and to read-only scopes (prefecture viewers, support);
 // writes need tenant_admin, since configuring them is the county admin's job.
 func (a *App) platformRoutes(t fiber.Router) {
 	admin := a.needRole(tenants.TenantAdmin)
 	p := a.platform
-
-	t.Get("/departments", a.apiListDepartments)
-	t.Post("/departments", admin, a.apiCreateDepartment)
-	t.Get("/departments/:id", a.apiGetDepartment)
-	t.Put("/departments/:id", admin, a.apiUpdateDepartment)
-	t.Delete("/departments/:id", admin, a.apiDeleteDepartment)
-	t.Get("/staff", a.apiListStaff)
-	t.Post("/staff", admin, a.apiCreateStaff)
-	t.Get("/staff/:id", a.apiGetStaff)
-	t.Put("/staff/:id", admin, a.apiUpdateStaff)
-	t.Delete("/staff/:id", admin, a.apiDeleteStaff)
 
 	t.Get("/grids", a.apiListGrids)
 	t.Get("/grids.geojson", a.apiExportGrids)
