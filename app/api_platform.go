@@ -34,26 +34,12 @@ func newPlatform(store *tenants.Store) *platform {
 	}
 }
 
-// platformRoutes adds the grid, catalog, standard and calendar API to the tenant group. Reads are open to every member and to read-only scopes (prefecture viewers, support);
-// writes need tenant_admin, since configuring them is the county admin's job.
+// platformRoutes adds the catalog, standard and calendar API to the tenant group. Reads are open
+// to every member and to read-only scopes (prefecture viewers, support); writes need
+// tenant_admin, since configuring them is the county admin's job.
 func (a *App) platformRoutes(t fiber.Router) {
 	admin := a.needRole(tenants.TenantAdmin)
 	p := a.platform
-
-	t.Get("/grids", a.apiListGrids)
-	t.Get("/grids.geojson", a.apiExportGrids)
-	t.Get("/grids/resolve", a.apiResolveGrid)
-	t.Post("/grids/import", admin, module.Import([]string{"application/geo+json", "application/json"},
-		func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
-			return p.grids.Import(c.UserContext(), data, dry)
-		}))
-	t.Get("/grids/:code", a.apiGetGrid)
-	t.Get("/boundary", a.apiGetBoundary)
-	t.Put("/boundary", admin, a.apiPutBoundary)
-	t.Delete("/boundary", admin, a.apiDeleteBoundary)
-	t.Get("/responsibility-grids", a.apiListResponsibilities)
-	t.Put("/responsibility-grids/:code", admin, a.apiPutResponsibility)
-	t.Delete("/responsibility-grids/:code", admin, a.apiDeleteResponsibility)
 
 	t.Get("/catalog/classes", a.apiListClasses)
 	t.Post("/catalog/classes", admin, a.apiCreateClass)

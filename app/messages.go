@@ -109,9 +109,6 @@ var (
 	msgGivePlanModuleSwitchesBoth = msg.New("app.give_plan_module_switches_both",
 		"Give a plan, module switches, or both.",
 		"请给出套餐、模块开关，或两者同时给出。")
-	msgGivePointLonLatDegrees = msg.New("app.give_point_lon_lat_degrees",
-		"Give the point as ?lon=101.5&lat=25.0 (degrees).",
-		"请以 ?lon=101.5&lat=25.0（单位：度）的形式给出坐标点。")
 	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
 		"Give the tenant with --tenant SLUG.",
 		"请用 --tenant SLUG 指定单位。")

@@ -11,6 +11,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/migrations"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
@@ -19,8 +20,8 @@ import (
 )
 
 // platformModules is the list of modules that plug in through platform/module: one line each.
-// (The case loop, grids, catalog, calendar and Open311 are still wired by hand in this package;
-// they move here one by one.)
+// (The case loop, catalog, calendar and Open311 are still wired by hand in this package; they
+// move here one by one.)
 //
 // The shared modules serve the platform's services p, which the console, the case loop and the
 // demo use as well. New reads what the modules declare (names, migrations, meters, templates,
@@ -32,6 +33,7 @@ func platformModules(p *platform) []module.Module {
 	}
 	return []module.Module{
 		org.Module(p.org),
+		grids.Module(p.grids),
 	}
 }
 

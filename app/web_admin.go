@@ -727,7 +727,7 @@ type adminBoundaryView struct {
 }
 
 func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
-	if _, err := a.putBoundary(c); err != nil {
+	if _, err := grids.PutUploadedBoundary(c, a.platform.grids); err != nil {
 		return adminFail(c, err, a.adminGridsPage, nil)
 	}
 	return adminDone(c, adminBase(c)+"/grids#boundary", "admin.boundary.saved")
@@ -746,10 +746,9 @@ func adminSplitCodes(s string) []string {
 }
 
 func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
-	in := responsibilityRequest{Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
-	code := c.FormValue("code")
-	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units}); err != nil {
-		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": code, "Name": in.Name, "Units": in.Units}})
+	rg := grids.ResponsibilityGrid{Code: c.FormValue("code"), Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
+	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), rg); err != nil {
+		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": rg.Code, "Name": rg.Name, "Units": rg.Units}})
 	}
 	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
 }
