@@ -34,30 +34,12 @@ func newPlatform(store *tenants.Store) *platform {
 	}
 }
 
-// platformRoutes adds the catalog, standard and calendar API to the tenant group. Reads are open
-// to every member and to read-only scopes (prefecture viewers, support); writes need
-// tenant_admin, since configuring them is the county admin's job.
+// platformRoutes adds the calendar API to the tenant group. Reads are open to every member and to
+// read-only scopes (prefecture viewers, support); writes need tenant_admin, since configuring it
+// is the county admin's job.
 func (a *App) platformRoutes(t fiber.Router) {
 	admin := a.needRole(tenants.TenantAdmin)
 	p := a.platform
-
-	t.Get("/catalog/classes", a.apiListClasses)
-	t.Post("/catalog/classes", admin, a.apiCreateClass)
-	t.Post("/catalog/sync", admin, a.apiSyncPrefectureClasses)
-	t.Get("/catalog/classes/:kind/:code", a.apiLookupClass)
-	t.Delete("/catalog/classes/:kind/:code", admin, a.apiDeleteClass)
-	t.Get("/components", a.apiListComponents)
-	t.Post("/components/import", admin, module.Import([]string{"application/geo+json", "application/json", "text/csv", module.XLSXType},
-		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
-			return p.catalog.ImportComponents(c.UserContext(), data, format, dry)
-		}))
-	t.Get("/components/:code", a.apiGetComponent)
-	t.Get("/standards", a.apiListStandards)
-	t.Post("/standards/import", admin, module.Import([]string{"text/csv", module.XLSXType},
-		func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
-			return p.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
-		}))
-	t.Get("/standards/:id", a.apiGetStandard)
 
 	t.Get("/calendar", a.apiGetCalendar)
 	t.Put("/calendar", admin, a.apiPutCalendar)

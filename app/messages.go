@@ -127,9 +127,6 @@ var (
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
-	msgKindComponentEvent = msg.New("app.kind_component_event",
-		"The kind is component or event.",
-		"类型应为 component（部件）或 event（事件）。")
 	msgLimitMustNumberFrom = msg.New("app.limit_must_number_from",
 		"limit must be a number from 1 to 500.",
 		"limit 必须是 1 到 500 之间的数字。")
@@ -166,9 +163,6 @@ var (
 	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
 		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
 		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgNoClassKind = msg.New("app.no_class_kind",
-		"No class kind %q.",
-		"没有分类类型 %q。")
 	msgNoMember = msg.New("app.no_member",
 		"No member %q.",
 		"没有成员 %q。")

@@ -837,11 +837,11 @@ func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 }
 
 func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
-	k, ok := catalog.ParseKind(c.Params("kind"))
-	if !ok {
-		return errs.E(errs.NotFound, msgNoClassKind, c.Params("kind"))
+	k, err := catalog.PathKind(c.Params("kind"))
+	if err != nil {
+		return err
 	}
-	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
+	err = a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
 	return adminFinish(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
 }
 
