@@ -94,9 +94,6 @@ var (
 	msgGiveAmountYuanExample = msg.New("app.give_amount_yuan_example",
 		"Give the amount in yuan, for example 1234.56.",
 		"请以元为单位填写金额，例如 1234.56。")
-	msgGiveLimitLimitAmountUnit = msg.New("app.give_limit_limit_amount_unit",
-		"Give the limit as ?limit=4工作时 or ?amount=4&unit=working_hours.",
-		"请以 ?limit=4工作时 或 ?amount=4&unit=working_hours 的形式给出时限。")
 	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
 		"Give the location: use this device's position or tap the map.",
 		"请提供位置：使用本设备的定位，或在地图上点选。")
@@ -115,9 +112,6 @@ var (
 	msgGiveYearBeingImportedSuch = msg.New("app.give_year_being_imported_such",
 		"Give the year being imported, such as 2026.",
 		"请填写导入数据所属的年份，例如 2026。")
-	msgGiveYearBeingImportedYear = msg.New("app.give_year_being_imported_year",
-		"Give the year being imported as ?year=2026.",
-		"请以 ?year=2026 的形式给出导入数据所属的年份。")
 	msgHeaderContainsNulByteControl = msg.New("app.header_contains_nul_byte_control",
 		"The header %s contains a NUL byte, a control character or invalid UTF-8.",
 		"请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
@@ -238,9 +232,6 @@ var (
 	msgThereNothingAddress = msg.New("app.there_nothing_address",
 		"There is nothing at this address.",
 		"此地址没有内容。")
-	msgTimeNotRfcT09 = msg.New("app.time_not_rfc_t09",
-		"The time %q is not RFC 3339 (2026-03-02T09:00:00+08:00).",
-		"时间 %q 不符合 RFC 3339 格式（2026-03-02T09:00:00+08:00）。")
 	msgTooManyReportsMinuteWait = msg.New("app.too_many_reports_minute_wait",
 		"Too many reports in a minute; wait a minute and try again.",
 		"一分钟内上报次数过多，请等待一分钟后重试。")

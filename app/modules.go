@@ -11,6 +11,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/migrations"
+	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
@@ -21,8 +22,7 @@ import (
 )
 
 // platformModules is the list of modules that plug in through platform/module: one line each.
-// (The case loop, calendar and Open311 are still wired by hand in this package; they move here
-// one by one.)
+// (The case loop and Open311 are still wired by hand in this package; they move here one by one.)
 //
 // The shared modules serve the platform's services p, which the console, the case loop and the
 // demo use as well. New reads what the modules declare (names, migrations, meters, templates,
@@ -36,6 +36,7 @@ func platformModules(p *platform) []module.Module {
 		org.Module(p.org),
 		grids.Module(p.grids),
 		catalog.Module(p.catalog),
+		calendar.Module(p.calendar),
 	}
 }
 
