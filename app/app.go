@@ -34,7 +34,7 @@ type App struct {
 	metrics *metrics
 	web     *webUI
 
-	// platform: the city-operation modules (organisation, grids, catalog, calendar).
+	// platform: the services of the shared modules (organisation, grids, catalog, calendar).
 	platform *platform
 
 	// secrets: per-tenant keys for citizens' personal data and integration credentials.
