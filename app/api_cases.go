@@ -13,6 +13,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
@@ -205,7 +206,7 @@ func (a *App) apiAddCasePhoto(c *fiber.Ctx) error {
 			return errs.Field("file", msgUploadedPhotoCannotRead)
 		}
 		defer f.Close()
-		if data, err = io.ReadAll(io.LimitReader(f, maxUpload+1)); err != nil {
+		if data, err = io.ReadAll(io.LimitReader(f, module.MaxUpload+1)); err != nil {
 			return errs.Field("file", msgUploadedPhotoCannotRead)
 		}
 	}

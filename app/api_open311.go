@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -83,8 +84,8 @@ func (a *App) o311Fail(c *fiber.Ctx, err error) error {
 	f, _ := o311Format(c)
 	code := errs.CodeOf(err)
 	status := o311Status(code)
-	msg := errs.MessageIn(err, apiLang(c)) // as every API problem: Accept-Language, English by default
-	c.Set(fiber.HeaderContentLanguage, apiLang(c))
+	msg := errs.MessageIn(err, module.APILang(c)) // as every API problem: Accept-Language, English by default
+	c.Set(fiber.HeaderContentLanguage, module.APILang(c))
 	if status >= 500 {
 		rid, _ := c.Locals("requestid").(string)
 		a.log.Error("open311", "request_id", rid, "route", c.Route().Path, "err", err)

@@ -34,7 +34,7 @@ type App struct {
 	metrics *metrics
 	web     *webUI
 
-	// platform: the city-operation modules (organisation, grids, catalog, calendar).
+	// platform: the services of the shared modules (organisation, grids, catalog, calendar).
 	platform *platform
 
 	// secrets: per-tenant keys for citizens' personal data and integration credentials.
@@ -78,7 +78,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if log == nil {
 		log = NewLogger(cfg, os.Stderr)
 	}
-	mods := append(platformModules(), opts.Modules...)
+	// What the modules declare is read first: their migrations go to the store, their meters and
+	// entitlements to billing.
+	mods := append(platformModules(nil), opts.Modules...)
 	if err := checkModules(mods); err != nil {
 		return nil, err
 	}
@@ -116,6 +118,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.platform = newPlatform(store)
+	mods = append(platformModules(a.platform), opts.Modules...) // the same list, serving the services
 	a.cases = a.newCases()
 	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)

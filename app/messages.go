@@ -76,12 +76,6 @@ var (
 	msgFieldContainsNulByteControl = msg.New("app.field_contains_nul_byte_control",
 		"The field %q contains a NUL byte or a control character, which is not allowed.",
 		"字段 %q 含有不允许的空字符（NUL）或控制字符。")
-	msgFileEmpty = msg.New("app.file_empty",
-		"The file is empty.",
-		"文件为空。")
-	msgFileLargerThanMib = msg.New("app.file_larger_than_mib",
-		"The file is larger than %d MiB.",
-		"文件超过 %d MiB。")
 	msgFormHasExpiredDidNot = msg.New("app.form_has_expired_did_not",
 		"The form has expired or did not come from this site (CSRF check failed); reload the page and try again.",
 		"表单已过期或不是来自本站（CSRF 校验失败）；请刷新页面后重试。")
@@ -100,9 +94,6 @@ var (
 	msgGiveAmountYuanExample = msg.New("app.give_amount_yuan_example",
 		"Give the amount in yuan, for example 1234.56.",
 		"请以元为单位填写金额，例如 1234.56。")
-	msgGiveLimitLimitAmountUnit = msg.New("app.give_limit_limit_amount_unit",
-		"Give the limit as ?limit=4工作时 or ?amount=4&unit=working_hours.",
-		"请以 ?limit=4工作时 或 ?amount=4&unit=working_hours 的形式给出时限。")
 	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
 		"Give the location: use this device's position or tap the map.",
 		"请提供位置：使用本设备的定位，或在地图上点选。")
@@ -115,18 +106,12 @@ var (
 	msgGivePlanModuleSwitchesBoth = msg.New("app.give_plan_module_switches_both",
 		"Give a plan, module switches, or both.",
 		"请给出套餐、模块开关，或两者同时给出。")
-	msgGivePointLonLatDegrees = msg.New("app.give_point_lon_lat_degrees",
-		"Give the point as ?lon=101.5&lat=25.0 (degrees).",
-		"请以 ?lon=101.5&lat=25.0（单位：度）的形式给出坐标点。")
 	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
 		"Give the tenant with --tenant SLUG.",
 		"请用 --tenant SLUG 指定单位。")
 	msgGiveYearBeingImportedSuch = msg.New("app.give_year_being_imported_such",
 		"Give the year being imported, such as 2026.",
 		"请填写导入数据所属的年份，例如 2026。")
-	msgGiveYearBeingImportedYear = msg.New("app.give_year_being_imported_year",
-		"Give the year being imported as ?year=2026.",
-		"请以 ?year=2026 的形式给出导入数据所属的年份。")
 	msgHeaderContainsNulByteControl = msg.New("app.header_contains_nul_byte_control",
 		"The header %s contains a NUL byte, a control character or invalid UTF-8.",
 		"请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
@@ -136,9 +121,6 @@ var (
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
-	msgKindComponentEvent = msg.New("app.kind_component_event",
-		"The kind is component or event.",
-		"类型应为 component（部件）或 event（事件）。")
 	msgLimitMustNumberFrom = msg.New("app.limit_must_number_from",
 		"limit must be a number from 1 to 500.",
 		"limit 必须是 1 到 500 之间的数字。")
@@ -175,9 +157,6 @@ var (
 	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
 		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
 		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgNoClassKind = msg.New("app.no_class_kind",
-		"No class kind %q.",
-		"没有分类类型 %q。")
 	msgNoMember = msg.New("app.no_member",
 		"No member %q.",
 		"没有成员 %q。")
@@ -229,12 +208,6 @@ var (
 	msgSayWhatProblem = msg.New("app.say_what_problem",
 		"Say what the problem is.",
 		"请说明是什么问题。")
-	msgSendFileContentTypeForm = msg.New("app.send_file_content_type_form",
-		"Send the file as %s (Content-Type), or as the form field \"file\".",
-		"请以 %s（Content-Type）发送文件，或通过表单字段 \"file\" 发送。")
-	msgSendFileFormFieldFile = msg.New("app.send_file_form_field_file",
-		"Send the file in the form field \"file\".",
-		"请通过表单字段 \"file\" 发送文件。")
 	msgSendPhotoFormFieldFile = msg.New("app.send_photo_form_field_file",
 		"Send the photo in the form field \"file\".",
 		"请通过表单字段 \"file\" 发送照片。")
@@ -259,9 +232,6 @@ var (
 	msgThereNothingAddress = msg.New("app.there_nothing_address",
 		"There is nothing at this address.",
 		"此地址没有内容。")
-	msgTimeNotRfcT09 = msg.New("app.time_not_rfc_t09",
-		"The time %q is not RFC 3339 (2026-03-02T09:00:00+08:00).",
-		"时间 %q 不符合 RFC 3339 格式（2026-03-02T09:00:00+08:00）。")
 	msgTooManyReportsMinuteWait = msg.New("app.too_many_reports_minute_wait",
 		"Too many reports in a minute; wait a minute and try again.",
 		"一分钟内上报次数过多，请等待一分钟后重试。")
@@ -274,9 +244,6 @@ var (
 	msgTrueFalse = msg.New("app.true_false",
 		"%s is true or false.",
 		"%s 应为 true 或 false。")
-	msgUploadedFileCannotRead = msg.New("app.uploaded_file_cannot_read",
-		"The uploaded file cannot be read.",
-		"无法读取上传的文件。")
 	msgUploadedPhotoCannotRead = msg.New("app.uploaded_photo_cannot_read",
 		"The uploaded photo cannot be read.",
 		"无法读取上传的照片。")

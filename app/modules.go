@@ -1,28 +1,43 @@
 package app
 
 import (
-	"github.com/cityops/cityops/internal/msg"
-	"io"
-	"strings"
-
 	"context"
 	"fmt"
-	"github.com/cityops/cityops/internal/dbx"
-	"github.com/cityops/cityops/migrations"
-	"github.com/spf13/cobra"
+	"io"
 	"slices"
+	"strings"
 
+	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
+	"github.com/cityops/cityops/migrations"
+	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
+	"github.com/spf13/cobra"
 )
 
 // platformModules is the list of modules that plug in through platform/module: one line each.
-// (The case loop, grids, catalog, calendar, organisation and Open311 are still wired by hand in
-// this package; they move here one by one.)
-func platformModules() []module.Module {
-	return nil
+// (The case loop and Open311 are still wired by hand in this package; they move here one by one.)
+//
+// The shared modules serve the platform's services p, which the console, the case loop and the
+// demo use as well. New reads what the modules declare (names, migrations, meters, templates,
+// commands) before the store is open and so before p exists: that reading passes a nil p, and
+// only the list made with p is built.
+func platformModules(p *platform) []module.Module {
+	if p == nil {
+		p = &platform{}
+	}
+	return []module.Module{
+		org.Module(p.org),
+		grids.Module(p.grids),
+		catalog.Module(p.catalog),
+		calendar.Module(p.calendar),
+	}
 }
 
 // mountedModule is a module with the parts its Build made.
@@ -183,7 +198,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 		if !on {
 			l := lang(c)
 			if isAPI(c) {
-				l = apiLang(c)
+				l = module.APILang(c)
 			}
 			return errs.E(errs.Forbidden, msgModuleNotPlanOperatingCompany,
 				a.moduleTitle(m, l), e.Plan.Name(l), sc.Tenant.Name(l))

@@ -1,34 +1,22 @@
 package app
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cityops/cityops/platform/module"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
-	"golang.org/x/text/language"
 )
 
-// Problem is an RFC 9457 problem details body. Code is the stable errs code; Field names the input
-// at fault.
-type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Instance  string `json:"instance,omitempty"`
-	Code      string `json:"code"`
-	Field     string `json:"field,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-}
+// Problem is the RFC 9457 problem details body of every refused API request (module.Problem).
+type Problem = module.Problem
 
 var statusOf = map[errs.Code]int{
 	errs.Invalid:      http.StatusBadRequest,
@@ -101,9 +89,9 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	p := Problem{
 		Type: "urn:cityops:problem:" + string(code), Title: http.StatusText(status), Status: status,
-		Detail: errs.MessageIn(err, apiLang(c)), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
+		Detail: errs.MessageIn(err, module.APILang(c)), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
 	}
-	if l := apiLang(c); l == "zh-CN" {
+	if l := module.APILang(c); l == "zh-CN" {
 		p.Title = translate(l, "problem."+string(code))
 	}
 	if strings.HasPrefix(c.Path(), "/open311/") && status < 500 {
@@ -127,27 +115,8 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		p.Title, p.Detail = translate(lang(c), "problem."+string(code)), errs.MessageIn(err, lang(c))
 		return a.render(c, "error", fiber.Map{"Problem": p})
 	}
-	b, _ := json.Marshal(p)
-	c.Set(fiber.HeaderContentType, "application/problem+json")
-	c.Set(fiber.HeaderContentLanguage, apiLang(c))
-	return c.Status(status).Send(b)
-}
-
-// apiLanguages are the languages of API problems, the first the default.
-var apiLanguages = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
-
-// apiLang is the language of an API problem's detail, from Accept-Language: "zh-CN" when the
-// client prefers Chinese, else "en" (programs that say nothing get the English the API has
-// always answered in; the console's pages are Chinese first).
-func apiLang(c *fiber.Ctx) string {
-	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	if err != nil || len(tags) == 0 {
-		return "en"
-	}
-	if _, i, _ := apiLanguages.Match(tags...); i == 1 {
-		return "zh-CN"
-	}
-	return "en"
+	c.Set(fiber.HeaderContentLanguage, module.APILang(c))
+	return module.SendProblem(c, status, p)
 }
 
 // setRetryAfter sends the wait err asks for, in whole seconds rounded up, as Retry-After.

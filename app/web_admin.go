@@ -24,6 +24,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -531,27 +532,27 @@ type adminImport struct {
 	accept []string
 	page   func(a *App) adminPage
 	back   string
-	run    func(a *App) func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error)
+	run    func(a *App) module.Importer
 }
 
 var (
 	adminGridsImport = adminImport{accept: []string{"application/geo+json", "application/json"},
 		page: func(a *App) adminPage { return a.adminGridsPage }, back: "/grids",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, _ string, dry bool) (*tabular.Report, error) {
 				return a.platform.grids.Import(c.UserContext(), data, dry)
 			}
 		}}
-	adminStandardsImport = adminImport{accept: []string{"text/csv", xlsxType},
+	adminStandardsImport = adminImport{accept: []string{"text/csv", module.XLSXType},
 		page: func(a *App) adminPage { return a.adminCatalogPage }, back: "/catalog#standards",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				return a.platform.catalog.ImportStandards(c.UserContext(), data, tabular.Format(format), dry)
 			}
 		}}
-	adminCalendarImport = adminImport{accept: []string{"text/csv", xlsxType},
+	adminCalendarImport = adminImport{accept: []string{"text/csv", module.XLSXType},
 		page: func(a *App) adminPage { return a.adminCalendarPage }, back: "/calendar",
-		run: func(a *App) func(*fiber.Ctx, []byte, string, bool) (*tabular.Report, error) {
+		run: func(a *App) module.Importer {
 			return func(c *fiber.Ctx, data []byte, format string, dry bool) (*tabular.Report, error) {
 				year, err := strconv.Atoi(c.FormValue("year"))
 				if err != nil {
@@ -614,7 +615,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 func (a *App) adminUpload(c *fiber.Ctx, accept []string, view *adminImportView) ([]byte, string, error) {
 	if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
 		view.Filename = fh.Filename
-		return readUpload(c, accept)
+		return module.ReadUpload(c, accept)
 	}
 	enc := c.FormValue("data")
 	if enc == "" {
@@ -624,11 +625,11 @@ func (a *App) adminUpload(c *fiber.Ctx, accept []string, view *adminImportView) 
 	if err != nil || len(data) == 0 {
 		return nil, "", errs.Field("file", msgCheckedFileDidNotCome)
 	}
-	if len(data) > maxUpload {
-		return nil, "", errs.E(errs.TooLarge, msgFileLargerThanMib, maxUpload>>20)
+	if err := module.CheckUploadSize(data); err != nil {
+		return nil, "", err
 	}
 	format := c.FormValue("format")
-	known := map[string]string{"geojson": "application/geo+json", "csv": "text/csv", "xlsx": xlsxType}
+	known := map[string]string{"geojson": "application/geo+json", "csv": "text/csv", "xlsx": module.XLSXType}
 	if !slices.Contains(accept, known[format]) {
 		return nil, "", errs.E(errs.Unsupported, msgCheckedFileFormatNotAccepted, format)
 	}
@@ -726,7 +727,7 @@ type adminBoundaryView struct {
 }
 
 func (a *App) webAdminPutBoundary(c *fiber.Ctx) error {
-	if _, err := a.putBoundary(c); err != nil {
+	if _, err := grids.PutUploadedBoundary(c, a.platform.grids); err != nil {
 		return adminFail(c, err, a.adminGridsPage, nil)
 	}
 	return adminDone(c, adminBase(c)+"/grids#boundary", "admin.boundary.saved")
@@ -745,10 +746,9 @@ func adminSplitCodes(s string) []string {
 }
 
 func (a *App) webAdminPutResponsibility(c *fiber.Ctx) error {
-	in := responsibilityRequest{Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
-	code := c.FormValue("code")
-	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), grids.ResponsibilityGrid{Code: code, Name: in.Name, InspectorID: in.InspectorID, Units: in.Units}); err != nil {
-		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": code, "Name": in.Name, "Units": in.Units}})
+	rg := grids.ResponsibilityGrid{Code: c.FormValue("code"), Name: c.FormValue("name"), InspectorID: adminFormID(c, "inspector_id"), Units: adminSplitCodes(c.FormValue("units"))}
+	if _, err := a.platform.grids.PutResponsibility(c.UserContext(), rg); err != nil {
+		return adminFail(c, err, a.adminGridsPage, fiber.Map{"RespForm": fiber.Map{"Code": rg.Code, "Name": rg.Name, "Units": rg.Units}})
 	}
 	return adminDone(c, adminBase(c)+"/grids#responsibility", "admin.grids.assigned")
 }
@@ -837,11 +837,11 @@ func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
 }
 
 func (a *App) webAdminDeleteClass(c *fiber.Ctx) error {
-	k, ok := catalog.ParseKind(c.Params("kind"))
-	if !ok {
-		return errs.E(errs.NotFound, msgNoClassKind, c.Params("kind"))
+	k, err := catalog.PathKind(c.Params("kind"))
+	if err != nil {
+		return err
 	}
-	err := a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
+	err = a.platform.catalog.DeleteClass(c.UserContext(), k, c.Params("code"))
 	return adminFinish(c, err, a.adminCatalogPage, nil, "/catalog", "admin.catalog.deleted")
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -386,7 +387,7 @@ func readPhoto(fh *multipart.FileHeader) ([]byte, error) {
 		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+	data, err := io.ReadAll(io.LimitReader(f, module.MaxUpload+1))
 	if err != nil {
 		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
 	}

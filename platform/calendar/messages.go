@@ -22,18 +22,30 @@ var (
 	msgExtensionCannotExtendLimitOne = msg.New("calendar.extension_cannot_extend_limit_one",
 		"An extension in %s cannot extend a limit in %s: one counts natural time, the other working time.",
 		"以 %s 计的延期不能延长以 %s 计的时限：一个按自然时间计算，另一个按工作时间计算。")
+	msgGiveLimitLimitAmountUnit = msg.New("calendar.give_limit_limit_amount_unit",
+		"Give the limit as ?limit=4工作时 or ?amount=4&unit=working_hours.",
+		"请以 ?limit=4工作时 或 ?amount=4&unit=working_hours 的形式给出时限。")
 	msgGiveStartClock = msg.New("calendar.give_start_clock",
 		"Give the start of the clock.",
 		"请提供计时开始时间。")
+	msgGiveYearBeingImportedYear = msg.New("calendar.give_year_being_imported_year",
+		"Give the year being imported as ?year=2026.",
+		"请以 ?year=2026 的形式给出导入数据所属的年份。")
 	msgTimeLimitMoreThanMost = msg.New("calendar.time_limit_more_than_most",
 		"A time limit is more than 0 and at most %d.",
 		"时限须大于 0 且不超过 %d。")
 	msgTimeLimitNumberFollowedUnit = msg.New("calendar.time_limit_number_followed_unit",
 		"A time limit is a number followed by a unit, such as 2紧急工作时, 4工作时 or 15工作日; got %q.",
 		"时限为数字加时间单位，例如 2紧急工作时、4工作时或 15工作日；收到的是 %q。")
+	msgTimeNotRfcT09 = msg.New("calendar.time_not_rfc_t09",
+		"The time %q is not RFC 3339 (2026-03-02T09:00:00+08:00).",
+		"时间 %q 不符合 RFC 3339 格式（2026-03-02T09:00:00+08:00）。")
 	msgTimeZoneNotIanaZone = msg.New("calendar.time_zone_not_iana_zone",
 		"The time zone %q is not an IANA zone such as Asia/Shanghai.",
 		"时区 %q 不是 IANA 时区（如 Asia/Shanghai）。")
+	msgTitle = msg.New("calendar.title",
+		"Work calendar",
+		"工作日历")
 	msgUnitNotOneUrgentHours = msg.New("calendar.unit_not_one_urgent_hours",
 		"The unit %q is not one of 紧急工作时 (urgent_hours), 工作时 (working_hours), 工作日 (working_days).",
 		"时间单位 %q 不是紧急工作时（urgent_hours）、工作时（working_hours）、工作日（working_days）之一。")

@@ -34,6 +34,9 @@ var (
 	msgNoClass = msg.New("catalog.no_class",
 		"No %s class %s.",
 		"没有 %s 类别 %s。")
+	msgNoClassKind = msg.New("catalog.no_class_kind",
+		"No class kind %q.",
+		"没有分类类型 %q。")
 	msgNoComponent = msg.New("catalog.no_component",
 		"No component %s.",
 		"没有部件 %s。")
@@ -58,4 +61,7 @@ var (
 	msgTimeLimitRequired = msg.New("catalog.time_limit_required",
 		"The time limit is required.",
 		"时限必填。")
+	msgTitle = msg.New("catalog.title",
+		"Catalog and standards",
+		"部件事件分类与立结案标准")
 )

@@ -37,6 +37,9 @@ var (
 	msgFileNotGeojsonFeaturecollection = msg.New("grids.file_not_geojson_featurecollection",
 		"The file is not a GeoJSON FeatureCollection.",
 		"文件不是 GeoJSON FeatureCollection。")
+	msgGivePointLonLatDegrees = msg.New("grids.give_point_lon_lat_degrees",
+		"Give the point as ?lon=101.5&lat=25.0 (degrees).",
+		"请以 ?lon=101.5&lat=25.0（单位：度）的形式给出坐标点。")
 	msgNoGrid = msg.New("grids.no_grid",
 		"No grid %s.",
 		"没有网格 %s。")
@@ -64,6 +67,9 @@ var (
 	msgTenantHasNoBoundaryYet = msg.New("grids.tenant_has_no_boundary_yet",
 		"This tenant has no boundary yet; until one is set, reports are taken anywhere in China.",
 		"本单位尚未设置行政区划边界；设置之前，全国范围内的上报都会受理。")
+	msgTitle = msg.New("grids.title",
+		"Grids",
+		"网格")
 	msgUnitGridHasStoredGeometry = msg.New("grids.unit_grid_has_stored_geometry",
 		"unit grid %s has a stored geometry that cannot be read",
 		"单元网格 %s 已存储的几何图形无法读取")

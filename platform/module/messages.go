@@ -37,12 +37,30 @@ var (
 	msgFieldNotKnownHere = msg.New("module.field_not_known_here",
 		"The field %q is not known here.",
 		"此处没有字段 %q。")
+	msgFileEmpty = msg.New("module.file_empty",
+		"The file is empty.",
+		"文件为空。")
+	msgFileLargerThanMib = msg.New("module.file_larger_than_mib",
+		"The file is larger than %d MiB.",
+		"文件超过 %d MiB。")
+	msgImportRejected = msg.New("module.import_rejected",
+		"%d problem(s) found; nothing was imported. Fix the rows listed and send the whole file again.",
+		"发现 %d 处问题，未导入任何内容。请改正所列各行后重新发送整个文件。")
 	msgJsonBodyMayMostKib = msg.New("module.json_body_may_most_kib",
 		"A JSON body may be at most %d KiB; this one is %d KiB.",
 		"JSON 请求体最多 %d KiB，此请求体为 %d KiB。")
 	msgSendBodyJsonContentType = msg.New("module.send_body_json_content_type",
 		"Send the body as JSON with Content-Type: application/json.",
 		"请以 JSON 格式发送请求体，并设置 Content-Type: application/json。")
+	msgSendFileContentTypeForm = msg.New("module.send_file_content_type_form",
+		"Send the file as %s (Content-Type), or as the form field \"file\".",
+		"请以 %s（Content-Type）发送文件，或通过表单字段 \"file\" 发送。")
+	msgSendFileFormFieldFile = msg.New("module.send_file_form_field_file",
+		"Send the file in the form field \"file\".",
+		"请通过表单字段 \"file\" 发送文件。")
+	msgUploadedFileCannotRead = msg.New("module.uploaded_file_cannot_read",
+		"The uploaded file cannot be read.",
+		"无法读取上传的文件。")
 	msgYouNeedRoleTenantDo = msg.New("module.you_need_role_tenant_do",
 		"You need the role %s in this tenant to do this.",
 		"需要本单位的 %s 岗位才能进行此操作。")

@@ -49,4 +49,7 @@ var (
 	msgStaffMemberNeedsNameMost = msg.New("org.staff_member_needs_name_most",
 		"A staff member needs a name of at most 100 characters.",
 		"工作人员姓名必填，且不超过 100 个字符。")
+	msgTitle = msg.New("org.title",
+		"Organisation",
+		"组织机构")
 )

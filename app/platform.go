@@ -1,0 +1,30 @@
+package app
+
+import (
+	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/org"
+	"github.com/cityops/cityops/tenants"
+)
+
+// platform holds the services of the city-operation modules every tenant shares (organisation,
+// grids, catalog, calendar). Their modules serve their API (platformModules); the console, the
+// case loop and the demo use them too. Each reaches tenant data only through the store's gate.
+type platform struct {
+	org      *org.Service
+	grids    *grids.Service
+	catalog  *catalog.Service
+	calendar *calendar.Service
+}
+
+func newPlatform(store *tenants.Store) *platform {
+	o := org.NewService(store, store.Now)
+	g := grids.NewService(store, store.Now)
+	return &platform{
+		org:      o,
+		grids:    g,
+		catalog:  catalog.NewService(store, o, g, store.Now),
+		calendar: calendar.NewService(store, store.Now),
+	}
+}

@@ -1,0 +1,51 @@
+package module
+
+import (
+	"encoding/json"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/language"
+)
+
+// Problem is an RFC 9457 problem details body, the answer of a refused API request. Code is the
+// stable errs code; Field names the input at fault. Some problems add extension members by
+// embedding it (a rejected import's rows and problems).
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance,omitempty"`
+	Code      string `json:"code"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// SendProblem answers with body, a Problem or a struct embedding one, as application/problem+json
+// with status. (The app's error handler turns returned errors into problems; a handler calls this
+// only for a problem with extension members.)
+func SendProblem(c *fiber.Ctx, status int, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.Status(status).Send(b)
+}
+
+// apiLanguages are the languages of API problems, the first the default.
+var apiLanguages = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
+
+// APILang is the language of an API answer's texts (a problem's detail), from Accept-Language:
+// "zh-CN" when the client prefers Chinese, else "en" (programs that say nothing get the English
+// the API has always answered in; the console's pages are Chinese first).
+func APILang(c *fiber.Ctx) string {
+	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	if err != nil || len(tags) == 0 {
+		return "en"
+	}
+	if _, i, _ := apiLanguages.Match(tags...); i == 1 {
+		return "zh-CN"
+	}
+	return "en"
+}
