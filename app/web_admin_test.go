@@ -412,8 +412,8 @@ func TestAdminOrgAndUsers(t *testing.T) {
 	before := adminState(t, f)
 	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG-1-1-1"}, "name": {"四级"}, "parent_id": {id("CG-1-1")}}), 400, "最多三级")
 	fails(admin.post(t, base+"/departments", url.Values{"code": {"X"}, "name": {""}}), 400, "name")
-	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG"}, "name": {"重复"}}), 409, "already exists")
-	fails(admin.post(t, base+"/departments/"+id("CG")+"/delete", nil), 409, "sub-departments")
+	fails(admin.post(t, base+"/departments", url.Values{"code": {"CG"}, "name": {"重复"}}), 409, "已存在")
+	fails(admin.post(t, base+"/departments/"+id("CG")+"/delete", nil), 409, "下级部门")
 	fails(admin.post(t, base+"/staff", url.Values{"name": {"钱处"}, "posts": {"handler"}}), 400, "处置人员必须属于某个部门")
 	fails(admin.post(t, base+"/members/"+f.ids["adminA"], url.Values{"roles": {"inspector"}}), 409, "最后一位单位管理员")
 	fails(admin.post(t, base+"/members/"+f.ids["adminA"]+"/remove", nil), 409, "最后一位单位管理员")
@@ -524,15 +524,15 @@ func testAdminImports(t *testing.T, dialect string) {
 		{"grid ring not closed", "/grids/import", "g.geojson", []byte(ring), 422, []string{"not closed", "几何图形", "53230100200101", "没有导入任何数据"}},
 		{"grid outside China", "/grids/import", "g.geojson", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"53230100900000","name":"x"},"geometry":` + adminSquare(10, 10, 0.01) + `}]}`), 422, []string{"outside China"}},
 		{"grid code of another county", "/grids/import", "g.geojson", []byte(strings.ReplaceAll(string(adminGridsFile()), "532301", "532329")), 422, []string{"admin code 532301"}},
-		{"not GeoJSON", "/grids/import", "g.geojson", []byte(`{"hello":1}`), 400, []string{"not a GeoJSON FeatureCollection"}},
+		{"not GeoJSON", "/grids/import", "g.geojson", []byte(`{"hello":1}`), 400, []string{"不是 GeoJSON FeatureCollection"}},
 		{"grids as CSV", "/grids/import", "g.csv", []byte("a,b\n"), 415, []string{"application/json"}},
 		{"standards bad row", "/standards/import", "s.csv", []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9999,不存在,1,工作日,处理\n"), 422, []string{"9999", "小类代码", "<td class=\"num\">3</td>"}},
-		{"standards missing columns", "/standards/import", "s.csv", []byte("类型,小类代码\n部件,0101\n"), 400, []string{"lacks the column", "filing_condition"}},
+		{"standards missing columns", "/standards/import", "s.csv", []byte("类型,小类代码\n部件,0101\n"), 400, []string{"表头缺少", "filing_condition"}},
 		{"standards UTF-16", "/standards/import", "s.csv", append([]byte{0xFF, 0xFE}, []byte("a\x00,\x00b\x00")...), 400, []string{"UTF-16"}},
-		{"standards not text", "/standards/import", "s.csv", []byte{0x81, 0x30, 0xFF, 0x00, 0x01}, 400, []string{"not text"}},
+		{"standards not text", "/standards/import", "s.csv", []byte{0x81, 0x30, 0xFF, 0x00, 0x01}, 400, []string{"不是文本"}},
 		{"standards bad XLSX", "/standards/import", "s.xlsx", []byte("PK\x03\x04 not really a zip"), 400, []string{"XLSX"}},
 		{"calendar wrong year", "/calendar/import", "d.csv", []byte("日期,类型,名称\n2026-01-01,放假,元旦\n2025-10-01,放假,国庆\n2026-02-15,周末,?\n"), 422, []string{"不在导入的年份 2026 内", "既不是“放假”也不是“上班”"}},
-		{"empty file", "/standards/import", "s.csv", nil, 400, []string{"Choose a file"}},
+		{"empty file", "/standards/import", "s.csv", nil, 400, []string{"请选择要上传的文件"}},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
@@ -564,10 +564,10 @@ func testAdminImports(t *testing.T, dialect string) {
 	check(t, res, 200, "53230100200101", "东兴社区 2 号网格")
 	check(t, admin.post(t, base+"/grids/53230100200101", url.Values{"name": {"东兴一格"}}), 303)
 	check(t, admin.post(t, base+"/grids/53230100200101", url.Values{"name": {""}}), 400, "name")
-	check(t, admin.post(t, base+"/grids/53230100999999", url.Values{"name": {"x"}}), 404, "No grid")
+	check(t, admin.post(t, base+"/grids/53230100999999", url.Values{"name": {"x"}}), 404, "没有网格")
 	check(t, admin.get(t, base+"/grids"), 200, "东兴一格")
 	// A tampered hidden field is refused.
-	check(t, admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {"%%%"}, "format": {"geojson"}}), 400, "choose it again")
+	check(t, admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {"%%%"}, "format": {"geojson"}}), 400, "重新选择文件")
 	check(t, admin.post(t, base+"/grids/import", url.Values{"mode": {"import"}, "data": {data[1]}, "format": {"xlsx"}}), 415)
 
 	// Responsibility grids: an inspector gets two unit grids.
@@ -576,7 +576,7 @@ func testAdminImports(t *testing.T, dialect string) {
 	sctx := tenants.WithScope(ctx, tenants.SystemScope(ta))
 	st, _ := f.app.platform.org.CreateStaff(sctx, org.StaffInput{Name: "张巡", Posts: []org.Post{org.Inspector}})
 	check(t, admin.post(t, base+"/responsibility", url.Values{"code": {"R1"}, "name": {"东兴责任网格"}, "inspector_id": {st.ID}, "units": {"53230100200101, 53230100200102"}}), 303)
-	check(t, admin.post(t, base+"/responsibility", url.Values{"code": {"R2"}, "name": {"坏"}, "units": {"53230100200100"}}), 400, "imported unit grid")
+	check(t, admin.post(t, base+"/responsibility", url.Values{"code": {"R2"}, "name": {"坏"}, "units": {"53230100200100"}}), 400, "已导入的单元网格")
 	rs, _ := f.app.platform.grids.FindResponsibilities(sctx)
 	if len(rs) != 1 || len(rs[0].Units) != 2 || rs[0].InspectorID == nil || *rs[0].InspectorID != st.ID {
 		t.Fatalf("responsibility grids: %+v", rs)
@@ -630,7 +630,7 @@ func testAdminImports(t *testing.T, dialect string) {
 
 	// Stage limits.
 	check(t, admin.post(t, base+"/stages/dispatch", url.Values{"amount": {"1"}, "unit": {"working_hours"}, "urgent": {"0.5"}}), 303)
-	check(t, admin.post(t, base+"/stages/dispatch", url.Values{"amount": {"x"}, "unit": {"working_hours"}}), 400, "not a number")
+	check(t, admin.post(t, base+"/stages/dispatch", url.Values{"amount": {"x"}, "unit": {"working_hours"}}), 400, "不是数字")
 	check(t, admin.post(t, base+"/stages/handle", url.Values{"amount": {"1"}, "unit": {"working_hours"}}), 400, "立结案标准")
 	check(t, admin.post(t, base+"/stages/nowhere", url.Values{"amount": {"1"}, "unit": {"working_hours"}}), 404)
 	ls, _ := f.app.cases.FindStageLimits(sctx)
@@ -693,7 +693,7 @@ func TestAdminCredentialsWriteOnly(t *testing.T) {
 		t.Fatalf("bad name: %d, the value must not come back", res.status)
 	}
 	res = admin.post(t, "/t/chuxiong/admin/credentials", url.Values{"name": {"sms_gateway"}, "value": {""}})
-	if res.status != 400 || !strings.Contains(res.body, "empty") {
+	if res.status != 400 || !strings.Contains(res.body, "凭据值为空") {
 		t.Fatalf("empty value: %d", res.status)
 	}
 	if res := admin.post(t, "/t/chuxiong/admin/credentials/tianditu/delete", nil); res.status != 303 {

@@ -129,15 +129,15 @@ func TestWebOpsLedger(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{"advances", url.Values{"amount": {"12.345"}}, "at most two decimals"},
-		{"advances", url.Values{"amount": {"abc"}}, "is not an amount"},
-		{"advances", url.Values{"amount": {""}}, "Give the amount"},
+		{"advances", url.Values{"amount": {"12.345"}}, "最多两位小数"},
+		{"advances", url.Values{"amount": {"abc"}}, "不是有效的金额"},
+		{"advances", url.Values{"amount": {""}}, "请以元为单位填写金额"},
 		{"advances", url.Values{"amount": {"-5"}}, "正的整数分"},
 		{"repayments", url.Values{"amount": {"0"}}, "正的整数分"},
 		{"adjustments", url.Values{"amount": {"0"}}, "不能为零"},
-		{"advances", url.Values{"amount": {"100"}, "occurred_on": {"2026-13-45"}}, "is not a date"},
+		{"advances", url.Values{"amount": {"100"}, "occurred_on": {"2026-13-45"}}, "不是日期"},
 		{"advances", url.Values{"amount": {"100"}, "occurred_on": {"2999-01-01"}}, "不能在未来"},
-		{"advances", url.Values{"amount": {"100"}, "occurred_on": {"2026-01-10"}, "due_on": {"2025-01-01"}}, "before the accounting date"},
+		{"advances", url.Values{"amount": {"100"}, "occurred_on": {"2026-01-10"}, "due_on": {"2025-01-01"}}, "到期日早于记账日期"},
 		{"advances", url.Values{"amount": {"100"}, "category": {"bogus"}}, "category"},
 		{"repayments", url.Values{"amount": {"99999999999999999"}}, "amount"},
 	} {

@@ -469,13 +469,13 @@ func TestWebCaseReport(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"missing class", func(v url.Values) { v.Del("class") }, nil, 400, "category"},
+		{"missing class", func(v url.Values) { v.Del("class") }, nil, 400, "请选择问题的类别"},
 		{"unknown class", func(v url.Values) { v.Set("class", "component/9999") }, nil, 400, "9999"},
 		{"no location", func(v url.Values) { v.Del("lat") }, nil, 400, "location"},
-		{"bad coordinates", func(v url.Values) { v.Set("lat", "abc") }, nil, 400, "latitude"},
-		{"outside China", func(v url.Values) { v.Set("lat", "-33.9"); v.Set("lon", "18.4") }, nil, 400, "latitude"},
+		{"bad coordinates", func(v url.Values) { v.Set("lat", "abc") }, nil, 400, "纬度和经度"},
+		{"outside China", func(v url.Values) { v.Set("lat", "-33.9"); v.Set("lon", "18.4") }, nil, 400, "纬度和经度"},
 		{"a non-image photo", nil, []byte("%PDF-1.4 not a photo"), 415, "JPEG"},
-		{"an oversize photo", nil, big, 413, "at most"},
+		{"an oversize photo", nil, big, 413, "不能超过"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			form := url.Values{}
@@ -668,14 +668,14 @@ func TestWebCaseList(t *testing.T) {
 			}
 		}
 	}
-	if res := w.get(t, "shiftA", webA+"/cases?from=yesterday"); res.status != 400 || !strings.Contains(res.body, "from is a date") {
+	if res := w.get(t, "shiftA", webA+"/cases?from=yesterday"); res.status != 400 || !strings.Contains(res.body, "from 应为日期") {
 		t.Fatalf("a bad date: %d", res.status)
 	}
 	res = w.get(t, "shiftA", webA+"/map?state=filed")
 	if res.status != 200 || !strings.Contains(res.body, `cases.geojson?state=filed`) || !strings.Contains(res.body, `grids.geojson`) {
 		t.Fatalf("the map's layers: %d", res.status)
 	}
-	if res := w.get(t, "shiftA", webA+"/map?overdue=maybe"); res.status != 400 || !strings.Contains(res.body, "overdue is true or false") {
+	if res := w.get(t, "shiftA", webA+"/map?overdue=maybe"); res.status != 400 || !strings.Contains(res.body, "overdue 应为 true 或 false") {
 		t.Fatalf("a bad map filter: %d", res.status)
 	}
 }
@@ -697,7 +697,7 @@ func TestWebCasePhotoForm(t *testing.T) {
 	}
 	closed := w.report(t, "inspectorA", `{"kind":"component","class_code":"0101","lon":101.505,"lat":25.005,"self_handled":true}`)
 	if res := w.postMultipart(t, "handlerA", webA+"/cases/"+closed.ID+"/photos", nil, "photo", "a.png", []byte(pngBytes)); res.status != 409 ||
-		!strings.Contains(res.body, "no more photos") || strings.Contains(res.body, "其他人已先处理") {
+		!strings.Contains(res.body, "不能再添加照片") || strings.Contains(res.body, "其他人已先处理") {
 		t.Fatalf("a photo on a closed case: %d", res.status)
 	}
 	if got := len(w.caseNow(t, c.ID).Photos); got != 1 {

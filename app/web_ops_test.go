@@ -376,7 +376,7 @@ func TestBrowserOpsOnboarding(t *testing.T) {
 	s.visit("/ops/tenants/yaoan/billing")
 	s.fill("#advances-amount", "12.345")
 	s.clickTo(`#form-advances button[type=submit]`, "/ops/tenants/yaoan/billing/advances")
-	s.waitText("main", "at most two decimals")
+	s.waitText("main", "最多两位小数")
 	s.fill("#advances-amount", "150000")
 	s.fill("#advances-category", "fit_out")
 	s.fill("#advances-memo", "建设垫资 第一期")

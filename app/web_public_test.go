@@ -128,10 +128,10 @@ func testWebPublicReport(t *testing.T, dialect string) {
 		{"no service", with("service_code", ""), nil, 400, "service_code"},
 		{"unknown service", with("service_code", "event-9999"), nil, 404, "event-9999"},
 		{"no description", with("description", " "), nil, 400, "问题描述"},
-		{"latitude out of range", with("lat", "125.03"), nil, 400, "between -90 and 90"},
-		{"latitude not a number", with("lat", "北纬25"), nil, 400, "decimal number"},
-		{"no location", with("long", ""), nil, 400, "lat and long"},
-		{"not an image", good, []byte("%PDF-1.4 not a photo"), 400, "JPEG, PNG or WebP"},
+		{"latitude out of range", with("lat", "125.03"), nil, 400, "-90 到 90 之间"},
+		{"latitude not a number", with("lat", "北纬25"), nil, 400, "十进制数"},
+		{"no location", with("long", ""), nil, 400, "lat 和 long"},
+		{"not an image", good, []byte("%PDF-1.4 not a photo"), 400, "JPEG、PNG 或 WebP"},
 	} {
 		res := publicPost(t, f, "/r/chuxiong/", tc.fields, tc.photo, "")
 		if res.status != tc.status || !strings.Contains(res.body, tc.want) || !strings.Contains(res.body, "<!doctype html>") {
