@@ -22,7 +22,8 @@ import (
 // puts its photos into tenant exports.
 func (a *App) newCases() *cases.Service {
 	s := cases.NewService(cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
-		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log})
+		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log,
+		Places: a.platform.grids.Index(), Classes: a.platform.catalog.Entries()})
 	a.store.AddExportFiles(s.PhotoExport())
 	return s
 }

@@ -19,8 +19,8 @@ type platform struct {
 }
 
 func newPlatform(store *tenants.Store) *platform {
-	o := org.NewService(store, store.Now)
 	g := grids.NewService(store, store.Now)
+	o := org.NewService(store, store.Now, g.Index())
 	return &platform{
 		org:      o,
 		grids:    g,

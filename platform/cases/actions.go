@@ -116,7 +116,7 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 				detail["inspector_id"] = *c.InspectorID
 			}
 		case File:
-			if err := fileCase(ctx, db, c, in, detail); err != nil {
+			if err := s.fileCase(ctx, db, c, in, detail); err != nil {
 				return err
 			}
 			// From filing on, a case is urgent when its disposal limit counts urgent hours.
@@ -246,8 +246,8 @@ func staleVersion(c *Case, saw int) error {
 }
 
 // fileCase sets the standard, department and limit when the shift lead files (立案).
-func fileCase(ctx context.Context, db bun.IDB, c *Case, in ActionInput, detail map[string]any) error {
-	e, err := catalog.LookupIn(ctx, db, c.Kind, c.ClassCode)
+func (s *Service) fileCase(ctx context.Context, db bun.IDB, c *Case, in ActionInput, detail map[string]any) error {
+	e, err := s.classes.LookupIn(ctx, db, c.Kind, c.ClassCode)
 	if err != nil {
 		return err
 	}

@@ -71,9 +71,28 @@ type Config struct {
 	MaxPhoto int64
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Places places a report inside the transaction that files it (grids.Index; the composition
+	// root passes the grids service's, so a grid change is seen at once). Default: an Index of its
+	// own, which sees other writers' grid changes within grids.IndexTTL.
+	Places Places
+	// Classes looks a report's class and standards up inside that transaction (catalog.Entries,
+	// the catalog service's; default: its own, which sees changes within catalog.EntryTTL).
+	Classes Classes
 	// RulesTTL is how long a tenant's calendar and stage limits are reused (DefaultRulesTTL when
 	// zero; a negative TTL reads them for every report and action).
 	RulesTTL time.Duration
+}
+
+// Places is where the case loop places reports: grids.Index satisfies it.
+type Places interface {
+	ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*grids.Resolution, error)
+	WithinBoundaryIn(ctx context.Context, db bun.IDB, lon, lat float64) (bool, error)
+}
+
+// Classes is where the case loop looks classes and their standards up: catalog.Entries
+// satisfies it.
+type Classes interface {
+	LookupIn(ctx context.Context, db bun.IDB, kind catalog.Kind, code string) (*catalog.Entry, error)
 }
 
 // Service runs the case loop of every tenant through the gate.
@@ -86,13 +105,22 @@ type Service struct {
 	maxPhoto int64
 	now      func() time.Time
 	log      *slog.Logger
+	places   Places
+	classes  Classes
 	rules    *cache.Cache[uuid.UUID, *rules]
 	group    *group // reports' write transactions
 }
 
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, tenants: cfg.Tenants, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger}
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, tenants: cfg.Tenants, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger,
+		places: cfg.Places, classes: cfg.Classes}
+	if s.places == nil {
+		s.places = grids.NewIndex()
+	}
+	if s.classes == nil {
+		s.classes = catalog.NewEntries()
+	}
 	if cfg.RulesTTL == 0 {
 		cfg.RulesTTL = DefaultRulesTTL
 	}
@@ -469,7 +497,7 @@ type report struct {
 func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 	in, c := &r.in, r.c
 	c.GridCode, c.ResponsibilityCode, c.InspectorID = nil, nil, nil
-	entry, err := catalog.LookupIn(ctx, db, in.Kind, in.ClassCode)
+	entry, err := s.classes.LookupIn(ctx, db, in.Kind, in.ClassCode)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
 			return errs.Field("class_code", msgMessage, errs.MessageOf(err))
@@ -484,7 +512,7 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 	// A point outside the tenant's boundary is not this tenant's to handle (a point outside
 	// China is refused by ResolveIn, with the hint that lon comes first).
 	if grids.InChina(in.Lon, in.Lat) {
-		inside, err := grids.WithinBoundaryIn(ctx, db, in.Lon, in.Lat)
+		inside, err := s.places.WithinBoundaryIn(ctx, db, in.Lon, in.Lat)
 		if err != nil {
 			return err
 		}
@@ -493,7 +521,7 @@ func (s *Service) prepare(ctx context.Context, db bun.IDB, r *report) error {
 			return errs.Field("lat", msgPointGGLiesOutside, in.Lon, in.Lat, name, name)
 		}
 	}
-	res, err := grids.ResolveIn(ctx, db, in.Lon, in.Lat)
+	res, err := s.places.ResolveIn(ctx, db, in.Lon, in.Lat)
 	switch {
 	case err == nil:
 		c.GridCode = &res.Unit.Code

@@ -36,10 +36,11 @@ type Locator interface {
 
 // Service keeps the catalog, the standards and the component inventory of tenants.
 type Service struct {
-	gate  Gate
-	dirs  Directory
-	grids Locator
-	now   func() time.Time
+	gate    Gate
+	entries *Entries
+	dirs    Directory
+	grids   Locator
+	now     func() time.Time
 }
 
 // NewService returns a Service. dirs and grids are consulted by imports before their write
@@ -49,8 +50,14 @@ func NewService(gate Gate, dirs Directory, grids Locator, now func() time.Time) 
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: forgetting{gate}, dirs: dirs, grids: grids, now: now}
+	es := NewEntries()
+	return &Service{gate: forgetting{gate, es}, entries: es, dirs: dirs, grids: grids, now: now}
 }
+
+// Entries is the cache of looked-up classes this Service keeps fresh: share it with whoever
+// looks classes up in a transaction of its own (the case loop), so that they see this Service's
+// writes at once.
+func (s *Service) Entries() *Entries { return s.entries }
 
 // Kind is components (部件) or events (事件).
 type Kind string
@@ -435,11 +442,14 @@ func checkDropped(ctx context.Context, db bun.IDB, incoming []Class) error {
 
 // forgetting is the gate as a Service uses it: a write transaction drops every cached entry when
 // it ends, committed or not.
-type forgetting struct{ Gate }
+type forgetting struct {
+	Gate
+	entries *Entries
+}
 
 func (f forgetting) Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error {
 	if mode == tenants.Write {
-		defer entries.Purge()
+		defer f.entries.c.Purge()
 	}
 	return f.Gate.Tx(ctx, mode, fn)
 }

@@ -73,7 +73,7 @@ func (s *Service) Lookup(ctx context.Context, kind Kind, code string) (*Entry, e
 	var e *Entry
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		var err error
-		e, err = LookupIn(ctx, db, kind, code)
+		e, err = s.entries.LookupIn(ctx, db, kind, code)
 		return err
 	})
 	return e, err
@@ -90,17 +90,23 @@ type entryKey struct {
 	code   string
 }
 
-// entries holds recently looked-up entries, process-wide (tenant ids are unique in a process).
-var entries = cache.New[entryKey, *Entry](4096, EntryTTL)
+// Entries holds recently looked-up entries of every tenant. The Service that writes classes and
+// standards owns one (Service.Entries) and drops them all after each write.
+type Entries struct {
+	c *cache.Cache[entryKey, *Entry]
+}
+
+// NewEntries returns an empty Entries.
+func NewEntries() *Entries { return &Entries{c: cache.New[entryKey, *Entry](4096, EntryTTL)} }
 
 // LookupIn is Lookup inside a transaction the caller already holds through the gate. Entries are
 // reused for EntryTTL; the caller gets its own copy.
-func LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
+func (x *Entries) LookupIn(ctx context.Context, db bun.IDB, kind Kind, code string) (*Entry, error) {
 	load := func(ctx context.Context) (*Entry, error) { return lookupIn(ctx, db, kind, code) }
 	var e *Entry
 	var err error
 	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
-		e, err = entries.Get(ctx, entryKey{sc.Tenant.ID, kind, code}, load)
+		e, err = x.c.Get(ctx, entryKey{sc.Tenant.ID, kind, code}, load)
 	} else {
 		e, err = load(ctx)
 	}

@@ -113,11 +113,11 @@ func (s *Service) DeleteBoundary(ctx context.Context) error {
 // a boundary takes any point within China's extent; a point outside it is never within. A point
 // on the boundary line is within, one in a hole is not. The boundary comes from the cached grid
 // index.
-func WithinBoundaryIn(ctx context.Context, db bun.IDB, lon, lat float64) (bool, error) {
+func (x *Index) WithinBoundaryIn(ctx context.Context, db bun.IDB, lon, lat float64) (bool, error) {
 	if !InChina(lon, lat) {
 		return false, nil
 	}
-	idx, err := tenantIndex(ctx, db)
+	idx, err := x.tenant(ctx, db)
 	if err != nil {
 		return false, err
 	}

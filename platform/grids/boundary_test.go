@@ -14,13 +14,13 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// within asks WithinBoundaryIn inside a gate transaction, as the case module does.
-func within(t *testing.T, e *platformtest.Env, ctx context.Context, lon, lat float64) bool {
+// within asks the service's index WithinBoundaryIn inside a gate transaction, as the case module does.
+func within(t *testing.T, e *platformtest.Env, s *grids.Service, ctx context.Context, lon, lat float64) bool {
 	t.Helper()
 	var in bool
 	err := e.Store.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		var err error
-		in, err = grids.WithinBoundaryIn(ctx, db, lon, lat)
+		in, err = s.Index().WithinBoundaryIn(ctx, db, lon, lat)
 		return err
 	})
 	if err != nil {
@@ -43,11 +43,11 @@ func TestBoundaryWithin(t *testing.T) {
 			lon, lat float64
 			want     bool
 		}{{101.5, 25.5, true}, {87.6, 43.8, true}, {0, 0, false}, {25.0, 101.5, false}, {140, 30, false}} {
-			if got := within(t, e, e.A, p.lon, p.lat); got != p.want {
+			if got := within(t, e, writer, e.A, p.lon, p.lat); got != p.want {
 				t.Errorf("no boundary, (%g, %g): got %v, want %v", p.lon, p.lat, got, p.want)
 			}
 		}
-		// A polygon with a hole; the cached index sees the write at once (another Service wrote it).
+		// A polygon with a hole; the index the writer keeps sees the write at once.
 		b, err := writer.PutBoundary(e.A, []byte(`{"type":"Feature","properties":{"name":"楚雄市"},"geometry":`+donut+`}`))
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func TestBoundaryWithin(t *testing.T) {
 			{100.99, 25.5, false}, // just west
 			{0, 0, false},         // outside China
 		} {
-			if got := within(t, e, e.A, p.lon, p.lat); got != p.want {
+			if got := within(t, e, writer, e.A, p.lon, p.lat); got != p.want {
 				t.Errorf("donut, (%g, %g): got %v, want %v", p.lon, p.lat, got, p.want)
 			}
 		}
@@ -75,7 +75,7 @@ func TestBoundaryWithin(t *testing.T) {
 		if _, err := reader.FindBoundary(e.B); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("B finds A's boundary: %v", err)
 		}
-		if !within(t, e, e.B, 87.6, 43.8) {
+		if !within(t, e, writer, e.B, 87.6, 43.8) {
 			t.Fatal("A's boundary applies in B")
 		}
 		got, err := reader.FindBoundary(e.View)
@@ -107,7 +107,7 @@ func TestBoundaryWithin(t *testing.T) {
 			lon, lat float64
 			want     bool
 		}{{101.1, 25.1, true}, {101.55, 25.55, true}, {101.3, 25.3, false}, {101.9, 25.9, false}} {
-			if got := within(t, e, e.A, p.lon, p.lat); got != p.want {
+			if got := within(t, e, writer, e.A, p.lon, p.lat); got != p.want {
 				t.Errorf("multipolygon, (%g, %g): got %v, want %v", p.lon, p.lat, got, p.want)
 			}
 		}
@@ -115,7 +115,7 @@ func TestBoundaryWithin(t *testing.T) {
 		if err := writer.DeleteBoundary(e.A); err != nil {
 			t.Fatal(err)
 		}
-		if !within(t, e, e.A, 101.9, 25.9) {
+		if !within(t, e, writer, e.A, 101.9, 25.9) {
 			t.Fatal("after delete, a point in China is outside")
 		}
 		if err := writer.DeleteBoundary(e.A); !errs.Is(err, errs.NotFound) {

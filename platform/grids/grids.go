@@ -30,6 +30,7 @@ type Gate interface {
 // Service keeps tenants' grids.
 type Service struct {
 	gate Gate
+	idx  *Index
 	now  func() time.Time
 }
 
@@ -38,8 +39,13 @@ func NewService(gate Gate, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: forgetting{gate}, now: now}
+	idx := NewIndex()
+	return &Service{gate: forgetting{gate, idx}, idx: idx, now: now}
 }
+
+// Index is the grid index this Service keeps fresh: share it with whoever places points in a
+// transaction of its own (the case loop), so that they see this Service's writes at once.
+func (s *Service) Index() *Index { return s.idx }
 
 // Level is the level of a grid.
 type Level string

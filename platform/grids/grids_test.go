@@ -142,11 +142,13 @@ func TestLevelOf(t *testing.T) {
 }
 
 // TestResolveSeesWritesAtOnce checks the cached grid index: resolutions reuse it, and a write
-// through any Service (here a second one, as the console and the API hold their own) is seen by
-// the next resolution, not IndexTTL later.
+// through the Service that owns it (the one the composition root shares with the API, the
+// console and the case loop) is seen by the next resolution, not IndexTTL later.
 func TestResolveSeesWritesAtOnce(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
-		reader, writer := grids.NewService(e.Store, nil), grids.NewService(e.Store, nil)
+		// One Service per process writes and resolves (the composition root shares its Index).
+		writer := grids.NewService(e.Store, nil)
+		reader := writer
 		if _, err := writer.Import(e.A, []byte(SampleGrids()), false); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +186,8 @@ func TestResolveSeesWritesAtOnce(t *testing.T) {
 // grid's inspector (a foreign key), and the cached index forgets them at once.
 func TestDeletedInspectorLeavesTheIndex(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
-		s, o := grids.NewService(e.Store, nil), org.NewService(e.Store, nil)
+		s := grids.NewService(e.Store, nil)
+		o := org.NewService(e.Store, nil, s.Index())
 		if _, err := s.Import(e.A, []byte(SampleGrids()), false); err != nil {
 			t.Fatal(err)
 		}

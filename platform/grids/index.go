@@ -19,12 +19,19 @@ import (
 // within IndexTTL.
 const IndexTTL = 5 * time.Second
 
-// indexes holds the grid index of recently used tenants, process-wide: every Service and
-// ResolveIn share it, so that a write through any Service is seen by the next resolution.
-// Tenants are keyed by id, which is unique across the process. An index holds a tenant's parsed
-// unit-grid polygons (about 1 MB for 2,000 unit grids) and its boundary (at most
+// Index holds the grid index of recently used tenants. The Service that writes grids owns one
+// (Service.Index) and drops a tenant's entry after every write, so the next resolution reads the
+// grids again; the composition root hands the same Index to whoever places points inside a
+// transaction of its own (the case loop) and to whoever changes what the index holds without a
+// grids.Service (org, whose staff are responsibility grids' inspectors). An index holds a tenant's
+// parsed unit-grid polygons (about 1 MB for 2,000 unit grids) and its boundary (at most
 // MaxBoundaryPositions, 800 KB); at most indexTenants are kept.
-var indexes = cache.New[uuid.UUID, *index](indexTenants, IndexTTL)
+type Index struct {
+	c *cache.Cache[uuid.UUID, *index]
+}
+
+// NewIndex returns an empty Index.
+func NewIndex() *Index { return &Index{c: cache.New[uuid.UUID, *index](indexTenants, IndexTTL)} }
 
 const indexTenants = 128
 
@@ -53,13 +60,13 @@ type respOfUnit struct {
 	inspector string
 }
 
-// tenantIndex returns the tenant's index, reading it through db when it is not cached.
-func tenantIndex(ctx context.Context, db bun.IDB) (*index, error) {
+// tenant returns the tenant's index, reading it through db when it is not cached.
+func (x *Index) tenant(ctx context.Context, db bun.IDB) (*index, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
 		return loadIndex(ctx, db)
 	}
-	return indexes.Get(ctx, sc.Tenant.ID, func(ctx context.Context) (*index, error) { return loadIndex(ctx, db) })
+	return x.c.Get(ctx, sc.Tenant.ID, func(ctx context.Context) (*index, error) { return loadIndex(ctx, db) })
 }
 
 func loadIndex(ctx context.Context, db bun.IDB) (*index, error) {
@@ -173,17 +180,21 @@ func (idx *index) resolve(p orb.Point) *Resolution {
 
 // forgetting is the gate as a Service uses it: a write transaction drops the tenant's index
 // when it ends, committed or not, so the next resolution reads the grids again.
-type forgetting struct{ Gate }
+type forgetting struct {
+	Gate
+	idx *Index
+}
 
 func (f forgetting) Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error {
 	if mode == tenants.Write {
 		if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
-			defer indexes.Forget(sc.Tenant.ID)
+			defer f.idx.Forget(sc.Tenant.ID)
 		}
 	}
 	return f.Gate.Tx(ctx, mode, fn)
 }
 
-// ForgetIndex drops a tenant's cached grid index; code that changes grids or responsibility
-// grids without a grids.Service (org.DeleteStaff, whose foreign key clears an inspector) calls it.
-func ForgetIndex(tenant uuid.UUID) { indexes.Forget(tenant) }
+// Forget drops a tenant's cached grid index; code that changes grids or responsibility grids
+// without the grids.Service owning x (org.DeleteStaff, whose foreign key clears an inspector)
+// calls it.
+func (x *Index) Forget(tenant uuid.UUID) { x.c.Forget(tenant) }

@@ -30,7 +30,7 @@ func (s *Service) Resolve(ctx context.Context, lon, lat float64) (*Resolution, e
 	var res *Resolution
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		var err error
-		res, err = ResolveIn(ctx, db, lon, lat)
+		res, err = s.idx.ResolveIn(ctx, db, lon, lat)
 		return err
 	})
 	return res, err
@@ -39,11 +39,11 @@ func (s *Service) Resolve(ctx context.Context, lon, lat float64) (*Resolution, e
 // ResolveIn is Resolve inside a transaction the caller already holds through the gate (the case
 // module resolves a report's location in the same transaction that files it; on SQLite a second
 // gate transaction inside a write transaction would wait for itself).
-func ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, error) {
+func (x *Index) ResolveIn(ctx context.Context, db bun.IDB, lon, lat float64) (*Resolution, error) {
 	if !InChina(lon, lat) {
 		return nil, errs.Field("lon", msgPointGGOutsideChina, lon, lat)
 	}
-	idx, err := tenantIndex(ctx, db)
+	idx, err := x.tenant(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -60,18 +60,18 @@ func (s *Service) LocateUnits(ctx context.Context, pts []orb.Point) ([]string, e
 	var out []string
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		var err error
-		out, err = locate(ctx, db, pts)
+		out, err = s.idx.locate(ctx, db, pts)
 		return err
 	})
 	return out, err
 }
 
-func locate(ctx context.Context, db bun.IDB, pts []orb.Point) ([]string, error) {
+func (x *Index) locate(ctx context.Context, db bun.IDB, pts []orb.Point) ([]string, error) {
 	out := make([]string, len(pts))
 	if len(pts) == 0 {
 		return out, nil
 	}
-	idx, err := tenantIndex(ctx, db)
+	idx, err := x.tenant(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -2,15 +2,15 @@ package org
 
 import (
 	"context"
-	"github.com/cityops/cityops/internal/msg"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/msg"
+
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
-	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -25,16 +25,23 @@ type Gate interface {
 
 // Service keeps tenants' departments and staff.
 type Service struct {
-	gate Gate
-	now  func() time.Time
+	gate     Gate
+	now      func() time.Time
+	watchers []StaffWatcher
 }
 
-// NewService returns a Service over gate.
-func NewService(gate Gate, now func() time.Time) *Service {
+// StaffWatcher keeps something derived from a tenant's staff and is told to drop it when a staff
+// member is deleted (grids.Index: the responsibility grids they inspected lose their inspector).
+type StaffWatcher interface {
+	Forget(tenant uuid.UUID)
+}
+
+// NewService returns a Service over gate that tells watchers of deleted staff.
+func NewService(gate Gate, now func() time.Time, watchers ...StaffWatcher) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: gate, now: now}
+	return &Service{gate: gate, now: now, watchers: watchers}
 }
 
 // Department is a unit that handles cases, at level 1 to 3.
@@ -436,10 +443,12 @@ func (s *Service) auditStaff(ctx context.Context, action string, st *Staff) erro
 }
 
 // DeleteStaff removes a staff member (responsibility grids they covered lose their inspector,
-// so the tenant's cached grid index is dropped too); audited as staff.delete.
+// so the watchers, the grid index among them, forget the tenant); audited as staff.delete.
 func (s *Service) DeleteStaff(ctx context.Context, id string) error {
 	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
-		defer grids.ForgetIndex(sc.Tenant.ID)
+		for _, w := range s.watchers {
+			defer w.Forget(sc.Tenant.ID)
+		}
 	}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		r, err := db.NewDelete().TableExpr("staff").Where("id = ?", id).Exec(ctx)
