@@ -99,7 +99,7 @@ func stageClocks(t *testing.T, f *caseFixture) {
 	// Monday 2 March 2026, 09:00 in Chuxiong: working time.
 	base := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	clk := &fakeClock{t: base}
-	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clk.now})
+	f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clk.now}))
 	// Distinct urgent limits per stage, so that a case cannot pass with another stage's.
 	limits := map[cases.Stage]float64{cases.StageAccept: 0.25, cases.StageVerify: 0.5, cases.StageFile: 0.75,
 		cases.StageDispatch: 1, cases.StageSendCheck: 1.25, cases.StageCheck: 1.5, cases.StageClose: 1.75}

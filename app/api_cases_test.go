@@ -518,8 +518,7 @@ func TestCasePersonalData(t *testing.T) {
 				t.Fatalf("stored in clear: %q %q", name, phone)
 			}
 			before := count()
-			real := f.app.cases
-			f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Cipher: downCipher{}, PhotoDir: t.TempDir()})
+			restore := f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Cipher: downCipher{}, PhotoDir: t.TempDir()}))
 			f.mustDo(t, "acceptorA", "POST", casesA, reportA, 503)
 			// Without personal data the report needs no key.
 			f.mustDo(t, "inspectorA", "POST", casesA, `{"kind":"component","class_code":"0101","lon":101.505,"lat":25.005}`, 201)
@@ -528,7 +527,7 @@ func TestCasePersonalData(t *testing.T) {
 			if res := f.mustDo(t, "acceptorA", "GET", casesA+"/"+c.ID, "", 200); !strings.Contains(res.body, `"unavailable"`) {
 				t.Fatalf("read during outage: %s", res.body)
 			}
-			f.app.cases = real
+			restore()
 			if n := count(); n != before+1 {
 				t.Fatalf("cases after the outage: %d, want %d", n, before+1)
 			}
@@ -613,6 +612,15 @@ func TestCaseListFiltersAndPages(t *testing.T) {
 }
 
 // markOverdue runs the overdue job once over every tenant, as the server's loop does.
+// swapCases makes s the case loop the app serves (the API, the console, the overdue job) until
+// restore is called. The cases module keeps the service it was built with, so s takes the place
+// of that service's value rather than of the App's pointer.
+func (f *fixture) swapCases(s *cases.Service) (restore func()) {
+	saved := *f.app.cases
+	*f.app.cases = *s
+	return func() { *f.app.cases = saved }
+}
+
 func (f *caseFixture) markOverdue(tb testing.TB) {
 	tb.Helper()
 	if failed, err := f.app.cases.MarkOverdueAll(context.Background(), 2); failed != 0 || err != nil {
@@ -627,7 +635,7 @@ func TestCaseOverdueJob(t *testing.T) {
 	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	f.app.cases = cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clock})
+	f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clock}))
 	c := f.drive(t, cases.Dispatched)
 	if c.Deadline == nil || !c.Deadline.Equal(now.Add(2*time.Hour)) {
 		t.Fatalf("deadline %v, want %v", c.Deadline, now.Add(2*time.Hour))

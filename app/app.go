@@ -80,7 +80,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	// What the modules declare is read first: their migrations go to the store, their meters and
 	// entitlements to billing.
-	mods := append(platformModules(nil), opts.Modules...)
+	mods := append(platformModules(nil, nil), opts.Modules...)
 	if err := checkModules(mods); err != nil {
 		return nil, err
 	}
@@ -118,8 +118,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.platform = newPlatform(store)
-	mods = append(platformModules(a.platform), opts.Modules...) // the same list, serving the services
 	a.cases = a.newCases()
+	mods = append(platformModules(a.platform, a.cases), opts.Modules...) // the same list, serving the services
 	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)
 	if err := store.Ping(ctx); err != nil {

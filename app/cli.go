@@ -121,7 +121,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer, extra []module.Mo
 	root.AddCommand(migrate, tenantsCommand(stdout, stderr), identitiesCommand(stdin, stdout, stderr), credentialsCommand(stdin, stdout, stderr))
 	root.AddCommand(billingCommand(stdout, stderr))
 	root.AddCommand(open311Command(stdout, stderr))
-	root.AddCommand(moduleCommands(append(platformModules(nil), extra...), extra, stdout, stderr)...)
+	root.AddCommand(moduleCommands(append(platformModules(nil, nil), extra...), extra, stdout, stderr)...)
 	return root
 }
 

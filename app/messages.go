@@ -22,9 +22,6 @@ var (
 	msgAmountTimeNumberEG = msg.New("app.amount_time_number_e_g",
 		"The amount of time is a number, e.g. 2 or 0.5.",
 		"时长须为数字，例如 2 或 0.5。")
-	msgBboxMinlonMinlatMaxlonMaxlat = msg.New("app.bbox_minlon_minlat_maxlon_maxlat",
-		"bbox is minLon,minLat,maxLon,maxLat.",
-		"bbox 的格式为 minLon,minLat,maxLon,maxLat。")
 	msgBeforeMustPositiveEntryId = msg.New("app.before_must_positive_entry_id",
 		"before must be a positive entry id.",
 		"before 必须是正整数的条目编号。")
@@ -64,9 +61,6 @@ var (
 	msgDateNotYyyyMmDd = msg.New("app.date_not_yyyy_mm_dd",
 		"The date %q is not YYYY-MM-DD.",
 		"日期 %q 不符合 YYYY-MM-DD 格式。")
-	msgDateRfcTime = msg.New("app.date_rfc_time",
-		"%s is a date (2026-03-02) or an RFC 3339 time.",
-		"%s 应为日期（2026-03-02）或 RFC 3339 时间。")
 	msgDueDateBeforeAccountingDate = msg.New("app.due_date_before_accounting_date",
 		"The due date is before the accounting date.",
 		"到期日早于记账日期。")
@@ -127,9 +121,6 @@ var (
 	msgLimitNotNumber = msg.New("app.limit_not_number",
 		"The limit %q is not a number.",
 		"时限 %q 不是数字。")
-	msgLimitPositiveNumberMost = msg.New("app.limit_positive_number_most",
-		"limit is a positive number (at most 500).",
-		"limit 应为正数（最大 500）。")
 	msgLimitUrgentCasesNotNumber = msg.New("app.limit_urgent_cases_not_number",
 		"The limit for urgent cases %q is not a number.",
 		"紧急案件的时限 %q 不是数字。")
@@ -184,9 +175,6 @@ var (
 	msgOnlyPrefectureHasCounties = msg.New("app.only_prefecture_has_counties",
 		"Only a prefecture has counties.",
 		"只有州才有下辖县市。")
-	msgPhotoEmpty = msg.New("app.photo_empty",
-		"The photo is empty.",
-		"照片为空。")
 	msgPleaseLogFirst = msg.New("app.please_log_first",
 		"Please log in first.",
 		"请先登录。")
@@ -208,9 +196,6 @@ var (
 	msgSayWhatProblem = msg.New("app.say_what_problem",
 		"Say what the problem is.",
 		"请说明是什么问题。")
-	msgSendPhotoFormFieldFile = msg.New("app.send_photo_form_field_file",
-		"Send the photo in the form field \"file\".",
-		"请通过表单字段 \"file\" 发送照片。")
 	msgServerShuttingDownStartAgain = msg.New("app.server_shutting_down_start_again",
 		"The server is shutting down; start again once it is back.",
 		"服务器正在关闭；请待其恢复后再开始。")
@@ -241,12 +226,6 @@ var (
 	msgTooManyRequestsWaitMoment = msg.New("app.too_many_requests_wait_moment",
 		"Too many requests; wait a moment and try again.",
 		"请求过多，请稍候再试。")
-	msgTrueFalse = msg.New("app.true_false",
-		"%s is true or false.",
-		"%s 应为 true 或 false。")
-	msgUploadedPhotoCannotRead = msg.New("app.uploaded_photo_cannot_read",
-		"The uploaded photo cannot be read.",
-		"无法读取上传的照片。")
 	msgUseAuthorizationHeaderBearerToken = msg.New("app.use_authorization_header_bearer_token",
 		"Use the Authorization header as: Bearer <token>.",
 		"请按如下格式使用 Authorization 请求头：Bearer <令牌>。")

@@ -12,6 +12,7 @@ import (
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/migrations"
 	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
@@ -22,17 +23,18 @@ import (
 )
 
 // platformModules is the list of modules that plug in through platform/module: one line each.
-// (The case loop and Open311 are still wired by hand in this package; they move here one by one.)
+// (Open311 is still wired by hand in this package.)
 //
-// The shared modules serve the platform's services p, which the console, the case loop and the
-// demo use as well. New reads what the modules declare (names, migrations, meters, templates,
-// commands) before the store is open and so before p exists: that reading passes a nil p, and
-// only the list made with p is built.
-func platformModules(p *platform) []module.Module {
+// The shared modules serve the platform's services p and the case loop cs, which the console and
+// the demo use as well. New reads what the modules declare (names, migrations, meters, templates,
+// commands) before the store is open and so before p and cs exist: that reading passes nil, and
+// only the list made with the services is built.
+func platformModules(p *platform, cs *cases.Service) []module.Module {
 	if p == nil {
 		p = &platform{}
 	}
 	return []module.Module{
+		cases.Module(cs),
 		org.Module(p.org),
 		grids.Module(p.grids),
 		catalog.Module(p.catalog),

@@ -80,7 +80,6 @@ func (a *App) newServer() *fiber.App {
 	t.Get("/audit", a.needRole(tenants.TenantAdmin), a.apiTenantAudit)
 	t.Get("/export", a.needRole(tenants.TenantAdmin), a.apiExport)
 	a.secretRoutes(t)
-	a.caseRoutes(t)
 	a.moduleAPIRoutes(t)
 
 	a.open311Routes(f)

@@ -2,20 +2,18 @@ package app
 
 import (
 	"encoding/json"
-	"github.com/cityops/cityops/internal/msg"
-	"io"
-	"mime/multipart"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/msg"
+
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
-	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -142,7 +140,7 @@ func (a *App) webInbox(c *fiber.Ctx) error {
 		"CanReport": !sc.ReadOnly && sc.Has(cases.ReportPosts...)})
 }
 
-// webCaseList is the case list with the API's filters (caseFilter) and cursor pages.
+// webCaseList is the case list with the API's filters (cases.QueryFilter) and cursor pages.
 func (a *App) webCaseList(c *fiber.Ctx) error {
 	names, classes, depts, err := a.caseNames(c)
 	if err != nil {
@@ -154,7 +152,7 @@ func (a *App) webCaseList(c *fiber.Ctx) error {
 		c.Request().URI().QueryArgs().Set("kind", kind)
 		c.Request().URI().QueryArgs().Set("class_code", code)
 	}
-	f, err := caseFilter(c)
+	f, err := cases.QueryFilter(c)
 	if err == nil {
 		f.BBox = nil
 		var page *cases.Page
@@ -202,7 +200,7 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 		}
 	}
 	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": caseStates(), "Map": a.mapConfig(c)}
-	if _, err := caseFilter(c); err != nil {
+	if _, err := cases.QueryFilter(c); err != nil {
 		msg, err := formError(c, err)
 		if err != nil {
 			return err
@@ -378,20 +376,7 @@ func formPhoto(c *fiber.Ctx, field string) ([]byte, error) {
 	if err != nil || fh == nil || fh.Size == 0 && fh.Filename == "" {
 		return nil, nil
 	}
-	return readPhoto(fh)
-}
-
-func readPhoto(fh *multipart.FileHeader) ([]byte, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, module.MaxUpload+1))
-	if err != nil {
-		return nil, errs.Field("photo", msgUploadedPhotoCannotRead)
-	}
-	return data, nil
+	return cases.ReadPhoto(fh, "photo")
 }
 
 // webCaseAction takes one action from the case page's forms. Feedback may carry a new

@@ -4,6 +4,9 @@ import "github.com/cityops/cityops/internal/msg"
 
 // The package's user-visible messages (see internal/msg): English, then Chinese.
 var (
+	msgBboxFourNumbers = msg.New("cases.bbox_four_numbers",
+		"bbox is minLon,minLat,maxLon,maxLat.",
+		"bbox 的格式为 minLon,minLat,maxLon,maxLat。")
 	msgBboxMinlonMinlatMaxlonMaxlat = msg.New("cases.bbox_minlon_minlat_maxlon_maxlat",
 		"The bbox is minLon,minLat,maxLon,maxLat with min ≤ max.",
 		"bbox 的格式为 minLon,minLat,maxLon,maxLat，且最小值不大于最大值。")
@@ -49,6 +52,9 @@ var (
 	msgCursorNotOneApiGave = msg.New("cases.cursor_not_one_api_gave",
 		"The cursor is not one this API gave out.",
 		"该游标（cursor）不是本接口返回的。")
+	msgDateRfcTime = msg.New("cases.date_rfc_time",
+		"%s is a date (2026-03-02) or an RFC 3339 time.",
+		"%s 应为日期（2026-03-02）或 RFC 3339 时间。")
 	msgDescriptionMostCharactersAddressMost = msg.New("cases.description_most_characters_address_most",
 		"The description is at most 2000 characters and the address at most 200.",
 		"问题描述不超过 2000 个字符，地址不超过 200 个字符。")
@@ -76,6 +82,9 @@ var (
 	msgKindComponentEvent = msg.New("cases.kind_component_event",
 		"The kind is component (部件) or event (事件).",
 		"类型为部件或事件。")
+	msgLimitPositiveNumberMost = msg.New("cases.limit_positive_number_most",
+		"limit is a positive number (at most 500).",
+		"limit 应为正数（最大 500）。")
 	msgLimitUrgentCasesUrgentHours = msg.New("cases.limit_urgent_cases_urgent_hours",
 		"The limit for urgent cases is in urgent hours (urgent_hours, natural time).",
 		"紧急案件的时限以紧急工作时（urgent_hours，按自然时间计算）计。")
@@ -139,6 +148,9 @@ var (
 	msgSayWhyReasonWhenYou = msg.New("cases.say_why_reason_when_you",
 		"Say why (reason) when you %s a case.",
 		"%s 案件时请填写原因。")
+	msgSendPhotoFormFieldFile = msg.New("cases.send_photo_form_field_file",
+		"Send the photo in the form field \"file\".",
+		"请通过表单字段 \"file\" 发送照片。")
 	msgSourceNotOneInspectorCitizen = msg.New("cases.source_not_one_inspector_citizen",
 		"The source %q is not one of inspector, citizen, hotline, video, referral, media, sensor.",
 		"来源 %q 不是 inspector（监督员巡查）、citizen（市民）、hotline（12345 热线）、video（视频监控）、referral（上级转办）、media（媒体曝光）、sensor（运行监测）之一。")
@@ -160,6 +172,15 @@ var (
 	msgThereNoStageStagesAccept = msg.New("cases.there_no_stage_stages_accept",
 		"There is no stage %q; the stages are accept, verify, file, dispatch, send_check, check, close.",
 		"没有环节 %q；环节包括 accept（受理）、verify（核实）、file（立案）、dispatch（派遣）、send_check（派核查）、check（核查）、close（结案）。")
+	msgTitle = msg.New("cases.title",
+		"Case loop",
+		"指挥协调")
+	msgTrueFalse = msg.New("cases.true_false",
+		"%s is true or false.",
+		"%s 应为 true 或 false。")
+	msgUploadedPhotoCannotRead = msg.New("cases.uploaded_photo_cannot_read",
+		"The uploaded photo cannot be read.",
+		"无法读取上传的照片。")
 	msgYouNotRecordedStaffDepartment = msg.New("cases.you_not_recorded_staff_department",
 		"You are not recorded as staff of the department case %s is dispatched to.",
 		"您不是案件 %s 所派遣部门的工作人员。")
