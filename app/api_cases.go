@@ -11,10 +11,14 @@ import (
 
 // newCases builds the case loop over the gate, the tenant keys and billing's usage meter, and
 // puts its photos into tenant exports.
-func (a *App) newCases() *cases.Service {
-	s := cases.NewService(cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
+func (a *App) newCases(adjust func(*cases.Config)) *cases.Service {
+	cfg := cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
 		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log,
-		Places: a.platform.grids.Index(), Classes: a.platform.catalog.Entries()})
+		Places: a.platform.grids.Index(), Classes: a.platform.catalog.Entries()}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	s := cases.NewService(cfg)
 	a.store.AddExportFiles(s.PhotoExport())
 	return s
 }

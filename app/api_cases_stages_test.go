@@ -91,15 +91,18 @@ func TestCaseStageLimitsAPI(t *testing.T) {
 // list it, and the action that ends the stage records how it went.
 func TestCaseStageClocks(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) { stageClocks(t, newCaseFixture(t, dialect)) })
+		t.Run(dialect, func(t *testing.T) {
+			// Monday 2 March 2026, 09:00 in Chuxiong: working time.
+			clk := &fakeClock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+			stageClocks(t, newCaseFixtureWith(t, dialect, Options{CaseConfig: func(c *cases.Config) { c.Now = clk.now }}), clk)
+		})
 	}
 }
 
-func stageClocks(t *testing.T, f *caseFixture) {
-	// Monday 2 March 2026, 09:00 in Chuxiong: working time.
-	base := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: base}
-	f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clk.now}))
+// stageClocks runs the stage clocks on f, whose case loop tells time by clk (set to a Monday,
+// 09:00 in Chuxiong).
+func stageClocks(t *testing.T, f *caseFixture, clk *fakeClock) {
+	base := clk.now()
 	// Distinct urgent limits per stage, so that a case cannot pass with another stage's.
 	limits := map[cases.Stage]float64{cases.StageAccept: 0.25, cases.StageVerify: 0.5, cases.StageFile: 0.75,
 		cases.StageDispatch: 1, cases.StageSendCheck: 1.25, cases.StageCheck: 1.5, cases.StageClose: 1.75}

@@ -5,14 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/cityops/cityops/internal/msg"
 	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
@@ -39,15 +41,21 @@ type caseFixture struct {
 	dept string
 }
 
-// newCaseFixture is newFixture with A's platform set up (department SZJ, grids, the standard of
-// 0101: SZJ, 2 urgent hours) and one account per post; handlerA is staff of SZJ, handlerX of
-// another department.
 // msgTestKeysDown is what the tests' failing key store says.
 var msgTestKeysDown = msg.New("app.test_keys_down", "The key store is down.", "密钥存储不可用。")
 
+// newCaseFixture is newFixture with A's platform set up (department SZJ, grids, the standard of
+// 0101: SZJ, 2 urgent hours) and one account per post; handlerA is staff of SZJ, handlerX of
+// another department.
 func newCaseFixture(t *testing.T, dialect string) *caseFixture {
 	t.Helper()
-	f := newFixture(t, dialect)
+	return newCaseFixtureWith(t, dialect, Options{})
+}
+
+// newCaseFixtureWith is newCaseFixture on an App booted with opts.
+func newCaseFixtureWith(t *testing.T, dialect string, opts Options) *caseFixture {
+	t.Helper()
+	f := newFixtureWith(t, dialect, opts)
 	dept, _ := setupPlatformA(t, f)
 	ctx := context.Background()
 	ta, err := f.app.store.FindTenantBySlug(ctx, "chuxiong")
@@ -497,7 +505,8 @@ func (downCipher) DecryptBatch(context.Context, uuid.UUID, []string) ([][]byte, 
 func TestCasePersonalData(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
-			f := newCaseFixture(t, dialect)
+			keys := &switchCipher{}
+			f := newCaseFixtureWith(t, dialect, Options{CaseConfig: func(c *cases.Config) { keys.Cipher, c.Cipher = c.Cipher, keys }})
 			c := f.report(t, "acceptorA", reportA)
 			ctx := tenants.WithScope(context.Background(), tenants.SystemScope(mustTenant(t, f.fixture, "chuxiong")))
 			var name, phone string
@@ -518,7 +527,7 @@ func TestCasePersonalData(t *testing.T) {
 				t.Fatalf("stored in clear: %q %q", name, phone)
 			}
 			before := count()
-			restore := f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Cipher: downCipher{}, PhotoDir: t.TempDir()}))
+			keys.down.Store(true)
 			f.mustDo(t, "acceptorA", "POST", casesA, reportA, 503)
 			// Without personal data the report needs no key.
 			f.mustDo(t, "inspectorA", "POST", casesA, `{"kind":"component","class_code":"0101","lon":101.505,"lat":25.005}`, 201)
@@ -527,7 +536,7 @@ func TestCasePersonalData(t *testing.T) {
 			if res := f.mustDo(t, "acceptorA", "GET", casesA+"/"+c.ID, "", 200); !strings.Contains(res.body, `"unavailable"`) {
 				t.Fatalf("read during outage: %s", res.body)
 			}
-			restore()
+			keys.down.Store(false)
 			if n := count(); n != before+1 {
 				t.Fatalf("cases after the outage: %d, want %d", n, before+1)
 			}
@@ -612,13 +621,30 @@ func TestCaseListFiltersAndPages(t *testing.T) {
 }
 
 // markOverdue runs the overdue job once over every tenant, as the server's loop does.
-// swapCases makes s the case loop the app serves (the API, the console, the overdue job) until
-// restore is called. The cases module keeps the service it was built with, so s takes the place
-// of that service's value rather than of the App's pointer.
-func (f *fixture) swapCases(s *cases.Service) (restore func()) {
-	saved := *f.app.cases
-	*f.app.cases = *s
-	return func() { *f.app.cases = saved }
+// switchCipher is the app's key store until down is set, then one that is down (downCipher).
+type switchCipher struct {
+	cases.Cipher
+	down atomic.Bool
+}
+
+func (c *switchCipher) now() cases.Cipher {
+	if c.down.Load() {
+		return downCipher{}
+	}
+	return c.Cipher
+}
+
+func (c *switchCipher) Encrypt(ctx context.Context, t uuid.UUID, p []byte) (string, error) {
+	return c.now().Encrypt(ctx, t, p)
+}
+func (c *switchCipher) Decrypt(ctx context.Context, t uuid.UUID, s string) ([]byte, error) {
+	return c.now().Decrypt(ctx, t, s)
+}
+func (c *switchCipher) EncryptBatch(ctx context.Context, t uuid.UUID, p [][]byte) ([]string, error) {
+	return c.now().EncryptBatch(ctx, t, p)
+}
+func (c *switchCipher) DecryptBatch(ctx context.Context, t uuid.UUID, s []string) ([][]byte, error) {
+	return c.now().DecryptBatch(ctx, t, s)
 }
 
 func (f *caseFixture) markOverdue(tb testing.TB) {
@@ -631,11 +657,10 @@ func (f *caseFixture) markOverdue(tb testing.TB) {
 // TestCaseOverdueJob: with a fake clock, a dispatched case (2 urgent hours) becomes overdue after
 // five hours with an overtime multiple of 1.5, by the job alone.
 func TestCaseOverdueJob(t *testing.T) {
-	f := newCaseFixture(t, "sqlite")
 	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	f.swapCases(cases.NewService(cases.Config{Gate: f.app.store, Tenants: f.app.store, Cipher: f.app.secrets, PhotoDir: t.TempDir(), Now: clock}))
+	f := newCaseFixtureWith(t, "sqlite", Options{CaseConfig: func(c *cases.Config) { c.Now = clock }})
 	c := f.drive(t, cases.Dispatched)
 	if c.Deadline == nil || !c.Deadline.Equal(now.Add(2*time.Hour)) {
 		t.Fatalf("deadline %v, want %v", c.Deadline, now.Add(2*time.Hour))

@@ -67,6 +67,9 @@ type Options struct {
 	Steps []tenants.Step
 	// Modules are plugged in after the platform's own (platformModules).
 	Modules []module.Module
+	// CaseConfig, if set, adjusts the case loop's configuration before it is built (tests give
+	// it a clock of their own or a key store that fails).
+	CaseConfig func(*cases.Config)
 }
 
 // New opens the database and builds the server. It does not listen.
@@ -118,7 +121,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.platform = newPlatform(store)
-	a.cases = a.newCases()
+	a.cases = a.newCases(opts.CaseConfig)
 	mods = append(platformModules(a.platform, a.cases), opts.Modules...) // the same list, serving the services
 	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)
