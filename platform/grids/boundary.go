@@ -179,7 +179,7 @@ func parseBoundary(data []byte) (orb.Geometry, error) {
 		return nil, errs.E(errs.TooLarge, msgBoundaryHasPositionsMostTaken, n, MaxBoundaryPositions)
 	}
 	if err := checkGeometry(g); err != nil {
-		return nil, errs.Field("geometry", msgBoundaryNotValid, err.Error())
+		return nil, err
 	}
 	return g, nil
 }

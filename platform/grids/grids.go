@@ -103,22 +103,23 @@ func InChina(lon, lat float64) bool {
 }
 
 // LevelOf checks a 14-digit grid code against the tenant's admin code and returns its level:
-// 6 admin + 3 street + 3 community + 2 sequence; a community ends in 00, a street in 00000.
+// 6 admin + 3 street + 3 community + 2 sequence; a community ends in 00, a street in 00000. A
+// bad code is an Invalid error saying why.
 func LevelOf(code, adminCode string) (Level, string, error) {
 	if len(code) != 14 || strings.Trim(code, "0123456789") != "" {
-		return "", "", fmt.Errorf("a grid code is 14 digits, not %q", textutil.Truncate(code, 20))
+		return "", "", errs.E(errs.Invalid, msgGridCodeDigits, textutil.Truncate(code, 20))
 	}
 	if code[:6] != adminCode {
-		return "", "", fmt.Errorf("the code %s does not start with this tenant's admin code %s", code, adminCode)
+		return "", "", errs.E(errs.Invalid, msgCodeNotTenantAdminCode, code, adminCode)
 	}
 	street, community, seq := code[6:9], code[9:12], code[12:14]
 	switch {
 	case street == "000":
-		return "", "", fmt.Errorf("the street part of %s (digits 7–9) is 000", code)
+		return "", "", errs.E(errs.Invalid, msgStreetPartZero, code)
 	case community == "000" && seq == "00":
 		return Street, "", nil
 	case community == "000":
-		return "", "", fmt.Errorf("the unit grid %s has no community (digits 10–12 are 000)", code)
+		return "", "", errs.E(errs.Invalid, msgUnitGridNoCommunity, code)
 	case seq == "00":
 		return Community, code[:9] + "00000", nil
 	}
@@ -144,37 +145,38 @@ func asPolygons(g orb.Geometry) (orb.MultiPolygon, bool) {
 }
 
 // checkGeometry validates a grid polygon: a Polygon or MultiPolygon of closed rings of at least
-// four positions, every coordinate within China.
+// four positions, every coordinate within China. A bad one is an Invalid error about the field
+// geometry, worded for the import report and the boundary upload alike.
 func checkGeometry(g orb.Geometry) error {
 	polys, ok := asPolygons(g)
 	switch {
 	case g == nil:
-		return fmt.Errorf("the feature has no geometry")
+		return errs.Field("geometry", msgFeatureHasNoGeometry)
 	case !ok:
-		return fmt.Errorf("the geometry is a %s; a grid is a Polygon or MultiPolygon", g.GeoJSONType())
+		return errs.Field("geometry", msgGeometryNotPolygon, g.GeoJSONType())
 	}
 	if len(polys) == 0 {
-		return fmt.Errorf("the geometry is empty")
+		return errs.Field("geometry", msgGeometryEmpty)
 	}
 	for _, p := range polys {
 		if len(p) == 0 {
-			return fmt.Errorf("a polygon has no ring")
+			return errs.Field("geometry", msgPolygonHasNoRing)
 		}
 		for ri, r := range p {
 			if len(r) < 4 {
-				return fmt.Errorf("ring %d has %d positions; a ring needs at least 4", ri+1, len(r))
+				return errs.Field("geometry", msgRingTooFewPositions, ri+1, len(r))
 			}
 			if r[0] != r[len(r)-1] {
-				return fmt.Errorf("ring %d is not closed: its first and last positions differ", ri+1)
+				return errs.Field("geometry", msgRingNotClosed, ri+1)
 			}
 			for _, pt := range r {
 				if !InChina(pt[0], pt[1]) {
-					return fmt.Errorf("the position [%g, %g] is outside China's longitude and latitude range (lon %g–%g, lat %g–%g); coordinates are [lon, lat]", pt[0], pt[1], MinLon, MaxLon, MinLat, MaxLat)
+					return errs.Field("geometry", msgPositionOutsideChina, pt[0], pt[1], MinLon, MaxLon, MinLat, MaxLat)
 				}
 			}
 		}
 		if geo.Area(p) < 1 {
-			return fmt.Errorf("a polygon has no area")
+			return errs.Field("geometry", msgPolygonHasNoArea)
 		}
 	}
 	return nil
@@ -219,7 +221,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		name := propString(f.Properties, "name", "名称", "网格名称")
 		level, parent, err := LevelOf(code, admin)
 		if err != nil {
-			rep.Add(n, "code", code, "%s.", upperFirst(err.Error()))
+			rep.Add(n, "code", code, "%s", errs.MessageOf(err))
 			continue
 		}
 		if name == "" || len([]rune(name)) > 100 {
@@ -231,7 +233,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 			continue
 		}
 		if err := checkGeometry(f.Geometry); err != nil {
-			rep.Add(n, "geometry", code, "%s.", upperFirst(err.Error()))
+			rep.Add(n, "geometry", code, "%s", errs.MessageOf(err))
 			continue
 		}
 		inFile[code] = n
@@ -307,13 +309,6 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 
 func cleanErr(err error) string {
 	return strings.TrimSuffix(strings.TrimPrefix(err.Error(), "geojson: "), ".")
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func propString(p geojson.Properties, keys ...string) string {

@@ -22,9 +22,6 @@ var (
 	msgBoundaryNotGeojsonSendPolygon = msg.New("grids.boundary_not_geojson_send_polygon",
 		"The boundary is not GeoJSON: send a Polygon, a MultiPolygon or a Feature holding one.",
 		"边界不是 GeoJSON：请上传 Polygon、MultiPolygon，或包含其一的 Feature。")
-	msgBoundaryNotValid = msg.New("grids.boundary_not_valid",
-		"The boundary is not valid: %s.",
-		"边界无效：%s。")
 	msgBoundaryOnePolygonMultipolygonFeaturecollection = msg.New("grids.boundary_one_polygon_multipolygon_featurecollection",
 		"A boundary is one Polygon or MultiPolygon; this FeatureCollection has %d features.",
 		"边界只能是一个 Polygon 或 MultiPolygon；该要素集合有 %d 个要素。")
@@ -73,4 +70,42 @@ var (
 	msgUnitGridHasStoredGeometry = msg.New("grids.unit_grid_has_stored_geometry",
 		"unit grid %s has a stored geometry that cannot be read",
 		"单元网格 %s 已存储的几何图形无法读取")
+
+	// What LevelOf and checkGeometry say of a bad grid code or geometry.
+	msgGridCodeDigits = msg.New("grids.grid_code_digits",
+		"A grid code is 14 digits, not %q.",
+		"网格编码应为 14 位数字，而不是 %q。")
+	msgCodeNotTenantAdminCode = msg.New("grids.code_not_tenant_admin_code",
+		"The code %s does not start with this tenant's admin code %s.",
+		"编码 %s 不是以本单位的行政区划代码 %s 开头。")
+	msgStreetPartZero = msg.New("grids.street_part_zero",
+		"The street part of %s (digits 7–9) is 000.",
+		"编码 %s 的街道部分（第 7–9 位）为 000。")
+	msgUnitGridNoCommunity = msg.New("grids.unit_grid_no_community",
+		"The unit grid %s has no community (digits 10–12 are 000).",
+		"单元网格 %s 没有所属社区（第 10–12 位为 000）。")
+	msgFeatureHasNoGeometry = msg.New("grids.feature_has_no_geometry",
+		"The feature has no geometry.",
+		"该要素没有几何图形。")
+	msgGeometryNotPolygon = msg.New("grids.geometry_not_polygon",
+		"The geometry is a %s; a grid is a Polygon or MultiPolygon.",
+		"几何图形为 %s；网格须为 Polygon 或 MultiPolygon。")
+	msgGeometryEmpty = msg.New("grids.geometry_empty",
+		"The geometry is empty.",
+		"几何图形为空。")
+	msgPolygonHasNoRing = msg.New("grids.polygon_has_no_ring",
+		"A polygon has no ring.",
+		"有一个多边形没有环。")
+	msgRingTooFewPositions = msg.New("grids.ring_too_few_positions",
+		"Ring %d has %d positions; a ring needs at least 4.",
+		"第 %d 个环只有 %d 个坐标点；每个环至少需要 4 个坐标点。")
+	msgRingNotClosed = msg.New("grids.ring_not_closed",
+		"Ring %d is not closed: its first and last positions differ.",
+		"第 %d 个环未闭合：首尾坐标点不一致。")
+	msgPositionOutsideChina = msg.New("grids.position_outside_china",
+		"The position [%g, %g] is outside China's longitude and latitude range (lon %g–%g, lat %g–%g); coordinates are [lon, lat].",
+		"坐标点 [%g, %g] 超出中国的经纬度范围（经度 %g–%g，纬度 %g–%g）；坐标顺序应为 [经度, 纬度]。")
+	msgPolygonHasNoArea = msg.New("grids.polygon_has_no_area",
+		"A polygon has no area.",
+		"有一个多边形面积为零。")
 )
