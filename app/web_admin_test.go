@@ -521,9 +521,9 @@ func testAdminImports(t *testing.T, dialect string) {
 		status           int
 		want             []string
 	}{
-		{"grid ring not closed", "/grids/import", "g.geojson", []byte(ring), 422, []string{"not closed", "几何图形", "53230100200101", "没有导入任何数据"}},
-		{"grid outside China", "/grids/import", "g.geojson", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"53230100900000","name":"x"},"geometry":` + adminSquare(10, 10, 0.01) + `}]}`), 422, []string{"outside China"}},
-		{"grid code of another county", "/grids/import", "g.geojson", []byte(strings.ReplaceAll(string(adminGridsFile()), "532301", "532329")), 422, []string{"admin code 532301"}},
+		{"grid ring not closed", "/grids/import", "g.geojson", []byte(ring), 422, []string{"第 1 个环未闭合", "几何图形", "53230100200101", "没有导入任何数据"}},
+		{"grid outside China", "/grids/import", "g.geojson", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"53230100900000","name":"x"},"geometry":` + adminSquare(10, 10, 0.01) + `}]}`), 422, []string{"超出中国的经纬度范围"}},
+		{"grid code of another county", "/grids/import", "g.geojson", []byte(strings.ReplaceAll(string(adminGridsFile()), "532301", "532329")), 422, []string{"行政区划代码 532301"}},
 		{"not GeoJSON", "/grids/import", "g.geojson", []byte(`{"hello":1}`), 400, []string{"不是 GeoJSON FeatureCollection"}},
 		{"grids as CSV", "/grids/import", "g.csv", []byte("a,b\n"), 415, []string{"application/json"}},
 		{"standards bad row", "/standards/import", "s.csv", []byte("类型,小类代码,立案条件,处置时限,时限单位,结案条件\n部件,0101,井盖缺失,2,紧急工作时,补齐\n事件,9999,不存在,1,工作日,处理\n"), 422, []string{"9999", "小类代码", "<td class=\"num\">3</td>"}},

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -221,8 +222,7 @@ type Problem struct {
 	Column  string `json:"column,omitempty"`
 	Key     string `json:"key,omitempty"`
 	Message string `json:"message"`
-	// MessageZH is the message in Chinese, for the console's report (empty where only the
-	// English text exists, e.g. a message passed through from another package).
+	// MessageZH is the message in Chinese, for the console's report.
 	MessageZH string `json:"message_zh,omitempty"`
 }
 
@@ -236,16 +236,17 @@ type Report struct {
 	Applied  bool      `json:"applied"`
 }
 
-// Add records a problem.
-func (r *Report) Add(row int, column, key, format string, args ...any) {
-	r.Problems = append(r.Problems, Problem{Row: row, Column: column, Key: key, Message: fmt.Sprintf(format, args...)})
+// Add records a problem saying m with args, in English and in Chinese.
+func (r *Report) Add(row int, column, key string, m *msg.Message, args ...any) {
+	r.Problems = append(r.Problems, Problem{Row: row, Column: column, Key: key,
+		Message: m.In(msg.EN, args...), MessageZH: m.In(msg.ZH, args...)})
 }
 
-// AddZH records a problem with its message in Chinese and in English; both formats take the
-// same args (use explicit argument indexes where the languages order them differently).
-func (r *Report) AddZH(row int, column, key, zh, en string, args ...any) {
+// AddErr records a problem saying err's message (see errs.MessageIn) in English and in Chinese;
+// an error that is not a coded one says the generic internal message, never its own text.
+func (r *Report) AddErr(row int, column, key string, err error) {
 	r.Problems = append(r.Problems, Problem{Row: row, Column: column, Key: key,
-		Message: fmt.Sprintf(en, args...), MessageZH: fmt.Sprintf(zh, args...)})
+		Message: errs.MessageIn(err, msg.EN), MessageZH: errs.MessageIn(err, msg.ZH)})
 }
 
 // AuditDetail is what an applied import records in the audit log: the rows read and accepted.

@@ -1,11 +1,13 @@
 package tabular
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -62,4 +64,38 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+var (
+	msgTestRow = msg.New("tabular.test_row",
+		"Row value %q and %d.",
+		"行值 %q 与 %d。")
+	msgTestErr = msg.New("tabular.test_err",
+		"The cell %s is wrong.",
+		"单元格 %s 有误。")
+)
+
+// TestReportAdd: a problem says its message in both languages, from a message or from a coded
+// error; an uncoded error never shows its own text.
+func TestReportAdd(t *testing.T) {
+	var r Report
+	r.Add(2, "code", "k", msgTestRow, "x", 7)
+	r.AddErr(3, "date", "d", errs.Field("date", msgTestErr, "B3"))
+	r.AddErr(4, "", "", errors.New("pq: secret detail"))
+	want := []Problem{
+		{Row: 2, Column: "code", Key: "k", Message: `Row value "x" and 7.`, MessageZH: `行值 "x" 与 7。`},
+		{Row: 3, Column: "date", Key: "d", Message: "The cell B3 is wrong.", MessageZH: "单元格 B3 有误。"},
+		{Row: 4, Message: errs.MessageIn(errors.New(""), msg.EN), MessageZH: errs.MessageIn(errors.New(""), msg.ZH)},
+	}
+	if len(r.Problems) != len(want) {
+		t.Fatalf("got %d problems, want %d", len(r.Problems), len(want))
+	}
+	for i, w := range want {
+		if got := r.Problems[i]; got != w {
+			t.Errorf("problem %d: got %+v, want %+v", i, got, w)
+		}
+	}
+	if strings.Contains(r.Problems[2].Message, "secret") || r.OK() || r.Reject() == nil {
+		t.Errorf("report: %+v", r)
+	}
 }

@@ -70,4 +70,17 @@ var (
 	msgYearOutRange = msg.New("calendar.year_out_range",
 		"The year %d is out of range.",
 		"年份 %d 超出范围。")
+	// The year import's report.
+	msgDateNotInYear = msg.New("calendar.date_not_in_year",
+		"The date is not in %d, the year being imported.",
+		"日期不在导入的年份 %d 内。")
+	msgKindHolidayWorkday = msg.New("calendar.kind_holiday_workday",
+		"The kind %q is neither 放假 (holiday) nor 上班 (workday).",
+		"类型 %q 既不是“放假”也不是“上班”。")
+	msgDateAlreadyGiven = msg.New("calendar.date_already_given",
+		"The date %s is already given in row %d.",
+		"日期 %s 已在第 %d 行出现。")
+	msgNameTooLong = msg.New("calendar.name_too_long",
+		"A name is at most 100 characters.",
+		"名称不超过 100 个字符。")
 )

@@ -278,25 +278,25 @@ func (s *Service) ImportYear(ctx context.Context, year int, data []byte, format 
 		rep.Rows++
 		d, err := ParseDate(r[0])
 		if err != nil {
-			rep.Add(n, "date", r[0], "%s", errs.MessageOf(err))
+			rep.AddErr(n, "date", r[0], err)
 			continue
 		}
 		if d.Year != year {
-			rep.AddZH(n, "date", r[0], "日期不在导入的年份 %d 内。", "The date is not in %d, the year being imported.", year)
+			rep.Add(n, "date", r[0], msgDateNotInYear, year)
 			continue
 		}
 		k, ok := parseKind(r[1])
 		if !ok {
-			rep.AddZH(n, "kind", r[0], "类型 %q 既不是“放假”也不是“上班”。", "The kind %q is neither 放假 (holiday) nor 上班 (workday).", textutil.Truncate(r[1], 20))
+			rep.Add(n, "kind", r[0], msgKindHolidayWorkday, textutil.Truncate(r[1], 20))
 			continue
 		}
 		if prev, dup := seen[d.String()]; dup {
-			rep.AddZH(n, "date", r[0], "日期 %s 已在第 %d 行出现。", "The date %s is already given in row %d.", d, prev)
+			rep.Add(n, "date", r[0], msgDateAlreadyGiven, d, prev)
 			continue
 		}
 		seen[d.String()] = n
 		if len([]rune(r[2])) > 100 {
-			rep.AddZH(n, "name", r[0], "名称不超过 100 个字符。", "A name is at most 100 characters.")
+			rep.Add(n, "name", r[0], msgNameTooLong)
 			continue
 		}
 		days = append(days, Day{Date: d.String(), Year: year, Kind: k, Name: r[2]})

@@ -98,6 +98,7 @@ var componentColumns = []tabular.Column{
 // passes, nor on a dry run. An applied import is audited as components.import.
 func (s *Service) ImportComponents(ctx context.Context, data []byte, format string, dryRun bool) (*tabular.Report, error) {
 	var recs []map[string]string
+	notPoint := map[int]error{} // GeoJSON features that are not a readable Point, by index
 	first := 2
 	if format == "geojson" {
 		var fc struct {
@@ -108,11 +109,11 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			return nil, errs.E(errs.Invalid, msgFileNotGeojsonFeaturecollection)
 		}
 		first = 1
-		for _, raw := range fc.Features {
+		for i, raw := range fc.Features {
 			m := map[string]string{}
 			f, err := geojson.UnmarshalFeature(raw)
 			if err != nil {
-				m["!error"] = "The feature cannot be read as GeoJSON."
+				notPoint[i] = errs.Field("geometry", msgFeatureCannotReadGeojson)
 				recs = append(recs, m)
 				continue
 			}
@@ -128,13 +129,12 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 				m["code"] = m["部件编码"]
 			}
 			p, ok := f.Geometry.(orb.Point)
-			if !ok {
-				typ := "no geometry"
-				if f.Geometry != nil {
-					typ = "a " + f.Geometry.GeoJSONType()
-				}
-				m["!error"] = "A component is a Point; this feature has " + typ + "."
-			} else {
+			switch {
+			case f.Geometry == nil:
+				notPoint[i] = errs.Field("geometry", msgComponentPointNoGeometry)
+			case !ok:
+				notPoint[i] = errs.Field("geometry", msgComponentPointNotType, f.Geometry.GeoJSONType())
+			default:
 				m["lon"], m["lat"] = strconv.FormatFloat(p[0], 'f', -1, 64), strconv.FormatFloat(p[1], 'f', -1, 64)
 			}
 			recs = append(recs, m)
@@ -184,31 +184,31 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		}
 		rep.Rows++
 		code := m["code"]
-		if e := m["!error"]; e != "" {
-			rep.Add(n, "geometry", code, "%s", e)
+		if err := notPoint[i]; err != nil {
+			rep.AddErr(n, "geometry", code, err)
 			continue
 		}
 		if !digits(code, 16) {
-			rep.AddZH(n, "code", code, "部件编码应为 16 位数字（6 位行政区划 + 2 位大类 + 2 位小类 + 6 位流水号），而不是 %q。", "A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.", textutil.Truncate(code, 24))
+			rep.Add(n, "code", code, msgComponentCodeDigits, textutil.Truncate(code, 24))
 			continue
 		}
 		if code[:6] != admin {
-			rep.AddZH(n, "code", code, "编码不是以本单位的行政区划代码 %s 开头。", "The code does not start with this tenant's admin code %s.", admin)
+			rep.Add(n, "code", code, msgCodeNotTenantAdminCode, admin)
 			continue
 		}
 		cls := code[6:10]
 		if c, ok := classes[Component][cls]; !ok || c.Level != "minor" {
-			rep.AddZH(n, "code", code, "第 7–10 位（%s）不是已知的部件小类。", "Digits 7–10 (%s) are not a known component minor class.", cls)
+			rep.Add(n, "code", code, msgNotKnownComponentMinorClass, cls)
 			continue
 		}
 		if prev, dup := seen[code]; dup {
-			rep.AddZH(n, "code", code, "该编码已在第 %d 行出现。", "The code is already given in row %d.", prev)
+			rep.Add(n, "code", code, msgCodeAlreadyGiven, prev)
 			continue
 		}
 		lon, err1 := strconv.ParseFloat(m["lon"], 64)
 		lat, err2 := strconv.ParseFloat(m["lat"], 64)
 		if err1 != nil || err2 != nil || math.IsNaN(lon) || math.IsNaN(lat) || lon < 73 || lon > 136 || lat < 3 || lat > 54 {
-			rep.AddZH(n, "lon", code, "坐标（%s, %s）不是中国境内的经纬度。", "The point (%s, %s) is not a longitude and latitude in China.", textutil.Truncate(m["lon"], 20), textutil.Truncate(m["lat"], 20))
+			rep.Add(n, "lon", code, msgPointNotInChina, textutil.Truncate(m["lon"], 20), textutil.Truncate(m["lat"], 20))
 			continue
 		}
 		c := ComponentRecord{Code: code, ClassCode: cls, Name: m["name"], Department: m["department"], OwnerUnit: m["owner_unit"],
@@ -223,7 +223,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			}
 		}
 		if long != "" {
-			rep.AddZH(n, long, code, "%s 超过 200 个字符。", "The %s is longer than 200 characters.", long)
+			rep.Add(n, long, code, msgColumnTooLong, long)
 			continue
 		}
 		if g := m["grid_code"]; g != "" {
@@ -274,7 +274,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		}
 		for i, c := range comps {
 			if c.GridCode != nil && !known[*c.GridCode] {
-				rep.Add(rowOf[i], "grid_code", c.Code, "No grid %s.", textutil.Truncate(*c.GridCode, 20))
+				rep.Add(rowOf[i], "grid_code", c.Code, msgNoGrid, textutil.Truncate(*c.GridCode, 20))
 			}
 		}
 		if !rep.OK() || dryRun {

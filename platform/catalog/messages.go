@@ -64,4 +64,58 @@ var (
 	msgTitle = msg.New("catalog.title",
 		"Catalog and standards",
 		"部件事件分类与立结案标准")
+	// The standards import's report. The minor class message takes the kind twice, in English
+	// (2) and in Chinese (3), and each language says its own.
+	msgKindComponentEventNot = msg.New("catalog.kind_component_event_not",
+		"The kind %q is neither 部件 (component) nor 事件 (event).",
+		"类型 %q 既不是“部件”也不是“事件”。")
+	msgNotKnownMinorClassCode = msg.New("catalog.not_known_minor_class_code",
+		"%[1]q is not a known %[2]s minor class code (4 digits; national, prefecture or own).",
+		"%[1]q 不是已知的%[3]s小类代码（4 位数字；国家、州或本单位扩展）。")
+	msgFilingConditionRequired = msg.New("catalog.filing_condition_required",
+		"The filing condition is required, at most 500 characters.",
+		"立案条件必填，且不超过 500 个字符。")
+	msgClosingConditionRequired = msg.New("catalog.closing_condition_required",
+		"The closing condition is required, at most 500 characters.",
+		"结案条件必填，且不超过 500 个字符。")
+	msgLegalBasisTooLong = msg.New("catalog.legal_basis_too_long",
+		"The legal basis is at most 1000 characters.",
+		"法规依据不超过 1000 个字符。")
+	msgNoDepartmentCodeOrName = msg.New("catalog.no_department_code_or_name",
+		"No department with the code or name %q; create it under departments first.",
+		"没有代码或名称为 %q 的部门；请先在“部门”中添加。")
+	msgFilingConditionAlreadyGiven = msg.New("catalog.filing_condition_already_given",
+		"Row %d already gives class %s with this filing condition.",
+		"第 %d 行已给出小类 %s 的相同立案条件。")
+	// The components import's report.
+	msgFeatureCannotReadGeojson = msg.New("catalog.feature_cannot_read_geojson",
+		"The feature cannot be read as GeoJSON.",
+		"该要素不是可读的 GeoJSON。")
+	msgComponentPointNoGeometry = msg.New("catalog.component_point_no_geometry",
+		"A component is a Point; this feature has no geometry.",
+		"部件须为 Point；该要素没有几何图形。")
+	msgComponentPointNotType = msg.New("catalog.component_point_not_type",
+		"A component is a Point; this feature has a %s.",
+		"部件须为 Point；该要素为 %s。")
+	msgComponentCodeDigits = msg.New("catalog.component_code_digits",
+		"A component code is 16 digits (6 admin + 2 major + 2 minor + 6 serial), not %q.",
+		"部件编码应为 16 位数字（6 位行政区划 + 2 位大类 + 2 位小类 + 6 位流水号），而不是 %q。")
+	msgCodeNotTenantAdminCode = msg.New("catalog.code_not_tenant_admin_code",
+		"The code does not start with this tenant's admin code %s.",
+		"编码不是以本单位的行政区划代码 %s 开头。")
+	msgNotKnownComponentMinorClass = msg.New("catalog.not_known_component_minor_class",
+		"Digits 7–10 (%s) are not a known component minor class.",
+		"第 7–10 位（%s）不是已知的部件小类。")
+	msgCodeAlreadyGiven = msg.New("catalog.code_already_given",
+		"The code is already given in row %d.",
+		"该编码已在第 %d 行出现。")
+	msgPointNotInChina = msg.New("catalog.point_not_in_china",
+		"The point (%s, %s) is not a longitude and latitude in China.",
+		"坐标（%s, %s）不是中国境内的经纬度。")
+	msgColumnTooLong = msg.New("catalog.column_too_long",
+		"The %s is longer than 200 characters.",
+		"%s 超过 200 个字符。")
+	msgNoGrid = msg.New("catalog.no_grid",
+		"No grid %s.",
+		"没有网格 %s。")
 )

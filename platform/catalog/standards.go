@@ -211,46 +211,46 @@ func (s *Service) ImportStandards(ctx context.Context, data []byte, format tabul
 			code := cell("class_code")
 			kind, ok := ParseKind(cell("kind"))
 			if !ok {
-				rep.AddZH(n, "kind", code, "类型 %q 既不是“部件”也不是“事件”。", "The kind %q is neither 部件 (component) nor 事件 (event).", textutil.Truncate(cell("kind"), 20))
+				rep.Add(n, "kind", code, msgKindComponentEventNot, textutil.Truncate(cell("kind"), 20))
 				continue
 			}
 			c, ok := classes[kind][code]
 			if !ok || c.Level != "minor" {
 				kindZH := map[Kind]string{Component: "部件", Event: "事件"}[kind]
-				rep.AddZH(n, "class_code", code, "%[1]q 不是已知的%[3]s小类代码（4 位数字；国家、州或本单位扩展）。", "%[1]q is not a known %[2]s minor class code (4 digits; national, prefecture or own).", textutil.Truncate(code, 20), kind, kindZH)
+				rep.Add(n, "class_code", code, msgNotKnownMinorClassCode, textutil.Truncate(code, 20), kind, kindZH)
 				continue
 			}
 			st := Standard{ID: uuid.NewString(), Kind: kind, ClassCode: code, FilingCondition: cell("filing_condition"),
 				ClosingCondition: cell("closing_condition"), LegalBasis: cell("legal_basis"), UpdatedAt: now}
 			if st.FilingCondition == "" || len([]rune(st.FilingCondition)) > 500 {
-				rep.AddZH(n, "filing_condition", code, "立案条件必填，且不超过 500 个字符。", "The filing condition is required, at most 500 characters.")
+				rep.Add(n, "filing_condition", code, msgFilingConditionRequired)
 				continue
 			}
 			if st.ClosingCondition == "" || len([]rune(st.ClosingCondition)) > 500 {
-				rep.AddZH(n, "closing_condition", code, "结案条件必填，且不超过 500 个字符。", "The closing condition is required, at most 500 characters.")
+				rep.Add(n, "closing_condition", code, msgClosingConditionRequired)
 				continue
 			}
 			if len([]rune(st.LegalBasis)) > 1000 {
-				rep.AddZH(n, "legal_basis", code, "法规依据不超过 1000 个字符。", "The legal basis is at most 1000 characters.")
+				rep.Add(n, "legal_basis", code, msgLegalBasisTooLong)
 				continue
 			}
 			lim, col, err := parseLimit(cell("time_limit"), cell("unit"))
 			if err != nil {
-				rep.Add(n, col, code, "%s", errs.MessageOf(err))
+				rep.AddErr(n, col, code, err)
 				continue
 			}
 			st.LimitAmount, st.LimitUnit = lim.Amount, lim.Unit
 			if d := cell("department"); d != "" {
 				id, ok := depts[d]
 				if !ok {
-					rep.AddZH(n, "department", code, "没有代码或名称为 %q 的部门；请先在“部门”中添加。", "No department with the code or name %q; create it under departments first.", textutil.Truncate(d, 40))
+					rep.Add(n, "department", code, msgNoDepartmentCodeOrName, textutil.Truncate(d, 40))
 					continue
 				}
 				st.DepartmentID = &id
 			}
 			key := string(kind) + "/" + code + "/" + st.FilingCondition
 			if prev, dup := seen[key]; dup {
-				rep.AddZH(n, "filing_condition", code, "第 %d 行已给出小类 %s 的相同立案条件。", "Row %d already gives class %s with this filing condition.", prev, code)
+				rep.Add(n, "filing_condition", code, msgFilingConditionAlreadyGiven, prev, code)
 				continue
 			}
 			seen[key] = n

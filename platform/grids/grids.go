@@ -214,26 +214,26 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		n := i + 1
 		f, err := geojson.UnmarshalFeature(raw)
 		if err != nil {
-			rep.AddZH(n, "geometry", "", "该要素不是可读的 GeoJSON：%s。", "The feature cannot be read as GeoJSON: %s.", cleanErr(err))
+			rep.Add(n, "geometry", "", msgFeatureCannotReadGeojson, cleanErr(err))
 			continue
 		}
 		code := propString(f.Properties, "code", "grid_code", "编码", "网格编码")
 		name := propString(f.Properties, "name", "名称", "网格名称")
 		level, parent, err := LevelOf(code, admin)
 		if err != nil {
-			rep.Add(n, "code", code, "%s", errs.MessageOf(err))
+			rep.AddErr(n, "code", code, err)
 			continue
 		}
 		if name == "" || len([]rune(name)) > 100 {
-			rep.AddZH(n, "name", code, "每个网格都需要名称，且不超过 100 个字符。", "Each grid needs a name of at most 100 characters.")
+			rep.Add(n, "name", code, msgEachGridNeedsNameMost)
 			continue
 		}
 		if prev, dup := inFile[code]; dup {
-			rep.AddZH(n, "code", code, "编码 %s 已被第 %d 个要素使用。", "The code %s is already used by feature %d.", code, prev)
+			rep.Add(n, "code", code, msgCodeUsedByFeature, code, prev)
 			continue
 		}
 		if err := checkGeometry(f.Geometry); err != nil {
-			rep.Add(n, "geometry", code, "%s", errs.MessageOf(err))
+			rep.AddErr(n, "geometry", code, err)
 			continue
 		}
 		inFile[code] = n
@@ -265,7 +265,7 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 			for _, p := range missing {
 				if !known[p] {
 					for _, n := range parents[p] {
-						rep.AddZH(n, "code", "", "上级网格 %s 既不在文件中，也未导入过。", "The parent grid %s is neither in the file nor already imported.", p)
+						rep.Add(n, "code", "", msgParentGridMissing, p)
 					}
 				}
 			}

@@ -108,4 +108,14 @@ var (
 	msgPolygonHasNoArea = msg.New("grids.polygon_has_no_area",
 		"A polygon has no area.",
 		"有一个多边形面积为零。")
+	// The import report's own problems.
+	msgFeatureCannotReadGeojson = msg.New("grids.feature_cannot_read_geojson",
+		"The feature cannot be read as GeoJSON: %s.",
+		"该要素不是可读的 GeoJSON：%s。")
+	msgCodeUsedByFeature = msg.New("grids.code_used_by_feature",
+		"The code %s is already used by feature %d.",
+		"编码 %s 已被第 %d 个要素使用。")
+	msgParentGridMissing = msg.New("grids.parent_grid_missing",
+		"The parent grid %s is neither in the file nor already imported.",
+		"上级网格 %s 既不在文件中，也未导入过。")
 )
