@@ -1,8 +1,9 @@
 // Package app is the process and its composition root: configuration, New (config → store →
 // secrets, billing → the platform's services → the modules → the HTTP server and the console),
-// Serve and Close (the start and stop of everything that runs, the background loops awaited), and
-// the transports that are not yet packages of their own: the JSON API, the console's pages and the
-// command line.
+// Serve and Close (the start and stop of everything that runs, the background loops awaited), the
+// server's middleware (authentication, CSRF, the tenant scope, metering), and the transports that
+// are not yet packages of their own: Open311, the console's pages and the command line. The
+// control plane's JSON API is app/api, mounted by newServer on the groups it built.
 //
 // Modules plug in through platform/module: platformModules (modules.go) lists them, one line
 // each; New mounts their API routes and pages behind the tenant scope and their entitlement,

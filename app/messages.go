@@ -22,9 +22,6 @@ var (
 	msgAmountTimeNumberEG = msg.New("app.amount_time_number_e_g",
 		"The amount of time is a number, e.g. 2 or 0.5.",
 		"时长须为数字，例如 2 或 0.5。")
-	msgBeforeMustPositiveEntryId = msg.New("app.before_must_positive_entry_id",
-		"before must be a positive entry id.",
-		"before 必须是正整数的条目编号。")
 	msgBodyNotValidUtfText = msg.New("app.body_not_valid_utf_text",
 		"The body is not valid UTF-8 text (at byte %d).",
 		"请求体不是有效的 UTF-8 文本（第 %d 字节处）。")
@@ -64,9 +61,6 @@ var (
 	msgDueDateBeforeAccountingDate = msg.New("app.due_date_before_accounting_date",
 		"The due date is before the accounting date.",
 		"到期日早于记账日期。")
-	msgExpiresDaysMustBetweenNever = msg.New("app.expires_days_must_between_never",
-		"expires_in_days must be between 0 (never) and 3650.",
-		"expires_in_days 必须介于 0（永不过期）和 3650 之间。")
 	msgFieldContainsNulByteControl = msg.New("app.field_contains_nul_byte_control",
 		"The field %q contains a NUL byte or a control character, which is not allowed.",
 		"字段 %q 含有不允许的空字符（NUL）或控制字符。")
@@ -79,9 +73,6 @@ var (
 	msgFormatNotCsvJsonPrintable = msg.New("app.format_not_csv_json_printable",
 		"The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).",
 		"格式 %q 不是 csv 或 json（可打印页面位于 /api/v1/t/SLUG/billing/statements/YEAR?format=html）。")
-	msgFormatNotOneJsonCsv = msg.New("app.format_not_one_json_csv",
-		"The format %q is not one of json, csv, html.",
-		"格式 %q 不是 json、csv、html 之一。")
 	msgFormatXmlJsonServicesXml = msg.New("app.format_xml_json_services_xml",
 		"The format is xml or json (as in services.xml).",
 		"格式应为 xml 或 json（与 services.xml 相同）。")
@@ -91,15 +82,6 @@ var (
 	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
 		"Give the location: use this device's position or tap the map.",
 		"请提供位置：使用本设备的定位，或在地图上点选。")
-	msgGiveMemberRolesListEmpty = msg.New("app.give_member_roles_list_empty",
-		"Give the member's roles as a list (an empty list removes the member).",
-		"请以列表形式给出该成员的岗位（空列表表示移除该成员）。")
-	msgGivePlanChange = msg.New("app.give_plan_change",
-		"Give the plan to change to.",
-		"请给出要变更为的套餐。")
-	msgGivePlanModuleSwitchesBoth = msg.New("app.give_plan_module_switches_both",
-		"Give a plan, module switches, or both.",
-		"请给出套餐、模块开关，或两者同时给出。")
 	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
 		"Give the tenant with --tenant SLUG.",
 		"请用 --tenant SLUG 指定单位。")
@@ -115,9 +97,6 @@ var (
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
-	msgLimitMustNumberFrom = msg.New("app.limit_must_number_from",
-		"limit must be a number from 1 to 500.",
-		"limit 必须是 1 到 500 之间的数字。")
 	msgLimitNotNumber = msg.New("app.limit_not_number",
 		"The limit %q is not a number.",
 		"时限 %q 不是数字。")
@@ -148,33 +127,21 @@ var (
 	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
 		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
 		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgNoMember = msg.New("app.no_member",
-		"No member %q.",
-		"没有成员 %q。")
 	msgNoPage = msg.New("app.no_page",
 		"no page %q",
 		"没有页面 %q")
 	msgNoTenant = msg.New("app.no_tenant",
 		"No tenant %q.",
 		"没有单位 %q。")
-	msgNoToken = msg.New("app.no_token",
-		"No token %q.",
-		"没有令牌 %q。")
 	msgNotDateUseYyyyMm = msg.New("app.not_date_use_yyyy_mm",
 		"%q is not a date: use YYYY-MM-DD, for example 2026-05-14.",
 		"%q 不是日期：请使用 YYYY-MM-DD 格式，例如 2026-05-14。")
-	msgNotDateYyyyMmDd = msg.New("app.not_date_yyyy_mm_dd",
-		"%q is not a date (YYYY-MM-DD) or an RFC 3339 time.",
-		"%q 不是日期（YYYY-MM-DD）或 RFC 3339 时间。")
 	msgNotPrefectureOnlyPrefectureHas = msg.New("app.not_prefecture_only_prefecture_has",
 		"%s is not a prefecture; only a prefecture has an overview.",
 		"%s 不是州；只有州才有总览。")
 	msgOnlyOperatingCompanyStaffMay = msg.New("app.only_operating_company_staff_may",
 		"Only the operating company's staff may do this.",
 		"只有运营方人员可以进行此操作。")
-	msgOnlyPrefectureHasCounties = msg.New("app.only_prefecture_has_counties",
-		"Only a prefecture has counties.",
-		"只有州才有下辖县市。")
 	msgPleaseLogFirst = msg.New("app.please_log_first",
 		"Please log in first.",
 		"请先登录。")
@@ -232,15 +199,6 @@ var (
 	msgWriteModuleSwitchesNameName = msg.New("app.write_module_switches_name_name",
 		"Write module switches as name=on or name=off, not %q.",
 		"模块开关应写作 name=on 或 name=off，而不是 %q。")
-	msgYearMustNumber = msg.New("app.year_must_number",
-		"The year must be a number.",
-		"年份必须是数字。")
-	msgYearMustNumberBetween = msg.New("app.year_must_number_between",
-		"The year must be a number between 2000 and 2100.",
-		"年份必须是 2000 到 2100 之间的数字。")
-	msgYearMustNumberExample = msg.New("app.year_must_number_example",
-		"The year must be a number, for example 2026.",
-		"年份必须是数字，例如 2026。")
 	msgYearNotNumber = msg.New("app.year_not_number",
 		"The year %q is not a number.",
 		"年份 %q 不是数字。")

@@ -2,13 +2,14 @@ package app
 
 import (
 	"context"
-	"github.com/cityops/cityops/platform/module"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -17,7 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-const sessionCookie = "cityops_session"
+// sessionCookie carries a browser's session token (api.SessionCookie).
+const sessionCookie = api.SessionCookie
 
 func (a *App) newServer() *fiber.App {
 	f := fiber.New(fiber.Config{
@@ -46,40 +48,15 @@ func (a *App) newServer() *fiber.App {
 	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{})))
 	f.Use("/static", a.web.static)
 
-	api := f.Group("/api/v1", a.csrf)
-	api.Get("/openapi.json", a.openAPI)
-	api.Post("/auth/login", a.apiLogin) // failed logins are throttled by the store (tenants.LoginThrottle)
-	api.Post("/auth/logout", a.apiLogout)
-	api.Post("/invitations/accept", a.apiAcceptInvitation)
-	api.Get("/me", a.needLogin, a.apiMe)
-	api.Get("/me/tokens", a.needLogin, a.apiListTokens)
-	api.Post("/me/tokens", a.needLogin, a.apiCreateToken)
-	api.Delete("/me/tokens/:id", a.needLogin, a.apiRevokeToken)
-
-	api.Get("/tenants", a.needLogin, a.apiListTenants)
-	api.Post("/tenants", a.needOperator(tenants.OperatorAdmin), a.apiCreateTenant)
-	api.Get("/tenants/:slug", a.needLogin, a.apiGetTenant)
-	api.Post("/tenants/:slug/suspend", a.needOperator(tenants.OperatorAdmin), a.apiSuspendTenant)
-	api.Post("/tenants/:slug/resume", a.needOperator(tenants.OperatorAdmin), a.apiResumeTenant)
-	api.Post("/tenants/:slug/provision", a.needOperator(tenants.OperatorAdmin), a.apiResumeProvisioning)
-	api.Post("/tenants/:slug/offboard", a.needOperator(tenants.OperatorAdmin), a.apiOffboardTenant)
-	api.Post("/tenants/:slug/key/rotate", a.needOperator(tenants.OperatorAdmin), a.apiRotateTenantKey)
-	api.Get("/audit", a.needOperator(), a.apiAudit)
-
-	t := api.Group("/t/:tenant", a.needLogin, a.tenantScope)
-	a.billingRoutes(api, t)
-	// The group's own path is registered as "", not "/": the route and the OpenAPI path are
-	// /t/:tenant, and with StrictRouting off /t/:tenant/ is served the same.
-	t.Get("", a.apiTenantHome)
-	t.Get("/settings", a.apiListSettings)
-	t.Put("/settings/:key", a.needRole(tenants.TenantAdmin), a.apiPutSetting)
-	t.Get("/members", a.apiListMembers)
-	t.Put("/members/:id", a.needRole(tenants.TenantAdmin), a.apiSetMemberRoles)
-	t.Get("/invitations", a.needRole(tenants.TenantAdmin), a.apiListInvitations)
-	t.Post("/invitations", a.needRole(tenants.TenantAdmin), a.apiInvite)
-	t.Get("/audit", a.needRole(tenants.TenantAdmin), a.apiTenantAudit)
-	t.Get("/export", a.needRole(tenants.TenantAdmin), a.apiExport)
-	a.secretRoutes(t)
+	apiv1 := f.Group("/api/v1", a.csrf)
+	apiv1.Get("/openapi.json", a.openAPI)
+	t := apiv1.Group("/t/:tenant", a.needLogin, a.tenantScope)
+	// Every request on a tenant route is metered, the modules' too: the meter comes before them all.
+	t.Use(a.meterAPIRequest)
+	api.Mount(apiv1, t, api.Deps{
+		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
+		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), SecureCookies: a.cfg.secureCookies(),
+	}, api.Guards{Login: a.needLogin, Operator: a.needOperator})
 	a.moduleAPIRoutes(t)
 
 	a.open311Routes(f)
@@ -192,13 +169,6 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// csrfToken is the anti-forgery token of a session: a hash of the session token, which only the
-// browser holding the HttpOnly cookie and the server know. It needs no state, so it works across
-// replicas, and it changes with every login.
-func csrfToken(sessionToken string) string {
-	return tenants.HashToken("csrf:" + sessionToken)[:40]
-}
-
 // csrf refuses unsafe requests authenticated by the session cookie unless they carry the
 // session's token (X-CSRF-Token header or _csrf form field). Requests with a bearer token carry
 // no ambient authority and need none.
@@ -210,7 +180,7 @@ func (a *App) csrf(c *fiber.Ctx) error {
 	if c.Locals("auth") != "session" {
 		return c.Next()
 	}
-	want := csrfToken(c.Cookies(sessionCookie))
+	want := api.CSRFToken(c.Cookies(sessionCookie))
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
 		got = c.FormValue("_csrf")
@@ -221,7 +191,9 @@ func (a *App) csrf(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func principal(c *fiber.Ctx) *tenants.Principal { return tenants.PrincipalFrom(c.UserContext()) }
+func principal(c *fiber.Ctx) *tenants.Principal { return module.Principal(c) }
+
+func scope(c *fiber.Ctx) *tenants.Scope { return module.Scope(c) }
 
 func (a *App) needLogin(c *fiber.Ctx) error {
 	if principal(c) == nil {

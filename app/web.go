@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/cityops/cityops/internal/msg"
-	"github.com/cityops/cityops/platform/module"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -14,10 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/app/web"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -250,12 +251,12 @@ func (a *App) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	data["Lang"] = l
 	data["Path"] = c.Path()
 	if p := principal(c); p != nil && data["Me"] == nil {
-		if me, err := a.me(c); err == nil {
+		if me, err := api.Me(c, a.store); err == nil {
 			data["Me"] = me
 		}
 	}
 	if tok := c.Cookies(sessionCookie); tok != "" {
-		data["CSRF"] = csrfToken(tok)
+		data["CSRF"] = api.CSRFToken(tok)
 	}
 	sc := tenants.ScopeFrom(c.UserContext())
 	if sc != nil {
@@ -451,7 +452,7 @@ func safeNext(next string) string {
 // signIn sets the session cookie of a new session and sends the person to next, or without one
 // to where their work is (landing).
 func (a *App) signIn(c *fiber.Ctx, session, next string) error {
-	a.setSession(c, session)
+	api.SetSession(c, session, a.cfg.secureCookies())
 	if next == "" {
 		ctx := c.UserContext()
 		p, err := a.store.PrincipalBySession(ctx, session)
@@ -494,11 +495,11 @@ func (a *App) webLogout(c *fiber.Ctx) error {
 
 // webMe shows the account and the units it may open.
 func (a *App) webMe(c *fiber.Ctx) error {
-	me, err := a.me(c)
+	me, err := api.Me(c, a.store)
 	if err != nil {
 		return err
 	}
-	visible, err := a.visibleTenants(c.UserContext(), principal(c))
+	visible, err := a.store.FindVisibleTenants(c.UserContext(), principal(c))
 	if err != nil {
 		return err
 	}

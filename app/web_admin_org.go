@@ -4,11 +4,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 )
 
 // adminDept is a department in the tree with its sub-departments and staff count.
@@ -252,9 +252,9 @@ func (a *App) webAdminInvite(c *fiber.Ctx) error {
 }
 
 func (a *App) adminSetRoles(c *fiber.Ctx, roles []tenants.Role, msg string) error {
-	id, err := uuid.Parse(c.Params("id"))
+	id, err := api.MemberID(c)
 	if err != nil {
-		return errs.E(errs.NotFound, msgNoMember, c.Params("id"))
+		return err
 	}
 	if err := a.store.SetMemberRoles(c.UserContext(), scope(c).Tenant, id, roles); err != nil {
 		return adminFail(c, err, a.adminUsersPage, nil)

@@ -5,9 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -17,8 +19,8 @@ import (
 // (billing.CanSee: the tenant's admins and leaders, the prefecture's viewers, operators — as the
 // API). Nothing here changes anything; operators record entries in /ops.
 func (a *App) webBillingRoutes(r fiber.Router) {
-	r.Get("/billing", a.billingReader, a.webTenantBilling)
-	r.Get("/billing/statements/:year", a.billingReader, a.webTenantStatement)
+	r.Get("/billing", api.BillingReader, a.webTenantBilling)
+	r.Get("/billing/statements/:year", api.BillingReader, a.webTenantStatement)
 }
 
 // statementYears are the years a tenant may have a statement for, newest first: from the year it
@@ -48,7 +50,7 @@ type countyBilling struct {
 func (a *App) webTenantBilling(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	t := scope(c).Tenant
-	s, err := a.billingSummary(ctx, t)
+	s, err := a.billing.FindSummary(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func (a *App) webTenantBilling(c *fiber.Ctx) error {
 // webTenantStatement is the printable yearly statement inside the console (?format=csv for the
 // spreadsheet), the same one GET /api/v1/t/:tenant/billing/statements/:year serves.
 func (a *App) webTenantStatement(c *fiber.Ctx) error {
-	return a.serveStatement(c, scope(c).Tenant, "html")
+	return a.statements().Serve(c, scope(c).Tenant, "html")
 }
 
 // webOpsStatement is a tenant's yearly statement for operators.
@@ -83,7 +85,7 @@ func (a *App) webOpsStatement(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.serveStatement(c, t, "html")
+	return a.statements().Serve(c, t, "html")
 }
 
 // ledgerRow is one journal of the operator's ledger page, with the balance after it.
@@ -108,7 +110,7 @@ const ledgerPage = 50
 // message), if any.
 func (a *App) opsBillingPage(c *fiber.Ctx, t *tenants.Tenant, form *ledgerForm, formErr string) error {
 	ctx := c.UserContext()
-	s, err := a.billingSummary(ctx, t)
+	s, err := a.billing.FindSummary(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -178,7 +180,7 @@ func formDate(field, v string) (time.Time, error) {
 	}
 	d, err := time.ParseInLocation("2006-01-02", v, clock.China)
 	if err != nil {
-		return time.Time{}, errs.Field(field, msgNotDateUseYyyyMm, truncateText(v, 30))
+		return time.Time{}, errs.Field(field, msgNotDateUseYyyyMm, textutil.TruncateTrim(v, 30))
 	}
 	return d, nil
 }
@@ -232,7 +234,49 @@ func ledgerEntry(kind billing.Kind, f *ledgerForm) (billing.Entry, error) {
 		return e, errs.Field("due_on", msgDueDateBeforeAccountingDate)
 	}
 	if k := strings.TrimSpace(f.Key); k != "" {
-		e.IdempotencyKey = "web:" + truncateText(k, 80)
+		e.IdempotencyKey = "web:" + textutil.TruncateTrim(k, 80)
 	}
 	return e, nil
+}
+
+// statementPage is a statement ready for the template: amounts and dates already formatted.
+type statementPage struct {
+	Tenant, Code, Year, From, To, Opening, Closing, Outstanding, Credit, Generated, Plan string
+	Lines                                                                                []statementPageLine
+	Instalments                                                                          []statementPageInstalment
+	Usage                                                                                []statementPageUsage
+	Totals                                                                               []statementPageUsage
+}
+
+type statementPageLine struct{ Date, Journal, Kind, Category, Memo, Reference, Debit, Credit, Balance string }
+type statementPageInstalment struct{ Year, Due, Principal, Interest, Amount, Status string }
+type statementPageUsage struct{ Name, Value string }
+
+func statementView(st *billing.Statement, lang string) *statementPage {
+	date := func(t time.Time) string { return t.In(clock.China).Format("2006-01-02") }
+	p := &statementPage{Tenant: st.Tenant.Name(lang), Code: st.Tenant.AdminCode, Year: strconv.Itoa(st.Year), From: date(st.From),
+		To: date(st.To.Add(-time.Second)), Opening: billing.Yuan(st.Opening), Closing: billing.Yuan(st.Closing),
+		Outstanding: billing.Yuan(st.Outstanding), Credit: billing.Yuan(st.Credit), Generated: st.GeneratedAt.In(clock.China).Format("2006-01-02 15:04"), Plan: st.Plan}
+	for _, l := range st.Lines {
+		debit, credit := "", ""
+		if l.Debit != 0 {
+			debit = billing.Yuan(l.Debit)
+		}
+		if l.Credit != 0 {
+			credit = billing.Yuan(l.Credit)
+		}
+		p.Lines = append(p.Lines, statementPageLine{Date: date(l.Date), Journal: strconv.FormatInt(l.JournalID, 10), Kind: billing.KindName(lang, l.Kind),
+			Category: translate(lang, "billing.cat."+l.Category), Memo: l.Memo, Reference: l.Reference, Debit: debit, Credit: credit, Balance: billing.Yuan(l.Balance)})
+	}
+	for _, in := range st.Instalments {
+		p.Instalments = append(p.Instalments, statementPageInstalment{Year: strconv.Itoa(in.Year), Due: date(in.DueOn), Principal: billing.Yuan(in.PrincipalFen),
+			Interest: billing.Yuan(in.InterestFen), Amount: billing.Yuan(in.AmountFen()), Status: translate(lang, "billing.status."+in.Status)})
+	}
+	for _, u := range st.Usage {
+		p.Usage = append(p.Usage, statementPageUsage{Name: translate(lang, "billing.meter."+u.Meter), Value: strconv.FormatInt(u.Quantity, 10)})
+	}
+	for _, k := range []billing.Kind{billing.Advance, billing.Charge, billing.Repayment, billing.Adjustment} {
+		p.Totals = append(p.Totals, statementPageUsage{Name: billing.KindName(lang, k), Value: billing.Yuan(st.Totals[k])})
+	}
+	return p
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
@@ -144,7 +145,7 @@ func (w *caseWeb) post(t *testing.T, who, path string, form url.Values) *respons
 		form = url.Values{}
 	}
 	if who != "" {
-		form.Set("_csrf", csrfToken(w.session(t, who)))
+		form.Set("_csrf", api.CSRFToken(w.session(t, who)))
 	}
 	return w.page(t, who, "POST", path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
@@ -155,7 +156,7 @@ func (w *caseWeb) postMultipart(t *testing.T, who, path string, form url.Values,
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	if who != "" {
-		mw.WriteField("_csrf", csrfToken(w.session(t, who)))
+		mw.WriteField("_csrf", api.CSRFToken(w.session(t, who)))
 	}
 	for k, vs := range form {
 		for _, v := range vs {

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -57,7 +59,7 @@ func (a *App) webOpsTenants(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	status := tenants.Status(c.Query("status"))
 	if status != "" && !slices.Contains(tenantStatuses, status) {
-		return errs.Field("status", msgStatusNotOneProvisioningActive, truncateText(string(status), 20))
+		return errs.Field("status", msgStatusNotOneProvisioningActive, textutil.TruncateTrim(string(status), 20))
 	}
 	all, err := a.store.FindTenants(ctx, tenants.TenantFilter{IncludeDeleted: true})
 	if err != nil {
@@ -132,7 +134,7 @@ func (a *App) webOpsCreateTenant(c *fiber.Ctx) error {
 	if in.Plan != "" {
 		if _, err := a.billing.FindPlan(c.UserContext(), in.Plan); err != nil {
 			if errs.Is(err, errs.NotFound) {
-				err = errs.Field("plan", msgThereNoPlan, truncateText(in.Plan, 40))
+				err = errs.Field("plan", msgThereNoPlan, textutil.TruncateTrim(in.Plan, 40))
 			}
 			msg, ferr := formError(c, err)
 			if ferr != nil {
@@ -294,7 +296,7 @@ type opsTenant struct {
 	Children int
 	Members  int
 	Progress *provProgress
-	Billing  *billingSummary
+	Billing  *billing.Summary
 }
 
 func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName string, extra ...any) error {
@@ -319,7 +321,7 @@ func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName s
 	if d.Progress, _, err = a.progress(c, t.Slug); err != nil {
 		return err
 	}
-	if d.Billing, err = a.billingSummary(ctx, t); err != nil {
+	if d.Billing, err = a.billing.FindSummary(ctx, t); err != nil {
 		return err
 	}
 	plans, err := a.billing.FindPlans(ctx)
@@ -424,7 +426,7 @@ func (a *App) webOpsExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.sendExport(c, t)
+	return api.SendExport(c, a.store, t)
 }
 
 // webOpsChangePlan changes a tenant's plan from a month, as POST

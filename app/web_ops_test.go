@@ -19,9 +19,9 @@ import (
 )
 
 // sampleBilling is a tenant's billing with every part filled.
-func sampleBilling() *billingSummary {
+func sampleBilling() *billing.Summary {
 	due := sampleNow.AddDate(0, -2, 0)
-	return &billingSummary{Tenant: sampleTenant,
+	return &billing.Summary{Tenant: sampleTenant,
 		Entitlements: &billing.Entitlements{Plan: &billing.Plan{Code: "standard", NameZH: "标准版", NameEN: "Standard", MonthlyFeeFen: 500000}},
 		Balance:      &billing.Balance{Outstanding: 123456789, Credit: 100, Advanced: 200000000, Repaid: 76543211},
 		Ageing:       &billing.Ageing{NotDue: 100, Days30: 200, Days90: 300, Days180: 400, Days365: 500, Over365: 600, Overdue: 2000, Total: 2100, OldestAt: &due},
@@ -33,8 +33,8 @@ func sampleBilling() *billingSummary {
 	}
 }
 
-func emptyBilling() *billingSummary {
-	return &billingSummary{Tenant: sampleTenant, Entitlements: &billing.Entitlements{Plan: &billing.Plan{Code: "starter"}},
+func emptyBilling() *billing.Summary {
+	return &billing.Summary{Tenant: sampleTenant, Entitlements: &billing.Entitlements{Plan: &billing.Plan{Code: "starter"}},
 		Balance: &billing.Balance{}, Ageing: &billing.Ageing{}}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/internal/msg"
 	"io/fs"
 	"net/http"
@@ -70,16 +71,16 @@ var (
 	samplePrefecture = &tenants.Tenant{ID: sampleParent, Slug: "chuxiong-zhou", NameZH: "楚雄州", NameEN: "Chuxiong Prefecture",
 		Kind: tenants.Prefecture, AdminCode: "532300", Status: tenants.StatusActive}
 	sampleScope = &tenants.Scope{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector, tenants.ShiftLead}}
-	sampleMe    = &meResponse{
+	sampleMe    = &api.MeResponse{
 		Identity:    &tenants.Identity{Email: "a@b.cn", Name: "张三", OperatorRole: tenants.OperatorAdmin, LastLoginAt: &sampleNow},
-		Memberships: []meMembership{{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
+		Memberships: []api.MeMembership{{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
 	}
 	sampleMap = mapConfig{Tiles: "none"}
 )
 
 func init() {
 	samplePage("login", fiber.Map{}, fiber.Map{"Error": "邮箱或密码不正确。", "Email": "a@b.cn", "Next": "/me"})
-	samplePage("me", fiber.Map{"Me": &meResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
+	samplePage("me", fiber.Map{"Me": &api.MeResponse{Identity: &tenants.Identity{Email: "a@b.cn"}}},
 		fiber.Map{"Me": sampleMe, "Tenants": []*tenants.Tenant{sampleTenant}, "CSRF": "tok"})
 	samplePage("invite", fiber.Map{"Done": true}, fiber.Map{"Token": "inv_x", "Error": "expired"})
 	samplePage("error", fiber.Map{"Problem": Problem{}},
@@ -205,7 +206,7 @@ func webLogin(t *testing.T, f *fixture, who string) (cookie, csrf string) {
 	if m == nil {
 		t.Fatalf("login %s: no session cookie", who)
 	}
-	return m[1], csrfToken(m[1])
+	return m[1], api.CSRFToken(m[1])
 }
 
 // webPage sends a console request with a session: a GET, or a POST of form with the CSRF token.

@@ -35,6 +35,30 @@ func (s *Store) FindTenants(ctx context.Context, f TenantFilter) ([]*Tenant, err
 	return out, nil
 }
 
+// FindVisibleTenants lists the tenants p may see: operators all of them; others their own
+// tenants and, through prefecture_viewer, the prefecture's descendants.
+func (s *Store) FindVisibleTenants(ctx context.Context, p *Principal) ([]*Tenant, error) {
+	all, err := s.FindTenants(ctx, TenantFilter{})
+	if err != nil || p.IsOperator() {
+		return all, err
+	}
+	mine := map[uuid.UUID]bool{}
+	viewerOf := map[uuid.UUID]bool{}
+	for _, m := range p.Memberships {
+		mine[m.TenantID] = true
+		if m.Role == PrefectureViewer {
+			viewerOf[m.TenantID] = true
+		}
+	}
+	out := []*Tenant{}
+	for _, t := range all {
+		if mine[t.ID] || (t.ParentID != nil && viewerOf[*t.ParentID]) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // FindTenantByID returns the tenant with id, deleted or not.
 func (s *Store) FindTenantByID(ctx context.Context, id uuid.UUID) (*Tenant, error) {
 	return findTenantByID(ctx, s.reader, id)

@@ -18,6 +18,9 @@ import (
 // Scope is the request's tenant scope (nil outside /t/:tenant routes).
 func Scope(c *fiber.Ctx) *tenants.Scope { return tenants.ScopeFrom(c.UserContext()) }
 
+// Principal is who is asking (nil for an anonymous request).
+func Principal(c *fiber.Ctx) *tenants.Principal { return tenants.PrincipalFrom(c.UserContext()) }
+
 // NeedRole admits callers holding one of roles in the request's tenant.
 func NeedRole(roles ...tenants.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {

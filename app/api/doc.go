@@ -1,0 +1,6 @@
+// Package api is the control plane's JSON API under /api/v1: sign-in, sessions and API tokens,
+// tenants and their lifecycle, members and invitations, settings, the audit log, exports,
+// billing (the operator's and the tenant's views, the Stripe webhook) and integration
+// credentials. Mount adds its routes to the groups the app built with its middleware; the
+// modules' API routes come from platform/module, Open311 and the console stay in app.
+package api
