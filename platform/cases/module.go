@@ -2,7 +2,6 @@ package cases
 
 import (
 	_ "embed"
-	"errors"
 
 	"github.com/cityops/cityops/platform/module"
 )
@@ -18,15 +17,5 @@ var openAPI []byte
 // migrations; s is built by the composition root, which also runs its overdue loop and puts its
 // photos into tenant exports.
 func Module(s *Service) module.Module {
-	return module.Module{
-		Name:    "cases",
-		Title:   msgTitle.ID(),
-		OpenAPI: openAPI,
-		Build: func(module.Kit) (module.Parts, error) {
-			if s == nil {
-				return module.Parts{}, errors.New("cases: no service to serve")
-			}
-			return module.Parts{API: api{s}.routes}, nil
-		},
-	}
+	return module.Shared("cases", msgTitle, openAPI, s != nil, func(_ module.Kit, r module.Router) { api{s}.routes(r) })
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	_ "embed"
-	"errors"
 
 	"github.com/cityops/cityops/platform/module"
 )
@@ -17,15 +16,5 @@ var openAPI []byte
 // shared free module (no entitlement): the case loop needs it in every tenant. The catalog's
 // tables are in the platform's tenant migrations.
 func Module(s *Service) module.Module {
-	return module.Module{
-		Name:    "catalog",
-		Title:   msgTitle.ID(),
-		OpenAPI: openAPI,
-		Build: func(module.Kit) (module.Parts, error) {
-			if s == nil {
-				return module.Parts{}, errors.New("catalog: no service to serve")
-			}
-			return module.Parts{API: api{s}.routes}, nil
-		},
-	}
+	return module.Shared("catalog", msgTitle, openAPI, s != nil, func(_ module.Kit, r module.Router) { api{s}.routes(r) })
 }

@@ -20,12 +20,14 @@ package module
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"regexp"
 	"time"
 
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -144,3 +146,21 @@ var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 
 // ValidName reports whether name may name a module or an entitlement.
 func ValidName(name string) bool { return nameRe.MatchString(name) }
+
+// Shared is the registration of a shared free module (no entitlement) whose service the
+// composition root builds: its name, title, OpenAPI fragment and API routes. A registration made
+// without the service (serving false: the composition root reads what modules declare before the
+// services exist) refuses to be built, so it can never be mounted.
+func Shared(name string, title *msg.Message, openAPI []byte, serving bool, routes func(k Kit, r Router)) Module {
+	return Module{
+		Name:    name,
+		Title:   title.ID(),
+		OpenAPI: openAPI,
+		Build: func(k Kit) (Parts, error) {
+			if !serving {
+				return Parts{}, fmt.Errorf("%s: no service to serve", name)
+			}
+			return Parts{API: func(r Router) { routes(k, r) }}, nil
+		},
+	}
+}

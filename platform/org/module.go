@@ -2,7 +2,6 @@ package org
 
 import (
 	_ "embed"
-	"errors"
 
 	"github.com/cityops/cityops/platform/module"
 )
@@ -16,15 +15,5 @@ var openAPI []byte
 // staff, served by s. It is a shared free module (no entitlement): the case loop needs it in
 // every tenant. The organisation's tables are in the platform's tenant migrations.
 func Module(s *Service) module.Module {
-	return module.Module{
-		Name:    "org",
-		Title:   msgTitle.ID(),
-		OpenAPI: openAPI,
-		Build: func(module.Kit) (module.Parts, error) {
-			if s == nil {
-				return module.Parts{}, errors.New("org: no service to serve")
-			}
-			return module.Parts{API: api{s}.routes}, nil
-		},
-	}
+	return module.Shared("org", msgTitle, openAPI, s != nil, func(_ module.Kit, r module.Router) { api{s}.routes(r) })
 }
