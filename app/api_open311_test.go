@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 )
@@ -477,7 +478,7 @@ func testOpen311Contract(t *testing.T, dialect string) {
 				checkError(t, res, 429)
 				break
 			}
-			if res.status != 400 || i > open311PostsPerMinute {
+			if res.status != 400 || i > open311api.PostsPerMinute {
 				t.Fatalf("post %d: %d %s", i, res.status, res.body)
 			}
 		}

@@ -2,8 +2,9 @@
 // secrets, billing → the platform's services → the modules → the HTTP server and the console),
 // Serve and Close (the start and stop of everything that runs, the background loops awaited), the
 // server's middleware (authentication, CSRF, the tenant scope, metering), and the transports that
-// are not yet packages of their own: Open311, the console's pages and the command line. The
-// control plane's JSON API is app/api, mounted by newServer on the groups it built.
+// are not yet packages of their own: the console's pages and the command line. The control
+// plane's JSON API is app/api, mounted by newServer on the groups it built; the public Open311
+// GeoReport v2 API is app/open311api, over the open311.Service New builds.
 //
 // Modules plug in through platform/module: platformModules (modules.go) lists them, one line
 // each; New mounts their API routes and pages behind the tenant scope and their entitlement,

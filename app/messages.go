@@ -73,9 +73,6 @@ var (
 	msgFormatNotCsvJsonPrintable = msg.New("app.format_not_csv_json_printable",
 		"The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).",
 		"格式 %q 不是 csv 或 json（可打印页面位于 /api/v1/t/SLUG/billing/statements/YEAR?format=html）。")
-	msgFormatXmlJsonServicesXml = msg.New("app.format_xml_json_services_xml",
-		"The format is xml or json (as in services.xml).",
-		"格式应为 xml 或 json（与 services.xml 相同）。")
 	msgGiveAmountYuanExample = msg.New("app.give_amount_yuan_example",
 		"Give the amount in yuan, for example 1234.56.",
 		"请以元为单位填写金额，例如 1234.56。")
@@ -106,12 +103,6 @@ var (
 	msgLocationMustLatitudeLongitudeChina = msg.New("app.location_must_latitude_longitude_china",
 		"The location must be a latitude and longitude in China (e.g. 25.033, 101.546).",
 		"位置必须是中国境内的纬度和经度（例如 25.033, 101.546）。")
-	msgMediaPhotoCannotRead = msg.New("app.media_photo_cannot_read",
-		"The media photo cannot be read.",
-		"无法读取 media 字段中的照片。")
-	msgMediaPhotoMayMostMib = msg.New("app.media_photo_may_most_mib",
-		"The media photo may be at most %d MiB.",
-		"media 字段中的照片不能超过 %d MiB。")
 	msgMediaTypeNotAccepted = msg.New("app.media_type_not_accepted",
 		"This media type is not accepted.",
 		"不接受该媒体类型。")
@@ -175,9 +166,6 @@ var (
 	msgTenantNotProvisioning = msg.New("app.tenant_not_provisioning",
 		"Tenant %s is %s, not provisioning.",
 		"单位 %s 当前状态为 %s，不是开通中（provisioning）。")
-	msgThereNoOpen311ResourceAddress = msg.New("app.there_no_open311_resource_address",
-		"There is no Open311 resource at this address.",
-		"此地址没有 Open311 资源。")
 	msgThereNoPlan = msg.New("app.there_no_plan",
 		"There is no plan %q.",
 		"没有套餐 %q。")
@@ -187,9 +175,6 @@ var (
 	msgTooManyReportsMinuteWait = msg.New("app.too_many_reports_minute_wait",
 		"Too many reports in a minute; wait a minute and try again.",
 		"一分钟内上报次数过多，请等待一分钟后重试。")
-	msgTooManyRequestsApiKey = msg.New("app.too_many_requests_api_key",
-		"Too many requests with this api_key; wait a minute and try again.",
-		"使用该 api_key 的请求过多，请等待一分钟后重试。")
 	msgTooManyRequestsWaitMoment = msg.New("app.too_many_requests_wait_moment",
 		"Too many requests; wait a moment and try again.",
 		"请求过多，请稍候再试。")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
@@ -101,7 +102,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		if strings.HasSuffix(c.Path(), ".json") {
 			f = open311.JSON
 		}
-		return a.o311Send(c, f, status, []open311.Error{{Code: status, Description: p.Detail}})
+		return open311api.SendErrors(c, f, status, []open311.Error{{Code: status, Description: p.Detail}})
 	}
 	if status == http.StatusUnauthorized && !isAPI(c) {
 		return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)

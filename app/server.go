@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
@@ -59,7 +60,8 @@ func (a *App) newServer() *fiber.App {
 	}, api.Guards{Login: a.needLogin, Operator: a.needOperator})
 	a.moduleAPIRoutes(t)
 
-	a.open311Routes(f)
+	open311api.Mount(f, open311api.Deps{Service: a.open311, BaseURL: a.cfg.BaseURL, Now: a.store.Now,
+		Logger: a.log, Meter: a.meterAPIRequest, Limits: newLimitStore()})
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return f

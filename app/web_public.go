@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -13,7 +14,7 @@ import (
 )
 
 // publicPostsPerIP is how many reports one address may send through a tenant's public form per
-// minute; the form as a whole has the budget of one Open311 client (open311PostsPerMinute).
+// minute; the form as a whole has the budget of one Open311 client (open311api.PostsPerMinute).
 const publicPostsPerIP = 10
 
 // webPublicRoutes registers citizens' public report pages: no login, no session. A tenant has
@@ -29,7 +30,7 @@ func (a *App) webPublicRoutes(r fiber.Router) {
 	}
 	r.Post("/",
 		limit(publicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
-		limit(open311PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
+		limit(open311api.PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
 		a.webPublicReport)
 	r.Get("/lookup", a.webPublicLookup)
 }
@@ -101,7 +102,7 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 	if strings.TrimSpace(form["description"]) == "" {
 		return fail(errs.Field("description", msgSayWhatProblem))
 	}
-	in, err := o311RequestInput(c)
+	in, err := open311api.RequestInput(c)
 	if err != nil {
 		return fail(err)
 	}

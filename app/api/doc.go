@@ -2,5 +2,6 @@
 // tenants and their lifecycle, members and invitations, settings, the audit log, exports,
 // billing (the operator's and the tenant's views, the Stripe webhook) and integration
 // credentials. Mount adds its routes to the groups the app built with its middleware; the
-// modules' API routes come from platform/module, Open311 and the console stay in app.
+// modules' API routes come from platform/module, Open311's from app/open311api, and the console
+// stays in app.
 package api
