@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/platform/module"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gofiber/fiber/v2"
 )
@@ -75,7 +76,7 @@ func TestOpenAPIValid(t *testing.T) {
 		codes = append(codes, v.(string))
 	}
 	var want []string
-	for code := range statusOf {
+	for _, code := range module.Codes() {
 		want = append(want, string(code))
 	}
 	slices.Sort(codes)

@@ -19,21 +19,6 @@ import (
 // Problem is the RFC 9457 problem details body of every refused API request (module.Problem).
 type Problem = module.Problem
 
-var statusOf = map[errs.Code]int{
-	errs.Invalid:      http.StatusBadRequest,
-	errs.Unauthorized: http.StatusUnauthorized,
-	errs.Forbidden:    http.StatusForbidden,
-	errs.NotFound:     http.StatusNotFound,
-	errs.Conflict:     http.StatusConflict,
-	errs.Gone:         http.StatusGone,
-	errs.TooLarge:     http.StatusRequestEntityTooLarge,
-	errs.Unsupported:  http.StatusUnsupportedMediaType,
-	errs.RateLimited:  http.StatusTooManyRequests,
-	errs.Destroyed:    http.StatusGone,
-	errs.Unavailable:  http.StatusServiceUnavailable,
-	errs.Internal:     http.StatusInternalServerError,
-}
-
 // fromFiber turns fiber's own errors (unknown route, wrong method, body too large) into coded ones.
 func fromFiber(fe *fiber.Error) error {
 	switch fe.Code {
@@ -68,10 +53,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		err = fromFiber(fe)
 	}
 	code := errs.CodeOf(err)
-	status := statusOf[code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := module.Status(code)
 	rid, _ := c.Locals("requestid").(string)
 	if rid == "" {
 		// fasthttp refused the request while reading it (a body over the limit, a malformed

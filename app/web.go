@@ -314,7 +314,7 @@ func formError(c *fiber.Ctx, err error) (string, error) {
 	if code == errs.Internal {
 		return "", err
 	}
-	c.Status(statusOf[code])
+	c.Status(module.Status(code))
 	l := lang(c)
 	sep := "："
 	if l == "en" {
@@ -517,7 +517,7 @@ func (a *App) webAcceptInvitation(c *fiber.Ctx) error {
 		if errs.CodeOf(err) == errs.Internal {
 			return err
 		}
-		c.Status(statusOf[errs.CodeOf(err)])
+		c.Status(module.Status(errs.CodeOf(err)))
 		return a.render(c, "invite", fiber.Map{"Token": token, "Error": errs.MessageOf(err)})
 	}
 	session, _, err := a.store.Login(ctx, id.Email, password, c.Get(fiber.HeaderUserAgent), c.IP())

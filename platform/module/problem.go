@@ -2,6 +2,10 @@ package module
 
 import (
 	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/cityops/cityops/internal/errs"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/text/language"
@@ -19,6 +23,40 @@ type Problem struct {
 	Code      string `json:"code"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// statuses maps the error vocabulary onto HTTP, for the API's problems and the console's pages alike.
+var statuses = map[errs.Code]int{
+	errs.Invalid:      http.StatusBadRequest,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.Gone:         http.StatusGone,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unsupported:  http.StatusUnsupportedMediaType,
+	errs.RateLimited:  http.StatusTooManyRequests,
+	errs.Destroyed:    http.StatusGone,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
+}
+
+// Status is the HTTP status of an error code; 500 for a code it does not know.
+func Status(code errs.Code) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Codes are the error codes Status knows, sorted: those a Problem may carry.
+func Codes() []errs.Code {
+	out := make([]errs.Code, 0, len(statuses))
+	for c := range statuses {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // SendProblem answers with body, a Problem or a struct embedding one, as application/problem+json
