@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cityops/cityops/platform/module"
 	"log/slog"
 	"net"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
@@ -32,7 +33,7 @@ type App struct {
 	prov    *tenants.Provisioner
 	fiber   *fiber.App
 	metrics *metrics
-	web     *webUI
+	web     *console.UI
 
 	// platform: the services of the shared modules (organisation, grids, catalog, calendar).
 	platform *platform
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.metrics = newMetrics(store)
-	if a.web, err = newWebUI(mods); err != nil {
+	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.moduleNav}); err != nil {
 		a.Close()
 		return nil, err
 	}

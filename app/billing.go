@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/billing/stripegw"
 	"github.com/cityops/cityops/platform/module"
@@ -47,8 +48,8 @@ func (a *App) meterAPIRequest(c *fiber.Ctx) error {
 // statements serves yearly statements for the API and the console: the CSV and the printable
 // page in the console's language, the page rendered with the console's template.
 func (a *App) statements() api.Statements {
-	return api.Statements{Billing: a.billing, Lang: lang, Page: func(c *fiber.Ctx, st *billing.Statement) error {
-		return a.render(c, "billing_statement", fiber.Map{"Statement": statementView(st, lang(c))})
+	return api.Statements{Billing: a.billing, Lang: console.Lang, Page: func(c *fiber.Ctx, st *billing.Statement) error {
+		return a.web.Render(c, "billing_statement", fiber.Map{"Statement": statementView(st, console.Lang(c))})
 	}}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -420,7 +421,7 @@ func TestBrowserKeyboard(t *testing.T) {
 		s.do(chromedp.KeyEvent("\t"))
 		order = append(order, eval[string](s, `(document.activeElement.closest("nav.sections")?"section:":"")+document.activeElement.textContent.trim()`))
 	}
-	want := []string{"section:" + translate("zh-CN", "nav.inbox"), "section:" + translate("zh-CN", "nav.cases"), "section:" + translate("zh-CN", "nav.map"), "section:" + translate("zh-CN", "nav.report")}
+	want := []string{"section:" + console.Translate("zh-CN", "nav.inbox"), "section:" + console.Translate("zh-CN", "nav.cases"), "section:" + console.Translate("zh-CN", "nav.map"), "section:" + console.Translate("zh-CN", "nav.report")}
 	got := []string{}
 	for _, o := range order {
 		if strings.HasPrefix(o, "section:") {

@@ -4,7 +4,9 @@
 // server's middleware (authentication, CSRF, the tenant scope, metering), and the transports that
 // are not yet packages of their own: the console's pages and the command line. The control
 // plane's JSON API is app/api, mounted by newServer on the groups it built; the public Open311
-// GeoReport v2 API is app/open311api, over the open311.Service New builds.
+// GeoReport v2 API is app/open311api, over the open311.Service New builds. The console's pages
+// render through app/console (a.web: the parsed templates, the layout's common data, the
+// navigation), where the pages themselves move one group at a time.
 //
 // Modules plug in through platform/module: platformModules (modules.go) lists them, one line
 // each; New mounts their API routes and pages behind the tenant scope and their entitlement,

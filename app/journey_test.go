@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
@@ -152,7 +153,7 @@ func TestBrowserJourney(t *testing.T) {
 			st.fill(s)
 		}
 		s.click(`form[data-action="` + string(st.action) + `"] button[type=submit]`)
-		s.waitText("#case-state", translate("zh-CN", "cases.state."+string(st.to)))
+		s.waitText("#case-state", console.Translate("zh-CN", "cases.state."+string(st.to)))
 		s.shot(string(st.to))
 	}
 
@@ -164,7 +165,7 @@ func TestBrowserJourney(t *testing.T) {
 	viewer.shot("overview")
 	viewer.visit(base + "/cases")
 	viewer.click(`a[href="` + casePath + `"]`)
-	viewer.waitText("#case-state", translate("zh-CN", "cases.state.closed"))
+	viewer.waitText("#case-state", console.Translate("zh-CN", "cases.state.closed"))
 	viewer.shot("case")
 	if n := eval[int](viewer, `document.querySelectorAll('main form[method="post"], main form[method="POST"]').length`); n != 0 {
 		t.Fatalf("the prefecture viewer is offered %d forms on the case page", n)
@@ -176,7 +177,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatalf("the viewer's POST got %d, want 403", status)
 	}
 	viewer.visit(casePath)
-	viewer.waitText("#case-state", translate("zh-CN", "cases.state.closed"))
+	viewer.waitText("#case-state", console.Translate("zh-CN", "cases.state.closed"))
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -38,7 +39,7 @@ func TestLoginThrottle(t *testing.T) {
 				req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}}.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				if lang != "" {
-					req.Header.Set("Cookie", langCookie+"="+lang)
+					req.Header.Set("Cookie", console.LangCookie+"="+lang)
 				}
 				res, err := f.send(t, req)
 				if err != nil {

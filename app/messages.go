@@ -118,9 +118,6 @@ var (
 	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
 		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
 		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgNoPage = msg.New("app.no_page",
-		"no page %q",
-		"没有页面 %q")
 	msgNoTenant = msg.New("app.no_tenant",
 		"No tenant %q.",
 		"没有单位 %q。")

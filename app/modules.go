@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
@@ -113,7 +114,7 @@ func moduleCatalog(list []module.Module) (entitlements, meters []string) {
 
 // buildModules makes every module's parts, in list order.
 func (a *App) buildModules(list []module.Module) error {
-	k := module.Kit{Store: a.store, Now: a.store.Now, Usage: a.billing, Pages: pageRenderer{a}}
+	k := module.Kit{Store: a.store, Now: a.store.Now, Usage: a.billing, Pages: a.web}
 	for _, m := range list {
 		k.Log = a.log.With("module", m.Name)
 		parts, err := m.Build(k)
@@ -131,13 +132,6 @@ func (a *App) buildModules(list []module.Module) error {
 		a.modules = append(a.modules, mountedModule{Module: m, parts: parts})
 	}
 	return nil
-}
-
-// pageRenderer lets modules render their pages inside the console layout.
-type pageRenderer struct{ a *App }
-
-func (p pageRenderer) Render(c *fiber.Ctx, page string, data fiber.Map) error {
-	return p.a.render(c, page, data)
 }
 
 // moduleAPIRoutes mounts every module's API on the tenant group t, each behind its entitlement.
@@ -198,7 +192,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 			return err
 		}
 		if !on {
-			l := lang(c)
+			l := console.Lang(c)
 			if isAPI(c) {
 				l = module.APILang(c)
 			}
@@ -213,8 +207,8 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 func (a *App) moduleTitle(m module.Module, l string) string { return msg.TextOf(l, m.Title) }
 
 // moduleNav are the links of the modules sc's tenant has, for the console's navigation.
-func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []navItem {
-	var out []navItem
+func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []console.NavItem {
+	var out []console.NavItem
 	for _, m := range a.modules {
 		if len(m.Nav) == 0 {
 			continue
@@ -226,7 +220,7 @@ func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []navItem {
 		}
 		for _, n := range m.Nav {
 			if len(n.Roles) == 0 || sc.Has(n.Roles...) {
-				out = append(out, navItem{Href: "/t/" + sc.Tenant.Slug + n.Path, Key: n.Label})
+				out = append(out, console.NavItem{Href: "/t/" + sc.Tenant.Slug + n.Path, Key: n.Label})
 			}
 		}
 	}

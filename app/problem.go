@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
@@ -75,7 +76,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		Detail: errs.MessageIn(err, module.APILang(c)), Instance: c.OriginalURL(), Code: string(code), Field: errs.FieldOf(err), RequestID: rid,
 	}
 	if l := module.APILang(c); l == "zh-CN" {
-		p.Title = translate(l, "problem."+string(code))
+		p.Title = console.Translate(l, "problem."+string(code))
 	}
 	if strings.HasPrefix(c.Path(), "/open311/") && status < 500 {
 		// Refused before the Open311 handlers ran (at the edge): answered in GeoReport's
@@ -95,8 +96,8 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	setRetryAfter(c, err)
 	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Status(status)
-		p.Title, p.Detail = translate(lang(c), "problem."+string(code)), errs.MessageIn(err, lang(c))
-		return a.render(c, "error", fiber.Map{"Problem": p})
+		p.Title, p.Detail = console.Translate(console.Lang(c), "problem."+string(code)), errs.MessageIn(err, console.Lang(c))
+		return a.web.Render(c, "error", fiber.Map{"Problem": p})
 	}
 	c.Set(fiber.HeaderContentLanguage, module.APILang(c))
 	return module.SendProblem(c, status, p)

@@ -47,7 +47,7 @@ func (a *App) newServer() *fiber.App {
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", a.ready)
 	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{})))
-	f.Use("/static", a.web.static)
+	f.Use("/static", a.web.Static())
 
 	apiv1 := f.Group("/api/v1", a.csrf)
 	apiv1.Get("/openapi.json", a.openAPI)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/catalog"
@@ -76,7 +77,7 @@ func adminBase(c *fiber.Ctx) string { return "/t/" + scope(c).Tenant.Slug + "/ad
 func adminDone(c *fiber.Ctx, target, messageKey string) error {
 	path, frag, ok := strings.Cut(target, "#")
 	if !ok {
-		return done(c, target, messageKey)
+		return console.Done(c, target, messageKey)
 	}
 	sep := "?"
 	if strings.Contains(path, "?") {
@@ -92,7 +93,7 @@ type adminPage func(c *fiber.Ctx, data fiber.Map) error
 // adminFail re-renders page after a failed form: a 4xx with the message (data may carry the
 // values sent, to fill the form again), or the error page for an internal error.
 func adminFail(c *fiber.Ctx, err error, page adminPage, data fiber.Map) error {
-	msg, err := formError(c, err)
+	msg, err := console.FormError(c, err)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	sc := scope(c)
 	base := adminBase(c)
-	l := lang(c)
+	l := console.Lang(c)
 	depts, err := a.platform.org.FindDepartments(ctx)
 	if err != nil {
 		return err
@@ -233,17 +234,19 @@ func (a *App) webAdminHome(c *fiber.Ctx) error {
 		rows[6].Detail = adminTF(l, "admin.home.noyear", year)
 	}
 	if credErr != nil {
-		rows[8].Detail, rows[8].Warn = translate(l, "admin.home.keysdown"), true
+		rows[8].Detail, rows[8].Warn = console.Translate(l, "admin.home.keysdown"), true
 	}
 	if modErr != nil {
 		a.log.Warn("admin overview: entitlements", "err", modErr, "tenant", sc.Tenant.Slug)
-		rows[9].Detail, rows[9].Warn = translate(l, "admin.home.unknown"), true
+		rows[9].Detail, rows[9].Warn = console.Translate(l, "admin.home.unknown"), true
 	}
-	return a.render(c, "admin_home", fiber.Map{"Rows": rows})
+	return a.web.Render(c, "admin_home", fiber.Map{"Rows": rows})
 }
 
 // adminTF translates key and formats the result with args, as the template function does.
-func adminTF(l, key string, args ...any) string { return fmt.Sprintf(translate(l, key), args...) }
+func adminTF(l, key string, args ...any) string {
+	return fmt.Sprintf(console.Translate(l, key), args...)
+}
 
 // --- departments and staff ---
 
@@ -259,7 +262,7 @@ func (a *App) adminIntegrationsPage(c *fiber.Ctx, data fiber.Map) error {
 		data["Unavailable"] = errs.MessageOf(err)
 	}
 	data["Credentials"], data["Known"], data["Tiles"] = creds, adminKnownCredentials, a.cfg.MapTiles
-	return a.render(c, "admin_integrations", data)
+	return a.web.Render(c, "admin_integrations", data)
 }
 
 func (a *App) webAdminPutCredential(c *fiber.Ctx) error {
@@ -301,5 +304,5 @@ func (a *App) webAdminModules(c *fiber.Ctx) error {
 		}
 		return rows[i].Name < rows[j].Name
 	})
-	return a.render(c, "admin_modules", fiber.Map{"Plan": e.Plan, "Modules": rows})
+	return a.web.Render(c, "admin_modules", fiber.Map{"Plan": e.Plan, "Modules": rows})
 }

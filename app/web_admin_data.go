@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tabular"
@@ -87,7 +88,7 @@ func (a *App) webAdminImport(imp adminImport) fiber.Handler {
 		if errors.As(err, &rej) {
 			view.Report = rej.Report
 			c.Status(fiber.StatusUnprocessableEntity)
-			return page(c, fiber.Map{"Import": view, "Error": adminTF(lang(c), "admin.import.rejected", len(rej.Report.Problems))})
+			return page(c, fiber.Map{"Import": view, "Error": adminTF(console.Lang(c), "admin.import.rejected", len(rej.Report.Problems))})
 		}
 		if err != nil {
 			return adminFail(c, err, page, fiber.Map{"Import": view})
@@ -202,8 +203,8 @@ func (a *App) adminGridsPage(c *fiber.Ctx, data fiber.Map) error {
 	}
 	data["Grids"], data["Units"], data["Resp"], data["Inspectors"], data["StaffNames"] = gs, units, rv, inspectors, staffNames
 	data["Level"], data["Parent"] = string(level), c.Query("parent")
-	data["Map"], data["Layers"], data["PreviewLayers"] = a.mapConfig(c), layers, preview
-	return a.render(c, "admin_grids", data)
+	data["Map"], data["Layers"], data["PreviewLayers"] = a.web.MapConfig(c), layers, preview
+	return a.web.Render(c, "admin_grids", data)
 }
 
 func (a *App) webAdminRenameGrid(c *fiber.Ctx) error {
@@ -319,7 +320,7 @@ func (a *App) adminCatalogPage(c *fiber.Ctx, data fiber.Map) error {
 	data["Extensions"], data["Standards"] = ext, views
 	data["Components"], data["Events"] = adminClassGroups(cs, catalog.Component), adminClassGroups(cs, catalog.Event)
 	data["HasParent"] = scope(c).Tenant.ParentID != nil
-	return a.render(c, "admin_catalog", data)
+	return a.web.Render(c, "admin_catalog", data)
 }
 
 func (a *App) webAdminCreateClass(c *fiber.Ctx) error {
@@ -398,7 +399,7 @@ func (a *App) adminCalendarPage(c *fiber.Ctx, data fiber.Map) error {
 	data["Settings"], data["Weekend"], data["Year"], data["Days"] = st, weekend, year, out
 	data["Holidays"], data["Workdays"] = holidays, workdays
 	data["Weekdays"] = []int{1, 2, 3, 4, 5, 6, 0}
-	return a.render(c, "admin_calendar", data)
+	return a.web.Render(c, "admin_calendar", data)
 }
 
 func (a *App) webAdminPutCalendar(c *fiber.Ctx) error {
@@ -423,7 +424,7 @@ func (a *App) adminStagesPage(c *fiber.Ctx, data fiber.Map) error {
 	}
 	data["Stages"] = ls
 	data["Units"] = []calendar.Unit{calendar.WorkingHours, calendar.WorkingDays, calendar.UrgentHours}
-	return a.render(c, "admin_stages", data)
+	return a.web.Render(c, "admin_stages", data)
 }
 
 func (a *App) webAdminPutStage(c *fiber.Ctx) error {

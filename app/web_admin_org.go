@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
@@ -124,7 +125,7 @@ func (a *App) adminOrgPage(c *fiber.Ctx, data fiber.Map) error {
 	}
 	data["Tree"], data["Departments"], data["DeptNames"] = tree, opts, names
 	data["Staff"], data["Members"], data["Emails"], data["Posts"] = views, members, emails, org.Posts
-	return a.render(c, "admin_org", data)
+	return a.web.Render(c, "admin_org", data)
 }
 
 func adminDepartmentForm(c *fiber.Ctx) org.DepartmentInput {
@@ -233,7 +234,7 @@ func (a *App) adminUsersPage(c *fiber.Ctx, data fiber.Map) error {
 	if data["InviteForm"] == nil {
 		data["InviteForm"] = fiber.Map{"Role": string(tenants.Inspector)} // the most common post, not admin
 	}
-	return a.render(c, "admin_users", data)
+	return a.web.Render(c, "admin_users", data)
 }
 
 func (a *App) webAdminInvite(c *fiber.Ctx) error {
@@ -248,7 +249,7 @@ func (a *App) webAdminInvite(c *fiber.Ctx) error {
 		base = c.BaseURL()
 	}
 	c.Status(fiber.StatusCreated)
-	return a.adminUsersPage(c, fiber.Map{"Invited": inv, "InviteURL": base + "/invite/" + token, "Flash": translate(lang(c), "admin.users.invited")})
+	return a.adminUsersPage(c, fiber.Map{"Invited": inv, "InviteURL": base + "/invite/" + token, "Flash": console.Translate(console.Lang(c), "admin.users.invited")})
 }
 
 func (a *App) adminSetRoles(c *fiber.Ctx, roles []tenants.Role, msg string) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
@@ -70,7 +71,7 @@ func (a *App) webTenantBilling(c *fiber.Ctx) error {
 		}
 		data["Counties"] = counties
 	}
-	return a.render(c, "billing_tenant", data)
+	return a.web.Render(c, "billing_tenant", data)
 }
 
 // webTenantStatement is the printable yearly statement inside the console (?format=csv for the
@@ -149,7 +150,7 @@ func (a *App) opsBillingPage(c *fiber.Ctx, t *tenants.Tenant, form *ledgerForm, 
 	for name, k := range webKinds {
 		cats[name] = billing.Categories(k)
 	}
-	return a.render(c, "ops_billing", fiber.Map{"T": t, "B": s, "Rows": rows[from:to], "Total": len(rows), "Next": next, "Prev": prev,
+	return a.web.Render(c, "ops_billing", fiber.Map{"T": t, "B": s, "Rows": rows[from:to], "Total": len(rows), "Next": next, "Prev": prev,
 		"Forms": forms, "FormOrder": []string{"advances", "repayments", "adjustments"}, "Categories": cats, "Error": formErr, "ErrorForm": formKind(form), "Years": statementYears(t, a.store.Now()), "Base": base,
 		"Today": a.store.Now().In(clock.China).Format("2006-01-02")})
 }
@@ -204,13 +205,13 @@ func (a *App) webOpsPost(c *fiber.Ctx) error {
 		_, err = a.billing.Post(c.UserContext(), t, e)
 	}
 	if err != nil {
-		msg, ferr := formError(c, err)
+		msg, ferr := console.FormError(c, err)
 		if ferr != nil {
 			return ferr
 		}
 		return a.opsBillingPage(c, t, form, msg)
 	}
-	return done(c, "/ops/tenants/"+t.Slug+"/billing", "ops.msg.posted."+string(kind))
+	return console.Done(c, "/ops/tenants/"+t.Slug+"/billing", "ops.msg.posted."+string(kind))
 }
 
 // ledgerEntry turns a ledger form into the entry to post.
@@ -266,14 +267,14 @@ func statementView(st *billing.Statement, lang string) *statementPage {
 			credit = billing.Yuan(l.Credit)
 		}
 		p.Lines = append(p.Lines, statementPageLine{Date: date(l.Date), Journal: strconv.FormatInt(l.JournalID, 10), Kind: billing.KindName(lang, l.Kind),
-			Category: translate(lang, "billing.cat."+l.Category), Memo: l.Memo, Reference: l.Reference, Debit: debit, Credit: credit, Balance: billing.Yuan(l.Balance)})
+			Category: console.Translate(lang, "billing.cat."+l.Category), Memo: l.Memo, Reference: l.Reference, Debit: debit, Credit: credit, Balance: billing.Yuan(l.Balance)})
 	}
 	for _, in := range st.Instalments {
 		p.Instalments = append(p.Instalments, statementPageInstalment{Year: strconv.Itoa(in.Year), Due: date(in.DueOn), Principal: billing.Yuan(in.PrincipalFen),
-			Interest: billing.Yuan(in.InterestFen), Amount: billing.Yuan(in.AmountFen()), Status: translate(lang, "billing.status."+in.Status)})
+			Interest: billing.Yuan(in.InterestFen), Amount: billing.Yuan(in.AmountFen()), Status: console.Translate(lang, "billing.status."+in.Status)})
 	}
 	for _, u := range st.Usage {
-		p.Usage = append(p.Usage, statementPageUsage{Name: translate(lang, "billing.meter."+u.Meter), Value: strconv.FormatInt(u.Quantity, 10)})
+		p.Usage = append(p.Usage, statementPageUsage{Name: console.Translate(lang, "billing.meter."+u.Meter), Value: strconv.FormatInt(u.Quantity, 10)})
 	}
 	for _, k := range []billing.Kind{billing.Advance, billing.Charge, billing.Repayment, billing.Adjustment} {
 		p.Totals = append(p.Totals, statementPageUsage{Name: billing.KindName(lang, k), Value: billing.Yuan(st.Totals[k])})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -64,7 +65,7 @@ func (a *App) caseNames(c *fiber.Ctx) (*caseNames, []catalog.Class, []org.Depart
 		return nil, nil, nil, err
 	}
 	n := &caseNames{classes: map[string]string{}, depts: map[string]string{}}
-	l := lang(c)
+	l := console.Lang(c)
 	var minor []catalog.Class
 	for _, cl := range cls {
 		name := cl.NameZH
@@ -112,7 +113,7 @@ func (a *App) webInbox(c *fiber.Ctx) error {
 	}
 	now := a.store.Now()
 	var sections []inboxSection
-	for _, post := range staffPosts {
+	for _, post := range console.StaffPosts {
 		if !slices.Contains(sc.Roles, post) {
 			continue
 		}
@@ -136,7 +137,7 @@ func (a *App) webInbox(c *fiber.Ctx) error {
 		}
 		sections = append(sections, s)
 	}
-	return a.render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c),
+	return a.web.Render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c),
 		"CanReport": !sc.ReadOnly && sc.Has(cases.ReportPosts...)})
 }
 
@@ -175,13 +176,13 @@ func (a *App) webCaseList(c *fiber.Ctx) error {
 		}
 	}
 	if err != nil {
-		msg, err := formError(c, err)
+		msg, err := console.FormError(c, err)
 		if err != nil {
 			return err
 		}
 		data["Error"] = msg
 	}
-	return a.render(c, "case_list", data)
+	return a.web.Render(c, "case_list", data)
 }
 
 // caseStates lists every state, in the loop's order, for the filter.
@@ -199,9 +200,9 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": caseStates(), "Map": a.mapConfig(c)}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": caseStates(), "Map": a.web.MapConfig(c)}
 	if _, err := cases.QueryFilter(c); err != nil {
-		msg, err := formError(c, err)
+		msg, err := console.FormError(c, err)
 		if err != nil {
 			return err
 		}
@@ -214,9 +215,9 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 	}
 	data["Layers"] = []map[string]any{
 		{"url": api + "/grids.geojson", "kind": "grids", "fit": true},
-		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}", "states": stateLabels(lang(c))},
+		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}", "states": stateLabels(console.Lang(c))},
 	}
-	return a.render(c, "case_map", data)
+	return a.web.Render(c, "case_map", data)
 }
 
 // actionForm is one action the caller may take, as a form on the case page.
@@ -319,11 +320,11 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 	if cs.Limit != nil {
 		unit = string(cs.Limit.Unit)
 	}
-	return a.render(c, "case_page", fiber.Map{
+	return a.web.Render(c, "case_page", fiber.Map{
 		"Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
 		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": a.cases.CanAddPhoto(ctx, cs),
 		"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays},
-		"Error": errMsg, "Map": a.mapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),
+		"Error": errMsg, "Map": a.web.MapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),
 		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids"}, {"data": point, "kind": "points", "fit": true}},
 	})
 }
@@ -332,13 +333,13 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 // was stale says so plainly (409); any other refusal shows the service's message with its
 // status. sawVersion is the version the page showed, -1 for forms that are not actions.
 func (a *App) caseFormError(c *fiber.Ctx, err error, sawVersion int) error {
-	msg, ierr := formError(c, err)
+	msg, ierr := console.FormError(c, err)
 	if ierr != nil {
 		return ierr
 	}
 	if errs.Is(err, errs.Conflict) && sawVersion >= 0 {
 		if cur, ferr := a.cases.FindCaseByID(c.UserContext(), c.Params("id")); ferr == nil && cur.Version != sawVersion {
-			msg = translate(lang(c), "cases.stale")
+			msg = console.Translate(console.Lang(c), "cases.stale")
 		}
 	}
 	return a.renderCase(c, msg)
@@ -424,7 +425,7 @@ func (a *App) webCaseAction(c *fiber.Ctx) error {
 			if _, err := a.cases.Act(ctx, id, action, in); err != nil {
 				return a.caseFormError(c, err, version)
 			}
-			return done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+			return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
 		}
 		if err := a.cases.CheckPhoto(photo); err != nil {
 			return a.caseFormError(c, err, version)
@@ -438,7 +439,7 @@ func (a *App) webCaseAction(c *fiber.Ctx) error {
 	if _, err := a.cases.Act(ctx, id, action, in); err != nil {
 		return a.caseFormError(c, err, version)
 	}
-	return done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+	return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
 }
 
 // webCasePhoto adds a photo to a case from its page.
@@ -454,7 +455,7 @@ func (a *App) webCasePhoto(c *fiber.Ctx) error {
 	if err != nil {
 		return a.caseFormError(c, err, -1)
 	}
-	return done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
+	return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
 }
 
 // reportForm is what the report form was filled with, to show it again after a refusal.
@@ -469,7 +470,7 @@ func (a *App) reportPage(c *fiber.Ctx, form reportForm, errMsg string) error {
 		return err
 	}
 	sc := scope(c)
-	return a.render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": a.mapConfig(c),
+	return a.web.Render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": a.web.MapConfig(c),
 		"Inspector": sc.Has(tenants.Inspector), "Acceptor": sc.Has(tenants.Acceptor), "Sources": cases.Sources,
 		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids", "fit": true, "interactive": false}}})
 }
@@ -491,7 +492,7 @@ func (a *App) webReport(c *fiber.Ctx) error {
 		Lat: strings.TrimSpace(c.FormValue("lat")), Lon: strings.TrimSpace(c.FormValue("lon")), Source: c.FormValue("source"),
 		ReporterName: c.FormValue("reporter_name"), ReporterPhone: c.FormValue("reporter_phone"), SelfHandled: c.FormValue("self_handled") == "on"}
 	fail := func(err error) error {
-		msg, err := formError(c, err)
+		msg, err := console.FormError(c, err)
 		if err != nil {
 			return err
 		}
@@ -528,10 +529,10 @@ func (a *App) webReport(c *fiber.Ctx) error {
 	if photo != nil {
 		if _, err := a.cases.AddPhoto(c.UserContext(), cs.ID, photo); err != nil {
 			a.log.Error("report: photo not stored; the case is created", "case", cs.ID, "err", err)
-			return done(c, target, "cases.report.nophoto")
+			return console.Done(c, target, "cases.report.nophoto")
 		}
 	}
-	return done(c, target, "cases.report.done")
+	return console.Done(c, target, "cases.report.done")
 }
 
 // parseLatLon reads a WGS 84 position inside China's extent (the platform serves China only).
@@ -552,7 +553,7 @@ func stateLabels(lang string) map[string]string {
 	out := map[string]string{}
 	for _, key := range msg.IDs() {
 		if st, ok := strings.CutPrefix(key, "cases.state."); ok {
-			out[st] = translate(lang, key)
+			out[st] = console.Translate(lang, key)
 		}
 	}
 	return out

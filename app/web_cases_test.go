@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
@@ -265,7 +266,7 @@ func TestWebCaseActionsEveryPost(t *testing.T) {
 				t.Fatalf("feedback's after-photo: %+v, photos %d", last.Attachments, len(got.Photos))
 			}
 			if page := w.get(t, who, webA+"/cases/"+c.ID+"?done=cases.done"); !strings.Contains(page.body, "已办理，案件已更新。") ||
-				!strings.Contains(page.body, `id="case-state">`+translate("zh-CN", "cases.state."+string(tr.To))) {
+				!strings.Contains(page.body, `id="case-state">`+console.Translate("zh-CN", "cases.state."+string(tr.To))) {
 				t.Fatalf("the page after %s does not show the flash and the new state", tr.Action)
 			}
 		})
@@ -534,7 +535,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	photo := writePNG(t, filepath.Join(t.TempDir(), "cover.png"), 96, 64)
 	b := newBrowser(t, f.listen(t))
 	as := b.cast("chuxiong.demo", DemoPassword, nil)
-	state := func(st cases.State) string { return translate("zh-CN", "cases.state."+string(st)) }
+	state := func(st cases.State) string { return console.Translate("zh-CN", "cases.state."+string(st)) }
 
 	in := as("inspector")
 	in.visit(webA + "/inbox")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
@@ -114,7 +115,7 @@ func (a *App) webOpsTenants(c *fiber.Ctx) error {
 		}
 		rows = append(rows, row)
 	}
-	return a.render(c, "ops_tenants", fiber.Map{"Rows": rows, "Prefectures": prefectures, "Statuses": tenantStatuses,
+	return a.web.Render(c, "ops_tenants", fiber.Map{"Rows": rows, "Prefectures": prefectures, "Statuses": tenantStatuses,
 		"Status": string(status), "Parent": parent, "CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin),
 		"CanBill": principal(c).IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)})
 }
@@ -136,7 +137,7 @@ func (a *App) webOpsCreateTenant(c *fiber.Ctx) error {
 			if errs.Is(err, errs.NotFound) {
 				err = errs.Field("plan", msgThereNoPlan, textutil.TruncateTrim(in.Plan, 40))
 			}
-			msg, ferr := formError(c, err)
+			msg, ferr := console.FormError(c, err)
 			if ferr != nil {
 				return ferr
 			}
@@ -155,7 +156,7 @@ func (a *App) webOpsCreateTenant(c *fiber.Ctx) error {
 		t, ferr := a.store.FindTenantBySlug(c.UserContext(), in.Slug)
 		if ferr != nil || t.Status != tenants.StatusProvisioning || t.AdminCode != in.AdminCode {
 			// Nothing was recorded: the request itself was refused.
-			msg, ferr := formError(c, err)
+			msg, ferr := console.FormError(c, err)
 			if ferr != nil {
 				return ferr
 			}
@@ -276,7 +277,7 @@ func (a *App) webOpsProvisioning(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.render(c, "ops_provisioning", fiber.Map{"Progress": p, "T": t, "CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin)})
+	return a.web.Render(c, "ops_provisioning", fiber.Map{"Progress": p, "T": t, "CanAdmin": principal(c).IsOperator(tenants.OperatorAdmin)})
 }
 
 // webOpsProgress is the progress page's poll: the provisioning state as JSON.
@@ -334,7 +335,7 @@ func (a *App) opsTenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName s
 	for i := 0; i+1 < len(extra); i += 2 {
 		data[extra[i].(string)] = extra[i+1]
 	}
-	return a.render(c, "ops_tenant", data)
+	return a.web.Render(c, "ops_tenant", data)
 }
 
 // opsTenantOf finds :slug for the operator's pages.
@@ -353,7 +354,7 @@ func (a *App) webOpsTenant(c *fiber.Ctx) error {
 // opsFormFailed shows the tenant page again with a failed action's message (or returns an
 // internal error for the error page).
 func (a *App) opsFormFailed(c *fiber.Ctx, t *tenants.Tenant, form string, err error) error {
-	msg, ferr := formError(c, err)
+	msg, ferr := console.FormError(c, err)
 	if ferr != nil {
 		return ferr
 	}
@@ -373,7 +374,7 @@ func (a *App) webOpsSuspend(c *fiber.Ctx) error {
 	if err := a.store.Suspend(c.UserContext(), t, reason); err != nil {
 		return a.opsFormFailed(c, t, "suspend", err)
 	}
-	return done(c, "/ops/tenants/"+t.Slug, "ops.msg.suspended")
+	return console.Done(c, "/ops/tenants/"+t.Slug, "ops.msg.suspended")
 }
 
 // webOpsReactivate resumes a suspended tenant, as POST /api/v1/tenants/:slug/resume does.
@@ -385,7 +386,7 @@ func (a *App) webOpsReactivate(c *fiber.Ctx) error {
 	if err := a.store.Reactivate(c.UserContext(), t); err != nil {
 		return a.opsFormFailed(c, t, "resume", err)
 	}
-	return done(c, "/ops/tenants/"+t.Slug, "ops.msg.resumed")
+	return console.Done(c, "/ops/tenants/"+t.Slug, "ops.msg.resumed")
 }
 
 // webOpsInviteAdmin invites a tenant admin on the tenant's behalf: how an operator replaces a first
@@ -417,7 +418,7 @@ func (a *App) webOpsOffboard(c *fiber.Ctx) error {
 	if _, err := a.prov.OffboardTo(c.UserContext(), t, c.FormValue("confirm"), a.exportDir()); err != nil {
 		return a.opsFormFailed(c, t, "offboard", err)
 	}
-	return done(c, "/ops", "ops.msg.offboarded")
+	return console.Done(c, "/ops", "ops.msg.offboarded")
 }
 
 // webOpsExport downloads a tenant's export archive (audited as tenant.export).
@@ -445,7 +446,7 @@ func (a *App) webOpsChangePlan(c *fiber.Ctx) error {
 		return a.opsFormFailed(c, t, "plan", err)
 	}
 	if !ch.Recorded {
-		return done(c, "/ops/tenants/"+t.Slug, "ops.msg.plan_same")
+		return console.Done(c, "/ops/tenants/"+t.Slug, "ops.msg.plan_same")
 	}
-	return done(c, "/ops/tenants/"+t.Slug, "ops.msg.plan_changed")
+	return console.Done(c, "/ops/tenants/"+t.Slug, "ops.msg.plan_changed")
 }

@@ -95,7 +95,7 @@ func (a *App) newTenantPage(c *fiber.Ctx, form newTenantForm, formErr string) er
 			prefectures = append(prefectures, t)
 		}
 	}
-	return a.render(c, "ops_new", fiber.Map{"Form": form, "Error": formErr, "Divisions": divs, "Provinces": provinces,
+	return a.web.Render(c, "ops_new", fiber.Map{"Form": form, "Error": formErr, "Divisions": divs, "Provinces": provinces,
 		"Prefectures": prefectures, "Plans": plans, "Kinds": []tenants.Kind{tenants.County, tenants.City, tenants.District, tenants.Prefecture}})
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
@@ -242,7 +243,7 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l := lang(c)
+	l := console.Lang(c)
 	trend, onTime, rank := overviewCharts(l, fs, period)
 	from := period.From.In(clock.China).Format(time.DateOnly)
 	var layers []map[string]any
@@ -259,7 +260,7 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 			"link": "/t/" + slug + "/cases/{id}", "states": states})
 		if f.Ind.Reported > 0 {
 			features = append(features, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{f.Ind.Lon, f.Ind.Lat}},
-				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})
+				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(console.Translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})
 		}
 		for _, oc := range f.Overdue {
 			overdue = append(overdue, overdueLink{Tenant: f.Tenant, Case: oc})
@@ -271,6 +272,6 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 		layers = append([]map[string]any{{"data": centres, "kind": "points", "fit": true, "link": "/t/{slug}/cases"}}, layers...)
 	}
 	slices.SortStableFunc(overdue, func(x, y overdueLink) int { return x.Case.CreatedAt.Compare(y.Case.CreatedAt) })
-	return a.render(c, "pref_overview", fiber.Map{"Counties": fs, "Totals": overviewTotals(fs), "Period": name, "Periods": overviewPeriods,
-		"From": period.From, "To": period.To, "Trend": trend, "OnTime": onTime, "Rank": rank, "Layers": layers, "Map": a.mapConfig(c), "Overdue": overdue})
+	return a.web.Render(c, "pref_overview", fiber.Map{"Counties": fs, "Totals": overviewTotals(fs), "Period": name, "Periods": overviewPeriods,
+		"From": period.From, "To": period.To, "Trend": trend, "OnTime": onTime, "Rank": rank, "Layers": layers, "Map": a.web.MapConfig(c), "Overdue": overdue})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/open311"
@@ -63,20 +64,8 @@ func (a *App) publicPage(c *fiber.Ctx, page string, data fiber.Map) error {
 	data["Tenant"], data["Base"] = t, "/r/"+t.Slug
 	data["Services"] = c.Locals("public.services")
 	// The map's tiles as in the console; 天地图's browser key is the tenant's, meant for browsers.
-	m := mapConfig{Tiles: a.cfg.MapTiles}
-	if m.Tiles == "tianditu" {
-		m.Tiles = "none"
-		if a.secrets != nil {
-			if sec, err := a.secrets.Credential(c.UserContext(), t.ID, "tianditu"); err == nil {
-				m.Tiles, m.Key = "tianditu", sec.Reveal()
-			}
-		}
-	}
-	if m.Tiles == "" {
-		m.Tiles = "none"
-	}
-	data["Map"], data["Layers"] = m, []map[string]any{}
-	return a.render(c, page, data)
+	data["Map"], data["Layers"] = a.web.TenantMapConfig(c.UserContext(), t), []map[string]any{}
+	return a.web.Render(c, page, data)
 }
 
 func (a *App) webPublicForm(c *fiber.Ctx) error {
@@ -93,7 +82,7 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 		form[k] = c.FormValue(k)
 	}
 	fail := func(err error) error {
-		msg, err := formError(c, err)
+		msg, err := console.FormError(c, err)
 		if err != nil {
 			return err
 		}
@@ -115,7 +104,7 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return done(c, "/r/"+t.Slug+"/lookup?number="+url.QueryEscape(cs.Number)+"&token="+url.QueryEscape(r.Token), "public.done")
+	return console.Done(c, "/r/"+t.Slug+"/lookup?number="+url.QueryEscape(cs.Number)+"&token="+url.QueryEscape(r.Token), "public.done")
 }
 
 // webPublicLookup shows a report's progress by its number: the state, the public history, no
@@ -127,7 +116,7 @@ func (a *App) webPublicLookup(c *fiber.Ctx) error {
 	if number != "" {
 		p, err := a.open311.FindProgress(c.UserContext(), t, number)
 		if err != nil {
-			msg, err := formError(c, err)
+			msg, err := console.FormError(c, err)
 			if err != nil {
 				return err
 			}

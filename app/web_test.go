@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"github.com/cityops/cityops/app/api"
-	"github.com/cityops/cityops/internal/msg"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/console"
+	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/app/web"
 	"github.com/cityops/cityops/tenants"
@@ -75,7 +77,7 @@ var (
 		Identity:    &tenants.Identity{Email: "a@b.cn", Name: "张三", OperatorRole: tenants.OperatorAdmin, LastLoginAt: &sampleNow},
 		Memberships: []api.MeMembership{{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
 	}
-	sampleMap = mapConfig{Tiles: "none"}
+	sampleMap = console.MapConfig{Tiles: "none"}
 )
 
 func init() {
@@ -97,11 +99,11 @@ func init() {
 // a tenant (with its navigation) and outside, and checks that every form field has a label and no
 // text key is left untranslated.
 func TestEveryPageRenders(t *testing.T) {
-	ui, err := newWebUI(nil)
+	ui, err := console.New(console.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name := range ui.pages {
+	for _, name := range ui.Pages() {
 		sample, ok := pageSamples[name]
 		if !ok {
 			t.Errorf("page %s has no samples; add them with samplePage in its test file", name)
@@ -119,14 +121,14 @@ func TestEveryPageRenders(t *testing.T) {
 						data["Tenant"], data["Scope"] = sampleTenant, sampleScope
 					}
 					if data["Nav"] == nil {
-						data["Nav"] = []navItem{{Href: "/t/chuxiong/inbox", Key: "nav.inbox", Active: true}, {Href: "/t/chuxiong/cases", Key: "nav.cases"}}
+						data["Nav"] = []console.NavItem{{Href: "/t/chuxiong/inbox", Key: "nav.inbox", Active: true}, {Href: "/t/chuxiong/cases", Key: "nav.cases"}}
 					}
 					if data["Flash"] == nil {
 						data["Flash"] = "已完成。"
 					}
 				}
 				var buf bytes.Buffer
-				if err := ui.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+				if err := ui.Execute(&buf, name, data); err != nil {
 					t.Errorf("%s (%s, %s): %v", name, lang, variant, err)
 					continue
 				}

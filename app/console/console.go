@@ -1,0 +1,210 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/app/web"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+	"github.com/cityops/cityops/tenants/secrets"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+)
+
+// Deps are what the console's rendering uses.
+type Deps struct {
+	// Store reads the signed-in account for the layout (api.Me).
+	Store *tenants.Store
+	// Secrets holds each tenant's 天地图 browser key (credential "tianditu"); nil leaves maps blank.
+	Secrets secrets.Store
+	// MapTiles is the maps' base layer: none, osm or tianditu (CITYOPS_MAP_TILES).
+	MapTiles string
+	// Modules bring their pages, parsed with the console's as "<module>/<page>".
+	Modules []module.Module
+	// ModuleNav are the links of the modules sc's tenant has, after the tenant's own.
+	ModuleNav func(ctx context.Context, sc *tenants.Scope) []NavItem
+}
+
+var _ module.Pages = (*UI)(nil)
+
+// UI holds the parsed pages; every template is parsed at start, so a broken one stops the
+// process instead of a request. templates/partials/ holds the partials every page may use.
+type UI struct {
+	d      Deps
+	pages  map[string]*template.Template
+	static fiber.Handler
+}
+
+// New parses the console's pages and the modules' (named "<module>/<page>"), each inside the
+// layout.
+func New(d Deps) (*UI, error) {
+	u := &UI{d: d, pages: map[string]*template.Template{}}
+	layout, err := template.New("layout").Funcs(templateFuncs).ParseFS(web.Files, "templates/layout.html", "templates/partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(web.Files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(web.Files, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		u.pages[name] = t
+	}
+	for _, m := range d.Modules {
+		if m.Templates == nil {
+			continue
+		}
+		files, err := fs.Glob(m.Templates, "*.html")
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", m.Name, err)
+		}
+		for _, n := range files {
+			t, err := template.Must(layout.Clone()).ParseFS(m.Templates, n)
+			if err != nil {
+				return nil, fmt.Errorf("module %s: parse %s: %w", m.Name, n, err)
+			}
+			u.pages[m.Name+"/"+strings.TrimSuffix(n, ".html")] = t
+		}
+	}
+	u.static = filesystem.New(filesystem.Config{Root: http.FS(web.Files), PathPrefix: "static", MaxAge: 3600})
+	return u, nil
+}
+
+// Static serves app/web's static/ (scripts, styles, the vendored libraries).
+func (u *UI) Static() fiber.Handler { return u.static }
+
+// Pages are the names of every parsed page, sorted.
+func (u *UI) Pages() []string {
+	names := make([]string, 0, len(u.pages))
+	for n := range u.pages {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Execute writes page inside the layout with data as it is, adding nothing (Render adds the
+// request's common fields).
+func (u *UI) Execute(w io.Writer, page string, data fiber.Map) error {
+	t, ok := u.pages[page]
+	if !ok {
+		return errs.E(errs.Internal, msgNoPage, page)
+	}
+	if err := t.ExecuteTemplate(w, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	return nil
+}
+
+// Render executes page inside the layout with the common fields: Lang, Me (the signed-in
+// account), CSRF, Path, Flash (the ?done= message of a completed form), and inside a tenant
+// Tenant, Scope and the tenant's Nav.
+func (u *UI) Render(c *fiber.Ctx, page string, data fiber.Map) error {
+	if _, ok := u.pages[page]; !ok {
+		return errs.E(errs.Internal, msgNoPage, page)
+	}
+	if data == nil {
+		data = fiber.Map{}
+	}
+	l := Lang(c)
+	data["Lang"] = l
+	data["Path"] = c.Path()
+	if p := module.Principal(c); p != nil && data["Me"] == nil {
+		if me, err := api.Me(c, u.d.Store); err == nil {
+			data["Me"] = me
+		}
+	}
+	if tok := c.Cookies(api.SessionCookie); tok != "" {
+		data["CSRF"] = api.CSRFToken(tok)
+	}
+	sc := tenants.ScopeFrom(c.UserContext())
+	if sc != nil {
+		data["Tenant"], data["Scope"] = sc.Tenant, sc
+	}
+	var more []NavItem
+	if sc != nil && u.d.ModuleNav != nil {
+		more = u.d.ModuleNav(c.UserContext(), sc)
+	}
+	data["Nav"] = nav(c, sc, more)
+	if done := c.Query("done"); done != "" && data["Flash"] == nil {
+		if msg.Known(done) {
+			data["Flash"] = Translate(l, done)
+		}
+	}
+	var buf bytes.Buffer
+	if err := u.Execute(&buf, page, data); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set("Content-Security-Policy", u.contentSecurityPolicy())
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	return c.Send(buf.Bytes())
+}
+
+// contentSecurityPolicy admits only this site's scripts and styles (no inline script: pages pass
+// data to their scripts in <script type="application/json"> blocks), and images from the
+// configured map tile source.
+func (u *UI) contentSecurityPolicy() string {
+	img := "'self' data: blob:"
+	switch u.d.MapTiles {
+	case "osm":
+		img += " https://*.tile.openstreetmap.org"
+	case "tianditu":
+		img += " https://*.tianditu.gov.cn"
+	}
+	return "default-src 'self'; img-src " + img + "; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+}
+
+// MapConfig is what a map partial needs: the tile source (none, osm, tianditu) and, for 天地图,
+// the tenant's browser key from the secret store (credential "tianditu"). Without a key, or when
+// the secret store is unreachable, the map shows grids and cases on a blank background.
+type MapConfig struct {
+	Tiles, Key string
+}
+
+// MapConfig is the maps' configuration for the request's tenant (none outside one).
+func (u *UI) MapConfig(c *fiber.Ctx) MapConfig {
+	var t *tenants.Tenant
+	if sc := tenants.ScopeFrom(c.UserContext()); sc != nil {
+		t = sc.Tenant
+	}
+	return u.TenantMapConfig(c.UserContext(), t)
+}
+
+// TenantMapConfig is the maps' configuration for t, for pages outside the tenant scope (the
+// public report form); t nil has no 天地图 key.
+func (u *UI) TenantMapConfig(ctx context.Context, t *tenants.Tenant) MapConfig {
+	m := MapConfig{Tiles: u.d.MapTiles}
+	if m.Tiles == "tianditu" {
+		m.Tiles = "none"
+		if t != nil && u.d.Secrets != nil {
+			if sec, err := u.d.Secrets.Credential(ctx, t.ID, "tianditu"); err == nil {
+				m.Tiles, m.Key = "tianditu", sec.Reveal()
+			}
+		}
+	}
+	if m.Tiles == "" {
+		m.Tiles = "none"
+	}
+	return m
+}
