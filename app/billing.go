@@ -49,7 +49,7 @@ func (a *App) meterAPIRequest(c *fiber.Ctx) error {
 // page in the console's language, the page rendered with the console's template.
 func (a *App) statements() api.Statements {
 	return api.Statements{Billing: a.billing, Lang: console.Lang, Page: func(c *fiber.Ctx, st *billing.Statement) error {
-		return a.web.Render(c, "billing_statement", fiber.Map{"Statement": statementView(st, console.Lang(c))})
+		return a.web.Render(c, "billing_statement", fiber.Map{"Statement": console.StatementView(st, console.Lang(c))})
 	}}
 }
 

@@ -49,18 +49,12 @@ var (
 	msgChoosePhotoUpload = msg.New("app.choose_photo_upload",
 		"Choose a photo to upload.",
 		"请选择要上传的照片。")
-	msgChoosePlanChange = msg.New("app.choose_plan_change",
-		"Choose the plan to change to.",
-		"请选择要变更为的套餐。")
 	msgDatabaseNotReachable = msg.New("app.database_not_reachable",
 		"The database is not reachable.",
 		"无法连接数据库。")
 	msgDateNotYyyyMmDd = msg.New("app.date_not_yyyy_mm_dd",
 		"The date %q is not YYYY-MM-DD.",
 		"日期 %q 不符合 YYYY-MM-DD 格式。")
-	msgDueDateBeforeAccountingDate = msg.New("app.due_date_before_accounting_date",
-		"The due date is before the accounting date.",
-		"到期日早于记账日期。")
 	msgFieldContainsNulByteControl = msg.New("app.field_contains_nul_byte_control",
 		"The field %q contains a NUL byte or a control character, which is not allowed.",
 		"字段 %q 含有不允许的空字符（NUL）或控制字符。")
@@ -73,9 +67,6 @@ var (
 	msgFormatNotCsvJsonPrintable = msg.New("app.format_not_csv_json_printable",
 		"The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).",
 		"格式 %q 不是 csv 或 json（可打印页面位于 /api/v1/t/SLUG/billing/statements/YEAR?format=html）。")
-	msgGiveAmountYuanExample = msg.New("app.give_amount_yuan_example",
-		"Give the amount in yuan, for example 1234.56.",
-		"请以元为单位填写金额，例如 1234.56。")
 	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
 		"Give the location: use this device's position or tap the map.",
 		"请提供位置：使用本设备的定位，或在地图上点选。")
@@ -88,9 +79,6 @@ var (
 	msgHeaderContainsNulByteControl = msg.New("app.header_contains_nul_byte_control",
 		"The header %s contains a NUL byte, a control character or invalid UTF-8.",
 		"请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgInviteAdminsOnceProvisioned = msg.New("app.invite_admins_once_provisioned",
-		"%s is %s; invite its admins once it is provisioned.",
-		"%s 当前状态为 %s；请在开通完成后再邀请其管理员。")
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
@@ -121,21 +109,12 @@ var (
 	msgNoTenant = msg.New("app.no_tenant",
 		"No tenant %q.",
 		"没有单位 %q。")
-	msgNotDateUseYyyyMm = msg.New("app.not_date_use_yyyy_mm",
-		"%q is not a date: use YYYY-MM-DD, for example 2026-05-14.",
-		"%q 不是日期：请使用 YYYY-MM-DD 格式，例如 2026-05-14。")
-	msgNotPrefectureOnlyPrefectureHas = msg.New("app.not_prefecture_only_prefecture_has",
-		"%s is not a prefecture; only a prefecture has an overview.",
-		"%s 不是州；只有州才有总览。")
 	msgOnlyOperatingCompanyStaffMay = msg.New("app.only_operating_company_staff_may",
 		"Only the operating company's staff may do this.",
 		"只有运营方人员可以进行此操作。")
 	msgPleaseLogFirst = msg.New("app.please_log_first",
 		"Please log in first.",
 		"请先登录。")
-	msgReasonLongerThanCharacters = msg.New("app.reason_longer_than_characters",
-		"The reason is longer than 500 characters.",
-		"原因超过 500 个字符。")
 	msgRequestBodyTooLarge = msg.New("app.request_body_too_large",
 		"The request body is too large.",
 		"请求体过大。")
@@ -157,15 +136,6 @@ var (
 	msgStale = msg.New("app.stale",
 		"stale",
 		"数据已过期，请刷新页面后重试。")
-	msgStatusNotOneProvisioningActive = msg.New("app.status_not_one_provisioning_active",
-		"The status %q is not one of provisioning, active, suspended, offboarding, deleted.",
-		"状态 %q 不是 provisioning、active、suspended、offboarding、deleted 之一。")
-	msgTenantNotProvisioning = msg.New("app.tenant_not_provisioning",
-		"Tenant %s is %s, not provisioning.",
-		"单位 %s 当前状态为 %s，不是开通中（provisioning）。")
-	msgThereNoPlan = msg.New("app.there_no_plan",
-		"There is no plan %q.",
-		"没有套餐 %q。")
 	msgThereNothingAddress = msg.New("app.there_nothing_address",
 		"There is nothing at this address.",
 		"此地址没有内容。")

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
@@ -119,6 +120,33 @@ func (p *provJobs) get(slug string) *provJob {
 	defer p.mu.Unlock()
 	return p.jobs[slug]
 }
+
+var _ console.ProvisioningRuns = (*provJobs)(nil)
+
+// Start is start, for the console.
+func (p *provJobs) Start(ctx context.Context, slug string, by uuid.UUID, fn func(ctx context.Context) (*tenants.Provisioned, error)) console.ProvisioningRun {
+	return p.start(ctx, slug, by, fn)
+}
+
+// Find is slug's job; nil (not a nil *provJob) when there is none.
+func (p *provJobs) Find(slug string) console.ProvisioningRun {
+	if j := p.get(slug); j != nil {
+		return j
+	}
+	return nil
+}
+
+// Done is closed when j ends.
+func (j *provJob) Done() <-chan struct{} { return j.done }
+
+// Finished is finished, for the console.
+func (j *provJob) Finished() (bool, error) { return j.finished() }
+
+// By is who started j.
+func (j *provJob) By() uuid.UUID { return j.by }
+
+// Invitation is the first admin's invitation token, once j has ended well.
+func (j *provJob) Invitation() string { return j.invitation }
 
 // finished reports whether j has ended, with its error.
 func (j *provJob) finished() (bool, error) {

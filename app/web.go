@@ -25,15 +25,25 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	f.Post("/invite/:token", a.sameOrigin, a.webAcceptInvitation)
 
-	a.webOpsRoutes(f.Group("/ops", a.needOperator(), a.csrf))
+	console.MountOps(f.Group("/ops", a.needOperator(), a.csrf), console.OpsDeps{
+		UI: a.web, Store: a.store, Prov: a.prov, Billing: a.billing, Runs: a.jobs, Statements: a.statements(),
+		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(),
+		NeedAdmin: a.needOperator(tenants.OperatorAdmin), NeedBilling: a.needOperator(tenants.OperatorAdmin, tenants.OperatorBilling),
+	})
 	tw := f.Group("/t/:tenant", a.needLogin, a.csrf, a.tenantScope)
 	tw.Get("/", a.webTenantHome)
 	a.webAdminRoutes(tw)
 	a.webCaseRoutes(tw)
-	a.webPrefectureRoutes(tw)
-	a.webBillingRoutes(tw)
+	console.MountPrefecture(tw, a.prefectureDeps())
+	console.MountBilling(tw, console.BillingDeps{UI: a.web, Store: a.store, Billing: a.billing, Statements: a.statements()})
 	a.moduleConsoleRoutes(tw)
 	a.webPublicRoutes(f.Group("/r/:tenant"))
+}
+
+// prefectureDeps are the prefecture overview's: it reads every county through its own scope,
+// auditing each as the tenant scope middleware does.
+func (a *App) prefectureDeps() console.PrefectureDeps {
+	return console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.auditCrossRead, StateLabels: stateLabels}
 }
 
 // webHome sends each person to where their work is (landing).

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/cityops/cityops/app/console"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,19 +16,19 @@ import (
 func init() {
 	samplePage("billing_tenant", fiber.Map{"B": emptyBilling(), "Years": []int{2026}, "Base": "/t/chuxiong/billing"},
 		fiber.Map{"B": sampleBilling(), "Years": []int{2026, 2025}, "Base": "/t/chuxiong/billing",
-			"Counties": []countyBilling{{Tenant: sampleTenant, Outstanding: 100, Overdue: 50}}})
+			"Counties": []console.CountyBilling{{Tenant: sampleTenant, Outstanding: 100, Overdue: 50}}})
 	j := &billing.Journal{ID: 7, Kind: billing.Advance, Category: "cloud", AmountFen: 1000000, Memo: "<script>x</script>", Reference: "BANK-1",
 		Source: "web", OccurredAt: sampleNow, PostedAt: sampleNow, PostedBy: "op@cityops.cn"}
-	forms := func() map[string]*ledgerForm {
-		return map[string]*ledgerForm{"advances": {Kind: "advances", Category: "fit_out", Key: "k1"}, "repayments": {Kind: "repayments", Category: "bank", Key: "k2"},
+	forms := func() map[string]*console.LedgerForm {
+		return map[string]*console.LedgerForm{"advances": {Kind: "advances", Category: "fit_out", Key: "k1"}, "repayments": {Kind: "repayments", Category: "bank", Key: "k2"},
 			"adjustments": {Kind: "adjustments", Category: "correction", Key: "k3"}}
 	}
 	cats := map[string][]string{"advances": billing.Categories(billing.Advance), "repayments": billing.Categories(billing.Repayment), "adjustments": billing.Categories(billing.Adjustment)}
 	order := []string{"advances", "repayments", "adjustments"}
 	full := forms()
-	full["advances"] = &ledgerForm{Kind: "advances", Amount: "12.345", Category: "cloud", Memo: "<b>m</b>", Reference: "r", Date: "2026-05-01", Due: "2026-06-01", Key: "k"}
+	full["advances"] = &console.LedgerForm{Kind: "advances", Amount: "12.345", Category: "cloud", Memo: "<b>m</b>", Reference: "r", Date: "2026-05-01", Due: "2026-06-01", Key: "k"}
 	samplePage("ops_billing", fiber.Map{"T": sampleTenant, "B": emptyBilling(), "Forms": forms(), "FormOrder": order, "Categories": cats, "Base": "/ops/tenants/chuxiong/billing"},
-		fiber.Map{"T": sampleTenant, "B": sampleBilling(), "Rows": []ledgerRow{{J: j, Net: 1000000, Balance: 1000000}}, "Total": 51,
+		fiber.Map{"T": sampleTenant, "B": sampleBilling(), "Rows": []console.LedgerRow{{J: j, Net: 1000000, Balance: 1000000}}, "Total": 51,
 			"Next": "/ops/tenants/chuxiong/billing?page=2", "Prev": "/ops/tenants/chuxiong/billing?page=1", "Forms": full, "FormOrder": order, "Categories": cats,
 			"Error": "输入有误：\"12.345\" is not an amount", "ErrorForm": "advances", "Years": []int{2026, 2025}, "Base": "/ops/tenants/chuxiong/billing",
 			"Today": "2026-05-14", "CSRF": "tok"})

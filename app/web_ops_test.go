@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cityops/cityops/app/console"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -40,21 +41,22 @@ func emptyBilling() *billing.Summary {
 
 func init() {
 	provisioning := &tenants.Tenant{Slug: "yaoan", NameZH: "姚安县", Kind: tenants.County, AdminCode: "532325", Status: tenants.StatusProvisioning, ParentID: &sampleParent}
-	samplePage("ops_tenants", fiber.Map{"Statuses": tenantStatuses, "Rows": []opsRow{}},
-		fiber.Map{"Rows": []opsRow{{Tenant: sampleTenant, Parent: samplePrefecture, Cases: 12, Users: 3, Outstanding: 123456, Credit: 5, Overdue: 100},
-			{Tenant: samplePrefecture}, {Tenant: provisioning}}, "Prefectures": []*tenants.Tenant{samplePrefecture}, "Statuses": tenantStatuses,
+	statuses := []tenants.Status{tenants.StatusProvisioning, tenants.StatusActive, tenants.StatusSuspended, tenants.StatusOffboarding, tenants.StatusDeleted}
+	samplePage("ops_tenants", fiber.Map{"Statuses": statuses, "Rows": []console.OpsRow{}},
+		fiber.Map{"Rows": []console.OpsRow{{Tenant: sampleTenant, Parent: samplePrefecture, Cases: 12, Users: 3, Outstanding: 123456, Credit: 5, Overdue: 100},
+			{Tenant: samplePrefecture}, {Tenant: provisioning}}, "Prefectures": []*tenants.Tenant{samplePrefecture}, "Statuses": statuses,
 			"Status": "active", "Parent": "chuxiong-zhou", "CanAdmin": true, "CSRF": "tok"})
-	samplePage("ops_new", fiber.Map{"Form": newTenantForm{}},
-		fiber.Map{"Form": newTenantForm{Division: "532325", Parent: "chuxiong-zhou", AdminCode: "532325", Slug: "yaoan", NameZH: "姚安县", NameEN: "Yao'an", Kind: "county", Plan: "starter", Email: "a@b.cn"},
-			"Error": "输入有误：<script>x</script>", "Divisions": []division{{Division: tenants.Division{Code: "532301", NameZH: "楚雄市", NameEN: "Chuxiong", Level: "city"}, Taken: true}, {Division: tenants.Division{Code: "532325", NameZH: "姚安县", Level: "county"}}},
+	samplePage("ops_new", fiber.Map{"Form": console.NewTenantForm{}},
+		fiber.Map{"Form": console.NewTenantForm{Division: "532325", Parent: "chuxiong-zhou", AdminCode: "532325", Slug: "yaoan", NameZH: "姚安县", NameEN: "Yao'an", Kind: "county", Plan: "starter", Email: "a@b.cn"},
+			"Error": "输入有误：<script>x</script>", "Divisions": []console.Division{{Division: tenants.Division{Code: "532301", NameZH: "楚雄市", NameEN: "Chuxiong", Level: "city"}, Taken: true}, {Division: tenants.Division{Code: "532325", NameZH: "姚安县", Level: "county"}}},
 			"Prefectures": []*tenants.Tenant{samplePrefecture}, "Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版", NameEN: "Starter", MonthlyFeeFen: 100000}},
 			"Kinds": []tenants.Kind{tenants.County, tenants.City, tenants.District, tenants.Prefecture}, "CSRF": "tok"})
-	steps := []provStep{{"record", "done"}, {"schema", "done"}, {"migrate", "failed"}, {"seed", "pending"}, {"secrets", "pending"}, {"billing", "pending"}, {"case_photos", "pending"}, {"first_admin", "pending"}, {"done", "pending"}}
-	samplePage("ops_provisioning", fiber.Map{"Progress": &provProgress{Slug: "yaoan", State: "starting"}},
-		fiber.Map{"Progress": &provProgress{Slug: "yaoan", Status: "provisioning", Steps: steps, Error: "step migrate: <disk full>", Failed: true, State: "failed",
+	steps := []console.ProvStep{{Name: "record", State: "done"}, {Name: "schema", State: "done"}, {Name: "migrate", State: "failed"}, {Name: "seed", State: "pending"}, {Name: "secrets", State: "pending"}, {Name: "billing", State: "pending"}, {Name: "case_photos", State: "pending"}, {Name: "first_admin", State: "pending"}, {Name: "done", State: "pending"}}
+	samplePage("ops_provisioning", fiber.Map{"Progress": &console.ProvProgress{Slug: "yaoan", State: "starting"}},
+		fiber.Map{"Progress": &console.ProvProgress{Slug: "yaoan", Status: "provisioning", Steps: steps, Error: "step migrate: <disk full>", Failed: true, State: "failed",
 			Invitation: "https://cityops.example/invite/inv_x"}, "T": provisioning, "CanAdmin": true, "CSRF": "tok"})
-	samplePage("ops_tenant", fiber.Map{"D": &opsTenant{T: provisioning, Progress: &provProgress{}, Billing: emptyBilling()}},
-		fiber.Map{"D": &opsTenant{T: sampleTenant, Parent: samplePrefecture, Children: 2, Members: 7, Progress: &provProgress{Steps: steps[:2], Error: "x"}, Billing: sampleBilling()},
+	samplePage("ops_tenant", fiber.Map{"D": &console.OpsTenant{T: provisioning, Progress: &console.ProvProgress{}, Billing: emptyBilling()}},
+		fiber.Map{"D": &console.OpsTenant{T: sampleTenant, Parent: samplePrefecture, Children: 2, Members: 7, Progress: &console.ProvProgress{Steps: steps[:2], Error: "x"}, Billing: sampleBilling()},
 			"Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版"}, {Code: "standard", NameZH: "标准版"}}, "NextMonth": "2026-06", "Error": "输入有误：确认", "ErrorForm": "offboard",
 			"CanAdmin": true, "CanBill": true, "CSRF": "tok"})
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/cityops/cityops/app/console"
 	"net/url"
 	"regexp"
 	"strings"
@@ -19,22 +20,23 @@ import (
 
 func init() {
 	period := cases.Period{From: sampleNow.AddDate(0, 0, -13), To: sampleNow, Bucket: cases.ByDay}
-	empty := []*countyFigures{}
-	trend, onTime, rank := overviewCharts("zh-CN", empty, period)
-	samplePage("pref_overview", fiber.Map{"Totals": overviewTotals(empty), "Periods": overviewPeriods, "Period": "month", "Map": sampleMap,
+	empty := []*console.CountyFigures{}
+	periods := []string{"month", "30d", "year"}
+	trend, onTime, rank := console.OverviewCharts("zh-CN", empty, period)
+	samplePage("pref_overview", fiber.Map{"Totals": console.OverviewTotals(empty), "Periods": periods, "Period": "month", "Map": sampleMap,
 		"Trend": trend, "OnTime": onTime, "Rank": rank},
 		func() fiber.Map {
 			ind := &cases.Indicators{Reported: 12, Closed: 8, ClosedOnTime: 6, AvgHandling: 5 * time.Hour, OpenNow: 4, OverdueNow: 1, ActiveStaff: 3,
 				Series: map[string]int{sampleNow.In(clock.China).Format(time.DateOnly): 3}, Lat: 25.03, Lon: 101.55}
-			fs := []*countyFigures{{Tenant: sampleTenant, Ind: ind, Rate: 75, HasRate: true, AvgHours: 5,
+			fs := []*console.CountyFigures{{Tenant: sampleTenant, Ind: ind, Rate: 75, HasRate: true, AvgHours: 5,
 				Overdue: []cases.Case{{ID: "c1", Number: "532301-2026-000001", Address: "<b>鹿城镇</b>", CreatedAt: sampleNow}}},
 				{Tenant: &tenants.Tenant{Slug: "wuding", NameZH: "武定县<script>", Kind: tenants.County, AdminCode: "532329", Status: tenants.StatusSuspended}, Unavailable: true}}
-			trend, onTime, rank := overviewCharts("zh-CN", fs, period)
-			return fiber.Map{"Counties": fs, "Totals": overviewTotals(fs), "Periods": overviewPeriods, "Period": "30d", "From": period.From, "To": period.To,
+			trend, onTime, rank := console.OverviewCharts("zh-CN", fs, period)
+			return fiber.Map{"Counties": fs, "Totals": console.OverviewTotals(fs), "Periods": periods, "Period": "30d", "From": period.From, "To": period.To,
 				"Map": sampleMap, "Trend": trend, "OnTime": onTime, "Rank": rank, "Tenant": samplePrefecture,
 				"Scope":   &tenants.Scope{Tenant: samplePrefecture, Roles: []tenants.Role{tenants.PrefectureViewer}, ReadOnly: true},
 				"Layers":  []map[string]any{{"url": "/api/v1/t/chuxiong/cases.geojson", "kind": "cases", "bbox": true, "link": "/t/chuxiong/cases/{id}"}},
-				"Overdue": []overdueLink{{Tenant: sampleTenant, Case: fs[0].Overdue[0]}}}
+				"Overdue": []console.OverdueLink{{Tenant: sampleTenant, Case: fs[0].Overdue[0]}}}
 		}())
 }
 
@@ -228,10 +230,10 @@ func BenchmarkOverviewIndicators(b *testing.B) {
 	p := &tenants.Principal{Identity: &tenants.Identity{ID: uuid.New(), Email: "viewer@test.cn"},
 		Memberships: []tenants.Membership{{TenantID: pref.ID, Role: tenants.PrefectureViewer}}}
 	pctx := tenants.WithPrincipal(ctx, p)
-	_, period := overviewPeriod("year", a.store.Now())
+	_, period := console.OverviewPeriod("year", a.store.Now())
 	b.ResetTimer()
 	for b.Loop() {
-		fs, err := a.prefectureFigures(pctx, p, pref, period, "/t/"+pref.Slug+"/overview")
+		fs, err := console.PrefectureFigures(pctx, a.prefectureDeps(), p, pref, period, "/t/"+pref.Slug+"/overview")
 		if err != nil || len(fs) != 10 || fs[0].Ind.Reported != 100 {
 			b.Fatalf("figures: %v", err)
 		}

@@ -87,12 +87,12 @@ func init() {
 	samplePage("invite", fiber.Map{"Done": true}, fiber.Map{"Token": "inv_x", "Error": "expired"})
 	samplePage("error", fiber.Map{"Problem": Problem{}},
 		fiber.Map{"Problem": Problem{Status: 404, Title: "Not Found", Detail: "No tenant.", RequestID: "r1", Code: "not_found"}})
-	samplePage("billing_statement", fiber.Map{"Statement": &statementPage{}},
-		fiber.Map{"Statement": &statementPage{Tenant: "楚雄市", Code: "532301", Year: "2026", From: "2026-01-01", To: "2026-12-31",
+	samplePage("billing_statement", fiber.Map{"Statement": &console.StatementPage{}},
+		fiber.Map{"Statement": &console.StatementPage{Tenant: "楚雄市", Code: "532301", Year: "2026", From: "2026-01-01", To: "2026-12-31",
 			Opening: "100.00", Closing: "50.00", Outstanding: "50.00", Credit: "0.00", Generated: "2026-05-14 09:30", Plan: "starter",
-			Lines:       []statementPageLine{{Date: "2026-02-01", Journal: "7", Kind: "还款", Category: "银行转账", Memo: "<script>x</script>", Reference: "BANK-1", Credit: "50.00", Balance: "50.00"}},
-			Instalments: []statementPageInstalment{{Year: "2026", Due: "2026-12-31", Principal: "40.00", Interest: "1.40", Amount: "41.40", Status: "已开票"}},
-			Usage:       []statementPageUsage{{Name: "新建案件", Value: "12"}}, Totals: []statementPageUsage{{Name: "还款", Value: "50.00"}}}})
+			Lines:       []console.StatementPageLine{{Date: "2026-02-01", Journal: "7", Kind: "还款", Category: "银行转账", Memo: "<script>x</script>", Reference: "BANK-1", Credit: "50.00", Balance: "50.00"}},
+			Instalments: []console.StatementPageInstalment{{Year: "2026", Due: "2026-12-31", Principal: "40.00", Interest: "1.40", Amount: "41.40", Status: "已开票"}},
+			Usage:       []console.StatementPageUsage{{Name: "新建案件", Value: "12"}}, Totals: []console.StatementPageUsage{{Name: "还款", Value: "50.00"}}}})
 }
 
 // TestEveryPageRenders renders each page with empty and with full data, in both languages, inside

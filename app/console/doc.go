@@ -2,5 +2,7 @@
 // and the modules'), the layout's common data (language, account, CSRF token, tenant and
 // navigation), the template helpers, the Content-Security-Policy, the maps' tile source, and the
 // small rules every page follows (the language, post/redirect/get, form errors, where a person's
-// work is). The pages themselves are still in app and move here one group at a time.
+// work is). It also holds the page groups moved out of app so far, each mounted with its own Deps:
+// the operating company's console (MountOps), the prefecture's overview (MountPrefecture) and a
+// tenant's billing pages (MountBilling). The other pages are still in app.
 package console

@@ -1,4 +1,4 @@
-package app
+package console
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// division is a reference division as the onboarding wizard offers it.
-type division struct {
+// Division is a reference division as the onboarding wizard (ops_new) offers it.
+type Division struct {
 	tenants.Division
 	// Taken is set when a live tenant already has the code.
 	Taken bool
@@ -19,11 +19,11 @@ type division struct {
 // divisions reads the reference divisions of one province (two digits) below province level,
 // marking those already onboarded; none without a province. The whole list has some 3,200, too
 // many for one list, so the wizard shows one province at a time.
-func (a *App) divisions(ctx context.Context, province string, live []*tenants.Tenant) ([]division, error) {
+func (o *opsPages) divisions(ctx context.Context, province string, live []*tenants.Tenant) ([]Division, error) {
 	if province == "" {
 		return nil, nil
 	}
-	ds, err := a.store.FindDivisions(ctx, tenants.DivisionFilter{Province: province})
+	ds, err := o.d.Store.FindDivisions(ctx, tenants.DivisionFilter{Province: province})
 	if err != nil {
 		return nil, err
 	}
@@ -31,23 +31,23 @@ func (a *App) divisions(ctx context.Context, province string, live []*tenants.Te
 	for _, t := range live {
 		taken[t.AdminCode] = true
 	}
-	out := make([]division, len(ds))
+	out := make([]Division, len(ds))
 	for i, d := range ds {
-		out[i] = division{Division: d, Taken: taken[d.Code]}
+		out[i] = Division{Division: d, Taken: taken[d.Code]}
 	}
 	return out, nil
 }
 
-// newTenantForm is what the onboarding wizard holds, also to show it again after an error.
+// NewTenantForm is what the onboarding wizard holds, also to show it again after an error.
 // Province (two digits) is the province whose divisions step 1 lists.
-type newTenantForm struct {
+type NewTenantForm struct {
 	Province, Division, Parent, AdminCode, Slug, NameZH, NameEN, Kind, Plan, Email string
 }
 
 // wizardProvince is the province whose divisions the wizard lists: the one asked for, else that
 // of the chosen division or of the code typed, else the parent prefecture's, else the first
 // prefecture tenant's; "" when none of these says.
-func wizardProvince(form newTenantForm, live []*tenants.Tenant) string {
+func wizardProvince(form NewTenantForm, live []*tenants.Tenant) string {
 	digits := func(s string, n int) bool { return len(s) == n && strings.Trim(s, "0123456789") == "" }
 	switch {
 	case digits(form.Province, 2):
@@ -70,22 +70,22 @@ func wizardProvince(form newTenantForm, live []*tenants.Tenant) string {
 	return ""
 }
 
-func (a *App) newTenantPage(c *fiber.Ctx, form newTenantForm, formErr string) error {
+func (o *opsPages) newTenantPage(c *fiber.Ctx, form NewTenantForm, formErr string) error {
 	ctx := c.UserContext()
-	live, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
+	live, err := o.d.Store.FindTenants(ctx, tenants.TenantFilter{})
 	if err != nil {
 		return err
 	}
 	form.Province = wizardProvince(form, live)
-	divs, err := a.divisions(ctx, form.Province, live)
+	divs, err := o.divisions(ctx, form.Province, live)
 	if err != nil {
 		return err
 	}
-	provinces, err := a.store.FindDivisions(ctx, tenants.DivisionFilter{Level: tenants.LevelProvince})
+	provinces, err := o.d.Store.FindDivisions(ctx, tenants.DivisionFilter{Level: tenants.LevelProvince})
 	if err != nil {
 		return err
 	}
-	plans, err := a.billing.FindPlans(ctx)
+	plans, err := o.d.Billing.FindPlans(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,24 +95,24 @@ func (a *App) newTenantPage(c *fiber.Ctx, form newTenantForm, formErr string) er
 			prefectures = append(prefectures, t)
 		}
 	}
-	return a.web.Render(c, "ops_new", fiber.Map{"Form": form, "Error": formErr, "Divisions": divs, "Provinces": provinces,
+	return o.d.UI.Render(c, "ops_new", fiber.Map{"Form": form, "Error": formErr, "Divisions": divs, "Provinces": provinces,
 		"Prefectures": prefectures, "Plans": plans, "Kinds": []tenants.Kind{tenants.County, tenants.City, tenants.District, tenants.Prefecture}})
 }
 
-// webOpsNewTenant shows the onboarding wizard for ?province= (two digits); ?division=code fills it
+// newTenant shows the onboarding wizard for ?province= (two digits); ?division=code fills it
 // from the reference data (name, code, kind, and the parent prefecture when it is a tenant
 // already), unless ?province= names another province: then the operator switched province, and
 // the wizard lists that one.
-func (a *App) webOpsNewTenant(c *fiber.Ctx) error {
-	form := newTenantForm{Kind: string(tenants.County), Plan: "starter", Parent: c.Query("parent"), Province: c.Query("province")}
+func (o *opsPages) newTenant(c *fiber.Ctx) error {
+	form := NewTenantForm{Kind: string(tenants.County), Plan: "starter", Parent: c.Query("parent"), Province: c.Query("province")}
 	code := c.Query("division")
 	if tenants.ValidateAdminCode(code) == nil && (form.Province == "" || form.Province == code[:2]) {
-		d, err := a.store.FindDivisionByCode(c.UserContext(), code)
+		d, err := o.d.Store.FindDivisionByCode(c.UserContext(), code)
 		if err != nil && !errs.Is(err, errs.NotFound) {
 			return err
 		}
 		if err == nil && d.Level != tenants.LevelProvince {
-			live, err := a.store.FindTenants(c.UserContext(), tenants.TenantFilter{})
+			live, err := o.d.Store.FindTenants(c.UserContext(), tenants.TenantFilter{})
 			if err != nil {
 				return err
 			}
@@ -125,7 +125,7 @@ func (a *App) webOpsNewTenant(c *fiber.Ctx) error {
 			}
 		}
 	}
-	return a.newTenantPage(c, form, "")
+	return o.newTenantPage(c, form, "")
 }
 
 // slugFrom suggests a slug from an English name: "Yao'an" → "yaoan".

@@ -1,26 +1,44 @@
-package app
+package console
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"time"
 
-	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 )
 
-// webPrefectureRoutes registers the prefecture's overview. It is read-only for everyone: it has
-// no POST route, and the tenant scope refuses any POST of a read-only viewer before routing.
-func (a *App) webPrefectureRoutes(r fiber.Router) {
-	r.Get("/overview", a.webOverview)
+// PrefectureDeps are what the prefecture's overview uses.
+type PrefectureDeps struct {
+	UI    *UI
+	Store *tenants.Store
+	Cases *cases.Service
+	Log   *slog.Logger
+	// AuditCrossRead records a read of sc's tenant by someone from outside it, as the tenant
+	// scope middleware does for a request; the overview reads every county through its own scope.
+	AuditCrossRead func(ctx context.Context, sc *tenants.Scope, method, path string) error
+	// StateLabels maps every case state to its name in lang, for the map's popups.
+	StateLabels func(lang string) map[string]string
+}
+
+// prefecturePages are the prefecture's overview.
+type prefecturePages struct{ d PrefectureDeps }
+
+// MountPrefecture registers the prefecture's overview on r, the /t/:tenant group. It is read-only
+// for everyone: it has no POST route, and the tenant scope refuses any POST of a read-only viewer
+// before routing.
+func MountPrefecture(r fiber.Router, d PrefectureDeps) {
+	r.Get("/overview", (&prefecturePages{d: d}).overview)
 }
 
 // overviewWorkers bounds how many counties' figures are counted at once: each holds a
@@ -30,9 +48,9 @@ const overviewWorkers = 4
 // overviewPeriods are the periods the overview offers, the first being the default.
 var overviewPeriods = []string{"month", "30d", "year"}
 
-// overviewPeriod is the window of period name at now, in Beijing time: this month, the last 30
+// OverviewPeriod is the window of period name at now, in Beijing time: this month, the last 30
 // days, or this year so far; daily buckets but for the year.
-func overviewPeriod(name string, now time.Time) (string, cases.Period) {
+func OverviewPeriod(name string, now time.Time) (string, cases.Period) {
 	switch name {
 	case "30d":
 		return name, cases.Period{From: clock.StartOfDay(now).AddDate(0, 0, -29), To: now, Bucket: cases.ByDay}
@@ -42,10 +60,10 @@ func overviewPeriod(name string, now time.Time) (string, cases.Period) {
 	return "month", cases.Period{From: clock.StartOfMonth(now), To: now, Bucket: cases.ByDay}
 }
 
-// countyFigures are one county's indicators as the overview shows them. Unavailable is set when
+// CountyFigures are one county's indicators as the overview shows them. Unavailable is set when
 // the county could not be read (still provisioning, or its database did not answer); the page
 // shows the others.
-type countyFigures struct {
+type CountyFigures struct {
 	Tenant      *tenants.Tenant
 	Ind         *cases.Indicators
 	Rate        float64 // on-time closing rate in percent, when HasRate (something was closed)
@@ -63,12 +81,12 @@ const overviewOverdue = 5
 var openStates = []cases.State{cases.Reported, cases.Verifying, cases.Accepted, cases.Filed, cases.Dispatched, cases.Handling,
 	cases.ExtensionRequested, cases.ReturnRequested, cases.SuspensionRequested, cases.Suspended, cases.FedBack, cases.Checking, cases.Checked}
 
-// prefectureFigures counts the indicators of every county under pref that p may read, each
+// PrefectureFigures counts the indicators of every county under pref that p may read, each
 // through the tenant gate with the county's own read-only scope, at most overviewWorkers at a
 // time. Every county read by someone from outside it is audited once, as the tenant scope
 // middleware audits a request, with path as the page that read it.
-func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref *tenants.Tenant, period cases.Period, path string) ([]*countyFigures, error) {
-	anc, err := a.store.Ancestors(ctx, pref)
+func PrefectureFigures(ctx context.Context, d PrefectureDeps, p *tenants.Principal, pref *tenants.Tenant, period cases.Period, path string) ([]*CountyFigures, error) {
+	anc, err := d.Store.Ancestors(ctx, pref)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +100,7 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 	for len(queue) > 0 && len(units) < 1000 {
 		u := queue[0]
 		queue = queue[1:]
-		kids, err := a.store.Children(ctx, u.t)
+		kids, err := d.Store.Children(ctx, u.t)
 		if err != nil {
 			return nil, err
 		}
@@ -92,8 +110,8 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 			queue = append(queue, ku)
 		}
 	}
-	out := make([]*countyFigures, 0, len(units))
-	scopes := map[*countyFigures]*tenants.Scope{}
+	out := make([]*CountyFigures, 0, len(units))
+	scopes := map[*CountyFigures]*tenants.Scope{}
 	for _, u := range units {
 		sc, err := tenants.Resolve(p, u.t, u.chain)
 		if errs.Is(err, errs.NotFound) {
@@ -103,7 +121,7 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 			return nil, err
 		}
 		sc.ReadOnly = true // the overview only reads, whatever else p may do in the county
-		f := &countyFigures{Tenant: u.t}
+		f := &CountyFigures{Tenant: u.t}
 		out = append(out, f)
 		scopes[f] = sc
 	}
@@ -116,15 +134,15 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 				f.Unavailable = true
 				return nil
 			}
-			if err := a.auditCrossRead(gctx, sc, fiber.MethodGet, path); err != nil {
+			if err := d.AuditCrossRead(gctx, sc, fiber.MethodGet, path); err != nil {
 				return err
 			}
 			cctx := tenants.WithScope(gctx, sc)
-			ind, err := a.cases.CountIndicators(cctx, period)
+			ind, err := d.Cases.CountIndicators(cctx, period)
 			if err == nil {
 				yes := true
 				var page *cases.Page
-				if page, err = a.cases.FindCases(cctx, cases.Filter{States: openStates, Overdue: &yes, Limit: overviewOverdue}); err == nil {
+				if page, err = d.Cases.FindCases(cctx, cases.Filter{States: openStates, Overdue: &yes, Limit: overviewOverdue}); err == nil {
 					f.Overdue = page.Cases
 				}
 			}
@@ -132,7 +150,7 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 				if errs.CodeOf(err) == errs.Internal {
 					return err
 				}
-				a.log.Warn("overview: county not read", "tenant", f.Tenant.Slug, "err", err)
+				d.Log.Warn("overview: county not read", "tenant", f.Tenant.Slug, "err", err)
 				f.Unavailable = true
 				return nil
 			}
@@ -150,9 +168,9 @@ func (a *App) prefectureFigures(ctx context.Context, p *tenants.Principal, pref 
 	return out, nil
 }
 
-// overviewTotals sums the counties' figures for the table's last row (the mean handling time
+// OverviewTotals sums the counties' figures for the table's last row (the mean handling time
 // weighted by the cases closed).
-func overviewTotals(fs []*countyFigures) *countyFigures {
+func OverviewTotals(fs []*CountyFigures) *CountyFigures {
 	t := &cases.Indicators{}
 	var hours float64
 	for _, f := range fs {
@@ -167,7 +185,7 @@ func overviewTotals(fs []*countyFigures) *countyFigures {
 		t.ActiveStaff += f.Ind.ActiveStaff
 		hours += f.Ind.AvgHandling.Hours() * float64(f.Ind.Closed)
 	}
-	out := &countyFigures{Ind: t}
+	out := &CountyFigures{Ind: t}
 	if r, ok := t.OnTimeRate(); ok {
 		out.Rate, out.HasRate = math.Round(r*1000)/10, true
 	}
@@ -177,9 +195,9 @@ func overviewTotals(fs []*countyFigures) *countyFigures {
 	return out
 }
 
-// overviewCharts builds the ECharts options: cases reported over time per county (lines), the
+// OverviewCharts builds the ECharts options: cases reported over time per county (lines), the
 // on-time closing rate per county (bars) and the counties ranked by cases reported.
-func overviewCharts(lang string, fs []*countyFigures, period cases.Period) (trend, onTime, rank map[string]any) {
+func OverviewCharts(lang string, fs []*CountyFigures, period cases.Period) (trend, onTime, rank map[string]any) {
 	buckets := period.Buckets()
 	var names []string
 	var lines []map[string]any
@@ -226,31 +244,32 @@ func overviewCharts(lang string, fs []*countyFigures, period cases.Period) (tren
 	return trend, onTime, rank
 }
 
-// overdueLink is an overdue case on the overview, with the county it belongs to.
-type overdueLink struct {
+// OverdueLink is an overdue case on the overview, with the county it belongs to.
+type OverdueLink struct {
 	Tenant *tenants.Tenant
 	Case   cases.Case
 }
 
-func (a *App) webOverview(c *fiber.Ctx) error {
+// overview shows every county's indicators, charts and map, and the oldest overdue cases.
+func (p *prefecturePages) overview(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	sc := tenants.ScopeFrom(ctx)
 	if sc.Tenant.Kind != tenants.Prefecture {
 		return errs.E(errs.NotFound, msgNotPrefectureOnlyPrefectureHas, sc.Tenant.Slug)
 	}
-	name, period := overviewPeriod(c.Query("period"), a.store.Now())
-	fs, err := a.prefectureFigures(ctx, principal(c), sc.Tenant, period, c.Path())
+	name, period := OverviewPeriod(c.Query("period"), p.d.Store.Now())
+	fs, err := PrefectureFigures(ctx, p.d, module.Principal(c), sc.Tenant, period, c.Path())
 	if err != nil {
 		return err
 	}
-	l := console.Lang(c)
-	trend, onTime, rank := overviewCharts(l, fs, period)
+	l := Lang(c)
+	trend, onTime, rank := OverviewCharts(l, fs, period)
 	from := period.From.In(clock.China).Format(time.DateOnly)
 	var layers []map[string]any
-	var overdue []overdueLink
+	var overdue []OverdueLink
 	centres := map[string]any{"type": "FeatureCollection", "features": []any{}}
 	var features []any
-	states := stateLabels(l)
+	states := p.d.StateLabels(l)
 	for _, f := range fs {
 		if f.Ind == nil {
 			continue
@@ -260,10 +279,10 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 			"link": "/t/" + slug + "/cases/{id}", "states": states})
 		if f.Ind.Reported > 0 {
 			features = append(features, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{f.Ind.Lon, f.Ind.Lat}},
-				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(console.Translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})
+				"properties": map[string]any{"name": f.Tenant.Name(l), "code": fmt.Sprintf(Translate(l, "pref.map.reported"), f.Ind.Reported), "slug": slug}})
 		}
 		for _, oc := range f.Overdue {
-			overdue = append(overdue, overdueLink{Tenant: f.Tenant, Case: oc})
+			overdue = append(overdue, OverdueLink{Tenant: f.Tenant, Case: oc})
 		}
 	}
 	if len(features) > 0 {
@@ -271,7 +290,7 @@ func (a *App) webOverview(c *fiber.Ctx) error {
 		// The counties' centres come first and frame the map; the cases of the window follow.
 		layers = append([]map[string]any{{"data": centres, "kind": "points", "fit": true, "link": "/t/{slug}/cases"}}, layers...)
 	}
-	slices.SortStableFunc(overdue, func(x, y overdueLink) int { return x.Case.CreatedAt.Compare(y.Case.CreatedAt) })
-	return a.web.Render(c, "pref_overview", fiber.Map{"Counties": fs, "Totals": overviewTotals(fs), "Period": name, "Periods": overviewPeriods,
-		"From": period.From, "To": period.To, "Trend": trend, "OnTime": onTime, "Rank": rank, "Layers": layers, "Map": a.web.MapConfig(c), "Overdue": overdue})
+	slices.SortStableFunc(overdue, func(x, y OverdueLink) int { return x.Case.CreatedAt.Compare(y.Case.CreatedAt) })
+	return p.d.UI.Render(c, "pref_overview", fiber.Map{"Counties": fs, "Totals": OverviewTotals(fs), "Period": name, "Periods": overviewPeriods,
+		"From": period.From, "To": period.To, "Trend": trend, "OnTime": onTime, "Rank": rank, "Layers": layers, "Map": p.d.UI.MapConfig(c), "Overdue": overdue})
 }
