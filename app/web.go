@@ -28,7 +28,11 @@ func (a *App) webRoutes(f *fiber.App) {
 	a.webOpsRoutes(f.Group("/ops", a.needOperator(), a.csrf))
 	tw := f.Group("/t/:tenant", a.needLogin, a.csrf, a.tenantScope)
 	tw.Get("/", a.webTenantHome)
-	a.webAdminRoutes(tw)
+	console.MountAdmin(tw, console.AdminDeps{
+		UI: a.web, Store: a.store, Log: a.log,
+		Org: a.platform.org, Grids: a.platform.grids, Catalog: a.platform.catalog, Calendar: a.platform.calendar,
+		Cases: a.cases, Secrets: a.secrets, Billing: a.billing, BaseURL: a.cfg.BaseURL, MapTiles: a.cfg.MapTiles,
+	})
 	a.webCaseRoutes(tw)
 	a.webPrefectureRoutes(tw)
 	a.webBillingRoutes(tw)

@@ -2,5 +2,6 @@
 // and the modules'), the layout's common data (language, account, CSRF token, tenant and
 // navigation), the template helpers, the Content-Security-Policy, the maps' tile source, and the
 // small rules every page follows (the language, post/redirect/get, form errors, where a person's
-// work is). The pages themselves are still in app and move here one group at a time.
+// work is). The county admin's pages are here (MountAdmin, with their own AdminDeps); the other
+// pages are still in app and move here one group at a time.
 package console
