@@ -31,21 +31,9 @@ var (
 	msgCasesReportedInspectorEnteredAcceptor = msg.New("app.cases_reported_inspector_entered_acceptor",
 		"Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).",
 		"案件由监督员上报或由受理员录入。")
-	msgCheckedFileDidNotCome = msg.New("app.checked_file_did_not_come",
-		"The checked file did not come back intact; choose it again.",
-		"已校验的文件未能完整回传，请重新选择文件。")
-	msgCheckedFileFormatNotAccepted = msg.New("app.checked_file_format_not_accepted",
-		"The checked file's format %q is not accepted here.",
-		"此处不接受已校验文件的格式 %q。")
 	msgChooseCategoryClassProblem = msg.New("app.choose_category_class_problem",
 		"Choose the category (class) of the problem.",
 		"请选择问题的类别。")
-	msgChooseFileUpload = msg.New("app.choose_file_upload",
-		"Choose a file to upload.",
-		"请选择要上传的文件。")
-	msgChooseLeastOnePostRemove = msg.New("app.choose_least_one_post_remove",
-		"Choose at least one post; to remove the member, use Remove.",
-		"请至少选择一个岗位；如需移除该成员，请使用「移出本单位」。")
 	msgChoosePhotoUpload = msg.New("app.choose_photo_upload",
 		"Choose a photo to upload.",
 		"请选择要上传的照片。")
@@ -73,21 +61,12 @@ var (
 	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
 		"Give the tenant with --tenant SLUG.",
 		"请用 --tenant SLUG 指定单位。")
-	msgGiveYearBeingImportedSuch = msg.New("app.give_year_being_imported_such",
-		"Give the year being imported, such as 2026.",
-		"请填写导入数据所属的年份，例如 2026。")
 	msgHeaderContainsNulByteControl = msg.New("app.header_contains_nul_byte_control",
 		"The header %s contains a NUL byte, a control character or invalid UTF-8.",
 		"请求头 %s 含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
-	msgLimitNotNumber = msg.New("app.limit_not_number",
-		"The limit %q is not a number.",
-		"时限 %q 不是数字。")
-	msgLimitUrgentCasesNotNumber = msg.New("app.limit_urgent_cases_not_number",
-		"The limit for urgent cases %q is not a number.",
-		"紧急案件的时限 %q 不是数字。")
 	msgLocationMustLatitudeLongitudeChina = msg.New("app.location_must_latitude_longitude_china",
 		"The location must be a latitude and longitude in China (e.g. 25.033, 101.546).",
 		"位置必须是中国境内的纬度和经度（例如 25.033, 101.546）。")

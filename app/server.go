@@ -259,7 +259,4 @@ func (a *App) auditCrossRead(ctx context.Context, sc *tenants.Scope, method, pat
 	return a.store.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
 }
 
-// needRole admits callers holding one of roles in the request's tenant (module.NeedRole).
-func (a *App) needRole(roles ...tenants.Role) fiber.Handler { return module.NeedRole(roles...) }
-
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -32,7 +32,11 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	tw := f.Group("/t/:tenant", a.needLogin, a.csrf, a.tenantScope)
 	tw.Get("/", a.webTenantHome)
-	a.webAdminRoutes(tw)
+	console.MountAdmin(tw, console.AdminDeps{
+		UI: a.web, Store: a.store, Log: a.log,
+		Org: a.platform.org, Grids: a.platform.grids, Catalog: a.platform.catalog, Calendar: a.platform.calendar,
+		Cases: a.cases, Secrets: a.secrets, Billing: a.billing, BaseURL: a.cfg.BaseURL, MapTiles: a.cfg.MapTiles,
+	})
 	a.webCaseRoutes(tw)
 	console.MountPrefecture(tw, a.prefectureDeps())
 	console.MountBilling(tw, console.BillingDeps{UI: a.web, Store: a.store, Billing: a.billing, Statements: a.statements()})
