@@ -1,12 +1,14 @@
 // Package app is the process and its composition root: configuration, New (config → store →
 // secrets, billing → the platform's services → the modules → the HTTP server and the console),
 // Serve and Close (the start and stop of everything that runs, the background loops awaited), the
-// server's middleware (authentication, CSRF, the tenant scope, metering), and the transports that
-// are not yet packages of their own: the console's pages and the command line. The control
+// server's middleware (authentication, CSRF, the tenant scope, metering), and what is not yet a
+// package of its own: the case workspace's, the public form's and sign-in's pages, and the
+// command line. The control
 // plane's JSON API is app/api, mounted by newServer on the groups it built; the public Open311
 // GeoReport v2 API is app/open311api, over the open311.Service New builds. The console's pages
 // render through app/console (a.web: the parsed templates, the layout's common data, the
-// navigation), where the pages themselves move one group at a time.
+// navigation), which also holds the operator's, the prefecture's, billing's and the county
+// admin's pages (MountOps, MountPrefecture, MountBilling, MountAdmin, each with its own Deps).
 //
 // Modules plug in through platform/module: platformModules (modules.go) lists them, one line
 // each; New mounts their API routes and pages behind the tenant scope and their entitlement,
