@@ -38,8 +38,8 @@ func (a *App) runStorageSamples(ctx context.Context, interval time.Duration) {
 	tasks.Every(ctx, interval, a.sampleStorage)
 }
 
-// sampleStorage records the day's storage sample of every live tenant: its database, its case
-// photos and what each module keeps on disk. A tenant that cannot be measured is logged and
+// sampleStorage records the day's storage sample of every live tenant not yet sampled today: its
+// database, its case photos and what each module keeps on disk. A tenant that cannot be measured is logged and
 // skipped; the next pass tries again.
 func (a *App) sampleStorage(ctx context.Context) {
 	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{})
@@ -51,7 +51,7 @@ func (a *App) sampleStorage(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended {
+		if t.Status != tenants.StatusActive && t.Status != tenants.StatusSuspended || a.billing.StorageSampled(t.ID) {
 			continue
 		}
 		n, err := a.tenantBytes(ctx, t)

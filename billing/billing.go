@@ -53,7 +53,8 @@ type Service struct {
 	// modules and meters are what plans may switch on and charge for: the built-in lists and what
 	// Deps added.
 	modules, meters []string
-	// active remembers the monthly-active-user events recorded lately (RecordActiveUser).
+	// active remembers the once-a-period events recorded lately, by idempotency key: monthly
+	// active users (RecordActiveUser) and the day's storage sample (RecordStorage).
 	active *lru.Cache[string, struct{}]
 	// ents caches FindEntitlements for Entitled, by tenant.
 	ents *cache.Cache[uuid.UUID, *Entitlements]

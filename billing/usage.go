@@ -107,9 +107,24 @@ func (s *Service) RecordActiveUser(ctx context.Context, tenant, user uuid.UUID) 
 // RecordStorage records the day's storage sample of tenant: bytes stored, rounded up to whole
 // MiB. The first sample of a day (China time) counts; later ones the same day are repeats.
 func (s *Service) RecordStorage(ctx context.Context, tenant uuid.UUID, bytes int64) error {
-	day := s.now().In(clock.China).Format("2006-01-02")
 	mib := (max(0, bytes) + 1<<20 - 1) >> 20
-	return s.Record(ctx, tenant, MeterStorage, mib, "storage:"+tenant.String()+":"+day)
+	key := s.storageKey(tenant)
+	if err := s.Record(ctx, tenant, MeterStorage, mib, key); err != nil {
+		return err
+	}
+	s.active.Add(key, struct{}{})
+	return nil
+}
+
+// StorageSampled reports whether this process has recorded tenant's storage sample of today
+// already, so that the hourly sampling loop measures each tenant once a day rather than every
+// pass (a later sample the same day would be a repeat anyway).
+func (s *Service) StorageSampled(tenant uuid.UUID) bool {
+	return s.active.Contains(s.storageKey(tenant))
+}
+
+func (s *Service) storageKey(tenant uuid.UUID) string {
+	return "storage:" + tenant.String() + ":" + s.now().In(clock.China).Format("2006-01-02")
 }
 
 // Flush stores every event recorded so far and returns when they are committed.
