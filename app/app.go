@@ -49,7 +49,9 @@ type App struct {
 
 	// modules are the modules plugged in through platform/module (platformModules and
 	// Options.Modules), with their built parts.
-	modules []mountedModule
+	modules *mounted
+	// gate is the edge's access control, in front of every transport.
+	gate *gate
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
@@ -131,11 +133,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	a.metrics = newMetrics(store)
-	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.moduleNav}); err != nil {
+	a.modules = &mounted{billing: a.billing}
+	a.gate = &gate{store: store, billing: a.billing, log: a.log, baseURL: cfg.BaseURL}
+	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.modules.nav}); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if err := a.buildModules(mods); err != nil {
+	kit := module.Kit{Store: store, Now: store.Now, Usage: a.billing, Pages: a.web, Log: a.log}
+	if err := a.modules.build(mods, kit, store); err != nil {
 		a.Close()
 		return nil, err
 	}

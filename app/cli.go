@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cityops/cityops/platform/module"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/cityops/cityops/platform/module"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"

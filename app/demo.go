@@ -65,7 +65,7 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 			if err := a.seedDemoCases(ctx, t); err != nil {
 				return err
 			}
-			if err := a.seedModules(ctx, t); err != nil {
+			if err := a.modules.seed(ctx, t); err != nil {
 				return err
 			}
 		}

@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/cityops/cityops/internal/msg"
 	"io"
 	"net"
 	"strconv"
@@ -32,6 +31,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tasks"
@@ -346,26 +347,6 @@ func cleanHeader(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// sameOrigin refuses a form post that a browser says came from another site. The forms that
-// open a session (login, accepting an invitation) have no session yet, so no CSRF token: without
-// this check another site could sign a visitor in to an account of its choosing (login CSRF).
-// As OWASP's CSRF guidance describes, it trusts the browser's own headers: Sec-Fetch-Site when
-// sent, else Origin, which must be this server (CITYOPS_BASE_URL, or the request's own host).
-// Programs that send neither are let through: they carry no ambient authority to abuse.
-func (a *App) sameOrigin(c *fiber.Ctx) error {
-	if site := c.Get("Sec-Fetch-Site"); site != "" {
-		if site == "same-origin" || site == "none" {
-			return c.Next()
-		}
-		return errs.E(errs.Forbidden, msgFormWasSentFromAnother)
-	}
-	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" || origin == c.Protocol()+"://"+c.Hostname() || origin == strings.TrimSuffix(a.cfg.BaseURL, "/") {
-		return c.Next()
-	}
-	return errs.E(errs.Forbidden, msgFormWasSentFromAnother)
 }
 
 // methodLabel is the method as a metrics label and log field: a constant for the methods the

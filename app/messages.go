@@ -19,24 +19,12 @@ var (
 	msgAddressUrlPathContainsNul = msg.New("app.address_url_path_contains_nul",
 		"The address (URL path) contains a NUL byte, a control character or invalid UTF-8.",
 		"请求地址（URL 路径）含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgAmountTimeNumberEG = msg.New("app.amount_time_number_e_g",
-		"The amount of time is a number, e.g. 2 or 0.5.",
-		"时长须为数字，例如 2 或 0.5。")
 	msgBodyNotValidUtfText = msg.New("app.body_not_valid_utf_text",
 		"The body is not valid UTF-8 text (at byte %d).",
 		"请求体不是有效的 UTF-8 文本（第 %d 字节处）。")
 	msgBodyNotWellFormedMultipart = msg.New("app.body_not_well_formed_multipart",
 		"The body is not a well-formed multipart form.",
 		"请求体不是格式正确的 multipart 表单。")
-	msgCasesReportedInspectorEnteredAcceptor = msg.New("app.cases_reported_inspector_entered_acceptor",
-		"Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).",
-		"案件由监督员上报或由受理员录入。")
-	msgChooseCategoryClassProblem = msg.New("app.choose_category_class_problem",
-		"Choose the category (class) of the problem.",
-		"请选择问题的类别。")
-	msgChoosePhotoUpload = msg.New("app.choose_photo_upload",
-		"Choose a photo to upload.",
-		"请选择要上传的照片。")
 	msgDatabaseNotReachable = msg.New("app.database_not_reachable",
 		"The database is not reachable.",
 		"无法连接数据库。")
@@ -55,9 +43,6 @@ var (
 	msgFormatNotCsvJsonPrintable = msg.New("app.format_not_csv_json_printable",
 		"The format %q is not csv or json (the printable page is at /api/v1/t/SLUG/billing/statements/YEAR?format=html).",
 		"格式 %q 不是 csv 或 json（可打印页面位于 /api/v1/t/SLUG/billing/statements/YEAR?format=html）。")
-	msgGiveLocationUseDevicePosition = msg.New("app.give_location_use_device_position",
-		"Give the location: use this device's position or tap the map.",
-		"请提供位置：使用本设备的定位，或在地图上点选。")
 	msgGiveTenantTenantSlug = msg.New("app.give_tenant_tenant_slug",
 		"Give the tenant with --tenant SLUG.",
 		"请用 --tenant SLUG 指定单位。")
@@ -67,9 +52,6 @@ var (
 	msgJsonBodyNestedMoreThan = msg.New("app.json_body_nested_more_than",
 		"The JSON body is nested more than %d levels deep.",
 		"JSON 请求体的嵌套超过 %d 层。")
-	msgLocationMustLatitudeLongitudeChina = msg.New("app.location_must_latitude_longitude_china",
-		"The location must be a latitude and longitude in China (e.g. 25.033, 101.546).",
-		"位置必须是中国境内的纬度和经度（例如 25.033, 101.546）。")
 	msgMediaTypeNotAccepted = msg.New("app.media_type_not_accepted",
 		"This media type is not accepted.",
 		"不接受该媒体类型。")
@@ -85,9 +67,6 @@ var (
 	msgNameFileUploadedContainsNul = msg.New("app.name_file_uploaded_contains_nul",
 		"The name of the file uploaded in %q contains a NUL byte, a control character or invalid UTF-8.",
 		"字段 %q 上传的文件名含有空字符（NUL）、控制字符或无效的 UTF-8 编码。")
-	msgNoTenant = msg.New("app.no_tenant",
-		"No tenant %q.",
-		"没有单位 %q。")
 	msgOnlyOperatingCompanyStaffMay = msg.New("app.only_operating_company_staff_may",
 		"Only the operating company's staff may do this.",
 		"只有运营方人员可以进行此操作。")
@@ -106,21 +85,12 @@ var (
 	msgRequestTookTooLong = msg.New("app.request_took_too_long",
 		"The request took too long.",
 		"请求耗时过长。")
-	msgSayWhatProblem = msg.New("app.say_what_problem",
-		"Say what the problem is.",
-		"请说明是什么问题。")
 	msgServerShuttingDownStartAgain = msg.New("app.server_shutting_down_start_again",
 		"The server is shutting down; start again once it is back.",
 		"服务器正在关闭；请待其恢复后再开始。")
-	msgStale = msg.New("app.stale",
-		"stale",
-		"数据已过期，请刷新页面后重试。")
 	msgThereNothingAddress = msg.New("app.there_nothing_address",
 		"There is nothing at this address.",
 		"此地址没有内容。")
-	msgTooManyReportsMinuteWait = msg.New("app.too_many_reports_minute_wait",
-		"Too many reports in a minute; wait a minute and try again.",
-		"一分钟内上报次数过多，请等待一分钟后重试。")
 	msgTooManyRequestsWaitMoment = msg.New("app.too_many_requests_wait_moment",
 		"Too many requests; wait a moment and try again.",
 		"请求过多，请稍候再试。")

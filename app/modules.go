@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cityops/cityops/app/console"
+	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
@@ -112,11 +113,18 @@ func moduleCatalog(list []module.Module) (entitlements, meters []string) {
 	return entitlements, meters
 }
 
-// buildModules makes every module's parts, in list order.
-func (a *App) buildModules(list []module.Module) error {
-	k := module.Kit{Store: a.store, Now: a.store.Now, Usage: a.billing, Pages: a.web}
+// mounted are the modules plugged into an App, with the parts their Build made, each behind its
+// plan entitlement (billing.Entitled).
+type mounted struct {
+	list    []mountedModule
+	billing *billing.Service
+}
+
+// build makes every module's parts, in list order, with k (its Log named per module).
+func (ms *mounted) build(list []module.Module, k module.Kit, store *tenants.Store) error {
+	log := k.Log
 	for _, m := range list {
-		k.Log = a.log.With("module", m.Name)
+		k.Log = log.With("module", m.Name)
 		parts, err := m.Build(k)
 		if err != nil {
 			return fmt.Errorf("module %s: %w", m.Name, err)
@@ -127,27 +135,27 @@ func (a *App) buildModules(list []module.Module) error {
 			}
 		}
 		if parts.ExportFiles != nil {
-			a.store.AddExportFiles(parts.ExportFiles)
+			store.AddExportFiles(parts.ExportFiles)
 		}
-		a.modules = append(a.modules, mountedModule{Module: m, parts: parts})
+		ms.list = append(ms.list, mountedModule{Module: m, parts: parts})
 	}
 	return nil
 }
 
-// moduleAPIRoutes mounts every module's API on the tenant group t, each behind its entitlement.
-func (a *App) moduleAPIRoutes(t fiber.Router) {
-	for _, m := range a.modules {
+// apiRoutes mounts every module's API on the tenant group t, each behind its entitlement.
+func (ms *mounted) apiRoutes(t fiber.Router) {
+	for _, m := range ms.list {
 		if m.parts.API != nil {
-			m.parts.API(guarded{t, a.needModule(m.Module)})
+			m.parts.API(guarded{t, ms.need(m.Module)})
 		}
 	}
 }
 
-// moduleConsoleRoutes mounts every module's pages on the tenant console group tw.
-func (a *App) moduleConsoleRoutes(tw fiber.Router) {
-	for _, m := range a.modules {
+// consoleRoutes mounts every module's pages on the tenant console group tw.
+func (ms *mounted) consoleRoutes(tw fiber.Router) {
+	for _, m := range ms.list {
 		if m.parts.Console != nil {
-			m.parts.Console(guarded{tw, a.needModule(m.Module)})
+			m.parts.Console(guarded{tw, ms.need(m.Module)})
 		}
 	}
 }
@@ -176,9 +184,9 @@ func (g guarded) Put(path string, hs ...fiber.Handler)    { g.add(fiber.MethodPu
 func (g guarded) Patch(path string, hs ...fiber.Handler)  { g.add(fiber.MethodPatch, path, hs) }
 func (g guarded) Delete(path string, hs ...fiber.Handler) { g.add(fiber.MethodDelete, path, hs) }
 
-// needModule refuses requests to m's routes for a tenant whose plan lacks m (403, naming the plan
+// need refuses requests to m's routes for a tenant whose plan lacks m (403, naming the plan
 // and the module); nil for a shared free module, which has no entitlement to check.
-func (a *App) needModule(m module.Module) fiber.Handler {
+func (ms *mounted) need(m module.Module) fiber.Handler {
 	if m.Entitlement == "" {
 		return nil
 	}
@@ -187,7 +195,7 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 		if sc == nil {
 			return errs.E(errs.Unauthorized, msgPleaseLogFirst)
 		}
-		on, e, err := a.billing.Entitled(c.UserContext(), sc.Tenant, m.Entitlement)
+		on, e, err := ms.billing.Entitled(c.UserContext(), sc.Tenant, m.Entitlement)
 		if err != nil {
 			return err
 		}
@@ -197,24 +205,21 @@ func (a *App) needModule(m module.Module) fiber.Handler {
 				l = module.APILang(c)
 			}
 			return errs.E(errs.Forbidden, msgModuleNotPlanOperatingCompany,
-				a.moduleTitle(m, l), e.Plan.Name(l), sc.Tenant.Name(l))
+				msg.TextOf(l, m.Title), e.Plan.Name(l), sc.Tenant.Name(l))
 		}
 		return c.Next()
 	}
 }
 
-// moduleTitle is m's name in language l.
-func (a *App) moduleTitle(m module.Module, l string) string { return msg.TextOf(l, m.Title) }
-
-// moduleNav are the links of the modules sc's tenant has, for the console's navigation.
-func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []console.NavItem {
+// nav are the links of the modules sc's tenant has, for the console's navigation.
+func (ms *mounted) nav(ctx context.Context, sc *tenants.Scope) []console.NavItem {
 	var out []console.NavItem
-	for _, m := range a.modules {
+	for _, m := range ms.list {
 		if len(m.Nav) == 0 {
 			continue
 		}
 		if m.Entitlement != "" {
-			if on, _, err := a.billing.Entitled(ctx, sc.Tenant, m.Entitlement); err != nil || !on {
+			if on, _, err := ms.billing.Entitled(ctx, sc.Tenant, m.Entitlement); err != nil || !on {
 				continue
 			}
 		}
@@ -227,9 +232,9 @@ func (a *App) moduleNav(ctx context.Context, sc *tenants.Scope) []console.NavIte
 	return out
 }
 
-// seedModules gives a demo tenant each module's sample data.
-func (a *App) seedModules(ctx context.Context, t *tenants.Tenant) error {
-	for _, m := range a.modules {
+// seed gives a demo tenant each module's sample data.
+func (ms *mounted) seed(ctx context.Context, t *tenants.Tenant) error {
+	for _, m := range ms.list {
 		if m.parts.Demo != nil {
 			if err := m.parts.Demo(ctx, t); err != nil {
 				return fmt.Errorf("demo data of module %s: %w", m.Name, err)
@@ -261,7 +266,7 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 					if _, err := a.store.MigrateControl(c.Context()); err != nil {
 						return err
 					}
-					for _, mm := range a.modules {
+					for _, mm := range a.modules.list {
 						if mm.Name == m.Name {
 							if run := mm.parts.Run[name]; run != nil {
 								return run(c.Context(), args, stdout)

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/app/open311api"
@@ -93,7 +91,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	if status == http.StatusServiceUnavailable {
 		c.Set(fiber.HeaderRetryAfter, "5")
 	}
-	setRetryAfter(c, err)
+	module.SetRetryAfter(c, err)
 	if !isAPI(c) && strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Status(status)
 		p.Title, p.Detail = console.Translate(console.Lang(c), "problem."+string(code)), errs.MessageIn(err, console.Lang(c))
@@ -101,13 +99,6 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentLanguage, module.APILang(c))
 	return module.SendProblem(c, status, p)
-}
-
-// setRetryAfter sends the wait err asks for, in whole seconds rounded up, as Retry-After.
-func setRetryAfter(c *fiber.Ctx, err error) {
-	if d := errs.RetryAfterOf(err); d > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
-	}
 }
 
 func isAPI(c *fiber.Ctx) bool {

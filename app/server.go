@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cityops/cityops/app/api"
@@ -42,23 +40,23 @@ func (a *App) newServer() *fiber.App {
 	f.Use(a.observe)
 	f.Use(recover.New())
 	f.Use(checkInput)
-	f.Use(a.authenticate)
+	f.Use(a.gate.authenticate)
 
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", a.ready)
 	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{})))
 	f.Use("/static", a.web.Static())
 
-	apiv1 := f.Group("/api/v1", a.csrf)
+	apiv1 := f.Group("/api/v1", a.gate.csrf)
 	apiv1.Get("/openapi.json", a.openAPI)
-	t := apiv1.Group("/t/:tenant", a.needLogin, a.tenantScope)
+	t := apiv1.Group("/t/:tenant", a.gate.needLogin, a.gate.tenantScope)
 	// Every request on a tenant route is metered, the modules' too: the meter comes before them all.
 	t.Use(a.meterAPIRequest)
 	api.Mount(apiv1, t, api.Deps{
 		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
 		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), SecureCookies: a.cfg.secureCookies(),
-	}, api.Guards{Login: a.needLogin, Operator: a.needOperator})
-	a.moduleAPIRoutes(t)
+	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
+	a.modules.apiRoutes(t)
 
 	open311api.Mount(f, open311api.Deps{Service: a.open311, BaseURL: a.cfg.BaseURL, Now: a.store.Now,
 		Logger: a.log, Meter: a.meterAPIRequest, Limits: newLimitStore()})
@@ -134,129 +132,8 @@ func (a *App) ready(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect(), "keys": keys})
 }
 
-// authenticate finds who is asking, from a bearer token or the session cookie. Anonymous requests
-// pass on; routes that need someone say so with needLogin.
-func (a *App) authenticate(c *fiber.Ctx) error {
-	if strings.HasPrefix(c.Path(), "/open311/") {
-		// Open311 clients identify with api_key, never with a session or bearer token; its
-		// errors follow the GeoReport format.
-		return c.Next()
-	}
-	ctx := c.UserContext()
-	var p *tenants.Principal
-	var err error
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" {
-			return errs.E(errs.Unauthorized, msgUseAuthorizationHeaderBearerToken)
-		}
-		if p, err = a.store.PrincipalByAPIToken(ctx, strings.TrimSpace(tok)); err != nil {
-			return err
-		}
-		c.Locals("auth", "token")
-	} else if tok := c.Cookies(sessionCookie); tok != "" {
-		if p, err = a.store.PrincipalBySession(ctx, tok); err != nil {
-			if !errs.Is(err, errs.Unauthorized) {
-				return err
-			}
-			c.ClearCookie(sessionCookie)
-			p = nil
-		} else {
-			c.Locals("auth", "session")
-		}
-	}
-	if p != nil {
-		c.SetUserContext(tenants.WithPrincipal(ctx, p))
-	}
-	return c.Next()
-}
-
-// csrf refuses unsafe requests authenticated by the session cookie unless they carry the
-// session's token (X-CSRF-Token header or _csrf form field). Requests with a bearer token carry
-// no ambient authority and need none.
-func (a *App) csrf(c *fiber.Ctx) error {
-	switch c.Method() {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		return c.Next()
-	}
-	if c.Locals("auth") != "session" {
-		return c.Next()
-	}
-	want := api.CSRFToken(c.Cookies(sessionCookie))
-	got := c.Get("X-CSRF-Token")
-	if got == "" {
-		got = c.FormValue("_csrf")
-	}
-	if got != want {
-		return errs.E(errs.Forbidden, msgFormHasExpiredDidNot)
-	}
-	return c.Next()
-}
-
 func principal(c *fiber.Ctx) *tenants.Principal { return module.Principal(c) }
 
 func scope(c *fiber.Ctx) *tenants.Scope { return module.Scope(c) }
-
-func (a *App) needLogin(c *fiber.Ctx) error {
-	if principal(c) == nil {
-		return errs.E(errs.Unauthorized, msgPleaseLogFirst)
-	}
-	return c.Next()
-}
-
-// needOperator admits operators holding one of roles (any operator role when none are given).
-func (a *App) needOperator(roles ...tenants.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		p := principal(c)
-		if p == nil {
-			return errs.E(errs.Unauthorized, msgPleaseLogFirst)
-		}
-		if !p.IsOperator(roles...) {
-			return errs.E(errs.Forbidden, msgOnlyOperatingCompanyStaffMay)
-		}
-		return c.Next()
-	}
-}
-
-// tenantScope resolves :tenant and the caller's access to it into the request's Scope. A
-// read-only scope (prefecture viewers, operators, viewers) is refused any unsafe method here, and
-// the gate would refuse the write again in the database. Cross-tenant reads are audited.
-func (a *App) tenantScope(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	t, anc, err := a.store.ResolveSlug(ctx, c.Params("tenant"))
-	if err != nil {
-		return err
-	}
-	sc, err := tenants.Resolve(principal(c), t, anc)
-	if err != nil {
-		return err
-	}
-	if sc.ReadOnly {
-		switch c.Method() {
-		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		default:
-			return errs.E(errs.Forbidden, msgYourAccessReadOnly, t.NameZH)
-		}
-	}
-	if err := a.auditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {
-		return err
-	}
-	a.recordActiveUser(ctx, sc)
-	c.SetUserContext(tenants.WithScope(ctx, sc))
-	return c.Next()
-}
-
-// auditCrossRead records a read of sc's tenant by someone from outside it (a prefecture viewer
-// or an operator); nothing for a member's own access.
-func (a *App) auditCrossRead(ctx context.Context, sc *tenants.Scope, method, path string) error {
-	if sc.Via == nil && !sc.Operator {
-		return nil
-	}
-	detail := map[string]string{"method": method, "path": path}
-	if sc.Via != nil {
-		detail["via"] = sc.Via.Slug
-	}
-	return a.store.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
-}
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -14,21 +14,6 @@ import (
 // created are recorded by the case loop, API requests by meterAPIRequest, a module's own meters
 // by the module.
 
-// recordActiveUser counts the caller of a request in sc's tenant as active this month, when they
-// are a member acting in their own tenant (not an operator, not the prefecture reading a county).
-// It never fails a request.
-func (a *App) recordActiveUser(ctx context.Context, sc *tenants.Scope) {
-	p := tenants.PrincipalFrom(ctx)
-	if p == nil || sc.Via != nil || sc.Operator || len(sc.Roles) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if err := a.billing.RecordActiveUser(ctx, sc.Tenant.ID, p.Identity.ID); err != nil {
-		a.log.Warn("active user not metered", "tenant", sc.Tenant.Slug, "err", err)
-	}
-}
-
 // storageInterval is how often the storage loop samples; the first sample of a day counts.
 const storageInterval = time.Hour
 
@@ -75,7 +60,7 @@ func (a *App) tenantBytes(ctx context.Context, t *tenants.Tenant) (int64, error)
 		return 0, err
 	}
 	n += photos
-	for _, m := range a.modules {
+	for _, m := range a.modules.list {
 		if m.parts.Storage != nil {
 			b, err := m.parts.Storage(ctx, t)
 			if err != nil {

@@ -2,10 +2,11 @@ package app
 
 import (
 	"context"
-	"github.com/cityops/cityops/app/console"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/cityops/cityops/app/console"
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/tenants"

@@ -42,10 +42,10 @@ func init() {
 		Supervised: true, CreatedAt: sampleNow, UpdatedAt: sampleNow,
 		Photos: []cases.Photo{{ID: "p1", CaseID: "c1", MediaType: "image/png", CreatedAt: sampleNow}},
 	}
-	row := caseRow{Case: sampleCase, ClassName: "上水井盖", DeptName: "市政设施管理局", Late: true}
-	soon := caseRow{Case: sampleCase, ClassName: "上水井盖", DueSoon: true}
+	row := console.CaseRow{Case: sampleCase, ClassName: "上水井盖", DeptName: "市政设施管理局", Late: true}
+	soon := console.CaseRow{Case: sampleCase, ClassName: "上水井盖", DueSoon: true}
 	soon.Overdue, soon.StageOverdue, soon.Supervised = false, false, false
-	closed := caseRow{Case: sampleCase}
+	closed := console.CaseRow{Case: sampleCase}
 	closed.State = cases.Closed
 	classes := []catalog.Class{{Kind: catalog.Component, Code: "0101", Level: "minor", NameZH: "上水井盖", NameEN: "Water manhole cover"},
 		{Kind: catalog.Event, Code: "0101", Level: "minor", NameZH: "私搭乱建", NameEN: "Illegal structure"}}
@@ -53,32 +53,32 @@ func init() {
 	q := map[string]string{"state": "handling", "kind": "component", "class": "component/0101", "department": "d1", "source": "hotline", "overdue": "true", "from": "2026-05-01", "to": "2026-05-14"}
 
 	samplePage("case_inbox", fiber.Map{},
-		fiber.Map{"Base": "/t/chuxiong", "CanReport": true, "Sections": []inboxSection{
-			{Post: tenants.ShiftLead, Waiting: 3, DueSoon: 1, Overdue: 1, Rows: []caseRow{row, soon}},
+		fiber.Map{"Base": "/t/chuxiong", "CanReport": true, "Sections": []console.InboxSection{
+			{Post: tenants.ShiftLead, Waiting: 3, DueSoon: 1, Overdue: 1, Rows: []console.CaseRow{row, soon}},
 			{Post: tenants.Handler},
 		}})
 	samplePage("case_list", fiber.Map{"Q": map[string]string{}},
-		fiber.Map{"Base": "/t/chuxiong", "Q": q, "Classes": classes, "Departments": depts, "States": caseStates(), "Sources": cases.Sources,
-			"Rows": []caseRow{row, soon, closed}, "Next": "/t/chuxiong/cases?cursor=abc&state=handling", "Error": "输入有误：from is a date"})
+		fiber.Map{"Base": "/t/chuxiong", "Q": q, "Classes": classes, "Departments": depts, "States": console.CaseStates(), "Sources": cases.Sources,
+			"Rows": []console.CaseRow{row, soon, closed}, "Next": "/t/chuxiong/cases?cursor=abc&state=handling", "Error": "输入有误：from is a date"})
 	samplePage("case_map", fiber.Map{"Q": map[string]string{}, "Map": sampleMap},
-		fiber.Map{"Base": "/t/chuxiong", "Q": q, "States": caseStates(), "Map": sampleMap, "Error": "输入有误",
+		fiber.Map{"Base": "/t/chuxiong", "Q": q, "States": console.CaseStates(), "Map": sampleMap, "Error": "输入有误",
 			"Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson", "kind": "grids", "fit": true},
 				{"url": "/api/v1/t/chuxiong/cases.geojson?state=handling", "kind": "cases", "cluster": true, "bbox": true, "link": "/t/chuxiong/cases/{id}"}}})
 	passed := true
-	events := []eventRow{
+	events := []console.EventRow{
 		{Event: cases.Event{Action: cases.Report, To: cases.Reported, ActorEmail: "inspector@test.cn", Post: tenants.Inspector, At: sampleNow}},
 		{Event: cases.Event{Action: cases.Dispatch, From: "filed", To: cases.Dispatched, ActorEmail: "d@test.cn", Post: tenants.Dispatcher, At: sampleNow, Reason: "<b>快</b>"}, Department: "市政设施管理局"},
 		{Event: cases.Event{Action: cases.File, From: "accepted", To: cases.Filed, ActorEmail: "s@test.cn", Post: tenants.ShiftLead, At: sampleNow}, Limit: limit},
 		{Event: cases.Event{Action: cases.RequestExtension, From: "handling", To: cases.ExtensionRequested, ActorID: "h", Post: tenants.Handler, At: sampleNow, Reason: "雨"}, Extension: limit},
 		{Event: cases.Event{Action: cases.Check, From: "checking", To: cases.Checked, ActorEmail: "i@test.cn", Post: tenants.Inspector, At: sampleNow, Attachments: []string{"p1", "p2"}}, Passed: &passed},
 	}
-	var forms []actionForm
+	var forms []console.ActionForm
 	for _, a := range []cases.Action{cases.File, cases.Dispatch, cases.RequestExtension, cases.Check, cases.Feedback, cases.Void, cases.Supervise, cases.Accept} {
-		forms = append(forms, actionForm{Action: a, NeedsReason: cases.NeedsReason(a), Danger: a == cases.Void})
+		forms = append(forms, console.ActionForm{Action: a, NeedsReason: cases.NeedsReason(a), Danger: a == cases.Void})
 	}
-	stages := []stageRow{{Stage: cases.StageAccept, Limit: limit, StartedAt: &sampleNow, Deadline: &later, Overdue: true, OvertimeMultiple: 1.5},
+	stages := []console.StageRow{{Stage: cases.StageAccept, Limit: limit, StartedAt: &sampleNow, Deadline: &later, Overdue: true, OvertimeMultiple: 1.5},
 		{Stage: cases.StageHandle, Limit: limit, StartedAt: &sampleNow, Deadline: &later, Current: true}}
-	samplePage("case_page", fiber.Map{"Case": caseRow{}, "Map": sampleMap},
+	samplePage("case_page", fiber.Map{"Case": console.CaseRow{}, "Map": sampleMap},
 		fiber.Map{"Base": "/t/chuxiong", "Case": row, "Actions": forms, "Departments": depts, "Stages": stages, "Events": events,
 			"Standards": []catalog.Standard{{ID: "s1", FilingCondition: "井盖缺失", Limit: *limit}, {ID: "s2", FilingCondition: "破损", Limit: *limit}},
 			"Units":     []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays}, "CurrentDept": "d1", "LimitUnit": "urgent_hours",
@@ -86,7 +86,7 @@ func init() {
 			"Layers": []map[string]any{{"data": map[string]any{"type": "FeatureCollection", "features": []any{}}, "kind": "points", "fit": true}}})
 	samplePage("case_report", fiber.Map{"Map": sampleMap},
 		fiber.Map{"Base": "/t/chuxiong", "Classes": classes, "Map": sampleMap, "Inspector": true, "Acceptor": true, "Sources": cases.Sources,
-			"Form":  reportForm{Class: "component/0101", Description: "<b>x</b>", Address: "北浦路", Lat: "25.03", Lon: "101.54", Source: "hotline", ReporterName: "李四", ReporterPhone: "139", SelfHandled: true},
+			"Form":  console.ReportForm{Class: "component/0101", Description: "<b>x</b>", Address: "北浦路", Lat: "25.03", Lon: "101.54", Source: "hotline", ReporterName: "李四", ReporterPhone: "139", SelfHandled: true},
 			"Error": "输入有误：choose a class", "Layers": []map[string]any{{"url": "/api/v1/t/chuxiong/grids.geojson?level=unit", "kind": "grids", "fit": true}}})
 }
 
@@ -181,7 +181,7 @@ func (w *caseWeb) caseNow(t *testing.T, id string) caseView {
 
 const webA = "/t/chuxiong"
 
-// actionForm is a valid form of the case page for action at version v.
+// webActionForm is a valid form of the case page for action at version v.
 func webActionForm(action cases.Action, v int, dept string) url.Values {
 	f := url.Values{"version": {strconv.Itoa(v)}, "reason": {"因为 " + string(action)}}
 	switch action {

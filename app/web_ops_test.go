@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/cityops/cityops/app/console"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityops/cityops/app/console"
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/clock"

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -243,7 +244,7 @@ func testWebPublicReport(t *testing.T, dialect string) {
 func TestWebPublicRateLimitAndClosing(t *testing.T) {
 	f := publicFixture(t, "sqlite")
 	good := map[string]string{"service_code": "component-0101", "description": "路灯不亮", "lat": "25.03", "long": "101.54"}
-	for i := 0; i < publicPostsPerIP; i++ {
+	for i := 0; i < console.PublicPostsPerIP; i++ {
 		if res := publicPost(t, f, "/r/chuxiong/", good, nil, "192.0.2.7"); res.status != 303 {
 			t.Fatalf("report %d: %d", i, res.status)
 		}
@@ -251,8 +252,8 @@ func TestWebPublicRateLimitAndClosing(t *testing.T) {
 	if res := publicPost(t, f, "/r/chuxiong/", good, nil, "192.0.2.7"); res.status != 429 {
 		t.Fatalf("report over the limit: %d, want 429", res.status)
 	}
-	if n := countCases(t, f, "chuxiong"); n != publicPostsPerIP {
-		t.Fatalf("%d cases, want %d", n, publicPostsPerIP)
+	if n := countCases(t, f, "chuxiong"); n != console.PublicPostsPerIP {
+		t.Fatalf("%d cases, want %d", n, console.PublicPostsPerIP)
 	}
 	// Revoking the form's key closes the form.
 	ta := mustTenant(t, f, "chuxiong")

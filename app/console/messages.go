@@ -4,6 +4,36 @@ import "github.com/cityops/cityops/internal/msg"
 
 // The package's user-visible messages (see internal/msg): English, then Chinese.
 var (
+	msgAmountTimeNumberEG = msg.New("console.amount_time_number_e_g",
+		"The amount of time is a number, e.g. 2 or 0.5.",
+		"时长须为数字，例如 2 或 0.5。")
+	msgStale = msg.New("console.stale",
+		"stale",
+		"数据已过期，请刷新页面后重试。")
+	msgChoosePhotoUpload = msg.New("console.choose_photo_upload",
+		"Choose a photo to upload.",
+		"请选择要上传的照片。")
+	msgCasesReportedInspectorEnteredAcceptor = msg.New("console.cases_reported_inspector_entered_acceptor",
+		"Cases are reported by an inspector (监督员) or entered by an acceptor (受理员).",
+		"案件由监督员上报或由受理员录入。")
+	msgChooseCategoryClassProblem = msg.New("console.choose_category_class_problem",
+		"Choose the category (class) of the problem.",
+		"请选择问题的类别。")
+	msgGiveLocationUseDevicePosition = msg.New("console.give_location_use_device_position",
+		"Give the location: use this device's position or tap the map.",
+		"请提供位置：使用本设备的定位，或在地图上点选。")
+	msgLocationMustLatitudeLongitudeChina = msg.New("console.location_must_latitude_longitude_china",
+		"The location must be a latitude and longitude in China (e.g. 25.033, 101.546).",
+		"位置必须是中国境内的纬度和经度（例如 25.033, 101.546）。")
+	msgTooManyReportsMinuteWait = msg.New("console.too_many_reports_minute_wait",
+		"Too many reports in a minute; wait a minute and try again.",
+		"一分钟内上报次数过多，请等待一分钟后重试。")
+	msgSayWhatProblem = msg.New("console.say_what_problem",
+		"Say what the problem is.",
+		"请说明是什么问题。")
+	msgNoTenant = msg.New("console.no_tenant",
+		"No tenant %q.",
+		"没有单位 %q。")
 	msgChoosePlanChange = msg.New("console.choose_plan_change",
 		"Choose the plan to change to.",
 		"请选择要变更为的套餐。")

@@ -27,8 +27,6 @@ type PrefectureDeps struct {
 	// AuditCrossRead records a read of sc's tenant by someone from outside it, as the tenant
 	// scope middleware does for a request; the overview reads every county through its own scope.
 	AuditCrossRead func(ctx context.Context, sc *tenants.Scope, method, path string) error
-	// StateLabels maps every case state to its name in lang, for the map's popups.
-	StateLabels func(lang string) map[string]string
 }
 
 // prefecturePages are the prefecture's overview.
@@ -269,7 +267,7 @@ func (p *prefecturePages) overview(c *fiber.Ctx) error {
 	var overdue []OverdueLink
 	centres := map[string]any{"type": "FeatureCollection", "features": []any{}}
 	var features []any
-	states := p.d.StateLabels(l)
+	states := StateLabels(l)
 	for _, f := range fs {
 		if f.Ind == nil {
 			continue

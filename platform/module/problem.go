@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/cityops/cityops/internal/errs"
 
@@ -86,4 +88,12 @@ func APILang(c *fiber.Ctx) string {
 		return "zh-CN"
 	}
 	return "en"
+}
+
+// SetRetryAfter sends the wait err asks for (errs.RetryAfterOf), in whole seconds rounded up, as
+// Retry-After; nothing when it asks for none.
+func SetRetryAfter(c *fiber.Ctx, err error) {
+	if d := errs.RetryAfterOf(err); d > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
+	}
 }

@@ -1,20 +1,21 @@
-package app
+package console
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -25,24 +26,38 @@ import (
 // may do what is the case service's (cases.Machine, read through ActionsFor and WaitingStates);
 // these pages only offer what it allows and show what it refuses. Read-only scopes are refused
 // every POST by tenantScope before any handler here runs.
-func (a *App) webCaseRoutes(r fiber.Router) {
-	r.Get("/inbox", a.webInbox)
-	r.Get("/cases", a.webCaseList)
-	r.Get("/map", a.webCaseMap)
-	r.Get("/report", a.webReportForm)
-	r.Post("/report", a.webReport)
-	r.Get("/cases/:id", a.webCase)
-	r.Post("/cases/:id/actions/:action", a.webCaseAction)
-	r.Post("/cases/:id/photos", a.webCasePhoto)
+func MountWorkspace(r fiber.Router, d WorkspaceDeps) {
+	w := &workspace{d}
+	r.Get("/inbox", w.inbox)
+	r.Get("/cases", w.caseList)
+	r.Get("/map", w.caseMap)
+	r.Get("/report", w.reportForm)
+	r.Post("/report", w.report)
+	r.Get("/cases/:id", w.casePage)
+	r.Post("/cases/:id/actions/:action", w.caseAction)
+	r.Post("/cases/:id/photos", w.casePhoto)
 }
 
 // dueSoon is how close to its stage deadline a case shows as about to be overdue.
 const dueSoon = time.Hour
 
-func tenantBase(c *fiber.Ctx) string { return "/t/" + scope(c).Tenant.Slug }
+// WorkspaceDeps are what the case workspace uses: the case service and the names of classes and
+// departments.
+type WorkspaceDeps struct {
+	UI      *UI
+	Store   *tenants.Store
+	Log     *slog.Logger
+	Cases   *cases.Service
+	Catalog *catalog.Service
+	Org     *org.Service
+}
 
-// caseRow is a case as a list shows it.
-type caseRow struct {
+type workspace struct{ d WorkspaceDeps }
+
+func tenantBase(c *fiber.Ctx) string { return "/t/" + module.Scope(c).Tenant.Slug }
+
+// CaseRow is a case as a list shows it.
+type CaseRow struct {
 	cases.Case
 	ClassName, DeptName string
 	Late, DueSoon       bool
@@ -54,18 +69,18 @@ type caseNames struct {
 	depts   map[string]string // id → name
 }
 
-func (a *App) caseNames(c *fiber.Ctx) (*caseNames, []catalog.Class, []org.Department, error) {
+func (w *workspace) caseNames(c *fiber.Ctx) (*caseNames, []catalog.Class, []org.Department, error) {
 	ctx := c.UserContext()
-	cls, err := a.platform.catalog.FindClasses(ctx, catalog.ClassFilter{})
+	cls, err := w.d.Catalog.FindClasses(ctx, catalog.ClassFilter{})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ds, err := a.platform.org.FindDepartments(ctx)
+	ds, err := w.d.Org.FindDepartments(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	n := &caseNames{classes: map[string]string{}, depts: map[string]string{}}
-	l := console.Lang(c)
+	l := Lang(c)
 	var minor []catalog.Class
 	for _, cl := range cls {
 		name := cl.NameZH
@@ -83,8 +98,8 @@ func (a *App) caseNames(c *fiber.Ctx) (*caseNames, []catalog.Class, []org.Depart
 	return n, minor, ds, nil
 }
 
-func (n *caseNames) row(cs cases.Case, now time.Time) caseRow {
-	r := caseRow{Case: cs, ClassName: n.classes[string(cs.Kind)+"/"+cs.ClassCode]}
+func (n *caseNames) row(cs cases.Case, now time.Time) CaseRow {
+	r := CaseRow{Case: cs, ClassName: n.classes[string(cs.Kind)+"/"+cs.ClassCode]}
 	if cs.DepartmentID != nil {
 		r.DeptName = n.depts[*cs.DepartmentID]
 	}
@@ -94,60 +109,60 @@ func (n *caseNames) row(cs cases.Case, now time.Time) caseRow {
 	return r
 }
 
-// inboxSection is what waits for one of the caller's posts.
-type inboxSection struct {
+// InboxSection is what waits for one of the caller's posts.
+type InboxSection struct {
 	Post                      tenants.Role
 	Waiting, DueSoon, Overdue int64
-	Rows                      []caseRow
+	Rows                      []CaseRow
 }
 
-// webInbox shows, for each post the caller holds, the cases waiting for it (overdue first, then
+// inbox shows, for each post the caller holds, the cases waiting for it (overdue first, then
 // by stage deadline): the states in which the machine lets that post act; for a handler only the
 // cases of its department; for a leader the open cases running late that are not yet supervised
 // (督办).
-func (a *App) webInbox(c *fiber.Ctx) error {
-	sc := scope(c)
-	names, _, _, err := a.caseNames(c)
+func (w *workspace) inbox(c *fiber.Ctx) error {
+	sc := module.Scope(c)
+	names, _, _, err := w.caseNames(c)
 	if err != nil {
 		return err
 	}
-	now := a.store.Now()
-	var sections []inboxSection
-	for _, post := range console.StaffPosts {
+	now := w.d.Store.Now()
+	var sections []InboxSection
+	for _, post := range StaffPosts {
 		if !slices.Contains(sc.Roles, post) {
 			continue
 		}
 		q := cases.Queue{States: cases.WaitingStates(post), Soon: dueSoon}
 		switch post {
 		case tenants.Handler:
-			if p := principal(c); p != nil && p.Identity != nil {
+			if p := module.Principal(c); p != nil && p.Identity != nil {
 				q.Handler = p.Identity.ID.String()
 			}
 		case tenants.Leader:
 			no := false
 			q.States, q.Supervised, q.Late = cases.OpenStates(), &no, true
 		}
-		page, err := a.cases.FindQueue(c.UserContext(), q)
+		page, err := w.d.Cases.FindQueue(c.UserContext(), q)
 		if err != nil {
 			return err
 		}
-		s := inboxSection{Post: post, Waiting: page.Waiting, DueSoon: page.DueSoon, Overdue: page.Overdue}
+		s := InboxSection{Post: post, Waiting: page.Waiting, DueSoon: page.DueSoon, Overdue: page.Overdue}
 		for _, cs := range page.Cases {
 			s.Rows = append(s.Rows, names.row(cs, now))
 		}
 		sections = append(sections, s)
 	}
-	return a.web.Render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c),
+	return w.d.UI.Render(c, "case_inbox", fiber.Map{"Sections": sections, "Base": tenantBase(c),
 		"CanReport": !sc.ReadOnly && sc.Has(cases.ReportPosts...)})
 }
 
-// webCaseList is the case list with the API's filters (cases.QueryFilter) and cursor pages.
-func (a *App) webCaseList(c *fiber.Ctx) error {
-	names, classes, depts, err := a.caseNames(c)
+// caseList is the case list with the API's filters (cases.QueryFilter) and cursor pages.
+func (w *workspace) caseList(c *fiber.Ctx) error {
+	names, classes, depts, err := w.caseNames(c)
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": caseStates(), "Sources": cases.Sources}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": CaseStates(), "Sources": cases.Sources}
 	// The class select sends kind/code (codes repeat between components and events).
 	if kind, code, ok := strings.Cut(c.Query("class"), "/"); ok {
 		c.Request().URI().QueryArgs().Set("kind", kind)
@@ -157,9 +172,9 @@ func (a *App) webCaseList(c *fiber.Ctx) error {
 	if err == nil {
 		f.BBox = nil
 		var page *cases.Page
-		if page, err = a.cases.FindCases(c.UserContext(), f); err == nil {
-			now := a.store.Now()
-			rows := make([]caseRow, 0, len(page.Cases))
+		if page, err = w.d.Cases.FindCases(c.UserContext(), f); err == nil {
+			now := w.d.Store.Now()
+			rows := make([]CaseRow, 0, len(page.Cases))
 			for _, cs := range page.Cases {
 				rows = append(rows, names.row(cs, now))
 			}
@@ -176,23 +191,23 @@ func (a *App) webCaseList(c *fiber.Ctx) error {
 		}
 	}
 	if err != nil {
-		msg, err := console.FormError(c, err)
+		msg, err := FormError(c, err)
 		if err != nil {
 			return err
 		}
 		data["Error"] = msg
 	}
-	return a.web.Render(c, "case_list", data)
+	return w.d.UI.Render(c, "case_list", data)
 }
 
-// caseStates lists every state, in the loop's order, for the filter.
-func caseStates() []cases.State {
+// CaseStates lists every state, in the loop's order, for the filter.
+func CaseStates() []cases.State {
 	return append(cases.OpenStates(), cases.Closed, cases.Voided)
 }
 
-// webCaseMap draws the cases of the visible window (clustered, with the list's filters) over the
+// caseMap draws the cases of the visible window (clustered, with the list's filters) over the
 // tenant's grids.
-func (a *App) webCaseMap(c *fiber.Ctx) error {
+func (w *workspace) caseMap(c *fiber.Ctx) error {
 	api := "/api/v1" + tenantBase(c)
 	q := url.Values{}
 	for k, v := range c.Queries() {
@@ -200,9 +215,9 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": caseStates(), "Map": a.web.MapConfig(c)}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "States": CaseStates(), "Map": w.d.UI.MapConfig(c)}
 	if _, err := cases.QueryFilter(c); err != nil {
-		msg, err := console.FormError(c, err)
+		msg, err := FormError(c, err)
 		if err != nil {
 			return err
 		}
@@ -215,20 +230,20 @@ func (a *App) webCaseMap(c *fiber.Ctx) error {
 	}
 	data["Layers"] = []map[string]any{
 		{"url": api + "/grids.geojson", "kind": "grids", "fit": true},
-		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}", "states": stateLabels(console.Lang(c))},
+		{"url": casesURL, "kind": "cases", "cluster": true, "bbox": true, "link": tenantBase(c) + "/cases/{id}", "states": StateLabels(Lang(c))},
 	}
-	return a.web.Render(c, "case_map", data)
+	return w.d.UI.Render(c, "case_map", data)
 }
 
-// actionForm is one action the caller may take, as a form on the case page.
-type actionForm struct {
+// ActionForm is one action the caller may take, as a form on the case page.
+type ActionForm struct {
 	Action      cases.Action
 	NeedsReason bool
 	Danger      bool
 }
 
-// stageRow is how one stage of a case went (or is going).
-type stageRow struct {
+// StageRow is how one stage of a case went (or is going).
+type StageRow struct {
 	Stage            cases.Stage
 	Limit            *calendar.Limit
 	StartedAt        *time.Time
@@ -238,8 +253,8 @@ type stageRow struct {
 	Current          bool
 }
 
-// eventRow is one entry of the timeline.
-type eventRow struct {
+// EventRow is one entry of the timeline.
+type EventRow struct {
 	cases.Event
 	Department string
 	Passed     *bool
@@ -255,60 +270,60 @@ type eventDetail struct {
 	Limit        *calendar.Limit    `json:"limit"`
 }
 
-// webCase is the case page.
-func (a *App) webCase(c *fiber.Ctx) error { return a.renderCase(c, "") }
+// casePage is the case page.
+func (w *workspace) casePage(c *fiber.Ctx) error { return w.renderCase(c, "") }
 
 // renderCase renders the case page with an error message from a failed form (the status is
 // already set).
-func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
+func (w *workspace) renderCase(c *fiber.Ctx, errMsg string) error {
 	ctx := c.UserContext()
-	cs, err := a.cases.FindCaseByID(ctx, c.Params("id"))
+	cs, err := w.d.Cases.FindCaseByID(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	names, _, depts, err := a.caseNames(c)
+	names, _, depts, err := w.caseNames(c)
 	if err != nil {
 		return err
 	}
-	acts, err := a.cases.ActionsFor(ctx, cs)
+	acts, err := w.d.Cases.ActionsFor(ctx, cs)
 	if err != nil {
 		return err
 	}
-	forms := make([]actionForm, 0, len(acts))
+	forms := make([]ActionForm, 0, len(acts))
 	for _, act := range acts {
-		forms = append(forms, actionForm{Action: act, NeedsReason: cases.NeedsReason(act),
+		forms = append(forms, ActionForm{Action: act, NeedsReason: cases.NeedsReason(act),
 			Danger: act == cases.Void || act == cases.Rework || strings.HasPrefix(string(act), "reject_")})
 	}
 	var standards []catalog.Standard
 	if slices.Contains(acts, cases.File) {
-		if standards, err = a.platform.catalog.FindStandards(ctx, catalog.StandardFilter{Kind: cs.Kind, ClassCode: cs.ClassCode}); err != nil {
+		if standards, err = w.d.Catalog.FindStandards(ctx, catalog.StandardFilter{Kind: cs.Kind, ClassCode: cs.ClassCode}); err != nil {
 			return err
 		}
 	}
-	var stages []stageRow
-	events := make([]eventRow, 0, len(cs.Events))
+	var stages []StageRow
+	events := make([]EventRow, 0, len(cs.Events))
 	for _, e := range cs.Events {
 		var d eventDetail
 		_ = json.Unmarshal(e.Detail, &d)
-		row := eventRow{Event: e, Passed: d.Passed, Extension: d.Extension, Limit: d.Limit}
+		row := EventRow{Event: e, Passed: d.Passed, Extension: d.Extension, Limit: d.Limit}
 		if d.DepartmentID != "" {
 			row.Department = names.depts[d.DepartmentID]
 		}
 		events = append(events, row)
 		if d.Stage != nil && d.Stage.Stage != "" {
-			stages = append(stages, stageRow{Stage: d.Stage.Stage, Limit: d.Stage.Limit, StartedAt: d.Stage.StartedAt,
+			stages = append(stages, StageRow{Stage: d.Stage.Stage, Limit: d.Stage.Limit, StartedAt: d.Stage.StartedAt,
 				Deadline: d.Stage.Deadline, Overdue: d.Stage.Overdue, OvertimeMultiple: d.Stage.OvertimeMultiple})
 		}
 	}
 	if cs.Stage != "" {
-		stages = append(stages, stageRow{Stage: cs.Stage, Limit: cs.StageLimit, StartedAt: cs.StageStartedAt, Deadline: cs.StageDeadlineAt,
-			Overdue:          cs.StageOverdue || (cs.StageDeadlineAt != nil && !cs.StageDeadlineAt.After(a.store.Now())),
+		stages = append(stages, StageRow{Stage: cs.Stage, Limit: cs.StageLimit, StartedAt: cs.StageStartedAt, Deadline: cs.StageDeadlineAt,
+			Overdue:          cs.StageOverdue || (cs.StageDeadlineAt != nil && !cs.StageDeadlineAt.After(w.d.Store.Now())),
 			OvertimeMultiple: cs.StageOvertimeMultiple, Current: true})
 	}
 	point := map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
 		"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{cs.Lon, cs.Lat}},
 		"properties": map[string]any{"number": cs.Number, "state": cs.State, "overdue": cs.Overdue}}}}
-	row := names.row(*cs, a.store.Now())
+	row := names.row(*cs, w.d.Store.Now())
 	reportedBy := cs.ReportedBy
 	if len(cs.Events) > 0 && cs.Events[0].ActorEmail != "" {
 		reportedBy = cs.Events[0].ActorEmail
@@ -320,11 +335,11 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 	if cs.Limit != nil {
 		unit = string(cs.Limit.Unit)
 	}
-	return a.web.Render(c, "case_page", fiber.Map{
+	return w.d.UI.Render(c, "case_page", fiber.Map{
 		"Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
-		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": a.cases.CanAddPhoto(ctx, cs),
+		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": w.d.Cases.CanAddPhoto(ctx, cs),
 		"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays},
-		"Error": errMsg, "Map": a.web.MapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),
+		"Error": errMsg, "Map": w.d.UI.MapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),
 		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids"}, {"data": point, "kind": "points", "fit": true}},
 	})
 }
@@ -332,17 +347,17 @@ func (a *App) renderCase(c *fiber.Ctx, errMsg string) error {
 // caseFormError re-renders the case page for a refused form: an action refused because the page
 // was stale says so plainly (409); any other refusal shows the service's message with its
 // status. sawVersion is the version the page showed, -1 for forms that are not actions.
-func (a *App) caseFormError(c *fiber.Ctx, err error, sawVersion int) error {
-	msg, ierr := console.FormError(c, err)
+func (w *workspace) caseFormError(c *fiber.Ctx, err error, sawVersion int) error {
+	msg, ierr := FormError(c, err)
 	if ierr != nil {
 		return ierr
 	}
 	if errs.Is(err, errs.Conflict) && sawVersion >= 0 {
-		if cur, ferr := a.cases.FindCaseByID(c.UserContext(), c.Params("id")); ferr == nil && cur.Version != sawVersion {
-			msg = console.Translate(console.Lang(c), "cases.stale")
+		if cur, ferr := w.d.Cases.FindCaseByID(c.UserContext(), c.Params("id")); ferr == nil && cur.Version != sawVersion {
+			msg = Translate(Lang(c), "cases.stale")
 		}
 	}
-	return a.renderCase(c, msg)
+	return w.renderCase(c, msg)
 }
 
 // formValues returns every value of a form field, url-encoded or multipart.
@@ -380,10 +395,10 @@ func formPhoto(c *fiber.Ctx, field string) ([]byte, error) {
 	return cases.ReadPhoto(fh, "photo")
 }
 
-// webCaseAction takes one action from the case page's forms. Feedback may carry a new
+// caseAction takes one action from the case page's forms. Feedback may carry a new
 // after-photo: it is checked and stored only once the page's version is known to be current, and
 // then attached to the action.
-func (a *App) webCaseAction(c *fiber.Ctx) error {
+func (w *workspace) caseAction(c *fiber.Ctx) error {
 	ctx, id := c.UserContext(), c.Params("id")
 	action := cases.Action(c.Params("action"))
 	version, _ := strconv.Atoi(c.FormValue("version"))
@@ -391,10 +406,10 @@ func (a *App) webCaseAction(c *fiber.Ctx) error {
 		DepartmentID: c.FormValue("department_id"), Attachments: formValues(c, "attachments")}
 	var err error
 	if in.Limit, err = formLimit(c, "limit"); err != nil {
-		return a.caseFormError(c, err, version)
+		return w.caseFormError(c, err, version)
 	}
 	if in.Extension, err = formLimit(c, "extension"); err != nil {
-		return a.caseFormError(c, err, version)
+		return w.caseFormError(c, err, version)
 	}
 	switch c.FormValue("passed") {
 	case "true":
@@ -406,99 +421,99 @@ func (a *App) webCaseAction(c *fiber.Ctx) error {
 	}
 	photo, err := formPhoto(c, "photo")
 	if err != nil {
-		return a.caseFormError(c, err, version)
+		return w.caseFormError(c, err, version)
 	}
 	if photo != nil {
-		cur, err := a.cases.FindCaseByID(ctx, id)
+		cur, err := w.d.Cases.FindCaseByID(ctx, id)
 		if err != nil {
 			return err
 		}
 		if cur.Version != version {
-			return a.caseFormError(c, errs.E(errs.Conflict, msgStale), version)
+			return w.caseFormError(c, errs.E(errs.Conflict, msgStale), version)
 		}
-		allowed, err := a.cases.ActionsFor(ctx, cur)
+		allowed, err := w.d.Cases.ActionsFor(ctx, cur)
 		if err != nil {
 			return err
 		}
 		if !slices.Contains(allowed, action) {
 			// Let Act say why (wrong post, wrong state) before anything is stored.
-			if _, err := a.cases.Act(ctx, id, action, in); err != nil {
-				return a.caseFormError(c, err, version)
+			if _, err := w.d.Cases.Act(ctx, id, action, in); err != nil {
+				return w.caseFormError(c, err, version)
 			}
-			return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+			return Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
 		}
-		if err := a.cases.CheckPhoto(photo); err != nil {
-			return a.caseFormError(c, err, version)
+		if err := w.d.Cases.CheckPhoto(photo); err != nil {
+			return w.caseFormError(c, err, version)
 		}
-		p, err := a.cases.AddPhoto(ctx, id, photo)
+		p, err := w.d.Cases.AddPhoto(ctx, id, photo)
 		if err != nil {
-			return a.caseFormError(c, err, version)
+			return w.caseFormError(c, err, version)
 		}
 		in.Attachments = append(in.Attachments, p.ID)
 	}
-	if _, err := a.cases.Act(ctx, id, action, in); err != nil {
-		return a.caseFormError(c, err, version)
+	if _, err := w.d.Cases.Act(ctx, id, action, in); err != nil {
+		return w.caseFormError(c, err, version)
 	}
-	return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
+	return Done(c, tenantBase(c)+"/cases/"+id, "cases.done")
 }
 
-// webCasePhoto adds a photo to a case from its page.
-func (a *App) webCasePhoto(c *fiber.Ctx) error {
+// casePhoto adds a photo to a case from its page.
+func (w *workspace) casePhoto(c *fiber.Ctx) error {
 	id := c.Params("id")
 	photo, err := formPhoto(c, "photo")
 	if err == nil && photo == nil {
 		err = errs.Field("photo", msgChoosePhotoUpload)
 	}
 	if err == nil {
-		_, err = a.cases.AddPhoto(c.UserContext(), id, photo)
+		_, err = w.d.Cases.AddPhoto(c.UserContext(), id, photo)
 	}
 	if err != nil {
-		return a.caseFormError(c, err, -1)
+		return w.caseFormError(c, err, -1)
 	}
-	return console.Done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
+	return Done(c, tenantBase(c)+"/cases/"+id, "cases.photo.added")
 }
 
-// reportForm is what the report form was filled with, to show it again after a refusal.
-type reportForm struct {
+// ReportForm is what the report form was filled with, to show it again after a refusal.
+type ReportForm struct {
 	Class, Description, Address, Lat, Lon, Source, ReporterName, ReporterPhone string
 	SelfHandled                                                                bool
 }
 
-func (a *App) reportPage(c *fiber.Ctx, form reportForm, errMsg string) error {
-	_, classes, _, err := a.caseNames(c)
+func (w *workspace) reportPage(c *fiber.Ctx, form ReportForm, errMsg string) error {
+	_, classes, _, err := w.caseNames(c)
 	if err != nil {
 		return err
 	}
-	sc := scope(c)
-	return a.web.Render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": a.web.MapConfig(c),
+	sc := module.Scope(c)
+	return w.d.UI.Render(c, "case_report", fiber.Map{"Base": tenantBase(c), "Classes": classes, "Form": form, "Error": errMsg, "Map": w.d.UI.MapConfig(c),
 		"Inspector": sc.Has(tenants.Inspector), "Acceptor": sc.Has(tenants.Acceptor), "Sources": cases.Sources,
 		"Layers": []map[string]any{{"url": "/api/v1" + tenantBase(c) + "/grids.geojson?level=unit", "kind": "grids", "fit": true, "interactive": false}}})
 }
 
-// webReportForm is the report form (inspectors on patrol; acceptors entering other sources).
-func (a *App) webReportForm(c *fiber.Ctx) error {
-	if !scope(c).Has(cases.ReportPosts...) {
+// reportForm is the report form (inspectors on patrol; acceptors entering other sources).
+func (w *workspace) reportForm(c *fiber.Ctx) error {
+	if !module.Scope(c).Has(cases.ReportPosts...) {
 		return errs.E(errs.Forbidden, msgCasesReportedInspectorEnteredAcceptor)
 	}
-	return a.reportPage(c, reportForm{}, "")
+	return w.reportPage(c, ReportForm{}, "")
 }
 
-// webReport creates a case from the report form, with its photo. The photo is checked (size,
+// report creates a case from the report form, with its photo. The photo is checked (size,
 // JPEG/PNG/WebP) before the case is created, so a rejected photo leaves nothing behind; only a
 // failure to store an accepted photo (the disk) leaves the case without it, and the case page
 // then says so and offers the upload again.
-func (a *App) webReport(c *fiber.Ctx) error {
-	form := reportForm{Class: c.FormValue("class"), Description: c.FormValue("description"), Address: c.FormValue("address"),
+func (w *workspace) report(c *fiber.Ctx) error {
+	form := ReportForm{Class: c.FormValue("class"), Description: c.FormValue("description"), Address: c.FormValue("address"),
 		Lat: strings.TrimSpace(c.FormValue("lat")), Lon: strings.TrimSpace(c.FormValue("lon")), Source: c.FormValue("source"),
 		ReporterName: c.FormValue("reporter_name"), ReporterPhone: c.FormValue("reporter_phone"), SelfHandled: c.FormValue("self_handled") == "on"}
 	fail := func(err error) error {
-		msg, err := console.FormError(c, err)
+		msg, err := FormError(c, err)
 		if err != nil {
 			return err
 		}
-		return a.reportPage(c, form, msg)
+		return w.reportPage(c, form, msg)
 	}
-	if !scope(c).Has(cases.ReportPosts...) {
+	if !module.Scope(c).Has(cases.ReportPosts...) {
 		return errs.E(errs.Forbidden, msgCasesReportedInspectorEnteredAcceptor)
 	}
 	kind, code, ok := strings.Cut(form.Class, "/")
@@ -514,25 +529,25 @@ func (a *App) webReport(c *fiber.Ctx) error {
 		return fail(err)
 	}
 	if photo != nil {
-		if err := a.cases.CheckPhoto(photo); err != nil {
+		if err := w.d.Cases.CheckPhoto(photo); err != nil {
 			return fail(err)
 		}
 	}
 	in := cases.ReportInput{Kind: catalog.Kind(kind), ClassCode: code, Description: form.Description, Address: form.Address,
 		Lat: lat, Lon: lon, Source: cases.Source(form.Source), ReporterName: form.ReporterName, ReporterPhone: form.ReporterPhone,
 		SelfHandled: form.SelfHandled}
-	cs, err := a.cases.Report(c.UserContext(), in)
+	cs, err := w.d.Cases.Report(c.UserContext(), in)
 	if err != nil {
 		return fail(err)
 	}
 	target := tenantBase(c) + "/cases/" + cs.ID
 	if photo != nil {
-		if _, err := a.cases.AddPhoto(c.UserContext(), cs.ID, photo); err != nil {
-			a.log.Error("report: photo not stored; the case is created", "case", cs.ID, "err", err)
-			return console.Done(c, target, "cases.report.nophoto")
+		if _, err := w.d.Cases.AddPhoto(c.UserContext(), cs.ID, photo); err != nil {
+			w.d.Log.Error("report: photo not stored; the case is created", "case", cs.ID, "err", err)
+			return Done(c, target, "cases.report.nophoto")
 		}
 	}
-	return console.Done(c, target, "cases.report.done")
+	return Done(c, target, "cases.report.done")
 }
 
 // parseLatLon reads a WGS 84 position inside China's extent (the platform serves China only).
@@ -548,12 +563,12 @@ func parseLatLon(latS, lonS string) (lat, lon float64, err error) {
 	return lat, lon, nil
 }
 
-// stateLabels maps every case state to its name in lang, for map popups.
-func stateLabels(lang string) map[string]string {
+// StateLabels maps every case state to its name in lang, for map popups.
+func StateLabels(lang string) map[string]string {
 	out := map[string]string{}
 	for _, key := range msg.IDs() {
 		if st, ok := strings.CutPrefix(key, "cases.state."); ok {
-			out[st] = console.Translate(lang, key)
+			out[st] = Translate(lang, key)
 		}
 	}
 	return out

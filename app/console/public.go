@@ -1,55 +1,68 @@
-package app
+package console
 
 import (
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 )
 
-// publicPostsPerIP is how many reports one address may send through a tenant's public form per
+// PublicPostsPerIP is how many reports one address may send through a tenant's public form per
 // minute; the form as a whole has the budget of one Open311 client (open311api.PostsPerMinute).
-const publicPostsPerIP = 10
+const PublicPostsPerIP = 10
 
-// webPublicRoutes registers citizens' public report pages: no login, no session. A tenant has
+// PublicDeps are what the citizens' public pages use: the Open311 layer they report through.
+type PublicDeps struct {
+	UI      *UI
+	Store   *tenants.Store
+	Open311 *open311.Service
+	Cases   *cases.Service
+	// LimitStore makes the storage of a rate limiter (the process's, or the replicas' shared one).
+	LimitStore func() fiber.Storage
+}
+
+type publicPages struct{ d PublicDeps }
+
+// MountPublic registers citizens' public report pages: no login, no session. A tenant has
 // them only while it is active and opens at least one service to the public (Open311).
-func (a *App) webPublicRoutes(r fiber.Router) {
-	r.Use(a.publicTenant)
-	r.Get("/", a.webPublicForm)
+func MountPublic(r fiber.Router, d PublicDeps) {
+	pub := &publicPages{d}
+	r.Use(pub.tenant)
+	r.Get("/", pub.form)
 	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
-		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: newLimitStore(),
+		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: pub.d.LimitStore(),
 			LimitReached: func(*fiber.Ctx) error {
 				return errs.E(errs.RateLimited, msgTooManyReportsMinuteWait)
 			}})
 	}
 	r.Post("/",
-		limit(publicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
+		limit(PublicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
 		limit(open311api.PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
-		a.webPublicReport)
-	r.Get("/lookup", a.webPublicLookup)
+		pub.report)
+	r.Get("/lookup", pub.lookup)
 }
 
 func publicSlug(c *fiber.Ctx) string { return c.Locals("public.tenant").(*tenants.Tenant).Slug }
 
-// publicTenant finds :tenant for a public page: NotFound unless it is active and takes reports
+// tenant finds :tenant for a public page: NotFound unless it is active and takes reports
 // from the public through its web form.
-func (a *App) publicTenant(c *fiber.Ctx) error {
+func (pub *publicPages) tenant(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	t, err := a.store.FindTenantBySlug(ctx, c.Params("tenant"))
+	t, err := pub.d.Store.FindTenantBySlug(ctx, c.Params("tenant"))
 	if err != nil {
 		return err
 	}
 	if t.Status != tenants.StatusActive {
 		return errs.E(errs.NotFound, msgNoTenant, t.Slug)
 	}
-	services, err := a.open311.WebForm(ctx, t)
+	services, err := pub.d.Open311.WebForm(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -58,23 +71,23 @@ func (a *App) publicTenant(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// publicPage renders a public page with the tenant and no console navigation.
-func (a *App) publicPage(c *fiber.Ctx, page string, data fiber.Map) error {
+// page renders a public page with the tenant and no console navigation.
+func (pub *publicPages) page(c *fiber.Ctx, page string, data fiber.Map) error {
 	t := c.Locals("public.tenant").(*tenants.Tenant)
 	data["Tenant"], data["Base"] = t, "/r/"+t.Slug
 	data["Services"] = c.Locals("public.services")
 	// The map's tiles as in the console; 天地图's browser key is the tenant's, meant for browsers.
-	data["Map"], data["Layers"] = a.web.TenantMapConfig(c.UserContext(), t), []map[string]any{}
-	return a.web.Render(c, page, data)
+	data["Map"], data["Layers"] = pub.d.UI.TenantMapConfig(c.UserContext(), t), []map[string]any{}
+	return pub.d.UI.Render(c, page, data)
 }
 
-func (a *App) webPublicForm(c *fiber.Ctx) error {
-	return a.publicPage(c, "public_report", fiber.Map{"Form": map[string]string{}})
+func (pub *publicPages) form(c *fiber.Ctx) error {
+	return pub.page(c, "public_report", fiber.Map{"Form": map[string]string{}})
 }
 
-// webPublicReport creates the request through the Open311 layer, as a client's POST does, and
+// report creates the request through the Open311 layer, as a client's POST does, and
 // sends the citizen to the progress page of its number.
-func (a *App) webPublicReport(c *fiber.Ctx) error {
+func (pub *publicPages) report(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	t := c.Locals("public.tenant").(*tenants.Tenant)
 	form := map[string]string{}
@@ -82,11 +95,11 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 		form[k] = c.FormValue(k)
 	}
 	fail := func(err error) error {
-		msg, err := console.FormError(c, err)
+		msg, err := FormError(c, err)
 		if err != nil {
 			return err
 		}
-		return a.publicPage(c, "public_report", fiber.Map{"Form": form, "Error": msg})
+		return pub.page(c, "public_report", fiber.Map{"Form": form, "Error": msg})
 	}
 	if strings.TrimSpace(form["description"]) == "" {
 		return fail(errs.Field("description", msgSayWhatProblem))
@@ -95,28 +108,28 @@ func (a *App) webPublicReport(c *fiber.Ctx) error {
 	if err != nil {
 		return fail(err)
 	}
-	r, err := a.open311.CreateWebFormRequest(ctx, t, in)
+	r, err := pub.d.Open311.CreateWebFormRequest(ctx, t, in)
 	if err != nil {
 		return fail(err)
 	}
 	// The number is what a citizen keeps; the receipt carries the case id.
-	cs, err := a.cases.FindCaseByID(tenants.WithScope(ctx, open311.ReadScope(t)), r.ID)
+	cs, err := pub.d.Cases.FindCaseByID(tenants.WithScope(ctx, open311.ReadScope(t)), r.ID)
 	if err != nil {
 		return err
 	}
-	return console.Done(c, "/r/"+t.Slug+"/lookup?number="+url.QueryEscape(cs.Number)+"&token="+url.QueryEscape(r.Token), "public.done")
+	return Done(c, "/r/"+t.Slug+"/lookup?number="+url.QueryEscape(cs.Number)+"&token="+url.QueryEscape(r.Token), "public.done")
 }
 
-// webPublicLookup shows a report's progress by its number: the state, the public history, no
+// lookup shows a report's progress by its number: the state, the public history, no
 // personal data and nothing of who acted or why.
-func (a *App) webPublicLookup(c *fiber.Ctx) error {
+func (pub *publicPages) lookup(c *fiber.Ctx) error {
 	t := c.Locals("public.tenant").(*tenants.Tenant)
 	number := strings.TrimSpace(c.Query("number"))
 	data := fiber.Map{"Number": number}
 	if number != "" {
-		p, err := a.open311.FindProgress(c.UserContext(), t, number)
+		p, err := pub.d.Open311.FindProgress(c.UserContext(), t, number)
 		if err != nil {
-			msg, err := console.FormError(c, err)
+			msg, err := FormError(c, err)
 			if err != nil {
 				return err
 			}
@@ -125,11 +138,11 @@ func (a *App) webPublicLookup(c *fiber.Ctx) error {
 			data["Progress"] = p
 			// Right after the report, its Open311 token too (for a client app), when it is this one's.
 			if tok := c.Query("token"); tok != "" && len(tok) <= 64 {
-				if r, err := a.open311.FindToken(c.UserContext(), t, tok); err == nil && r.ID == p.Request.ID {
+				if r, err := pub.d.Open311.FindToken(c.UserContext(), t, tok); err == nil && r.ID == p.Request.ID {
 					data["Token"] = r.Token
 				}
 			}
 		}
 	}
-	return a.publicPage(c, "public_lookup", data)
+	return pub.page(c, "public_lookup", data)
 }

@@ -1,0 +1,176 @@
+package console
+
+// Signing in and out, the account page, invitations, and where a person lands: the pages
+// everyone passes through before their work.
+
+import (
+	"context"
+
+	"github.com/cityops/cityops/app/api"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+)
+
+// AccountDeps are what the sign-in and account pages use.
+type AccountDeps struct {
+	UI    *UI
+	Store *tenants.Store
+	// SecureCookies marks the session cookie Secure (served over HTTPS).
+	SecureCookies bool
+	// SameOrigin refuses a post a browser marks as from another site (login CSRF); CSRF checks
+	// a signed-in session's token; NeedLogin sends a stranger to the login page.
+	SameOrigin, CSRF, NeedLogin fiber.Handler
+}
+
+type account struct{ d AccountDeps }
+
+// MountAccount adds /, /login, /logout, /me and /invite/:token to f, and returns the handler of
+// a tenant's home (/t/:tenant/), which sends the caller to the page of their work there.
+func MountAccount(f fiber.Router, d AccountDeps) (tenantHome fiber.Handler) {
+	ac := &account{d}
+	f.Get("/", ac.home)
+	f.Get("/login", func(c *fiber.Ctx) error {
+		return d.UI.Render(c, "login", fiber.Map{"Next": SafeNext(c.Query("next"))})
+	})
+	f.Post("/login", d.SameOrigin, ac.login)
+	f.Post("/logout", d.CSRF, ac.logout)
+	f.Get("/me", d.NeedLogin, ac.me)
+	f.Get("/invite/:token", func(c *fiber.Ctx) error {
+		return d.UI.Render(c, "invite", fiber.Map{"Token": c.Params("token")})
+	})
+	f.Post("/invite/:token", d.SameOrigin, ac.acceptInvitation)
+	return ac.tenantHome
+}
+
+// home sends each person to where their work is (landing).
+func (ac *account) home(c *fiber.Ctx) error {
+	p := module.Principal(c)
+	if p == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	to, err := ac.landing(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// tenantHome opens a tenant on the page for the caller's work there (WorkPage).
+func (ac *account) tenantHome(c *fiber.Ctx) error {
+	sc := tenants.ScopeFrom(c.UserContext())
+	return c.Redirect(WorkPage(sc), fiber.StatusSeeOther)
+}
+
+// landing is where p's work is: the page p lands on after logging in through the form or
+// accepting an invitation (unless the form carries a next page), and at /. An operator works in
+// the operations console; a member of exactly one tenant works on that tenant's page for their
+// roles (WorkPage); anyone else, a member of several tenants or of none, lands on the
+// account page, which lists the units they may open: no rule picks one unit over another.
+func (ac *account) landing(ctx context.Context, p *tenants.Principal) (string, error) {
+	if p.IsOperator() {
+		return "/ops", nil
+	}
+	var only uuid.UUID
+	for _, m := range p.Memberships {
+		if only != uuid.Nil && m.TenantID != only {
+			return "/me", nil
+		}
+		only = m.TenantID
+	}
+	if only == uuid.Nil {
+		return "/me", nil
+	}
+	t, err := ac.d.Store.FindTenantByID(ctx, only)
+	if err != nil {
+		return "", err
+	}
+	sc, err := tenants.Resolve(p, t, nil)
+	if err != nil {
+		return "", err
+	}
+	return WorkPage(sc), nil
+}
+
+// signIn sets the session cookie of a new session and sends the person to next, or without one
+// to where their work is (landing).
+func (ac *account) signIn(c *fiber.Ctx, session, next string) error {
+	api.SetSession(c, session, ac.d.SecureCookies)
+	if next == "" {
+		ctx := c.UserContext()
+		p, err := ac.d.Store.PrincipalBySession(ctx, session)
+		if err != nil {
+			return err
+		}
+		if next, err = ac.landing(ctx, p); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+func (ac *account) login(c *fiber.Ctx) error {
+	email, next := c.FormValue("email"), SafeNext(c.FormValue("next"))
+	token, _, err := ac.d.Store.Login(c.UserContext(), email, c.FormValue("password"), c.Get(fiber.HeaderUserAgent), c.IP())
+	switch {
+	case errs.Is(err, errs.Unauthorized):
+		c.Status(fiber.StatusUnauthorized)
+		return ac.d.UI.Render(c, "login", fiber.Map{"Error": Translate(Lang(c), "login.failed"), "Email": email, "Next": next})
+	case errs.Is(err, errs.RateLimited):
+		module.SetRetryAfter(c, err)
+		c.Status(fiber.StatusTooManyRequests)
+		return ac.d.UI.Render(c, "login", fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next})
+	case err != nil:
+		return err
+	}
+	return ac.signIn(c, token, next)
+}
+
+func (ac *account) logout(c *fiber.Ctx) error {
+	if tok := c.Cookies(api.SessionCookie); tok != "" {
+		if err := ac.d.Store.Logout(c.UserContext(), tok); err != nil {
+			return err
+		}
+	}
+	c.ClearCookie(api.SessionCookie)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// me shows the account and the units it may open.
+func (ac *account) me(c *fiber.Ctx) error {
+	me, err := api.Me(c, ac.d.Store)
+	if err != nil {
+		return err
+	}
+	visible, err := ac.d.Store.FindVisibleTenants(c.UserContext(), module.Principal(c))
+	if err != nil {
+		return err
+	}
+	return ac.d.UI.Render(c, "me", fiber.Map{"Me": me, "Tenants": visible})
+}
+
+// acceptInvitation joins the invitee to the tenant and signs them in with the password they
+// just set or proved, sending them to where their work is. Should the sign-in be refused (the
+// login limiter), the page says they have joined and may log in.
+func (ac *account) acceptInvitation(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	token, password := c.Params("token"), c.FormValue("password")
+	id, _, err := ac.d.Store.AcceptInvitation(ctx, token, c.FormValue("name"), password)
+	if err != nil {
+		if errs.CodeOf(err) == errs.Internal {
+			return err
+		}
+		c.Status(module.Status(errs.CodeOf(err)))
+		return ac.d.UI.Render(c, "invite", fiber.Map{"Token": token, "Error": errs.MessageOf(err)})
+	}
+	session, _, err := ac.d.Store.Login(ctx, id.Email, password, c.Get(fiber.HeaderUserAgent), c.IP())
+	if err != nil {
+		if errs.CodeOf(err) == errs.Internal {
+			return err
+		}
+		return ac.d.UI.Render(c, "invite", fiber.Map{"Token": token, "Done": true})
+	}
+	return ac.signIn(c, session, "")
+}
