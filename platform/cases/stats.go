@@ -97,9 +97,9 @@ func (s *Service) CountIndicators(ctx context.Context, p Period) (*Indicators, e
 		key := "strftime('%Y-%m-%d', created_at, '+8 hours')"
 		switch {
 		case pg && p.Bucket == ByDay:
-			key = "to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+			key = "to_char(created_at AT TIME ZONE '" + clock.ChinaZoneName + "', 'YYYY-MM-DD')"
 		case pg:
-			key = "to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+			key = "to_char(created_at AT TIME ZONE '" + clock.ChinaZoneName + "', 'YYYY-MM')"
 		case p.Bucket == ByMonth:
 			key = "strftime('%Y-%m', created_at, '+8 hours')"
 		}
