@@ -1,14 +1,13 @@
 // Package app is the process and its composition root: configuration, New (config → store →
 // secrets, billing → the platform's services → the modules → the HTTP server and the console),
 // Serve and Close (the start and stop of everything that runs, the background loops awaited), the
-// server's middleware (authentication, CSRF, the tenant scope, metering), and what is not yet a
-// package of its own: the case workspace's, the public form's and sign-in's pages, and the
-// command line. The control
-// plane's JSON API is app/api, mounted by newServer on the groups it built; the public Open311
-// GeoReport v2 API is app/open311api, over the open311.Service New builds. The console's pages
-// render through app/console (a.web: the parsed templates, the layout's common data, the
-// navigation), which also holds the operator's, the prefecture's, billing's and the county
-// admin's pages (MountOps, MountPrefecture, MountBilling, MountAdmin, each with its own Deps).
+// server's edge (request ids, logging and metrics, input checks, and the gate: authentication,
+// CSRF, the tenant scope, metering), and the command line (cli*.go). The control plane's JSON API
+// is app/api, mounted by newServer on the groups it built; the public Open311 GeoReport v2 API is
+// app/open311api, over the open311.Service New builds. Every console page is in app/console
+// (a.web renders: the parsed templates, the layout's common data, the navigation), each group
+// mounted by webRoutes with its own Deps: MountAccount, MountOps, MountWorkspace, MountAdmin,
+// MountPrefecture, MountBilling, MountPublic.
 //
 // Modules plug in through platform/module: platformModules (modules.go) lists them, one line
 // each; New mounts their API routes and pages behind the tenant scope and their entitlement,

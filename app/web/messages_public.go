@@ -2,7 +2,7 @@ package web
 
 import "github.com/cityops/cityops/internal/msg"
 
-// Text of citizens' public pages (app/web_public.go).
+// Text of citizens' public pages (app/console/public.go).
 var _ = msg.Define(
 	msg.Text{ID: "public.title", ZH: "我要反映问题", EN: "Report a problem"},
 	msg.Text{ID: "public.intro", ZH: "向%s城市运行管理服务中心反映您发现的城市管理问题（井盖、路灯、垃圾、占道等）。提交后会得到一个编号，凭编号可查询办理进度。", EN: "Tell the city operation centre of %s about a problem you found in the city (a manhole cover, a street light, rubbish, an obstruction…). You get a number with which to follow its progress."},
