@@ -16,6 +16,7 @@ import (
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
@@ -41,6 +42,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		grids.Module(p.grids),
 		catalog.Module(p.catalog),
 		calendar.Module(p.calendar),
+		evaluation.Module(p.evaluation, p.catalog),
 	}
 }
 

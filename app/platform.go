@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
@@ -16,15 +17,18 @@ type platform struct {
 	grids    *grids.Service
 	catalog  *catalog.Service
 	calendar *calendar.Service
+	// evaluation reads the case history: the module of the plans that sell it.
+	evaluation *evaluation.Service
 }
 
 func newPlatform(store *tenants.Store) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	return &platform{
-		org:      o,
-		grids:    g,
-		catalog:  catalog.NewService(store, o, g, store.Now),
-		calendar: calendar.NewService(store, store.Now),
+		org:        o,
+		grids:      g,
+		catalog:    catalog.NewService(store, o, g, store.Now),
+		calendar:   calendar.NewService(store, store.Now),
+		evaluation: evaluation.NewService(store, store.Now),
 	}
 }

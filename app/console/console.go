@@ -115,6 +115,9 @@ func (u *UI) Execute(w io.Writer, page string, data fiber.Map) error {
 	return nil
 }
 
+// Lang is the page's language (Lang), for module.Pages.
+func (u *UI) Lang(c *fiber.Ctx) string { return Lang(c) }
+
 // Render executes page inside the layout with the common fields: Lang, Me (the signed-in
 // account), CSRF, Path, Flash (the ?done= message of a completed form), and inside a tenant
 // Tenant, Scope and the tenant's Nav.

@@ -140,6 +140,9 @@ type Usage interface {
 // layout adds the language, the tenant, the scope and the navigation).
 type Pages interface {
 	Render(c *fiber.Ctx, page string, data fiber.Map) error
+	// Lang is the language the console shows c's page in (msg.ZH or msg.EN), for the texts a
+	// module puts in its page data.
+	Lang(c *fiber.Ctx) string
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)

@@ -1,0 +1,330 @@
+package evaluation
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// Counts are the counts of one object's rows, by key (grid code, department id, staff id) and
+// count name (Definition.Counts). Emails names the staff keys: the address each last acted with.
+type Counts struct {
+	Rows   map[Object]map[string]map[string]int64
+	Emails map[string]string
+	// Sources counts the cases reported in the period by source; Classes by "kind/code".
+	Sources map[string]int64
+	Classes map[string]int64
+	// Reported counts the cases reported in the period (every source).
+	Reported int64
+}
+
+func (c *Counts) add(o Object, key, count string, n int64) {
+	if c.Rows[o] == nil {
+		c.Rows[o] = map[string]map[string]int64{}
+	}
+	r := c.Rows[o][key]
+	if r == nil {
+		r = map[string]int64{}
+		for _, name := range Definitions[o].Counts {
+			r[name] = 0
+		}
+		c.Rows[o][key] = r
+	}
+	r[count] += n
+}
+
+// sqlDialect writes the few expressions that differ between PostgreSQL and SQLite: reading the
+// event's detail (JSON kept as text).
+type sqlDialect struct{ pg bool }
+
+// late is 1 when event a ended a stage that ran over its limit (detail.stage.overdue, recorded
+// by the case loop when the stage ended, under the calendar and limits then in force), else 0.
+func (d sqlDialect) late(a string) string {
+	if d.pg {
+		return "(CASE WHEN (" + a + ".detail::jsonb #>> '{stage,overdue}') = 'true' THEN 1 ELSE 0 END)"
+	}
+	return "(CASE WHEN json_extract(" + a + ".detail, '$.stage.overdue') = 1 THEN 1 ELSE 0 END)"
+}
+
+// member is the text of the top-level member name of a's detail.
+func (d sqlDialect) member(a, name string) string {
+	if d.pg {
+		return "(" + a + ".detail::jsonb ->> '" + name + "')"
+	}
+	return "json_extract(" + a + ".detail, '$." + name + "')"
+}
+
+// The queries read the append-only history (case_events) of the tenant; ?0 is the period's start,
+// ?1 its end. Every count is "as of the period's end": events after it are not seen, so a past
+// period counts the same whenever it is counted again.
+const (
+	// closedBy: the case of event f was closed by the end; filedBy: the case of e was filed by
+	// the end; returned: the case of e was returned (回退) after e, by the end.
+	closedBy = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = f.case_id AND x.action = 'close' AND x.at < ?1)"
+	filedBy  = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'file' AND x.at < ?1)"
+	returned = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'approve_return' AND x.version > e.version AND x.at < ?1)"
+)
+
+// The row queries below give one row per case (or per event) an object counts: its key k, the
+// email of a staff key, the case_id, and one column per count (Definition.Counts order, or the
+// spec's), each 0 or more for that row. A count is the sum of its column over the key's rows (the
+// aggregate query); the cases behind a count are the rows where its column is positive.
+
+func regionsRows(d sqlDialect) string {
+	lastFeedbackLate := "COALESCE((SELECT " + d.late("x") + " FROM case_events x WHERE x.case_id = f.case_id AND x.action = 'feedback' AND x.at < ?1 ORDER BY x.version DESC LIMIT 1), 0)"
+	return `SELECT COALESCE(c.grid_code, '') AS k, '' AS email, f.case_id, 1 AS n1,
+	CASE WHEN f.action = 'self_handle' OR ` + closedBy + ` THEN 1 ELSE 0 END AS n2,
+	CASE WHEN f.action = 'self_handle' OR (` + closedBy + ` AND ` + lastFeedbackLate + ` = 0) THEN 1 ELSE 0 END AS n3,
+	CASE WHEN c.source = 'inspector' THEN 1 ELSE 0 END AS n4
+FROM case_events f JOIN cases c ON c.id = f.case_id
+WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1`
+}
+
+func departmentsRows(d sqlDialect) string {
+	after := "x.case_id = t.case_id AND x.version > t.v AND x.at < ?1"
+	return `SELECT dept AS k, '' AS email, case_id, 1 AS n1, returned AS n2, 1 - returned AS n3,
+	CASE WHEN returned = 0 THEN handled ELSE 0 END AS n4,
+	CASE WHEN returned = 0 AND handled = 1 AND late = 0 THEN 1 ELSE 0 END AS n5,
+	CASE WHEN returned = 0 THEN reworks ELSE 0 END AS n6,
+	CASE WHEN returned = 0 THEN extensions ELSE 0 END AS n7,
+	CASE WHEN returned = 0 AND handled = 0 AND deadline_at IS NOT NULL AND deadline_at < ?1 THEN 1 ELSE 0 END AS n8
+FROM (SELECT t.dept, t.case_id, c.deadline_at,
+		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'approve_return' AND ` + d.member("x", "returned_by") + ` = t.dept) THEN 1 ELSE 0 END AS returned,
+		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'feedback') THEN 1 ELSE 0 END AS handled,
+		COALESCE((SELECT ` + d.late("x") + ` FROM case_events x WHERE ` + after + ` AND x.action = 'feedback' ORDER BY x.version DESC LIMIT 1), 0) AS late,
+		(SELECT CAST(count(*) AS integer) FROM case_events x WHERE ` + after + ` AND x.action = 'rework') AS reworks,
+		(SELECT CAST(count(*) AS integer) FROM case_events x WHERE ` + after + ` AND x.action = 'approve_extension') AS extensions
+	FROM (SELECT e.case_id, ` + d.member("e", "department_id") + ` AS dept, min(e.version) AS v
+		FROM case_events e WHERE e.action = 'dispatch' AND e.at >= ?0 AND e.at < ?1
+		GROUP BY e.case_id, ` + d.member("e", "department_id") + `) t
+	JOIN cases c ON c.id = t.case_id) r`
+}
+
+const inspectorReportsRows = `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id, 1 AS n1,
+	CASE WHEN e.action = 'self_handle' OR ` + filedBy + ` THEN 1 ELSE 0 END AS n2
+FROM case_events e
+WHERE e.action IN ('report', 'self_handle') AND e.post = 'inspector' AND e.at >= ?0 AND e.at < ?1`
+
+func inspectorSiteRows(d sqlDialect) string {
+	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
+	CASE WHEN e.action = 'verify' THEN 1 ELSE 0 END AS n1,
+	CASE WHEN e.action = 'verify' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n2,
+	CASE WHEN e.action = 'check' THEN 1 ELSE 0 END AS n3,
+	CASE WHEN e.action = 'check' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n4
+FROM case_events e
+WHERE e.action IN ('verify', 'check') AND e.at >= ?0 AND e.at < ?1`
+}
+
+const inspectorAreaRows = `SELECT c.inspector_id AS k, '' AS email, f.case_id, 1 AS n1, CASE WHEN c.source <> 'inspector' THEN 1 ELSE 0 END AS n2
+FROM case_events f JOIN cases c ON c.id = f.case_id
+WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1 AND c.inspector_id IS NOT NULL AND c.inspector_id <> ''`
+
+func acceptorsRows(d sqlDialect) string {
+	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
+	CASE WHEN e.from_state = 'reported' AND e.action IN ('accept', 'send_verify', 'void') THEN 1 ELSE 0 END AS n1,
+	CASE WHEN e.action = 'send_verify' THEN 1 ELSE 0 END AS n2,
+	CASE WHEN e.action = 'send_verify' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n3,
+	CASE WHEN e.action = 'send_check' THEN 1 ELSE 0 END AS n4,
+	CASE WHEN e.action = 'send_check' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n5
+FROM case_events e
+WHERE e.post = 'acceptor' AND e.action IN ('accept', 'send_verify', 'void', 'send_check') AND e.at >= ?0 AND e.at < ?1`
+}
+
+func shiftLeadsRows(d sqlDialect) string {
+	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
+	CASE WHEN e.action = 'file' THEN 1 ELSE 0 END AS n1,
+	CASE WHEN e.action = 'file' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n2,
+	CASE WHEN e.action = 'file' AND NOT ` + returned + ` THEN 1 ELSE 0 END AS n3,
+	CASE WHEN e.action = 'close' THEN 1 ELSE 0 END AS n4,
+	CASE WHEN e.action = 'close' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n5
+FROM case_events e
+WHERE e.post = 'shift_lead' AND e.action IN ('file', 'close') AND e.at >= ?0 AND e.at < ?1`
+}
+
+func dispatchersRows(d sqlDialect) string {
+	// A dispatch is accurate unless the department it chose had the case returned (回退) before
+	// the case was dispatched again.
+	wrong := `EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'approve_return' AND x.version > e.version AND x.at < ?1
+		AND NOT EXISTS (SELECT 1 FROM case_events y WHERE y.case_id = e.case_id AND y.action = 'dispatch' AND y.version > e.version AND y.version < x.version))`
+	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id, 1 AS n1,
+	1 - ` + d.late("e") + ` AS n2,
+	CASE WHEN ` + wrong + ` THEN 0 ELSE 1 END AS n3
+FROM case_events e
+WHERE e.action = 'dispatch' AND e.at >= ?0 AND e.at < ?1`
+}
+
+// spec is one row query and what its columns count.
+type spec struct {
+	rows   string
+	object Object
+	counts []string // the count of n1, n2 …
+}
+
+func specs(d sqlDialect) []spec {
+	return []spec{
+		{regionsRows(d), Grids, []string{"filed", "closed", "closed_on_time", "inspector_reported"}},
+		{departmentsRows(d), Departments, Definitions[Departments].Counts},
+		{inspectorReportsRows, Inspectors, []string{"reports", "valid_reports"}},
+		{inspectorSiteRows(d), Inspectors, []string{"verifies", "verifies_on_time", "checks", "checks_on_time"}},
+		{inspectorAreaRows, Inspectors, []string{"filed_in_area", "missed"}},
+		{acceptorsRows(d), Acceptors, Definitions[Acceptors].Counts},
+		{shiftLeadsRows(d), ShiftLeads, Definitions[ShiftLeads].Counts},
+		{dispatchersRows(d), Dispatchers, Definitions[Dispatchers].Counts},
+	}
+}
+
+// aggregate is the spec's counts per key: the sums of its row query.
+func (s spec) aggregate() string {
+	var b strings.Builder
+	b.WriteString("SELECT k, max(email) AS email")
+	for i := range s.counts {
+		fmt.Fprintf(&b, ", SUM(n%d) AS n%d", i+1, i+1)
+	}
+	b.WriteString(" FROM (" + s.rows + ") q GROUP BY k")
+	return b.String()
+}
+
+// count reads every object's counts for [from, to) from db (one tenant's, in one read
+// transaction).
+func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error) {
+	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
+	out := &Counts{Rows: map[Object]map[string]map[string]int64{}, Emails: map[string]string{},
+		Sources: map[string]int64{}, Classes: map[string]int64{}}
+	from, to = from.UTC(), to.UTC()
+	for _, s := range specs(d) {
+		var rows []countRow
+		if err := db.NewRaw(s.aggregate(), from, to).Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("evaluation: counting %s: %w", s.object, err)
+		}
+		for _, r := range rows {
+			k := r.K.String
+			cols := r.cols()
+			if r.Email.String != "" {
+				out.Emails[k] = r.Email.String
+			}
+			for j, name := range s.counts {
+				out.add(s.object, k, name, cols[j].Int64)
+			}
+		}
+	}
+	rollUp(out)
+	var srcs []struct {
+		Source string `bun:"source"`
+		N      int64  `bun:"n"`
+	}
+	if err := db.NewRaw("SELECT source, count(*) AS n FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY source", from, to).Scan(ctx, &srcs); err != nil {
+		return nil, err
+	}
+	for _, s := range srcs {
+		out.Sources[s.Source] = s.N
+		out.Reported += s.N
+	}
+	var cls []struct {
+		Kind string `bun:"kind"`
+		Code string `bun:"class_code"`
+		N    int64  `bun:"n"`
+	}
+	if err := db.NewRaw("SELECT kind, class_code, count(*) AS n FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY kind, class_code", from, to).Scan(ctx, &cls); err != nil {
+		return nil, err
+	}
+	for _, c := range cls {
+		out.Classes[c.Kind+"/"+c.Code] = c.N
+	}
+	return out, nil
+}
+
+// countRow is a row of the aggregate queries: the key, the email of a staff key, then the counts
+// n1, n2 … in the order of the spec.
+type countRow struct {
+	K     sql.NullString `bun:"k"`
+	Email sql.NullString `bun:"email"`
+	N1    sql.NullInt64  `bun:"n1"`
+	N2    sql.NullInt64  `bun:"n2"`
+	N3    sql.NullInt64  `bun:"n3"`
+	N4    sql.NullInt64  `bun:"n4"`
+	N5    sql.NullInt64  `bun:"n5"`
+	N6    sql.NullInt64  `bun:"n6"`
+	N7    sql.NullInt64  `bun:"n7"`
+	N8    sql.NullInt64  `bun:"n8"`
+}
+
+func (r *countRow) cols() []sql.NullInt64 {
+	return []sql.NullInt64{r.N1, r.N2, r.N3, r.N4, r.N5, r.N6, r.N7, r.N8}
+}
+
+// rollUp adds the unit grids' counts to their communities and streets (a grid code is 6 digits of
+// the county, 3 of the street, 3 of the community and 2 of the unit: grids.LevelOf). Cases
+// outside every grid stay under the key "" of Grids and count in the totals only.
+func rollUp(c *Counts) {
+	for code, counts := range c.Rows[Grids] {
+		if len(code) != 14 {
+			continue
+		}
+		for _, o := range []Object{Streets, Communities} {
+			if k := regionOf(o, code); k != "" {
+				for name, n := range counts {
+					c.add(o, k, name, n)
+				}
+			}
+		}
+	}
+}
+
+// regionOf is the key a unit grid's code counts under at level o (Streets, Communities, Grids).
+func regionOf(o Object, code string) string {
+	if len(code) != 14 || o == Grids {
+		return code
+	}
+	if o == Streets {
+		return code[:9] + "00000"
+	}
+	if strings.HasSuffix(code, "00000") {
+		return ""
+	}
+	return code[:12] + "00"
+}
+
+// behind is the ids of the cases behind object o's count of key over [from, to): the rows of the
+// count's query where it is positive. ok is false when o counts nothing of that name.
+func behind(ctx context.Context, db bun.IDB, o Object, key, countName string, from, to time.Time) (ids []string, ok bool, err error) {
+	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
+	src := o
+	if o == Streets || o == Communities {
+		src = Grids
+	}
+	for _, s := range specs(d) {
+		col := slices.Index(s.counts, countName)
+		if s.object != src || col < 0 {
+			continue
+		}
+		var rows []struct {
+			K      sql.NullString `bun:"k"`
+			CaseID string         `bun:"case_id"`
+		}
+		q := fmt.Sprintf("SELECT k, case_id FROM (%s) q WHERE n%d > 0", s.rows, col+1)
+		if src == o {
+			q += " AND k = ?2"
+		}
+		if err := db.NewRaw(q, from.UTC(), to.UTC(), key).Scan(ctx, &rows); err != nil {
+			return nil, true, err
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if src != o && regionOf(o, r.K.String) != key {
+				continue
+			}
+			if !seen[r.CaseID] {
+				seen[r.CaseID] = true
+				ids = append(ids, r.CaseID)
+			}
+		}
+		return ids, true, nil
+	}
+	return nil, false, nil
+}

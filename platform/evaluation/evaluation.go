@@ -1,0 +1,434 @@
+package evaluation
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/uptrace/bun"
+)
+
+// Gate is the tenant gate and the audit log (tenants.Store satisfies it).
+type Gate interface {
+	Tx(ctx context.Context, mode tenants.Mode, fn func(ctx context.Context, db bun.IDB) error) error
+	AuditTenant(ctx context.Context, action, target string, detail any) error
+}
+
+// Service computes a tenant's evaluation from its case history, and keeps its weighting schemes.
+type Service struct {
+	gate  Gate
+	now   func() time.Time
+	cache *lru.Cache[cacheKey, *Figures]
+}
+
+// NewService returns a Service over gate.
+func NewService(gate Gate, now func() time.Time) *Service {
+	c, _ := lru.New[cacheKey, *Figures](512)
+	return &Service{gate: gate, now: now, cache: c}
+}
+
+// Period is the window [From, To) an evaluation counts, in China time: a month, a quarter, a year
+// or any run of days. Name says which ("2026-05", "2026-Q2", "2026", "2026-05-01~2026-05-14").
+type Period struct {
+	Name string    `json:"name"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Row is one object's line of a ranking: its counts, the value of each indicator (a rate between
+// 0 and 1, absent when its denominator is zero) and its composite score out of 100 (absent when
+// no indicator has a value). Rank is 1 for the best score; rows without a score come last,
+// unranked (0).
+type Row struct {
+	Key    string              `json:"key"`
+	Name   string              `json:"name"`
+	Counts map[string]int64    `json:"counts"`
+	Values map[string]*float64 `json:"values"`
+	Score  *float64            `json:"score"`
+	Rank   int                 `json:"rank"`
+}
+
+// Ranking is one object's rows, best first, with the weights that scored them.
+type Ranking struct {
+	Object  Object             `json:"object"`
+	Weights map[string]float64 `json:"weights"`
+	Rows    []Row              `json:"rows"`
+}
+
+// ClassCount is how many cases of a class (kind/code) were reported.
+type ClassCount struct {
+	Class string `json:"class"`
+	Name  string `json:"name"`
+	Count int64  `json:"count"`
+}
+
+// Figures are a tenant's evaluation of a period.
+type Figures struct {
+	Period Period `json:"period"`
+	// Scheme is the weighting in force at the period's start.
+	Scheme   Scheme              `json:"scheme"`
+	Rankings map[Object]*Ranking `json:"rankings"`
+	// Totals: cases reported in the period, filed in it, and of those closed and closed on time
+	// by its end.
+	Reported     int64            `json:"reported"`
+	Filed        int64            `json:"filed"`
+	Closed       int64            `json:"closed"`
+	ClosedOnTime int64            `json:"closed_on_time"`
+	Sources      map[string]int64 `json:"sources"`
+	TopClasses   []ClassCount     `json:"top_classes"`
+	// ComputedAt is when the counts were read.
+	ComputedAt time.Time `json:"computed_at"`
+	// newest is the time of the newest event of the history when the counts were read: the
+	// figures stay valid while it is the same.
+	newest time.Time
+}
+
+// Rate is num/den, absent when den is zero.
+func Rate(num, den int64) *float64 {
+	if den == 0 {
+		return nil
+	}
+	v := float64(num) / float64(den)
+	return &v
+}
+
+// runningTTL is how long the figures of a period still running stay cached without a new event:
+// time passing alone makes cases overdue.
+const runningTTL = time.Minute
+
+type cacheKey struct {
+	tenant   string
+	from, to time.Time
+	scheme   string
+}
+
+// Evaluate computes the evaluation of the tenant in ctx over p under the tenant's own scheme in
+// force at p's start. Figures already computed for the same period and scheme are returned while
+// nothing was added to the case history since (the newest event is the same) — for a period
+// still running, for a minute at most. The figures returned are shared: do not change them.
+func (s *Service) Evaluate(ctx context.Context, p Period) (*Figures, error) {
+	return s.evaluate(ctx, p, nil)
+}
+
+// EvaluateWith is Evaluate under scheme (a prefecture's common scheme, for its counties'
+// rankings) instead of the tenant's own.
+func (s *Service) EvaluateWith(ctx context.Context, p Period, scheme *Scheme) (*Figures, error) {
+	return s.evaluate(ctx, p, scheme)
+}
+
+func (s *Service) evaluate(ctx context.Context, p Period, scheme *Scheme) (*Figures, error) {
+	if !p.From.Before(p.To) {
+		return nil, errs.Field("from", msgPeriodStartBeforeEnd)
+	}
+	sc := tenants.ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return nil, errs.E(errs.Internal, msgNoTenantScope)
+	}
+	var out *Figures
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		if scheme == nil {
+			own, err := schemeAt(ctx, db, clock.StartOfDay(p.From))
+			if err != nil {
+				return err
+			}
+			scheme = own
+		}
+		var newest time.Time
+		if err := db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events", time.Unix(0, 0).UTC()).Scan(ctx, &newest); err != nil {
+			return err
+		}
+		key := cacheKey{tenant: sc.Tenant.ID.String(), from: p.From.UTC(), to: p.To.UTC(), scheme: scheme.ID + "|" + scheme.weightsKey()}
+		now := s.now()
+		if f, ok := s.cache.Get(key); ok && f.newest.Equal(newest) && (!p.To.After(f.ComputedAt) || now.Sub(f.ComputedAt) < runningTTL) {
+			out = f
+			return nil
+		}
+		// A period still running is counted as of now: its end has not come.
+		asOf := p.To
+		if now.Before(asOf) {
+			asOf = now
+		}
+		c, err := count(ctx, db, p.From, asOf)
+		if err != nil {
+			return err
+		}
+		names, err := readNames(ctx, db)
+		if err != nil {
+			return err
+		}
+		f := score(c, names, *scheme)
+		f.Period, f.ComputedAt, f.newest = p, now, newest
+		s.cache.Add(key, f)
+		out = f
+		return nil
+	})
+	return out, err
+}
+
+// score turns counts into rankings under scheme.
+func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
+	f := &Figures{Scheme: scheme, Rankings: map[Object]*Ranking{}, Reported: c.Reported, Sources: c.Sources}
+	for _, counts := range c.Rows[Grids] {
+		f.Filed += counts["filed"]
+		f.Closed += counts["closed"]
+		f.ClosedOnTime += counts["closed_on_time"]
+	}
+	for _, o := range Objects {
+		def := Definitions[o]
+		w := scheme.weights(o)
+		rk := &Ranking{Object: o, Weights: w, Rows: []Row{}}
+		peakOf := map[string]int64{}
+		for _, counts := range c.Rows[o] {
+			for _, ind := range def.Indicators {
+				if ind.Relative && counts[ind.Num] > peakOf[ind.Num] {
+					peakOf[ind.Num] = counts[ind.Num]
+				}
+			}
+		}
+		for key, counts := range c.Rows[o] {
+			if key == "" {
+				continue // cases outside every grid; department or staff unknown
+			}
+			r := Row{Key: key, Name: names[key], Counts: counts, Values: map[string]*float64{}}
+			if r.Name == "" {
+				r.Name = c.Emails[key]
+			}
+			if r.Name == "" {
+				r.Name = key
+			}
+			var sum, weight float64
+			for _, ind := range def.Indicators {
+				var v *float64
+				if ind.Relative {
+					v = Rate(counts[ind.Num], peakOf[ind.Num])
+				} else {
+					v = Rate(counts[ind.Num], counts[ind.Den])
+				}
+				r.Values[ind.ID] = v
+				if v == nil || w[ind.ID] <= 0 {
+					continue
+				}
+				x := *v
+				if ind.Inverse {
+					x = 1 - x
+				}
+				sum += w[ind.ID] * x
+				weight += w[ind.ID]
+			}
+			if weight > 0 {
+				sc := math.Round(sum/weight*100*100) / 100
+				r.Score = &sc
+			}
+			rk.Rows = append(rk.Rows, r)
+		}
+		sort.SliceStable(rk.Rows, func(i, j int) bool {
+			a, b := rk.Rows[i], rk.Rows[j]
+			if (a.Score == nil) != (b.Score == nil) {
+				return a.Score != nil
+			}
+			if a.Score != nil && *a.Score != *b.Score {
+				return *a.Score > *b.Score
+			}
+			return a.Key < b.Key
+		})
+		rank := 0
+		for i := range rk.Rows {
+			if rk.Rows[i].Score == nil {
+				break
+			}
+			if i == 0 || *rk.Rows[i].Score != *rk.Rows[i-1].Score {
+				rank = i + 1
+			}
+			rk.Rows[i].Rank = rank
+		}
+		f.Rankings[o] = rk
+	}
+	for class, n := range c.Classes {
+		f.TopClasses = append(f.TopClasses, ClassCount{Class: class, Count: n})
+	}
+	sort.Slice(f.TopClasses, func(i, j int) bool {
+		if f.TopClasses[i].Count != f.TopClasses[j].Count {
+			return f.TopClasses[i].Count > f.TopClasses[j].Count
+		}
+		return f.TopClasses[i].Class < f.TopClasses[j].Class
+	})
+	if len(f.TopClasses) > topClasses {
+		f.TopClasses = f.TopClasses[:topClasses]
+	}
+	return f
+}
+
+// topClasses is how many problem classes the figures list.
+const topClasses = 10
+
+// readNames names the keys of the rows: grids by code, departments by id, staff by identity id
+// (the org's staff linked to an account). The names are today's; the
+// keys, what the figures count by, are those recorded when each case ran.
+func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
+	out := map[string]string{}
+	var kv []struct {
+		K string `bun:"k"`
+		V string `bun:"v"`
+	}
+	for _, q := range []string{
+		"SELECT code AS k, name AS v FROM grids",
+		"SELECT id AS k, name AS v FROM departments",
+		"SELECT identity_id AS k, name AS v FROM staff WHERE identity_id IS NOT NULL",
+	} {
+		kv = kv[:0]
+		if err := db.NewRaw(q).Scan(ctx, &kv); err != nil {
+			return nil, fmt.Errorf("evaluation: names: %w", err)
+		}
+		for _, r := range kv {
+			out[r.K] = r.V
+		}
+	}
+	return out, nil
+}
+
+// CaseRef is a case behind a figure, as its list shows it.
+type CaseRef struct {
+	bun.BaseModel `bun:"table:cases"`
+
+	ID           string    `bun:"id" json:"id"`
+	Number       string    `bun:"number" json:"number"`
+	State        string    `bun:"state" json:"state"`
+	Source       string    `bun:"source" json:"source"`
+	Kind         string    `bun:"kind" json:"kind"`
+	ClassCode    string    `bun:"class_code" json:"class_code"`
+	Address      string    `bun:"address" json:"address"`
+	GridCode     *string   `bun:"grid_code" json:"grid_code"`
+	DepartmentID *string   `bun:"department_id" json:"department_id"`
+	Overdue      bool      `bun:"overdue" json:"overdue"`
+	CreatedAt    time.Time `bun:"created_at" json:"created_at"`
+}
+
+// maxBehind is how many cases CasesBehind lists; Total says how many there are.
+const maxBehind = 1000
+
+// Behind is the list of the cases behind one figure.
+type Behind struct {
+	Object Object    `json:"object"`
+	Key    string    `json:"key"`
+	Count  string    `json:"count"`
+	Period Period    `json:"period"`
+	Total  int       `json:"total"`
+	Cases  []CaseRef `json:"cases"`
+}
+
+// CasesBehind lists the cases that make up object o's count of key over p (the newest first, at
+// most maxBehind), so that a department can check a figure it disputes: Total is the figure.
+func (s *Service) CasesBehind(ctx context.Context, p Period, o Object, key, countName string) (*Behind, error) {
+	def, ok := Definitions[o]
+	if !ok {
+		return nil, errs.Field("object", msgUnknownObject, string(o))
+	}
+	if !slices.Contains(def.Counts, countName) {
+		return nil, errs.Field("count", msgUnknownMeasure, countName, string(o))
+	}
+	out := &Behind{Object: o, Key: key, Count: countName, Period: p, Cases: []CaseRef{}}
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		ids, ok, err := behind(ctx, db, o, key, countName, p.From, p.To)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errs.Field("count", msgUnknownMeasure, countName, string(o))
+		}
+		out.Total = len(ids)
+		for chunk := range slices.Chunk(ids, 500) {
+			var part []CaseRef
+			if err := db.NewSelect().Model(&part).Where("id IN (?)", bun.List(chunk)).Scan(ctx); err != nil {
+				return err
+			}
+			out.Cases = append(out.Cases, part...)
+		}
+		sort.Slice(out.Cases, func(i, j int) bool { return out.Cases[i].CreatedAt.After(out.Cases[j].CreatedAt) })
+		if len(out.Cases) > maxBehind {
+			out.Cases = out.Cases[:maxBehind]
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Summary is a period's totals.
+type Summary struct {
+	Period       Period `json:"period"`
+	Reported     int64  `json:"reported"`
+	Filed        int64  `json:"filed"`
+	Closed       int64  `json:"closed"`
+	ClosedOnTime int64  `json:"closed_on_time"`
+}
+
+// Trend is a row's score in the previous period and in the same period a year before (absent
+// where it had none).
+type Trend struct {
+	Previous   *float64 `json:"previous"`
+	YearBefore *float64 `json:"year_before"`
+}
+
+// Report is a period's figures with their trends: the totals of the previous period and of the
+// same period last year, and every row's score then, by object and key.
+type Report struct {
+	*Figures
+	Previous   Summary                     `json:"previous"`
+	YearBefore Summary                     `json:"year_before"`
+	Trends     map[Object]map[string]Trend `json:"trends"`
+}
+
+// Compare is the report of p: its figures (Evaluate) against the previous period and the same
+// period last year, each counted under the scheme in force at p's start so the scores compare.
+func (s *Service) Compare(ctx context.Context, p Period) (*Report, error) {
+	return s.compare(ctx, p, nil)
+}
+
+// CompareWith is Compare under scheme.
+func (s *Service) CompareWith(ctx context.Context, p Period, scheme *Scheme) (*Report, error) {
+	return s.compare(ctx, p, scheme)
+}
+
+func (s *Service) compare(ctx context.Context, p Period, scheme *Scheme) (*Report, error) {
+	f, err := s.evaluate(ctx, p, scheme)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.evaluate(ctx, p.Previous(), &f.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.evaluate(ctx, p.YearBefore(), &f.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Figures: f, Previous: summary(prev), YearBefore: summary(last), Trends: map[Object]map[string]Trend{}}
+	for o, rk := range f.Rankings {
+		scores := func(g *Figures) map[string]*float64 {
+			out := map[string]*float64{}
+			if other := g.Rankings[o]; other != nil {
+				for _, row := range other.Rows {
+					out[row.Key] = row.Score
+				}
+			}
+			return out
+		}
+		ps, ys := scores(prev), scores(last)
+		t := map[string]Trend{}
+		for _, row := range rk.Rows {
+			t[row.Key] = Trend{Previous: ps[row.Key], YearBefore: ys[row.Key]}
+		}
+		r.Trends[o] = t
+	}
+	return r, nil
+}
+
+func summary(f *Figures) Summary {
+	return Summary{Period: f.Period, Reported: f.Reported, Filed: f.Filed, Closed: f.Closed, ClosedOnTime: f.ClosedOnTime}
+}

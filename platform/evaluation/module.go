@@ -1,0 +1,56 @@
+package evaluation
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+)
+
+// Entitlement is the plan module code that unlocks the evaluation.
+const Entitlement = "evaluation"
+
+//go:embed templates/*.html openapi.json migrations
+var files embed.FS
+
+// Classes names the problem classes of the top classes list (catalog.Service).
+type Classes interface {
+	FindClasses(ctx context.Context, f catalog.ClassFilter) ([]catalog.Class, error)
+}
+
+// Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes table
+// and indexes. Plans sell it (Entitlement); members of the tenant and the prefecture read it,
+// the tenant's admins set the weighting scheme.
+func Module(s *Service, classes Classes) module.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	api, _ := files.ReadFile("openapi.json")
+	migs, _ := fs.Sub(files, "migrations")
+	return module.Module{
+		Name:        "evaluation",
+		Entitlement: Entitlement,
+		Title:       msgTitle.ID(),
+		Templates:   tpl,
+		Migrations:  migs,
+		OpenAPI:     api,
+		Nav:         []module.Nav{{Path: "/evaluation", Label: "evaluation.nav"}},
+		Build: func(k module.Kit) (module.Parts, error) {
+			h := &handlers{s: s, classes: classes, k: k}
+			return module.Parts{
+				API: func(r module.Router) {
+					r.Get("/evaluation", h.apiReport)
+					r.Get("/evaluation/cases", h.apiBehind)
+					r.Get("/evaluation/schemes", h.apiSchemes)
+					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.apiPutScheme)
+				},
+				Console: func(r module.Router) {
+					r.Get("/evaluation", h.page)
+					r.Get("/evaluation/cases", h.behindPage)
+					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.putSchemeForm)
+				},
+			}, nil
+		},
+	}
+}

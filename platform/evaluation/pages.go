@@ -1,0 +1,256 @@
+package evaluation
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
+	"github.com/cityops/cityops/platform/catalog"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+	"github.com/gofiber/fiber/v2"
+)
+
+func label(lang, id string) string { return msg.TextOf(lang, id) }
+
+
+// cell is one figure of a page: its text and, for a count, the link to the cases behind it.
+type cell struct {
+	Text, Href string
+}
+
+// pageRow is a ranking's row as the page shows it.
+type pageRow struct {
+	Rank               int
+	Key, Name          string
+	Score              string
+	Previous, LastYear string
+	Up, Down           bool
+	Values, Counts     []cell
+}
+
+// pageRanking is one object's section.
+type pageRanking struct {
+	Object     Object
+	Title      string
+	Indicators []string // headings, with their weights
+	Counts     []string
+	Rows       []pageRow
+}
+
+// pct is a rate as a percentage with one decimal, "—" when absent.
+func pct(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v*100, 'f', 1, 64) + "%"
+}
+
+func scoreText(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
+
+// base is the tenant's console path.
+func base(c *fiber.Ctx) string { return "/t/" + module.Scope(c).Tenant.Slug }
+
+// periodQuery is the query naming p.
+func periodQuery(p Period) url.Values {
+	q := url.Values{}
+	if from, to, ok := strings.Cut(p.Name, "~"); ok {
+		q.Set("from", from)
+		q.Set("to", to)
+	} else {
+		q.Set("period", p.Name)
+	}
+	return q
+}
+
+// page is the county's evaluation page: the period's totals against the previous period and last
+// year, its sources and top problem classes, and every object's ranking with each component;
+// every count links to the cases behind it.
+func (h *handlers) page(c *fiber.Ctx) error {
+	lang := h.k.Pages.Lang(c)
+	data := fiber.Map{"Base": base(c)}
+	now := h.k.Now().In(clock.China)
+	data["Quick"] = []Period{Month(now.Year(), now.Month()), Month(now.Year(), now.Month()).Previous(),
+		Quarter(now.Year(), int(now.Month()-1)/3+1), Year(now.Year())}
+	p, err := h.period(c)
+	if err != nil {
+		return h.pageError(c, data, err)
+	}
+	data["Period"], data["Q"] = p, c.Queries()
+	r, err := h.s.Compare(c.UserContext(), p)
+	if err != nil {
+		return h.pageError(c, data, err)
+	}
+	data["Report"] = r
+	data["Rates"] = []cell{
+		{Text: pct(Rate(r.Closed, r.Filed))}, {Text: pct(Rate(r.ClosedOnTime, r.Filed))},
+		{Text: pct(Rate(r.Previous.Closed, r.Previous.Filed))}, {Text: pct(Rate(r.Previous.ClosedOnTime, r.Previous.Filed))},
+		{Text: pct(Rate(r.YearBefore.Closed, r.YearBefore.Filed))}, {Text: pct(Rate(r.YearBefore.ClosedOnTime, r.YearBefore.Filed))},
+	}
+	var sources []cell
+	for _, src := range []string{"inspector", "citizen", "hotline", "video", "sensor", "referral", "media"} {
+		if n := r.Sources[src]; n > 0 {
+			sources = append(sources, cell{Text: label(lang, "cases.source."+src), Href: strconv.FormatInt(n, 10)})
+		}
+	}
+	data["Sources"] = sources
+	names := map[string]string{}
+	if cls, err := h.classes.FindClasses(c.UserContext(), catalog.ClassFilter{}); err == nil {
+		for _, cl := range cls {
+			n := cl.NameZH
+			if lang == msg.EN && cl.NameEN != "" {
+				n = cl.NameEN
+			}
+			names[string(cl.Kind)+"/"+cl.Code] = n
+		}
+	}
+	var classes []cell
+	for _, cc := range r.TopClasses {
+		n := names[cc.Class]
+		if n == "" {
+			n = cc.Class
+		}
+		classes = append(classes, cell{Text: n, Href: strconv.FormatInt(cc.Count, 10)})
+	}
+	data["Classes"] = classes
+	var sections []pageRanking
+	for _, o := range Objects {
+		sections = append(sections, h.section(c, lang, p, r, o))
+	}
+	data["Sections"] = sections
+	data["Scheme"] = r.Scheme
+	data["SchemeText"] = label(lang, "evaluation.page.scheme_default")
+	if r.Scheme.ID != "" {
+		data["SchemeText"] = strings.Replace(label(lang, "evaluation.page.scheme_from"), "%s", r.Scheme.EffectiveFrom, 1)
+	}
+	sc := module.Scope(c)
+	if !sc.ReadOnly && sc.Has(tenants.TenantAdmin) {
+		data["Editor"] = h.schemeEditor(lang, r.Scheme, now)
+	}
+	return h.k.Pages.Render(c, "evaluation/evaluation", data)
+}
+
+func (h *handlers) section(c *fiber.Ctx, lang string, p Period, r *Report, o Object) pageRanking {
+	def, rk := Definitions[o], r.Rankings[o]
+	s := pageRanking{Object: o, Title: label(lang, "evaluation.object."+string(o))}
+	for _, ind := range def.Indicators {
+		s.Indicators = append(s.Indicators, label(lang, "evaluation.indicator."+ind.ID)+" ("+strconv.FormatFloat(rk.Weights[ind.ID], 'f', -1, 64)+")")
+	}
+	for _, n := range def.Counts {
+		s.Counts = append(s.Counts, label(lang, "evaluation.count."+n))
+	}
+	for _, row := range rk.Rows {
+		pr := pageRow{Rank: row.Rank, Key: row.Key, Name: row.Name, Score: scoreText(row.Score)}
+		if t, ok := r.Trends[o][row.Key]; ok {
+			pr.Previous, pr.LastYear = scoreText(t.Previous), scoreText(t.YearBefore)
+			if row.Score != nil && t.Previous != nil {
+				pr.Up, pr.Down = *row.Score > *t.Previous, *row.Score < *t.Previous
+			}
+		}
+		for _, ind := range def.Indicators {
+			pr.Values = append(pr.Values, cell{Text: pct(row.Values[ind.ID])})
+		}
+		for _, n := range def.Counts {
+			q := periodQuery(p)
+			q.Set("object", string(o))
+			q.Set("key", row.Key)
+			q.Set("count", n)
+			pr.Counts = append(pr.Counts, cell{Text: strconv.FormatInt(row.Counts[n], 10), Href: base(c) + "/evaluation/cases?" + q.Encode()})
+		}
+		s.Rows = append(s.Rows, pr)
+	}
+	return s
+}
+
+// pageError shows the page with the refusal (a bad period) instead of the figures.
+func (h *handlers) pageError(c *fiber.Ctx, data fiber.Map, err error) error {
+	if code := errs.CodeOf(err); code == errs.Internal || code == errs.Unavailable {
+		return err
+	}
+	c.Status(module.Status(errs.CodeOf(err)))
+	data["Error"] = errs.MessageIn(err, h.k.Pages.Lang(c))
+	return h.k.Pages.Render(c, "evaluation/evaluation", data)
+}
+
+// behindPage lists the cases behind one figure, each linking to its case page.
+func (h *handlers) behindPage(c *fiber.Ctx) error {
+	lang := h.k.Pages.Lang(c)
+	data := fiber.Map{"Base": base(c)}
+	p, err := h.period(c)
+	if err != nil {
+		return err
+	}
+	o, err := object(c, "")
+	if err != nil {
+		return err
+	}
+	b, err := h.s.CasesBehind(c.UserContext(), p, o, c.Query("key"), c.Query("count"))
+	if err != nil {
+		return err
+	}
+	data["Behind"], data["Max"] = b, maxBehind
+	data["Title"] = label(lang, "evaluation.object."+string(o)) + " · " + label(lang, "evaluation.count."+b.Count)
+	data["Back"] = base(c) + "/evaluation?" + periodQuery(p).Encode()
+	return h.k.Pages.Render(c, "evaluation/cases", data)
+}
+
+// editorField is one weight of the scheme form.
+type editorField struct {
+	Name, Label string
+	Value       float64
+}
+
+// editorGroup is one object's weights in the scheme form.
+type editorGroup struct {
+	Title  string
+	Fields []editorField
+}
+
+func (h *handlers) schemeEditor(lang string, s Scheme, now time.Time) fiber.Map {
+	var groups []editorGroup
+	for _, o := range Objects {
+		g := editorGroup{Title: label(lang, "evaluation.object."+string(o))}
+		w := s.weights(o)
+		for _, ind := range Definitions[o].Indicators {
+			g.Fields = append(g.Fields, editorField{Name: "w." + string(o) + "." + ind.ID, Label: label(lang, "evaluation.indicator."+ind.ID), Value: w[ind.ID]})
+		}
+		groups = append(groups, g)
+	}
+	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, clock.China)
+	return fiber.Map{"Groups": groups, "From": next.Format(time.DateOnly)}
+}
+
+// putSchemeForm sets a new scheme from the page's form (tenant admin), then shows the page again.
+func (h *handlers) putSchemeForm(c *fiber.Ctx) error {
+	in := SchemeInput{EffectiveFrom: strings.TrimSpace(c.FormValue("effective_from")), Note: c.FormValue("note"), Weights: map[Object]map[string]float64{}}
+	for _, o := range Objects {
+		for _, ind := range Definitions[o].Indicators {
+			name := "w." + string(o) + "." + ind.ID
+			v := strings.TrimSpace(c.FormValue(name))
+			if v == "" {
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return errs.Field(name, msgWeightRange, label(h.k.Pages.Lang(c), "evaluation.indicator."+ind.ID))
+			}
+			if in.Weights[o] == nil {
+				in.Weights[o] = map[string]float64{}
+			}
+			in.Weights[o][ind.ID] = f
+		}
+	}
+	if _, err := h.s.PutScheme(c.UserContext(), in); err != nil {
+		return err
+	}
+	return c.Redirect(base(c)+"/evaluation?done=evaluation.scheme.saved", fiber.StatusSeeOther)
+}
