@@ -61,18 +61,18 @@ var Definitions = map[Object]Definition{
 	Departments: {Object: Departments,
 		Counts: []string{"dispatched", "returned", "due", "handled", "handled_on_time", "reworks", "extensions", "overdue_pending"},
 		Indicators: []Indicator{
-			{ID: "handle_rate", Num: "handled", Den: "due"},                              // 处置率
-			{ID: "on_time_handle_rate", Num: "handled_on_time", Den: "due"},              // 按期处置率
-			{ID: "rework_rate", Num: "reworks", Den: "handled", Inverse: true},           // 返工率
+			{ID: "handle_rate", Num: "handled", Den: "due"},                                 // 处置率
+			{ID: "on_time_handle_rate", Num: "handled_on_time", Den: "due"},                 // 按期处置率
+			{ID: "rework_rate", Num: "reworks", Den: "handled", Inverse: true},              // 返工率
 			{ID: "overdue_pending_rate", Num: "overdue_pending", Den: "due", Inverse: true}, // 超期待处置率
-			{ID: "extension_rate", Num: "extensions", Den: "due", Inverse: true},         // 延期率
+			{ID: "extension_rate", Num: "extensions", Den: "due", Inverse: true},            // 延期率
 		},
 		Weights: map[string]float64{"handle_rate": 30, "on_time_handle_rate": 40, "rework_rate": 10, "overdue_pending_rate": 10, "extension_rate": 10},
 	},
 	Inspectors: {Object: Inspectors,
 		Counts: []string{"reports", "valid_reports", "verifies", "verifies_on_time", "checks", "checks_on_time", "filed_in_area", "missed"},
 		Indicators: []Indicator{
-			{ID: "valid_report_rate", Num: "valid_reports", Den: "reports"},     // 有效上报率
+			{ID: "valid_report_rate", Num: "valid_reports", Den: "reports"},       // 有效上报率
 			{ID: "on_time_verify_rate", Num: "verifies_on_time", Den: "verifies"}, // 按时核实率
 			{ID: "on_time_check_rate", Num: "checks_on_time", Den: "checks"},      // 按时核查率
 			{ID: "miss_rate", Num: "missed", Den: "filed_in_area", Inverse: true}, // 漏报率
@@ -82,7 +82,7 @@ var Definitions = map[Object]Definition{
 	Acceptors: {Object: Acceptors,
 		Counts: []string{"accepted", "verify_sends", "verify_sends_on_time", "check_sends", "check_sends_on_time"},
 		Indicators: []Indicator{
-			{ID: "accepted_score", Num: "accepted", Relative: true},                             // 受理数
+			{ID: "accepted_score", Num: "accepted", Relative: true},                            // 受理数
 			{ID: "on_time_verify_send_rate", Num: "verify_sends_on_time", Den: "verify_sends"}, // 按时核实派遣率
 			{ID: "on_time_check_send_rate", Num: "check_sends_on_time", Den: "check_sends"},    // 按时核查派遣率
 		},
@@ -91,8 +91,8 @@ var Definitions = map[Object]Definition{
 	ShiftLeads: {Object: ShiftLeads,
 		Counts: []string{"filed", "filed_on_time", "filed_accurate", "closed", "closed_on_time"},
 		Indicators: []Indicator{
-			{ID: "on_time_file_rate", Num: "filed_on_time", Den: "filed"},   // 按时立案率
-			{ID: "accurate_file_rate", Num: "filed_accurate", Den: "filed"}, // 准确立案率
+			{ID: "on_time_file_rate", Num: "filed_on_time", Den: "filed"},    // 按时立案率
+			{ID: "accurate_file_rate", Num: "filed_accurate", Den: "filed"},  // 准确立案率
 			{ID: "on_time_close_rate", Num: "closed_on_time", Den: "closed"}, // 按时结案率
 		},
 		Weights: map[string]float64{"on_time_file_rate": 25, "accurate_file_rate": 40, "on_time_close_rate": 35},
@@ -100,9 +100,9 @@ var Definitions = map[Object]Definition{
 	Dispatchers: {Object: Dispatchers,
 		Counts: []string{"dispatched", "dispatched_on_time", "dispatched_accurate"},
 		Indicators: []Indicator{
-			{ID: "dispatched_score", Num: "dispatched", Relative: true},                       // 派遣数
-			{ID: "on_time_dispatch_rate", Num: "dispatched_on_time", Den: "dispatched"},     // 按时派遣率
-			{ID: "accurate_dispatch_rate", Num: "dispatched_accurate", Den: "dispatched"},   // 准确派遣率
+			{ID: "dispatched_score", Num: "dispatched", Relative: true},                   // 派遣数
+			{ID: "on_time_dispatch_rate", Num: "dispatched_on_time", Den: "dispatched"},   // 按时派遣率
+			{ID: "accurate_dispatch_rate", Num: "dispatched_accurate", Den: "dispatched"}, // 准确派遣率
 		},
 		Weights: map[string]float64{"dispatched_score": 20, "on_time_dispatch_rate": 40, "accurate_dispatch_rate": 40},
 	},

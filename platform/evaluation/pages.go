@@ -17,7 +17,6 @@ import (
 
 func label(lang, id string) string { return msg.TextOf(lang, id) }
 
-
 // cell is one figure of a page: its text and, for a count, the link to the cases behind it.
 type cell struct {
 	Text, Href string
