@@ -12,15 +12,20 @@ import (
 // newCases builds the case loop over the gate, the tenant keys and billing's usage meter, and
 // puts its photos into tenant exports.
 func (a *App) newCases(adjust func(*cases.Config)) *cases.Service {
+	s := cases.NewService(a.casesConfig(adjust))
+	a.store.AddExportFiles(s.PhotoExport())
+	return s
+}
+
+// casesConfig is the case loop's configuration in this App, changed by adjust (a test seam).
+func (a *App) casesConfig(adjust func(*cases.Config)) cases.Config {
 	cfg := cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
 		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log,
 		Places: a.platform.grids.Index(), Classes: a.platform.catalog.Entries()}
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	s := cases.NewService(cfg)
-	a.store.AddExportFiles(s.PhotoExport())
-	return s
+	return cfg
 }
 
 // runOverdue marks overdue cases in every active tenant every interval until ctx ends

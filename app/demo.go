@@ -52,6 +52,11 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 	if err := a.store.Grant(ctx, pref, viewer.ID, tenants.PrefectureViewer); err != nil {
 		return err
 	}
+	// The prefecture and 楚雄市 are on the plans that sell the evaluation; the other counties start
+	// on the shared starter plan.
+	if _, err := a.billing.SetPlan(ctx, pref, "prefecture", nil); err != nil {
+		return fmt.Errorf("demo plan: %w", err)
+	}
 	for _, c := range demoCounties {
 		c.ParentSlug = pref.Slug
 		t, err := a.seedTenant(ctx, c, "admin@"+c.Slug+".demo")
@@ -59,6 +64,9 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		if c.Slug == "chuxiong" {
+			if _, err := a.billing.SetPlan(ctx, t, "standard", nil); err != nil {
+				return fmt.Errorf("demo plan: %w", err)
+			}
 			if err := a.seedDemoLoop(ctx, t); err != nil {
 				return err
 			}

@@ -126,14 +126,8 @@ func (a *App) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
 		pctx := tenants.WithPrincipal(ctx, &tenants.Principal{Identity: id})
 		as[p.who] = tenants.WithScope(pctx, &tenants.Scope{Tenant: t, Roles: []tenants.Role{p.role}})
 	}
-	var img bytes.Buffer
-	m := image.NewRGBA(image.Rect(0, 0, 32, 24))
-	for y := range 24 {
-		for x := range 32 {
-			m.Set(x, y, color.RGBA{R: uint8(90 + 4*x), G: uint8(110 + 3*y), B: 120, A: 255})
-		}
-	}
-	if err := png.Encode(&img, m); err != nil {
+	img, err := demoPhoto()
+	if err != nil {
 		return err
 	}
 	const lon, lat = 101.5460, 25.0330
@@ -151,7 +145,7 @@ func (a *App) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
 			in := cases.ActionInput{Version: c.Version}
 			switch st.action {
 			case cases.Feedback:
-				ph, err := a.cases.AddPhoto(as["handler"], c.ID, img.Bytes())
+				ph, err := a.cases.AddPhoto(as["handler"], c.ID, img)
 				if err != nil {
 					return fmt.Errorf("demo photo: %w", err)
 				}
@@ -169,5 +163,18 @@ func (a *App) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
 			}
 		}
 	}
-	return nil
+	return a.seedDemoHistory(ctx, t, img)
+}
+
+// demoPhoto is the demo's after-photo: a small gradient, as a PNG.
+func demoPhoto() ([]byte, error) {
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for y := range 24 {
+		for x := range 32 {
+			m.Set(x, y, color.RGBA{R: uint8(90 + 4*x), G: uint8(110 + 3*y), B: 120, A: 255})
+		}
+	}
+	err := png.Encode(&img, m)
+	return img.Bytes(), err
 }
