@@ -53,7 +53,7 @@ type demoClock struct {
 	t  time.Time
 }
 
-func (c *demoClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *demoClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *demoClock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // seedDemoHistory gives 楚雄市 half a year of case history, walked through the real case loop on
