@@ -125,25 +125,12 @@ func (g *gate) tenantScope(c *fiber.Ctx) error {
 			return errs.E(errs.Forbidden, msgYourAccessReadOnly, t.NameZH)
 		}
 	}
-	if err := g.auditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {
+	if err := g.store.AuditCrossRead(ctx, sc, c.Method(), c.Path()); err != nil {
 		return err
 	}
 	g.recordActiveUser(ctx, sc)
 	c.SetUserContext(tenants.WithScope(ctx, sc))
 	return c.Next()
-}
-
-// auditCrossRead records a read of sc's tenant by someone from outside it (a prefecture viewer
-// or an operator); nothing for a member's own access.
-func (g *gate) auditCrossRead(ctx context.Context, sc *tenants.Scope, method, path string) error {
-	if sc.Via == nil && !sc.Operator {
-		return nil
-	}
-	detail := map[string]string{"method": method, "path": path}
-	if sc.Via != nil {
-		detail["via"] = sc.Via.Slug
-	}
-	return g.store.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
 }
 
 // sameOrigin refuses a form post that a browser says came from another site. The forms that

@@ -187,7 +187,8 @@ func (g guarded) Patch(path string, hs ...fiber.Handler)  { g.add(fiber.MethodPa
 func (g guarded) Delete(path string, hs ...fiber.Handler) { g.add(fiber.MethodDelete, path, hs) }
 
 // need refuses requests to m's routes for a tenant whose plan lacks m (403, naming the plan
-// and the module); nil for a shared free module, which has no entitlement to check.
+// and the module), unless the caller reads the tenant through its prefecture and the
+// prefecture's plan has m; nil for a shared free module, which has no entitlement to check.
 func (ms *mounted) need(m module.Module) fiber.Handler {
 	if m.Entitlement == "" {
 		return nil
@@ -200,6 +201,13 @@ func (ms *mounted) need(m module.Module) fiber.Handler {
 		on, e, err := ms.billing.Entitled(c.UserContext(), sc.Tenant, m.Entitlement)
 		if err != nil {
 			return err
+		}
+		if !on && sc.Via != nil {
+			// A prefecture whose plan has the module reads its counties' through it (the
+			// prefecture's evaluation drills down into each county's).
+			if on, _, err = ms.billing.Entitled(c.UserContext(), sc.Via, m.Entitlement); err != nil {
+				return err
+			}
 		}
 		if !on {
 			l := console.Lang(c)

@@ -31,7 +31,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	// The prefecture overview reads every county through its own scope, auditing each as the
 	// tenant scope middleware does.
-	console.MountPrefecture(tw, console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.gate.auditCrossRead})
+	console.MountPrefecture(tw, console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.store.AuditCrossRead})
 	console.MountBilling(tw, console.BillingDeps{UI: a.web, Store: a.store, Billing: a.billing, Statements: a.statements()})
 	a.modules.consoleRoutes(tw)
 	console.MountPublic(f.Group("/r/:tenant"), console.PublicDeps{

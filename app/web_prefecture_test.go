@@ -234,7 +234,7 @@ func BenchmarkOverviewIndicators(b *testing.B) {
 	_, period := console.OverviewPeriod("year", a.store.Now())
 	b.ResetTimer()
 	for b.Loop() {
-		fs, err := console.PrefectureFigures(pctx, console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.gate.auditCrossRead}, p, pref, period, "/t/"+pref.Slug+"/overview")
+		fs, err := console.PrefectureFigures(pctx, console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.store.AuditCrossRead}, p, pref, period, "/t/"+pref.Slug+"/overview")
 		if err != nil || len(fs) != 10 || fs[0].Ind.Reported != 100 {
 			b.Fatalf("figures: %v", err)
 		}

@@ -87,6 +87,20 @@ func (s *Store) AuditTenant(ctx context.Context, action, target string, detail a
 	return s.AuditNow(ctx, action, &sc.Tenant.ID, target, detail)
 }
 
+// AuditCrossRead records a read of sc's tenant by someone from outside it (a prefecture viewer
+// reading a county, an operator); nothing for a member's own access. Method and path say what
+// was read.
+func (s *Store) AuditCrossRead(ctx context.Context, sc *Scope, method, path string) error {
+	if sc.Via == nil && !sc.Operator {
+		return nil
+	}
+	detail := map[string]string{"method": method, "path": path}
+	if sc.Via != nil {
+		detail["via"] = sc.Via.Slug
+	}
+	return s.AuditNow(ctx, "tenant.cross_read", &sc.Tenant.ID, sc.Tenant.Slug, detail)
+}
+
 // AuditFilter narrows FindAudit.
 type AuditFilter struct {
 	TenantID *uuid.UUID

@@ -116,3 +116,44 @@ func (s *Store) Ancestors(ctx context.Context, t *Tenant) ([]*Tenant, error) {
 func (s *Store) Children(ctx context.Context, t *Tenant) ([]*Tenant, error) {
 	return s.FindTenants(ctx, TenantFilter{ParentID: &t.ID})
 }
+
+// maxUnder is how many units ReadableUnder returns at most (a province has some 130 counties).
+const maxUnder = 1000
+
+// ReadableUnder returns a read-only scope for every unit below t (its counties, and any unit
+// below those), breadth first, that p may read: what a prefecture's pages compare. A unit p may
+// not read is left out; scopes are read-only whatever else p may do in a unit.
+func (s *Store) ReadableUnder(ctx context.Context, p *Principal, t *Tenant) ([]*Scope, error) {
+	anc, err := s.Ancestors(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	type unit struct {
+		t     *Tenant
+		chain []*Tenant // ancestors, nearest first
+	}
+	var out []*Scope
+	queue := []unit{{t, anc}}
+	for len(queue) > 0 && len(out) < maxUnder {
+		u := queue[0]
+		queue = queue[1:]
+		kids, err := s.Children(ctx, u.t)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kids {
+			ku := unit{k, append([]*Tenant{u.t}, u.chain...)}
+			queue = append(queue, ku)
+			sc, err := Resolve(p, k, ku.chain)
+			if errs.Is(err, errs.NotFound) {
+				continue // not readable by p: not shown
+			}
+			if err != nil {
+				return nil, err
+			}
+			sc.ReadOnly = true
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}

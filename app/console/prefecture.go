@@ -84,42 +84,14 @@ var openStates = []cases.State{cases.Reported, cases.Verifying, cases.Accepted, 
 // time. Every county read by someone from outside it is audited once, as the tenant scope
 // middleware audits a request, with path as the page that read it.
 func PrefectureFigures(ctx context.Context, d PrefectureDeps, p *tenants.Principal, pref *tenants.Tenant, period cases.Period, path string) ([]*CountyFigures, error) {
-	anc, err := d.Store.Ancestors(ctx, pref)
+	units, err := d.Store.ReadableUnder(ctx, p, pref)
 	if err != nil {
 		return nil, err
 	}
-	type unit struct {
-		t     *tenants.Tenant
-		chain []*tenants.Tenant // ancestors, nearest first
-	}
-	// Every tenant under the prefecture, breadth first (county-level units, and any below).
-	var units []unit
-	queue := []unit{{pref, anc}}
-	for len(queue) > 0 && len(units) < 1000 {
-		u := queue[0]
-		queue = queue[1:]
-		kids, err := d.Store.Children(ctx, u.t)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range kids {
-			ku := unit{k, append([]*tenants.Tenant{u.t}, u.chain...)}
-			units = append(units, ku)
-			queue = append(queue, ku)
-		}
-	}
 	out := make([]*CountyFigures, 0, len(units))
 	scopes := map[*CountyFigures]*tenants.Scope{}
-	for _, u := range units {
-		sc, err := tenants.Resolve(p, u.t, u.chain)
-		if errs.Is(err, errs.NotFound) {
-			continue // not readable by p: not shown
-		}
-		if err != nil {
-			return nil, err
-		}
-		sc.ReadOnly = true // the overview only reads, whatever else p may do in the county
-		f := &CountyFigures{Tenant: u.t}
+	for _, sc := range units {
+		f := &CountyFigures{Tenant: sc.Tenant}
 		out = append(out, f)
 		scopes[f] = sc
 	}

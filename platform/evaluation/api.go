@@ -2,11 +2,13 @@ package evaluation
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"strconv"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -94,6 +96,33 @@ func (h *handlers) apiBehind(c *fiber.Ctx) error {
 		rows = append(rows, []string{cs.Number, cs.State, cs.Source, cs.Kind, cs.ClassCode, cs.Address, cs.CreatedAt.Format("2006-01-02T15:04:05Z07:00"), cs.ID})
 	}
 	return sendCSV(c, "evaluation-cases-"+p.Name+".csv", rows)
+}
+
+// apiUnits is GET /evaluation/units: the units below the tenant (a prefecture's counties) side
+// by side, ranked under the tenant's scheme; empty for a county.
+func (h *handlers) apiUnits(c *fiber.Ctx) error {
+	p, err := h.period(c)
+	if err != nil {
+		return err
+	}
+	cmp, err := h.compareUnits(c, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cmp)
+}
+
+// compareUnits compares the units the caller reads below the tenant of c (a prefecture's
+// counties), auditing each read as the tenant scope middleware does.
+func (h *handlers) compareUnits(c *fiber.Ctx, p Period) (*Comparison, error) {
+	ctx, path := c.UserContext(), c.Path()
+	scopes, err := h.k.Store.ReadableUnder(ctx, module.Principal(c), module.Scope(c).Tenant)
+	if err != nil {
+		return nil, err
+	}
+	return h.s.CompareUnits(ctx, scopes, p, func(ctx context.Context, sc *tenants.Scope) error {
+		return h.k.Store.AuditCrossRead(ctx, sc, fiber.MethodGet, path)
+	})
 }
 
 // apiSchemes is GET /evaluation/schemes: the scheme in force today, every scheme set, and the

@@ -298,8 +298,8 @@ func regionOf(o Object, code string) string {
 func behind(ctx context.Context, db bun.IDB, o Object, key, countName string, from, to time.Time) (ids []string, ok bool, err error) {
 	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
 	src := o
-	if o == Streets || o == Communities {
-		src = Grids
+	if o == Streets || o == Communities || o == Counties {
+		src = Grids // a county's counts are all its grid rows'
 	}
 	for _, s := range specs(d) {
 		col := slices.Index(s.counts, countName)
@@ -319,7 +319,7 @@ func behind(ctx context.Context, db bun.IDB, o Object, key, countName string, fr
 		}
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if src != o && regionOf(o, r.K.String) != key {
+			if src != o && o != Counties && regionOf(o, r.K.String) != key {
 				continue
 			}
 			if !seen[r.CaseID] {

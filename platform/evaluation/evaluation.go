@@ -77,11 +77,12 @@ type Figures struct {
 	Rankings map[Object]*Ranking `json:"rankings"`
 	// Totals: cases reported in the period, filed in it, and of those closed and closed on time
 	// by its end.
-	Reported     int64            `json:"reported"`
-	Filed        int64            `json:"filed"`
-	Closed       int64            `json:"closed"`
-	ClosedOnTime int64            `json:"closed_on_time"`
-	Sources      map[string]int64 `json:"sources"`
+	Reported          int64            `json:"reported"`
+	Filed             int64            `json:"filed"`
+	Closed            int64            `json:"closed"`
+	ClosedOnTime      int64            `json:"closed_on_time"`
+	InspectorReported int64            `json:"inspector_reported"`
+	Sources           map[string]int64 `json:"sources"`
 	TopClasses   []ClassCount     `json:"top_classes"`
 	// ComputedAt is when the counts were read.
 	ComputedAt time.Time `json:"computed_at"`
@@ -150,12 +151,7 @@ func (s *Service) evaluate(ctx context.Context, p Period, scheme *Scheme) (*Figu
 			out = f
 			return nil
 		}
-		// A period still running is counted as of now: its end has not come.
-		asOf := p.To
-		if now.Before(asOf) {
-			asOf = now
-		}
-		c, err := count(ctx, db, p.From, asOf)
+		c, err := count(ctx, db, p.From, s.asOf(p))
 		if err != nil {
 			return err
 		}
@@ -179,6 +175,7 @@ func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
 		f.Filed += counts["filed"]
 		f.Closed += counts["closed"]
 		f.ClosedOnTime += counts["closed_on_time"]
+		f.InspectorReported += counts["inspector_reported"]
 	}
 	for _, o := range Objects {
 		def := Definitions[o]
@@ -203,51 +200,10 @@ func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
 			if r.Name == "" {
 				r.Name = key
 			}
-			var sum, weight float64
-			for _, ind := range def.Indicators {
-				var v *float64
-				if ind.Relative {
-					v = Rate(counts[ind.Num], peakOf[ind.Num])
-				} else {
-					v = Rate(counts[ind.Num], counts[ind.Den])
-				}
-				r.Values[ind.ID] = v
-				if v == nil || w[ind.ID] <= 0 {
-					continue
-				}
-				x := *v
-				if ind.Inverse {
-					x = 1 - x
-				}
-				sum += w[ind.ID] * x
-				weight += w[ind.ID]
-			}
-			if weight > 0 {
-				sc := math.Round(sum/weight*100*100) / 100
-				r.Score = &sc
-			}
+			r.Values, r.Score = values(def, w, counts, peakOf)
 			rk.Rows = append(rk.Rows, r)
 		}
-		sort.SliceStable(rk.Rows, func(i, j int) bool {
-			a, b := rk.Rows[i], rk.Rows[j]
-			if (a.Score == nil) != (b.Score == nil) {
-				return a.Score != nil
-			}
-			if a.Score != nil && *a.Score != *b.Score {
-				return *a.Score > *b.Score
-			}
-			return a.Key < b.Key
-		})
-		rank := 0
-		for i := range rk.Rows {
-			if rk.Rows[i].Score == nil {
-				break
-			}
-			if i == 0 || *rk.Rows[i].Score != *rk.Rows[i-1].Score {
-				rank = i + 1
-			}
-			rk.Rows[i].Rank = rank
-		}
+		rank(rk.Rows)
 		f.Rankings[o] = rk
 	}
 	for class, n := range c.Classes {
@@ -263,6 +219,62 @@ func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
 		f.TopClasses = f.TopClasses[:topClasses]
 	}
 	return f
+}
+
+// values are the indicators' values of a row with counts, and its composite score out of 100
+// under the weights w (absent when no weighted indicator has a value). A Relative indicator is
+// the count against peakOf, the largest among the row's peers.
+func values(def Definition, w map[string]float64, counts map[string]int64, peakOf map[string]int64) (map[string]*float64, *float64) {
+	vals := map[string]*float64{}
+	var sum, weight float64
+	for _, ind := range def.Indicators {
+		var v *float64
+		if ind.Relative {
+			v = Rate(counts[ind.Num], peakOf[ind.Num])
+		} else {
+			v = Rate(counts[ind.Num], counts[ind.Den])
+		}
+		vals[ind.ID] = v
+		if v == nil || w[ind.ID] <= 0 {
+			continue
+		}
+		x := *v
+		if ind.Inverse {
+			x = 1 - x
+		}
+		sum += w[ind.ID] * x
+		weight += w[ind.ID]
+	}
+	if weight == 0 {
+		return vals, nil
+	}
+	sc := math.Round(sum/weight*100*100) / 100
+	return vals, &sc
+}
+
+// rank orders rows best score first (rows without a score last, by key) and numbers them; equal
+// scores share a rank.
+func rank(rows []Row) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if (a.Score == nil) != (b.Score == nil) {
+			return a.Score != nil
+		}
+		if a.Score != nil && *a.Score != *b.Score {
+			return *a.Score > *b.Score
+		}
+		return a.Key < b.Key
+	})
+	r := 0
+	for i := range rows {
+		if rows[i].Score == nil {
+			break
+		}
+		if i == 0 || *rows[i].Score != *rows[i-1].Score {
+			r = i + 1
+		}
+		rows[i].Rank = r
+	}
 }
 
 // topClasses is how many problem classes the figures list.
@@ -291,6 +303,14 @@ func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// asOf is when p is counted: its end, or now for a period still running (its end has not come).
+func (s *Service) asOf(p Period) time.Time {
+	if now := s.now(); now.Before(p.To) {
+		return now
+	}
+	return p.To
 }
 
 // CaseRef is a case behind a figure, as its list shows it.
@@ -335,7 +355,7 @@ func (s *Service) CasesBehind(ctx context.Context, p Period, o Object, key, coun
 	}
 	out := &Behind{Object: o, Key: key, Count: countName, Period: p, Cases: []CaseRef{}}
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
-		ids, ok, err := behind(ctx, db, o, key, countName, p.From, p.To)
+		ids, ok, err := behind(ctx, db, o, key, countName, p.From, s.asOf(p))
 		if err != nil {
 			return err
 		}
@@ -361,11 +381,12 @@ func (s *Service) CasesBehind(ctx context.Context, p Period, o Object, key, coun
 
 // Summary is a period's totals.
 type Summary struct {
-	Period       Period `json:"period"`
-	Reported     int64  `json:"reported"`
-	Filed        int64  `json:"filed"`
-	Closed       int64  `json:"closed"`
-	ClosedOnTime int64  `json:"closed_on_time"`
+	Period            Period `json:"period"`
+	Reported          int64  `json:"reported"`
+	Filed             int64  `json:"filed"`
+	Closed            int64  `json:"closed"`
+	ClosedOnTime      int64  `json:"closed_on_time"`
+	InspectorReported int64  `json:"inspector_reported"`
 }
 
 // Trend is a row's score in the previous period and in the same period a year before (absent
@@ -430,5 +451,5 @@ func (s *Service) compare(ctx context.Context, p Period, scheme *Scheme) (*Repor
 }
 
 func summary(f *Figures) Summary {
-	return Summary{Period: f.Period, Reported: f.Reported, Filed: f.Filed, Closed: f.Closed, ClosedOnTime: f.ClosedOnTime}
+	return Summary{Period: f.Period, Reported: f.Reported, Filed: f.Filed, Closed: f.Closed, ClosedOnTime: f.ClosedOnTime, InspectorReported: f.InspectorReported}
 }

@@ -14,9 +14,11 @@ const (
 	Acceptors   Object = "acceptors"
 	ShiftLeads  Object = "shift_leads"
 	Dispatchers Object = "dispatchers"
+	// Counties are a prefecture's units, compared by their totals (the region indicators).
+	Counties Object = "counties"
 )
 
-// Objects lists every object, in the order the pages show them.
+// Objects lists every object of a county's evaluation, in the order the pages show them.
 var Objects = []Object{Streets, Communities, Grids, Departments, Inspectors, Acceptors, ShiftLeads, Dispatchers}
 
 // Indicator is one component of an object's score: a rate Num/Den of two of the object's counts,
@@ -58,6 +60,7 @@ var Definitions = map[Object]Definition{
 	Streets:     regionDef(Streets),
 	Communities: regionDef(Communities),
 	Grids:       regionDef(Grids),
+	Counties:    regionDef(Counties),
 	Departments: {Object: Departments,
 		Counts: []string{"dispatched", "returned", "due", "handled", "handled_on_time", "reworks", "extensions", "overdue_pending"},
 		Indicators: []Indicator{

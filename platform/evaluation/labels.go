@@ -104,5 +104,8 @@ var _ = msg.Define(
 var _ = msg.Define(
 	msg.Text{ID: "evaluation.page.save", ZH: "保存方案", EN: "Save the scheme"},
 	msg.Text{ID: "evaluation.page.note", ZH: "说明", EN: "Note"},
+	msg.Text{ID: "evaluation.object.counties", ZH: "县（市）", EN: "Counties"},
+	msg.Text{ID: "evaluation.page.unavailable", ZH: "暂不可读", EN: "unavailable"},
+	msg.Text{ID: "evaluation.page.units_hint", ZH: "各县（市）按州统一评价方案排名；点击县名查看该县评价，点击数字查看案件明细。只读。", EN: "Counties ranked under the prefecture's common scheme; open a county for its evaluation, a number for its cases. Read-only."},
 	msg.Text{ID: "evaluation.scheme.saved", ZH: "评价方案已保存。", EN: "The scheme is saved."},
 )

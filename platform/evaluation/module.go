@@ -42,6 +42,7 @@ func Module(s *Service, classes Classes) module.Module {
 				API: func(r module.Router) {
 					r.Get("/evaluation", h.apiReport)
 					r.Get("/evaluation/cases", h.apiBehind)
+					r.Get("/evaluation/units", h.apiUnits)
 					r.Get("/evaluation/schemes", h.apiSchemes)
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.apiPutScheme)
 				},

@@ -25,7 +25,7 @@ type cell struct {
 // pageRow is a ranking's row as the page shows it.
 type pageRow struct {
 	Rank               int
-	Key, Name          string
+	Key, Name, Href    string
 	Score              string
 	Previous, LastYear string
 	Up, Down           bool
@@ -85,6 +85,9 @@ func (h *handlers) page(c *fiber.Ctx) error {
 		return h.pageError(c, data, err)
 	}
 	data["Period"], data["Q"] = p, c.Queries()
+	if module.Scope(c).Tenant.Kind == tenants.Prefecture {
+		return h.unitsPage(c, lang, p, data)
+	}
 	r, err := h.s.Compare(c.UserContext(), p)
 	if err != nil {
 		return h.pageError(c, data, err)
@@ -252,4 +255,62 @@ func (h *handlers) putSchemeForm(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(base(c)+"/evaluation?done=evaluation.scheme.saved", fiber.StatusSeeOther)
+}
+
+// unitsPage is a prefecture's evaluation: its counties side by side under its common scheme, each
+// county's name opening that county's evaluation and each count the cases behind it.
+func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map) error {
+	cmp, err := h.compareUnits(c, p)
+	if err != nil {
+		return err
+	}
+	def := Definitions[Counties]
+	var heads []string
+	for _, ind := range def.Indicators {
+		heads = append(heads, label(lang, "evaluation.indicator."+ind.ID)+" ("+strconv.FormatFloat(cmp.Weights[ind.ID], 'f', -1, 64)+")")
+	}
+	counts := []string{"reported", "filed", "closed", "closed_on_time", "inspector_reported"}
+	var countHeads []string
+	for _, n := range counts {
+		if n == "reported" {
+			countHeads = append(countHeads, label(lang, "evaluation.page.reported"))
+			continue
+		}
+		countHeads = append(countHeads, label(lang, "evaluation.count."+n))
+	}
+	var rows []pageRow
+	for _, u := range cmp.Units {
+		name := u.Tenant.Name(lang)
+		pr := pageRow{Rank: u.Rank, Key: u.Key, Name: name, Href: "/t/" + u.Key + "/evaluation?" + periodQuery(p).Encode(), Score: scoreText(u.Score),
+			Previous: scoreText(u.Trend.Previous), LastYear: scoreText(u.Trend.YearBefore)}
+		if u.Unavailable {
+			pr.Score = label(lang, "evaluation.page.unavailable")
+		}
+		if u.Score != nil && u.Trend.Previous != nil {
+			pr.Up, pr.Down = *u.Score > *u.Trend.Previous, *u.Score < *u.Trend.Previous
+		}
+		for _, ind := range def.Indicators {
+			pr.Values = append(pr.Values, cell{Text: pct(u.Values[ind.ID])})
+		}
+		for _, n := range counts {
+			cl := cell{Text: strconv.FormatInt(u.Counts[n], 10)}
+			if n != "reported" && !u.Unavailable {
+				q := periodQuery(p)
+				q.Set("object", string(Counties))
+				q.Set("key", u.Key)
+				q.Set("count", n)
+				cl.Href = "/t/" + u.Key + "/evaluation/cases?" + q.Encode()
+			}
+			pr.Counts = append(pr.Counts, cl)
+		}
+		rows = append(rows, pr)
+	}
+	data["Units"] = pageRanking{Object: Counties, Title: label(lang, "evaluation.object.counties"), Indicators: heads, Counts: countHeads, Rows: rows}
+	data["Comparison"] = cmp
+	data["PeriodQuery"] = periodQuery(p).Encode()
+	data["SchemeText"] = label(lang, "evaluation.page.scheme_default")
+	if cmp.Scheme.ID != "" {
+		data["SchemeText"] = strings.Replace(label(lang, "evaluation.page.scheme_from"), "%s", cmp.Scheme.EffectiveFrom, 1)
+	}
+	return h.k.Pages.Render(c, "evaluation/units", data)
 }

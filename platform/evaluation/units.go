@@ -1,0 +1,122 @@
+package evaluation
+
+import (
+	"context"
+	"sort"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/tenants"
+	"golang.org/x/sync/errgroup"
+)
+
+// unitWorkers is how many units a comparison evaluates at once.
+const unitWorkers = 4
+
+// UnitRow is one county's line of a prefecture's comparison: its totals as a Row (key: the slug;
+// counts: reported, filed, closed, closed_on_time, inspector_reported), its score in the previous
+// period and last year, and Unavailable when it could not be read (still provisioning, or its
+// database did not answer).
+type UnitRow struct {
+	Row
+	Tenant      *tenants.Tenant `json:"-"`
+	Trend       Trend           `json:"trend"`
+	Unavailable bool            `json:"unavailable"`
+}
+
+// Comparison is a prefecture's counties side by side over a period, ranked under the scheme in
+// force in the prefecture at the period's start (its common scheme; the counties' own schemes
+// rank their own staff and departments only).
+type Comparison struct {
+	Period  Period             `json:"period"`
+	Scheme  Scheme             `json:"scheme"`
+	Weights map[string]float64 `json:"weights"`
+	Units   []UnitRow          `json:"units"`
+	Totals  Summary            `json:"totals"`
+}
+
+// CompareUnits evaluates every unit of scopes (the counties a prefecture reads: tenants.Store
+// ReadableUnder) over p under the scheme in force in the tenant of ctx, the prefecture, and ranks
+// them. Each county's read is audited with audit before it is read.
+func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p Period, audit func(ctx context.Context, sc *tenants.Scope) error) (*Comparison, error) {
+	scheme, err := s.SchemeAt(ctx, p.From)
+	if err != nil {
+		return nil, err
+	}
+	out := &Comparison{Period: p, Scheme: *scheme, Weights: scheme.weights(Counties), Units: make([]UnitRow, len(scopes))}
+	reports := make([]*Report, len(scopes))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(unitWorkers)
+	for i, sc := range scopes {
+		out.Units[i] = UnitRow{Row: Row{Key: sc.Tenant.Slug, Name: sc.Tenant.NameZH}, Tenant: sc.Tenant}
+		if sc.Tenant.Status != tenants.StatusActive && sc.Tenant.Status != tenants.StatusSuspended {
+			out.Units[i].Unavailable = true
+			continue
+		}
+		g.Go(func() error {
+			if err := audit(gctx, sc); err != nil {
+				return err
+			}
+			r, err := s.compare(tenants.WithScope(gctx, sc), p, scheme)
+			if err != nil {
+				if code := errs.CodeOf(err); code == errs.Internal {
+					return err
+				}
+				out.Units[i].Unavailable = true
+				return nil
+			}
+			reports[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	def, w := Definitions[Counties], out.Weights
+	var rows []Row
+	for i, r := range reports {
+		if r == nil {
+			continue
+		}
+		u := &out.Units[i]
+		u.Counts = unitCounts(summary(r.Figures))
+		u.Values, u.Score = values(def, w, u.Counts, nil)
+		_, u.Trend.Previous = values(def, w, unitCounts(r.Previous), nil)
+		_, u.Trend.YearBefore = values(def, w, unitCounts(r.YearBefore), nil)
+		out.Totals.Reported += r.Reported
+		out.Totals.Filed += r.Filed
+		out.Totals.Closed += r.Closed
+		out.Totals.ClosedOnTime += r.ClosedOnTime
+		out.Totals.InspectorReported += r.InspectorReported
+		rows = append(rows, u.Row)
+	}
+	out.Totals.Period = p
+	rank(rows)
+	ranks := map[string]int{}
+	for _, r := range rows {
+		ranks[r.Key] = r.Rank
+	}
+	for i := range out.Units {
+		out.Units[i].Rank = ranks[out.Units[i].Key]
+	}
+	// Ranked first, in rank order; unavailable units last.
+	sortUnits(out.Units)
+	return out, nil
+}
+
+func unitCounts(s Summary) map[string]int64 {
+	return map[string]int64{"reported": s.Reported, "filed": s.Filed, "closed": s.Closed,
+		"closed_on_time": s.ClosedOnTime, "inspector_reported": s.InspectorReported}
+}
+
+func sortUnits(us []UnitRow) {
+	sort.SliceStable(us, func(i, j int) bool {
+		a, b := us[i], us[j]
+		switch {
+		case a.Rank > 0 && b.Rank > 0:
+			return a.Rank < b.Rank || a.Rank == b.Rank && a.Key < b.Key
+		case (a.Rank > 0) != (b.Rank > 0):
+			return a.Rank > 0
+		}
+		return a.Key < b.Key
+	})
+}
