@@ -83,7 +83,7 @@ type Figures struct {
 	ClosedOnTime      int64            `json:"closed_on_time"`
 	InspectorReported int64            `json:"inspector_reported"`
 	Sources           map[string]int64 `json:"sources"`
-	TopClasses   []ClassCount     `json:"top_classes"`
+	TopClasses        []ClassCount     `json:"top_classes"`
 	// ComputedAt is when the counts were read.
 	ComputedAt time.Time `json:"computed_at"`
 	// newest is the time of the newest event of the history when the counts were read: the

@@ -307,7 +307,7 @@ func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map
 	}
 	data["Units"] = pageRanking{Object: Counties, Title: label(lang, "evaluation.object.counties"), Indicators: heads, Counts: countHeads, Rows: rows}
 	data["Comparison"] = cmp
-	data["PeriodQuery"] = periodQuery(p).Encode()
+	data["UnitsJSON"] = "/api/v1" + base(c) + "/evaluation/units?" + periodQuery(p).Encode()
 	data["SchemeText"] = label(lang, "evaluation.page.scheme_default")
 	if cmp.Scheme.ID != "" {
 		data["SchemeText"] = strings.Replace(label(lang, "evaluation.page.scheme_from"), "%s", cmp.Scheme.EffectiveFrom, 1)
