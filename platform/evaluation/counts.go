@@ -121,9 +121,10 @@ FROM case_events e
 WHERE e.action IN ('verify', 'check') AND e.at >= ?0 AND e.at < ?1`
 }
 
-// inspectorAreaRows counts the cases filed in each inspector's responsibility grids: the case
-// names the grid's inspector as a staff member (cases.inspector_id); the row's key is that
-// member's account, as the inspector's own actions are keyed.
+// inspectorAreaRows counts the cases filed in the area of a responsibility grid's inspector. The
+// case records the inspector's staff id; the other inspector rows are keyed by the identity the
+// inspector acts as (actor_id), so the staff id is mapped to it (a staff member without an
+// account keeps the staff id).
 const inspectorAreaRows = `SELECT COALESCE(s.identity_id, c.inspector_id) AS k, '' AS email, f.case_id, 1 AS n1, CASE WHEN c.source <> 'inspector' THEN 1 ELSE 0 END AS n2
 FROM case_events f JOIN cases c ON c.id = f.case_id LEFT JOIN staff s ON s.id = c.inspector_id
 WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1 AND c.inspector_id IS NOT NULL AND c.inspector_id <> ''`

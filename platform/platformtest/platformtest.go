@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/cityops/cityops/internal/testdb"
+	"github.com/cityops/cityops/migrations"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -21,16 +23,27 @@ type Env struct {
 	Prefecture       *tenants.Tenant
 }
 
-// EachDialect runs body on SQLite and on PostgreSQL.
-func EachDialect(t *testing.T, body func(t *testing.T, e *Env)) {
-	t.Run("sqlite", func(t *testing.T) { body(t, MustEnv(t, "sqlite")) })
-	t.Run("postgres", func(t *testing.T) { body(t, MustEnv(t, "postgres")) })
+// EachDialect runs body on SQLite and on PostgreSQL, with the tenant migrations of mods (a module
+// that keeps tables of its own) applied after the platform's.
+func EachDialect(t *testing.T, body func(t *testing.T, e *Env), mods ...module.Module) {
+	t.Run("sqlite", func(t *testing.T) { body(t, MustEnv(t, "sqlite", mods...)) })
+	t.Run("postgres", func(t *testing.T) { body(t, MustEnv(t, "postgres", mods...)) })
 }
 
-// MustEnv builds an Env on dialect ("sqlite" or "postgres").
-func MustEnv(tb testing.TB, dialect string) *Env {
+// MustEnv builds an Env on dialect ("sqlite" or "postgres"), with the tenant migrations of mods.
+func MustEnv(tb testing.TB, dialect string, mods ...module.Module) *Env {
 	tb.Helper()
 	cfg := tenants.Config{DataDir: tb.TempDir(), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}}
+	for _, m := range mods {
+		if m.Migrations == nil {
+			continue
+		}
+		ms, err := migrations.LoadFS(m.Migrations, dialect, m.Name)
+		if err != nil {
+			tb.Fatalf("module %s: migrations: %v", m.Name, err)
+		}
+		cfg.Migrations = append(cfg.Migrations, ms...)
+	}
 	if dialect == "postgres" {
 		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
