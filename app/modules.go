@@ -42,7 +42,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		grids.Module(p.grids),
 		catalog.Module(p.catalog),
 		calendar.Module(p.calendar),
-		evaluation.Module(p.evaluation, p.catalog),
+		evaluation.Module(p.evaluation, p.catalog, cs),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 type handlers struct {
 	s       *Service
 	classes Classes
+	cases   Cases
 	k       module.Kit
 }
 

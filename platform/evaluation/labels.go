@@ -109,3 +109,20 @@ var _ = msg.Define(
 	msg.Text{ID: "evaluation.page.units_hint", ZH: "各县（市）按州统一评价方案排名；点击县名查看该县评价，点击数字查看案件明细。只读。", EN: "Counties ranked under the prefecture's common scheme; open a county for its evaluation, a number for its cases. Read-only."},
 	msg.Text{ID: "evaluation.scheme.saved", ZH: "评价方案已保存。", EN: "The scheme is saved."},
 )
+
+// The big screen's texts.
+var _ = msg.Define(
+	msg.Text{ID: "evaluation.screen.title", ZH: "城市运行指挥大屏", EN: "Command centre screen"},
+	msg.Text{ID: "evaluation.screen.open", ZH: "指挥大屏", EN: "Big screen"},
+	msg.Text{ID: "evaluation.screen.live", ZH: "实时", EN: "live"},
+	msg.Text{ID: "evaluation.screen.offline", ZH: "连接中断，正在重连…", EN: "connection lost, reconnecting…"},
+	msg.Text{ID: "evaluation.screen.exit", ZH: "退出大屏", EN: "Leave the screen"},
+	msg.Text{ID: "evaluation.screen.reported_today", ZH: "今日上报", EN: "Reported today"},
+	msg.Text{ID: "evaluation.screen.closed_today", ZH: "今日结案", EN: "Closed today"},
+	msg.Text{ID: "evaluation.screen.open_now", ZH: "在办案件", EN: "Open now"},
+	msg.Text{ID: "evaluation.screen.overdue_now", ZH: "超期案件", EN: "Overdue now"},
+	msg.Text{ID: "evaluation.screen.month_reported", ZH: "本月上报", EN: "Reported this month"},
+	msg.Text{ID: "evaluation.screen.trend", ZH: "近 30 日上报趋势", EN: "Reports, last 30 days"},
+	msg.Text{ID: "evaluation.screen.where", ZH: "最新案件位置", EN: "Where the newest cases are"},
+	msg.Text{ID: "evaluation.screen.recent", ZH: "最新案件", EN: "Newest cases"},
+)

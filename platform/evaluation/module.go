@@ -24,7 +24,7 @@ type Classes interface {
 // Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes table
 // and indexes. Plans sell it (Entitlement); members of the tenant and the prefecture read it,
 // the tenant's admins set the weighting scheme.
-func Module(s *Service, classes Classes) module.Module {
+func Module(s *Service, classes Classes, cs Cases) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
 	migs, _ := fs.Sub(files, "migrations")
@@ -37,7 +37,7 @@ func Module(s *Service, classes Classes) module.Module {
 		OpenAPI:     api,
 		Nav:         []module.Nav{{Path: "/evaluation", Label: "evaluation.nav"}},
 		Build: func(k module.Kit) (module.Parts, error) {
-			h := &handlers{s: s, classes: classes, k: k}
+			h := &handlers{s: s, classes: classes, cases: cs, k: k}
 			return module.Parts{
 				API: func(r module.Router) {
 					r.Get("/evaluation", h.apiReport)
@@ -49,6 +49,8 @@ func Module(s *Service, classes Classes) module.Module {
 				Console: func(r module.Router) {
 					r.Get("/evaluation", h.page)
 					r.Get("/evaluation/cases", h.behindPage)
+					r.Get("/evaluation/screen", h.screenPage)
+					r.Get("/evaluation/live", h.liveFeed)
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.putSchemeForm)
 				},
 			}, nil

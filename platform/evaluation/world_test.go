@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 // eachDialect runs body on SQLite and PostgreSQL with the evaluation's own tables.
 func eachDialect(t *testing.T, body func(t *testing.T, e *platformtest.Env)) {
-	platformtest.EachDialect(t, body, evaluation.Module(nil, nil))
+	platformtest.EachDialect(t, body, evaluation.Module(nil, nil, nil))
 }
 
 type fakeClock struct {
