@@ -13,6 +13,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/migrations"
+	"github.com/cityops/cityops/platform/analysis"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
@@ -43,6 +44,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		catalog.Module(p.catalog),
 		calendar.Module(p.calendar),
 		evaluation.Module(p.evaluation, p.catalog, cs),
+		analysis.Module(p.analysis, p.catalog),
 	}
 }
 

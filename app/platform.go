@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/cityops/cityops/platform/analysis"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/evaluation"
@@ -19,16 +20,20 @@ type platform struct {
 	calendar *calendar.Service
 	// evaluation reads the case history: the module of the plans that sell it.
 	evaluation *evaluation.Service
+	// analysis reads the case history and the evaluation's monthly figures.
+	analysis *analysis.Service
 }
 
 func newPlatform(store *tenants.Store) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
+	ev := evaluation.NewService(store, store.Now)
 	return &platform{
 		org:        o,
 		grids:      g,
 		catalog:    catalog.NewService(store, o, g, store.Now),
 		calendar:   calendar.NewService(store, store.Now),
-		evaluation: evaluation.NewService(store, store.Now),
+		evaluation: ev,
+		analysis:   analysis.NewService(store, ev, store.Now),
 	}
 }
