@@ -11,6 +11,7 @@ var _ = msg.Define(
 	msg.Text{ID: "analysis.kind.seasonal_peak", ZH: "季节规律", EN: "Seasonal patterns"},
 	msg.Text{ID: "analysis.page.hint", ZH: "以下分析均来自案件历史数据，每条都附有依据和案件明细；阈值可由管理员调整。", EN: "Every finding comes from the case history, with its evidence and its cases; an admin may change the thresholds."},
 	msg.Text{ID: "analysis.page.cases", ZH: "查看案件", EN: "See the cases"},
+	msg.Text{ID: "analysis.page.empty", ZH: "未发现此类情况。", EN: "Nothing of this kind."},
 	msg.Text{ID: "analysis.page.settings", ZH: "分析阈值", EN: "Thresholds"},
 	msg.Text{ID: "analysis.page.save", ZH: "保存阈值", EN: "Save the thresholds"},
 	msg.Text{ID: "analysis.saved", ZH: "分析阈值已保存。", EN: "The thresholds are saved."},
