@@ -370,6 +370,37 @@ func TestEvaluationFigures(t *testing.T) {
 			if prevMonth.Scheme.ID != "" || prevMonth.Rankings["departments"].Weights["handle_rate"] != 30 {
 				t.Fatalf("the day before the scheme: %+v weights %v", prevMonth.Scheme, prevMonth.Rankings["departments"].Weights)
 			}
+
+			// The grid's inspector (监督员甲, staff without an account) is named, and counts the
+			// cases filed in the grid; once linked to inspectorA's account, its reports and its
+			// grid's cases are one row.
+			inspectors := func() []evalRow { return evalRead(t, f.fixture, "adminA", "").Rankings["inspectors"].Rows }
+			var staffID string
+			for _, row := range inspectors() {
+				if row.Name == "监督员甲" {
+					staffID = row.Key
+					if row.Counts["filed_in_area"] != 3 || row.Counts["missed"] != 3 {
+						t.Errorf("监督员甲's area: %v", row.Counts)
+					}
+				}
+			}
+			if staffID == "" {
+				t.Fatalf("no row names the grid's inspector: %+v", inspectors())
+			}
+			f.mustDo(t, "adminA", "PUT", "/api/v1/t/chuxiong/staff/"+staffID, `{"name":"监督员甲","identity_id":"`+f.ids["inspectorA"]+`","posts":["inspector"]}`, 200)
+			f.report(t, "inspectorA", `{"kind":"component","class_code":"0101","description":"井盖破损","lon":101.505,"lat":25.005}`)
+			var mine []evalRow
+			for _, row := range inspectors() {
+				if row.Key == staffID || row.Key == f.ids["inspectorA"] {
+					mine = append(mine, row)
+				}
+			}
+			if len(mine) != 1 || mine[0].Key != f.ids["inspectorA"] || mine[0].Name != "监督员甲" || mine[0].Counts["reports"] != 1 || mine[0].Counts["filed_in_area"] != 3 {
+				t.Fatalf("the linked inspector's rows: %+v", mine)
+			}
+			if total, _ := behindIDs(t, f.fixture, "inspectors", f.ids["inspectorA"], "missed"); total != 3 {
+				t.Fatalf("cases behind the linked inspector's misses: %d, want 3", total)
+			}
 		})
 	}
 }

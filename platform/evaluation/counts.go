@@ -121,7 +121,10 @@ FROM case_events e
 WHERE e.action IN ('verify', 'check') AND e.at >= ?0 AND e.at < ?1`
 }
 
-const inspectorAreaRows = `SELECT c.inspector_id AS k, '' AS email, f.case_id, 1 AS n1, CASE WHEN c.source <> 'inspector' THEN 1 ELSE 0 END AS n2
+// inspectorAreaRows counts by the inspector of each case's responsibility grid: a staff id, which
+// is written as the account linked to it (the key the inspector's reports count under) when there
+// is one, so that one inspector is one row.
+const inspectorAreaRows = `SELECT COALESCE((SELECT s.identity_id FROM staff s WHERE s.id = c.inspector_id), c.inspector_id) AS k, '' AS email, f.case_id, 1 AS n1, CASE WHEN c.source <> 'inspector' THEN 1 ELSE 0 END AS n2
 FROM case_events f JOIN cases c ON c.id = f.case_id
 WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1 AND c.inspector_id IS NOT NULL AND c.inspector_id <> ''`
 

@@ -269,7 +269,8 @@ func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
 const topClasses = 10
 
 // readNames names the keys of the rows: grids by code, departments by id, staff by identity id
-// (the org's staff linked to an account). The names are today's; the
+// (the org's staff linked to an account) or, not linked, by staff id (the inspector of a
+// responsibility grid). The names are today's; the
 // keys, what the figures count by, are those recorded when each case ran.
 func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
 	out := map[string]string{}
@@ -281,6 +282,7 @@ func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
 		"SELECT code AS k, name AS v FROM grids",
 		"SELECT id AS k, name AS v FROM departments",
 		"SELECT identity_id AS k, name AS v FROM staff WHERE identity_id IS NOT NULL",
+		"SELECT id AS k, name AS v FROM staff WHERE identity_id IS NULL", // an inspector of a grid with no account
 	} {
 		kv = kv[:0]
 		if err := db.NewRaw(q).Scan(ctx, &kv); err != nil {
