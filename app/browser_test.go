@@ -461,6 +461,9 @@ func TestBrowserEvaluation(t *testing.T) {
 	}
 	s.clickTo(link, "/t/chuxiong/evaluation/cases?")
 	s.waitText("main", "共 2 件案件")
+	if p := s.text("main p:nth-of-type(2)"); !strings.Contains(p, "专业部门 · 派遣数 · 市政局A-SECRET") {
+		t.Fatalf("the list does not name its figure: %q", p)
+	}
 	main := s.text("main")
 	if !strings.Contains(main, cs[0].Number) || !strings.Contains(main, cs[1].Number) || strings.Contains(main, cs[2].Number) {
 		t.Fatalf("the cases behind the count: %s", main)

@@ -319,6 +319,7 @@ const maxBehind = 1000
 type Behind struct {
 	Object Object    `json:"object"`
 	Key    string    `json:"key"`
+	Name   string    `json:"name"` // the row's name (as the ranking names it; the key when unknown)
 	Count  string    `json:"count"`
 	Period Period    `json:"period"`
 	Total  int       `json:"total"`
@@ -345,6 +346,13 @@ func (s *Service) CasesBehind(ctx context.Context, p Period, o Object, key, coun
 			return errs.Field("count", msgUnknownMeasure, countName, string(o))
 		}
 		out.Total = len(ids)
+		names, err := readNames(ctx, db)
+		if err != nil {
+			return err
+		}
+		if out.Name = names[key]; out.Name == "" {
+			out.Name = key
+		}
 		for chunk := range slices.Chunk(ids, 500) {
 			var part []CaseRef
 			if err := db.NewSelect().Model(&part).Where("id IN (?)", bun.List(chunk)).Scan(ctx); err != nil {
