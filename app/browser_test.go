@@ -432,3 +432,45 @@ func TestBrowserKeyboard(t *testing.T) {
 		t.Fatalf("Tab walks the sections as %v (all stops: %v), want %v first", got, order, want)
 	}
 }
+
+// TestBrowserEvaluation: the admin of a county whose plan sells the evaluation opens its page on a
+// 1920×1080 screen with a few cases walked through the loop, follows a count to the cases behind
+// it and one of them to its case page.
+func TestBrowserEvaluation(t *testing.T) {
+	f := newCaseFixture(t, "sqlite")
+	evalPlan(t, f.fixture, "chuxiong")
+	cs := evalLoop(t, f)
+	b := newBrowser(t, f.listen(t))
+	s := b.user("adminA")
+	s.do(chromedp.EmulateViewport(1920, 1080))
+	s.login("adminA@test.cn", testPassword)
+	s.visit("/t/chuxiong/evaluation")
+	if h := s.text("h1"); !strings.Contains(h, "综合评价") || !strings.Contains(h, "楚雄市") {
+		t.Fatalf("h1 %q", h)
+	}
+	if w := eval[int](s, `window.innerWidth`); w != 1920 {
+		t.Fatalf("the window is %d wide, want 1920", w)
+	}
+	s.waitText("#departments", "市政局A-SECRET")
+	s.shot("evaluation")
+
+	// The department's dispatched count: the closed case and the open one, not the filed one.
+	link := `#departments tr[data-key="` + f.dept + `"] a[href*="count=dispatched"]`
+	if got := s.text(link); got != "2" {
+		t.Fatalf("the department's dispatched count reads %q, want 2", got)
+	}
+	s.clickTo(link, "/t/chuxiong/evaluation/cases?")
+	s.waitText("main", "共 2 件案件")
+	if p := s.text("main p:nth-of-type(2)"); !strings.Contains(p, "专业部门 · 派遣数 · 市政局A-SECRET") {
+		t.Fatalf("the list does not name its figure: %q", p)
+	}
+	main := s.text("main")
+	if !strings.Contains(main, cs[0].Number) || !strings.Contains(main, cs[1].Number) || strings.Contains(main, cs[2].Number) {
+		t.Fatalf("the cases behind the count: %s", main)
+	}
+	s.shot("cases-behind")
+
+	s.clickTo(`main a[href="/t/chuxiong/cases/`+cs[0].ID+`"]`, "/t/chuxiong/cases/"+cs[0].ID)
+	s.waitText("main", cs[0].Number)
+	s.shot("case")
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,6 +70,20 @@ func TestFuzzRouteTable(t *testing.T) {
 func fuzzRouteTable(t *testing.T, dialect string) {
 	f := newO311Fixture(t, dialect)
 	c := f.report(t, "acceptorA", reportA)
+	// The modules sold by plans are switched on for A, so that their routes reach their
+	// handlers instead of stopping at the entitlement check.
+	var sold map[string]bool
+	for _, m := range f.app.modules.list {
+		if m.Entitlement != "" {
+			if sold == nil {
+				sold = map[string]bool{}
+			}
+			sold[m.Entitlement] = true
+		}
+	}
+	if _, err := f.app.billing.SetPlan(context.Background(), mustTenant(t, f.fixture, "chuxiong"), "", sold); err != nil {
+		t.Fatal(err)
+	}
 	addr := f.listen(t)
 	admin := adminLogin(t, f.fixture, "adminA")
 	op := adminLogin(t, f.fixture, "operator")
@@ -132,10 +147,17 @@ func fuzzRouteTable(t *testing.T, dialect string) {
 	// suspended, offboarded, the session gone) get only bad path parameters.
 	destructive := regexp.MustCompile(`/(suspend|offboard|rotate|logout|provision)$|/tokens/:id$`)
 
-	queryNames, bodyFields := openAPIFields(t)
-	formNames := templateFieldNames(t)
+	queryNames, bodyFields := openAPIFields(t, f.app.apiDoc)
+	var modTemplates []fs.FS
+	for _, m := range f.app.modules.list {
+		if m.Templates != nil {
+			modTemplates = append(modTemplates, m.Templates)
+		}
+	}
+	formNames := templateFieldNames(t, modTemplates...)
 	for _, n := range []string{"api_key", "jurisdiction_id", "service_code", "service_request_id", "lat", "long", "address_string",
-		"description", "email", "first_name", "last_name", "phone", "media_url", "start_date", "end_date", "status", "number"} {
+		"description", "email", "first_name", "last_name", "phone", "media_url", "start_date", "end_date", "status", "number",
+		"w.departments.handle_rate", "w.grids.close_rate"} { // and two of the evaluation scheme form's weights (named in its template by a variable)
 		formNames[n] = true
 	}
 	allQuery := sortedKeys(queryNames, formNames)
@@ -362,14 +384,10 @@ func routeParams(path string) []string {
 	return out
 }
 
-// openAPIFields reads, from the served OpenAPI document, each path's query parameter names and
-// each operation's JSON body field names.
-func openAPIFields(t *testing.T) (query map[string][]string, body map[string][]string) {
+// openAPIFields reads, from the served OpenAPI document b (the modules' operations merged in),
+// each path's query parameter names and each operation's JSON body field names.
+func openAPIFields(t *testing.T, b []byte) (query map[string][]string, body map[string][]string) {
 	t.Helper()
-	b, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage `json:"paths"`
 		Components struct {
@@ -436,27 +454,34 @@ func openAPIFields(t *testing.T) (query map[string][]string, body map[string][]s
 var formField = regexp.MustCompile(`name="([a-zA-Z_][a-zA-Z0-9_]*)"`)
 
 // templateFieldNames lists the names of every input, select and textarea the console's
-// templates have.
-func templateFieldNames(t *testing.T) map[string]bool {
+// templates and the modules' templates (mods) have.
+func templateFieldNames(t *testing.T, mods ...fs.FS) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	err := fs.WalkDir(web.Files, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(web.Files, p)
-		if err != nil {
-			return err
-		}
-		for _, m := range formField.FindAllSubmatch(b, -1) {
-			if n := string(m[1]); n != "_csrf" && n != "viewport" {
-				out[n] = true
+	walk := func(fsys fs.FS, root string) error {
+		return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
 			}
-		}
-		return nil
-	})
-	if err != nil {
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			for _, m := range formField.FindAllSubmatch(b, -1) {
+				if n := string(m[1]); n != "_csrf" && n != "viewport" {
+					out[n] = true
+				}
+			}
+			return nil
+		})
+	}
+	if err := walk(web.Files, "templates"); err != nil {
 		t.Fatal(err)
+	}
+	for _, m := range mods {
+		if err := walk(m, "."); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return out
 }

@@ -281,7 +281,8 @@ func rank(rows []Row) {
 const topClasses = 10
 
 // readNames names the keys of the rows: grids by code, departments by id, staff by identity id
-// (the org's staff linked to an account). The names are today's; the
+// (the org's staff linked to an account) or, not linked, by staff id (the inspector of a
+// responsibility grid). The names are today's; the
 // keys, what the figures count by, are those recorded when each case ran.
 func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
 	out := map[string]string{}
@@ -293,6 +294,7 @@ func readNames(ctx context.Context, db bun.IDB) (map[string]string, error) {
 		"SELECT code AS k, name AS v FROM grids",
 		"SELECT id AS k, name AS v FROM departments",
 		"SELECT identity_id AS k, name AS v FROM staff WHERE identity_id IS NOT NULL",
+		"SELECT id AS k, name AS v FROM staff WHERE identity_id IS NULL", // an inspector of a grid with no account
 	} {
 		kv = kv[:0]
 		if err := db.NewRaw(q).Scan(ctx, &kv); err != nil {
@@ -337,6 +339,7 @@ const maxBehind = 1000
 type Behind struct {
 	Object Object    `json:"object"`
 	Key    string    `json:"key"`
+	Name   string    `json:"name"` // the row's name (as the ranking names it; the key when unknown)
 	Count  string    `json:"count"`
 	Period Period    `json:"period"`
 	Total  int       `json:"total"`
@@ -363,6 +366,13 @@ func (s *Service) CasesBehind(ctx context.Context, p Period, o Object, key, coun
 			return errs.Field("count", msgUnknownMeasure, countName, string(o))
 		}
 		out.Total = len(ids)
+		names, err := readNames(ctx, db)
+		if err != nil {
+			return err
+		}
+		if out.Name = names[key]; out.Name == "" {
+			out.Name = key
+		}
 		for chunk := range slices.Chunk(ids, 500) {
 			var part []CaseRef
 			if err := db.NewSelect().Model(&part).Where("id IN (?)", bun.List(chunk)).Scan(ctx); err != nil {

@@ -34,6 +34,9 @@ var (
 	msgPeriodKind = msg.New("evaluation.period_kind",
 		"The period %q is not a month (2026-05), a quarter (2026-Q2), a year (2026) or from–to dates.",
 		"统计周期 %q 不是月（2026-05）、季度（2026-Q2）、年（2026）或起止日期。")
+	msgPeriodYears = msg.New("evaluation.period_years",
+		"%q is outside the years an evaluation covers (%d to %d).",
+		"%q 超出评价可统计的年份（%d 至 %d 年）。")
 	msgPeriodTooLong = msg.New("evaluation.period_too_long",
 		"A custom period is at most 366 days.",
 		"自定义统计周期最长 366 天。")

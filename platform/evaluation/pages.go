@@ -76,7 +76,8 @@ func periodQuery(p Period) url.Values {
 // every count links to the cases behind it.
 func (h *handlers) page(c *fiber.Ctx) error {
 	lang := h.k.Pages.Lang(c)
-	data := fiber.Map{"Base": base(c)}
+	// Q is set before the period is read: the page shows a refused period in its form.
+	data := fiber.Map{"Base": base(c), "Q": c.Queries()}
 	now := h.k.Now().In(clock.China)
 	data["Quick"] = []Period{Month(now.Year(), now.Month()), Month(now.Year(), now.Month()).Previous(),
 		Quarter(now.Year(), int(now.Month()-1)/3+1), Year(now.Year())}
@@ -84,7 +85,7 @@ func (h *handlers) page(c *fiber.Ctx) error {
 	if err != nil {
 		return h.pageError(c, data, err)
 	}
-	data["Period"], data["Q"] = p, c.Queries()
+	data["Period"] = p
 	if module.Scope(c).Tenant.Kind == tenants.Prefecture {
 		return h.unitsPage(c, lang, p, data)
 	}

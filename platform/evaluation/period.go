@@ -19,6 +19,10 @@ var (
 // maxCustomDays is the longest custom period.
 const maxCustomDays = 366
 
+// minYear and maxYear bound the years a period may fall in, named or custom (a custom period's
+// previous period and year before stay within what both databases store).
+const minYear, maxYear = 2000, 2100
+
 // Last is the period's last day (its end is the start of the day after).
 func (p Period) Last() time.Time { return p.To.AddDate(0, 0, -1) }
 
@@ -50,6 +54,12 @@ func Days(from, to string) (Period, error) {
 	if err != nil {
 		return Period{}, errs.Field("to", msgNotDate, to)
 	}
+	if y := f.Year(); y < minYear || y > maxYear {
+		return Period{}, errs.Field("from", msgPeriodYears, from, minYear, maxYear)
+	}
+	if y := t.Year(); y < minYear || y > maxYear {
+		return Period{}, errs.Field("to", msgPeriodYears, to, minYear, maxYear)
+	}
 	end := t.AddDate(0, 0, 1)
 	if !f.Before(end) {
 		return Period{}, errs.Field("from", msgPeriodStartBeforeEnd)
@@ -73,20 +83,20 @@ func ParsePeriod(name, from, to string, now time.Time) (Period, error) {
 	if m := monthRe.FindStringSubmatch(name); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		mo, _ := strconv.Atoi(m[2])
-		if mo >= 1 && mo <= 12 && y >= 2000 && y <= 2100 {
+		if mo >= 1 && mo <= 12 && y >= minYear && y <= maxYear {
 			return Month(y, time.Month(mo)), nil
 		}
 	}
 	if m := quarterRe.FindStringSubmatch(name); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		q, _ := strconv.Atoi(m[2])
-		if y >= 2000 && y <= 2100 {
+		if y >= minYear && y <= maxYear {
 			return Quarter(y, q), nil
 		}
 	}
 	if m := yearRe.FindStringSubmatch(name); m != nil {
 		y, _ := strconv.Atoi(m[1])
-		if y >= 2000 && y <= 2100 {
+		if y >= minYear && y <= maxYear {
 			return Year(y), nil
 		}
 	}
