@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -124,15 +125,60 @@ func IDs() []string {
 
 var verbRe = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?[0-9]*(\.[0-9]+)?[a-zA-Z%]`)
 
-// verbs lists the fmt verbs of a format, in order (%% left out).
+// verbs lists the fmt verbs of a format by the argument each formats ("1:s", "2:d" …; %% left
+// out), following fmt's explicit argument indexes (%[2]d), so that a translation may take its
+// arguments in another order.
 func verbs(f string) []string {
-	var out []string
-	for _, v := range verbRe.FindAllString(f, -1) {
-		if v != "%%" {
-			out = append(out, v[len(v)-1:])
+	byArg := map[int]string{}
+	next := 1
+	for _, m := range verbRe.FindAllStringSubmatch(f, -1) {
+		v := m[0]
+		if v == "%%" {
+			continue
 		}
+		if m[1] != "" {
+			next, _ = strconv.Atoi(m[1][1 : len(m[1])-1])
+		}
+		byArg[next] = v[len(v)-1:]
+		next++
+	}
+	args := make([]int, 0, len(byArg))
+	for a := range byArg {
+		args = append(args, a)
+	}
+	sort.Ints(args)
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		out = append(out, strconv.Itoa(a)+":"+byArg[a])
 	}
 	return out
+}
+
+// sameVerbs reports whether two wordings format their arguments alike: an argument both take
+// with the same verb, and as many arguments of each verb (a wording may take a language's own
+// form of an argument, as catalog's kind in English and in Chinese).
+func sameVerbs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	verbOf := func(vs []string) (map[string]string, []string) {
+		m, letters := map[string]string{}, make([]string, 0, len(vs))
+		for _, v := range vs {
+			arg, verb, _ := strings.Cut(v, ":")
+			m[arg] = verb
+			letters = append(letters, verb)
+		}
+		sort.Strings(letters)
+		return m, letters
+	}
+	ma, la := verbOf(a)
+	mb, lb := verbOf(b)
+	for arg, v := range ma {
+		if w, ok := mb[arg]; ok && w != v {
+			return false
+		}
+	}
+	return slices.Equal(la, lb)
 }
 
 // Check returns every problem of the declared messages: an id declared twice or not of the form
@@ -152,7 +198,7 @@ func Check() []string {
 			out = append(out, "no English: "+id)
 		case strings.TrimSpace(m.zh) == "":
 			out = append(out, "no Chinese: "+id)
-		case !slices.Equal(verbs(m.en), verbs(m.zh)):
+		case !sameVerbs(verbs(m.en), verbs(m.zh)):
 			out = append(out, fmt.Sprintf("%s: verbs %v in English, %v in Chinese", id, verbs(m.en), verbs(m.zh)))
 		}
 	}
