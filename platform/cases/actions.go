@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
@@ -200,6 +201,14 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		}
 		if err := c.refreshClock(rules.cal, now); err != nil {
 			return err
+		}
+		if slices.Contains(clockActions, action) {
+			// The deadline the disposal clock runs under from now on, or null while it is not
+			// running: the evaluation counts overdue pending cases as of a period's end from it.
+			detail["deadline"] = nil
+			if d := c.runningDeadline(); d != nil {
+				detail["deadline"] = d.UTC().Format(time.RFC3339Nano)
+			}
 		}
 		if st := StageOf(to); st != c.Stage {
 			if ended.Stage != "" {

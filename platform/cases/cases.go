@@ -309,6 +309,23 @@ func (c *Case) refreshClock(cal *calendar.Calendar, now time.Time) error {
 	return nil
 }
 
+// clockActions are the actions that start, move, stop or reset the disposal clock; their events
+// record the deadline after the action (detail.deadline: RFC 3339 UTC, or null while the clock is
+// not running).
+var clockActions = []Action{Dispatch, ApproveExtension, ApproveSuspension, Resume, ApproveReturn, Feedback, Rework}
+
+// runningDeadline is the disposal deadline while the clock runs (refreshClock first), nil before
+// dispatch, after a return, while suspended (挂账) and once feedback stopped it.
+func (c *Case) runningDeadline() *time.Time {
+	if c.timer() == nil || c.ClockStoppedAt != nil {
+		return nil
+	}
+	if n := len(c.Pauses); n > 0 && c.Pauses[n-1].To.IsZero() {
+		return nil
+	}
+	return c.DeadlineAt
+}
+
 // Event is one row of a case's append-only history.
 type Event struct {
 	bun.BaseModel   `bun:"table:case_events"`

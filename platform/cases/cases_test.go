@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"github.com/cityops/cityops/internal/msg"
 	"strings"
@@ -224,3 +225,148 @@ func TestServiceLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestDeadlineRecorded: the actions that start, move, stop or reset the disposal clock record
+// the deadline after them in their event (null while the clock is not running); the others
+// record none.
+func TestDeadlineRecorded(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+		s := cases.NewService(cases.Config{Gate: e.Store, Cipher: fakeCipher{}, PhotoDir: t.TempDir(), Now: clk.now})
+		o := org.NewService(e.Store, nil)
+		var depts []string
+		handlers := map[string]context.Context{}
+		for _, code := range []string{"SZJ", "HWZ"} {
+			d, err := o.CreateDepartment(e.A, org.DepartmentInput{Code: code, Name: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := uuid.New()
+			ids := id.String()
+			if _, err := o.CreateStaff(e.A, org.StaffInput{IdentityID: &ids, Name: "处置员 " + code, DepartmentID: &d.ID, Posts: []org.Post{"handler"}}); err != nil {
+				t.Fatal(err)
+			}
+			depts = append(depts, d.ID)
+			handlers[d.ID] = as(e.TenantA, id, tenants.Handler)
+		}
+		ctx := map[tenants.Role]context.Context{}
+		for _, r := range []tenants.Role{tenants.Inspector, tenants.Acceptor, tenants.ShiftLead, tenants.Dispatcher} {
+			ctx[r] = as(e.TenantA, uuid.New(), r)
+		}
+		c, err := s.Report(ctx[tenants.Acceptor], cases.ReportInput{Kind: "component", ClassCode: "0101", Lon: 101.5, Lat: 25})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// act takes a as r (the department's handler for tenants.Handler) and returns the
+		// deadline its event recorded, and whether it recorded one.
+		act := func(r tenants.Role, a cases.Action, in cases.ActionInput) (*time.Time, bool) {
+			t.Helper()
+			in.Version, in.Reason = c.Version, "test"
+			cx := ctx[r]
+			if r == tenants.Handler {
+				cx = handlers[*c.DepartmentID]
+			}
+			if a == cases.Feedback {
+				ph, err := s.AddPhoto(cx, c.ID, []byte("\x89PNG\r\n\x1a\nnot really an image"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				in.Attachments = []string{ph.ID}
+			}
+			got, err := s.Act(cx, c.ID, a, in)
+			if err != nil {
+				t.Fatalf("%s by %s: %v", a, r, err)
+			}
+			c = got
+			full, err := s.FindCaseByID(ctx[tenants.ShiftLead], c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := full.Events[len(full.Events)-1]
+			if ev.Action != a {
+				t.Fatalf("last event %s, want %s", ev.Action, a)
+			}
+			var d map[string]json.RawMessage
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			raw, ok := d["deadline"]
+			if !ok {
+				return nil, false
+			}
+			var s *string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				t.Fatalf("%s: deadline %s: %v", a, raw, err)
+			}
+			if s == nil {
+				return nil, true
+			}
+			at, err := time.Parse(time.RFC3339, *s)
+			if err != nil || at.Location() != time.UTC {
+				t.Fatalf("%s: deadline %q: %v", a, *s, err)
+			}
+			return &at, true
+		}
+		want := func(a cases.Action, got *time.Time, recorded bool, exp *time.Time) {
+			t.Helper()
+			switch {
+			case !recorded:
+				t.Fatalf("%s recorded no deadline", a)
+			case exp == nil && got != nil:
+				t.Fatalf("%s recorded deadline %v, want null", a, got)
+			case exp != nil && (got == nil || !got.Equal(*exp)):
+				t.Fatalf("%s recorded deadline %v, want %v", a, got, exp)
+			case exp != nil && (c.DeadlineAt == nil || !c.DeadlineAt.Equal(*exp)):
+				t.Fatalf("after %s the case's deadline is %v, the event's %v", a, c.DeadlineAt, exp)
+			}
+		}
+		none := func(r tenants.Role, a cases.Action, in cases.ActionInput) {
+			t.Helper()
+			if d, ok := act(r, a, in); ok {
+				t.Fatalf("%s recorded deadline %v", a, d)
+			}
+		}
+		at := func(d time.Duration) *time.Time { x := clk.now().Add(d); return &x }
+
+		none(tenants.Acceptor, cases.Accept, cases.ActionInput{})
+		none(tenants.ShiftLead, cases.File, cases.ActionInput{Limit: &calendar.Limit{Amount: 2, Unit: calendar.UrgentHours}})
+		start := *at(0)
+		d, ok := act(tenants.Dispatcher, cases.Dispatch, cases.ActionInput{DepartmentID: depts[0]})
+		want(cases.Dispatch, d, ok, at(2*time.Hour))
+		clk.add(30 * time.Minute)
+		none(tenants.Handler, cases.Take, cases.ActionInput{})
+		none(tenants.Handler, cases.RequestExtension, cases.ActionInput{Extension: &calendar.Limit{Amount: 1, Unit: calendar.UrgentHours}})
+		// An extension moves it.
+		d, ok = act(tenants.ShiftLead, cases.ApproveExtension, cases.ActionInput{})
+		want(cases.ApproveExtension, d, ok, ptrTime(start.Add(3*time.Hour)))
+		none(tenants.Handler, cases.RequestSuspension, cases.ActionInput{})
+		// While suspended (挂账) the clock stands still: no deadline.
+		d, ok = act(tenants.ShiftLead, cases.ApproveSuspension, cases.ActionInput{})
+		want(cases.ApproveSuspension, d, ok, nil)
+		clk.add(3 * time.Hour)
+		// Resumed: later by the pause.
+		d, ok = act(tenants.ShiftLead, cases.Resume, cases.ActionInput{})
+		want(cases.Resume, d, ok, ptrTime(start.Add(6*time.Hour)))
+		none(tenants.Handler, cases.RequestReturn, cases.ActionInput{})
+		// Returned (回退): no clock until the next department's dispatch starts a fresh one.
+		d, ok = act(tenants.Dispatcher, cases.ApproveReturn, cases.ActionInput{})
+		want(cases.ApproveReturn, d, ok, nil)
+		clk.add(time.Hour)
+		start = *at(0)
+		d, ok = act(tenants.Dispatcher, cases.Dispatch, cases.ActionInput{DepartmentID: depts[1]})
+		want(cases.Dispatch, d, ok, at(2*time.Hour))
+		none(tenants.Handler, cases.Take, cases.ActionInput{})
+		clk.add(time.Hour)
+		// Feedback stops the clock; the time until rework is not the department's.
+		d, ok = act(tenants.Handler, cases.Feedback, cases.ActionInput{})
+		want(cases.Feedback, d, ok, nil)
+		none(tenants.Acceptor, cases.SendCheck, cases.ActionInput{})
+		failed := false
+		none(tenants.Inspector, cases.Check, cases.ActionInput{Passed: &failed})
+		clk.add(5 * time.Hour)
+		d, ok = act(tenants.ShiftLead, cases.Rework, cases.ActionInput{})
+		want(cases.Rework, d, ok, ptrTime(start.Add(7*time.Hour)))
+	})
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }

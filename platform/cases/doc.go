@@ -71,7 +71,11 @@
 // The disposal timer (calendar.Timer: start, limit, extensions, pauses) is kept on the case;
 // every action recomputes the deadline, overdue flag and overtime multiple (超时倍数) with the
 // tenant's calendar. MarkOverdue does the same for cases whose stored deadline has passed, from
-// the database alone, so the periodic job loses nothing across restarts. MarkOverdueAll is that
+// the database alone, so the periodic job loses nothing across restarts. The actions that start,
+// move, stop or reset the clock (dispatch, approve_extension, approve_suspension, resume,
+// approve_return, feedback, rework) record in their event's detail the deadline after the action
+// ("deadline": RFC 3339 UTC, null while the clock is not running), so the history tells what
+// deadline a case ran under at any moment. MarkOverdueAll is that
 // job's pass over every active tenant, a few tenants at a time: a tenant that fails is logged on
 // the service's logger and counted, and the others are still marked.
 //

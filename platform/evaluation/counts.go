@@ -60,6 +60,26 @@ func (d sqlDialect) member(a, name string) string {
 	return "json_extract(" + a + ".detail, '$." + name + "')"
 }
 
+// recordsDeadline is the condition that event a records the disposal deadline after it
+// (detail.deadline: an RFC 3339 UTC timestamp, or null while the clock is not running), as the
+// case loop does on the actions that start, move, stop or reset the clock.
+func (d sqlDialect) recordsDeadline(a string) string {
+	if d.pg {
+		return "(" + a + ".detail::jsonb -> 'deadline') IS NOT NULL"
+	}
+	return "json_type(" + a + ".detail, '$.deadline') IS NOT NULL"
+}
+
+// deadlinePassed is 1 when event a records a deadline (not null) before the end ?1, else 0.
+// SQLite compares julian days (to the millisecond): the recorded text ("…T…Z") and the bound
+// end ("… …+00:00") are not written alike.
+func (d sqlDialect) deadlinePassed(a string) string {
+	if d.pg {
+		return "(CASE WHEN (" + a + ".detail::jsonb ->> 'deadline')::timestamptz < ?1 THEN 1 ELSE 0 END)"
+	}
+	return "(CASE WHEN julianday(json_extract(" + a + ".detail, '$.deadline')) < julianday(?1) THEN 1 ELSE 0 END)"
+}
+
 // The queries read the append-only history (case_events) of the tenant; ?0 is the period's start,
 // ?1 its end. Every count is "as of the period's end": events after it are not seen, so a past
 // period counts the same whenever it is counted again.
@@ -88,13 +108,21 @@ WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1`
 
 func departmentsRows(d sqlDialect) string {
 	after := "x.case_id = t.case_id AND x.version > t.v AND x.at < ?1"
+	// Overdue pending: not fed back by the end, and the deadline the case ran under at the end
+	// had passed: the one recorded last by the end, from the dispatch on (the dispatch records
+	// one; null while suspended or returned). A history recorded before the case loop recorded
+	// deadlines has none: it falls back to the case's current deadline (cases.deadline_at),
+	// which a later extension, return, suspension or resume moves.
+	passed := "(SELECT " + d.deadlinePassed("x") + " FROM case_events x WHERE x.case_id = t.case_id AND x.version >= t.v AND x.at < ?1 AND " +
+		d.recordsDeadline("x") + " ORDER BY x.version DESC LIMIT 1)"
 	return `SELECT dept AS k, '' AS email, case_id, 1 AS n1, returned AS n2, 1 - returned AS n3,
 	CASE WHEN returned = 0 THEN handled ELSE 0 END AS n4,
 	CASE WHEN returned = 0 AND handled = 1 AND late = 0 THEN 1 ELSE 0 END AS n5,
 	CASE WHEN returned = 0 THEN reworks ELSE 0 END AS n6,
 	CASE WHEN returned = 0 THEN extensions ELSE 0 END AS n7,
-	CASE WHEN returned = 0 AND handled = 0 AND deadline_at IS NOT NULL AND deadline_at < ?1 THEN 1 ELSE 0 END AS n8
-FROM (SELECT t.dept, t.case_id, c.deadline_at,
+	CASE WHEN returned = 0 AND handled = 0 AND COALESCE(deadline_passed,
+		CASE WHEN deadline_at IS NOT NULL AND deadline_at < ?1 THEN 1 ELSE 0 END) = 1 THEN 1 ELSE 0 END AS n8
+FROM (SELECT t.dept, t.case_id, c.deadline_at, ` + passed + ` AS deadline_passed,
 		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'approve_return' AND ` + d.member("x", "returned_by") + ` = t.dept) THEN 1 ELSE 0 END AS returned,
 		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'feedback') THEN 1 ELSE 0 END AS handled,
 		COALESCE((SELECT ` + d.late("x") + ` FROM case_events x WHERE ` + after + ` AND x.action = 'feedback' ORDER BY x.version DESC LIMIT 1), 0) AS late,
