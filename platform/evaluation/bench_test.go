@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"database/sql"
 	"fmt"
@@ -67,7 +68,7 @@ type benchEnv struct {
 	seeded   []int // cases seeded in each county
 }
 
-func newBenchEnv(b *testing.B, counties int) *benchEnv {
+func newBenchEnv(b testing.TB, counties int) *benchEnv {
 	b.Helper()
 	pg := testdb.Postgres(b)
 	migs, err := migrations.LoadFS(files, "migrations/postgres", "evaluation")
@@ -232,7 +233,7 @@ func seedSQL(schema, code string) (casesQ, eventsQ string) {
 
 // grow seeds county i up to n cases (the cases are added evenly over the same three years, so
 // every history's month holds ~n/36) and analyzes its tables.
-func (e *benchEnv) grow(b *testing.B, i, n int) {
+func (e *benchEnv) grow(b testing.TB, i, n int) {
 	b.Helper()
 	if e.seeded[i] >= n {
 		return
@@ -322,6 +323,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	for _, n := range envInts("CITYOPS_BENCH_EVAL_CASES", []int{100_000}) {
 		b.Run("cases="+sizeLabel(n), func(b *testing.B) {
 			e.grow(b, 0, n)
+			e.hold(b, 0, periods[0])
 			for pi, p := range periods {
 				name := []string{"month", "quarter", "year"}[pi]
 				b.Run(name+"/cold", func(b *testing.B) {
@@ -430,7 +432,7 @@ func BenchmarkEvaluateCounties(b *testing.B) {
 // floorScript is the statements a cold Evaluate of p runs in county i (the scheme, the newest
 // event, every aggregate, the sources and classes, the names), with their arguments written in,
 // as one read-only transaction for psql.
-func (e *benchEnv) floorScript(b *testing.B, i int, p Period) string {
+func (e *benchEnv) floorScript(b testing.TB, i int, p Period) string {
 	var sb strings.Builder
 	t := e.counties[i]
 	fmt.Fprintf(&sb, "SET search_path TO %s, ref;\n\\o /dev/null\n\\timing on\nBEGIN READ ONLY;\n", dbx.QuoteIdent(t.SchemaName))
@@ -440,6 +442,7 @@ func (e *benchEnv) floorScript(b *testing.B, i int, p Period) string {
 		qs := []string{
 			db.NewRaw("SELECT * FROM evaluation_schemes WHERE effective_from <= ? ORDER BY effective_from DESC LIMIT 1", day).String(),
 			db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events", time.Unix(0, 0).UTC()).String(),
+			noJIT,
 		}
 		for _, s := range specs(sqlDialect{pg: true}) {
 			qs = append(qs, db.NewRaw(s.aggregate(), from, to).String())
@@ -467,7 +470,7 @@ var timingRe = regexp.MustCompile(`Time: ([0-9.]+) ms`)
 // psqlFloor runs floorScript through psql and returns the sum of the statements' times as psql
 // measured them (\timing: from sending each statement to its last row) and the wall time of the
 // whole psql run (process start and connection included).
-func (e *benchEnv) psqlFloor(b *testing.B, i int, p Period) (server, wall time.Duration) {
+func (e *benchEnv) psqlFloor(b testing.TB, i int, p Period) (server, wall time.Duration) {
 	script := e.floorScript(b, i, p)
 	cmd := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", e.pg.DSN)
 	cmd.Stdin = strings.NewReader(script)
@@ -488,4 +491,48 @@ func (e *benchEnv) psqlFloor(b *testing.B, i int, p Period) (server, wall time.D
 		sum += v
 	}
 	return time.Duration(sum * float64(time.Millisecond)), wall
+}
+
+// hold, when CITYOPS_BENCH_EVAL_HOLD is a duration, writes the floor script of p in county i to
+// $TMPDIR/evaluation-floor.sql, logs the database's DSN and waits that long: time to EXPLAIN the
+// statements against the seeded history with psql.
+func (e *benchEnv) hold(b testing.TB, i int, p Period) {
+	d, err := time.ParseDuration(os.Getenv("CITYOPS_BENCH_EVAL_HOLD"))
+	if err != nil || d <= 0 {
+		return
+	}
+	path := os.TempDir() + "/evaluation-floor.sql"
+	if err := os.WriteFile(path, []byte(e.floorScript(b, i, p)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "holding %s: psql %q -f %s\n", d, e.pg.DSN, path)
+	time.Sleep(d)
+}
+
+// TestFiguresOnBenchHistory, when CITYOPS_EVAL_FIGURES names a file, evaluates a month, a
+// quarter and a year of a 30,000-case benchmark history and writes the figures there as JSON:
+// run it before and after changing the counting SQL, the two files must be the same.
+func TestFiguresOnBenchHistory(t *testing.T) {
+	path := os.Getenv("CITYOPS_EVAL_FIGURES")
+	if path == "" {
+		t.Skip("CITYOPS_EVAL_FIGURES is not set")
+	}
+	e := newBenchEnv(t, 1)
+	e.grow(t, 0, 30_000)
+	s := NewService(e.store, func() time.Time { return benchNow })
+	var all []*Figures
+	for _, p := range []Period{Month(2025, 6), Month(2024, 2), Quarter(2025, 2), Year(2024)} {
+		f, err := s.Evaluate(e.ctx(0), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, f)
+	}
+	out, err := json.MarshalIndent(all, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
