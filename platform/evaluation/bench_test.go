@@ -2,9 +2,9 @@ package evaluation
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
