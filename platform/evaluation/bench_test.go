@@ -255,6 +255,7 @@ func (e *benchEnv) grow(b testing.TB, i, n int) {
 		"SET maintenance_work_mem = '512MB'",
 		"DROP INDEX " + schema + ".case_events_action_at",
 		"DROP INDEX " + schema + ".case_events_at",
+		"DROP INDEX " + schema + ".case_events_case_action",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			b.Fatalf("%s: %v", q, err)
@@ -271,6 +272,7 @@ func (e *benchEnv) grow(b testing.TB, i, n int) {
 	for _, q := range []string{
 		"CREATE INDEX case_events_action_at ON " + schema + ".case_events (action, at)",
 		"CREATE INDEX case_events_at ON " + schema + ".case_events (at)",
+		"CREATE INDEX case_events_case_action ON " + schema + ".case_events (case_id, action, version, at)",
 		"ANALYZE " + schema + ".cases",
 		"ANALYZE " + schema + ".case_events",
 		"VACUUM " + schema + ".case_events", // the visibility map, as a settled history has it
