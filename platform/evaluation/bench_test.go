@@ -264,6 +264,7 @@ func (e *benchEnv) grow(b testing.TB, i, n int) {
 	for _, q := range []string{
 		"SET session_replication_role = replica",
 		"SET maintenance_work_mem = '512MB'",
+		"SET work_mem = '1GB'",
 		"DROP INDEX " + schema + ".case_events_action_at",
 		"DROP INDEX " + schema + ".case_events_at",
 		"DROP INDEX " + schema + ".case_events_case_action",
