@@ -365,10 +365,10 @@ var servedMethods = [...]string{fiber.MethodGet, fiber.MethodHead, fiber.MethodP
 	fiber.MethodPatch, fiber.MethodDelete, fiber.MethodOptions}
 
 // lingerTimeout bounds how long a closing connection keeps reading what the client still sends.
-const lingerTimeout = 2 * time.Second
+const lingerTimeout = 5 * time.Second
 
 // lingerMax bounds how much of it is read and thrown away.
-const lingerMax = 4 << 20
+const lingerMax = 16 << 20
 
 // lingeringListener closes connections the way net/http does: it first shuts down the writing
 // side (the response already sent goes out, followed by FIN), then reads and discards what the
