@@ -25,8 +25,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
-
 // The benchmarks run only with -bench, on PostgreSQL. Sizes are set by environment variables so
 // that the big fixtures are built only when asked:
 //
