@@ -37,7 +37,7 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # ---------------------------------------------------------------------------
 # The console's browser tests drive Debian's Chromium; fonts-noto-cjk renders the Chinese pages in
 # their screenshots.
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk)
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
