@@ -105,7 +105,8 @@ func BulletinPeriod(name string, now time.Time) (Period, string, error) {
 // Publish makes the bulletin of the period named (BulletinPeriod) for the tenant in ctx and
 // keeps it as the period's next version; units adds a prefecture's counties. The figures are
 // counted as of now for a period still running. Audited ("evaluation.bulletin"). Without the
-// PDF font it refuses (unavailable, naming the font) before counting anything.
+// PDF font it refuses (unavailable, naming the font) before counting anything; a publication of
+// the same period made meanwhile makes it a conflict (publish again for the version after).
 func (b *Bulletins) Publish(ctx context.Context, name string, units UnitsFunc) (*Bulletin, error) {
 	sc := tenants.ScopeFrom(ctx)
 	if sc == nil || sc.Tenant == nil {
@@ -145,28 +146,31 @@ func (b *Bulletins) Publish(ctx context.Context, name string, units UnitsFunc) (
 		by = pr.Identity.Email
 	}
 	bl := &Bulletin{ID: uuid.NewString(), Period: p.Name, Kind: kind, PublishedAt: now, PublishedBy: by}
-	err = b.s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		var last int
-		if err := db.NewRaw("SELECT COALESCE(max(version), 0) FROM evaluation_bulletins WHERE period = ?", p.Name).Scan(ctx, &last); err != nil {
-			return err
-		}
-		bl.Version, content.Version = last+1, last+1
-		js, err := json.Marshal(content)
-		if err != nil {
-			return err
-		}
-		bl.Figures = string(js)
-		if bl.XLSX, err = bulletinXLSX(content); err != nil {
-			return fmt.Errorf("bulletin xlsx: %w", err)
-		}
-		if bl.PDF, err = bulletinPDF(content, font); err != nil {
-			return fmt.Errorf("bulletin pdf: %w", err)
-		}
-		bl.XLSXSHA256, bl.PDFSHA256 = digest(bl.XLSX), digest(bl.PDF)
-		_, err = db.NewInsert().Model(bl).Exec(ctx)
-		return dbx.Translate(err)
-	})
+	// The documents are made between a read of the last version and the insert of the next, not
+	// inside the write: a publication of the same period in between makes the insert a conflict.
+	var last int
+	if err := b.s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewRaw("SELECT COALESCE(max(version), 0) FROM evaluation_bulletins WHERE period = ?", p.Name).Scan(ctx, &last)
+	}); err != nil {
+		return nil, err
+	}
+	bl.Version, content.Version = last+1, last+1
+	js, err := json.Marshal(content)
 	if err != nil {
+		return nil, err
+	}
+	bl.Figures = string(js)
+	if bl.XLSX, err = bulletinXLSX(content); err != nil {
+		return nil, fmt.Errorf("bulletin xlsx: %w", err)
+	}
+	if bl.PDF, err = bulletinPDF(content, font); err != nil {
+		return nil, fmt.Errorf("bulletin pdf: %w", err)
+	}
+	bl.XLSXSHA256, bl.PDFSHA256 = digest(bl.XLSX), digest(bl.PDF)
+	if err := b.s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewInsert().Model(bl).Exec(ctx)
+		return dbx.Translate(err)
+	}); err != nil {
 		return nil, err
 	}
 	detail := map[string]any{"period": bl.Period, "version": bl.Version, "xlsx_sha256": bl.XLSXSHA256, "pdf_sha256": bl.PDFSHA256}
