@@ -139,7 +139,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	kit := module.Kit{Store: store, Now: store.Now, Usage: a.billing, Pages: a.web, Log: a.log}
+	kit := module.Kit{Store: store, Now: store.Now, Usage: a.billing, Pages: a.web, Log: a.log, PDFFont: cfg.PDFFont,
+		Entitled: func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error) {
+			on, _, err := a.billing.Entitled(ctx, t, entitlement)
+			return on, err
+		}}
 	if err := a.modules.build(mods, kit, store); err != nil {
 		a.Close()
 		return nil, err

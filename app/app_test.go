@@ -43,7 +43,8 @@ func MustBootApp(tb testing.TB, dialect string) (*App, *tenants.Tenant, *tenants
 // mustBootAppWith is MustBootApp with opts (a quiet logger and fast password hashing are set).
 func mustBootAppWith(tb testing.TB, dialect string, opts Options) (*App, *tenants.Tenant, *tenants.Tenant) {
 	tb.Helper()
-	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8}
+	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8,
+		PDFFont: testPDFFont}
 	if dialect == "postgres" {
 		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix

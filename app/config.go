@@ -43,6 +43,11 @@ type Config struct {
 	// networks without internet), osm (OpenStreetMap) or tianditu (天地图; each tenant's browser
 	// key is its credential "tianditu" in the secret store).
 	MapTiles string `env:"CITYOPS_MAP_TILES" envDefault:"none"`
+
+	// PDFFont is the TrueType font with Chinese glyphs that PDF documents (the evaluation
+	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
+	// the PDF with a 503 naming it; everything else works.
+	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.

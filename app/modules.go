@@ -244,6 +244,18 @@ func (ms *mounted) nav(ctx context.Context, sc *tenants.Scope) []console.NavItem
 	return out
 }
 
+// loops are the modules' background loops (module.Parts.Background), named "<module> <loop>",
+// for the server's runner.
+func (ms *mounted) loops() []loop {
+	var out []loop
+	for _, m := range ms.list {
+		for _, l := range m.parts.Background {
+			out = append(out, loop{m.Name + " " + l.Name, func(ctx context.Context) error { l.Run(ctx); return nil }})
+		}
+	}
+	return out
+}
+
 // seed gives a demo tenant each module's sample data.
 func (ms *mounted) seed(ctx context.Context, t *tenants.Tenant) error {
 	for _, m := range ms.list {

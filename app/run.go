@@ -29,7 +29,7 @@ func (a *App) backgroundLoops() []loop {
 	if a.billing.Online() {
 		ls = append(ls, loop{"stripe outbox", func(ctx context.Context) error { a.billing.RunOutbox(ctx, 2*time.Second); return nil }})
 	}
-	return ls
+	return append(ls, a.modules.loops()...)
 }
 
 // Restart backoff of a failed loop: it doubles from minLoopBackoff up to maxLoopBackoff, and

@@ -36,8 +36,9 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # provided — do not skip.
 # ---------------------------------------------------------------------------
 # The console's browser tests drive Debian's Chromium; fonts-noto-cjk renders the Chinese pages in
-# their screenshots.
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk)
+# their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
+# their tests read them back with pdftotext (poppler-utils).
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium

@@ -13,10 +13,11 @@ import (
 )
 
 type handlers struct {
-	s       *Service
-	classes Classes
-	cases   Cases
-	k       module.Kit
+	s         *Service
+	classes   Classes
+	cases     Cases
+	bulletins *Bulletins
+	k         module.Kit
 }
 
 // period reads the period of a request: ?period=2026-05 | 2026-Q2 | 2026, or ?from=&to= dates;

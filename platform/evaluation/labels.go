@@ -126,3 +126,21 @@ var _ = msg.Define(
 	msg.Text{ID: "evaluation.screen.where", ZH: "最新案件位置", EN: "Where the newest cases are"},
 	msg.Text{ID: "evaluation.screen.recent", ZH: "最新案件", EN: "Newest cases"},
 )
+
+// The bulletins' texts (评价通报).
+var _ = msg.Define(
+	msg.Text{ID: "evaluation.bulletin.title", ZH: "综合评价通报", EN: "Evaluation bulletin"},
+	msg.Text{ID: "evaluation.bulletin.list", ZH: "评价通报", EN: "Bulletins"},
+	msg.Text{ID: "evaluation.bulletin.hint", ZH: "每月、每季度结束后自动生成上月、上季度通报；同一周期再次生成即为更正，版本号加一，旧版本保留可查。", EN: "The previous month's and quarter's bulletins are made when each ends; publishing a period again is a correction, its next version, and the old versions stay."},
+	msg.Text{ID: "evaluation.bulletin.publish", ZH: "生成通报", EN: "Publish a bulletin"},
+	msg.Text{ID: "evaluation.bulletin.published", ZH: "通报已发布。", EN: "The bulletin is published."},
+	msg.Text{ID: "evaluation.bulletin.empty", ZH: "尚无通报。", EN: "No bulletin yet."},
+	msg.Text{ID: "evaluation.bulletin.tenant", ZH: "单位", EN: "Unit"},
+	msg.Text{ID: "evaluation.bulletin.version", ZH: "版本", EN: "Version"},
+	msg.Text{ID: "evaluation.bulletin.generated", ZH: "生成时间", EN: "Made"},
+	msg.Text{ID: "evaluation.bulletin.published_at", ZH: "发布时间", EN: "Published"},
+	msg.Text{ID: "evaluation.bulletin.published_by", ZH: "发布人", EN: "Published by"},
+	msg.Text{ID: "evaluation.bulletin.download", ZH: "下载", EN: "Download"},
+	msg.Text{ID: "evaluation.bulletin.source", ZH: "来源", EN: "Source"},
+	msg.Text{ID: "evaluation.bulletin.count", ZH: "数量", EN: "Count"},
+)

@@ -47,3 +47,22 @@ var (
 		"The format %q is not json or csv.",
 		"格式 %q 不是 json 或 csv。")
 )
+
+// The bulletins' refusals.
+var (
+	msgBulletinPeriod = msg.New("evaluation.bulletin_period",
+		"The period %q of a bulletin is not a month (2026-05) or a quarter (2026-Q2).",
+		"通报周期 %q 不是月（2026-05）或季度（2026-Q2）。")
+	msgBulletinFuture = msg.New("evaluation.bulletin_future",
+		"The period %q has not begun: there is nothing to report yet.",
+		"统计周期 %q 尚未开始，暂无可通报的数据。")
+	msgBulletinNoFont = msg.New("evaluation.bulletin_no_font",
+		"No font is configured for PDF documents (CITYOPS_PDF_FONT): bulletins cannot be made.",
+		"未配置 PDF 文档字体（CITYOPS_PDF_FONT），无法生成通报。")
+	msgBulletinFont = msg.New("evaluation.bulletin_font",
+		"The PDF font %s is missing (install fonts-droid-fallback or set CITYOPS_PDF_FONT): bulletins cannot be made.",
+		"缺少 PDF 字体 %s（请安装 fonts-droid-fallback 或设置 CITYOPS_PDF_FONT），无法生成通报。")
+	msgBulletinNotFound = msg.New("evaluation.bulletin_not_found",
+		"There is no such bulletin.",
+		"没有该通报。")
+)

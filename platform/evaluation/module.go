@@ -21,9 +21,10 @@ type Classes interface {
 	FindClasses(ctx context.Context, f catalog.ClassFilter) ([]catalog.Class, error)
 }
 
-// Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes table
-// and indexes. Plans sell it (Entitlement); members of the tenant and the prefecture read it,
-// the tenant's admins set the weighting scheme.
+// Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes and
+// bulletins tables and indexes, and the loop that publishes the bulletins due (Bulletins). Plans
+// sell it (Entitlement); members of the tenant and the prefecture read it, the tenant's admins
+// set the weighting scheme and publish bulletins. The PDF bulletins are set in Kit.PDFFont.
 func Module(s *Service, classes Classes, cs Cases) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
@@ -37,7 +38,8 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 		OpenAPI:     api,
 		Nav:         []module.Nav{{Path: "/evaluation", Label: "evaluation.nav"}},
 		Build: func(k module.Kit) (module.Parts, error) {
-			h := &handlers{s: s, classes: classes, cases: cs, k: k}
+			b := NewBulletins(s, classes, k.PDFFont)
+			h := &handlers{s: s, classes: classes, cases: cs, bulletins: b, k: k}
 			return module.Parts{
 				API: func(r module.Router) {
 					r.Get("/evaluation", h.apiReport)
@@ -45,6 +47,10 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 					r.Get("/evaluation/units", h.apiUnits)
 					r.Get("/evaluation/schemes", h.apiSchemes)
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.apiPutScheme)
+					r.Get("/evaluation/bulletins", h.apiBulletins)
+					r.Post("/evaluation/bulletins", module.NeedRole(tenants.TenantAdmin), h.apiPublishBulletin)
+					r.Get("/evaluation/bulletins/:id.xlsx", h.bulletinFile("xlsx"))
+					r.Get("/evaluation/bulletins/:id.pdf", h.bulletinFile("pdf"))
 				},
 				Console: func(r module.Router) {
 					r.Get("/evaluation", h.page)
@@ -52,7 +58,9 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 					r.Get("/evaluation/screen", h.screenPage)
 					r.Get("/evaluation/live", h.liveFeed)
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.putSchemeForm)
+					r.Post("/evaluation/bulletins", module.NeedRole(tenants.TenantAdmin), h.publishBulletinForm)
 				},
+				Background: []module.Loop{{Name: "bulletins", Run: func(ctx context.Context) { b.runSchedule(ctx, k) }}},
 			}, nil
 		},
 	}

@@ -139,6 +139,9 @@ func (h *handlers) page(c *fiber.Ctx) error {
 	if !sc.ReadOnly && sc.Has(tenants.TenantAdmin) {
 		data["Editor"] = h.schemeEditor(lang, r.Scheme, now)
 	}
+	if err := h.bulletinData(c, data, now); err != nil {
+		return err
+	}
 	return h.k.Pages.Render(c, "evaluation/evaluation", data)
 }
 
@@ -313,5 +316,23 @@ func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map
 	if cmp.Scheme.ID != "" {
 		data["SchemeText"] = strings.Replace(label(lang, "evaluation.page.scheme_from"), "%s", cmp.Scheme.EffectiveFrom, 1)
 	}
+	if err := h.bulletinData(c, data, h.k.Now()); err != nil {
+		return err
+	}
 	return h.k.Pages.Render(c, "evaluation/units", data)
+}
+
+// bulletinData adds the tenant's bulletins to a page and, for a tenant admin, the period the
+// publishing form suggests: the month before now.
+func (h *handlers) bulletinData(c *fiber.Ctx, data fiber.Map, now time.Time) error {
+	list, err := h.bulletins.FindBulletins(c.UserContext())
+	if err != nil {
+		return err
+	}
+	data["Bulletins"] = list
+	if sc := module.Scope(c); !sc.ReadOnly && sc.Has(tenants.TenantAdmin) {
+		n := now.In(clock.China)
+		data["BulletinForm"] = Month(n.Year(), n.Month()).Previous().Name
+	}
+	return nil
 }

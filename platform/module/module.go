@@ -12,7 +12,9 @@
 //     module gets a 403 that names the plan, and does not see its links;
 //   - its nav entries in the tenant console, its templates inside the console layout;
 //   - its meters in billing's catalogue, so plans may price them and Usage accepts them;
-//   - its OpenAPI paths in the served document, its commands under the command line.
+//   - its OpenAPI paths in the served document, its commands under the command line;
+//   - its background loops (Parts.Background) with the server's own: started when the server
+//     starts serving, restarted after a failure, cancelled and awaited on shutdown.
 //
 // So adding a module is its own folder plus one line in app's module list (and a plan that
 // sells it). See platform/module/moduletest for a complete small module used by the tests.
@@ -107,6 +109,21 @@ type Parts struct {
 	// Storage is how many bytes the module keeps for t outside the tenant's database (files);
 	// the daily storage sample adds it to the database's size.
 	Storage func(ctx context.Context, t *tenants.Tenant) (int64, error)
+	// Background are the module's loops, which run with the server (not with the command line
+	// or the tests' App): see Loop.
+	Background []Loop
+}
+
+// Loop is one of a module's background jobs. Run works until ctx ends and then returns; the
+// composition root starts it when the server starts, runs it again after a backoff if it returns
+// early or panics, and cancels and awaits it on shutdown. Each pass should recompute what it does
+// from the database (tasks.Every is the usual shape), so a loop stopped anywhere, or running on
+// several replicas at once, loses and doubles nothing. A loop working on every tenant iterates
+// them itself (Kit.Store FindTenants) and skips those whose plan lacks the module (Kit.Entitled).
+type Loop struct {
+	// Name names the loop in logs, after the module's name ("evaluation bulletins").
+	Name string
+	Run  func(ctx context.Context)
 }
 
 // Router is where a module adds its routes; paths are relative to the group (/api/v1/t/:tenant
@@ -128,6 +145,14 @@ type Kit struct {
 	Usage Usage
 	// Pages renders the module's templates inside the console layout.
 	Pages Pages
+	// Entitled reports whether t's plan has the module whose entitlement is named (the check
+	// the module's routes run behind), for work done outside a request: a background loop over
+	// every tenant skips those without the module.
+	Entitled func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error)
+	// PDFFont is the path of the TrueType font (with CJK glyphs) that PDF documents are set in
+	// (CITYOPS_PDF_FONT). It is read when a document is made, so a missing font refuses that
+	// document only.
+	PDFFont string
 }
 
 // Usage records usage for billing. Record never refuses over-quota usage and is idempotent by
