@@ -473,4 +473,32 @@ func TestBrowserEvaluation(t *testing.T) {
 	s.clickTo(`main a[href="/t/chuxiong/cases/`+cs[0].ID+`"]`, "/t/chuxiong/cases/"+cs[0].ID)
 	s.waitText("main", cs[0].Number)
 	s.shot("case")
+
+	// The big screen: full window, then redrawn from its live stream after a new report.
+	s.visit("/t/chuxiong/evaluation/screen")
+	waitJS(s, "the screen drew its figures", `document.querySelector('[data-k="reported_today"]').textContent === '3'`)
+	waitJS(s, "the trend chart", `document.querySelector('#screen-trend svg') !== null`)
+	if r := eval[[]int](s, `(function(){var r=document.getElementById('screen').getBoundingClientRect();return [r.width|0,r.height|0]})()`); r[0] != 1920 || r[1] != 1080 {
+		t.Fatalf("the screen covers %v, want 1920×1080", r)
+	}
+	s.shot("screen")
+	f.report(t, "acceptorA", reportA)
+	waitJS(s, "the screen's live update", `document.querySelector('[data-k="reported_today"]').textContent === '4'`)
+	s.shot("screen-updated")
+
+	// The prefecture's comparison, as its viewer: the counties side by side, a county opening
+	// its evaluation and a count its cases.
+	evalPlan(t, f.fixture, "chuxiong-zhou")
+	v := b.user("viewer")
+	v.do(chromedp.EmulateViewport(1920, 1080))
+	v.login("viewer@test.cn", testPassword)
+	v.visit("/t/chuxiong-zhou/evaluation")
+	v.waitText("#counties", "楚雄市")
+	v.shot("prefecture-evaluation")
+	v.clickTo(`#counties tr[data-key="chuxiong"] a[href*="count=filed"]`, "/t/chuxiong/evaluation/cases?")
+	v.waitText("main", cs[0].Number)
+	v.shot("prefecture-cases-behind")
+	v.visit("/t/chuxiong-zhou/evaluation")
+	v.clickTo(`#counties tr[data-key="chuxiong"] th a`, "/t/chuxiong/evaluation?")
+	v.waitText("#departments", "市政局A-SECRET")
 }
