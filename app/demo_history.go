@@ -88,24 +88,11 @@ func (a *App) seedDemoHistory(ctx context.Context, t *tenants.Tenant, photo []by
 	}
 	ids := map[string]string{} // staff ids by account
 	for _, p := range demoExtraStaff {
-		id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: p.who + "@" + t.Slug + ".demo", Name: p.name, Password: DemoPassword})
+		id, staff, err := a.seedDemoStaff(ctx, t, p.who, p.name, p.role, p.post, depts[p.dept])
 		if err != nil {
 			return err
 		}
-		if err := a.store.Grant(ctx, t, id.ID, p.role); err != nil {
-			return err
-		}
-		ident := id.ID.String()
-		in := org.StaffInput{IdentityID: &ident, Name: p.name, Posts: []org.Post{p.post}}
-		if p.dept != "" {
-			dep := depts[p.dept]
-			in.DepartmentID = &dep
-		}
-		st, err := a.platform.org.CreateStaff(sctx, in)
-		if err != nil {
-			return fmt.Errorf("demo staff %s: %w", p.who, err)
-		}
-		ids[p.who] = st.ID
+		ids[p.who] = staff
 		as[p.who] = tenants.WithScope(tenants.WithPrincipal(ctx, &tenants.Principal{Identity: id}), &tenants.Scope{Tenant: t, Roles: []tenants.Role{p.role}})
 	}
 	if err := a.seedDemoGrids(sctx, t, ids); err != nil {

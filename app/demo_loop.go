@@ -37,25 +37,17 @@ var demoPosts = []struct {
 // over Open311.
 func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	sctx := tenants.WithScope(ctx, tenants.SystemScope(t))
-	dept, err := a.platform.org.CreateDepartment(sctx, org.DepartmentInput{Code: "SZJ", Name: "市政设施管理局", Phone: "0878-0000000"})
+	szj, err := a.platform.org.CreateDepartment(sctx, org.DepartmentInput{Code: "SZJ", Name: "市政设施管理局", Phone: "0878-0000000"})
 	if err != nil {
 		return fmt.Errorf("demo department: %w", err)
 	}
 	for _, p := range demoPosts {
-		id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: p.who + "@" + t.Slug + ".demo", Name: p.name, Password: DemoPassword})
-		if err != nil {
-			return err
-		}
-		if err := a.store.Grant(ctx, t, id.ID, p.role); err != nil {
-			return err
-		}
-		ident := id.ID.String()
-		in := org.StaffInput{IdentityID: &ident, Name: p.name, Posts: []org.Post{p.post}}
+		dept := ""
 		if p.post == "handler" {
-			in.DepartmentID = &dept.ID
+			dept = szj.ID
 		}
-		if _, err := a.platform.org.CreateStaff(sctx, in); err != nil {
-			return fmt.Errorf("demo staff %s: %w", p.who, err)
+		if _, _, err := a.seedDemoStaff(ctx, t, p.who, p.name, p.role, p.post, dept); err != nil {
+			return err
 		}
 	}
 	square := func(lon, lat, h float64) string {
@@ -79,6 +71,28 @@ func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 		return fmt.Errorf("demo standard: %w", err)
 	}
 	return a.open311.AddServiceCode(ctx, t, "component-0101")
+}
+
+// seedDemoStaff gives t a demo account who@<slug>.demo holding role, and a staff member of that
+// name with post (in the department dept, if any), returning the account and the staff id.
+func (a *App) seedDemoStaff(ctx context.Context, t *tenants.Tenant, who, name string, role tenants.Role, post org.Post, dept string) (*tenants.Identity, string, error) {
+	id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: who + "@" + t.Slug + ".demo", Name: name, Password: DemoPassword})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := a.store.Grant(ctx, t, id.ID, role); err != nil {
+		return nil, "", err
+	}
+	ident := id.ID.String()
+	in := org.StaffInput{IdentityID: &ident, Name: name, Posts: []org.Post{post}}
+	if dept != "" {
+		in.DepartmentID = &dept
+	}
+	st, err := a.platform.org.CreateStaff(tenants.WithScope(ctx, tenants.SystemScope(t)), in)
+	if err != nil {
+		return nil, "", fmt.Errorf("demo staff %s: %w", who, err)
+	}
+	return id, st.ID, nil
 }
 
 // demoBoundary is the demo's boundary of 楚雄市.

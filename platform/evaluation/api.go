@@ -82,11 +82,7 @@ func (h *handlers) apiBehind(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := object(c, "")
-	if err != nil {
-		return err
-	}
-	b, err := h.s.CasesBehind(c.UserContext(), p, o, c.Query("key"), c.Query("count"))
+	b, err := h.behind(c, p)
 	if err != nil {
 		return err
 	}
@@ -98,6 +94,15 @@ func (h *handlers) apiBehind(c *fiber.Ctx) error {
 		rows = append(rows, []string{cs.Number, cs.State, cs.Source, cs.Kind, cs.ClassCode, cs.Address, cs.CreatedAt.Format("2006-01-02T15:04:05Z07:00"), cs.ID})
 	}
 	return sendCSV(c, "evaluation-cases-"+p.Name+".csv", rows)
+}
+
+// behind reads which figure a request asks the cases of (?object=&key=&count=) and lists them.
+func (h *handlers) behind(c *fiber.Ctx, p Period) (*Behind, error) {
+	o, err := object(c, "")
+	if err != nil {
+		return nil, err
+	}
+	return h.s.CasesBehind(c.UserContext(), p, o, c.Query("key"), c.Query("count"))
 }
 
 // apiUnits is GET /evaluation/units: the units below the tenant (a prefecture's counties) side

@@ -195,14 +195,11 @@ func (h *handlers) behindPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := object(c, "")
+	b, err := h.behind(c, p)
 	if err != nil {
 		return err
 	}
-	b, err := h.s.CasesBehind(c.UserContext(), p, o, c.Query("key"), c.Query("count"))
-	if err != nil {
-		return err
-	}
+	o := b.Object
 	data["Behind"], data["Max"] = b, maxBehind
 	data["Title"] = label(lang, "evaluation.object."+string(o)) + " · " + label(lang, "evaluation.count."+b.Count)
 	data["Back"] = base(c) + "/evaluation?" + periodQuery(p).Encode()
