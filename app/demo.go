@@ -29,7 +29,12 @@ var demoCounties = []tenants.NewTenant{
 // SeedDemo fills an empty database with the demo: an operator, the prefecture 楚雄州 with a
 // prefecture viewer, and its ten county-level tenants, each with a tenant admin. It does nothing
 // (and says so) when the database already has tenants or accounts.
-func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
+func (a *App) SeedDemo(ctx context.Context, out io.Writer) error { return demo{a}.seed(ctx, out) }
+
+// demo seeds the demo: the App's services, driven as the demo's people would.
+type demo struct{ *App }
+
+func (a demo) seed(ctx context.Context, out io.Writer) error {
 	ts, err := a.store.FindTenants(ctx, tenants.TenantFilter{IncludeDeleted: true})
 	if err != nil {
 		return err
@@ -82,7 +87,7 @@ func (a *App) SeedDemo(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func (a *App) seedTenant(ctx context.Context, in tenants.NewTenant, adminEmail string) (*tenants.Tenant, error) {
+func (a demo) seedTenant(ctx context.Context, in tenants.NewTenant, adminEmail string) (*tenants.Tenant, error) {
 	res, err := a.prov.Provision(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("demo tenant %s: %w", in.Slug, err)

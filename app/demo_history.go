@@ -61,7 +61,7 @@ func (c *demoClock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 // grids, three departments and three inspectors; most closed in time, some late, some reworked,
 // returned, extended or voided; the last days' cases still open. It is what the evaluation pages
 // show on a first start. The history is the same on every seeding (a fixed seed).
-func (a *App) seedDemoHistory(ctx context.Context, t *tenants.Tenant, photo []byte) error {
+func (a demo) seedDemoHistory(ctx context.Context, t *tenants.Tenant, photo []byte) error {
 	sctx := tenants.WithScope(ctx, tenants.SystemScope(t))
 	depts := map[string]string{}
 	ds, err := a.platform.org.FindDepartments(sctx)
@@ -133,7 +133,7 @@ func (a *App) seedDemoHistory(ctx context.Context, t *tenants.Tenant, photo []by
 
 // seedDemoGrids adds the history's unit grids (and their communities and street) and two
 // responsibility grids, each with its inspector.
-func (a *App) seedDemoGrids(sctx context.Context, t *tenants.Tenant, ids map[string]string) error {
+func (a demo) seedDemoGrids(sctx context.Context, t *tenants.Tenant, ids map[string]string) error {
 	square := func(lon, lat, h float64) string {
 		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%[1]f,%[2]f],[%[3]f,%[2]f],[%[3]f,%[4]f],[%[1]f,%[4]f],[%[1]f,%[2]f]]]}`, lon-h, lat-h, lon+h, lat+h)
 	}

@@ -35,7 +35,7 @@ var demoPosts = []struct {
 // with a login), a street, community and unit grid around the city centre inside a boundary of
 // the city, the time-limit standard of missing manhole covers, and that class open to citizens
 // over Open311.
-func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
+func (a demo) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 	sctx := tenants.WithScope(ctx, tenants.SystemScope(t))
 	szj, err := a.platform.org.CreateDepartment(sctx, org.DepartmentInput{Code: "SZJ", Name: "市政设施管理局", Phone: "0878-0000000"})
 	if err != nil {
@@ -75,7 +75,7 @@ func (a *App) seedDemoLoop(ctx context.Context, t *tenants.Tenant) error {
 
 // seedDemoStaff gives t a demo account who@<slug>.demo holding role, and a staff member of that
 // name with post (in the department dept, if any), returning the account and the staff id.
-func (a *App) seedDemoStaff(ctx context.Context, t *tenants.Tenant, who, name string, role tenants.Role, post org.Post, dept string) (*tenants.Identity, string, error) {
+func (a demo) seedDemoStaff(ctx context.Context, t *tenants.Tenant, who, name string, role tenants.Role, post org.Post, dept string) (*tenants.Identity, string, error) {
 	id, err := a.store.CreateIdentity(ctx, tenants.NewIdentity{Email: who + "@" + t.Slug + ".demo", Name: name, Password: DemoPassword})
 	if err != nil {
 		return nil, "", err
@@ -130,7 +130,7 @@ var demoLoopSteps = []struct {
 	{cases.Feedback, "handler"}, {cases.SendCheck, "acceptor"}, {cases.Check, "inspector"}, {cases.Close, "shiftlead"},
 }
 
-func (a *App) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
+func (a demo) seedDemoCases(ctx context.Context, t *tenants.Tenant) error {
 	as := map[string]context.Context{}
 	for _, p := range demoPosts {
 		id, err := a.store.FindIdentityByEmail(ctx, p.who+"@"+t.Slug+".demo")

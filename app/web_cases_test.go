@@ -529,7 +529,7 @@ func TestBrowserCaseLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.app.seedDemoLoop(ctx, ta); err != nil {
+	if err := (demo{f.app}).seedDemoLoop(ctx, ta); err != nil {
 		t.Fatal(err)
 	}
 	photo := writePNG(t, filepath.Join(t.TempDir(), "cover.png"), 96, 64)
