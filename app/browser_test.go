@@ -452,6 +452,7 @@ func TestBrowserEvaluation(t *testing.T) {
 		t.Fatalf("the window is %d wide, want 1920", w)
 	}
 	s.waitText("#departments", "市政局A-SECRET")
+	waitJS(s, "the grid heat map", `document.querySelectorAll('#heatmap path.leaflet-interactive').length > 0`)
 	s.shot("evaluation")
 
 	// The department's dispatched count: the closed case and the open one, not the filed one.

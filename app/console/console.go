@@ -120,7 +120,7 @@ func (u *UI) Lang(c *fiber.Ctx) string { return Lang(c) }
 
 // Render executes page inside the layout with the common fields: Lang, Me (the signed-in
 // account), CSRF, Path, Flash (the ?done= message of a completed form), and inside a tenant
-// Tenant, Scope and the tenant's Nav.
+// Tenant, Scope, the tenant's Nav and, for a page with map Layers but no Map, the tenant's Map.
 func (u *UI) Render(c *fiber.Ctx, page string, data fiber.Map) error {
 	if _, ok := u.pages[page]; !ok {
 		return errs.E(errs.Internal, msgNoPage, page)
@@ -142,6 +142,10 @@ func (u *UI) Render(c *fiber.Ctx, page string, data fiber.Map) error {
 	sc := tenants.ScopeFrom(c.UserContext())
 	if sc != nil {
 		data["Tenant"], data["Scope"] = sc.Tenant, sc
+		// A page with map layers and no map of its own (a module's) gets the tenant's.
+		if _, ok := data["Layers"]; ok && data["Map"] == nil {
+			data["Map"] = u.MapConfig(c)
+		}
 	}
 	var more []NavItem
 	if sc != nil && u.d.ModuleNav != nil {

@@ -78,6 +78,7 @@ var _ = msg.Define(
 	msg.Text{ID: "evaluation.page.previous", ZH: "上期", EN: "Previous period"},
 	msg.Text{ID: "evaluation.page.year_before", ZH: "去年同期", EN: "Same period last year"},
 	msg.Text{ID: "evaluation.page.sources", ZH: "案件来源", EN: "Sources"},
+	msg.Text{ID: "evaluation.page.heat", ZH: "网格热力图（立案数）", EN: "Grid heat map (cases filed)"},
 	msg.Text{ID: "evaluation.page.top_classes", ZH: "高发问题类别", EN: "Top problem classes"},
 	msg.Text{ID: "evaluation.page.rank", ZH: "排名", EN: "Rank"},
 	msg.Text{ID: "evaluation.page.name", ZH: "名称", EN: "Name"},

@@ -125,6 +125,17 @@ func (h *handlers) page(c *fiber.Ctx) error {
 		classes = append(classes, cell{Text: n, Href: strconv.FormatInt(cc.Count, 10)})
 	}
 	data["Classes"] = classes
+	// The heat map: each unit grid filled by the cases filed in it, opening them.
+	heat, peak := map[string]int64{}, int64(0)
+	for _, row := range r.Rankings[Grids].Rows {
+		heat[row.Key] = row.Counts["filed"]
+		peak = max(peak, row.Counts["filed"])
+	}
+	hq := periodQuery(p)
+	hq.Set("object", string(Grids))
+	hq.Set("count", "filed")
+	data["Layers"] = []map[string]any{{"url": "/api/v1" + base(c) + "/grids.geojson?level=unit", "kind": "heat", "fit": true,
+		"counts": heat, "max": peak, "link": base(c) + "/evaluation/cases?" + hq.Encode() + "&key={code}"}}
 	var sections []pageRanking
 	for _, o := range Objects {
 		sections = append(sections, h.section(c, lang, p, r, o))

@@ -3,7 +3,8 @@
 //   data-tiles   none | osm | tianditu   (none: grids and cases on a blank background)
 //   data-key     the 天地图 browser key
 //   data-layers  id of a <script type="application/json"> holding an array of layers:
-//                {url | data, kind: "grids"|"boundary"|"cases"|"points", cluster, bbox, link, fit, interactive}
+//                {url | data, kind: "grids"|"boundary"|"cases"|"points"|"heat", cluster, bbox, link, fit, interactive}
+//                (heat: grids filled by counts[code] against max, the count in the popup)
 //                url layers with bbox:true are reloaded for the visible window (cases.geojson);
 //                link is a URL template with {property} placeholders for the popup's link;
 //                states maps a case's state to the words the popup shows.
@@ -42,6 +43,12 @@
   }
 
   function gridStyle() { return { color: '#0b5cad', weight: 1.5, fillOpacity: 0.06 }; }
+  // heatStyle fills a grid from pale to deep red by its count against the layer's max.
+  function heatStyle(spec, p) {
+    var n = (spec.counts && spec.counts[p.code]) || 0;
+    var r = spec.max ? n / spec.max : 0;
+    return { color: '#7a271a', weight: 1, fillColor: n ? 'hsl(' + Math.round(45 - 45 * r) + ', 90%, ' + Math.round(70 - 30 * r) + '%)' : '#ffffff', fillOpacity: n ? 0.35 + 0.45 * r : 0.05 };
+  }
   function boundaryStyle() { return { color: '#b42318', weight: 2, dashArray: '6 4', fill: false }; }
 
   function popup(layer, props) {
@@ -49,6 +56,7 @@
     var html = layer.link ? '<a href="' + fill(layer.link, props) + '">' + text(title) + '</a>' : text(title);
     if (props.state) html += '<br>' + text((layer.states && layer.states[props.state]) || props.state);
     if (props.code && props.name) html += '<br><small>' + text(props.code) + '</small>';
+    if (layer.kind === 'heat') html += '<br><strong>' + text((layer.counts && layer.counts[props.code]) || 0) + '</strong>';
     return html;
   }
 
@@ -61,6 +69,7 @@
       }
     };
     if (spec.kind === 'grids') opts.style = gridStyle;
+    if (spec.kind === 'heat') opts.style = function (f) { return heatStyle(spec, f.properties || {}); };
     if (spec.kind === 'boundary') opts.style = boundaryStyle;
     // interactive:false draws a layer for orientation only: no popups, and a click goes through
     // to the map (picking a location on a report form). The boundary is only ever an outline.
