@@ -191,7 +191,13 @@ func TestEvaluationLiveScreen(t *testing.T) {
 	}
 	// Another county's admin gets no stream.
 	adminB, _ := webLogin(t, f.fixture, "adminB")
-	if p := webPage(t, f.fixture, adminB, "", "GET", "/t/chuxiong/evaluation/live", nil); p.status != 404 {
-		t.Fatalf("B's live feed of A: %d", p.status)
+	for _, path := range []string{"/t/chuxiong/evaluation/live", "/t/chuxiong/evaluation/screen"} {
+		if p := webPage(t, f.fixture, adminB, "", "GET", path, nil); p.status != 404 {
+			t.Fatalf("B's %s of A: %d", path, p.status)
+		}
 	}
+	runScenarios(t, f.fixture, []scenario{
+		{"B compares A's units", "adminB", "GET", "/api/v1/t/chuxiong/evaluation/units", "", 404, "", ""},
+		{"A's units (none below a county)", "adminA", "GET", "/api/v1/t/chuxiong/evaluation/units", "", 200, `"units":[]`, ""},
+	})
 }
