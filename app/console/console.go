@@ -77,8 +77,15 @@ func New(d Deps) (*UI, error) {
 		if err != nil {
 			return nil, fmt.Errorf("module %s: %w", m.Name, err)
 		}
+		// The module's partials/*.html are parsed into each of its pages, as the console's are.
+		base := template.Must(layout.Clone())
+		if parts, _ := fs.Glob(m.Templates, "partials/*.html"); len(parts) > 0 {
+			if base, err = base.ParseFS(m.Templates, "partials/*.html"); err != nil {
+				return nil, fmt.Errorf("module %s: partials: %w", m.Name, err)
+			}
+		}
 		for _, n := range files {
-			t, err := template.Must(layout.Clone()).ParseFS(m.Templates, n)
+			t, err := template.Must(base.Clone()).ParseFS(m.Templates, n)
 			if err != nil {
 				return nil, fmt.Errorf("module %s: parse %s: %w", m.Name, n, err)
 			}

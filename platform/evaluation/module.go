@@ -13,7 +13,7 @@ import (
 // Entitlement is the plan module code that unlocks the evaluation.
 const Entitlement = "evaluation"
 
-//go:embed templates/*.html openapi.json migrations
+//go:embed templates openapi.json migrations
 var files embed.FS
 
 // Classes names the problem classes of the top classes list (catalog.Service).

@@ -50,7 +50,8 @@ type Module struct {
 	// Meters are the usage meters the module records (billing's built-in ones or its own).
 	Meters []string
 	// Templates holds the module's console pages (*.html, rendered inside the console layout by
-	// Kit.Pages under the name "<module>/<file name without .html>").
+	// Kit.Pages under the name "<module>/<file name without .html>") and the partials its pages
+	// share (partials/*.html, templates named "<module>.<name>").
 	Templates fs.FS
 	// OpenAPI is the module's part of the API document: a JSON object with "paths" relative to
 	// /api/v1 (every path under /t/{tenant}) and optionally "components"/"schemas".
