@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -71,5 +72,5 @@ func (h *handlers) publishBulletinForm(c *fiber.Ctx) error {
 	if _, err := h.bulletins.Publish(c.UserContext(), period, h.unitsOf(c)); err != nil {
 		return err
 	}
-	return c.Redirect(base(c)+"/evaluation?period="+period+"&done=evaluation.bulletin.published#bulletins", fiber.StatusSeeOther)
+	return c.Redirect(base(c)+"/evaluation?period="+url.QueryEscape(period)+"&done=evaluation.bulletin.published#bulletins", fiber.StatusSeeOther)
 }

@@ -86,12 +86,8 @@ func (h *handlers) units(ctx context.Context, sc *tenants.Scope, p *tenants.Prin
 	return h.k.Store.ReadableUnder(ctx, p, sc.Tenant)
 }
 
-// newest is the newest event among the units of sc's screen.
-func (h *handlers) newest(ctx context.Context, sc *tenants.Scope, p *tenants.Principal) (time.Time, error) {
-	scopes, err := h.units(ctx, sc, p)
-	if err != nil {
-		return time.Time{}, err
-	}
+// newest is the newest event among scopes (a screen's units).
+func (h *handlers) newest(ctx context.Context, scopes []*tenants.Scope) (time.Time, error) {
 	var newest time.Time
 	for _, usc := range scopes {
 		if usc.Tenant.Status != tenants.StatusActive && usc.Tenant.Status != tenants.StatusSuspended {
@@ -238,11 +234,17 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 		if !send(first) {
 			return
 		}
+		// The units are read once a stream (a county added meanwhile shows at the reconnection),
+		// not once a poll.
+		scopes, err := h.units(ctx, sc, p)
+		if err != nil {
+			return
+		}
 		last, beat := first.Newest, time.Now()
 		deadline := time.Now().Add(liveLifetime)
 		for time.Now().Before(deadline) {
 			time.Sleep(livePoll)
-			newest, err := h.newest(ctx, sc, p)
+			newest, err := h.newest(ctx, scopes)
 			if err != nil {
 				return
 			}
