@@ -235,6 +235,29 @@ func TestEvaluationAccess(t *testing.T) {
 			if strings.Contains(res.body, "2027-01-01") {
 				t.Fatalf("a refused scheme form was stored: %s", res.body)
 			}
+
+			// The prefecture's page: its viewer compares the counties; its admin, who holds no
+			// prefecture viewer role, reads none of them and is told why.
+			evalPlan(t, f, "chuxiong-zhou")
+			ctx := context.Background()
+			zhou, err := f.app.store.FindTenantBySlug(ctx, "chuxiong-zhou")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := f.app.store.CreateIdentity(ctx, tenants.NewIdentity{Email: "zhouadmin@test.cn", Password: testPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.app.store.Grant(ctx, zhou, id.ID, tenants.TenantAdmin); err != nil {
+				t.Fatal(err)
+			}
+			if res := webPage(t, f, viewer, "", "GET", "/t/chuxiong-zhou/evaluation", nil); res.status != 200 || !strings.Contains(res.body, `data-key="chuxiong"`) || strings.Contains(res.body, "州级查看") {
+				t.Fatalf("the prefecture viewer's comparison: %d\n%s", res.status, res.body)
+			}
+			zhouAdmin, _ := webLogin(t, f, "zhouadmin")
+			if res := webPage(t, f, zhouAdmin, "", "GET", "/t/chuxiong-zhou/evaluation", nil); res.status != 200 || strings.Contains(res.body, `data-key="chuxiong"`) || !strings.Contains(res.body, "州级查看") {
+				t.Fatalf("the prefecture admin's comparison: %d\n%s", res.status, res.body)
+			}
 		})
 	}
 }

@@ -341,14 +341,19 @@ func BenchmarkEvaluate(b *testing.B) {
 				name := []string{"month", "quarter", "year"}[pi]
 				b.Run(name+"/cold", func(b *testing.B) {
 					floor := pi == 0
-					var cold, server, wall timings
+					var cold, server, wall, read timings
 					var f *Figures
+					floors := func() {
+						b.StopTimer()
+						sv, w := e.psqlFloor(b, ci, p, true)
+						server, wall = append(server, sv), append(wall, w)
+						rd, _ := e.psqlFloor(b, ci, p, false)
+						read = append(read, rd)
+						b.StartTimer()
+					}
 					for i := 0; i < b.N; i++ {
 						if floor && i%2 == 1 {
-							b.StopTimer()
-							sv, w := e.psqlFloor(b, ci, p)
-							server, wall = append(server, sv), append(wall, w)
-							b.StartTimer()
+							floors()
 						}
 						start := time.Now()
 						var err error
@@ -357,10 +362,7 @@ func BenchmarkEvaluate(b *testing.B) {
 						}
 						cold = append(cold, time.Since(start))
 						if floor && i%2 == 0 {
-							b.StopTimer()
-							sv, w := e.psqlFloor(b, ci, p)
-							server, wall = append(server, sv), append(wall, w)
-							b.StartTimer()
+							floors()
 						}
 					}
 					b.ReportMetric(ms(cold.median()), "median-ms")
@@ -368,6 +370,9 @@ func BenchmarkEvaluate(b *testing.B) {
 						b.ReportMetric(ms(server.median()), "floor-ms")
 						b.ReportMetric(ms(wall.median()), "psql-wall-ms")
 						b.ReportMetric(ms(cold.median())/ms(server.median()), "x-floor")
+						b.ReportMetric(ms(read.median()), "read-ms")
+						b.ReportMetric(ms(cold.median())/ms(read.median()), "x-read")
+						e.sameAsSQL(b, ci, p)
 					}
 					b.Logf("%s: reported %d, filed %d, closed %d (on time %d); %d grids, %d departments, %d dispatchers",
 						p.Name, f.Reported, f.Filed, f.Closed, f.ClosedOnTime, len(f.Rankings[Grids].Rows),
@@ -442,10 +447,12 @@ func BenchmarkEvaluateCounties(b *testing.B) {
 	}
 }
 
-// floorScript is the statements a cold Evaluate of p runs in county i (the scheme, the newest
-// event, every aggregate, the sources and classes, the names), with their arguments written in,
-// as one read-only transaction for psql.
-func (e *benchEnv) floorScript(b testing.TB, i int, p Period) string {
+// floorScript is, for psql, the statements of a cold Evaluate of p in county i with their
+// arguments written in, as one read-only transaction: the scheme, the newest event, the sources and
+// classes, the names, and the counts — either as the hand-written SQL aggregates of
+// floor_sql_test.go (aggregates true: the floor) or as the two statements the fold reads the
+// period's cases and events by (aggregates false: what the module reads, without its Go side).
+func (e *benchEnv) floorScript(b testing.TB, i int, p Period, aggregates bool) string {
 	var sb strings.Builder
 	t := e.counties[i]
 	fmt.Fprintf(&sb, "SET search_path TO %s, ref;\n\\o /dev/null\n\\timing on\nBEGIN READ ONLY;\n", dbx.QuoteIdent(t.SchemaName))
@@ -455,10 +462,14 @@ func (e *benchEnv) floorScript(b testing.TB, i int, p Period) string {
 		qs := []string{
 			db.NewRaw("SELECT * FROM evaluation_schemes WHERE effective_from <= ? ORDER BY effective_from DESC LIMIT 1", day).String(),
 			db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events", time.Unix(0, 0).UTC()).String(),
-			noJIT,
 		}
-		for _, s := range specs(sqlDialect{pg: true}) {
-			qs = append(qs, db.NewRaw(s.aggregate(), from, to).String())
+		if aggregates {
+			qs = append(qs, noJIT)
+			for _, s := range sqlSpecs(sqlDialect{pg: true}) {
+				qs = append(qs, db.NewRaw(s.aggregate(), from, to).String())
+			}
+		} else {
+			qs = append(qs, db.NewRaw(casesQuery, from, to).String(), db.NewRaw(sqlDialect{pg: true}.eventsQuery(), from, to).String())
 		}
 		qs = append(qs,
 			db.NewRaw("SELECT source, count(*) AS n FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY source", from, to).String(),
@@ -483,8 +494,8 @@ var timingRe = regexp.MustCompile(`Time: ([0-9.]+) ms`)
 // psqlFloor runs floorScript through psql and returns the sum of the statements' times as psql
 // measured them (\timing: from sending each statement to its last row) and the wall time of the
 // whole psql run (process start and connection included).
-func (e *benchEnv) psqlFloor(b testing.TB, i int, p Period) (server, wall time.Duration) {
-	script := e.floorScript(b, i, p)
+func (e *benchEnv) psqlFloor(b testing.TB, i int, p Period, aggregates bool) (server, wall time.Duration) {
+	script := e.floorScript(b, i, p, aggregates)
 	cmd := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", e.pg.DSN)
 	cmd.Stdin = strings.NewReader(script)
 	var out, errOut bytes.Buffer
@@ -515,7 +526,7 @@ func (e *benchEnv) hold(b testing.TB, i int, p Period) {
 		return
 	}
 	path := os.TempDir() + "/evaluation-floor.sql"
-	if err := os.WriteFile(path, []byte(e.floorScript(b, i, p)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(e.floorScript(b, i, p, true)+e.floorScript(b, i, p, false)), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "holding %s: psql %q -f %s\n", d, e.pg.DSN, path)

@@ -13,7 +13,7 @@ import (
 )
 
 // Counts are the counts of one object's rows, by key (grid code, department id, staff id) and
-// count name (Definition.Counts). Emails names the staff keys: the address each last acted with.
+// count name (Definition.Counts). Emails names the staff keys: the address each acted with.
 type Counts struct {
 	Rows   map[Object]map[string]map[string]int64
 	Emails map[string]string
@@ -39,226 +39,411 @@ func (c *Counts) add(o Object, key, count string, n int64) {
 	r[count] += n
 }
 
-// sqlDialect writes the few expressions that differ between PostgreSQL and SQLite: reading the
+// How the counts are made. Every count is "as of the period's end": events after it are not
+// seen, so a past period counts the same whenever it is counted again. The history read is every
+// event, up to the end, of every case that had an event in the period (read), in one pass in case
+// and version order; each case's events are then folded by the specs below, in Go, one case at a
+// time. A spec gives one row per case (or per event) an object counts: its key, the email of a
+// staff key, and one value per count (Definition.Counts order, or the spec's), each 0 or more. A
+// count is the sum of its values over the key's rows; the cases behind a count are the rows where
+// its value is positive.
+//
+// The reading is one index range of the events of the period (case_events (at)) and one probe of
+// the unique (case_id, version) index per case; the earlier design (a correlated SQL subquery
+// per check and case) cost twenty index probes per case (docs/benchmarks.md#evaluation).
+
+// event is one event of a case's history, as the counts read it.
+type event struct {
+	version   int
+	action    string
+	post      string
+	actor     string
+	email     string
+	fromState string
+	at        time.Time
+	// late: the event ended a stage that ran over its limit (detail.stage.overdue, recorded by
+	// the case loop when the stage ended, under the calendar and limits then in force).
+	late bool
+	// dept is the department a dispatch chose (detail.department_id); returnedBy the department
+	// an approved return (回退) took the case from (detail.returned_by). Empty when absent.
+	dept, returnedBy string
+	// recordsDeadline: the event records the disposal deadline after it (detail.deadline, as
+	// the case loop does on the actions that start, move, stop or reset the clock); deadline is
+	// that deadline, zero while the clock is not running (null).
+	recordsDeadline bool
+	deadline        time.Time
+}
+
+// history is one case as the counts see it: what its row says and its events up to the end.
+type history struct {
+	id     string
+	grid   string // the unit grid's code, "" outside every grid
+	source string
+	// inspector is the identity of the responsible inspector of the place (the staff id when the
+	// staff member has no account), "" when none.
+	inspector  string
+	deadlineAt time.Time // the case's current deadline (zero when none)
+	events     []event
+}
+
+// in tells whether e happened in the period (every event read is before its end).
+func in(e *event, from time.Time) bool { return !e.at.Before(from) }
+
+// has tells whether an event of action follows version v.
+func (h *history) has(v int, action string) bool {
+	for i := range h.events {
+		if e := &h.events[i]; e.version > v && e.action == action {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLate is the lateness of the last event of action after version v (false when none).
+func (h *history) lastLate(v int, action string) bool {
+	late := false
+	for i := range h.events {
+		if e := &h.events[i]; e.version > v && e.action == action {
+			late = e.late
+		}
+	}
+	return late
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// emit receives one row of a spec: its key, the email of a staff key and its values.
+type emit func(k, email string, n ...int64)
+
+// spec is what one fold of a case's history counts for an object.
+type spec struct {
+	object Object
+	counts []string // the count of each value of a row, in order
+	fold   func(h *history, from, end time.Time, out emit)
+}
+
+var specs = []spec{
+	{Grids, []string{"filed", "closed", "closed_on_time", "inspector_reported"}, foldRegions},
+	{Departments, Definitions[Departments].Counts, foldDepartments},
+	{Inspectors, []string{"reports", "valid_reports"}, foldInspectorReports},
+	{Inspectors, []string{"verifies", "verifies_on_time", "checks", "checks_on_time"}, foldInspectorSite},
+	{Inspectors, []string{"filed_in_area", "missed"}, foldInspectorArea},
+	{Acceptors, Definitions[Acceptors].Counts, foldAcceptors},
+	{ShiftLeads, Definitions[ShiftLeads].Counts, foldShiftLeads},
+	{Dispatchers, Definitions[Dispatchers].Counts, foldDispatchers},
+}
+
+// filings are the events that file a case: file, or self_handle (filed and closed at once).
+func filing(e *event) bool { return e.action == "file" || e.action == "self_handle" }
+
+// foldRegions: each filing in the period, in its unit grid: closed by the end, closed on time
+// (the last feedback by the end was within the disposal limit), reported by an inspector.
+func foldRegions(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		f := &h.events[i]
+		if !filing(f) || !in(f, from) {
+			continue
+		}
+		self := f.action == "self_handle"
+		closed := h.has(-1, "close")
+		out(h.grid, "", 1, b2i(self || closed), b2i(self || closed && !h.lastLate(-1, "feedback")),
+			b2i(h.source == "inspector"))
+	}
+}
+
+// foldDepartments: each department a case was dispatched to in the period, once (from its first
+// such dispatch on): returned (回退) by it; else due, handled (fed back) by the end and on time,
+// its reworks and extensions, and overdue pending — not fed back by the end and the deadline the
+// case ran under at the end had passed: the one recorded last by the end, from the dispatch on
+// (the dispatch records one; none while suspended or returned). A history recorded before the
+// case loop recorded deadlines has none: it falls back to the case's current deadline
+// (cases.deadline_at), which a later extension, return, suspension or resume moves.
+func foldDepartments(h *history, from, end time.Time, out emit) {
+	var seen []string
+	for i := range h.events {
+		t := &h.events[i]
+		if t.action != "dispatch" || !in(t, from) || slices.Contains(seen, t.dept) {
+			continue
+		}
+		seen = append(seen, t.dept)
+		returned, handled, late := false, false, false
+		var reworks, extensions int64
+		deadline := h.deadlineAt
+		for j := range h.events {
+			x := &h.events[j]
+			if x.version >= t.version && x.recordsDeadline {
+				deadline = x.deadline
+			}
+			if x.version <= t.version {
+				continue
+			}
+			switch x.action {
+			case "approve_return":
+				returned = returned || t.dept != "" && x.returnedBy == t.dept
+			case "feedback":
+				handled, late = true, x.late
+			case "rework":
+				reworks++
+			case "approve_extension":
+				extensions++
+			}
+		}
+		if returned {
+			out(t.dept, "", 1, 1, 0, 0, 0, 0, 0, 0)
+			continue
+		}
+		pending := !handled && !deadline.IsZero() && deadline.Before(end)
+		out(t.dept, "", 1, 0, 1, b2i(handled), b2i(handled && !late), reworks, extensions, b2i(pending))
+	}
+}
+
+// foldInspectorReports: an inspector's reports in the period, and those filed by the end.
+func foldInspectorReports(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		e := &h.events[i]
+		if (e.action == "report" || e.action == "self_handle") && e.post == "inspector" && in(e, from) {
+			out(e.actor, e.email, 1, b2i(e.action == "self_handle" || h.has(-1, "file")))
+		}
+	}
+}
+
+// foldInspectorSite: the verifications (核实) and checks (核查) done in the period, and on time.
+func foldInspectorSite(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		e := &h.events[i]
+		if (e.action == "verify" || e.action == "check") && in(e, from) {
+			v, c := b2i(e.action == "verify"), b2i(e.action == "check")
+			out(e.actor, e.email, v, v*(1-b2i(e.late)), c, c*(1-b2i(e.late)))
+		}
+	}
+}
+
+// foldInspectorArea: the cases filed in the period in the area of a responsibility grid's
+// inspector, and those not reported by an inspector (missed on patrol). The case records the
+// inspector's staff id; the other inspector rows are keyed by the identity the inspector acts as
+// (actor_id), so the reading maps the staff id to it.
+func foldInspectorArea(h *history, from, _ time.Time, out emit) {
+	if h.inspector == "" {
+		return
+	}
+	for i := range h.events {
+		if f := &h.events[i]; filing(f) && in(f, from) {
+			out(h.inspector, "", 1, b2i(h.source != "inspector"))
+		}
+	}
+}
+
+// foldAcceptors: an acceptor's first answers to reports (accepted: accept, send to verify or
+// void), sends to verify and to check, and those on time.
+func foldAcceptors(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		e := &h.events[i]
+		if e.post != "acceptor" || !in(e, from) {
+			continue
+		}
+		switch e.action {
+		case "accept", "send_verify", "void", "send_check":
+			v, c := b2i(e.action == "send_verify"), b2i(e.action == "send_check")
+			first := b2i(e.fromState == "reported" && e.action != "send_check")
+			out(e.actor, e.email, first, v, v*(1-b2i(e.late)), c, c*(1-b2i(e.late)))
+		}
+	}
+}
+
+// foldShiftLeads: a shift lead's filings (立案) and closings (结案) in the period, on time, and
+// filings no department had returned (回退) by the end.
+func foldShiftLeads(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		e := &h.events[i]
+		if e.post != "shift_lead" || (e.action != "file" && e.action != "close") || !in(e, from) {
+			continue
+		}
+		f, c := b2i(e.action == "file"), b2i(e.action == "close")
+		out(e.actor, e.email, f, f*(1-b2i(e.late)), f*(1-b2i(h.has(e.version, "approve_return"))), c, c*(1-b2i(e.late)))
+	}
+}
+
+// foldDispatchers: the dispatches in the period, on time, and accurate: the department chosen
+// did not have the case returned (回退) before it was dispatched again.
+func foldDispatchers(h *history, from, _ time.Time, out emit) {
+	for i := range h.events {
+		e := &h.events[i]
+		if e.action != "dispatch" || !in(e, from) {
+			continue
+		}
+		wrong := false
+		for j := i + 1; j < len(h.events); j++ {
+			if a := h.events[j].action; a == "dispatch" || a == "approve_return" {
+				wrong = a == "approve_return"
+				break
+			}
+		}
+		out(e.actor, e.email, 1, 1-b2i(e.late), 1-b2i(wrong))
+	}
+}
+
+// sqlDialect writes the expressions that differ between PostgreSQL and SQLite: reading an
 // event's detail (JSON kept as text).
 type sqlDialect struct{ pg bool }
 
-// late is 1 when event a ended a stage that ran over its limit (detail.stage.overdue, recorded
-// by the case loop when the stage ended, under the calendar and limits then in force), else 0.
-func (d sqlDialect) late(a string) string {
+// periodCases is the subquery of the cases with an event in [?0, ?1).
+const periodCases = "SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1"
+
+// casesQuery reads what the counts use of the cases with an event in the period.
+const casesQuery = `SELECT c.id, COALESCE(c.grid_code, ''), c.source,
+	CASE WHEN c.inspector_id IS NULL OR c.inspector_id = '' THEN '' ELSE COALESCE(s.identity_id, c.inspector_id) END,
+	c.deadline_at
+FROM cases c LEFT JOIN staff s ON s.id = c.inspector_id
+WHERE c.id IN (` + periodCases + `)`
+
+// eventsQuery reads the events, up to the period's end, of the cases with an event in the period,
+// in case and version order, with the few members of the detail the counts use. PostgreSQL parses
+// each detail once (the fenced lateral subquery); SQLite keeps the parse of the last JSON text.
+func (d sqlDialect) eventsQuery() string {
+	cols := "e.case_id, e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at"
+	where := " WHERE e.case_id IN (" + periodCases + ") AND e.at < ?1 ORDER BY e.case_id, e.version"
 	if d.pg {
-		return "(CASE WHEN (" + a + ".detail::jsonb #>> '{stage,overdue}') = 'true' THEN 1 ELSE 0 END)"
+		return "SELECT " + cols + `,
+	CASE WHEN (d.j #>> '{stage,overdue}') = 'true' THEN 1 ELSE 0 END,
+	COALESCE(d.j ->> 'department_id', ''),
+	COALESCE(d.j ->> 'returned_by', ''),
+	CASE WHEN (d.j -> 'deadline') IS NOT NULL THEN 1 ELSE 0 END,
+	COALESCE(d.j ->> 'deadline', '')
+FROM case_events e CROSS JOIN LATERAL (SELECT e.detail::jsonb AS j OFFSET 0) d` + where
 	}
-	return "(CASE WHEN json_extract(" + a + ".detail, '$.stage.overdue') = 1 THEN 1 ELSE 0 END)"
+	return "SELECT " + cols + `,
+	CASE WHEN json_extract(e.detail, '$.stage.overdue') = 1 THEN 1 ELSE 0 END,
+	COALESCE(json_extract(e.detail, '$.department_id'), ''),
+	COALESCE(json_extract(e.detail, '$.returned_by'), ''),
+	CASE WHEN json_type(e.detail, '$.deadline') IS NOT NULL THEN 1 ELSE 0 END,
+	COALESCE(json_extract(e.detail, '$.deadline'), '')
+FROM case_events e` + where
 }
 
-// fence keeps a subquery in FROM from being merged into the query around it, so that the
-// correlated subqueries of its columns run once per row rather than once per use of the column.
-func (d sqlDialect) fence() string {
-	if d.pg {
-		return " OFFSET 0"
+// read folds the history, up to end, of every case with an event in [from, end) through fn, one
+// case at a time (the history passed is reused: fn must not keep it).
+func read(ctx context.Context, db bun.IDB, from, end time.Time, fn func(h *history)) error {
+	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
+	cases := map[string]*history{}
+	rows, err := db.QueryContext(ctx, casesQuery, from, end)
+	if err != nil {
+		return fmt.Errorf("evaluation: reading the period's cases: %w", err)
 	}
-	return " LIMIT -1 OFFSET 0"
-}
-
-// member is the text of the top-level member name of a's detail.
-func (d sqlDialect) member(a, name string) string {
-	if d.pg {
-		return "(" + a + ".detail::jsonb ->> '" + name + "')"
+	for rows.Next() {
+		h := &history{}
+		var deadline sql.NullTime
+		if err := rows.Scan(&h.id, &h.grid, &h.source, &h.inspector, &deadline); err != nil {
+			rows.Close()
+			return err
+		}
+		h.deadlineAt = deadline.Time
+		cases[h.id] = h
 	}
-	return "json_extract(" + a + ".detail, '$." + name + "')"
-}
-
-// recordsDeadline is the condition that event a records the disposal deadline after it
-// (detail.deadline: an RFC 3339 UTC timestamp, or null while the clock is not running), as the
-// case loop does on the actions that start, move, stop or reset the clock.
-func (d sqlDialect) recordsDeadline(a string) string {
-	if d.pg {
-		return "(" + a + ".detail::jsonb -> 'deadline') IS NOT NULL"
+	if err := rows.Close(); err != nil {
+		return err
 	}
-	return "json_type(" + a + ".detail, '$.deadline') IS NOT NULL"
-}
-
-// deadlinePassed is 1 when event a records a deadline (not null) before the end ?1, else 0.
-// SQLite compares julian days (to the millisecond): the recorded text ("…T…Z") and the bound
-// end ("… …+00:00") are not written alike.
-func (d sqlDialect) deadlinePassed(a string) string {
-	if d.pg {
-		return "(CASE WHEN (" + a + ".detail::jsonb ->> 'deadline')::timestamptz < ?1 THEN 1 ELSE 0 END)"
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	return "(CASE WHEN julianday(json_extract(" + a + ".detail, '$.deadline')) < julianday(?1) THEN 1 ELSE 0 END)"
-}
 
-// The queries read the append-only history (case_events) of the tenant; ?0 is the period's start,
-// ?1 its end. Every count is "as of the period's end": events after it are not seen, so a past
-// period counts the same whenever it is counted again.
-const (
-	// closedBy: the case of event f was closed by the end; filedBy: the case of e was filed by
-	// the end; returned: the case of e was returned (回退) after e, by the end.
-	closedBy = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = f.case_id AND x.action = 'close' AND x.at < ?1)"
-	filedBy  = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'file' AND x.at < ?1)"
-	returned = "EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'approve_return' AND x.version > e.version AND x.at < ?1)"
-)
-
-// The row queries below give one row per case (or per event) an object counts: its key k, the
-// email of a staff key, the case_id, and one column per count (Definition.Counts order, or the
-// spec's), each 0 or more for that row. A count is the sum of its column over the key's rows (the
-// aggregate query); the cases behind a count are the rows where its column is positive.
-
-func regionsRows(d sqlDialect) string {
-	lastFeedbackLate := "COALESCE((SELECT " + d.late("x") + " FROM case_events x WHERE x.case_id = f.case_id AND x.action = 'feedback' AND x.at < ?1 ORDER BY x.version DESC LIMIT 1), 0)"
-	return `SELECT COALESCE(c.grid_code, '') AS k, '' AS email, f.case_id, 1 AS n1,
-	CASE WHEN f.action = 'self_handle' OR ` + closedBy + ` THEN 1 ELSE 0 END AS n2,
-	CASE WHEN f.action = 'self_handle' OR (` + closedBy + ` AND ` + lastFeedbackLate + ` = 0) THEN 1 ELSE 0 END AS n3,
-	CASE WHEN c.source = 'inspector' THEN 1 ELSE 0 END AS n4
-FROM case_events f JOIN cases c ON c.id = f.case_id
-WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1`
-}
-
-func departmentsRows(d sqlDialect) string {
-	after := "x.case_id = t.case_id AND x.version > t.v AND x.at < ?1"
-	// Overdue pending: not fed back by the end, and the deadline the case ran under at the end
-	// had passed: the one recorded last by the end, from the dispatch on (the dispatch records
-	// one; null while suspended or returned). A history recorded before the case loop recorded
-	// deadlines has none: it falls back to the case's current deadline (cases.deadline_at),
-	// which a later extension, return, suspension or resume moves.
-	passed := "(SELECT " + d.deadlinePassed("x") + " FROM case_events x WHERE x.case_id = t.case_id AND x.version >= t.v AND x.at < ?1 AND " +
-		d.recordsDeadline("x") + " ORDER BY x.version DESC LIMIT 1)"
-	return `SELECT dept AS k, '' AS email, case_id, 1 AS n1, returned AS n2, 1 - returned AS n3,
-	CASE WHEN returned = 0 THEN handled ELSE 0 END AS n4,
-	CASE WHEN returned = 0 AND handled = 1 AND late = 0 THEN 1 ELSE 0 END AS n5,
-	CASE WHEN returned = 0 THEN reworks ELSE 0 END AS n6,
-	CASE WHEN returned = 0 THEN extensions ELSE 0 END AS n7,
-	CASE WHEN returned = 0 AND handled = 0 AND COALESCE(deadline_passed,
-		CASE WHEN deadline_at IS NOT NULL AND deadline_at < ?1 THEN 1 ELSE 0 END) = 1 THEN 1 ELSE 0 END AS n8
-FROM (SELECT t.dept, t.case_id, c.deadline_at, ` + passed + ` AS deadline_passed,
-		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'approve_return' AND ` + d.member("x", "returned_by") + ` = t.dept) THEN 1 ELSE 0 END AS returned,
-		CASE WHEN EXISTS (SELECT 1 FROM case_events x WHERE ` + after + ` AND x.action = 'feedback') THEN 1 ELSE 0 END AS handled,
-		COALESCE((SELECT ` + d.late("x") + ` FROM case_events x WHERE ` + after + ` AND x.action = 'feedback' ORDER BY x.version DESC LIMIT 1), 0) AS late,
-		(SELECT CAST(count(*) AS integer) FROM case_events x WHERE ` + after + ` AND x.action = 'rework') AS reworks,
-		(SELECT CAST(count(*) AS integer) FROM case_events x WHERE ` + after + ` AND x.action = 'approve_extension') AS extensions
-	FROM (SELECT e.case_id, ` + d.member("e", "department_id") + ` AS dept, min(e.version) AS v
-		FROM case_events e WHERE e.action = 'dispatch' AND e.at >= ?0 AND e.at < ?1
-		GROUP BY e.case_id, ` + d.member("e", "department_id") + `) t
-	JOIN cases c ON c.id = t.case_id` + d.fence() + `) r`
-}
-
-const inspectorReportsRows = `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id, 1 AS n1,
-	CASE WHEN e.action = 'self_handle' OR ` + filedBy + ` THEN 1 ELSE 0 END AS n2
-FROM case_events e
-WHERE e.action IN ('report', 'self_handle') AND e.post = 'inspector' AND e.at >= ?0 AND e.at < ?1`
-
-func inspectorSiteRows(d sqlDialect) string {
-	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
-	CASE WHEN e.action = 'verify' THEN 1 ELSE 0 END AS n1,
-	CASE WHEN e.action = 'verify' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n2,
-	CASE WHEN e.action = 'check' THEN 1 ELSE 0 END AS n3,
-	CASE WHEN e.action = 'check' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n4
-FROM case_events e
-WHERE e.action IN ('verify', 'check') AND e.at >= ?0 AND e.at < ?1`
-}
-
-// inspectorAreaRows counts the cases filed in the area of a responsibility grid's inspector. The
-// case records the inspector's staff id; the other inspector rows are keyed by the identity the
-// inspector acts as (actor_id), so the staff id is mapped to it (a staff member without an
-// account keeps the staff id).
-const inspectorAreaRows = `SELECT COALESCE(s.identity_id, c.inspector_id) AS k, '' AS email, f.case_id, 1 AS n1, CASE WHEN c.source <> 'inspector' THEN 1 ELSE 0 END AS n2
-FROM case_events f JOIN cases c ON c.id = f.case_id LEFT JOIN staff s ON s.id = c.inspector_id
-WHERE f.action IN ('file', 'self_handle') AND f.at >= ?0 AND f.at < ?1 AND c.inspector_id IS NOT NULL AND c.inspector_id <> ''`
-
-func acceptorsRows(d sqlDialect) string {
-	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
-	CASE WHEN e.from_state = 'reported' AND e.action IN ('accept', 'send_verify', 'void') THEN 1 ELSE 0 END AS n1,
-	CASE WHEN e.action = 'send_verify' THEN 1 ELSE 0 END AS n2,
-	CASE WHEN e.action = 'send_verify' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n3,
-	CASE WHEN e.action = 'send_check' THEN 1 ELSE 0 END AS n4,
-	CASE WHEN e.action = 'send_check' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n5
-FROM case_events e
-WHERE e.post = 'acceptor' AND e.action IN ('accept', 'send_verify', 'void', 'send_check') AND e.at >= ?0 AND e.at < ?1`
-}
-
-func shiftLeadsRows(d sqlDialect) string {
-	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id,
-	CASE WHEN e.action = 'file' THEN 1 ELSE 0 END AS n1,
-	CASE WHEN e.action = 'file' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n2,
-	CASE WHEN e.action = 'file' AND NOT ` + returned + ` THEN 1 ELSE 0 END AS n3,
-	CASE WHEN e.action = 'close' THEN 1 ELSE 0 END AS n4,
-	CASE WHEN e.action = 'close' THEN 1 - ` + d.late("e") + ` ELSE 0 END AS n5
-FROM case_events e
-WHERE e.post = 'shift_lead' AND e.action IN ('file', 'close') AND e.at >= ?0 AND e.at < ?1`
-}
-
-func dispatchersRows(d sqlDialect) string {
-	// A dispatch is accurate unless the department it chose had the case returned (回退) before
-	// the case was dispatched again.
-	wrong := `EXISTS (SELECT 1 FROM case_events x WHERE x.case_id = e.case_id AND x.action = 'approve_return' AND x.version > e.version AND x.at < ?1
-		AND NOT EXISTS (SELECT 1 FROM case_events y WHERE y.case_id = e.case_id AND y.action = 'dispatch' AND y.version > e.version AND y.version < x.version))`
-	return `SELECT e.actor_id AS k, e.actor_email AS email, e.case_id, 1 AS n1,
-	1 - ` + d.late("e") + ` AS n2,
-	CASE WHEN ` + wrong + ` THEN 0 ELSE 1 END AS n3
-FROM case_events e
-WHERE e.action = 'dispatch' AND e.at >= ?0 AND e.at < ?1`
-}
-
-// spec is one row query and what its columns count.
-type spec struct {
-	rows   string
-	object Object
-	counts []string // the count of n1, n2 …
-}
-
-func specs(d sqlDialect) []spec {
-	return []spec{
-		{regionsRows(d), Grids, []string{"filed", "closed", "closed_on_time", "inspector_reported"}},
-		{departmentsRows(d), Departments, Definitions[Departments].Counts},
-		{inspectorReportsRows, Inspectors, []string{"reports", "valid_reports"}},
-		{inspectorSiteRows(d), Inspectors, []string{"verifies", "verifies_on_time", "checks", "checks_on_time"}},
-		{inspectorAreaRows, Inspectors, []string{"filed_in_area", "missed"}},
-		{acceptorsRows(d), Acceptors, Definitions[Acceptors].Counts},
-		{shiftLeadsRows(d), ShiftLeads, Definitions[ShiftLeads].Counts},
-		{dispatchersRows(d), Dispatchers, Definitions[Dispatchers].Counts},
+	rows, err = db.QueryContext(ctx, d.eventsQuery(), from, end)
+	if err != nil {
+		return fmt.Errorf("evaluation: reading the period's events: %w", err)
 	}
+	defer rows.Close()
+	var (
+		cur            *history
+		caseID         string
+		late, recorded int
+		deadline       string
+	)
+	flush := func() {
+		if cur != nil {
+			fn(cur)
+			cur.events = cur.events[:0]
+		}
+	}
+	for rows.Next() {
+		var e event
+		if err := rows.Scan(&caseID, &e.version, &e.action, &e.post, &e.actor, &e.email, &e.fromState, &e.at,
+			&late, &e.dept, &e.returnedBy, &recorded, &deadline); err != nil {
+			return err
+		}
+		e.late, e.recordsDeadline = late == 1, recorded == 1
+		if deadline != "" {
+			if e.deadline, err = time.Parse(time.RFC3339Nano, deadline); err != nil {
+				return fmt.Errorf("evaluation: case %s v%d: recorded deadline %q: %w", caseID, e.version, deadline, err)
+			}
+		}
+		if cur == nil || cur.id != caseID {
+			flush()
+			if cur = cases[caseID]; cur == nil {
+				// The case's row was not read (a case created between the two statements of a
+				// transaction that does not see one snapshot): its place is unknown.
+				cur = &history{id: strings.Clone(caseID)}
+				cases[cur.id] = cur
+			}
+		}
+		cur.events = append(cur.events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	flush()
+	return nil
 }
 
-// aggregate is the spec's counts per key: the sums of its row query.
-func (s spec) aggregate() string {
-	var b strings.Builder
-	b.WriteString("SELECT k, max(email) AS email")
-	for i := range s.counts {
-		fmt.Fprintf(&b, ", SUM(n%d) AS n%d", i+1, i+1)
-	}
-	b.WriteString(" FROM (" + s.rows + ") q GROUP BY k")
-	return b.String()
+// tally sums a spec's rows by key, with the greatest email of each key (as max(email) would).
+type tally struct {
+	sums   map[string]*[8]int64
+	emails map[string]string
 }
 
 // count reads every object's counts for [from, to) from db (one tenant's, in one read
 // transaction).
 func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error) {
-	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
 	out := &Counts{Rows: map[Object]map[string]map[string]int64{}, Emails: map[string]string{},
 		Sources: map[string]int64{}, Classes: map[string]int64{}}
 	from, to = from.UTC(), to.UTC()
-	if d.pg {
-		// The correlated subqueries make the planner's cost estimates of the counts high enough
-		// to JIT-compile them, which takes seconds where running them takes a fraction of that
-		// (docs/benchmarks.md#evaluation).
-		if _, err := db.ExecContext(ctx, noJIT); err != nil {
-			return nil, err
+	tallies := make([]tally, len(specs))
+	emits := make([]emit, len(specs))
+	for i := range specs {
+		t := &tallies[i]
+		t.sums, t.emails = map[string]*[8]int64{}, map[string]string{}
+		emits[i] = func(k, email string, n ...int64) {
+			s := t.sums[k]
+			if s == nil {
+				s = &[8]int64{}
+				t.sums[k] = s
+			}
+			for j, v := range n {
+				s[j] += v
+			}
+			if email > t.emails[k] {
+				t.emails[k] = email
+			}
 		}
 	}
-	for _, s := range specs(d) {
-		var rows []countRow
-		if err := db.NewRaw(s.aggregate(), from, to).Scan(ctx, &rows); err != nil {
-			return nil, fmt.Errorf("evaluation: counting %s: %w", s.object, err)
+	err := read(ctx, db, from, to, func(h *history) {
+		for i := range specs {
+			specs[i].fold(h, from, to, emits[i])
 		}
-		for _, r := range rows {
-			k := r.K.String
-			cols := r.cols()
-			if r.Email.String != "" {
-				out.Emails[k] = r.Email.String
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range specs {
+		for k, sums := range tallies[i].sums {
+			if e := tallies[i].emails[k]; e != "" {
+				out.Emails[k] = e
 			}
 			for j, name := range s.counts {
-				out.add(s.object, k, name, cols[j].Int64)
+				out.add(s.object, k, name, sums[j])
 			}
 		}
 	}
@@ -286,28 +471,6 @@ func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error)
 		out.Classes[c.Kind+"/"+c.Code] = c.N
 	}
 	return out, nil
-}
-
-// noJIT turns PostgreSQL's JIT compilation off for the rest of the counting transaction.
-const noJIT = "SET LOCAL jit = off"
-
-// countRow is a row of the aggregate queries: the key, the email of a staff key, then the counts
-// n1, n2 … in the order of the spec.
-type countRow struct {
-	K     sql.NullString `bun:"k"`
-	Email sql.NullString `bun:"email"`
-	N1    sql.NullInt64  `bun:"n1"`
-	N2    sql.NullInt64  `bun:"n2"`
-	N3    sql.NullInt64  `bun:"n3"`
-	N4    sql.NullInt64  `bun:"n4"`
-	N5    sql.NullInt64  `bun:"n5"`
-	N6    sql.NullInt64  `bun:"n6"`
-	N7    sql.NullInt64  `bun:"n7"`
-	N8    sql.NullInt64  `bun:"n8"`
-}
-
-func (r *countRow) cols() []sql.NullInt64 {
-	return []sql.NullInt64{r.N1, r.N2, r.N3, r.N4, r.N5, r.N6, r.N7, r.N8}
 }
 
 // rollUp adds the unit grids' counts to their communities and streets (a grid code is 6 digits of
@@ -343,40 +506,31 @@ func regionOf(o Object, code string) string {
 }
 
 // behind is the ids of the cases behind object o's count of key over [from, to): the rows of the
-// count's query where it is positive. ok is false when o counts nothing of that name.
+// count's spec where it is positive. ok is false when o counts nothing of that name.
 func behind(ctx context.Context, db bun.IDB, o Object, key, countName string, from, to time.Time) (ids []string, ok bool, err error) {
-	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
 	src := o
 	if o == Streets || o == Communities || o == Counties {
 		src = Grids // a county's counts are all its grid rows'
 	}
-	for _, s := range specs(d) {
-		col := slices.Index(s.counts, countName)
-		if s.object != src || col < 0 {
-			continue
-		}
-		var rows []struct {
-			K      sql.NullString `bun:"k"`
-			CaseID string         `bun:"case_id"`
-		}
-		q := fmt.Sprintf("SELECT k, case_id FROM (%s) q WHERE n%d > 0", s.rows, col+1)
-		if src == o {
-			q += " AND k = ?2"
-		}
-		if err := db.NewRaw(q, from.UTC(), to.UTC(), key).Scan(ctx, &rows); err != nil {
-			return nil, true, err
-		}
-		seen := map[string]bool{}
-		for _, r := range rows {
-			if src != o && o != Counties && regionOf(o, r.K.String) != key {
-				continue
-			}
-			if !seen[r.CaseID] {
-				seen[r.CaseID] = true
-				ids = append(ids, r.CaseID)
-			}
-		}
-		return ids, true, nil
+	i := slices.IndexFunc(specs, func(s spec) bool { return s.object == src && slices.Contains(s.counts, countName) })
+	if i < 0 {
+		return nil, false, nil
 	}
-	return nil, false, nil
+	s := specs[i]
+	col := slices.Index(s.counts, countName)
+	from, to = from.UTC(), to.UTC()
+	seen := map[string]bool{}
+	err = read(ctx, db, from, to, func(h *history) {
+		s.fold(h, from, to, func(k, _ string, n ...int64) {
+			switch {
+			case n[col] <= 0 || seen[h.id]:
+			case src == o && k != key:
+			case src != o && o != Counties && regionOf(o, k) != key:
+			default:
+				seen[h.id] = true
+				ids = append(ids, h.id)
+			}
+		})
+	})
+	return ids, true, err
 }

@@ -85,6 +85,7 @@ var _ = msg.Define(
 	msg.Text{ID: "evaluation.page.score", ZH: "综合得分", EN: "Score"},
 	msg.Text{ID: "evaluation.page.weights", ZH: "权重", EN: "Weights"},
 	msg.Text{ID: "evaluation.page.empty", ZH: "本期无数据。", EN: "Nothing in this period."},
+	msg.Text{ID: "evaluation.page.no_units", ZH: "您读不到任何下属县（市）。查看各县数据需要本州的“州级查看”角色，可由州管理员在“成员”中授予。", EN: "You read no county below this one. Seeing the counties' figures takes the prefecture's “Prefecture viewer” role, which a prefecture admin grants under Members."},
 	msg.Text{ID: "evaluation.page.csv", ZH: "导出 CSV", EN: "Export CSV"},
 	msg.Text{ID: "evaluation.page.behind", ZH: "数据明细", EN: "Cases behind the figure"},
 	msg.Text{ID: "evaluation.page.behind_total", ZH: "共 %d 件案件", EN: "%d cases"},
