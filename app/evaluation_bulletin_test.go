@@ -143,6 +143,13 @@ func TestEvaluationBulletin(t *testing.T) {
 	if res := webPage(t, f.fixture, cookie, csrf, "POST", "/t/chuxiong/evaluation/bulletins", map[string][]string{"period": {month}}); res.status != 303 {
 		t.Fatalf("console publish: %d %s", res.status, res.body)
 	}
+	// A refused period comes back beside the form, as typed, with the page around it.
+	for _, bad := range []string{"2026-13", "next month", "2999-01"} {
+		res := webPage(t, f.fixture, cookie, csrf, "POST", "/t/chuxiong/evaluation/bulletins", map[string][]string{"period": {bad}})
+		if res.status != 400 || !strings.Contains(res.body, `id="bulletin-error"`) || !strings.Contains(res.body, `value="`+bad+`"`) || !strings.Contains(res.body, "评价通报") {
+			t.Fatalf("console publish of %q: %d\n%s", bad, res.status, res.body)
+		}
+	}
 
 	// The schedule: last month's and last quarter's, for chuxiong and the prefecture, not wuding
 	// (its plan lacks the evaluation), once however many passes run.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -66,11 +67,20 @@ func (h *handlers) bulletinFile(format string) fiber.Handler {
 }
 
 // publishBulletinForm publishes from the evaluation page's form (tenant admin), then shows the
-// page again.
+// page again. A period refused (malformed, not over, before any case) is shown beside the form,
+// with what was typed, on the page of the current period.
 func (h *handlers) publishBulletinForm(c *fiber.Ctx) error {
 	period := strings.TrimSpace(c.FormValue("period"))
 	if _, err := h.bulletins.Publish(c.UserContext(), period, h.unitsOf(c)); err != nil {
-		return err
+		if code := errs.CodeOf(err); code == errs.Internal || code == errs.Unavailable {
+			return err
+		}
+		c.Status(module.Status(errs.CodeOf(err)))
+		c.Locals(bulletinRefusal{}, bulletinRefusal{period: strings.Clone(period), message: errs.MessageIn(err, h.k.Pages.Lang(c))})
+		return h.page(c)
 	}
 	return c.Redirect(base(c)+"/evaluation?period="+url.QueryEscape(period)+"&done=evaluation.bulletin.published#bulletins", fiber.StatusSeeOther)
 }
+
+// bulletinRefusal is the bulletin form's refused period and why, for the page shown again.
+type bulletinRefusal struct{ period, message string }

@@ -341,6 +341,9 @@ func (h *handlers) bulletinData(c *fiber.Ctx, data fiber.Map, now time.Time) err
 	if sc := module.Scope(c); !sc.ReadOnly && sc.Has(tenants.TenantAdmin) {
 		n := now.In(clock.China)
 		data["BulletinForm"] = Month(n.Year(), n.Month()).Previous().Name
+		if r, ok := c.Locals(bulletinRefusal{}).(bulletinRefusal); ok {
+			data["BulletinForm"], data["BulletinError"] = r.period, r.message
+		}
 	}
 	return nil
 }
