@@ -1,8 +1,8 @@
 // Package evaluation is 综合评价 (GB/T 30428.4): it ranks a tenant's streets, communities, unit
 // grids, departments and the four posts of the case loop (inspector, acceptor, shift lead,
 // dispatcher) for a period by weighted indicators counted from the append-only case history as
-// of the period's end (counts.go holds the definitions as SQL row queries; docs/evaluation.md
-// explains each and works an example). On time is what the case loop recorded when a stage
+// of the period's end (counts.go reads the period's histories in one pass and folds each case's
+// through the definitions; docs/evaluation.md explains each and works an example). On time is what the case loop recorded when a stage
 // ended, and the deadline a case ran under is the one its history recorded, so a past period
 // counts the same whenever it is recounted.
 //
