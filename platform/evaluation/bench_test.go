@@ -59,11 +59,12 @@ func envInts(name string, def []int) []int {
 // benchEnv is a PostgreSQL store with the evaluation's migrations, the prefecture 楚雄州 and some
 // of its counties, and a superuser connection to the same database for the bulk load.
 type benchEnv struct {
-	store    *tenants.Store
-	pg       testdb.PG
-	admin    *sql.DB
-	counties []*tenants.Tenant
-	seeded   []int // cases seeded in each county
+	store      *tenants.Store
+	pg         testdb.PG
+	admin      *sql.DB
+	counties   []*tenants.Tenant
+	seeded     []int // cases seeded in each county
+	prefecture *tenants.Tenant
 }
 
 func newBenchEnv(b testing.TB, counties int) *benchEnv {
@@ -89,7 +90,8 @@ func newBenchEnv(b testing.TB, counties int) *benchEnv {
 	}
 	b.Cleanup(func() { admin.Close() })
 	p := tenants.NewProvisioner(s)
-	if _, err := p.Provision(ctx, tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"}); err != nil {
+	zhou, err := p.Provision(ctx, tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
+	if err != nil {
 		b.Fatal(err)
 	}
 	ds, err := s.FindDivisions(ctx, tenants.DivisionFilter{Parent: "532300"})
@@ -99,7 +101,7 @@ func newBenchEnv(b testing.TB, counties int) *benchEnv {
 	if len(ds) < counties {
 		b.Fatalf("楚雄州 has %d counties, %d asked", len(ds), counties)
 	}
-	e := &benchEnv{store: s, pg: pg, admin: admin}
+	e := &benchEnv{store: s, pg: pg, admin: admin, prefecture: zhou.Tenant}
 	for _, d := range ds[:counties] {
 		res, err := p.Provision(ctx, tenants.NewTenant{Slug: "c" + d.Code, NameZH: d.NameZH, Kind: d.Kind(), AdminCode: d.Code, ParentSlug: "chuxiong-zhou"})
 		if err != nil {
@@ -396,9 +398,11 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
-// BenchmarkEvaluateCounties evaluates one month of 1 and of all the counties of a prefecture
-// (CITYOPS_BENCH_EVAL_COUNTIES × CITYOPS_BENCH_EVAL_PER_COUNTY cases), concurrently as a
-// prefecture's comparison does, and one after the other.
+// BenchmarkEvaluateCounties compares one month of 1 and of all the counties of a prefecture
+// (CITYOPS_BENCH_EVAL_COUNTIES × CITYOPS_BENCH_EVAL_PER_COUNTY cases) as the prefecture's page
+// does (CompareUnits: each county's month with its trends), cold and warm, and evaluates each
+// county's month alone, at most unitWorkers at once as the comparison does, and one after the
+// other.
 func BenchmarkEvaluateCounties(b *testing.B) {
 	counties := envInts("CITYOPS_BENCH_EVAL_COUNTIES", []int{10})[0]
 	per := envInts("CITYOPS_BENCH_EVAL_PER_COUNTY", []int{100_000})[0]
@@ -412,36 +416,55 @@ func BenchmarkEvaluateCounties(b *testing.B) {
 			b.Error(err)
 		}
 	}
+	// compare is the prefecture's comparison of the first k counties: each county's month, the
+	// month before and the same month a year before, ranked.
+	compare := func(b *testing.B, s *Service, k int) {
+		var scopes []*tenants.Scope
+		for _, t := range e.counties[:k] {
+			scopes = append(scopes, &tenants.Scope{Tenant: t, Roles: []tenants.Role{tenants.Viewer}, ReadOnly: true})
+		}
+		ctx := tenants.WithScope(context.Background(), tenants.SystemScope(e.prefecture))
+		cmp, err := s.CompareUnits(ctx, scopes, p, func(context.Context, *tenants.Scope) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, u := range cmp.Units {
+			if u.Unavailable || u.Counts["filed"] == 0 {
+				b.Fatalf("county %s: unavailable %v, %v", u.Key, u.Unavailable, u.Counts)
+			}
+		}
+	}
+	newService := func() *Service { return NewService(e.store, func() time.Time { return benchNow }) }
 	for _, k := range []int{1, counties} {
-		b.Run(fmt.Sprintf("counties=%d/concurrent/cold", k), func(b *testing.B) {
+		b.Run(fmt.Sprintf("counties=%d/compare/cold", k), func(b *testing.B) {
 			for b.Loop() {
-				s := NewService(e.store, func() time.Time { return benchNow })
+				compare(b, newService(), k)
+			}
+		})
+		b.Run(fmt.Sprintf("counties=%d/compare/warm", k), func(b *testing.B) {
+			s := newService()
+			compare(b, s, k)
+			for b.Loop() {
+				compare(b, s, k)
+			}
+		})
+		b.Run(fmt.Sprintf("counties=%d/month/concurrent/cold", k), func(b *testing.B) {
+			for b.Loop() {
+				s := newService()
 				var g errgroup.Group
+				g.SetLimit(unitWorkers)
 				for i := range k {
 					g.Go(func() error { evaluate(b, s, i); return nil })
 				}
 				_ = g.Wait()
 			}
 		})
-		b.Run(fmt.Sprintf("counties=%d/sequential/cold", k), func(b *testing.B) {
+		b.Run(fmt.Sprintf("counties=%d/month/sequential/cold", k), func(b *testing.B) {
 			for b.Loop() {
-				s := NewService(e.store, func() time.Time { return benchNow })
+				s := newService()
 				for i := range k {
 					evaluate(b, s, i)
 				}
-			}
-		})
-		b.Run(fmt.Sprintf("counties=%d/concurrent/warm", k), func(b *testing.B) {
-			s := NewService(e.store, func() time.Time { return benchNow })
-			for i := range k {
-				evaluate(b, s, i)
-			}
-			for b.Loop() {
-				var g errgroup.Group
-				for i := range k {
-					g.Go(func() error { evaluate(b, s, i); return nil })
-				}
-				_ = g.Wait()
 			}
 		})
 	}

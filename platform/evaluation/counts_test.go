@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/platform/platformtest"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
@@ -91,20 +92,12 @@ func TestFoldReadsDeadline(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		for i, tc := range tests {
 			err := e.Store.Tx(e.A, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-				id := fmt.Sprintf("case-%02d", i)
-				at := from.Add(time.Duration(i) * time.Hour)
-				if _, err := db.NewRaw(`INSERT INTO cases (id, number, seq, state, version, source, kind, class_code, lon, lat, reported_by, deadline_at, created_at, updated_at)
-					VALUES (?, ?, ?, 'dispatched', 1, 'inspector', 'event', '01', 101.5, 25.0, 'x', ?, ?, ?)`,
-					id, id, 1000+i, tc.deadlineAt, at, at).Exec(ctx); err != nil {
-					return err
-				}
 				dept := fmt.Sprintf("dept-%02d", i)
 				d := `{"department_id":"` + dept + `"}`
 				if tc.detail != "{}" {
 					d = `{"department_id":"` + dept + `",` + strings.TrimPrefix(tc.detail, "{")
 				}
-				if _, err := db.NewRaw(`INSERT INTO case_events (id, case_id, version, action, from_state, to_state, actor_id, post, detail, at)
-					VALUES (?, ?, 1, 'dispatch', 'filed', 'dispatched', 'x', 'dispatcher', ?, ?)`, id+"-1", id, d, at).Exec(ctx); err != nil {
+				if err := dispatched(ctx, db, fmt.Sprintf("case-%02d", i), from.Add(time.Duration(i)*time.Hour), tc.deadlineAt, d); err != nil {
 					return err
 				}
 				c, err := count(ctx, db, from, tc.end)
@@ -122,4 +115,87 @@ func TestFoldReadsDeadline(t *testing.T) {
 			}
 		}
 	})
+}
+
+// dispatched writes, straight into the history, a case reported at at and dispatched at once with
+// the dispatch's detail (its deadline now deadlineAt, which may be nil).
+func dispatched(ctx context.Context, db bun.IDB, id string, at time.Time, deadlineAt *time.Time, detail string) error {
+	var seq int64
+	if err := db.NewRaw("SELECT COALESCE(max(seq), 0) + 1 FROM cases").Scan(ctx, &seq); err != nil {
+		return err
+	}
+	if _, err := db.NewRaw(`INSERT INTO cases (id, number, seq, state, version, source, kind, class_code, lon, lat, reported_by, deadline_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'dispatched', 1, 'inspector', 'event', '01', 101.5, 25.0, 'x', ?, ?, ?)`,
+		id, id, seq, deadlineAt, at, at).Exec(ctx); err != nil {
+		return err
+	}
+	_, err := db.NewRaw(`INSERT INTO case_events (id, case_id, version, action, from_state, to_state, actor_id, post, detail, at)
+		VALUES (?, ?, 1, 'dispatch', 'filed', 'dispatched', 'x', 'dispatcher', ?, ?)`, id+"-1", id, detail, at).Exec(ctx)
+	return err
+}
+
+// TestEvaluateCache: figures are computed again only when the history within the period changed:
+// an event after a past period's end leaves its figures cached, one within it does not; a period
+// still running is computed again after runningTTL even with nothing new.
+func TestEvaluateCache(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
+		s := NewService(e.Store, func() time.Time { return now })
+		april, may := Month(2026, 4), Month(2026, 5)
+		add := func(id string, at time.Time) {
+			t.Helper()
+			err := e.Store.Tx(e.A, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+				return dispatched(ctx, db, id, at, nil, `{"department_id":"d1","deadline":null}`)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		eval := func(p Period) *Figures {
+			t.Helper()
+			f, err := s.Evaluate(e.A, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		dispatchedIn := func(f *Figures) int64 {
+			for _, r := range f.Rankings[Departments].Rows {
+				if r.Key == "d1" {
+					return r.Counts["dispatched"]
+				}
+			}
+			return 0
+		}
+		add("a1", time.Date(2026, 4, 10, 9, 0, 0, 0, clock.China))
+		a, m := eval(april), eval(may)
+		if dispatchedIn(a) != 1 || dispatchedIn(m) != 0 {
+			t.Fatalf("April %d, May %d dispatched", dispatchedIn(a), dispatchedIn(m))
+		}
+		if eval(april) != a || eval(may) != m {
+			t.Fatal("nothing changed, the figures were computed again")
+		}
+		add("m1", time.Date(2026, 5, 20, 11, 0, 0, 0, clock.China))
+		if eval(april) != a {
+			t.Fatal("an event after April's end made April's figures be computed again")
+		}
+		m2 := eval(may)
+		if m2 == m || dispatchedIn(m2) != 1 {
+			t.Fatalf("May after an event within it: recomputed %v, dispatched %d", m2 != m, dispatchedIn(m2))
+		}
+		now = now.Add(runningTTL - time.Second)
+		if eval(may) != m2 {
+			t.Fatal("a running period was computed again within runningTTL")
+		}
+		now = now.Add(2 * time.Second)
+		if eval(may) == m2 {
+			t.Fatal("a running period stayed cached past runningTTL")
+		}
+		// An event written late into April (an import of past events) is seen once it is the
+		// newest before April's end.
+		add("a2", time.Date(2026, 4, 30, 23, 0, 0, 0, clock.China))
+		if a2 := eval(april); a2 == a || dispatchedIn(a2) != 2 {
+			t.Fatalf("April after a late event: recomputed %v, dispatched %d", a2 != a, dispatchedIn(a2))
+		}
+	}, Module(nil, nil, nil))
 }

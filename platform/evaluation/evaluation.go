@@ -86,8 +86,8 @@ type Figures struct {
 	TopClasses        []ClassCount     `json:"top_classes"`
 	// ComputedAt is when the counts were read.
 	ComputedAt time.Time `json:"computed_at"`
-	// newest is the time of the newest event of the history when the counts were read: the
-	// figures stay valid while it is the same.
+	// newest is the time of the newest event before the period's end when the counts were read:
+	// the figures stay valid while it is the same.
 	newest time.Time
 }
 
@@ -112,8 +112,9 @@ type cacheKey struct {
 
 // Evaluate computes the evaluation of the tenant in ctx over p under the tenant's own scheme in
 // force at p's start. Figures already computed for the same period and scheme are returned while
-// nothing was added to the case history since (the newest event is the same) — for a period
-// still running, for a minute at most. The figures returned are shared: do not change them.
+// nothing was added to the case history within it since (the newest event before its end is the
+// same) — for a period still running, for a minute at most. The figures returned are shared: do
+// not change them.
 func (s *Service) Evaluate(ctx context.Context, p Period) (*Figures, error) {
 	return s.evaluate(ctx, p, nil)
 }
@@ -141,8 +142,10 @@ func (s *Service) evaluate(ctx context.Context, p Period, scheme *Scheme) (*Figu
 			}
 			scheme = own
 		}
+		// The newest event the period can see: events after its end (the case loop's work since a
+		// past period ended) do not change its figures, so they stay cached.
 		var newest time.Time
-		if err := db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events", time.Unix(0, 0).UTC()).Scan(ctx, &newest); err != nil {
+		if err := db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events WHERE at < ?", time.Unix(0, 0).UTC(), p.To.UTC()).Scan(ctx, &newest); err != nil {
 			return err
 		}
 		key := cacheKey{tenant: sc.Tenant.ID.String(), from: p.From.UTC(), to: p.To.UTC(), scheme: scheme.ID + "|" + scheme.weightsKey()}
