@@ -216,7 +216,12 @@ func seedSQL(schema, code string) (casesQ, eventsQ string) {
 		FROM generate_series($1::bigint + 1, $2::bigint) AS i) x
 	ORDER BY t0`
 	// Events: one per step of the case's loop, (2 + seq % 7) hours apart, appended in time order
-	// as the history is; every event but the report ends a stage, overdue ~10 %.
+	// as the history is; every event but the report ends a stage (its limit, start, deadline and
+	// lateness, overdue ~10 %, as the case loop records them), and the actions that move the
+	// disposal clock record the deadline after them.
+	rfc := func(ts string) string {
+		return `to_char((` + ts + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+	}
 	actor := `CASE s.post WHEN 'reporter' THEN CASE WHEN c.source = 'inspector' THEN c.inspector_id ELSE ` + id("acc", "i % 6") + ` END
 			WHEN 'inspector' THEN c.inspector_id WHEN 'acceptor' THEN ` + id("acc", "i % 6") + `
 			WHEN 'shift_lead' THEN ` + id("lead", "i % 4") + ` WHEN 'dispatcher' THEN ` + id("disp", "i % 4") + `
@@ -229,13 +234,21 @@ func seedSQL(schema, code string) (casesQ, eventsQ string) {
 			'stage', CASE s.from_state WHEN 'reported' THEN 'accept' WHEN 'verifying' THEN 'verify' WHEN 'accepted' THEN 'file'
 				WHEN 'filed' THEN 'dispatch' WHEN 'fed_back' THEN 'send_check' WHEN 'checking' THEN 'check' WHEN 'checked' THEN 'close'
 				ELSE 'handle' END,
+			'limit', CASE WHEN s.from_state IN ('dispatched', 'handling') THEN '{"amount":5,"unit":"workday"}'::jsonb
+				ELSE '{"amount":0.5,"unit":"workhour"}'::jsonb END,
+			'started_at', ` + rfc("t.at - t.hh") + `, 'deadline', ` + rfc("t.at - t.hh + interval '30 minutes'") + `,
 			'overdue', (i * 31 + s.step * 17) % 100 < 10, 'overtime_multiple', 0)) END
-		|| CASE s.action WHEN 'dispatch' THEN jsonb_build_object('department_id', CASE WHEN s.alt THEN ` + dept2 + ` ELSE ` + dept1 + ` END)
-			WHEN 'approve_return' THEN jsonb_build_object('returned_by', ` + dept1 + `)
+		|| CASE s.action WHEN 'dispatch' THEN jsonb_build_object('department_id', CASE WHEN s.alt THEN ` + dept2 + ` ELSE ` + dept1 + ` END,
+				'deadline', ` + rfc("t.at + interval '3 days'") + `)
+			WHEN 'approve_return' THEN jsonb_build_object('returned_by', ` + dept1 + `, 'deadline', NULL::text)
+			WHEN 'approve_extension' THEN jsonb_build_object('deadline', ` + rfc("t.at + interval '5 days'") + `)
+			WHEN 'rework' THEN jsonb_build_object('deadline', ` + rfc("t.at + interval '2 days'") + `)
+			WHEN 'feedback' THEN jsonb_build_object('deadline', NULL::text)
 			WHEN 'check' THEN jsonb_build_object('passed', NOT s.fail) ELSE '{}'::jsonb END)::text,
-		c.created_at + (s.step - 1) * (2 + i % 7) * interval '1 hour' AS at
+		t.at
 	FROM (SELECT c.*, c.seq AS i, ` + variantOf("c.seq") + ` AS v FROM ` + q + `.cases c WHERE c.seq > $1 AND c.seq <= $2) c
 	JOIN (VALUES ` + steps.String() + `) AS s(variant, step, action, from_state, to_state, post, alt, fail) ON s.variant = c.v
+	CROSS JOIN LATERAL (SELECT c.created_at + (s.step - 1) * (2 + i % 7) * interval '1 hour' AS at, (2 + i % 7) * interval '1 hour' AS hh) t
 	CROSS JOIN LATERAL (SELECT ` + actor + ` AS actor) a) ev
 	ORDER BY ev.at`
 	return casesQ, eventsQ
@@ -473,8 +486,8 @@ func BenchmarkEvaluateCounties(b *testing.B) {
 // floorScript is, for psql, the statements of a cold Evaluate of p in county i with their
 // arguments written in, as one read-only transaction: the scheme, the newest event, the sources and
 // classes, the names, and the counts — either as the hand-written SQL aggregates of
-// floor_sql_test.go (aggregates true: the floor) or as the two statements the fold reads the
-// period's cases and events by (aggregates false: what the module reads, without its Go side).
+// floor_sql_test.go (aggregates true: the floor) or as the statement the fold reads the period's
+// histories by (aggregates false: what the module reads, without its Go side).
 func (e *benchEnv) floorScript(b testing.TB, i int, p Period, aggregates bool) string {
 	var sb strings.Builder
 	t := e.counties[i]
@@ -492,7 +505,7 @@ func (e *benchEnv) floorScript(b testing.TB, i int, p Period, aggregates bool) s
 				qs = append(qs, db.NewRaw(s.aggregate(), from, to).String())
 			}
 		} else {
-			qs = append(qs, db.NewRaw(casesQuery, from, to).String(), db.NewRaw(sqlDialect{pg: true}.eventsQuery(), from, to).String())
+			qs = append(qs, noJIT, db.NewRaw(sqlDialect{pg: true}.historiesQuery(), from, to).String())
 		}
 		qs = append(qs,
 			db.NewRaw("SELECT source, count(*) AS n FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY source", from, to).String(),

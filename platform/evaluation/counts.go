@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/valyala/fastjson"
 )
 
 // Counts are the counts of one object's rows, by key (grid code, department id, staff id) and
@@ -287,116 +288,119 @@ func foldDispatchers(h *history, from, _ time.Time, out emit) {
 	}
 }
 
-// sqlDialect writes the expressions that differ between PostgreSQL and SQLite: reading an
-// event's detail (JSON kept as text).
+// sqlDialect writes the statements that differ between PostgreSQL and SQLite.
 type sqlDialect struct{ pg bool }
 
-// periodCases is the subquery of the cases with an event in [?0, ?1).
-const periodCases = "SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1"
-
-// casesQuery reads what the counts use of the cases with an event in the period.
-const casesQuery = `SELECT c.id, COALESCE(c.grid_code, ''), c.source,
-	CASE WHEN c.inspector_id IS NULL OR c.inspector_id = '' THEN '' ELSE COALESCE(s.identity_id, c.inspector_id) END,
-	c.deadline_at
-FROM cases c LEFT JOIN staff s ON s.id = c.inspector_id
-WHERE c.id IN (` + periodCases + `)`
-
-// eventsQuery reads the events, up to the period's end, of the cases with an event in the period,
-// in case and version order, with the few members of the detail the counts use. PostgreSQL parses
-// each detail once (the fenced lateral subquery); SQLite keeps the parse of the last JSON text.
-func (d sqlDialect) eventsQuery() string {
-	cols := "e.case_id, e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at"
-	where := " WHERE e.case_id IN (" + periodCases + ") AND e.at < ?1 ORDER BY e.case_id, e.version"
+// historiesQuery reads, for every case with an event in [?0, ?1), what the counts use of the case
+// (its grid, source, responsible inspector as the identity they act as, current deadline) on each
+// of its events up to ?1, the events in version order and each case's together, with the event's
+// detail as written (the few members the counts use are read from it in Go).
+//
+// On PostgreSQL the cases are found once (the materialised pc) and each case's row and events
+// are read by its key (the fenced laterals): one index range over the period's events and two
+// probes per case. Left to itself the planner, which cannot estimate how few distinct cases a
+// period's events name, hash-joins the whole of cases and case_events instead.
+func (d sqlDialect) historiesQuery() string {
+	inspector := "CASE WHEN c.inspector_id IS NULL OR c.inspector_id = '' THEN '' ELSE COALESCE(s.identity_id, c.inspector_id) END"
+	events := "e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at, e.detail"
 	if d.pg {
-		return "SELECT " + cols + `,
-	CASE WHEN (d.j #>> '{stage,overdue}') = 'true' THEN 1 ELSE 0 END,
-	COALESCE(d.j ->> 'department_id', ''),
-	COALESCE(d.j ->> 'returned_by', ''),
-	CASE WHEN (d.j -> 'deadline') IS NOT NULL THEN 1 ELSE 0 END,
-	COALESCE(d.j ->> 'deadline', '')
-FROM case_events e CROSS JOIN LATERAL (SELECT e.detail::jsonb AS j OFFSET 0) d` + where
+		return `WITH pc AS MATERIALIZED (SELECT DISTINCT case_id FROM case_events WHERE at >= ?0 AND at < ?1)
+SELECT pc.case_id, ci.grid, ci.source, ci.inspector, ci.deadline_at, x.*
+FROM pc
+CROSS JOIN LATERAL (SELECT COALESCE(c.grid_code, '') AS grid, c.source, ` + inspector + ` AS inspector, c.deadline_at
+	FROM cases c LEFT JOIN staff s ON s.id = c.inspector_id WHERE c.id = pc.case_id OFFSET 0) ci
+CROSS JOIN LATERAL (SELECT ` + events + ` FROM case_events e WHERE e.case_id = pc.case_id AND e.at < ?1 ORDER BY e.version) x`
 	}
-	return "SELECT " + cols + `,
-	CASE WHEN json_extract(e.detail, '$.stage.overdue') = 1 THEN 1 ELSE 0 END,
-	COALESCE(json_extract(e.detail, '$.department_id'), ''),
-	COALESCE(json_extract(e.detail, '$.returned_by'), ''),
-	CASE WHEN json_type(e.detail, '$.deadline') IS NOT NULL THEN 1 ELSE 0 END,
-	COALESCE(json_extract(e.detail, '$.deadline'), '')
-FROM case_events e` + where
+	return `SELECT e.case_id, COALESCE(c.grid_code, ''), c.source, ` + inspector + `, c.deadline_at, ` + events + `
+FROM case_events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.inspector_id
+WHERE e.case_id IN (SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1) AND e.at < ?1
+ORDER BY e.case_id, e.version`
 }
 
 // read folds the history, up to end, of every case with an event in [from, end) through fn, one
 // case at a time (the history passed is reused: fn must not keep it).
 func read(ctx context.Context, db bun.IDB, from, end time.Time, fn func(h *history)) error {
 	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
-	cases := map[string]*history{}
-	rows, err := db.QueryContext(ctx, casesQuery, from, end)
-	if err != nil {
-		return fmt.Errorf("evaluation: reading the period's cases: %w", err)
-	}
-	for rows.Next() {
-		h := &history{}
-		var deadline sql.NullTime
-		if err := rows.Scan(&h.id, &h.grid, &h.source, &h.inspector, &deadline); err != nil {
-			rows.Close()
+	if d.pg {
+		// The lateral probes make the planner's cost estimates large enough to JIT-compile the
+		// statement, which costs more than running it (docs/benchmarks.md#evaluation).
+		if _, err := db.ExecContext(ctx, noJIT); err != nil {
 			return err
 		}
-		h.deadlineAt = deadline.Time
-		cases[h.id] = h
 	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-
-	rows, err = db.QueryContext(ctx, d.eventsQuery(), from, end)
+	rows, err := db.QueryContext(ctx, d.historiesQuery(), from, end)
 	if err != nil {
-		return fmt.Errorf("evaluation: reading the period's events: %w", err)
+		return fmt.Errorf("evaluation: reading the period's histories: %w", err)
 	}
 	defer rows.Close()
 	var (
-		cur            *history
-		caseID         string
-		late, recorded int
-		deadline       string
+		h                          history
+		caseID, grid, src, insp    sql.RawBytes
+		deadlineAt                 sql.NullTime
+		action, post, actor, email sql.RawBytes
+		fromState, detail          sql.RawBytes
+		parser                     fastjson.Parser
 	)
-	flush := func() {
-		if cur != nil {
-			fn(cur)
-			cur.events = cur.events[:0]
+	// Actions, posts, states and staff are few: each is made a string once.
+	names := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
 		}
+		s := string(b)
+		names[s] = s
+		return s
 	}
 	for rows.Next() {
 		var e event
-		if err := rows.Scan(&caseID, &e.version, &e.action, &e.post, &e.actor, &e.email, &e.fromState, &e.at,
-			&late, &e.dept, &e.returnedBy, &recorded, &deadline); err != nil {
+		if err := rows.Scan(&caseID, &grid, &src, &insp, &deadlineAt, &e.version, &action, &post, &actor, &email,
+			&fromState, &e.at, &detail); err != nil {
 			return err
 		}
-		e.late, e.recordsDeadline = late == 1, recorded == 1
-		if deadline != "" {
-			if e.deadline, err = time.Parse(time.RFC3339Nano, deadline); err != nil {
-				return fmt.Errorf("evaluation: case %s v%d: recorded deadline %q: %w", caseID, e.version, deadline, err)
+		if string(caseID) != h.id {
+			if h.id != "" {
+				fn(&h)
 			}
+			h = history{id: string(caseID), grid: string(grid), source: intern(src), inspector: intern(insp),
+				deadlineAt: deadlineAt.Time, events: h.events[:0]}
 		}
-		if cur == nil || cur.id != caseID {
-			flush()
-			if cur = cases[caseID]; cur == nil {
-				// The case's row was not read (a case created between the two statements of a
-				// transaction that does not see one snapshot): its place is unknown.
-				cur = &history{id: strings.Clone(caseID)}
-				cases[cur.id] = cur
-			}
+		e.action, e.post, e.actor, e.email, e.fromState = intern(action), intern(post), intern(actor), intern(email), intern(fromState)
+		if err := e.readDetail(&parser, detail); err != nil {
+			return fmt.Errorf("evaluation: case %s v%d: %w", h.id, e.version, err)
 		}
-		cur.events = append(cur.events, e)
+		h.events = append(h.events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	flush()
+	if h.id != "" {
+		fn(&h)
+	}
 	return nil
 }
+
+// readDetail reads the members of the event's detail the counts use: stage.overdue,
+// department_id, returned_by and deadline (present, and a time or null).
+func (e *event) readDetail(p *fastjson.Parser, detail []byte) error {
+	v, err := p.ParseBytes(detail)
+	if err != nil {
+		return fmt.Errorf("detail: %w", err)
+	}
+	e.late = v.GetBool("stage", "overdue")
+	e.dept, e.returnedBy = string(v.GetStringBytes("department_id")), string(v.GetStringBytes("returned_by"))
+	if dl := v.Get("deadline"); dl != nil {
+		e.recordsDeadline = true
+		if dl.Type() == fastjson.TypeString {
+			if e.deadline, err = time.Parse(time.RFC3339Nano, string(dl.GetStringBytes())); err != nil {
+				return fmt.Errorf("recorded deadline: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// noJIT turns PostgreSQL's JIT compilation off for the rest of the counting transaction.
+const noJIT = "SET LOCAL jit = off"
 
 // tally sums a spec's rows by key, with the greatest email of each key (as max(email) would).
 type tally struct {

@@ -207,9 +207,6 @@ func (s sqlSpec) aggregate() string {
 	return b.String()
 }
 
-// noJIT turns PostgreSQL's JIT compilation off for the rest of the counting transaction.
-const noJIT = "SET LOCAL jit = off"
-
 // countRow is a row of the aggregate queries: the key, the email of a staff key, then the counts
 // n1, n2 … in the order of the spec.
 type countRow struct {
