@@ -505,7 +505,7 @@ func (e *benchEnv) floorScript(b testing.TB, i int, p Period, aggregates bool) s
 				qs = append(qs, db.NewRaw(s.aggregate(), from, to).String())
 			}
 		} else {
-			qs = append(qs, noJIT, db.NewRaw(sqlDialect{pg: true}.historiesQuery(), from, to).String())
+			qs = append(qs, noJIT, db.NewRaw(sqlDialect{pg: true}.historiesQuery(everything), from, to).String())
 		}
 		qs = append(qs,
 			db.NewRaw("SELECT source, count(*) AS n FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY source", from, to).String(),

@@ -128,8 +128,12 @@ type spec struct {
 	fold   func(h *history, from, end time.Time, out emit)
 }
 
+// regions is the spec of the unit grids' counts, which streets, communities and a county's totals
+// roll up.
+var regions = spec{Grids, []string{"filed", "closed", "closed_on_time", "inspector_reported"}, foldRegions}
+
 var specs = []spec{
-	{Grids, []string{"filed", "closed", "closed_on_time", "inspector_reported"}, foldRegions},
+	regions,
 	{Departments, Definitions[Departments].Counts, foldDepartments},
 	{Inspectors, []string{"reports", "valid_reports"}, foldInspectorReports},
 	{Inspectors, []string{"verifies", "verifies_on_time", "checks", "checks_on_time"}, foldInspectorSite},
@@ -300,26 +304,53 @@ type sqlDialect struct{ pg bool }
 // are read by its key (the fenced laterals): one index range over the period's events and two
 // probes per case. Left to itself the planner, which cannot estimate how few distinct cases a
 // period's events name, hash-joins the whole of cases and case_events instead.
-func (d sqlDialect) historiesQuery() string {
+func (d sqlDialect) historiesQuery(r reading) string {
 	inspector := "CASE WHEN c.inspector_id IS NULL OR c.inspector_id = '' THEN '' ELSE COALESCE(s.identity_id, c.inspector_id) END"
 	events := "e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at, e.detail"
+	drivers, actions := r.only("action", r.drivers), r.only("e.action", r.actions)
 	if d.pg {
-		return `WITH pc AS MATERIALIZED (SELECT DISTINCT case_id FROM case_events WHERE at >= ?0 AND at < ?1)
+		return `WITH pc AS MATERIALIZED (SELECT DISTINCT case_id FROM case_events WHERE at >= ?0 AND at < ?1` + drivers + `)
 SELECT pc.case_id, ci.grid, ci.source, ci.inspector, ci.deadline_at, x.*
 FROM pc
 CROSS JOIN LATERAL (SELECT COALESCE(c.grid_code, '') AS grid, c.source, ` + inspector + ` AS inspector, c.deadline_at
 	FROM cases c LEFT JOIN staff s ON s.id = c.inspector_id WHERE c.id = pc.case_id OFFSET 0) ci
-CROSS JOIN LATERAL (SELECT ` + events + ` FROM case_events e WHERE e.case_id = pc.case_id AND e.at < ?1 ORDER BY e.version) x`
+CROSS JOIN LATERAL (SELECT ` + events + ` FROM case_events e WHERE e.case_id = pc.case_id AND e.at < ?1` + actions + ` ORDER BY e.version) x`
 	}
 	return `SELECT e.case_id, COALESCE(c.grid_code, ''), c.source, ` + inspector + `, c.deadline_at, ` + events + `
 FROM case_events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.inspector_id
-WHERE e.case_id IN (SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1) AND e.at < ?1
+WHERE e.case_id IN (SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1` + drivers + `) AND e.at < ?1` + actions + `
 ORDER BY e.case_id, e.version`
 }
 
-// read folds the history, up to end, of every case with an event in [from, end) through fn, one
-// case at a time (the history passed is reused: fn must not keep it).
-func read(ctx context.Context, db bun.IDB, from, end time.Time, fn func(h *history)) error {
+// reading is which histories a count reads and how much of each: the cases with an event of one
+// of drivers in the period, and their events of one of actions (nil: any action).
+type reading struct {
+	drivers, actions []string
+	specs            []spec
+	classes          bool // count the period's reports by problem class too
+}
+
+// only is the condition that column is one of actions ("" for any).
+func (reading) only(column string, actions []string) string {
+	if actions == nil {
+		return ""
+	}
+	return " AND " + column + " IN ('" + strings.Join(actions, "', '") + "')"
+}
+
+var (
+	// everything: every object's counts, from every event of every case with an event in the
+	// period.
+	everything = reading{specs: specs, classes: true}
+	// filings: the regions' counts (a county's totals), from the filings in the period and what
+	// became of them: closed, and the lateness of the last feedback.
+	filings = reading{drivers: []string{"file", "self_handle"}, actions: []string{"file", "self_handle", "close", "feedback"},
+		specs: []spec{regions}}
+)
+
+// read folds the history, up to end, of every case r reads in [from, end) through fn, one case at
+// a time (the history passed is reused: fn must not keep it).
+func read(ctx context.Context, db bun.IDB, r reading, from, end time.Time, fn func(h *history)) error {
 	d := sqlDialect{pg: db.Dialect().Name() == dialect.PG}
 	if d.pg {
 		// The lateral probes make the planner's cost estimates large enough to JIT-compile the
@@ -328,7 +359,7 @@ func read(ctx context.Context, db bun.IDB, from, end time.Time, fn func(h *histo
 			return err
 		}
 	}
-	rows, err := db.QueryContext(ctx, d.historiesQuery(), from, end)
+	rows, err := db.QueryContext(ctx, d.historiesQuery(r), from, end)
 	if err != nil {
 		return fmt.Errorf("evaluation: reading the period's histories: %w", err)
 	}
@@ -411,9 +442,15 @@ type tally struct {
 // count reads every object's counts for [from, to) from db (one tenant's, in one read
 // transaction).
 func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error) {
+	return countOf(ctx, db, everything, from, to)
+}
+
+// countOf reads the counts of r's specs for [from, to), with the sources and classes.
+func countOf(ctx context.Context, db bun.IDB, r reading, from, to time.Time) (*Counts, error) {
 	out := &Counts{Rows: map[Object]map[string]map[string]int64{}, Emails: map[string]string{},
 		Sources: map[string]int64{}, Classes: map[string]int64{}}
 	from, to = from.UTC(), to.UTC()
+	specs := r.specs
 	tallies := make([]tally, len(specs))
 	emits := make([]emit, len(specs))
 	for i := range specs {
@@ -433,7 +470,7 @@ func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error)
 			}
 		}
 	}
-	err := read(ctx, db, from, to, func(h *history) {
+	err := read(ctx, db, r, from, to, func(h *history) {
 		for i := range specs {
 			specs[i].fold(h, from, to, emits[i])
 		}
@@ -462,6 +499,9 @@ func count(ctx context.Context, db bun.IDB, from, to time.Time) (*Counts, error)
 	for _, s := range srcs {
 		out.Sources[s.Source] = s.N
 		out.Reported += s.N
+	}
+	if !r.classes {
+		return out, nil
 	}
 	var cls []struct {
 		Kind string `bun:"kind"`
@@ -524,7 +564,11 @@ func behind(ctx context.Context, db bun.IDB, o Object, key, countName string, fr
 	col := slices.Index(s.counts, countName)
 	from, to = from.UTC(), to.UTC()
 	seen := map[string]bool{}
-	err = read(ctx, db, from, to, func(h *history) {
+	r := everything
+	if src == Grids {
+		r = filings
+	}
+	err = read(ctx, db, r, from, to, func(h *history) {
 		s.fold(h, from, to, func(k, _ string, n ...int64) {
 			switch {
 			case n[col] <= 0 || seen[h.id]:

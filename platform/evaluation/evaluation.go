@@ -26,12 +26,14 @@ type Service struct {
 	gate  Gate
 	now   func() time.Time
 	cache *lru.Cache[cacheKey, *Figures]
+	sums  *lru.Cache[cacheKey, *Figures] // Summarize's: totals only
 }
 
 // NewService returns a Service over gate.
 func NewService(gate Gate, now func() time.Time) *Service {
 	c, _ := lru.New[cacheKey, *Figures](512)
-	return &Service{gate: gate, now: now, cache: c}
+	sums, _ := lru.New[cacheKey, *Figures](4096)
+	return &Service{gate: gate, now: now, cache: c, sums: sums}
 }
 
 // Period is the window [From, To) an evaluation counts, in China time: a month, a quarter, a year
@@ -142,15 +144,13 @@ func (s *Service) evaluate(ctx context.Context, p Period, scheme *Scheme) (*Figu
 			}
 			scheme = own
 		}
-		// The newest event the period can see: events after its end (the case loop's work since a
-		// past period ended) do not change its figures, so they stay cached.
-		var newest time.Time
-		if err := db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events WHERE at < ?", time.Unix(0, 0).UTC(), p.To.UTC()).Scan(ctx, &newest); err != nil {
+		newest, err := newestBefore(ctx, db, p.To)
+		if err != nil {
 			return err
 		}
 		key := cacheKey{tenant: sc.Tenant.ID.String(), from: p.From.UTC(), to: p.To.UTC(), scheme: scheme.ID + "|" + scheme.weightsKey()}
 		now := s.now()
-		if f, ok := s.cache.Get(key); ok && f.newest.Equal(newest) && (!p.To.After(f.ComputedAt) || now.Sub(f.ComputedAt) < runningTTL) {
+		if f, ok := s.cache.Get(key); ok && f.fresh(newest, now) {
 			out = f
 			return nil
 		}
@@ -171,15 +171,88 @@ func (s *Service) evaluate(ctx context.Context, p Period, scheme *Scheme) (*Figu
 	return out, err
 }
 
-// score turns counts into rankings under scheme.
-func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
-	f := &Figures{Scheme: scheme, Rankings: map[Object]*Ranking{}, Reported: c.Reported, Sources: c.Sources}
+// newestBefore is the time of the newest event before end. Events after a period's end (the case
+// loop's work since a past period ended) do not change its figures, so they stay cached.
+func newestBefore(ctx context.Context, db bun.IDB, end time.Time) (time.Time, error) {
+	var newest time.Time
+	err := db.NewRaw("SELECT COALESCE(max(at), ?) FROM case_events WHERE at < ?", time.Unix(0, 0).UTC(), end.UTC()).Scan(ctx, &newest)
+	return newest, err
+}
+
+// fresh tells whether figures computed earlier still hold at now, newest being the newest event
+// before the period's end: nothing new within the period, and for a period still running, computed
+// within runningTTL.
+func (f *Figures) fresh(newest, now time.Time) bool {
+	return f.newest.Equal(newest) && (!f.Period.To.After(f.ComputedAt) || now.Sub(f.ComputedAt) < runningTTL)
+}
+
+// totals adds up the unit grids' counts: the period's totals.
+func (f *Figures) totals(c *Counts) {
+	f.Reported, f.Sources = c.Reported, c.Sources
 	for _, counts := range c.Rows[Grids] {
 		f.Filed += counts["filed"]
 		f.Closed += counts["closed"]
 		f.ClosedOnTime += counts["closed_on_time"]
 		f.InspectorReported += counts["inspector_reported"]
 	}
+}
+
+// Summarize is the totals of the tenant in ctx over p (reported, filed, closed, closed on time,
+// reported by inspectors), as Evaluate would give them: what a prefecture's comparison sets side
+// by side. It counts the regions alone, from the period's filings and what became of them, and
+// keeps its totals as Evaluate keeps figures.
+func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
+	if !p.From.Before(p.To) {
+		return Summary{}, errs.Field("from", msgPeriodStartBeforeEnd)
+	}
+	sc := tenants.ScopeFrom(ctx)
+	if sc == nil || sc.Tenant == nil {
+		return Summary{}, errs.E(errs.Internal, msgNoTenantScope)
+	}
+	var out Summary
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		newest, err := newestBefore(ctx, db, p.To)
+		if err != nil {
+			return err
+		}
+		key := cacheKey{tenant: sc.Tenant.ID.String(), from: p.From.UTC(), to: p.To.UTC()}
+		now := s.now()
+		if f, ok := s.sums.Get(key); ok && f.fresh(newest, now) {
+			out = summary(f)
+			return nil
+		}
+		if f, ok := s.anyFigures(key); ok && f.fresh(newest, now) {
+			out = summary(f)
+			return nil
+		}
+		c, err := countOf(ctx, db, filings, p.From, s.asOf(p))
+		if err != nil {
+			return err
+		}
+		f := &Figures{Period: p, ComputedAt: now, newest: newest}
+		f.totals(c)
+		s.sums.Add(key, f)
+		out = summary(f)
+		return nil
+	})
+	return out, err
+}
+
+// anyFigures is figures Evaluate keeps for key's tenant and period under any scheme (their totals
+// do not depend on it).
+func (s *Service) anyFigures(key cacheKey) (*Figures, bool) {
+	for _, k := range s.cache.Keys() {
+		if k.tenant == key.tenant && k.from.Equal(key.from) && k.to.Equal(key.to) {
+			return s.cache.Peek(k)
+		}
+	}
+	return nil, false
+}
+
+// score turns counts into rankings under scheme.
+func score(c *Counts, names map[string]string, scheme Scheme) *Figures {
+	f := &Figures{Scheme: scheme, Rankings: map[Object]*Ranking{}}
+	f.totals(c)
 	for _, o := range Objects {
 		def := Definitions[o]
 		w := scheme.weights(o)

@@ -513,6 +513,17 @@ func TestEvaluateMatchesRecount(t *testing.T) {
 			}
 			want := recount(t, hist, p.From, asOf, w.identityOf)
 			compare(t, p, f, want, seed)
+			// The totals alone (a prefecture's comparison), counted by a service that has not
+			// evaluated the period.
+			sum, err := evaluation.NewService(e.Store, w.clk.now).Summarize(e.A, p)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Name, err)
+			}
+			if sum.Reported != want.reported || sum.Filed != want.filed || sum.Closed != want.closed || sum.ClosedOnTime != want.closedOnTime ||
+				sum.InspectorReported != f.InspectorReported {
+				t.Errorf("seed %d, %s: Summarize %+v, want reported %d filed %d closed %d on time %d, inspector reported %d", seed, p.Name,
+					sum, want.reported, want.filed, want.closed, want.closedOnTime, f.InspectorReported)
+			}
 			// The cases behind a sample of counts, and a few that should have none.
 			var triples [][3]string
 			for o, byKey := range want.rows {

@@ -307,11 +307,23 @@ func (e *benchEnv) sameAsSQL(tb testing.TB, i int, p Period) {
 
 // TestFoldMatchesSQL: on a benchmark history (every loop of the case, returns, reworks,
 // extensions, late stages), the fold counts a month, a quarter and a year exactly as the SQL
-// aggregates do, row for row.
+// aggregates do, row for row, and Summarize's totals are Evaluate's.
 func TestFoldMatchesSQL(t *testing.T) {
 	e := newBenchEnv(t, 1)
 	e.grow(t, 0, 3_000)
 	for _, p := range []Period{Month(2025, 6), Month(2024, 2), Quarter(2025, 2), Year(2024)} {
 		e.sameAsSQL(t, 0, p)
+		// The totals alone read the same as the whole evaluation's.
+		f, err := NewService(e.store, func() time.Time { return benchNow }).Evaluate(e.ctx(0), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := NewService(e.store, func() time.Time { return benchNow }).Summarize(e.ctx(0), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := summary(f); sum != want || sum.Filed == 0 {
+			t.Errorf("%s: Summarize %+v, Evaluate %+v", p.Name, sum, want)
+		}
 	}
 }

@@ -43,7 +43,9 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 		return nil, err
 	}
 	out := &Comparison{Period: p, Scheme: *scheme, Weights: scheme.weights(Counties), Units: make([]UnitRow, len(scopes))}
-	reports := make([]*Report, len(scopes))
+	// Each county's totals of the period, the period before and the same period a year before.
+	sums := make([][3]Summary, len(scopes))
+	read := make([]bool, len(scopes))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(unitWorkers)
 	for i, sc := range scopes {
@@ -56,15 +58,19 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 			if err := audit(gctx, sc); err != nil {
 				return err
 			}
-			r, err := s.compare(tenants.WithScope(gctx, sc), p, scheme)
-			if err != nil {
-				if code := errs.CodeOf(err); code == errs.Internal {
-					return err
+			uctx := tenants.WithScope(gctx, sc)
+			for j, q := range []Period{p, p.Previous(), p.YearBefore()} {
+				sum, err := s.Summarize(uctx, q)
+				if err != nil {
+					if code := errs.CodeOf(err); code == errs.Internal {
+						return err
+					}
+					out.Units[i].Unavailable = true
+					return nil
 				}
-				out.Units[i].Unavailable = true
-				return nil
+				sums[i][j] = sum
 			}
-			reports[i] = r
+			read[i] = true
 			return nil
 		})
 	}
@@ -73,20 +79,20 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 	}
 	def, w := Definitions[Counties], out.Weights
 	var rows []Row
-	for i, r := range reports {
-		if r == nil {
+	for i, sum := range sums {
+		if !read[i] {
 			continue
 		}
 		u := &out.Units[i]
-		u.Counts = unitCounts(summary(r.Figures))
+		u.Counts = unitCounts(sum[0])
 		u.Values, u.Score = values(def, w, u.Counts, nil)
-		_, u.Trend.Previous = values(def, w, unitCounts(r.Previous), nil)
-		_, u.Trend.YearBefore = values(def, w, unitCounts(r.YearBefore), nil)
-		out.Totals.Reported += r.Reported
-		out.Totals.Filed += r.Filed
-		out.Totals.Closed += r.Closed
-		out.Totals.ClosedOnTime += r.ClosedOnTime
-		out.Totals.InspectorReported += r.InspectorReported
+		_, u.Trend.Previous = values(def, w, unitCounts(sum[1]), nil)
+		_, u.Trend.YearBefore = values(def, w, unitCounts(sum[2]), nil)
+		out.Totals.Reported += sum[0].Reported
+		out.Totals.Filed += sum[0].Filed
+		out.Totals.Closed += sum[0].Closed
+		out.Totals.ClosedOnTime += sum[0].ClosedOnTime
+		out.Totals.InspectorReported += sum[0].InspectorReported
 		rows = append(rows, u.Row)
 	}
 	out.Totals.Period = p
