@@ -295,10 +295,13 @@ func foldDispatchers(h *history, from, _ time.Time, out emit) {
 // sqlDialect writes the statements that differ between PostgreSQL and SQLite.
 type sqlDialect struct{ pg bool }
 
-// historiesQuery reads, for every case with an event in [?0, ?1), what the counts use of the case
-// (its grid, source, responsible inspector as the identity they act as, current deadline) on each
-// of its events up to ?1, the events in version order and each case's together, with the event's
-// detail as written (the few members the counts use are read from it in Go).
+// historiesQuery reads, for every case with an event of r's drivers in [?0, ?1), one row: what
+// the counts use of the case (its grid, source, responsible inspector as the identity they act
+// as, current deadline) and its events of r's actions up to ?1 as one JSON array in version
+// order, each event an array [version, action, post, actor, email, from_state, at, detail]. One
+// row and one JSON text per case is what makes the reading cheap on the Go side: a row per event
+// cost the driver a string per column and the scan a conversion per column, more than the
+// database's work.
 //
 // On PostgreSQL the cases are found once (the materialised pc) and each case's row and events
 // are read by its key (the fenced laterals): one index range over the period's events and two
@@ -306,20 +309,21 @@ type sqlDialect struct{ pg bool }
 // period's events name, hash-joins the whole of cases and case_events instead.
 func (d sqlDialect) historiesQuery(r reading) string {
 	inspector := "CASE WHEN c.inspector_id IS NULL OR c.inspector_id = '' THEN '' ELSE COALESCE(s.identity_id, c.inspector_id) END"
-	events := "e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at, e.detail"
 	drivers, actions := r.only("action", r.drivers), r.only("e.action", r.actions)
 	if d.pg {
 		return `WITH pc AS MATERIALIZED (SELECT DISTINCT case_id FROM case_events WHERE at >= ?0 AND at < ?1` + drivers + `)
-SELECT pc.case_id, ci.grid, ci.source, ci.inspector, ci.deadline_at, x.*
+SELECT pc.case_id, ci.grid, ci.source, ci.inspector, ci.deadline_at, x.events
 FROM pc
 CROSS JOIN LATERAL (SELECT COALESCE(c.grid_code, '') AS grid, c.source, ` + inspector + ` AS inspector, c.deadline_at
 	FROM cases c LEFT JOIN staff s ON s.id = c.inspector_id WHERE c.id = pc.case_id OFFSET 0) ci
-CROSS JOIN LATERAL (SELECT ` + events + ` FROM case_events e WHERE e.case_id = pc.case_id AND e.at < ?1` + actions + ` ORDER BY e.version) x`
+CROSS JOIN LATERAL (SELECT json_agg(json_build_array(e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at, e.detail::json) ORDER BY e.version) AS events
+	FROM case_events e WHERE e.case_id = pc.case_id AND e.at < ?1` + actions + `) x`
 	}
-	return `SELECT e.case_id, COALESCE(c.grid_code, ''), c.source, ` + inspector + `, c.deadline_at, ` + events + `
+	return `SELECT e.case_id, COALESCE(c.grid_code, ''), c.source, ` + inspector + `, c.deadline_at,
+	json_group_array(json_array(e.version, e.action, e.post, e.actor_id, e.actor_email, e.from_state, e.at, json(e.detail)) ORDER BY e.version)
 FROM case_events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.inspector_id
 WHERE e.case_id IN (SELECT case_id FROM case_events WHERE at >= ?0 AND at < ?1` + drivers + `) AND e.at < ?1` + actions + `
-ORDER BY e.case_id, e.version`
+GROUP BY e.case_id`
 }
 
 // reading is which histories a count reads and how much of each: the cases with an event of one
@@ -365,63 +369,76 @@ func read(ctx context.Context, db bun.IDB, r reading, from, end time.Time, fn fu
 	}
 	defer rows.Close()
 	var (
-		h                          history
-		caseID, grid, src, insp    sql.RawBytes
-		deadlineAt                 sql.NullTime
-		action, post, actor, email sql.RawBytes
-		fromState, detail          sql.RawBytes
-		parser                     fastjson.Parser
+		h               history
+		grid, src, insp sql.RawBytes
+		deadlineAt      sql.NullTime
+		events          sql.RawBytes
+		parser          fastjson.Parser
+		interned        = map[string]string{}
 	)
-	// Actions, posts, states and staff are few: each is made a string once.
-	names := map[string]string{}
+	// Actions, posts, states, sources and staff are few: each is made a string once.
 	intern := func(b []byte) string {
-		if s, ok := names[string(b)]; ok {
+		if s, ok := interned[string(b)]; ok {
 			return s
 		}
 		s := string(b)
-		names[s] = s
+		interned[s] = s
 		return s
 	}
 	for rows.Next() {
-		var e event
-		if err := rows.Scan(&caseID, &grid, &src, &insp, &deadlineAt, &e.version, &action, &post, &actor, &email,
-			&fromState, &e.at, &detail); err != nil {
+		if err := rows.Scan(&h.id, &grid, &src, &insp, &deadlineAt, &events); err != nil {
 			return err
 		}
-		if string(caseID) != h.id {
-			if h.id != "" {
-				fn(&h)
+		h.grid, h.source, h.inspector, h.deadlineAt = string(grid), intern(src), intern(insp), deadlineAt.Time
+		h.events = h.events[:0]
+		v, err := parser.ParseBytes(events)
+		if err != nil {
+			return fmt.Errorf("evaluation: case %s: history: %w", h.id, err)
+		}
+		for _, ev := range v.GetArray() {
+			f := ev.GetArray()
+			if len(f) != 8 {
+				return fmt.Errorf("evaluation: case %s: an event of %d fields", h.id, len(f))
 			}
-			h = history{id: string(caseID), grid: string(grid), source: intern(src), inspector: intern(insp),
-				deadlineAt: deadlineAt.Time, events: h.events[:0]}
+			e := event{version: f[0].GetInt(), action: intern(f[1].GetStringBytes()), post: intern(f[2].GetStringBytes()),
+				actor: intern(f[3].GetStringBytes()), email: intern(f[4].GetStringBytes()), fromState: intern(f[5].GetStringBytes())}
+			if e.at, err = parseAt(f[6].GetStringBytes()); err != nil {
+				return fmt.Errorf("evaluation: case %s v%d: %w", h.id, e.version, err)
+			}
+			if err := e.readDetail(f[7], intern); err != nil {
+				return fmt.Errorf("evaluation: case %s v%d: %w", h.id, e.version, err)
+			}
+			h.events = append(h.events, e)
 		}
-		e.action, e.post, e.actor, e.email, e.fromState = intern(action), intern(post), intern(actor), intern(email), intern(fromState)
-		if err := e.readDetail(&parser, detail); err != nil {
-			return fmt.Errorf("evaluation: case %s v%d: %w", h.id, e.version, err)
-		}
-		h.events = append(h.events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if h.id != "" {
 		fn(&h)
 	}
-	return nil
+	return rows.Err()
+}
+
+// parseAt reads an event's time as the history's JSON writes it: RFC 3339 (PostgreSQL) or
+// SQLite's "2006-01-02 15:04:05.999999999-07:00".
+func parseAt(b []byte) (time.Time, error) {
+	s := string(b)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		if t, err2 := time.Parse("2006-01-02 15:04:05.999999999-07:00", s); err2 == nil {
+			return t, nil
+		}
+		return time.Time{}, fmt.Errorf("event time %q: %w", s, err)
+	}
+	return t, nil
 }
 
 // readDetail reads the members of the event's detail the counts use: stage.overdue,
-// department_id, returned_by and deadline (present, and a time or null).
-func (e *event) readDetail(p *fastjson.Parser, detail []byte) error {
-	v, err := p.ParseBytes(detail)
-	if err != nil {
-		return fmt.Errorf("detail: %w", err)
-	}
+// department_id, returned_by and deadline (present, and a time or null). Departments are few:
+// intern makes each a string once.
+func (e *event) readDetail(v *fastjson.Value, intern func([]byte) string) error {
 	e.late = v.GetBool("stage", "overdue")
-	e.dept, e.returnedBy = string(v.GetStringBytes("department_id")), string(v.GetStringBytes("returned_by"))
+	e.dept, e.returnedBy = intern(v.GetStringBytes("department_id")), intern(v.GetStringBytes("returned_by"))
 	if dl := v.Get("deadline"); dl != nil {
 		e.recordsDeadline = true
 		if dl.Type() == fastjson.TypeString {
+			var err error
 			if e.deadline, err = time.Parse(time.RFC3339Nano, string(dl.GetStringBytes())); err != nil {
 				return fmt.Errorf("recorded deadline: %w", err)
 			}
