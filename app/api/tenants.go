@@ -147,7 +147,7 @@ func (a *tenantsAPI) export(c *fiber.Ctx) error {
 func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, store.Now().UTC().Format("20060102")))
-	if err := store.ExportAudited(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
+	if err := store.ExportAudited(c.UserContext(), t, c.Response().BodyWriter(), tenants.ExportOptions{}); err != nil {
 		c.Response().ResetBody()
 		c.Set(fiber.HeaderContentDisposition, "")
 		return err
