@@ -41,6 +41,15 @@ const (
 	PersonalDataClear PersonalData = "clear"
 )
 
+// Check refuses anything but PersonalDataClear and PersonalDataEncrypted, naming the field
+// personal_data (a request must say which; ExportOptions' zero value means encrypted).
+func (p PersonalData) Check() error {
+	if p != PersonalDataClear && p != PersonalDataEncrypted {
+		return errs.Field("personal_data", msgPersonalDataClearOrEncrypted)
+	}
+	return nil
+}
+
 // ExportOptions say what an export holds and how it is made.
 type ExportOptions struct {
 	// PersonalData is PersonalDataEncrypted (also the zero value) or PersonalDataClear.
@@ -201,17 +210,18 @@ func (s *Store) ExportAudited(ctx context.Context, t *Tenant, w io.Writer, opts 
 		return err
 	}
 	opts.Reason = reason
-	action := "tenant.export"
-	switch opts.PersonalData {
-	case "", PersonalDataEncrypted:
+	if opts.PersonalData == "" {
 		opts.PersonalData = PersonalDataEncrypted
-	case PersonalDataClear:
+	}
+	if err := opts.PersonalData.Check(); err != nil {
+		return err
+	}
+	action := "tenant.export"
+	if opts.PersonalData == PersonalDataClear {
 		if err := mayHandOver(ctx, t); err != nil {
 			return err
 		}
 		action = AuditExportPersonalData
-	default:
-		return errs.Field("personal_data", msgPersonalDataClearOrEncrypted)
 	}
 	h := sha256.New()
 	cw := &countingWriter{w: io.MultiWriter(w, h)}

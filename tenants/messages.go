@@ -134,8 +134,8 @@ var (
 		"The password must have at most 256 bytes.",
 		"密码不能超过 256 字节。")
 	msgPersonalDataClearOrEncrypted = msg.New("tenants.personal_data_clear_or_encrypted",
-		"personal_data must be \"clear\" (decrypted, with a reason) or \"encrypted\" (as stored).",
-		"personal_data 须为 \"clear\"（解密为明文，需填写原因）或 \"encrypted\"（按存储的密文）。")
+		"personal_data must be \"clear\" (citizens' personal data decrypted; give a reason) or \"encrypted\" (as stored).",
+		"personal_data 须为 \"clear\"（群众个人信息解密为明文，需填写原因 reason）或 \"encrypted\"（按存储的密文）。")
 	msgPlanNotValidUseLower = msg.New("tenants.plan_not_valid_use_lower",
 		"The plan %q is not valid: use lower-case letters, digits and underscores.",
 		"套餐 %q 无效：请使用小写字母、数字和下划线。")
