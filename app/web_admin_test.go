@@ -101,7 +101,7 @@ func init() {
 		"Known":       console.AdminKnownCredentials(), "Tiles": "tianditu", "CredName": evil, "Unavailable": evil, "Error": evil,
 	})
 	samplePage("admin_export", fiber.Map{"Handover": &tenants.Handover{}}, fiber.Map{
-		"Handover": &tenants.Handover{Records: 3, Exported: &tenants.HandoverEvent{At: sampleNow, By: evil, Reason: evil}, Waived: &tenants.HandoverEvent{At: sampleNow, By: "a@b.cn", Reason: evil}},
+		"Handover": &tenants.Handover{Records: 3, Exported: &tenants.HandoverEvent{At: sampleNow, By: evil, Reason: evil, Records: 2}},
 		"Reason":   evil, "Error": evil,
 	})
 	samplePage("admin_modules", fiber.Map{}, fiber.Map{

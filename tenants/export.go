@@ -225,12 +225,18 @@ func (s *Store) ExportAudited(ctx context.Context, t *Tenant, w io.Writer, opts 
 	}
 	h := sha256.New()
 	cw := &countingWriter{w: io.MultiWriter(w, h)}
-	if err := s.export(ctx, t, cw, opts); err != nil {
+	records, err := s.export(ctx, t, cw, opts)
+	if err != nil {
 		return err
 	}
 	detail := map[string]any{"personal_data": opts.PersonalData, "bytes": cw.n, "sha256": hex.EncodeToString(h.Sum(nil))}
 	if opts.Reason != "" {
 		detail["reason"] = opts.Reason
+	}
+	if opts.PersonalData == PersonalDataClear {
+		// How many records the archive holds personal data of: offboarding wants a handover of
+		// at least as many as the tenant holds then.
+		detail["records"] = records
 	}
 	return s.AuditNow(ctx, action, &t.ID, t.Slug, detail)
 }
@@ -254,14 +260,18 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // no table in memory. Suspended tenants can be exported. It is not audited: offboarding writes
 // it; a download goes through ExportAudited.
 func (s *Store) Export(ctx context.Context, t *Tenant, w io.Writer) error {
-	return s.export(ctx, t, w, ExportOptions{PersonalData: PersonalDataEncrypted})
+	_, err := s.export(ctx, t, w, ExportOptions{PersonalData: PersonalDataEncrypted})
+	return err
 }
 
-func (s *Store) export(ctx context.Context, t *Tenant, w io.Writer, opts ExportOptions) error {
+// export writes the archive; with personal data in clear it returns how many rows it decrypted
+// personal data of.
+func (s *Store) export(ctx context.Context, t *Tenant, w io.Writer, opts ExportOptions) (int64, error) {
 	sealed, err := s.sealedByTable()
 	if err != nil {
-		return err
+		return 0, err
 	}
+	var records int64
 	zw := zip.NewWriter(w)
 	man := ExportManifest{Format: ExportFormat, Tenant: t, ExportedAt: s.now(), PersonalData: opts.PersonalData, Reason: opts.Reason, CSV: exportCSV}
 	if man.PersonalData == "" {
@@ -283,6 +293,7 @@ func (s *Store) export(ctx context.Context, t *Tenant, w io.Writer, opts ExportO
 			if err != nil {
 				return fmt.Errorf("export %s: %w", name, err)
 			}
+			records += x.records
 			seen[et.Workbook] = true
 			man.Tables = append(man.Tables, et)
 		}
@@ -320,22 +331,22 @@ func (s *Store) export(ctx context.Context, t *Tenant, w io.Writer, opts ExportO
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	man.Notice = map[string]string{msg.ZH: exportNotice(msg.ZH, &man), msg.EN: exportNotice(msg.EN, &man)}
 	if err := writeReadme(zw, &man); err != nil {
-		return err
+		return 0, err
 	}
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: "manifest.json", Method: zip.Deflate, Modified: man.ExportedAt})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(man); err != nil {
-		return err
+		return 0, err
 	}
-	return zw.Close()
+	return records, zw.Close()
 }
 
 // exportNotice says in lang what the archive holds and how to treat it.
@@ -394,6 +405,8 @@ type tableExport struct {
 	sealed []sealedColumn
 	opts   ExportOptions
 	at     time.Time
+	// records counts the rows whose personal data was decrypted.
+	records int64
 }
 
 // write writes the table as JSON and, in the same pass, into its workbook; then the workbook;
@@ -438,6 +451,12 @@ func (x *tableExport) write(ctx context.Context, db bun.IDB, zw *zip.Writer) (Ex
 			return err
 		}
 		et.Rows++
+		for _, oc := range rows.open {
+			if v, _ := vals[oc.idx].(string); v != "" {
+				x.records++
+				break
+			}
+		}
 		return wb.add(vals)
 	})
 	if err != nil {

@@ -503,8 +503,27 @@ func TestOffboardNeedsHandover(t *testing.T) {
 			t.Fatalf("a waiver for an offboarded tenant: %v", err)
 		}
 
-		// B: an export in clear is a handover too.
+		// B: an export in clear is a handover too, as long as it holds every record: one
+		// reported after it is not handed over, and offboarding says so.
 		if err := s.ExportAudited(ctx, b, io.Discard, ExportOptions{PersonalData: PersonalDataClear, Reason: "迁移"}); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := s.FindHandover(ctx, b); err != nil || h.Exported == nil || h.Exported.Records != 1 || h.Stale() || h.Needed() {
+			t.Fatalf("B's handover after the export: %+v %v", h, err)
+		}
+		if err := s.tenantTx(ctx, b, Write, func(ctx context.Context, db bun.IDB) error {
+			_, err := db.ExecContext(ctx, "INSERT INTO people (id, name_enc) VALUES (9, 'enc:王五')")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := s.FindHandover(ctx, b); !h.Stale() || !h.Needed() || h.Records != 2 {
+			t.Fatalf("B's handover after a new record: %+v", h)
+		}
+		if err := p.Offboard(ctx, b, io.Discard); !errs.Is(err, errs.Conflict) || !strings.Contains(errs.MessageOf(err), "held 1") {
+			t.Fatalf("offboarding after a stale export: %v", err)
+		}
+		if err := s.ExportAudited(ctx, b, io.Discard, ExportOptions{PersonalData: PersonalDataClear, Reason: "迁移，补导"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.Offboard(ctx, b, io.Discard); err != nil {

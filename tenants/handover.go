@@ -17,10 +17,11 @@ import (
 // The handover of citizens' personal data. Offboarding destroys the tenant's key, and with it
 // every reporter's name and phone the tenant ever stored: the county would lose its own
 // citizens' data. So before it destroys the key, offboarding wants a handover on record: an
-// export with personal data in clear (AuditExportPersonalData), or an explicit waiver with a
-// reason (AuditExportWaived) from a tenant admin or an operator_admin. Both are audit entries:
-// the log is append-only, so the record cannot be lost or undone. A tenant that holds no
-// personal data needs none.
+// export with personal data in clear (AuditExportPersonalData) that holds every record holding
+// personal data now (an export taken before a case was reported does not), or an explicit
+// waiver with a reason (AuditExportWaived) from a tenant admin or an operator_admin. Both are
+// audit entries: the log is append-only, so the record cannot be lost or undone. A tenant that
+// holds no personal data needs none.
 
 // Handover is where a tenant stands before offboarding: how many records hold personal data
 // under its key, and the latest export in clear and the latest waiver.
@@ -37,11 +38,19 @@ type HandoverEvent struct {
 	At      time.Time `json:"at"`
 	By      string    `json:"by"`
 	Reason  string    `json:"reason"`
+	// Records counts the records an export in clear held personal data of.
+	Records int64 `json:"records,omitempty"`
 }
 
 // Needed reports whether offboarding would refuse: the tenant holds personal data, and it was
-// neither exported in clear nor waived.
-func (h *Handover) Needed() bool { return h.Records > 0 && h.Exported == nil && h.Waived == nil }
+// not waived, nor exported in clear with every record that holds it now.
+func (h *Handover) Needed() bool {
+	return h.Records > 0 && h.Waived == nil && (h.Exported == nil || h.Stale())
+}
+
+// Stale reports whether records holding personal data came after the latest export in clear
+// (a case reported since), so that it does not hold them all.
+func (h *Handover) Stale() bool { return h.Exported != nil && h.Exported.Records < h.Records }
 
 // FindHandover reads t's handover: its records holding personal data (through every
 // ExportSealed source, in one read-only snapshot) and the latest export in clear and waiver.
@@ -62,10 +71,11 @@ func (s *Store) FindHandover(ctx context.Context, t *Tenant) (*Handover, error) 
 		if len(es) > 0 {
 			e := es[0]
 			var d struct {
-				Reason string `json:"reason"`
+				Reason  string `json:"reason"`
+				Records int64  `json:"records"`
 			}
 			_ = json.Unmarshal([]byte(e.Detail), &d)
-			*a.dst = &HandoverEvent{AuditID: e.ID, At: e.At, By: e.ActorEmail, Reason: d.Reason}
+			*a.dst = &HandoverEvent{AuditID: e.ID, At: e.At, By: e.ActorEmail, Reason: d.Reason, Records: d.Records}
 		}
 	}
 	return h, nil

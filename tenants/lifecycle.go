@@ -77,6 +77,9 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 		if err != nil {
 			return err
 		}
+		if h.Stale() && h.Waived == nil {
+			return errs.E(errs.Conflict, msgOffboardHandoverStale, t.NameZH, t.Slug, h.Records, h.Exported.Records)
+		}
 		if h.Needed() {
 			return errs.E(errs.Conflict, msgOffboardNeedsHandover, t.NameZH, t.Slug, h.Records)
 		}

@@ -109,6 +109,9 @@ var (
 	msgOffboardConfirmSlugRemovesData = msg.New("tenants.offboard_confirm_slug_removes_data",
 		"To offboard %s, confirm with its slug %s; this removes its data after the export.",
 		"注销 %s 前，请输入其标识 %s 确认；导出数据后将删除其数据。")
+	msgOffboardHandoverStale = msg.New("tenants.offboard_handover_stale",
+		"%s (%s) holds citizens' personal data in %d records, but its latest export with personal data in clear held %d: records came after it, and offboarding destroys the key that reads them. Download the export with personal data decrypted again (a reason is required), or waive it explicitly with a reason; then offboard again.",
+		"%s（%s）有 %d 条记录含群众个人信息，而最近一次含明文个人信息的导出只包含 %d 条：之后又有新记录，而注销会销毁解密所需的密钥。请重新导出含明文个人信息的导出包（需填写原因），或填写原因明确声明无需导出；然后再办理注销。")
 	msgOffboardNeedsHandover = msg.New("tenants.offboard_needs_handover",
 		"%s (%s) holds citizens' personal data in %d records that only its key can read, and offboarding destroys that key. First have a tenant admin or an operator download the export with personal data decrypted (a reason is required), or waive it explicitly with a reason if the data is not needed; then offboard again.",
 		"%s（%s）有 %d 条记录含群众个人信息，只能用本单位密钥解密，而注销会销毁该密钥。请先由单位管理员或运营方导出含明文个人信息的导出包（需填写原因），如确实不需要这些数据，也可填写原因明确声明无需导出；然后再办理注销。")

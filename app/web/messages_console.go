@@ -22,6 +22,7 @@ var _ = msg.Define(
 	msg.Text{ID: "export.handover.none", ZH: "本单位没有含群众个人信息的记录，注销时没有需要移交的个人信息。", EN: "No record holds citizens' personal data: there is none to hand over at offboarding."},
 	msg.Text{ID: "export.handover.records", ZH: "有 %d 条记录含群众个人信息。", EN: "%d records hold citizens' personal data."},
 	msg.Text{ID: "export.handover.needed", ZH: "有 %d 条记录含群众个人信息（举报人姓名、电话），只能用本单位密钥解密。注销前须先下载含明文个人信息的导出包，或填写原因声明无需导出。", EN: "%d records hold citizens' personal data (reporters' names and phones) that only the unit's key can read. Before offboarding, download the export with personal data in clear, or waive it with a reason."},
+	msg.Text{ID: "export.handover.stale", ZH: "现有 %d 条记录含群众个人信息，而最近一次明文导出只包含 %d 条：之后又有新记录。注销前须重新下载含明文个人信息的导出包，或填写原因声明无需导出。", EN: "%d records hold citizens' personal data now, but the latest export in clear held %d: records came after it. Before offboarding, download the export with personal data in clear again, or waive it with a reason."},
 	msg.Text{ID: "export.handover.exported", ZH: "%s，%s 下载了含明文个人信息的导出包。原因：%s", EN: "On %s, %s downloaded the export with personal data in clear. Reason: %s"},
 	msg.Text{ID: "export.handover.waived", ZH: "%s，%s 声明无需导出个人信息。原因：%s", EN: "On %s, %s waived the export of personal data. Reason: %s"},
 	msg.Text{ID: "export.clear.title", ZH: "下载含明文个人信息的导出包", EN: "Download the export with personal data in clear"},
