@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/tenants"
 	"github.com/xuri/excelize/v2"
 )
@@ -367,4 +369,43 @@ func TestCLIExportPersonalData(t *testing.T) {
 	if o, e, code := runCLI(t, "", "tenants", "offboard", "wuding", "--confirm", "wuding"); code != 0 || !strings.Contains(o, "offboarded") {
 		t.Fatalf("offboarding after the waiver: %d %s %s", code, o, e)
 	}
+}
+
+// TestBrowserExport: the county admin finds 数据导出 among the settings, types a reason and
+// downloads the export with personal data in clear (the page stays where it is), and the page
+// then shows whose export it was and why; the operator's tenant page shows the same.
+func TestBrowserExport(t *testing.T) {
+	f := newCaseFixture(t, "sqlite")
+	f.report(t, "acceptorA", reportA)
+	b := newBrowser(t, f.listen(t))
+	s := b.user("admin")
+	s.login("adminA@test.cn", testPassword)
+	s.visit("/t/chuxiong/admin")
+	s.clickTo(`nav.subnav a[href="/t/chuxiong/admin/export"]`, "/t/chuxiong/admin/export")
+	s.waitText("#handover", "1 条记录含群众个人信息")
+	s.shot("admin-export")
+	s.fill("#export-reason", "移交县档案馆")
+	// The answer is a download: the browser stays on the page, so no navigation is awaited.
+	s.do(chromedp.Click(chromedp.CSS("#export-clear")))
+	ta := mustTenant(t, f.fixture, "chuxiong")
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if h, err := f.app.store.FindHandover(context.Background(), ta); err == nil && h.Exported != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the form did not export: %s", s.text("main"))
+		}
+	}
+	if loc := s.location(); loc != "/t/chuxiong/admin/export" {
+		t.Fatalf("after the download the page is %s", loc)
+	}
+	s.visit("/t/chuxiong/admin/export")
+	s.waitText("#handover", "移交县档案馆")
+	s.shot("admin-export-done")
+
+	op := b.user("operator")
+	op.login("operator@test.cn", testPassword)
+	op.visit("/ops/tenants/chuxiong")
+	op.waitText("#handover", "移交县档案馆")
+	op.shot("ops-tenant-handover")
 }

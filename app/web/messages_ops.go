@@ -74,7 +74,7 @@ var _ = msg.Define(
 	msg.Text{ID: "ops.suspend.confirm", ZH: "确定暂停 %s 吗？暂停后该单位只能查看和导出数据。", EN: "Suspend %s? It will only be able to read and export its data."},
 	msg.Text{ID: "ops.resume", ZH: "恢复运行", EN: "Resume"},
 	msg.Text{ID: "ops.resume.confirm", ZH: "确定恢复 %s 吗？", EN: "Resume %s?"},
-	msg.Text{ID: "ops.export", ZH: "下载导出包（zip）", EN: "Download the export (zip)"},
+	msg.Text{ID: "ops.export", ZH: "下载导出包（zip，个人信息保持加密）", EN: "Download the export (zip, personal data encrypted)"},
 	msg.Text{ID: "ops.offboard", ZH: "注销租户", EN: "Offboard"},
 	msg.Text{ID: "ops.handover.intro", ZH: "注销会销毁该单位的密钥，其中以密文保存的群众个人信息随之无法读取。单位有这类数据时，须先由单位管理员或运营方下载含明文个人信息的导出包，或填写原因声明无需导出，才能注销。", EN: "Offboarding destroys the unit's key, and with it the citizens' personal data stored as ciphertext. A unit holding such data can be offboarded only after its admin or the operator downloaded the export with personal data in clear, or waived it with a reason."},
 	msg.Text{ID: "ops.offboard.explain", ZH: "注销会先把全部数据导出到服务器的数据目录（exports 文件夹），然后销毁该单位的密钥和数据，不能撤销。", EN: "Offboarding first exports all data into the server's data directory (the exports folder), then destroys the unit's keys and data. It cannot be undone."},
