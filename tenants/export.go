@@ -216,6 +216,9 @@ func (s *Store) ExportAudited(ctx context.Context, t *Tenant, w io.Writer, opts 
 	if err := opts.PersonalData.Check(); err != nil {
 		return err
 	}
+	if t.Status != StatusActive && t.Status != StatusSuspended {
+		return errs.E(errs.Conflict, msgExportOnlyLiveTenant, t.NameZH, t.Status)
+	}
 	action := "tenant.export"
 	if opts.PersonalData == PersonalDataClear {
 		if err := mayHandOver(ctx, t); err != nil {

@@ -502,6 +502,9 @@ func TestOffboardNeedsHandover(t *testing.T) {
 		if _, err := s.WaiveHandover(ctx, a, "again"); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("a waiver for an offboarded tenant: %v", err)
 		}
+		if err := s.ExportAudited(ctx, a, io.Discard, ExportOptions{}); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("an export of an offboarded tenant: %v", err)
+		}
 
 		// B: an export in clear is a handover too, as long as it holds every record: one
 		// reported after it is not handed over, and offboarding says so.

@@ -58,6 +58,9 @@ var (
 	msgExportNoticeEncrypted = msg.New("tenants.export_notice_encrypted",
 		"Citizens' personal data in this archive (the columns listed as encrypted_columns in manifest.json) is ciphertext under the tenant's key: once the tenant is offboarded and its key destroyed, nobody can read it. To keep it readable, take the export with personal data decrypted.",
 		"本导出包中的群众个人信息（manifest.json 中 encrypted_columns 所列各列）是用本单位密钥加密的密文：单位注销、密钥销毁后，任何人都无法再读取。如需保留可读的个人信息，请导出含明文个人信息的导出包。")
+	msgExportOnlyLiveTenant = msg.New("tenants.export_only_live_tenant",
+		"%s is %s: only an active or suspended tenant can be exported.",
+		"%s 的状态为 %s：只有正常或已暂停的单位才能导出。")
 	msgExportReadmeLayout = msg.New("tenants.export_readme_layout",
 		"Contents: manifest.json describes every table and file. Each table is TABLE.json (exact values), TABLE.csv (UTF-8 with BOM, opens in Excel; text that Excel would take for a formula starts with an apostrophe) and xlsx/TABLE.xlsx (one workbook per table; a table longer than one worksheet continues on the next). Case photos are under case_photos/.",
 		"内容说明：manifest.json 列出全部数据表和文件。每张表有 表名.json（原样数值）、表名.csv（带 BOM 的 UTF-8，可直接用 Excel 打开；会被 Excel 当作公式的文本前加了单引号）和 xlsx/表名.xlsx（每张表一个工作簿；超过一个工作表容量的表接续到下一个工作表）。案件照片在 case_photos/ 目录下。")

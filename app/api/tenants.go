@@ -186,7 +186,7 @@ type WaiverRequest struct {
 	Reason string `json:"reason"`
 }
 
-// handover answers with where t stands before offboarding.
+// handoverOf answers with where t stands before offboarding.
 func (a *tenantsAPI) handoverOf(c *fiber.Ctx, t *tenants.Tenant) error {
 	h, err := a.store.FindHandover(c.UserContext(), t)
 	if err != nil {
