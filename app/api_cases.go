@@ -10,10 +10,12 @@ import (
 )
 
 // newCases builds the case loop over the gate, the tenant keys and billing's usage meter, and
-// puts its photos into tenant exports.
+// puts its photos and its reporters' personal data into tenant exports (and so under
+// offboarding's handover check).
 func (a *App) newCases(adjust func(*cases.Config)) *cases.Service {
 	s := cases.NewService(a.casesConfig(adjust))
 	a.store.AddExportFiles(s.PhotoExport())
+	a.store.AddExportSealed(s.SealedExport())
 	return s
 }
 

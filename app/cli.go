@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -297,27 +298,53 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "tenant %s active\n", t.Slug)
 		return nil
 	})
-	export := bySlug("export", "Export a tenant's whole data set (zip of JSON and CSV per table)", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
+	export := bySlug("export", "Export a tenant's whole data set (zip: JSON, CSV and XLSX per table; --decrypt for personal data in clear)", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
 		out, _ := c.Flags().GetString("output")
-		if out == "" {
-			out = t.Slug + "-export.zip"
+		decrypt, _ := c.Flags().GetBool("decrypt")
+		reason, _ := c.Flags().GetString("reason")
+		opts := tenants.ExportOptions{PersonalData: tenants.PersonalDataEncrypted, Reason: reason, TempDir: filepath.Join(a.exportDir(), ".spool")}
+		mode, name := os.FileMode(0o640), t.Slug+"-export.zip"
+		if decrypt {
+			opts.PersonalData, mode, name = tenants.PersonalDataClear, 0o600, t.Slug+"-export-personal-data.zip"
 		}
-		f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+		if out == "" {
+			out = name
+		}
+		if err := os.MkdirAll(opts.TempDir, 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 		if err != nil {
 			return err
 		}
-		if err := a.store.Export(ctx, t, f); err != nil {
-			f.Close()
+		// Audited once written: a refused or failed export leaves no file behind.
+		err = a.store.ExportAudited(ctx, t, f, opts)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			os.Remove(out)
 			return err
 		}
-		if err := f.Close(); err != nil {
-			return err
+		if decrypt {
+			fmt.Fprintln(stdout, msgCLIExportedClear.In(cliLang(), t.Slug, out))
+		} else {
+			fmt.Fprintln(stdout, msgCLIExported.In(cliLang(), t.Slug, out))
 		}
-		fmt.Fprintf(stdout, "exported %s to %s\n", t.Slug, out)
 		return nil
 	})
-	export.Flags().StringP("output", "o", "", "archive path (default SLUG-export.zip; never overwritten)")
+	export.Flags().StringP("output", "o", "", "archive path (default SLUG-export.zip, or SLUG-export-personal-data.zip with --decrypt; never overwritten)")
+	export.Flags().Bool("decrypt", false, "decrypt citizens' personal data (reporters' names and phones) into plain columns; needs --reason, audited")
+	export.Flags().String("reason", "", "why the export is taken (required with --decrypt; audited and written into the archive)")
+	waive := bySlug("waive-export", "Waive the export of personal data in clear that offboarding waits for (needs --reason, audited)", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
+		reason, _ := c.Flags().GetString("reason")
+		if _, err := a.store.WaiveHandover(ctx, t, reason); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, msgCLIWaived.In(cliLang(), t.Slug))
+		return nil
+	})
+	waive.Flags().String("reason", "", "why the personal data need not be exported (required; audited)")
 	offboard := bySlug("offboard", "Export a tenant, destroy its key and remove its data", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
 		confirm, _ := c.Flags().GetString("confirm")
 		path, err := a.prov.OffboardTo(ctx, t, confirm, a.exportDir())
@@ -336,7 +363,7 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "tenant %s: key version %v, %v values re-wrapped, older versions retired\n", t.Slug, out.LatestVersion, out.Rewrapped)
 		return nil
 	})
-	cmd.AddCommand(list, create, suspend, resume, provision, export, offboard, rotate)
+	cmd.AddCommand(list, create, suspend, resume, provision, export, waive, offboard, rotate)
 	return cmd
 }
 

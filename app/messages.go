@@ -25,6 +25,15 @@ var (
 	msgBodyNotWellFormedMultipart = msg.New("app.body_not_well_formed_multipart",
 		"The body is not a well-formed multipart form.",
 		"请求体不是格式正确的 multipart 表单。")
+	msgCLIExported = msg.New("app.cli_exported",
+		"exported %s to %s",
+		"已将 %s 导出到 %s")
+	msgCLIExportedClear = msg.New("app.cli_exported_clear",
+		"exported %s to %s with citizens' personal data in clear (recorded in the audit log): keep the file only where personal information may be kept, and delete it when it is no longer needed",
+		"已将 %s 导出到 %s，其中的群众个人信息为明文（已记入审计日志）：请仅存放在允许保存个人信息的位置，不再需要时删除")
+	msgCLIWaived = msg.New("app.cli_waived",
+		"tenant %s: the export of personal data in clear is waived (recorded in the audit log); offboarding will destroy its personal data with its key",
+		"单位 %s：已声明无需导出明文个人信息（已记入审计日志）；注销时其个人信息将随密钥一起销毁")
 	msgDatabaseNotReachable = msg.New("app.database_not_reachable",
 		"The database is not reachable.",
 		"无法连接数据库。")

@@ -141,6 +141,9 @@ func (ms *mounted) build(list []module.Module, k module.Kit, store *tenants.Stor
 		if parts.ExportFiles != nil {
 			store.AddExportFiles(parts.ExportFiles)
 		}
+		if parts.ExportSealed != nil {
+			store.AddExportSealed(parts.ExportSealed)
+		}
 		ms.list = append(ms.list, mountedModule{Module: m, parts: parts})
 	}
 	return nil

@@ -25,6 +25,7 @@ func (a *App) webRoutes(f *fiber.App) {
 		UI: a.web, Store: a.store, Log: a.log,
 		Org: a.platform.org, Grids: a.platform.grids, Catalog: a.platform.catalog, Calendar: a.platform.calendar,
 		Cases: a.cases, Secrets: a.secrets, Billing: a.billing, BaseURL: a.cfg.BaseURL, MapTiles: a.cfg.MapTiles,
+		ExportDir: a.exportDir(),
 	})
 	console.MountWorkspace(tw, console.WorkspaceDeps{
 		UI: a.web, Store: a.store, Log: a.log, Cases: a.cases, Catalog: a.platform.catalog, Org: a.platform.org,

@@ -100,6 +100,10 @@ func init() {
 		"Credentials": []secrets.Credential{{Name: "tianditu", Last4: "cdef", SetAt: sampleNow, SetBy: evil}, {Name: "sms_gateway", SetAt: sampleNow}},
 		"Known":       console.AdminKnownCredentials(), "Tiles": "tianditu", "CredName": evil, "Unavailable": evil, "Error": evil,
 	})
+	samplePage("admin_export", fiber.Map{"Handover": &tenants.Handover{}}, fiber.Map{
+		"Handover": &tenants.Handover{Records: 3, Exported: &tenants.HandoverEvent{At: sampleNow, By: evil, Reason: evil, Records: 2}},
+		"Reason":   evil, "Error": evil,
+	})
 	samplePage("admin_modules", fiber.Map{}, fiber.Map{
 		"Plan":    &billing.Plan{Code: "starter", NameZH: "共享入门" + evil, NameEN: "Starter", Shared: true},
 		"Modules": []console.AdminModule{{Name: "cases", On: true}, {Name: "evaluation", On: false, Override: true}},

@@ -59,7 +59,8 @@ func init() {
 	samplePage("ops_tenant", fiber.Map{"D": &console.OpsTenant{T: provisioning, Progress: &console.ProvProgress{}, Billing: emptyBilling()}},
 		fiber.Map{"D": &console.OpsTenant{T: sampleTenant, Parent: samplePrefecture, Children: 2, Members: 7, Progress: &console.ProvProgress{Steps: steps[:2], Error: "x"}, Billing: sampleBilling()},
 			"Plans": []*billing.Plan{{Code: "starter", NameZH: "入门版"}, {Code: "standard", NameZH: "标准版"}}, "NextMonth": "2026-06", "Error": "输入有误：确认", "ErrorForm": "offboard",
-			"CanAdmin": true, "CanBill": true, "CSRF": "tok"})
+			"CanAdmin": true, "CanBill": true, "CSRF": "tok", "Reason": "<script>x</script>",
+			"Handover": &tenants.Handover{Records: 12, Waived: &tenants.HandoverEvent{At: sampleNow, By: "op@x.cn", Reason: "<script>x</script>"}}})
 }
 
 func TestWebOpsAccess(t *testing.T) {
@@ -74,8 +75,9 @@ func TestWebOpsAccess(t *testing.T) {
 		}
 		for _, p := range []string{"/ops/tenants", "/ops/tenants/chuxiong/suspend", "/ops/tenants/chuxiong/resume", "/ops/tenants/chuxiong/offboard",
 			"/ops/tenants/chuxiong/provision", "/ops/tenants/chuxiong/plan", "/ops/tenants/chuxiong/billing/advances",
-			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments", "/ops/tenants/chuxiong/invite-admin"} {
-			form := url.Values{"confirm": {"chuxiong"}, "amount": {"100"}, "plan": {"standard"}, "slug": {"evil"}, "admin_code": {"532325"}, "kind": {"county"}, "name_zh": {"x"}}
+			"/ops/tenants/chuxiong/billing/repayments", "/ops/tenants/chuxiong/billing/adjustments", "/ops/tenants/chuxiong/invite-admin",
+			"/ops/tenants/chuxiong/export", "/ops/tenants/chuxiong/export/waiver"} {
+			form := url.Values{"confirm": {"chuxiong"}, "reason": {"x"}, "amount": {"100"}, "plan": {"standard"}, "slug": {"evil"}, "admin_code": {"532325"}, "kind": {"county"}, "name_zh": {"x"}}
 			if res := webPage(t, f, cookie, csrf, "POST", p, form); res.status != 403 {
 				t.Errorf("%s POST %s: %d, want 403", who, p, res.status)
 			}
@@ -88,7 +90,7 @@ func TestWebOpsAccess(t *testing.T) {
 			posts++
 		}
 	}
-	if posts != 8 { // billing/:kind is one route
+	if posts != 10 { // billing/:kind is one route
 		t.Errorf("%d POST routes under /ops; add the new ones to this test", posts)
 	}
 	// Support operators read the console but change nothing.
@@ -101,6 +103,9 @@ func TestWebOpsAccess(t *testing.T) {
 	}
 	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/billing/advances", url.Values{"amount": {"1"}}); res.status != 403 {
 		t.Fatalf("support posts an advance: %d", res.status)
+	}
+	if res := webPage(t, f, cookie, csrf, "POST", "/ops/tenants/chuxiong/export", url.Values{"reason": {"support"}}); res.status != 403 {
+		t.Fatalf("support exports personal data in clear: %d", res.status)
 	}
 	// No session: the login page.
 	if res := webPage(t, f, "", "", "GET", "/ops", nil); res.status != 303 || !strings.HasPrefix(res.header.Get("Location"), "/login") {

@@ -48,6 +48,11 @@ func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, actio
 // schema and roles (or removes the file) and marks the tenant deleted. It can be re-run after a
 // crash; a tenant already offboarding skips straight to what is left. archive may be nil only
 // when the tenant is already offboarding and its export was taken.
+//
+// Destroying the key destroys the citizens' personal data the tenant holds, so a tenant that
+// holds any is refused (conflict, saying what to do) until its handover is on record: an export
+// with personal data in clear, or a waiver (FindHandover). The check comes before anything is
+// written; a tenant already offboarding passed it when it started.
 func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer) error {
 	defer p.store.tenants.clear()
 	s := p.store
@@ -68,10 +73,20 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 		if archive == nil {
 			return errs.E(errs.Invalid, msgOffboardingNeedsSomewhereWriteExport)
 		}
+		h, err := s.FindHandover(ctx, t)
+		if err != nil {
+			return err
+		}
+		if h.Stale() && h.Waived == nil {
+			return errs.E(errs.Conflict, msgOffboardHandoverStale, t.NameZH, t.Slug, h.Records, h.Exported.Records)
+		}
+		if h.Needed() {
+			return errs.E(errs.Conflict, msgOffboardNeedsHandover, t.NameZH, t.Slug, h.Records)
+		}
 		if err := s.Export(ctx, t, archive); err != nil {
 			return fmt.Errorf("export before offboarding: %w", err)
 		}
-		if err := s.setStatus(ctx, t, t.Status, StatusOffboarding, "tenant.offboard.start", nil); err != nil {
+		if err := s.setStatus(ctx, t, t.Status, StatusOffboarding, "tenant.offboard.start", handoverDetail(h)); err != nil {
 			return err
 		}
 	}
@@ -99,6 +114,19 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 		}
 		return s.Audit(ctx, tx, "tenant.offboard.done", &t.ID, t.Slug, nil)
 	})
+}
+
+// handoverDetail is what the audit entry of an offboarding's start says about the handover it
+// relied on.
+func handoverDetail(h *Handover) map[string]any {
+	d := map[string]any{"personal_data_records": h.Records}
+	if h.Exported != nil {
+		d["exported_in_clear"] = h.Exported.AuditID
+	}
+	if h.Waived != nil {
+		d["waived"] = h.Waived.AuditID
+	}
+	return d
 }
 
 // OffboardTo offboards t once the caller has confirmed it by repeating its slug (confirm): it

@@ -52,6 +52,21 @@ var (
 	msgEnglishNameLongerThanCharacters = msg.New("tenants.english_name_longer_than_characters",
 		"The English name is longer than 100 characters.",
 		"英文名称不能超过 100 个字符。")
+	msgExportNoticeClear = msg.New("tenants.export_notice_clear",
+		"This archive holds citizens' personal data in clear (the columns listed as clear_columns in manifest.json), exported by %s at %s for this reason: %s. Keep it only where personal information may be kept, give it to no one who does not need it, and delete it when it is no longer needed.",
+		"本导出包含有明文的群众个人信息（manifest.json 中 clear_columns 所列各列），由 %s 于 %s 导出，导出原因：%s。请仅存放在允许保存个人信息的位置，不得提供给无关人员，不再需要时请及时删除。")
+	msgExportNoticeEncrypted = msg.New("tenants.export_notice_encrypted",
+		"Citizens' personal data in this archive (the columns listed as encrypted_columns in manifest.json) is ciphertext under the tenant's key: once the tenant is offboarded and its key destroyed, nobody can read it. To keep it readable, take the export with personal data decrypted.",
+		"本导出包中的群众个人信息（manifest.json 中 encrypted_columns 所列各列）是用本单位密钥加密的密文：单位注销、密钥销毁后，任何人都无法再读取。如需保留可读的个人信息，请导出含明文个人信息的导出包。")
+	msgExportOnlyLiveTenant = msg.New("tenants.export_only_live_tenant",
+		"%s is %s: only an active or suspended tenant can be exported.",
+		"%s 的状态为 %s：只有正常或已暂停的单位才能导出。")
+	msgExportReadmeLayout = msg.New("tenants.export_readme_layout",
+		"Contents: manifest.json describes every table and file. Each table is TABLE.json (exact values), TABLE.csv (UTF-8 with BOM, opens in Excel; text that Excel would take for a formula starts with an apostrophe) and xlsx/TABLE.xlsx (one workbook per table; a table longer than one worksheet continues on the next). Case photos are under case_photos/.",
+		"内容说明：manifest.json 列出全部数据表和文件。每张表有 表名.json（原样数值）、表名.csv（带 BOM 的 UTF-8，可直接用 Excel 打开；会被 Excel 当作公式的文本前加了单引号）和 xlsx/表名.xlsx（每张表一个工作簿；超过一个工作表容量的表接续到下一个工作表）。案件照片在 case_photos/ 目录下。")
+	msgExportReadmeTitle = msg.New("tenants.export_readme_title",
+		"CityOps data export of %s (%s), made at %s.",
+		"城运平台数据导出：%s（%s），导出时间 %s。")
 	msgInvitationDoesNotExistWas = msg.New("tenants.invitation_does_not_exist_was",
 		"This invitation does not exist or was replaced by a newer one.",
 		"该邀请不存在，或已被新的邀请取代。")
@@ -97,9 +112,18 @@ var (
 	msgOffboardConfirmSlugRemovesData = msg.New("tenants.offboard_confirm_slug_removes_data",
 		"To offboard %s, confirm with its slug %s; this removes its data after the export.",
 		"注销 %s 前，请输入其标识 %s 确认；导出数据后将删除其数据。")
+	msgOffboardHandoverStale = msg.New("tenants.offboard_handover_stale",
+		"%s (%s) holds citizens' personal data in %d records, but its latest export with personal data in clear held %d: records came after it, and offboarding destroys the key that reads them. Download the export with personal data decrypted again (a reason is required), or waive it explicitly with a reason; then offboard again.",
+		"%s（%s）有 %d 条记录含群众个人信息，而最近一次含明文个人信息的导出只包含 %d 条：之后又有新记录，而注销会销毁解密所需的密钥。请重新导出含明文个人信息的导出包（需填写原因），或填写原因明确声明无需导出；然后再办理注销。")
+	msgOffboardNeedsHandover = msg.New("tenants.offboard_needs_handover",
+		"%s (%s) holds citizens' personal data in %d records that only its key can read, and offboarding destroys that key. First have a tenant admin or an operator download the export with personal data decrypted (a reason is required), or waive it explicitly with a reason if the data is not needed; then offboard again.",
+		"%s（%s）有 %d 条记录含群众个人信息，只能用本单位密钥解密，而注销会销毁该密钥。请先由单位管理员或运营方导出含明文个人信息的导出包（需填写原因），如确实不需要这些数据，也可填写原因明确声明无需导出；然后再办理注销。")
 	msgOffboardingNeedsSomewhereWriteExport = msg.New("tenants.offboarding_needs_somewhere_write_export",
 		"Offboarding needs somewhere to write the export.",
 		"注销需要指定导出数据的写入位置。")
+	msgOnlyAdminsPersonalData = msg.New("tenants.only_admins_personal_data",
+		"Only the tenant's admins and the operating company's admins may export personal data in clear or waive that export.",
+		"只有本单位管理员和运营方管理员可以导出明文个人信息或声明无需导出。")
 	msgOperatorRoleDoesNotExist = msg.New("tenants.operator_role_does_not_exist",
 		"The operator role %q does not exist.",
 		"运营方角色 %q 不存在。")
@@ -115,6 +139,9 @@ var (
 	msgPasswordMustHaveMostBytes = msg.New("tenants.password_must_have_most_bytes",
 		"The password must have at most 256 bytes.",
 		"密码不能超过 256 字节。")
+	msgPersonalDataClearOrEncrypted = msg.New("tenants.personal_data_clear_or_encrypted",
+		"personal_data must be \"clear\" (citizens' personal data decrypted; give a reason) or \"encrypted\" (as stored).",
+		"personal_data 须为 \"clear\"（群众个人信息解密为明文，需填写原因 reason）或 \"encrypted\"（按存储的密文）。")
 	msgPlanNotValidUseLower = msg.New("tenants.plan_not_valid_use_lower",
 		"The plan %q is not valid: use lower-case letters, digits and underscores.",
 		"套餐 %q 无效：请使用小写字母、数字和下划线。")
@@ -130,6 +157,15 @@ var (
 	msgProvinceTenantPrefectureLevelCounty = msg.New("tenants.province_tenant_prefecture_level_county",
 		"%s (%s) is a province; a tenant is a prefecture-level or county-level division.",
 		"%s（%s）是省级行政区；单位只能是地级或县级行政区。")
+	msgReasonNotText = msg.New("tenants.reason_not_text",
+		"The reason must be plain text, without control characters.",
+		"原因只能是普通文字，不能含控制字符。")
+	msgReasonRequiredPersonalData = msg.New("tenants.reason_required_personal_data",
+		"Give the reason: it is recorded in the audit log and in the archive.",
+		"请填写原因：原因会记入审计日志和导出包。")
+	msgReasonTooLong = msg.New("tenants.reason_too_long",
+		"The reason may be at most %d characters.",
+		"原因不能超过 %d 个字符。")
 	msgRoleNotTenantRole = msg.New("tenants.role_not_tenant_role",
 		"The role %q is not a tenant role.",
 		"角色 %q 不是单位角色。")
@@ -199,6 +235,9 @@ var (
 	msgUnknownProvisioningStep = msg.New("tenants.unknown_provisioning_step",
 		"unknown provisioning step %q",
 		"未知的开通步骤 %q")
+	msgWaiveOnlyLiveTenant = msg.New("tenants.waive_only_live_tenant",
+		"%s is %s: a waiver is only for an active or suspended tenant.",
+		"%s 的状态为 %s：只有正常或已暂停的单位才能声明无需导出。")
 	msgYourAccessReadOnly = msg.New("tenants.your_access_read_only",
 		"Your access to %s is read-only.",
 		"您对 %s 的访问是只读的。")

@@ -66,6 +66,8 @@ type Store struct {
 	tenantSet []migrations.Migration
 	// exportFiles add files kept outside the database to exports (AddExportFiles).
 	exportFiles []ExportFiles
+	// exportSealed name the columns of personal data under the tenant's key (AddExportSealed).
+	exportSealed []ExportSealed
 	// principals caches token and session lookups for PrincipalCacheTTL (auth_cache.go).
 	principals principalCache
 	// tenants caches slug → tenant and ancestors for TenantCacheTTL (registry_cache.go).

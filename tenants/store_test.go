@@ -482,7 +482,7 @@ func TestOffboardTo(t *testing.T) {
 			t.Fatalf("after an unconfirmed offboarding: %+v, %v", got, err)
 		}
 		// A download is audited; the export that offboarding takes is not a download.
-		if err := s.ExportAudited(ctx, a, io.Discard); err != nil {
+		if err := s.ExportAudited(ctx, a, io.Discard, ExportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		path, err := p.OffboardTo(ctx, a, "chuxiong", dir)

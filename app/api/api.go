@@ -62,6 +62,9 @@ func Mount(api, t fiber.Router, d Deps, g Guards) {
 	api.Post("/tenants/:slug/resume", operatorAdmin, ts.resume)
 	api.Post("/tenants/:slug/provision", operatorAdmin, ts.resumeProvisioning)
 	api.Post("/tenants/:slug/offboard", operatorAdmin, ts.offboard)
+	api.Post("/tenants/:slug/export", operatorAdmin, ts.opExport)
+	api.Get("/tenants/:slug/export/handover", operatorAdmin, ts.opHandover)
+	api.Post("/tenants/:slug/export/waiver", operatorAdmin, ts.opWaiver)
 	api.Post("/tenants/:slug/key/rotate", operatorAdmin, sec.rotateTenantKey)
 	api.Get("/audit", g.Operator(), ts.audit)
 
@@ -77,6 +80,9 @@ func Mount(api, t fiber.Router, d Deps, g Guards) {
 	t.Post("/invitations", admin, id.invite)
 	t.Get("/audit", admin, ts.tenantAudit)
 	t.Get("/export", admin, ts.export)
+	t.Post("/export", admin, ts.exportPost)
+	t.Get("/export/handover", admin, ts.handover)
+	t.Post("/export/waiver", admin, ts.waiver)
 	sec.routes(t)
 }
 

@@ -3,7 +3,11 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
@@ -139,20 +143,164 @@ func (a *tenantsAPI) offboard(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"tenant": t, "export": path})
 }
 
+// export answers with the tenant's export as stored (personal data as ciphertext).
 func (a *tenantsAPI) export(c *fiber.Ctx) error {
-	return SendExport(c, a.store, module.Scope(c).Tenant)
+	return SendExport(c, a.store, module.Scope(c).Tenant, tenants.ExportOptions{}, a.exportDir)
 }
 
-// SendExport answers with t's export archive, audited (the API and the operator's console).
-func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant) error {
-	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.zip"`, t.Slug, store.Now().UTC().Format("20060102")))
-	if err := store.ExportAudited(c.UserContext(), t, c.Response().BodyWriter()); err != nil {
-		c.Response().ResetBody()
-		c.Set(fiber.HeaderContentDisposition, "")
+// ExportRequest asks for an export (POST …/export): PersonalData "clear" decrypts citizens'
+// personal data and needs Reason; "encrypted" is the export as stored, Reason optional.
+type ExportRequest struct {
+	PersonalData tenants.PersonalData `json:"personal_data"`
+	Reason       string               `json:"reason"`
+}
+
+// Options checks the request and turns it into the store's options. A NUL or another control
+// character in the reason was refused by the edge (checkInput) already; the store checks the
+// reason for every caller.
+func (r ExportRequest) Options() (tenants.ExportOptions, error) {
+	if err := r.PersonalData.Check(); err != nil {
+		return tenants.ExportOptions{}, err
+	}
+	return tenants.ExportOptions{PersonalData: r.PersonalData, Reason: strings.Clone(r.Reason)}, nil
+}
+
+// exportAs answers POST …/export for t: with personal data in clear when asked (audited with
+// the reason), else as stored.
+func (a *tenantsAPI) exportAs(c *fiber.Ctx, t *tenants.Tenant) error {
+	var in ExportRequest
+	if err := module.DecodeJSON(c, &in); err != nil {
 		return err
 	}
+	opts, err := in.Options()
+	if err != nil {
+		return err
+	}
+	return SendExport(c, a.store, t, opts, a.exportDir)
+}
+
+func (a *tenantsAPI) exportPost(c *fiber.Ctx) error { return a.exportAs(c, module.Scope(c).Tenant) }
+
+// WaiverRequest waives the export in clear before offboarding, with a reason.
+type WaiverRequest struct {
+	Reason string `json:"reason"`
+}
+
+// handoverOf answers with where t stands before offboarding.
+func (a *tenantsAPI) handoverOf(c *fiber.Ctx, t *tenants.Tenant) error {
+	h, err := a.store.FindHandover(c.UserContext(), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h)
+}
+
+// waive records a waiver of t's export in clear (tenants.Store.WaiveHandover, audited).
+func (a *tenantsAPI) waive(c *fiber.Ctx, t *tenants.Tenant) error {
+	var in WaiverRequest
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, err := a.store.WaiveHandover(c.UserContext(), t, strings.Clone(in.Reason))
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(h)
+}
+
+func (a *tenantsAPI) handover(c *fiber.Ctx) error { return a.handoverOf(c, module.Scope(c).Tenant) }
+
+func (a *tenantsAPI) waiver(c *fiber.Ctx) error { return a.waive(c, module.Scope(c).Tenant) }
+
+// The operator's doors to the same, by slug.
+
+func (a *tenantsAPI) opExport(c *fiber.Ctx) error {
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	return a.exportAs(c, t)
+}
+
+func (a *tenantsAPI) opHandover(c *fiber.Ctx) error {
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	return a.handoverOf(c, t)
+}
+
+func (a *tenantsAPI) opWaiver(c *fiber.Ctx) error {
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	return a.waive(c, t)
+}
+
+// SendExport answers with t's export archive made with opts (the API's and the consoles'
+// downloads). The store audits it before a byte is sent, and refuses personal data in clear to
+// whoever may not have it. The archive is spooled to a file in dir/.spool first — unlinked at
+// once where the system allows, so that nothing holding personal data stays behind if the
+// process dies — and then streamed from it: the tenant's snapshot is not held open while a slow
+// client downloads, a failure is still a problem or an error page, and no archive sits in
+// memory. An archive with personal data in clear says so in its name.
+func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant, opts tenants.ExportOptions, dir string) error {
+	sp, err := newSpool(filepath.Join(dir, ".spool"))
+	if err != nil {
+		return err
+	}
+	opts.TempDir = sp.dir
+	if err := store.ExportAudited(c.UserContext(), t, sp, opts); err != nil {
+		sp.Close()
+		return err
+	}
+	size, err := sp.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = sp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		sp.Close()
+		return err
+	}
+	name := fmt.Sprintf("%s-%s.zip", t.Slug, store.Now().UTC().Format("20060102"))
+	if opts.PersonalData == tenants.PersonalDataClear {
+		name = fmt.Sprintf("%s-%s-personal-data.zip", t.Slug, store.Now().UTC().Format("20060102"))
+	}
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	// fasthttp closes the spool (and so removes it) once it is sent or the request is dropped.
+	c.Response().SetBodyStream(sp, int(size))
 	return nil
+}
+
+// spool is a temporary file an archive is written to and then sent from.
+type spool struct {
+	*os.File
+	dir     string
+	removed bool
+}
+
+func newSpool(dir string) (*spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "export-*.zip")
+	if err != nil {
+		return nil, err
+	}
+	// On Unix the open file lives on without a name, and goes with the process.
+	return &spool{File: f, dir: dir, removed: os.Remove(f.Name()) == nil}, nil
+}
+
+// Close closes the file and removes it, if it still has a name.
+func (s *spool) Close() error {
+	err := s.File.Close()
+	if !s.removed {
+		os.Remove(s.Name())
+	}
+	return err
 }
 
 func (a *tenantsAPI) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {

@@ -1,8 +1,8 @@
 package console
 
 // The county admin's console (/t/:tenant/admin): departments and staff, users and posts, grids,
-// categories and the 立结案标准, the work calendar, stage time limits, integration credentials
-// and the modules of the plan. Every page and form is for the tenant's admins only; the actions
+// categories and the 立结案标准, the work calendar, stage time limits, integration credentials,
+// the modules of the plan and the data export. Every page and form is for the tenant's admins only; the actions
 // call the same services as the API and are audited the same way.
 
 import (
@@ -46,6 +46,8 @@ type AdminDeps struct {
 	BaseURL string
 	// MapTiles is the maps' base layer (CITYOPS_MAP_TILES), shown on the integrations page.
 	MapTiles string
+	// ExportDir is where downloads of the export are spooled (api.SendExport).
+	ExportDir string
 }
 
 // MountAdmin adds a county admin's settings to r, the /t/:tenant group that already resolves the
@@ -98,6 +100,11 @@ func MountAdmin(r fiber.Router, d AdminDeps) {
 	post("/credentials/:name/delete", home.deleteCredential)
 
 	get("/modules", home.modules)
+
+	get("/export", page(home.exportPage))
+	get("/export/download", home.download)
+	post("/export", home.exportClear)
+	post("/export/waiver", home.waive)
 }
 
 // The Admin… types and functions below and in admin_org.go and admin_data.go are the pages' data

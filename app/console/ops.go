@@ -78,6 +78,8 @@ func MountOps(r fiber.Router, d OpsDeps) {
 	r.Post("/tenants/:slug/offboard", admin, o.offboard)
 	r.Post("/tenants/:slug/invite-admin", admin, o.inviteAdmin)
 	r.Get("/tenants/:slug/export", admin, o.export)
+	r.Post("/tenants/:slug/export", admin, o.exportClear)
+	r.Post("/tenants/:slug/export/waiver", admin, o.waive)
 	r.Post("/tenants/:slug/plan", bill, o.changePlan)
 	r.Get("/tenants/:slug/billing", bill, o.billing)
 	r.Post("/tenants/:slug/billing/:kind", bill, o.post)
@@ -377,6 +379,11 @@ func (o *opsPages) tenantPage(c *fiber.Ctx, t *tenants.Tenant, formErr, formName
 	p := module.Principal(c)
 	data := fiber.Map{"D": d, "Plans": plans, "NextMonth": next, "Error": formErr, "ErrorForm": formName,
 		"CanAdmin": p.IsOperator(tenants.OperatorAdmin), "CanBill": p.IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)}
+	if data["CanAdmin"] == true && (t.Status == tenants.StatusActive || t.Status == tenants.StatusSuspended) {
+		if data["Handover"], err = o.d.Store.FindHandover(ctx, t); err != nil {
+			return err
+		}
+	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		data[extra[i].(string)] = extra[i+1]
 	}
@@ -397,13 +404,13 @@ func (o *opsPages) tenant(c *fiber.Ctx) error {
 }
 
 // formFailed shows the tenant page again with a failed action's message (or returns an
-// internal error for the error page).
-func (o *opsPages) formFailed(c *fiber.Ctx, t *tenants.Tenant, form string, err error) error {
+// internal error for the error page); extra are more page data, as name, value pairs.
+func (o *opsPages) formFailed(c *fiber.Ctx, t *tenants.Tenant, form string, err error, extra ...any) error {
 	msg, ferr := FormError(c, err)
 	if ferr != nil {
 		return ferr
 	}
-	return o.tenantPage(c, t, msg, form)
+	return o.tenantPage(c, t, msg, form, extra...)
 }
 
 // suspend suspends a tenant, as POST /api/v1/tenants/:slug/suspend does.
@@ -466,13 +473,40 @@ func (o *opsPages) offboard(c *fiber.Ctx) error {
 	return Done(c, "/ops", "ops.msg.offboarded")
 }
 
-// export downloads a tenant's export archive (audited as tenant.export).
+// export downloads a tenant's export archive as stored (audited as tenant.export).
 func (o *opsPages) export(c *fiber.Ctx) error {
 	t, err := o.tenantOf(c)
 	if err != nil {
 		return err
 	}
-	return api.SendExport(c, o.d.Store, t)
+	return api.SendExport(c, o.d.Store, t, tenants.ExportOptions{}, o.d.ExportDir)
+}
+
+// exportClear downloads a tenant's export with personal data in clear, for the reason typed
+// (audited), as POST /api/v1/tenants/:slug/export does; a refusal shows the tenant page again.
+func (o *opsPages) exportClear(c *fiber.Ctx) error {
+	t, err := o.tenantOf(c)
+	if err != nil {
+		return err
+	}
+	reason := formReason(c)
+	if err := api.SendExport(c, o.d.Store, t, tenants.ExportOptions{PersonalData: tenants.PersonalDataClear, Reason: reason}, o.d.ExportDir); err != nil {
+		return o.formFailed(c, t, "export", err, "Reason", reason)
+	}
+	return nil
+}
+
+// waive records the waiver of a tenant's export in clear, as POST
+// /api/v1/tenants/:slug/export/waiver does.
+func (o *opsPages) waive(c *fiber.Ctx) error {
+	t, err := o.tenantOf(c)
+	if err != nil {
+		return err
+	}
+	if _, err := o.d.Store.WaiveHandover(c.UserContext(), t, formReason(c)); err != nil {
+		return o.formFailed(c, t, "waiver", err)
+	}
+	return Done(c, "/ops/tenants/"+t.Slug, "export.msg.waived")
 }
 
 // changePlan changes a tenant's plan from a month, as POST

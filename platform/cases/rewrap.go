@@ -56,6 +56,39 @@ func (s *Service) RotateTenantKey(ctx context.Context, t *tenants.Tenant, keys K
 	return out, s.gate.AuditTenant(tctx, "tenant.key.rotate", t.Slug, out)
 }
 
+// SealedExport is the case loop's personal data as tenant exports see it
+// (tenants.Store.AddExportSealed): the reporter's name and phone, stored as reporter_name_enc and
+// reporter_phone_enc under the tenant's key. An export with personal data in clear decrypts them
+// into reporter_name and reporter_phone; offboarding counts the cases that hold them.
+type SealedExport struct{ cipher Cipher }
+
+// SealedExport returns the service's export source of personal data.
+func (s *Service) SealedExport() *SealedExport { return &SealedExport{cipher: s.cipher} }
+
+// SealedColumns are the cases' reporter name and phone.
+func (*SealedExport) SealedColumns() []tenants.SealedColumn {
+	return []tenants.SealedColumn{
+		{Table: "cases", Column: "reporter_name_enc", Clear: "reporter_name"},
+		{Table: "cases", Column: "reporter_phone_enc", Clear: "reporter_phone"},
+	}
+}
+
+// Open decrypts ciphertexts of t in one batch: all or nothing, errs.Unavailable when the key
+// service is down, errs.Destroyed when the key is gone.
+func (e *SealedExport) Open(ctx context.Context, t *tenants.Tenant, ciphertexts []string) ([]string, error) {
+	plain, err := e.cipher.DecryptBatch(ctx, t.ID, ciphertexts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(plain))
+	for i, p := range plain {
+		out[i] = string(p)
+	}
+	return out, nil
+}
+
+var _ tenants.ExportSealed = (*SealedExport)(nil)
+
 // rewrapBatch is how many cases one re-wrap transaction covers.
 const rewrapBatch = 500
 

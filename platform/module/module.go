@@ -107,6 +107,10 @@ type Parts struct {
 	// ExportFiles adds the files the module keeps outside the database to every tenant export
 	// (and so to offboarding). Its tables are in the export already: every table of the tenant is.
 	ExportFiles tenants.ExportFiles
+	// ExportSealed names the module's columns that hold personal data encrypted with the
+	// tenant's key, and decrypts them: an export with personal data in clear writes them as
+	// plain columns, and offboarding waits for such an export (or a waiver) while any is stored.
+	ExportSealed tenants.ExportSealed
 	// Storage is how many bytes the module keeps for t outside the tenant's database (files);
 	// the daily storage sample adds it to the database's size.
 	Storage func(ctx context.Context, t *tenants.Tenant) (int64, error)
