@@ -169,8 +169,8 @@ type Backlog struct {
 func (d *Destination) CredentialName() string { return CredentialName(d.Code) }
 
 // CredentialName is the secret store's name of the credential of the destination code:
-// "exchange.<code>" (so `cityops credentials set SLUG exchange.<code>` sets it too).
-func CredentialName(code string) string { return "exchange." + code }
+// "exchange_<code>" (so `cityops credentials set SLUG exchange_<code>` sets it too).
+func CredentialName(code string) string { return "exchange_" + code }
 
 // Health says in a word how the destination is doing: "disabled", "failing" (its last batch
 // failed), "dead" (items wait for an operator), "behind" (something is owed), "ok".

@@ -419,7 +419,7 @@ func TestDestinations(t *testing.T) {
 			d.Profile != exchange.ProfileV1 || d.Credential == nil || d.Credential.Last4 != "5678" {
 			t.Fatalf("put: %+v %v", d, err)
 		}
-		if s, err := w.keys.Credential(context.Background(), e.TenantA.ID, "exchange.province"); err != nil || s.Reveal() != "tok-12345678" {
+		if s, err := w.keys.Credential(context.Background(), e.TenantA.ID, "exchange_province"); err != nil || s.Reveal() != "tok-12345678" {
 			t.Fatalf("the credential in the secret store: %v", err)
 		}
 		e.MustAuditedOnce(t, "exchange.destination", "province",
