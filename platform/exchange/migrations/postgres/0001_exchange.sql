@@ -84,7 +84,9 @@ CREATE TABLE exchange_log (
 );
 CREATE INDEX exchange_log_destination ON exchange_log (destination_id, id);
 
-CREATE FUNCTION exchange_case_events() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The trigger functions keep the tenant's search path of their creation (FROM CURRENT): they
+-- write the tenant's own outbox whoever inserts, even a session that did not set the path.
+CREATE FUNCTION exchange_case_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'case_event', 'case:' || n.case_id, n.version, n.id, 'ce:' || n.id,
@@ -97,7 +99,7 @@ CREATE TRIGGER case_events_exchange AFTER INSERT ON case_events
     FOR EACH STATEMENT EXECUTE FUNCTION exchange_case_events();
 
 -- kind, subject prefix and key column of a snapshot table: grids by code, components by code.
-CREATE FUNCTION exchange_snapshot() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION exchange_snapshot() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     v_code text;
     v_at   timestamptz;
