@@ -186,14 +186,14 @@ func (s *Service) claim(ctx context.Context, d *Destination, token int64) ([]Ent
 		if db.Dialect().Name() == dialect.PG {
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
-		return db.NewRaw(`UPDATE exchange_outbox SET attempts = attempts + 1, next_attempt_at = ?, claim = ?
+		return db.NewRaw(`UPDATE exchange_outbox SET attempts = attempts + 1, leased_until = ?, claim = ?
 			WHERE id IN (SELECT c.id FROM exchange_outbox c
-				WHERE c.destination_id = ? AND c.status = 'pending' AND c.next_attempt_at <= ?
+				WHERE c.destination_id = ? AND c.status = 'pending' AND c.next_attempt_at <= ? AND c.leased_until <= ?
 				AND NOT EXISTS (SELECT 1 FROM exchange_outbox p WHERE p.destination_id = c.destination_id AND p.subject = c.subject
 					AND (p.seq < c.seq OR p.seq = c.seq AND p.id < c.id))
 				ORDER BY c.next_attempt_at, c.id LIMIT ?`+lock+`)
 			RETURNING id, kind, subject, seq, ref, item_key, status, attempts, failures, next_attempt_at, last_status, last_error, created_at`,
-			now.Add(s.retry.Lease).UnixMilli(), token, d.ID, now.UnixMilli(), d.BatchSize).Scan(ctx, &out)
+			now.Add(s.retry.Lease).UnixMilli(), token, d.ID, now.UnixMilli(), now.UnixMilli(), d.BatchSize).Scan(ctx, &out)
 	})
 	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
@@ -277,8 +277,8 @@ func (s *Service) record(ctx context.Context, d *Destination, token int64, b *Ba
 			if r.dead {
 				status = outbox.Dead
 			}
-			if _, err := db.NewRaw(`UPDATE exchange_outbox SET failures = ?, status = ?, next_attempt_at = ?, last_status = ?, last_error = ?
-				WHERE id = ? AND claim = ?`, r.failures, status, now.Add(s.retry.Backoff(r.failures)).UnixMilli(), entryStatus(entry),
+			if _, err := db.NewRaw(`UPDATE exchange_outbox SET failures = ?, status = ?, next_attempt_at = ?, leased_until = 0,
+				last_status = ?, last_error = ? WHERE id = ? AND claim = ?`, r.failures, status, now.Add(s.retry.Backoff(r.failures)).UnixMilli(), entryStatus(entry),
 				textutil.Truncate(r.message, 500), r.id, token).Exec(ctx); err != nil {
 				return dbx.Translate(err)
 			}
@@ -294,7 +294,8 @@ func (s *Service) record(ctx context.Context, d *Destination, token int64, b *Ba
 				n = failures[0] + 1
 			}
 			until := now.Add(max(s.pause.Backoff(n), failure.RetryAfter)).UnixMilli()
-			if _, err := db.NewRaw("UPDATE exchange_outbox SET next_attempt_at = ?, last_status = ?, last_error = ? WHERE claim = ? AND status = 'pending'",
+			if _, err := db.NewRaw(`UPDATE exchange_outbox SET next_attempt_at = ?, leased_until = 0, last_status = ?, last_error = ?
+				WHERE claim = ? AND status = 'pending'`,
 				until, failure.Status, entry.Error, token).Exec(ctx); err != nil {
 				return dbx.Translate(err)
 			}
@@ -377,9 +378,11 @@ func (s *Service) queueIndicators(ctx context.Context, d *Destination) error {
 func queueMonths(ctx context.Context, db bun.IDB, destination string, months []string, now time.Time) (int64, error) {
 	var n int64
 	for _, m := range months {
+		subject := KindIndicators + ":" + m
 		res, err := db.NewRaw(`INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-			VALUES (?, ?, ?, 0, ?, ?, 0, ?) ON CONFLICT DO NOTHING`, destination, KindIndicators, KindIndicators+":"+m, m,
-			KindIndicators+":"+m+":"+strconv.FormatInt(rand.Int64(), 36), now.UTC()).Exec(ctx)
+			SELECT ?, ?, ?, 0, ?, ?, 0, ? WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox
+				WHERE destination_id = ? AND subject = ? AND attempts = 0 AND status = 'pending')`,
+			destination, KindIndicators, subject, m, subject+":"+strconv.FormatInt(rand.Int64(), 36), now.UTC(), destination, subject).Exec(ctx)
 		if err != nil {
 			return n, dbx.Translate(err)
 		}

@@ -138,8 +138,10 @@ func (s *Service) Replay(ctx context.Context, code string, in ReplayInput) (*Rep
 				}
 			case ReplayGrids, ReplayComponents:
 				kind := map[string]string{ReplayGrids: KindGrid, ReplayComponents: KindComponent}[k]
-				q = db.NewRaw(insert+"SELECT ?, ?, ? || code, 0, code, ? || code || ':' || "+random+", 0, updated_at FROM "+k+
-					" WHERE true ON CONFLICT DO NOTHING", d.ID, kind, kind+":", kind+":")
+				// A thing still waiting unclaimed is not queued twice.
+				q = db.NewRaw(insert+"SELECT ?, ?, ? || t.code, 0, t.code, ? || t.code || ':' || "+random+", 0, t.updated_at FROM "+k+
+					" t WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = ? AND o.subject = ? || t.code"+
+					" AND o.attempts = 0 AND o.status = 'pending')", d.ID, kind, kind+":", kind+":", d.ID, kind+":")
 			case ReplayIndicators:
 				var months []string
 				last := clockMonth(now).AddDate(0, -1, 0)

@@ -2,7 +2,8 @@
 -- nation through it), the outbox of changes waiting for each, and the delivery log.
 --
 -- Changes enter the outbox in the transaction that makes them: row triggers on case_events,
--- grids and components add one row per destination. A delivered row is deleted, so
+-- grids and components add one row per destination (a grid or component changed again before
+-- its row was first claimed gets no second row: the delivery reads the current state). A delivered row is deleted, so
 -- the outbox holds only what is still owed (pending) or given up on (dead); docs/exchange.md
 -- explains why this rather than a cursor over case_events.
 CREATE TABLE exchange_destinations (
@@ -34,10 +35,12 @@ CREATE TABLE exchange_destinations (
 -- "case:<id>", ordered by seq = the event's version; a grid, a component, a month's indicators:
 -- seq 0, ordered by id); ref names the change (the event id, the grid code…); item_key is its
 -- key in this outbox, what a replay is deduplicated by. next_attempt_at (ms since the epoch) is
--- when the row is due: at first the event's time (a snapshot: 0, at once), then the end of a
--- claim's lease or a backoff.
--- claim is the token of the batch that holds the row, so that a late answer to a lease that ran
--- out changes nothing. attempts counts claims, failures the receiver's refusals of the item.
+-- when the row is due: at first the event's time (a snapshot: 0, at once), after a refusal or a
+-- failed batch the end of its backoff. A claim leases the row until leased_until and stamps it
+-- with its batch's token (claim), so that a late answer to a lease that ran out changes
+-- nothing; attempts counts claims, failures the receiver's refusals of the item. A claim changes
+-- no indexed column, so on PostgreSQL it is a HOT update (the table leaves room on its pages
+-- for them).
 CREATE TABLE exchange_outbox (
     id              integer PRIMARY KEY AUTOINCREMENT,
     destination_id  text NOT NULL REFERENCES exchange_destinations (id) ON DELETE CASCADE,
@@ -50,6 +53,7 @@ CREATE TABLE exchange_outbox (
     attempts        integer NOT NULL DEFAULT 0,
     failures        integer NOT NULL DEFAULT 0,
     next_attempt_at bigint NOT NULL,
+    leased_until    bigint NOT NULL DEFAULT 0,
     claim           bigint NOT NULL DEFAULT 0,
     last_status     integer NOT NULL DEFAULT 0,
     last_error      text NOT NULL DEFAULT '',
@@ -60,10 +64,6 @@ CREATE TABLE exchange_outbox (
 CREATE INDEX exchange_outbox_due ON exchange_outbox (destination_id, next_attempt_at, id) WHERE status = 'pending';
 CREATE INDEX exchange_outbox_subject ON exchange_outbox (destination_id, subject, seq, id);
 CREATE INDEX exchange_outbox_dead ON exchange_outbox (destination_id, id) WHERE status = 'dead';
--- A snapshot (grid, component, indicators) changed again before its row was first claimed
--- needs no second row: the delivery reads the current state.
-CREATE UNIQUE INDEX exchange_outbox_coalesce ON exchange_outbox (destination_id, subject)
-    WHERE kind <> 'case_event' AND attempts = 0 AND status = 'pending';
 
 -- The delivery log: one row per batch sent (or failed to send), the newest few thousand per
 -- destination kept.
@@ -92,37 +92,49 @@ BEGIN
 END;
 CREATE TRIGGER grids_exchange_insert AFTER INSERT ON grids
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 'grid:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'grid:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER grids_exchange_update AFTER UPDATE ON grids
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 'grid:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'grid:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER grids_exchange_delete AFTER DELETE ON grids
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'grid', 'grid:' || OLD.code, 0, OLD.code, 'grid:' || OLD.code || ':' || lower(hex(randomblob(16))), 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'grid:' || OLD.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_insert AFTER INSERT ON components
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 'component:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'component:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_update AFTER UPDATE ON components
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 'component:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'component:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_delete AFTER DELETE ON components
 BEGIN
-    INSERT OR IGNORE INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
     SELECT d.id, 'component', 'component:' || OLD.code, 0, OLD.code, 'component:' || OLD.code || ':' || lower(hex(randomblob(16))), 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
-    FROM exchange_destinations d;
+    FROM exchange_destinations d
+    WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
+        AND o.subject = 'component:' || OLD.code AND o.attempts = 0 AND o.status = 'pending');
 END;
