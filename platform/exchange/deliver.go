@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
@@ -192,7 +191,7 @@ func (s *Service) claim(ctx context.Context, d *Destination, token int64) ([]Ent
 				AND NOT EXISTS (SELECT 1 FROM exchange_outbox p WHERE p.destination_id = c.destination_id AND p.subject = c.subject
 					AND (p.seq < c.seq OR p.seq = c.seq AND p.id < c.id))
 				ORDER BY c.next_attempt_at, c.id LIMIT ?`+lock+`)
-			RETURNING id, kind, subject, seq, ref, item_key, status, attempts, failures, next_attempt_at, last_status, last_error, created_at`,
+			RETURNING id, kind, subject, seq, ref, status, attempts, failures, next_attempt_at, last_status, last_error, created_at`,
 			now.Add(s.retry.Lease).UnixMilli(), token, d.ID, now.UnixMilli(), now.UnixMilli(), d.BatchSize).Scan(ctx, &out)
 	})
 	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.ID, b.ID) })
@@ -379,10 +378,10 @@ func queueMonths(ctx context.Context, db bun.IDB, destination string, months []s
 	var n int64
 	for _, m := range months {
 		subject := KindIndicators + ":" + m
-		res, err := db.NewRaw(`INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-			SELECT ?, ?, ?, 0, ?, ?, 0, ? WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox
+		res, err := db.NewRaw(`INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+			SELECT ?, ?, ?, 0, ?, 0, ? WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox
 				WHERE destination_id = ? AND subject = ? AND attempts = 0 AND status = 'pending')`,
-			destination, KindIndicators, subject, m, subject+":"+strconv.FormatInt(rand.Int64(), 36), now.UTC(), destination, subject).Exec(ctx)
+			destination, KindIndicators, subject, m, now.UTC(), destination, subject).Exec(ctx)
 		if err != nil {
 			return n, dbx.Translate(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/cityops/cityops/tenants/secrets"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // Gate is the tenant gate and the audit log (tenants.Store satisfies it).
@@ -393,24 +394,36 @@ func (s *Service) DeleteDestination(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
+	var d *Destination
 	var pending int64
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		d, err := findDestination(ctx, db, code)
-		if err != nil {
+		if db.Dialect().Name() == dialect.PG {
+			// Every transaction adding outbox rows read the destinations (the triggers do): the
+			// lock waits for those in flight to end and holds new ones until the destination is
+			// gone, so none adds a row for it afterwards. (SQLite has one writer.)
+			if _, err := db.NewRaw("LOCK TABLE exchange_destinations IN ACCESS EXCLUSIVE MODE").Exec(ctx); err != nil {
+				return dbx.Translate(err)
+			}
+		}
+		if d, err = findDestination(ctx, db, code); err != nil {
 			return err
 		}
 		if err := db.NewRaw("SELECT count(*) FROM exchange_outbox WHERE destination_id = ?", d.ID).Scan(ctx, &pending); err != nil {
 			return err
 		}
-		for _, q := range []string{"DELETE FROM exchange_outbox WHERE destination_id = ?", "DELETE FROM exchange_log WHERE destination_id = ?",
-			"DELETE FROM exchange_destinations WHERE id = ?"} {
-			if _, err := db.NewRaw(q, d.ID).Exec(ctx); err != nil {
-				return dbx.Translate(err)
-			}
-		}
-		return nil
+		// The log goes with the destination (its foreign key cascades).
+		_, err := db.NewRaw("DELETE FROM exchange_destinations WHERE id = ?", d.ID).Exec(ctx)
+		return dbx.Translate(err)
 	})
 	if err != nil {
+		return err
+	}
+	// What it was owed goes after the lock is released: the case loop waits for nothing big. Rows
+	// of destinations gone before (a crash here) go too.
+	if err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewRaw("DELETE FROM exchange_outbox WHERE destination_id NOT IN (SELECT id FROM exchange_destinations)").Exec(ctx)
+		return dbx.Translate(err)
+	}); err != nil {
 		return err
 	}
 	if err := s.creds.DeleteCredential(ctx, sc.Tenant.ID, CredentialName(code)); err != nil && !errs.Is(err, errs.NotFound) {
@@ -573,7 +586,6 @@ type Entry struct {
 	Subject     string    `bun:"subject" json:"subject"`
 	Seq         int64     `bun:"seq" json:"seq"`
 	Ref         string    `bun:"ref" json:"ref"`
-	Key         string    `bun:"item_key" json:"-"`
 	Status      string    `bun:"status" json:"status"`
 	Attempts    int       `bun:"attempts" json:"attempts"`
 	Failures    int       `bun:"failures" json:"failures"`

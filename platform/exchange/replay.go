@@ -13,7 +13,6 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 )
 
 // What a replay may queue again.
@@ -121,27 +120,26 @@ func (s *Service) Replay(ctx context.Context, code string, in ReplayInput) (*Rep
 		if err != nil {
 			return err
 		}
-		random := "lower(hex(randomblob(8)))"
-		if db.Dialect().Name() == dialect.PG {
-			random = "md5(random()::text)"
-		}
-		const insert = "INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at) "
+		const insert = "INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at) "
 		for _, k := range kinds {
 			var q *bun.RawQuery
 			switch k {
 			case ReplayCases:
-				sel := "SELECT ?, 'case_event', 'case:' || case_id, version, id, 'ce:' || id, 0, at FROM case_events "
+				// An event still owed (or dead) is not queued twice.
+				sel := "SELECT ?, 'case_event', 'case:' || e.case_id, e.version, e.id, 0, e.at FROM case_events e " +
+					"WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = ? AND o.subject = 'case:' || e.case_id " +
+					"AND o.seq = e.version) AND "
 				if byTime {
-					q = db.NewRaw(insert+sel+"WHERE at >= ? AND at < ? ON CONFLICT DO NOTHING", d.ID, from.UTC(), to.UTC())
+					q = db.NewRaw(insert+sel+"e.at >= ? AND e.at < ?", d.ID, d.ID, from.UTC(), to.UTC())
 				} else {
-					q = db.NewRaw(insert+sel+"WHERE id >= ? AND id <= ? ON CONFLICT DO NOTHING", d.ID, in.FromEvent, in.ToEvent)
+					q = db.NewRaw(insert+sel+"e.id >= ? AND e.id <= ?", d.ID, d.ID, in.FromEvent, in.ToEvent)
 				}
 			case ReplayGrids, ReplayComponents:
 				kind := map[string]string{ReplayGrids: KindGrid, ReplayComponents: KindComponent}[k]
 				// A thing still waiting unclaimed is not queued twice.
-				q = db.NewRaw(insert+"SELECT ?, ?, ? || t.code, 0, t.code, ? || t.code || ':' || "+random+", 0, t.updated_at FROM "+k+
+				q = db.NewRaw(insert+"SELECT ?, ?, ? || t.code, 0, t.code, 0, t.updated_at FROM "+k+
 					" t WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = ? AND o.subject = ? || t.code"+
-					" AND o.attempts = 0 AND o.status = 'pending')", d.ID, kind, kind+":", kind+":", d.ID, kind+":")
+					" AND o.attempts = 0 AND o.status = 'pending')", d.ID, kind, kind+":", d.ID, kind+":")
 			case ReplayIndicators:
 				var months []string
 				last := clockMonth(now).AddDate(0, -1, 0)

@@ -33,22 +33,23 @@ CREATE TABLE exchange_destinations (
 
 -- One change owed to one destination. subject is the stream whose order is kept (a case:
 -- "case:<id>", ordered by seq = the event's version; a grid, a component, a month's indicators:
--- seq 0, ordered by id); ref names the change (the event id, the grid code…); item_key is its
--- key in this outbox, what a replay is deduplicated by. next_attempt_at (ms since the epoch) is
--- when the row is due: at first the event's time (a snapshot: 0, at once), after a refusal or a
--- failed batch the end of its backoff. A claim leases the row until leased_until and stamps it
--- with its batch's token (claim), so that a late answer to a lease that ran out changes
--- nothing; attempts counts claims, failures the receiver's refusals of the item. A claim changes
--- no indexed column, so on PostgreSQL it is a HOT update (the table leaves room on its pages
--- for them).
+-- seq 0, ordered by id); ref names the change (the event id, the grid code, the month).
+-- next_attempt_at (ms since the epoch) is when the row is due: at first the event's time (a
+-- snapshot: 0, at once), after a refusal or a failed batch the end of its backoff. A claim
+-- leases the row until leased_until and stamps it with its batch's token (claim), so that a late
+-- answer to a lease that ran out changes nothing; attempts counts claims, failures the
+-- receiver's refusals of the item. A claim changes no indexed column, so it can be a HOT update
+-- (the table leaves room on its pages for them).
+-- The table has no foreign key and no unique key but its id: every index and check is paid by
+-- the case loop's writes (a replay looks for the rows it would repeat; DeleteDestination removes
+-- a destination's rows).
 CREATE TABLE exchange_outbox (
     id              bigserial PRIMARY KEY,
-    destination_id  text NOT NULL REFERENCES exchange_destinations (id) ON DELETE CASCADE,
+    destination_id  text NOT NULL,
     kind            text NOT NULL,
     subject         text NOT NULL,
     seq             bigint NOT NULL,
     ref             text NOT NULL,
-    item_key        text NOT NULL,
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dead')),
     attempts        integer NOT NULL DEFAULT 0,
     failures        integer NOT NULL DEFAULT 0,
@@ -57,8 +58,7 @@ CREATE TABLE exchange_outbox (
     claim           bigint NOT NULL DEFAULT 0,
     last_status     integer NOT NULL DEFAULT 0,
     last_error      text NOT NULL DEFAULT '',
-    created_at      timestamptz NOT NULL,
-    UNIQUE (destination_id, item_key)
+    created_at      timestamptz NOT NULL
 ) WITH (fillfactor = 70);
 -- The claim reads due rows in order; the order check looks for an earlier row of the subject.
 CREATE INDEX exchange_outbox_due ON exchange_outbox (destination_id, next_attempt_at, id) WHERE status = 'pending';
@@ -87,8 +87,8 @@ CREATE INDEX exchange_log_destination ON exchange_log (destination_id, id);
 -- write the tenant's own outbox whoever inserts, even a session that did not set the path.
 CREATE FUNCTION exchange_case_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'case_event', 'case:' || n.case_id, n.version, n.id, 'ce:' || n.id,
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'case_event', 'case:' || n.case_id, n.version, n.id,
            (extract(epoch FROM n.at) * 1000)::bigint, n.at
     FROM exchange_new_events n CROSS JOIN exchange_destinations d;
     RETURN NULL;
@@ -112,9 +112,8 @@ BEGIN
         v_code := NEW.code;
         v_at := NEW.updated_at;
     END IF;
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, TG_ARGV[0], TG_ARGV[0] || ':' || v_code, 0, v_code,
-           TG_ARGV[0] || ':' || v_code || ':' || md5(random()::text || clock_timestamp()::text), 0, v_at
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, TG_ARGV[0], TG_ARGV[0] || ':' || v_code, 0, v_code, 0, v_at
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = TG_ARGV[0] || ':' || v_code AND o.attempts = 0 AND o.status = 'pending');

@@ -33,22 +33,22 @@ CREATE TABLE exchange_destinations (
 
 -- One change owed to one destination. subject is the stream whose order is kept (a case:
 -- "case:<id>", ordered by seq = the event's version; a grid, a component, a month's indicators:
--- seq 0, ordered by id); ref names the change (the event id, the grid code…); item_key is its
--- key in this outbox, what a replay is deduplicated by. next_attempt_at (ms since the epoch) is
--- when the row is due: at first the event's time (a snapshot: 0, at once), after a refusal or a
--- failed batch the end of its backoff. A claim leases the row until leased_until and stamps it
--- with its batch's token (claim), so that a late answer to a lease that ran out changes
--- nothing; attempts counts claims, failures the receiver's refusals of the item. A claim changes
--- no indexed column, so on PostgreSQL it is a HOT update (the table leaves room on its pages
--- for them).
+-- seq 0, ordered by id); ref names the change (the event id, the grid code, the month).
+-- next_attempt_at (ms since the epoch) is when the row is due: at first the event's time (a
+-- snapshot: 0, at once), after a refusal or a failed batch the end of its backoff. A claim
+-- leases the row until leased_until and stamps it with its batch's token (claim), so that a late
+-- answer to a lease that ran out changes nothing; attempts counts claims, failures the
+-- receiver's refusals of the item.
+-- The table has no foreign key and no unique key but its id: every index and check is paid by
+-- the case loop's writes (a replay looks for the rows it would repeat; DeleteDestination removes
+-- a destination's rows).
 CREATE TABLE exchange_outbox (
     id              integer PRIMARY KEY AUTOINCREMENT,
-    destination_id  text NOT NULL REFERENCES exchange_destinations (id) ON DELETE CASCADE,
+    destination_id  text NOT NULL,
     kind            text NOT NULL,
     subject         text NOT NULL,
     seq             bigint NOT NULL,
     ref             text NOT NULL,
-    item_key        text NOT NULL,
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dead')),
     attempts        integer NOT NULL DEFAULT 0,
     failures        integer NOT NULL DEFAULT 0,
@@ -57,8 +57,7 @@ CREATE TABLE exchange_outbox (
     claim           bigint NOT NULL DEFAULT 0,
     last_status     integer NOT NULL DEFAULT 0,
     last_error      text NOT NULL DEFAULT '',
-    created_at      timestamp NOT NULL,
-    UNIQUE (destination_id, item_key)
+    created_at      timestamp NOT NULL
 );
 -- The claim reads due rows in order; the order check looks for an earlier row of the subject.
 CREATE INDEX exchange_outbox_due ON exchange_outbox (destination_id, next_attempt_at, id) WHERE status = 'pending';
@@ -85,55 +84,55 @@ CREATE INDEX exchange_log_destination ON exchange_log (destination_id, id);
 
 CREATE TRIGGER case_events_exchange AFTER INSERT ON case_events
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'case_event', 'case:' || NEW.case_id, NEW.version, NEW.id, 'ce:' || NEW.id,
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'case_event', 'case:' || NEW.case_id, NEW.version, NEW.id,
            CAST(unixepoch(NEW.at, 'subsec') * 1000 AS INTEGER), NEW.at
     FROM exchange_destinations d;
 END;
 CREATE TRIGGER grids_exchange_insert AFTER INSERT ON grids
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 'grid:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 0, NEW.updated_at
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'grid:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER grids_exchange_update AFTER UPDATE ON grids
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 'grid:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'grid', 'grid:' || NEW.code, 0, NEW.code, 0, NEW.updated_at
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'grid:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER grids_exchange_delete AFTER DELETE ON grids
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'grid', 'grid:' || OLD.code, 0, OLD.code, 'grid:' || OLD.code || ':' || lower(hex(randomblob(16))), 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'grid', 'grid:' || OLD.code, 0, OLD.code, 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'grid:' || OLD.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_insert AFTER INSERT ON components
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 'component:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 0, NEW.updated_at
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'component:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_update AFTER UPDATE ON components
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 'component:' || NEW.code || ':' || lower(hex(randomblob(16))), 0, NEW.updated_at
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'component', 'component:' || NEW.code, 0, NEW.code, 0, NEW.updated_at
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'component:' || NEW.code AND o.attempts = 0 AND o.status = 'pending');
 END;
 CREATE TRIGGER components_exchange_delete AFTER DELETE ON components
 BEGIN
-    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, item_key, next_attempt_at, created_at)
-    SELECT d.id, 'component', 'component:' || OLD.code, 0, OLD.code, 'component:' || OLD.code || ':' || lower(hex(randomblob(16))), 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
+    INSERT INTO exchange_outbox (destination_id, kind, subject, seq, ref, next_attempt_at, created_at)
+    SELECT d.id, 'component', 'component:' || OLD.code, 0, OLD.code, 0, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
     FROM exchange_destinations d
     WHERE NOT EXISTS (SELECT 1 FROM exchange_outbox o WHERE o.destination_id = d.id
         AND o.subject = 'component:' || OLD.code AND o.attempts = 0 AND o.status = 'pending');
