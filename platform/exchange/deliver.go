@@ -265,7 +265,7 @@ func (s *Service) record(ctx context.Context, d *Destination, token int64, b *Ba
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		var deleted int64
 		if len(done) > 0 {
-			res, err := db.NewRaw("DELETE FROM exchange_outbox WHERE claim = ? AND id IN (?)", token, bun.In(done)).Exec(ctx)
+			res, err := db.NewRaw("DELETE FROM exchange_outbox WHERE claim = ? AND id IN (?)", token, bun.List(done)).Exec(ctx)
 			if err != nil {
 				return err
 			}

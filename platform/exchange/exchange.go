@@ -639,7 +639,7 @@ func (s *Service) RetryDead(ctx context.Context, code string, ids []int64) (int6
 		q := db.NewUpdate().Table("exchange_outbox").Set("status = 'pending'").Set("failures = 0").Set("next_attempt_at = 0").Set("leased_until = 0").
 			Where("destination_id = ? AND status = 'dead'", d.ID)
 		if len(ids) > 0 {
-			q = q.Where("id IN (?)", bun.In(ids))
+			q = q.Where("id IN (?)", bun.List(ids))
 		}
 		res, err := q.Exec(ctx)
 		if err != nil {

@@ -64,15 +64,9 @@ var (
 	msgReplayIndicatorsTime = msg.New("exchange.replay_indicators_time",
 		"Indicators are replayed by months: give a time range (from, to).",
 		"考核指标按月重发：请给出时间范围（from、to）。")
-	msgIDs = msg.New("exchange.ids",
-		"%q is not a list of item ids (numbers separated by commas).",
-		"%q 不是条目编号列表（以逗号分隔的数字）。")
 	msgBefore = msg.New("exchange.before",
 		"%q is not a log entry id.",
 		"%q 不是日志编号。")
-	msgBool = msg.New("exchange.bool",
-		"The field %s must be true or false.",
-		"字段 %s 须为 true 或 false。")
 	msgNumber = msg.New("exchange.number",
 		"The field %s must be a whole number.",
 		"字段 %s 须为整数。")

@@ -273,7 +273,7 @@ func caseEvents(ctx context.Context, db bun.IDB, t *tenants.Tenant, entries []En
 		c.description, c.address, c.lon, c.lat, c.grid_code, d.code AS dept_code, d.name AS dept_name, c.limit_amount, c.limit_unit,
 		c.deadline_at, c.overdue, c.overtime_multiple, c.supervised, c.self_handled, c.created_at, c.updated_at, c.closed_at
 		FROM case_events e JOIN cases c ON c.id = e.case_id LEFT JOIN departments d ON d.id = c.department_id
-		WHERE e.id IN (?)`, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		WHERE e.id IN (?)`, bun.List(ids)).Scan(ctx, &rows); err != nil {
 		return err
 	}
 	by := make(map[string]*caseEventRow, len(rows))
@@ -373,7 +373,7 @@ func gridItems(ctx context.Context, db bun.IDB, t *tenants.Tenant, entries []Ent
 	}
 	var rows []gridRow
 	if err := db.NewRaw("SELECT code, level, name, parent_code, geometry, area_m2, updated_at FROM grids WHERE code IN (?)",
-		bun.In(codes)).Scan(ctx, &rows); err != nil {
+		bun.List(codes)).Scan(ctx, &rows); err != nil {
 		return err
 	}
 	by := map[string]*gridRow{}
@@ -422,7 +422,7 @@ func componentItems(ctx context.Context, db bun.IDB, t *tenants.Tenant, entries 
 	}
 	var rows []componentRow
 	if err := db.NewRaw(`SELECT code, class_code, name, department, owner_unit, maintenance_unit, grid_code, status, lon, lat,
-		source, updated_at FROM components WHERE code IN (?)`, bun.In(codes)).Scan(ctx, &rows); err != nil {
+		source, updated_at FROM components WHERE code IN (?)`, bun.List(codes)).Scan(ctx, &rows); err != nil {
 		return err
 	}
 	by := map[string]*componentRow{}
