@@ -400,8 +400,9 @@ func (s *Service) DeleteDestination(ctx context.Context, code string) error {
 		if db.Dialect().Name() == dialect.PG {
 			// Every transaction adding outbox rows read the destinations (the triggers do): the
 			// lock waits for those in flight to end and holds new ones until the destination is
-			// gone, so none adds a row for it afterwards. (SQLite has one writer.)
-			if _, err := db.NewRaw("LOCK TABLE exchange_destinations IN ACCESS EXCLUSIVE MODE").Exec(ctx); err != nil {
+			// gone, so none adds a row for it afterwards. (SQLite has one writer.) It is not
+			// waited for long: the case loop's writes queue behind it (a conflict: try again).
+			if _, err := db.NewRaw("SET LOCAL lock_timeout = '2s'; LOCK TABLE exchange_destinations IN ACCESS EXCLUSIVE MODE").Exec(ctx); err != nil {
 				return dbx.Translate(err)
 			}
 		}
