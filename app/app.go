@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store)
+	a.platform = newPlatform(store, a.secrets, log)
 	a.cases = a.newCases(opts.CaseConfig)
 	mods = append(platformModules(a.platform, a.cases), opts.Modules...) // the same list, serving the services
 	a.open311 = a.newOpen311()

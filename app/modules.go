@@ -18,6 +18,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/evaluation"
+	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/org"
@@ -45,6 +46,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		calendar.Module(p.calendar),
 		evaluation.Module(p.evaluation, p.catalog, cs),
 		analysis.Module(p.analysis, p.catalog),
+		exchange.Module(p.exchange),
 	}
 }
 

@@ -1,13 +1,19 @@
 package app
 
 import (
+	"context"
+	"log/slog"
+	"time"
+
 	"github.com/cityops/cityops/platform/analysis"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/evaluation"
+	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
+	"github.com/cityops/cityops/tenants/secrets"
 )
 
 // platform holds the services of the city-operation modules every tenant shares (organisation,
@@ -22,9 +28,12 @@ type platform struct {
 	evaluation *evaluation.Service
 	// analysis reads the case history and the evaluation's monthly figures.
 	analysis *analysis.Service
+	// exchange pushes the case history, grids, components and the evaluation's monthly figures
+	// up to the province, with each destination's credential from the secret store.
+	exchange *exchange.Service
 }
 
-func newPlatform(store *tenants.Store) *platform {
+func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logger) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
@@ -35,5 +44,19 @@ func newPlatform(store *tenants.Store) *platform {
 		calendar:   calendar.NewService(store, store.Now),
 		evaluation: ev,
 		analysis:   analysis.NewService(store, ev, store.Now),
+		exchange: exchange.NewService(exchange.Config{Gate: store, Credentials: creds, Indicators: monthlyIndicators{ev},
+			Now: store.Now, Log: log.With("component", "exchange")}),
 	}
+}
+
+// monthlyIndicators gives the exchange the evaluation's monthly totals (Summarize).
+type monthlyIndicators struct{ ev *evaluation.Service }
+
+func (m monthlyIndicators) Monthly(ctx context.Context, year int, month time.Month) (exchange.MonthFigures, error) {
+	s, err := m.ev.Summarize(ctx, evaluation.Month(year, month))
+	if err != nil {
+		return exchange.MonthFigures{}, err
+	}
+	return exchange.MonthFigures{Reported: s.Reported, Filed: s.Filed, Closed: s.Closed, ClosedOnTime: s.ClosedOnTime,
+		InspectorReported: s.InspectorReported}, nil
 }

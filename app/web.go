@@ -18,6 +18,7 @@ func (a *App) webRoutes(f *fiber.App) {
 		UI: a.web, Store: a.store, Prov: a.prov, Billing: a.billing, Runs: a.jobs, Statements: a.statements(),
 		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(),
 		NeedAdmin: a.gate.needOperator(tenants.OperatorAdmin), NeedBilling: a.gate.needOperator(tenants.OperatorAdmin, tenants.OperatorBilling),
+		Exchange: a.platform.exchange,
 	})
 	tw := f.Group("/t/:tenant", a.gate.needLogin, a.gate.csrf, a.gate.tenantScope)
 	tw.Get("/", tenantHome)

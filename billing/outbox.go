@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/outbox"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
@@ -30,12 +30,10 @@ const (
 	outboxInvoice            = "invoice"
 )
 
-// Outbox tuning.
-const (
-	outboxLease       = 2 * time.Minute // a claimed row is retried after this if its worker died
-	outboxMaxAttempts = 20              // then the row is dead and needs an operator
-	outboxMaxBackoff  = time.Hour
-)
+// stripePolicy is the outbox's retry policy: a claimed row is retried two minutes after its
+// worker died; a failed call waits 2^attempts seconds (with jitter, at most an hour); after 20
+// failed attempts the row is dead and needs an operator.
+var stripePolicy = outbox.Policy{Lease: 2 * time.Minute, MaxAttempts: 20, Base: 2 * time.Second, MaxBackoff: time.Hour}
 
 // OutboxItem is one call to Stripe waiting to be made (or made).
 type OutboxItem struct {
@@ -194,7 +192,7 @@ func (s *Service) ProcessOutbox(ctx context.Context, limit int) (int, error) {
 		return tx.NewRaw("UPDATE control.billing_outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id IN ("+
 			"SELECT id FROM control.billing_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"+lock+
 			") RETURNING id, kind, idempotency_key, tenant_id, payload, state, status, attempts, next_attempt_at, last_error, created_at",
-			utc(now.Add(outboxLease)), utc(now), limit).Scan(ctx, &items)
+			utc(now.Add(stripePolicy.Lease)), utc(now), limit).Scan(ctx, &items)
 	})
 	if err != nil {
 		return 0, err
@@ -253,30 +251,21 @@ func (s *Service) RunOutbox(ctx context.Context, interval time.Duration) {
 	})
 }
 
-// backoff is exponential with full jitter: up to 2^attempts seconds, capped.
-func backoff(attempts int) time.Duration {
-	d := outboxMaxBackoff
-	if attempts < 12 {
-		d = min(time.Duration(1<<attempts)*time.Second, outboxMaxBackoff)
-	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
 func (s *Service) fail(ctx context.Context, it *OutboxItem, cause error) {
-	status := "pending"
-	if errors.Is(cause, ErrPermanent) || it.Attempts >= outboxMaxAttempts {
-		status = "dead"
+	status := outbox.Pending
+	if stripePolicy.Dead(it.Attempts, errors.Is(cause, ErrPermanent)) {
+		status = outbox.Dead
 	}
 	msg := trunc(cause.Error(), 500)
 	level := s.log.Warn
-	if status == "dead" {
+	if status == outbox.Dead {
 		level = s.log.Error
 	}
 	level("stripe call failed", "kind", it.Kind, "key", it.IdempotencyKey, "attempts", it.Attempts, "status", status, "err", cause)
 	ctx = context.WithoutCancel(ctx)
 	if err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model(it).Set("status = ?", status).Set("last_error = ?", msg).
-			Set("next_attempt_at = ?", utc(s.now().Add(backoff(it.Attempts)))).WherePK().Exec(ctx)
+			Set("next_attempt_at = ?", utc(s.now().Add(stripePolicy.Backoff(it.Attempts)))).WherePK().Exec(ctx)
 		return err
 	}); err != nil {
 		s.log.Error("recording a failed stripe call", "err", err)

@@ -295,7 +295,7 @@ func adminTF(l, key string, args ...any) string {
 
 // AdminKnownCredentials are the credentials the platform itself uses, offered in the form.
 func AdminKnownCredentials() []string {
-	return []string{"tianditu", "sms_gateway", "province_platform"}
+	return []string{"tianditu", "sms_gateway", "exchange_province"}
 }
 
 func (p *adminPages) integrationsPage(c *fiber.Ctx, data fiber.Map) error {

@@ -34,6 +34,8 @@ type OpsDeps struct {
 	ExportDir string
 	// NeedAdmin admits operator_admin; NeedBilling admits operator_admin and operator_billing.
 	NeedAdmin, NeedBilling fiber.Handler
+	// Exchange is every tenant's upward connection (the page /ops/exchange; none without it).
+	Exchange ExchangeUnits
 }
 
 // ProvisioningRuns are provisioning runs in the background, one per tenant slug.
@@ -84,6 +86,9 @@ func MountOps(r fiber.Router, d OpsDeps) {
 	r.Get("/tenants/:slug/billing", bill, o.billing)
 	r.Post("/tenants/:slug/billing/:kind", bill, o.post)
 	r.Get("/tenants/:slug/billing/statements/:year", bill, o.statement)
+	if d.Exchange != nil {
+		r.Get("/exchange", o.exchange)
+	}
 }
 
 // OpsRow is one tenant of the operator's table (the ops_tenants page).
@@ -162,7 +167,7 @@ func (o *opsPages) tenants(c *fiber.Ctx) error {
 	}
 	p := module.Principal(c)
 	return o.d.UI.Render(c, "ops_tenants", fiber.Map{"Rows": rows, "Prefectures": prefectures, "Statuses": tenantStatuses,
-		"Status": string(status), "Parent": parent, "CanAdmin": p.IsOperator(tenants.OperatorAdmin),
+		"Status": string(status), "Parent": parent, "CanAdmin": p.IsOperator(tenants.OperatorAdmin), "Exchange": o.d.Exchange != nil,
 		"CanBill": p.IsOperator(tenants.OperatorAdmin, tenants.OperatorBilling)})
 }
 

@@ -274,7 +274,7 @@ var _ = msg.Define(
 	msg.Text{ID: "admin.integrations.deleted", ZH: "凭据已删除。", EN: "Credential deleted."},
 	msg.Text{ID: "admin.cred.tianditu", ZH: "天地图浏览器端密钥（tk）", EN: "天地图 browser key (tk)"},
 	msg.Text{ID: "admin.cred.sms_gateway", ZH: "短信网关密钥", EN: "SMS gateway key"},
-	msg.Text{ID: "admin.cred.province_platform", ZH: "省级平台对接凭据", EN: "Provincial platform credential"},
+	msg.Text{ID: "admin.cred.exchange_province", ZH: "省级平台推送令牌（数据交换目的地 province）", EN: "Provincial platform token (data exchange destination province)"},
 	msg.Text{ID: "admin.modules.title", ZH: "功能模块", EN: "Modules"},
 	msg.Text{ID: "admin.modules.shared", ZH: "共享套餐", EN: "shared plan"},
 	msg.Text{ID: "admin.modules.readonly", ZH: "开通哪些模块由套餐决定，平台运营方可为本单位单独开关。单位管理员只能查看；如需开通，请联系平台运营方。", EN: "Which modules are on follows the plan; the operating company may switch modules for your unit. Admins can see them here; to change them, ask the operating company."},

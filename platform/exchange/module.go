@@ -1,0 +1,161 @@
+package exchange
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
+)
+
+// Entitlement is the plan module code that unlocks the exchange.
+const Entitlement = "exchange"
+
+//go:embed templates openapi.json migrations
+var files embed.FS
+
+// Module is the exchange's registration: its tables and triggers (tenant migration
+// exchange.0001), its API (/exchange/…), its page (/exchange: the county's destinations, or a
+// prefecture's counties too), the operator's page template (exchange/ops, served by the
+// operator console), its commands and the delivery loop. Plans sell it (Entitlement); members
+// and the prefecture read it, the tenant's admins change it.
+func Module(s *Service) module.Module {
+	tpl, _ := fs.Sub(files, "templates")
+	api, _ := files.ReadFile("openapi.json")
+	migs, _ := fs.Sub(files, "migrations")
+	return module.Module{
+		Name:        "exchange",
+		Entitlement: Entitlement,
+		Title:       msgTitle.ID(),
+		Templates:   tpl,
+		Migrations:  migs,
+		OpenAPI:     api,
+		Nav:         []module.Nav{{Path: "/exchange", Label: "exchange.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}}},
+		Commands: []module.Command{
+			{Use: "status <tenant>", Short: "the tenant's destinations: backlog, failures, last delivery", Args: 1},
+			{Use: "destination <tenant> <code> <url>", Short: "make or change a destination (its token: cityops credentials set <tenant> exchange_<code>)", Args: 3},
+			{Use: "replay <tenant> <code> <from> <to>", Short: "send the case events of a date range again (dates in China time, both included)", Args: 4},
+			{Use: "retry <tenant> <code>", Short: "send a destination's dead items again", Args: 2},
+			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
+		},
+		Build: func(k module.Kit) (module.Parts, error) {
+			if s == nil {
+				return module.Parts{}, fmt.Errorf("exchange: no service")
+			}
+			h := &handlers{s: s, k: k}
+			admin := module.NeedRole(tenants.TenantAdmin)
+			return module.Parts{
+				API: func(r module.Router) {
+					r.Get("/exchange/destinations", h.apiDestinations)
+					r.Get("/exchange/destinations/:code", h.apiDestination)
+					r.Put("/exchange/destinations/:code", admin, h.apiPutDestination)
+					r.Delete("/exchange/destinations/:code", admin, h.apiDeleteDestination)
+					r.Get("/exchange/destinations/:code/log", h.apiLog)
+					r.Get("/exchange/destinations/:code/items", h.apiItems)
+					r.Post("/exchange/destinations/:code/replay", admin, h.apiReplay)
+					r.Post("/exchange/destinations/:code/retry", admin, h.apiRetry)
+					r.Get("/exchange/units", h.apiUnits)
+				},
+				Console: func(r module.Router) {
+					r.Get("/exchange", h.page)
+					r.Post("/exchange/destinations", admin, h.putForm)
+					r.Post("/exchange/destinations/:code/replay", admin, h.replayForm)
+					r.Post("/exchange/destinations/:code/retry", admin, h.retryForm)
+					r.Post("/exchange/destinations/:code/delete", admin, h.deleteForm)
+				},
+				Run:        commands(s, k),
+				Background: []module.Loop{{Name: "delivery", Run: func(ctx context.Context) { s.Run(ctx, k, PassInterval) }}},
+			}, nil
+		},
+	}
+}
+
+// commands are the module's command-line commands; each acts on a tenant named by its slug with
+// the platform's own (system) scope, and is audited like the console's.
+func commands(s *Service, k module.Kit) map[string]func(ctx context.Context, args []string, out io.Writer) error {
+	in := func(ctx context.Context, slug string) (context.Context, error) {
+		t, err := k.Store.FindTenantBySlug(ctx, slug)
+		if err != nil {
+			return nil, err
+		}
+		return tenants.WithScope(ctx, tenants.SystemScope(t)), nil
+	}
+	return map[string]func(ctx context.Context, args []string, out io.Writer) error{
+		"status": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			ds, err := s.FindDestinations(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CODE\tHEALTH\tPENDING\tRETRYING\tDEAD\tDELIVERED\tLAST DELIVERY\tLAST ERROR\tURL")
+			for _, d := range ds {
+				last := "-"
+				if d.LastSuccessAt != nil {
+					last = d.LastSuccessAt.In(clock.China).Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", d.Code, d.Health(), d.Backlog.Pending, d.Backlog.Retrying,
+					d.Backlog.Dead, d.DeliveredTotal, last, strings.ReplaceAll(d.LastError, "\t", " "), d.URL)
+			}
+			return tw.Flush()
+		},
+		"destination": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			d, err := s.PutDestination(ctx, args[1], DestinationInput{URL: args[2]})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "%s → %s (%s), enabled: %t\n", d.Code, d.URL, d.Profile, d.Enabled)
+			return err
+		},
+		"replay": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			res, err := s.Replay(ctx, args[1], ReplayInput{From: args[2], To: args[3]})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "queued %d case events\n", res.Queued[ReplayCases])
+			return err
+		},
+		"retry": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			n, err := s.RetryDead(ctx, args[1], nil)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "queued %d dead items again\n", n)
+			return err
+		},
+		"deliver": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			st, err := s.Deliver(ctx, 0)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "%d batches: %d delivered, %d refused, %d failed as a whole\n", st.Batches, st.Delivered, st.Refused, st.Failed)
+			return err
+		},
+	}
+}
