@@ -15,6 +15,7 @@ import (
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -125,6 +126,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	a.platform = newPlatform(store, a.secrets, log)
 	a.cases = a.newCases(opts.CaseConfig)
+	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	mods = append(platformModules(a.platform, a.cases), opts.Modules...) // the same list, serving the services
 	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)

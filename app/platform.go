@@ -31,6 +31,9 @@ type platform struct {
 	// exchange pushes the case history, grids, components and the evaluation's monthly figures
 	// up to the province, with each destination's credential from the secret store.
 	exchange *exchange.Service
+	// hotline takes the 12345 hotline's work orders in as cases (set by New once the case loop
+	// exists); their outcome goes back through the exchange.
+	hotline *exchange.Hotline
 }
 
 func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logger) *platform {

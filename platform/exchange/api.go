@@ -13,8 +13,9 @@ import (
 )
 
 type handlers struct {
-	s *Service
-	k module.Kit
+	s       *Service
+	hotline *Hotline
+	k       module.Kit
 }
 
 // code is the request's destination code, copied out of fiber's buffer.
@@ -158,4 +159,23 @@ func (h *handlers) units(c *fiber.Ctx) ([]UnitStatus, error) {
 	return h.s.Units(ctx, scopes, func(ctx context.Context, sc *tenants.Scope) error {
 		return h.k.Store.AuditCrossRead(ctx, sc, fiber.MethodGet, path)
 	})
+}
+
+// apiWorkOrder is POST /exchange/hotline/work-orders (the acceptor's post: the 12345 hotline's
+// system): the work order becomes a case (201), or is one already (200).
+func (h *handlers) apiWorkOrder(c *fiber.Ctx) error {
+	var in WorkOrderInput
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	// The decoder copies strings out of fiber's buffer; NUL and other control bytes are refused
+	// by the check before anything reaches the database.
+	wo, created, err := h.hotline.SubmitWorkOrder(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	if created {
+		c.Status(fiber.StatusCreated)
+	}
+	return c.JSON(wo)
 }

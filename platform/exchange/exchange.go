@@ -54,7 +54,8 @@ type Config struct {
 	Indicators Indicators
 	// Adapter delivers the batches (nil: HTTPAdapter with its own client).
 	Adapter Adapter
-	// Profiles are the payload profiles destinations may name, by name (nil: ProfileV1 alone).
+	// Profiles are the payload profiles destinations may name, by name (nil: ProfileV1 and
+	// ProfileHotline).
 	Profiles map[string]Profile
 	// Retry is the policy of one item the receiver refused for now: a claim is leased for
 	// Retry.Lease, refused items back off and are dead after Retry.MaxAttempts refusals. Its
@@ -104,7 +105,7 @@ func NewService(cfg Config) *Service {
 		s.adapter = NewHTTPAdapter(nil)
 	}
 	if s.profiles == nil {
-		s.profiles = map[string]Profile{ProfileV1: NewProfileV1(cfg.Gate, cfg.Indicators)}
+		s.profiles = map[string]Profile{ProfileV1: NewProfileV1(cfg.Gate, cfg.Indicators), ProfileHotline: NewHotlineProfile(cfg.Gate)}
 	}
 	if s.retry == (outbox.Policy{}) {
 		s.retry = DefaultRetry
@@ -307,7 +308,7 @@ func (s *Service) PutDestination(ctx context.Context, code string, in Destinatio
 	}
 	if in.Profile != nil {
 		if _, ok := s.profiles[*in.Profile]; !ok {
-			return nil, errs.Field("profile", msgProfile, textutil.Truncate(*in.Profile, 40), ProfileV1)
+			return nil, errs.Field("profile", msgProfile, textutil.Truncate(*in.Profile, 40), ProfileV1+", "+ProfileHotline)
 		}
 	}
 	if in.Token != nil {

@@ -70,4 +70,34 @@ var (
 	msgNumber = msg.New("exchange.number",
 		"The field %s must be a whole number.",
 		"字段 %s 须为整数。")
+	msgHotlineNumber = msg.New("exchange.hotline_number",
+		"Give the work order's number (number): 1 to 64 letters, digits, - and _.",
+		"请填写工单编号（number）：1 至 64 位字母、数字、- 和 _。")
+	msgHotlineDescription = msg.New("exchange.hotline_description",
+		"Give the work order's description (description): what the citizen reported.",
+		"请填写工单内容（description）：市民反映的问题。")
+	msgHotlinePoint = msg.New("exchange.hotline_point",
+		"Give both lon and lat (WGS 84 degrees: longitude -180 to 180, latitude -90 to 90), or neither.",
+		"请同时填写 lon 和 lat（WGS 84 经纬度：经度 -180 至 180，纬度 -90 至 90），或都不填。")
+	msgHotlineNoPoint = msg.New("exchange.hotline_no_point",
+		"The work order has no location: give lon and lat, or an address that names one of the county's grids.",
+		"工单没有位置：请填写经纬度（lon、lat），或填写含本县网格名称的地址。")
+	msgHotlineAddress = msg.New("exchange.hotline_address",
+		"The address %q names none of the county's grids, so the case cannot be placed: give lon and lat.",
+		"地址 %q 不含本县任何网格的名称，无法定位：请填写经纬度（lon、lat）。")
+	msgHotlineDifferent = msg.New("exchange.hotline_different",
+		"Work order %s was submitted before with other content; a work order cannot be changed by submitting it again.",
+		"工单 %s 此前已提交且内容不同；不能通过重新提交修改工单。")
+	msgHotlineBusy = msg.New("exchange.hotline_busy",
+		"Work order %s is being taken in by another request; try again in a minute.",
+		"工单 %s 正在由另一请求处理，请一分钟后重试。")
+	msgHotlineNoClass = msg.New("exchange.hotline_no_class",
+		"The hotline category %q is mapped to no class, and there is no default class: ask the county's admin to map it (cityops exchange hotline-class).",
+		"热线分类 %q 未对应任何案件类别，也没有默认类别：请本县管理员设置对应关系（cityops exchange hotline-class）。")
+	msgHotlineCategory = msg.New("exchange.hotline_category",
+		"Give the hotline's category (* for the default class).",
+		"请填写热线分类（* 表示默认类别）。")
+	msgHotlineClassCode = msg.New("exchange.hotline_class_code",
+		"%s %s is not a class: give component or event and a 4-digit minor class code (for example event 0101).",
+		"%s %s 不是案件类别：请填写 component 或 event 及 4 位小类代码（例如 event 0101）。")
 )

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 )
@@ -25,8 +26,10 @@ var files embed.FS
 // exchange.0001), its API (/exchange/…), its page (/exchange: the county's destinations, or a
 // prefecture's counties too), the operator's page template (exchange/ops, served by the
 // operator console), its commands and the delivery loop. Plans sell it (Entitlement); members
-// and the prefecture read it, the tenant's admins change it.
-func Module(s *Service) module.Module {
+// and the prefecture read it, the tenant's admins change it. With h, it takes the 12345
+// hotline's work orders in (POST /exchange/hotline/work-orders, by the acceptor's post: the
+// hotline's system signs in with an API token of a member who holds it).
+func Module(s *Service, h *Hotline) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
 	migs, _ := fs.Sub(files, "migrations")
@@ -44,33 +47,37 @@ func Module(s *Service) module.Module {
 			{Use: "replay <tenant> <code> <from> <to>", Short: "send the case events of a date range again (dates in China time, both included)", Args: 4},
 			{Use: "retry <tenant> <code>", Short: "send a destination's dead items again", Args: 2},
 			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
+			{Use: "hotline-class <tenant> <category> <kind> <code>", Short: "map a 12345 hotline category (* for the default) to a minor class (component|event, 4 digits)", Args: 4},
 		},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("exchange: no service")
 			}
-			h := &handlers{s: s, k: k}
+			hs := &handlers{s: s, hotline: h, k: k}
 			admin := module.NeedRole(tenants.TenantAdmin)
 			return module.Parts{
 				API: func(r module.Router) {
-					r.Get("/exchange/destinations", h.apiDestinations)
-					r.Get("/exchange/destinations/:code", h.apiDestination)
-					r.Put("/exchange/destinations/:code", admin, h.apiPutDestination)
-					r.Delete("/exchange/destinations/:code", admin, h.apiDeleteDestination)
-					r.Get("/exchange/destinations/:code/log", h.apiLog)
-					r.Get("/exchange/destinations/:code/items", h.apiItems)
-					r.Post("/exchange/destinations/:code/replay", admin, h.apiReplay)
-					r.Post("/exchange/destinations/:code/retry", admin, h.apiRetry)
-					r.Get("/exchange/units", h.apiUnits)
+					r.Get("/exchange/destinations", hs.apiDestinations)
+					r.Get("/exchange/destinations/:code", hs.apiDestination)
+					r.Put("/exchange/destinations/:code", admin, hs.apiPutDestination)
+					r.Delete("/exchange/destinations/:code", admin, hs.apiDeleteDestination)
+					r.Get("/exchange/destinations/:code/log", hs.apiLog)
+					r.Get("/exchange/destinations/:code/items", hs.apiItems)
+					r.Post("/exchange/destinations/:code/replay", admin, hs.apiReplay)
+					r.Post("/exchange/destinations/:code/retry", admin, hs.apiRetry)
+					r.Get("/exchange/units", hs.apiUnits)
+					if h != nil {
+						r.Post("/exchange/hotline/work-orders", module.NeedRole(tenants.Acceptor), hs.apiWorkOrder)
+					}
 				},
 				Console: func(r module.Router) {
-					r.Get("/exchange", h.page)
-					r.Post("/exchange/destinations", admin, h.putForm)
-					r.Post("/exchange/destinations/:code/replay", admin, h.replayForm)
-					r.Post("/exchange/destinations/:code/retry", admin, h.retryForm)
-					r.Post("/exchange/destinations/:code/delete", admin, h.deleteForm)
+					r.Get("/exchange", hs.page)
+					r.Post("/exchange/destinations", admin, hs.putForm)
+					r.Post("/exchange/destinations/:code/replay", admin, hs.replayForm)
+					r.Post("/exchange/destinations/:code/retry", admin, hs.retryForm)
+					r.Post("/exchange/destinations/:code/delete", admin, hs.deleteForm)
 				},
-				Run:        commands(s, k),
+				Run:        commands(s, h, k),
 				Background: []module.Loop{{Name: "delivery", Run: func(ctx context.Context) { s.Run(ctx, k, PassInterval) }}},
 			}, nil
 		},
@@ -79,7 +86,7 @@ func Module(s *Service) module.Module {
 
 // commands are the module's command-line commands; each acts on a tenant named by its slug with
 // the platform's own (system) scope, and is audited like the console's.
-func commands(s *Service, k module.Kit) map[string]func(ctx context.Context, args []string, out io.Writer) error {
+func commands(s *Service, h *Hotline, k module.Kit) map[string]func(ctx context.Context, args []string, out io.Writer) error {
 	in := func(ctx context.Context, slug string) (context.Context, error) {
 		t, err := k.Store.FindTenantBySlug(ctx, slug)
 		if err != nil {
@@ -143,6 +150,20 @@ func commands(s *Service, k module.Kit) map[string]func(ctx context.Context, arg
 				return err
 			}
 			_, err = fmt.Fprintf(out, "queued %d dead items again\n", n)
+			return err
+		},
+		"hotline-class": func(ctx context.Context, args []string, out io.Writer) error {
+			if h == nil {
+				return fmt.Errorf("exchange: no hotline")
+			}
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if err := h.PutClass(ctx, args[1], catalog.Kind(args[2]), args[3]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "hotline category %s → %s %s\n", args[1], args[2], args[3])
 			return err
 		},
 		"deliver": func(ctx context.Context, args []string, out io.Writer) error {
