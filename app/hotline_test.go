@@ -107,6 +107,23 @@ func TestHotlineWorkOrders(t *testing.T) {
 			})
 			// The refusals left no claim behind: the number is free.
 			f.mustDo(t, "acceptorA", "POST", hotlineA, workOrder("GD-0004", "井盖缺失"), 201)
+
+			// The hotline's return visit: the citizen's satisfaction, kept with the work order.
+			sat := hotlineA + "/GD-0001/satisfaction"
+			runScenarios(t, f.fixture, []scenario{
+				{"no satisfaction yet", "acceptorA", "GET", hotlineA + "/GD-0001", "", 200, `"satisfaction":null`, ""},
+				{"satisfaction", "acceptorA", "PUT", sat, `{"result":"basically_satisfied","comment":"处理及时\n但有噪音"}`, 200, `"result":"basically_satisfied"`, ""},
+				{"read back", "adminA", "GET", hotlineA + "/GD-0001", "", 200, `"comment":"处理及时\n但有噪音"`, ""},
+				{"unknown result", "acceptorA", "PUT", sat, `{"result":"great"}`, 400, "result", ""},
+				{"NUL in the comment", "acceptorA", "PUT", sat, `{"result":"satisfied","comment":"a\u0000"}`, 400, "comment", ""},
+				{"unknown work order", "acceptorA", "PUT", hotlineA + "/GD-9999/satisfaction", `{"result":"satisfied"}`, 404, "GD-9999", ""},
+				{"NUL in the path", "acceptorA", "GET", hotlineA + "/GD%00", "", 400, "path", ""},
+				{"not a number", "acceptorA", "GET", hotlineA + "/GD%20%E4%B8%80", "", 404, "", ""},
+				{"not an acceptor", "inspectorA", "PUT", sat, `{"result":"dissatisfied"}`, 403, "", ""},
+				{"B's acceptor reads A's", "acceptorB", "GET", hotlineA + "/GD-0001", "", 404, "", wo.CaseID},
+				{"B's acceptor rates A's", "acceptorB", "PUT", sat, `{"result":"dissatisfied"}`, 404, "", wo.CaseID},
+				{"B's own has no GD-0001", "acceptorB", "GET", "/api/v1/t/wuding/exchange/hotline/work-orders/GD-0001", "", 404, "", wo.CaseID},
+			})
 		})
 	}
 }

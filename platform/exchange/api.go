@@ -179,3 +179,29 @@ func (h *handlers) apiWorkOrder(c *fiber.Ctx) error {
 	}
 	return c.JSON(wo)
 }
+
+// number is the request's work-order number, copied out of fiber's buffer.
+func number(c *fiber.Ctx) string { return strings.Clone(c.Params("number")) }
+
+// apiFindWorkOrder is GET /exchange/hotline/work-orders/:number: the work order and its case.
+func (h *handlers) apiFindWorkOrder(c *fiber.Ctx) error {
+	wo, err := h.hotline.FindWorkOrder(c.UserContext(), number(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(wo)
+}
+
+// apiSatisfaction is PUT /exchange/hotline/work-orders/:number/satisfaction (the acceptor's
+// post: the hotline's system): the citizen's satisfaction from the return visit.
+func (h *handlers) apiSatisfaction(c *fiber.Ctx) error {
+	var in SatisfactionInput
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	wo, err := h.hotline.SetSatisfaction(c.UserContext(), number(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(wo)
+}

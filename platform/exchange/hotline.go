@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -84,7 +85,20 @@ type WorkOrder struct {
 	ClassCode  string       `json:"class_code"`
 	Deadline   *time.Time   `json:"deadline"`
 	ReceivedAt time.Time    `json:"received_at"`
+	// Satisfaction is the citizen's satisfaction as the hotline reported it (SetSatisfaction);
+	// nil until it has.
+	Satisfaction *Satisfaction `json:"satisfaction"`
 }
+
+// Satisfaction is the result of the hotline's return visit (回访) to the citizen.
+type Satisfaction struct {
+	Result     string    `json:"result"`
+	Comment    string    `json:"comment"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// The satisfaction results (满意, 基本满意, 不满意).
+var SatisfactionResults = []string{"satisfied", "basically_satisfied", "dissatisfied"}
 
 // hotlineOrder links a work-order number to its case (case_id empty while it is made).
 type hotlineOrder struct {
@@ -94,6 +108,9 @@ type hotlineOrder struct {
 	Digest        string     `bun:"digest"`
 	DeadlineAt    *time.Time `bun:"deadline_at"`
 	CreatedAt     time.Time  `bun:"created_at"`
+	Satisfaction  string     `bun:"satisfaction"`
+	SatComment    string     `bun:"satisfaction_comment"`
+	SatAt         *time.Time `bun:"satisfaction_at"`
 }
 
 // hotlineClass maps a hotline category ("*": every other) to a class.
@@ -116,12 +133,7 @@ func (w *WorkOrderInput) check() error {
 	w.Number, w.Category = strings.TrimSpace(w.Number), strings.TrimSpace(w.Category)
 	w.CitizenName, w.CitizenPhone = strings.TrimSpace(w.CitizenName), strings.TrimSpace(w.CitizenPhone)
 	w.Address, w.Description = strings.TrimSpace(w.Address), strings.TrimSpace(w.Description)
-	if w.Number == "" {
-		return errs.Field("number", msgHotlineNumber)
-	}
-	if len(w.Number) > 64 || strings.ContainsFunc(w.Number, func(r rune) bool {
-		return !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_'))
-	}) {
+	if !validNumber(w.Number) {
 		return errs.Field("number", msgHotlineNumber)
 	}
 	for _, f := range []struct {
@@ -151,6 +163,13 @@ func (w *WorkOrderInput) check() error {
 		w.Deadline = &d
 	}
 	return nil
+}
+
+// validNumber admits a work-order number: 1 to 64 ASCII letters, digits, - and _.
+func validNumber(n string) bool {
+	return n != "" && len(n) <= 64 && !strings.ContainsFunc(n, func(r rune) bool {
+		return !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_'))
+	})
 }
 
 // digest is what identifies the content of a work order: a resubmission with the same digest is
@@ -245,12 +264,85 @@ func (h *Hotline) existing(ctx context.Context, number, digest string) (*WorkOrd
 	case o.CaseID == nil:
 		return nil, nil // a claim left behind: taken over by claim
 	}
+	return h.workOrder(ctx, &o)
+}
+
+// workOrder is order o with its case as it stands.
+func (h *Hotline) workOrder(ctx context.Context, o *hotlineOrder) (*WorkOrder, error) {
 	c, err := h.cases.FindCaseByID(ctx, *o.CaseID)
 	if err != nil {
 		return nil, err
 	}
-	return &WorkOrder{Number: o.Number, CaseID: c.ID, CaseNumber: c.Number, State: string(c.State), Kind: c.Kind, ClassCode: c.ClassCode,
-		Deadline: utcp(o.DeadlineAt), ReceivedAt: o.CreatedAt.UTC()}, nil
+	wo := &WorkOrder{Number: o.Number, CaseID: c.ID, CaseNumber: c.Number, State: string(c.State), Kind: c.Kind, ClassCode: c.ClassCode,
+		Deadline: utcp(o.DeadlineAt), ReceivedAt: o.CreatedAt.UTC()}
+	if o.SatAt != nil {
+		wo.Satisfaction = &Satisfaction{Result: o.Satisfaction, Comment: o.SatComment, RecordedAt: o.SatAt.UTC()}
+	}
+	return wo, nil
+}
+
+// findOrder returns work order number, which must have its case; NotFound otherwise.
+func (h *Hotline) findOrder(ctx context.Context, db bun.IDB, number string) (*hotlineOrder, error) {
+	if !validNumber(number) {
+		return nil, errs.E(errs.NotFound, msgHotlineNoOrder, textutil.Truncate(number, 64))
+	}
+	var os []hotlineOrder
+	if err := db.NewSelect().Model(&os).Where("number = ? AND case_id IS NOT NULL", number).Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, errs.E(errs.NotFound, msgHotlineNoOrder, textutil.Truncate(number, 64))
+	}
+	return &os[0], nil
+}
+
+// FindWorkOrder returns work order number of the tenant of ctx with its case as it stands.
+func (h *Hotline) FindWorkOrder(ctx context.Context, number string) (*WorkOrder, error) {
+	var o *hotlineOrder
+	if err := h.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) (err error) {
+		o, err = h.findOrder(ctx, db, number)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return h.workOrder(ctx, o)
+}
+
+// SatisfactionInput is the hotline's return visit: the result (SatisfactionResults) and what
+// the citizen said.
+type SatisfactionInput struct {
+	Result  string `json:"result"`
+	Comment string `json:"comment"`
+}
+
+// SetSatisfaction records the citizen's satisfaction with work order number, as the hotline's
+// return visit found it (a later visit replaces it). It is kept with the work order, beside
+// the case's history (it is not a step of the case loop), and audited as
+// exchange.hotline_satisfaction.
+func (h *Hotline) SetSatisfaction(ctx context.Context, number string, in SatisfactionInput) (*WorkOrder, error) {
+	in.Result, in.Comment = strings.TrimSpace(in.Result), strings.TrimSpace(in.Comment)
+	if !slices.Contains(SatisfactionResults, in.Result) {
+		return nil, errs.Field("result", msgHotlineSatisfaction, textutil.Truncate(in.Result, 30))
+	}
+	if err := checkText("comment", strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(in.Comment), 500); err != nil {
+		return nil, err
+	}
+	var o *hotlineOrder
+	err := h.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) (err error) {
+		if o, err = h.findOrder(ctx, db, number); err != nil {
+			return err
+		}
+		now := h.now().UTC().Truncate(time.Microsecond)
+		o.Satisfaction, o.SatComment, o.SatAt = in.Result, in.Comment, &now
+		if _, err := db.NewUpdate().Model(o).Column("satisfaction", "satisfaction_comment", "satisfaction_at").WherePK().Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		return h.gate.AuditTenant(ctx, "exchange.hotline_satisfaction", number, map[string]string{"case_id": *o.CaseID, "result": in.Result})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.workOrder(ctx, o)
 }
 
 // claim inserts the work order without its case, or takes over a claim left behind; a conflict

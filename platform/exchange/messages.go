@@ -100,4 +100,10 @@ var (
 	msgHotlineClassCode = msg.New("exchange.hotline_class_code",
 		"%s %s is not a class: give component or event and a 4-digit minor class code (for example event 0101).",
 		"%s %s 不是案件类别：请填写 component 或 event 及 4 位小类代码（例如 event 0101）。")
+	msgHotlineNoOrder = msg.New("exchange.hotline_no_order",
+		"There is no work order %q here.",
+		"本单位没有工单 %q。")
+	msgHotlineSatisfaction = msg.New("exchange.hotline_satisfaction",
+		"%q is not a satisfaction result: give satisfied, basically_satisfied or dissatisfied.",
+		"%q 不是满意度结果：请填写 satisfied（满意）、basically_satisfied（基本满意）或 dissatisfied（不满意）。")
 )

@@ -67,7 +67,10 @@ func Module(s *Service, h *Hotline) module.Module {
 					r.Post("/exchange/destinations/:code/retry", admin, hs.apiRetry)
 					r.Get("/exchange/units", hs.apiUnits)
 					if h != nil {
-						r.Post("/exchange/hotline/work-orders", module.NeedRole(tenants.Acceptor), hs.apiWorkOrder)
+						acceptor := module.NeedRole(tenants.Acceptor)
+						r.Post("/exchange/hotline/work-orders", acceptor, hs.apiWorkOrder)
+						r.Get("/exchange/hotline/work-orders/:number", hs.apiFindWorkOrder)
+						r.Put("/exchange/hotline/work-orders/:number/satisfaction", acceptor, hs.apiSatisfaction)
 					}
 				},
 				Console: func(r module.Router) {

@@ -10,7 +10,11 @@ CREATE TABLE hotline_orders (
     case_id     text,
     digest      text NOT NULL,
     deadline_at timestamp,
-    created_at  timestamp NOT NULL
+    created_at  timestamp NOT NULL,
+    -- the citizen's satisfaction as the hotline's return visit (回访) found it, when it told us
+    satisfaction         text NOT NULL DEFAULT '',
+    satisfaction_comment text NOT NULL DEFAULT '',
+    satisfaction_at      timestamp
 );
 CREATE INDEX hotline_orders_case ON hotline_orders (case_id);
 
