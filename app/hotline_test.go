@@ -247,6 +247,15 @@ func TestHotlineOutcomes(t *testing.T) {
 			if calls < 2 || len(auth) == 0 || auth[0] != "Bearer HOTLINE-TOKEN" {
 				t.Fatalf("%d calls, auth %v", calls, auth)
 			}
+			if dialect == "sqlite" {
+				// The county's page offers both profiles, the hotline's chosen for its destination.
+				adminA, _ := webLogin(t, f.fixture, "adminA")
+				page := webPage(t, f.fixture, adminA, "", "GET", "/t/chuxiong/exchange", nil)
+				if page.status != 200 || !strings.Contains(page.body, `<option value="cityops-12345/1" selected>`) ||
+					!strings.Contains(page.body, `<option value="cityops-province/1">`) {
+					t.Fatalf("page: %d\n%s", page.status, page.body)
+				}
+			}
 		})
 	}
 }

@@ -61,7 +61,7 @@ func (h *handlers) render(c *fiber.Ctx, data fiber.Map, status int) error {
 	data["Base"] = base(c)
 	data["CanAdmin"] = canAdmin(c)
 	data["Kinds"] = ReplayKinds
-	data["ProfileV1"] = ProfileV1
+	data["Profiles"] = []string{ProfileV1, ProfileHotline}
 	data["Limits"] = fiber.Map{"Batch": DefaultBatchSize, "MaxBatch": MaxBatchSize, "Concurrency": DefaultConcurrency,
 		"MaxConcurrency": MaxConcurrency, "Timeout": DefaultTimeoutMS, "MinTimeout": MinTimeoutMS, "MaxTimeout": MaxTimeoutMS}
 	if module.Scope(c).Tenant.Kind == tenants.Prefecture {
@@ -114,7 +114,7 @@ func formInt(c *fiber.Ctx, name string) (*int, error) {
 // page's form. The token field, when filled, replaces the credential; "remove_token" removes it.
 func (h *handlers) putForm(c *fiber.Ctx) error {
 	values := fiber.Map{}
-	for _, k := range []string{"code", "name", "url", "batch_size", "concurrency", "timeout_ms"} {
+	for _, k := range []string{"code", "name", "url", "profile", "batch_size", "concurrency", "timeout_ms"} {
 		values[k] = form(c, k)
 	}
 	enabled := form(c, "enabled") != ""
