@@ -53,6 +53,14 @@ func TestCLITenantLifecycle(t *testing.T) {
 	if out, _, code := runCLI(t, "", "credentials", "list", "wuding"); code != 0 || !strings.Contains(out, "sms") || strings.Contains(out, "sms-gateway-secret") {
 		t.Fatalf("credentials list: %s", out)
 	}
+	// The 12345 hotline's category mapping (the case loop checks the class when a work order
+	// comes in).
+	if out, e, code := runCLI(t, "", "exchange", "hotline-class", "wuding", "*", "event", "0102"); code != 0 || !strings.Contains(out, "0102") {
+		t.Fatalf("hotline-class: %d %s %s", code, out, e)
+	}
+	if _, e, code := runCLI(t, "", "exchange", "hotline-class", "wuding", "路灯", "lamp", "0102"); code == 0 || !strings.Contains(e, "class") {
+		t.Fatalf("hotline-class with a bad kind: %d %s", code, e)
+	}
 	if _, e, code := runCLI(t, "", "tenants", "suspend", "wuding", "--reason", "test"); code != 0 {
 		t.Fatal(e)
 	}

@@ -14,4 +14,8 @@
 // nothing. Every batch is in the delivery log. The tenant's admin configures destinations (their
 // credentials go to the secret store and never come back), replays a range and retries the
 // dead; the prefecture reads its counties' status and the operator everyone's.
+//
+// The 12345 hotline rides on the same machinery: Hotline takes its work orders in as cases with
+// source hotline (once per work-order number), and profile cityops-12345/1, named by a
+// destination of their own, sends their outcome (accepted, returned, completed) back.
 package exchange
