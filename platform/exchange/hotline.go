@@ -334,12 +334,13 @@ func (h *Hotline) SetSatisfaction(ctx context.Context, number string, in Satisfa
 		}
 		now := h.now().UTC().Truncate(time.Microsecond)
 		o.Satisfaction, o.SatComment, o.SatAt = in.Result, in.Comment, &now
-		if _, err := db.NewUpdate().Model(o).Column("satisfaction", "satisfaction_comment", "satisfaction_at").WherePK().Exec(ctx); err != nil {
-			return dbx.Translate(err)
-		}
-		return h.gate.AuditTenant(ctx, "exchange.hotline_satisfaction", number, map[string]string{"case_id": *o.CaseID, "result": in.Result})
+		_, err = db.NewUpdate().Model(o).Column("satisfaction", "satisfaction_comment", "satisfaction_at").WherePK().Exec(ctx)
+		return dbx.Translate(err)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := h.gate.AuditTenant(ctx, "exchange.hotline_satisfaction", number, map[string]string{"case_id": *o.CaseID, "result": in.Result}); err != nil {
 		return nil, err
 	}
 	return h.workOrder(ctx, o)
@@ -395,11 +396,12 @@ func (h *Hotline) PutClass(ctx context.Context, category string, kind catalog.Ki
 		return errs.Field("class_code", msgHotlineClassCode, textutil.Truncate(string(kind), 20), textutil.Truncate(code, 10))
 	}
 	row := &hotlineClass{Category: category, Kind: k, ClassCode: code, UpdatedAt: h.now().UTC().Truncate(time.Microsecond)}
-	return h.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		if _, err := db.NewInsert().Model(row).On("CONFLICT (category) DO UPDATE").Set("kind = EXCLUDED.kind").
-			Set("class_code = EXCLUDED.class_code").Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
-			return dbx.Translate(err)
-		}
-		return h.gate.AuditTenant(ctx, "exchange.hotline_class", category, map[string]string{"kind": string(k), "class_code": code})
-	})
+	if err := h.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewInsert().Model(row).On("CONFLICT (category) DO UPDATE").Set("kind = EXCLUDED.kind").
+			Set("class_code = EXCLUDED.class_code").Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+		return dbx.Translate(err)
+	}); err != nil {
+		return err
+	}
+	return h.gate.AuditTenant(ctx, "exchange.hotline_class", category, map[string]string{"kind": string(k), "class_code": code})
 }

@@ -115,5 +115,18 @@ func TestHotlineSubmitOnce(t *testing.T) {
 		if c.State != cases.Accepted {
 			t.Fatalf("state %s", c.State)
 		}
+
+		// The return visit: kept with the work order, audited; another tenant's number is unknown.
+		got7, err := h.SetSatisfaction(w.staff, "GD-7", exchange.SatisfactionInput{Result: "satisfied", Comment: "很快"})
+		if err != nil || got7.Satisfaction == nil || got7.Satisfaction.Result != "satisfied" {
+			t.Fatalf("satisfaction: %+v %v", got7, err)
+		}
+		if _, err := h.SetSatisfaction(staffB, "GD-7", exchange.SatisfactionInput{Result: "satisfied"}); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("B rates A's: %v", err)
+		}
+		if es := e.MustAudit(t, e.TenantA, "exchange.hotline_class"); len(es) != 2 {
+			t.Fatalf("class mapping audited %d times, want 2", len(es))
+		}
+		e.MustAuditedOnce(t, "exchange.hotline_satisfaction", "GD-7", `{"case_id":"`+wo.CaseID+`","result":"satisfied"}`)
 	})
 }
