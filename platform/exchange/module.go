@@ -22,13 +22,14 @@ const Entitlement = "exchange"
 //go:embed templates openapi.json migrations
 var files embed.FS
 
-// Module is the exchange's registration: its tables and triggers (tenant migration
-// exchange.0001), its API (/exchange/…), its page (/exchange: the county's destinations, or a
-// prefecture's counties too), the operator's page template (exchange/ops, served by the
-// operator console), its commands and the delivery loop. Plans sell it (Entitlement); members
-// and the prefecture read it, the tenant's admins change it. With h, it takes the 12345
-// hotline's work orders in (POST /exchange/hotline/work-orders, by the acceptor's post: the
-// hotline's system signs in with an API token of a member who holds it).
+// Module is the exchange's registration: its tables and triggers (tenant migrations
+// exchange.0001, and exchange.0002 for the hotline's work orders and class mapping), its API
+// (/exchange/…), its page (/exchange: the county's destinations, or a prefecture's counties
+// too), the operator's page template (exchange/ops, served by the operator console), its
+// commands and the delivery loop. Plans sell it (Entitlement); members and the prefecture read
+// it, the tenant's admins change it. With h, it takes the 12345 hotline's work orders in (POST
+// /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
+// system signs in with an API token of a member who holds it).
 func Module(s *Service, h *Hotline) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
