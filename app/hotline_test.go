@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -191,6 +192,12 @@ func TestHotlineOutcomes(t *testing.T) {
 			done = f.act(t, "shiftA", done, cases.Close, 200)
 			back := submit("GD-2")
 			back = f.act(t, "acceptorA", back, cases.Void, 200)
+			// GD-3 is closed without a word: the reply is the handler's feedback.
+			quiet := submit("GD-3")
+			for _, a := range pathTo[cases.Checked] {
+				quiet = f.act(t, casePosts[transitionOf(t, cases.State(quiet.State), a).Posts[0]], quiet, a, 200)
+			}
+			f.mustDo(t, "shiftA", "POST", casesA+"/"+quiet.ID+"/actions/close", fmt.Sprintf(`{"version":%d}`, quiet.Version), 200)
 
 			ctx, cancel := context.WithCancel(context.Background())
 			var loop sync.WaitGroup
@@ -202,7 +209,7 @@ func TestHotlineOutcomes(t *testing.T) {
 				mu.Lock()
 				n := len(got)
 				mu.Unlock()
-				if n >= 3 || time.Now().After(deadline) {
+				if n >= 5 || time.Now().After(deadline) {
 					break
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -223,8 +230,9 @@ func TestHotlineOutcomes(t *testing.T) {
 						t.Errorf("returned: %+v", o)
 					}
 				case exchange.OutcomeCompleted:
-					// Closing said why; the reply is the close's reason.
-					if o.Reply != "因为 close" || o.CaseNumber != done.Number {
+					// GD-1's close said why: the reply is its reason; GD-3's did not.
+					if want := map[string]string{"GD-1": "因为 close", "GD-3": "因为 feedback"}[o.WorkOrder]; o.Reply != want ||
+						(o.WorkOrder == "GD-1" && o.CaseNumber != done.Number) {
 						t.Errorf("completed: %+v", o)
 					}
 				}
@@ -232,17 +240,22 @@ func TestHotlineOutcomes(t *testing.T) {
 					t.Errorf("admin code: %+v", o)
 				}
 			}
-			// GD-1 accepted before completed; GD-2 returned; nothing else (the citizen's case, GD-2's
-			// report, the steps between).
-			want := map[string][]string{"GD-1": {"GD-1:accepted", "GD-1:completed"}, "GD-2": {"GD-2:returned"}}
+			// GD-1 and GD-3 accepted before completed; GD-2 returned; nothing else (the citizen's
+			// case, the reports, the steps between).
+			want := map[string][]string{"GD-1": {"GD-1:accepted", "GD-1:completed"}, "GD-2": {"GD-2:returned"},
+				"GD-3": {"GD-3:accepted", "GD-3:completed"}}
 			per := map[string][]string{}
 			for _, s := range seq {
 				n, _, _ := strings.Cut(s, ":")
 				per[n] = append(per[n], s)
 			}
-			if len(seq) != 3 || strings.Join(per["GD-1"], ",") != strings.Join(want["GD-1"], ",") ||
-				strings.Join(per["GD-2"], ",") != strings.Join(want["GD-2"], ",") {
+			if len(seq) != 5 {
 				t.Fatalf("outcomes %v, want %v", seq, want)
+			}
+			for n, w := range want {
+				if strings.Join(per[n], ",") != strings.Join(w, ",") {
+					t.Fatalf("outcomes %v, want %v", seq, want)
+				}
 			}
 			if calls < 2 || len(auth) == 0 || auth[0] != "Bearer HOTLINE-TOKEN" {
 				t.Fatalf("%d calls, auth %v", calls, auth)
