@@ -382,14 +382,6 @@ func (p *mapper) mapRecord(ctx context.Context, db bun.IDB, rec *vendorRecord, r
 	if rep.ProblemCount > before {
 		return nil, nil
 	}
-	if mc.dept == nil {
-		for _, e := range slices.Backward(mc.history) {
-			if e.dept != nil {
-				mc.dept = e.dept
-				break
-			}
-		}
-	}
 	if mc.reportedAt.IsZero() {
 		mc.reportedAt = mc.history[0].at
 	}
@@ -441,7 +433,7 @@ func deref(s *string) string {
 
 // recordRow is the ledger's row of one imported record.
 type recordRow struct {
-	bun.BaseModel `bun:"table:vendor_records"`
+	bun.BaseModel `bun:"table:vendor_records,alias:r"`
 	Vendor        string    `bun:"vendor,pk"`
 	RecordID      string    `bun:"record_id,pk"`
 	CaseID        string    `bun:"case_id"`
@@ -779,9 +771,23 @@ func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string) 
 func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, run *Run, mcs []*mappedCase, done int) error {
 	// The reporters' personal data is encrypted before the transaction, as the case loop does:
 	// a key store that is down fails the chunk and writes nothing.
+	// Only the records to be written need it: a re-run of a file imported before needs no key.
+	var before map[string]*recordRow
+	if err := im.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		before, err = ledgerOf(ctx, db, m.Vendor, mcs)
+		return err
+	}); err != nil {
+		return err
+	}
 	var plain [][]byte
 	slot := map[int]int{} // 2·record (+1 for the phone) → its ciphertext
+	sealedFor := map[string]bool{}
 	for i, mc := range mcs {
+		if pl := planOf(mc, before[mc.recordID], &ImportReport{}); pl != planCreate && pl != planUpdate {
+			continue
+		}
+		sealedFor[mc.recordID] = true
 		for j, v := range []string{mc.reporterName, mc.reporterPhone} {
 			if v != "" {
 				slot[2*i+j] = len(plain)
@@ -826,6 +832,9 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			case planKept:
 				next.Kept++
 				continue
+			}
+			if !sealedFor[mc.recordID] { // another import of the vendor wrote it meanwhile
+				return errs.E(errs.Conflict, msgVendorBusy, m.Vendor)
 			}
 			c := &cases.Case{Version: 0}
 			from := 0

@@ -130,6 +130,9 @@ var (
 	msgVendorPathBody = msg.New("exchange.vendor_path_body",
 		"The mapping is for the vendor %q but was sent to the address of %q.",
 		"该映射属于厂商 %q，却提交到了 %q 的地址。")
+	msgVendorBusy = msg.New("exchange.vendor_busy",
+		"Another import of %s wrote some of these records at the same time; import the file again (it continues where it stopped).",
+		"另一次 %s 的导入同时写入了部分记录；请重新导入该文件（将从中断处继续）。")
 	msgVendorUpload = msg.New("exchange.vendor_upload",
 		"Send the vendor's export as the multipart form part \"file\".",
 		"请以 multipart 表单字段 \"file\" 上传厂商导出的文件。")
