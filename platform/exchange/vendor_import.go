@@ -488,7 +488,7 @@ func ledgerOf(ctx context.Context, db bun.IDB, vendor string, mcs []*mappedCase)
 		ids = ids[len(part):]
 		var rows []*recordRow
 		if err := db.NewSelect().Model(&rows).ColumnExpr("r.*").ColumnExpr("c.version AS case_version").
-			Join("JOIN cases AS c ON c.id = r.case_id").Where("r.vendor = ?", vendor).Where("r.record_id IN (?)", bun.In(part)).
+			Join("JOIN cases AS c ON c.id = r.case_id").Where("r.vendor = ?", vendor).Where("r.record_id IN (?)", bun.List(part)).
 			Scan(ctx); err != nil {
 			return nil, dbx.Translate(err)
 		}
