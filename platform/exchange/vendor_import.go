@@ -43,8 +43,11 @@ type ImporterConfig struct {
 	Classes cases.Classes
 	// Chunk is how many records one transaction writes (DefaultChunk when zero).
 	Chunk int
-	Now   func() time.Time
-	Log   *slog.Logger
+	// HistoryChanged is told when an import wrote events, which may lie in the past of figures
+	// already computed (evaluation.Service.Forget; optional).
+	HistoryChanged func(tenant uuid.UUID)
+	Now            func() time.Time
+	Log            *slog.Logger
 }
 
 // DefaultChunk is how many records an import commits at a time.
@@ -59,13 +62,15 @@ type Importer struct {
 	usage   cases.Usage
 	classes cases.Classes
 	chunk   int
+	changed func(tenant uuid.UUID)
 	now     func() time.Time
 	log     *slog.Logger
 }
 
 // NewImporter returns an Importer built from cfg.
 func NewImporter(cfg ImporterConfig) *Importer {
-	im := &Importer{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, classes: cfg.Classes, chunk: cfg.Chunk, now: cfg.Now, log: cfg.Log}
+	im := &Importer{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, classes: cfg.Classes, chunk: cfg.Chunk, changed: cfg.HistoryChanged,
+		now: cfg.Now, log: cfg.Log}
 	if im.chunk <= 0 {
 		im.chunk = DefaultChunk
 	}
@@ -638,6 +643,9 @@ func (im *Importer) Import(ctx context.Context, file VendorFile, opts ImportOpti
 	}
 	rep.Created, rep.Updated, rep.Unchanged, rep.Kept, rep.Events = run.Created, run.Updated, run.Unchanged, run.Kept, run.Events
 	rep.Applied = true
+	if im.changed != nil && (run.Events > 0 || run.Updated > 0) {
+		im.changed(sc.Tenant.ID)
+	}
 	if im.usage != nil && run.Created > 0 {
 		if err := im.usage.Record(context.WithoutCancel(ctx), sc.Tenant.ID, cases.MeterCasesCreated, int64(run.Created), "vendor-import:"+run.ID); err != nil {
 			im.log.Error("usage not recorded; the import is done", "tenant", sc.Tenant.Slug, "run", run.ID, "err", err)

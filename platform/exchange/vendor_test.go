@@ -65,7 +65,9 @@ type vendorWorld struct {
 	*world
 	usage *usageLog
 	im    *exchange.Importer
-	depts map[string]string // code → id
+	// changed counts the imports that told the evaluation its history changed.
+	changed int
+	depts   map[string]string // code → id
 }
 
 func newVendorWorld(t *testing.T, e *platformtest.Env, chunk int) *vendorWorld {
@@ -80,7 +82,8 @@ func newVendorWorld(t *testing.T, e *platformtest.Env, chunk int) *vendorWorld {
 		}
 		vw.depts[code] = d.ID
 	}
-	vw.im = exchange.NewImporter(exchange.ImporterConfig{Gate: e.Store, Cipher: w.keys, Usage: vw.usage, Classes: catalog.NewEntries(), Chunk: chunk})
+	vw.im = exchange.NewImporter(exchange.ImporterConfig{Gate: e.Store, Cipher: w.keys, Usage: vw.usage, Classes: catalog.NewEntries(), Chunk: chunk,
+		HistoryChanged: func(t uuid.UUID) { vw.changed++ }})
 	return vw
 }
 
@@ -238,6 +241,9 @@ func TestVendorImportCSV(t *testing.T) {
 		if rep.Created != 3 || rep.Events != 17 || !rep.Applied || rep.RunID == "" {
 			t.Fatalf("import: %+v", rep)
 		}
+		if vw.changed != 1 {
+			t.Fatalf("the evaluation was told %d times", vw.changed)
+		}
 		if q := vw.usage.keys["cases_created vendor-import:"+rep.RunID]; q != 3 || len(vw.usage.keys) != 1 {
 			t.Fatalf("usage: %v", vw.usage.keys)
 		}
@@ -273,7 +279,7 @@ func TestVendorImportCSV(t *testing.T) {
 
 		// The same file again changes nothing.
 		again := vw.mustImport(e.A, "szcg-a", memFile("szcg-a.csv", data), false)
-		if again.Unchanged != 3 || again.Created+again.Updated+again.Events != 0 {
+		if again.Unchanged != 3 || again.Created+again.Updated+again.Events != 0 || vw.changed != 1 {
 			t.Fatalf("again: %+v", again)
 		}
 		if n := vw.count(e.A, "SELECT count(*) FROM case_events"); n != 17 {
