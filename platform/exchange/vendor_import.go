@@ -830,8 +830,8 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			r := ledger[mc.recordID]
 			rep := &ImportReport{}
 			pl := planOf(mc, r, rep)
-			if !rep.OK() {
-				return errs.E(errs.Conflict, msgVendorHistoryChanged, textutil.Truncate(mc.recordID, 60), 0)
+			if !rep.OK() { // checked before: another import of the vendor wrote it meanwhile
+				return errs.E(errs.Conflict, msgVendorBusy, m.Vendor)
 			}
 			switch pl {
 			case planUnchanged:
