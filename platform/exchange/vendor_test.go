@@ -70,7 +70,7 @@ type vendorWorld struct {
 	depts   map[string]string // code → id
 }
 
-func newVendorWorld(t *testing.T, e *platformtest.Env, chunk int) *vendorWorld {
+func newVendorWorld(t testing.TB, e *platformtest.Env, chunk int) *vendorWorld {
 	t.Helper()
 	w := newWorld(t, e, exchange.Config{})
 	o := org.NewService(e.Store, nil, w.grids.Index())
