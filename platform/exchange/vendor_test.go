@@ -428,6 +428,21 @@ func TestVendorDryRunReport(t *testing.T) {
 		if n := vw.count(e.A, "SELECT count(*) FROM cases"); n != 0 {
 			t.Fatalf("%d cases written", n)
 		}
+		// A record whose rows are apart, and one whose history does not start with its report.
+		lines := strings.Split(strings.TrimSuffix(string(mustRead(t, "szcg-a.csv")), "\n"), "\n")
+		split := strings.Join(append(append(append([]string{}, lines[:5]...), lines[6:16]...), lines[5], lines[17]), "\n") + "\n"
+		rep, err = vw.im.Import(e.A, memFile("split.csv", []byte(split)), exchange.ImportOptions{Vendor: "szcg-a", DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apart, noReport bool
+		for _, p := range rep.Problems {
+			apart = apart || (p.Row == 16 && p.Key == "A2024000101" && strings.Contains(p.Message, "row 2"))
+			noReport = noReport || (p.Row == 17 && p.Key == "A2024000103" && strings.Contains(p.MessageZH, "不予立案"))
+		}
+		if !apart || !noReport || rep.ProblemCount != 3 { // the rows apart also start with 处置反馈
+			t.Fatalf("split file: %+v", rep.Problems)
+		}
 		if _, err := vw.im.Import(e.A, memFile("bad.txt", nil), exchange.ImportOptions{Vendor: "szcg-a"}); !errs.Is(err, errs.Unsupported) {
 			t.Fatalf("a .txt file: %v", err)
 		}
