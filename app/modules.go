@@ -46,7 +46,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		calendar.Module(p.calendar),
 		evaluation.Module(p.evaluation, p.catalog, cs),
 		analysis.Module(p.analysis, p.catalog),
-		exchange.Module(p.exchange, p.hotline),
+		exchange.Module(p.exchange, p.hotline, p.importer),
 	}
 }
 

@@ -34,6 +34,9 @@ type platform struct {
 	// hotline takes the 12345 hotline's work orders in as cases (set by New once the case loop
 	// exists); their outcome goes back through the exchange.
 	hotline *exchange.Hotline
+	// importer imports the history of the systems a county ran before (set by New with the
+	// hotline: it encrypts reporters with the tenant's key and meters what it creates).
+	importer *exchange.Importer
 }
 
 func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logger) *platform {

@@ -194,8 +194,22 @@ func TestEvaluateCache(t *testing.T) {
 		// An event written late into April (an import of past events) is seen once it is the
 		// newest before April's end.
 		add("a2", time.Date(2026, 4, 30, 23, 0, 0, 0, clock.China))
-		if a2 := eval(april); a2 == a || dispatchedIn(a2) != 2 {
+		a2 := eval(april)
+		if a2 == a || dispatchedIn(a2) != 2 {
 			t.Fatalf("April after a late event: recomputed %v, dispatched %d", a2 != a, dispatchedIn(a2))
+		}
+		// One written behind the newest is not, until the writer says so (Forget).
+		add("a3", time.Date(2026, 4, 20, 9, 0, 0, 0, clock.China))
+		if eval(april) != a2 {
+			t.Fatal("an event behind the newest was noticed without Forget")
+		}
+		s.Forget(e.TenantB.ID)
+		if eval(april) != a2 {
+			t.Fatal("forgetting tenant B dropped A's figures")
+		}
+		s.Forget(e.TenantA.ID)
+		if a3 := eval(april); a3 == a2 || dispatchedIn(a3) != 3 {
+			t.Fatalf("April after Forget: recomputed %v, dispatched %d", a3 != a2, dispatchedIn(a3))
 		}
 	}, Module(nil, nil, nil))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/uptrace/bun"
 )
@@ -34,6 +35,20 @@ func NewService(gate Gate, now func() time.Time) *Service {
 	c, _ := lru.New[cacheKey, *Figures](512)
 	sums, _ := lru.New[cacheKey, *Figures](4096)
 	return &Service{gate: gate, now: now, cache: c, sums: sums}
+}
+
+// Forget drops the figures this process keeps of tenant, so that they are read again: for a
+// writer of past history (the vendor import), whose events may land behind the newest one a
+// period's figures were read with. Other processes keep theirs (docs/evaluation.md).
+func (s *Service) Forget(tenant uuid.UUID) {
+	id := tenant.String()
+	for _, c := range []*lru.Cache[cacheKey, *Figures]{s.cache, s.sums} {
+		for _, k := range c.Keys() {
+			if k.tenant == id {
+				c.Remove(k)
+			}
+		}
+	}
 }
 
 // Period is the window [From, To) an evaluation counts, in China time: a month, a quarter, a year

@@ -15,6 +15,7 @@ import (
 type handlers struct {
 	s       *Service
 	hotline *Hotline
+	im      *Importer
 	k       module.Kit
 }
 

@@ -84,7 +84,7 @@ type pushEnv struct {
 func newPushEnv(b *testing.B, counties int, withDestination bool) *pushEnv {
 	b.Helper()
 	pg := testdb.Postgres(b)
-	migs, err := migrations.LoadFS(exchange.Module(nil, nil).Migrations, "postgres", "exchange")
+	migs, err := migrations.LoadFS(exchange.Module(nil, nil, nil).Migrations, "postgres", "exchange")
 	if err != nil {
 		b.Fatal(err)
 	}

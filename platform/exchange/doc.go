@@ -18,4 +18,9 @@
 // The 12345 hotline rides on the same machinery: Hotline takes its work orders in as cases with
 // source hotline (once per work-order number), and profile cityops-12345/1, named by a
 // destination of their own, sends their outcome (accepted, returned, completed) back.
+//
+// Data also comes in: Importer brings the history of the systems a county ran before (a vendor's
+// CSV, XLSX or JSON export) in as cases with their whole history, written as recorded and marked
+// imported, through the tenant's versioned Mapping, idempotent by the vendor's record id and
+// resumable (tenant migration exchange.0003; docs/exchange.md, "Vendor import").
 package exchange

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 // eachDialect runs body on SQLite and PostgreSQL with the exchange's tables.
 func eachDialect(t *testing.T, body func(t *testing.T, e *platformtest.Env)) {
-	platformtest.EachDialect(t, body, exchange.Module(nil, nil))
+	platformtest.EachDialect(t, body, exchange.Module(nil, nil, nil))
 }
 
 // Grids of A: one street, one community, two unit grids.

@@ -29,8 +29,10 @@ var files embed.FS
 // commands and the delivery loop. Plans sell it (Entitlement); members and the prefecture read
 // it, the tenant's admins change it. With h, it takes the 12345 hotline's work orders in (POST
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
-// system signs in with an API token of a member who holds it).
-func Module(s *Service, h *Hotline) module.Module {
+// system signs in with an API token of a member who holds it). With im, it imports the history of
+// the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
+// import"): the mappings' and import runs' API and the commands import and dry-run.
+func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
 	migs, _ := fs.Sub(files, "migrations")
@@ -49,12 +51,14 @@ func Module(s *Service, h *Hotline) module.Module {
 			{Use: "retry <tenant> <code>", Short: "send a destination's dead items again", Args: 2},
 			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
 			{Use: "hotline-class <tenant> <category> <kind> <code>", Short: "map a 12345 hotline category (* for the default) to a minor class (component|event, 4 digits)", Args: 4},
+			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3},
+			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3},
 		},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("exchange: no service")
 			}
-			hs := &handlers{s: s, hotline: h, k: k}
+			hs := &handlers{s: s, hotline: h, im: im, k: k}
 			admin := module.NeedRole(tenants.TenantAdmin)
 			return module.Parts{
 				API: func(r module.Router) {
@@ -73,6 +77,12 @@ func Module(s *Service, h *Hotline) module.Module {
 						r.Get("/exchange/hotline/work-orders/:number", hs.apiFindWorkOrder)
 						r.Put("/exchange/hotline/work-orders/:number/satisfaction", acceptor, hs.apiSatisfaction)
 					}
+					if im != nil {
+						r.Get("/exchange/vendors/:vendor/mapping", hs.apiMapping)
+						r.Put("/exchange/vendors/:vendor/mapping", admin, hs.apiPutMapping)
+						r.Post("/exchange/vendors/:vendor/imports", admin, hs.apiImport)
+						r.Get("/exchange/imports", hs.apiRuns)
+					}
 				},
 				Console: func(r module.Router) {
 					r.Get("/exchange", hs.page)
@@ -81,7 +91,7 @@ func Module(s *Service, h *Hotline) module.Module {
 					r.Post("/exchange/destinations/:code/retry", admin, hs.retryForm)
 					r.Post("/exchange/destinations/:code/delete", admin, hs.deleteForm)
 				},
-				Run:        commands(s, h, k),
+				Run:        commands(s, h, im, k),
 				Background: []module.Loop{{Name: "delivery", Run: func(ctx context.Context) { s.Run(ctx, k, PassInterval) }}},
 			}, nil
 		},
@@ -90,7 +100,7 @@ func Module(s *Service, h *Hotline) module.Module {
 
 // commands are the module's command-line commands; each acts on a tenant named by its slug with
 // the platform's own (system) scope, and is audited like the console's.
-func commands(s *Service, h *Hotline, k module.Kit) map[string]func(ctx context.Context, args []string, out io.Writer) error {
+func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]func(ctx context.Context, args []string, out io.Writer) error {
 	in := func(ctx context.Context, slug string) (context.Context, error) {
 		t, err := k.Store.FindTenantBySlug(ctx, slug)
 		if err != nil {
@@ -169,6 +179,20 @@ func commands(s *Service, h *Hotline, k module.Kit) map[string]func(ctx context.
 			}
 			_, err = fmt.Fprintf(out, "hotline category %s → %s %s\n", args[1], args[2], args[3])
 			return err
+		},
+		"import": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return importCommand(ctx, im, args[1], args[2], false, out)
+		},
+		"dry-run": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return importCommand(ctx, im, args[1], args[2], true, out)
 		},
 		"deliver": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])

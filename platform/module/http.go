@@ -51,6 +51,12 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 	if len(body) > MaxJSONBody {
 		return errs.E(errs.TooLarge, msgJsonBodyMayMostKib, MaxJSONBody>>10, len(body)>>10)
 	}
+	return UnmarshalJSON(body, v)
+}
+
+// UnmarshalJSON decodes a JSON object that did not come as a request body (a file given to a
+// command, a part of a form) by DecodeJSON's rules, with its messages.
+func UnmarshalJSON(body []byte, v any) error {
 	switch t := bytes.TrimSpace(body); {
 	case len(t) == 0:
 		return errs.E(errs.Invalid, msgBodyEmptySendJsonObject)

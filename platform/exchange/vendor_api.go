@@ -1,0 +1,103 @@
+package exchange
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/textutil"
+	"github.com/cityops/cityops/platform/module"
+	"github.com/gofiber/fiber/v2"
+)
+
+// vendor is the request's vendor name, copied out of fiber's buffer.
+func vendor(c *fiber.Ctx) string { return strings.Clone(c.Params("vendor")) }
+
+// apiMapping is GET /exchange/vendors/:vendor/mapping (?version= an older one).
+func (h *handlers) apiMapping(c *fiber.Ctx) error {
+	v, err := intQuery(c, "version", 0, func(v string) error { return errs.Field("version", msgVendorVersion, v) })
+	if err != nil {
+		return err
+	}
+	m, err := h.im.FindMapping(c.UserContext(), vendor(c), int(v))
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+// apiPutMapping is PUT /exchange/vendors/:vendor/mapping (tenant admin): checks the mapping and
+// saves it as the vendor's next version.
+func (h *handlers) apiPutMapping(c *fiber.Ctx) error {
+	var m Mapping
+	if err := module.DecodeJSON(c, &m); err != nil {
+		return err
+	}
+	v := vendor(c)
+	if m.Vendor == "" {
+		m.Vendor = v
+	}
+	if m.Vendor != v {
+		return errs.Field("vendor", msgVendorPathBody, textutil.Truncate(m.Vendor, 40), textutil.Truncate(v, 40))
+	}
+	saved, err := h.im.PutMapping(c.UserContext(), &m)
+	if err != nil {
+		return err
+	}
+	return c.JSON(saved)
+}
+
+// apiImport is POST /exchange/vendors/:vendor/imports (tenant admin): the vendor's export as the
+// multipart part "file" (.csv, .xlsx or .json, at most module.MaxUpload), imported with the
+// newest mapping, or only checked with ?dry_run=true. 200 with the report; 422 with every
+// problem when a record could not be mapped (nothing written).
+func (h *handlers) apiImport(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return errs.Field("file", msgVendorUpload)
+	}
+	name := strings.Clone(fh.Filename)
+	format, err := VendorFormatOf(name)
+	if err != nil {
+		return err
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return errs.Field("file", msgVendorUpload)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, module.MaxUpload+1))
+	f.Close()
+	if err != nil {
+		return errs.Field("file", msgVendorUpload)
+	}
+	if err := module.CheckUploadSize(data); err != nil {
+		return err
+	}
+	rep, err := h.im.Import(c.UserContext(), VendorFile{Name: name, Format: format,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }},
+		ImportOptions{Vendor: vendor(c), DryRun: c.QueryBool("dry_run")})
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		rid, _ := c.Locals("requestid").(string)
+		return module.SendProblem(c, http.StatusUnprocessableEntity, struct {
+			module.Problem
+			*ImportReport
+		}{module.Problem{Type: "urn:cityops:problem:" + string(errs.Invalid), Title: http.StatusText(http.StatusUnprocessableEntity),
+			Status: http.StatusUnprocessableEntity, Detail: rep.Summary(module.APILang(c)), Instance: c.OriginalURL(), Code: string(errs.Invalid),
+			RequestID: rid}, rep})
+	}
+	return c.JSON(rep)
+}
+
+// apiRuns is GET /exchange/imports: the tenant's import runs, newest first.
+func (h *handlers) apiRuns(c *fiber.Ctx) error {
+	runs, err := h.im.FindRuns(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(runs)
+}

@@ -1,0 +1,101 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/cityops/cityops/internal/msg"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// importCommand is "cityops exchange import|dry-run <tenant> <mapping.json> <file>": it saves the
+// mapping when it changed, imports (or dry-runs) the file with a progress bar on a terminal, and
+// prints the report.
+func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile string, dry bool, out io.Writer) error {
+	if im == nil {
+		return errors.New("exchange: no importer")
+	}
+	body, err := os.ReadFile(mappingFile)
+	if err != nil {
+		return err
+	}
+	m, err := ParseMapping(body)
+	if err != nil {
+		return err
+	}
+	if m, err = im.EnsureMapping(ctx, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
+	var bar *progressbar.ProgressBar
+	phase := ""
+	opts := ImportOptions{Vendor: m.Vendor, MappingVersion: m.Version, DryRun: dry}
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opts.Progress = func(p ImportProgress) {
+			if p.Phase != phase {
+				if bar != nil {
+					_ = bar.Finish()
+					fmt.Fprintln(out)
+				}
+				phase = p.Phase
+				bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(out), progressbar.OptionShowCount(),
+					progressbar.OptionSetDescription(map[string]string{"check": "checking records", "write": "importing records"}[p.Phase]))
+			}
+			_ = bar.Set(p.Records)
+		}
+	}
+	rep, err := im.Import(ctx, VendorFile{Name: filepath.Base(dataFile), Open: func() (io.ReadCloser, error) { return os.Open(dataFile) }}, opts)
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(out)
+	}
+	if err != nil {
+		return err
+	}
+	return printReport(out, rep)
+}
+
+// printReport writes the report as the command line shows it: the summary, the values that could
+// not be mapped, then the problems row by row.
+func printReport(out io.Writer, rep *ImportReport) error {
+	fmt.Fprintln(out, rep.Summary(msg.EN))
+	if rep.RunID != "" {
+		fmt.Fprintf(out, "run %s, file sha256 %s", rep.RunID, rep.SHA256)
+		if rep.Resumed > 0 {
+			fmt.Fprintf(out, ", continued after %d records committed before", rep.Resumed)
+		}
+		fmt.Fprintln(out)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	if len(rep.Unmapped) > 0 {
+		fmt.Fprintln(tw, "UNMAPPED VALUE\tCOLUMN\tCOUNT\tFIRST ROW")
+		for _, u := range rep.Unmapped {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", u.Value, u.Column, u.Count, u.FirstRow)
+		}
+		fmt.Fprintln(tw)
+	}
+	if len(rep.Problems) > 0 {
+		fmt.Fprintln(tw, "ROW\tCOLUMN\tPROBLEM")
+		for _, p := range rep.Problems {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", p.Row, p.Column, p.Message)
+		}
+		if rep.ProblemCount > len(rep.Problems) {
+			fmt.Fprintf(tw, "…\t\t%d more\n", rep.ProblemCount-len(rep.Problems))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return errRejected
+	}
+	return nil
+}
+
+var errRejected = errors.New("nothing was imported: see the problems above")
