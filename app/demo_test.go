@@ -24,20 +24,7 @@ import (
 // the dispatcher dispatches, the handler takes it and feeds back, the acceptor sends the
 // inspector to check, the inspector checks, the shift lead closes; the prefecture viewer sees it.
 func TestDemoRunsTheWholeLoop(t *testing.T) {
-	cfg := Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 1 << 20, MaxOpenTenants: 16}
-	ctx := context.Background()
-	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	if _, err := a.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SeedDemo(ctx, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
+	a, f := demoApp(t)
 	for _, who := range []string{"inspector", "acceptor", "shiftlead", "dispatcher", "handler", "leader"} {
 		f.tokens[who] = mustToken(t, a, who+"@chuxiong.demo")
 	}
@@ -153,20 +140,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // The console's own pages are checked with samples (TestEveryPageRenders); a module's pages are
 // its templates, rendered here with the demo's data.
 func TestDemoModulePagesSpeakBothLanguages(t *testing.T) {
-	cfg := Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 1 << 20, MaxOpenTenants: 16}
-	ctx := context.Background()
-	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	if _, err := a.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SeedDemo(ctx, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
+	a, f := demoApp(t)
 	login := func(email string) string {
 		t.Helper()
 		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {email}, "password": {DemoPassword}}.Encode()))
@@ -214,4 +188,24 @@ func TestDemoModulePagesSpeakBothLanguages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// demoApp is an App on SQLite in a temporary directory, migrated and seeded with the demo, and a
+// fixture on it (no accounts of its own).
+func demoApp(t *testing.T) (*App, *fixture) {
+	t.Helper()
+	cfg := Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 1 << 20, MaxOpenTenants: 16}
+	ctx := context.Background()
+	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if _, err := a.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SeedDemo(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return a, &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
 }

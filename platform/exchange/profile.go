@@ -367,29 +367,41 @@ func snapshotKey(t *tenants.Tenant, kind, code string, at time.Time, removed boo
 }
 
 func gridItems(ctx context.Context, db bun.IDB, t *tenants.Tenant, entries []Entry, ix []int, out []Item) error {
+	return snapshotItems(ctx, db, t, KindGrid, "SELECT code, level, name, parent_code, geometry, area_m2, updated_at FROM grids WHERE code IN (?)",
+		entries, ix, out, func(r *gridRow) (string, time.Time, any) {
+			return r.Code, r.UpdatedAt, GridV1{Code: r.Code, Level: r.Level, Name: r.Name, ParentCode: r.ParentCode, Geometry: json.RawMessage(r.Geometry),
+				AreaM2: r.AreaM2, UpdatedAt: r.UpdatedAt.UTC()}
+		})
+}
+
+// snapshotItems makes the items of the entries ix of a kind of thing whose state is sent whole
+// (grids, components): it reads the things' rows by code with query (one "IN (?)" of the codes)
+// and makes each item from its row (v1 gives its code, the time of its state and its payload),
+// or a removal where the thing is gone.
+func snapshotItems[R any](ctx context.Context, db bun.IDB, t *tenants.Tenant, kind, query string, entries []Entry, ix []int, out []Item,
+	v1 func(r *R) (code string, at time.Time, payload any)) error {
 	codes := make([]string, len(ix))
 	for j, i := range ix {
 		codes[j] = entries[i].Ref
 	}
-	var rows []gridRow
-	if err := db.NewRaw("SELECT code, level, name, parent_code, geometry, area_m2, updated_at FROM grids WHERE code IN (?)",
-		bun.List(codes)).Scan(ctx, &rows); err != nil {
+	var rows []R
+	if err := db.NewRaw(query, bun.List(codes)).Scan(ctx, &rows); err != nil {
 		return err
 	}
-	by := map[string]*gridRow{}
+	by := map[string]*R{}
 	for k := range rows {
-		by[rows[k].Code] = &rows[k]
+		code, _, _ := v1(&rows[k])
+		by[code] = &rows[k]
 	}
 	for _, i := range ix {
 		var v any
 		key := ""
 		if r := by[entries[i].Ref]; r != nil {
-			v = GridV1{Code: r.Code, Level: r.Level, Name: r.Name, ParentCode: r.ParentCode, Geometry: json.RawMessage(r.Geometry),
-				AreaM2: r.AreaM2, UpdatedAt: r.UpdatedAt.UTC()}
-			key = snapshotKey(t, KindGrid, r.Code, r.UpdatedAt, false)
+			code, at, payload := v1(r)
+			v, key = payload, snapshotKey(t, kind, code, at, false)
 		} else {
 			v = RemovedV1{Code: entries[i].Ref, Deleted: true}
-			key = snapshotKey(t, KindGrid, entries[i].Ref, entries[i].CreatedAt, true)
+			key = snapshotKey(t, kind, entries[i].Ref, entries[i].CreatedAt, true)
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -416,38 +428,12 @@ type componentRow struct {
 }
 
 func componentItems(ctx context.Context, db bun.IDB, t *tenants.Tenant, entries []Entry, ix []int, out []Item) error {
-	codes := make([]string, len(ix))
-	for j, i := range ix {
-		codes[j] = entries[i].Ref
-	}
-	var rows []componentRow
-	if err := db.NewRaw(`SELECT code, class_code, name, department, owner_unit, maintenance_unit, grid_code, status, lon, lat,
-		source, updated_at FROM components WHERE code IN (?)`, bun.List(codes)).Scan(ctx, &rows); err != nil {
-		return err
-	}
-	by := map[string]*componentRow{}
-	for k := range rows {
-		by[rows[k].Code] = &rows[k]
-	}
-	for _, i := range ix {
-		var v any
-		key := ""
-		if r := by[entries[i].Ref]; r != nil {
-			v = ComponentV1{Code: r.Code, ClassCode: r.ClassCode, Name: r.Name, Department: r.Department, OwnerUnit: r.OwnerUnit,
-				MaintenanceUnit: r.MaintenanceUnit, GridCode: r.GridCode, Status: r.Status, Lon: r.Lon, Lat: r.Lat, Source: r.Source,
-				UpdatedAt: r.UpdatedAt.UTC()}
-			key = snapshotKey(t, KindComponent, r.Code, r.UpdatedAt, false)
-		} else {
-			v = RemovedV1{Code: entries[i].Ref, Deleted: true}
-			key = snapshotKey(t, KindComponent, entries[i].Ref, entries[i].CreatedAt, true)
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		out[i].Key, out[i].Data = key, b
-	}
-	return nil
+	return snapshotItems(ctx, db, t, KindComponent, `SELECT code, class_code, name, department, owner_unit, maintenance_unit, grid_code, status, lon, lat,
+		source, updated_at FROM components WHERE code IN (?)`, entries, ix, out, func(r *componentRow) (string, time.Time, any) {
+		return r.Code, r.UpdatedAt, ComponentV1{Code: r.Code, ClassCode: r.ClassCode, Name: r.Name, Department: r.Department, OwnerUnit: r.OwnerUnit,
+			MaintenanceUnit: r.MaintenanceUnit, GridCode: r.GridCode, Status: r.Status, Lon: r.Lon, Lat: r.Lat, Source: r.Source,
+			UpdatedAt: r.UpdatedAt.UTC()}
+	})
 }
 
 // indicators makes a month's indicators item; its key carries a digest of the figures, so a
