@@ -163,6 +163,25 @@ func TestVendorImportAPI(t *testing.T) {
 			if found != 2 {
 				t.Fatalf("%d of 2 records found back", found)
 			}
+
+			// The way back: the cases in the vendor's shape.
+			exports := vendorsA + "/szcg-b/exports"
+			runScenarios(t, f.fixture, []scenario{
+				{"viewer exports", "viewer", "POST", exports, `{"format":"json"}`, 403, "", ""},
+				{"inspector exports", "inspectorA", "POST", exports, `{"format":"json"}`, 403, "", ""},
+				{"B exports A's", "adminB", "POST", exports, `{"format":"json"}`, 404, "", "李四"},
+				{"B has no such mapping", "adminB", "POST", "/api/v1/t/wuding/exchange/vendors/szcg-b/exports", `{"format":"json"}`, 404, "szcg-b", ""},
+				{"no format", "adminA", "POST", exports, `{}`, 400, `"field":"format"`, ""},
+				{"wrong type", "adminA", "POST", exports, `{"format":"json","imported":"yes"}`, 400, "", ""},
+				{"clear without reason", "adminA", "POST", exports, `{"format":"json","personal_data":"clear"}`, 400, `"field":"reason"`, ""},
+				{"other personal data", "adminA", "POST", exports, `{"format":"json","personal_data":"plain"}`, 400, `"field":"personal_data"`, ""},
+				{"as stored", "adminA", "POST", exports, `{"format":"json","imported":true}`, 200, `"案卷标识":"b-77001"`, "李四"},
+				{"in clear", "adminA", "POST", exports, `{"format":"json","imported":true,"personal_data":"clear","reason":"核对"}`, 200, `"举报人姓名":"李四"`, ""},
+			})
+			res = f.mustDo(t, "adminA", "POST", exports, `{"format":"csv"}`, 200)
+			if !strings.HasPrefix(res.body, "\ufeff案卷标识,") || !strings.Contains(res.body, "b-77002") {
+				t.Fatalf("CSV export: %.300s", res.body)
+			}
 		})
 	}
 }

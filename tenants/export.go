@@ -205,7 +205,7 @@ const (
 // archive's size and its SHA-256. If that entry cannot be written the error says so and the
 // archive must not be handed out. Offboarding exports through Export and audits its own steps.
 func (s *Store) ExportAudited(ctx context.Context, t *Tenant, w io.Writer, opts ExportOptions) error {
-	reason, err := checkReason(opts.Reason, opts.PersonalData == PersonalDataClear)
+	reason, err := CheckReason(opts.Reason, opts.PersonalData == PersonalDataClear)
 	if err != nil {
 		return err
 	}

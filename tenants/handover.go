@@ -86,7 +86,7 @@ func (s *Store) FindHandover(ctx context.Context, t *Tenant) (*Handover, error) 
 // admin of t or an operator_admin (or the command line on the server). It returns the handover
 // as it stands then.
 func (s *Store) WaiveHandover(ctx context.Context, t *Tenant, reason string) (*Handover, error) {
-	reason, err := checkReason(reason, true)
+	reason, err := CheckReason(reason, true)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +150,10 @@ func mayHandOver(ctx context.Context, t *Tenant) error {
 	return errs.E(errs.Forbidden, msgOnlyAdminsPersonalData)
 }
 
-// checkReason checks the reason for an export or a waiver and returns it trimmed: required when
+// CheckReason checks the reason for an export or a waiver and returns it trimmed: required when
 // required, at most MaxReason characters, text (line breaks and tabs allowed, no NUL or other
 // control character, which bun would write into the SQL text).
-func checkReason(reason string, required bool) (string, error) {
+func CheckReason(reason string, required bool) (string, error) {
 	r := strings.TrimSpace(reason)
 	switch {
 	case r == "" && required:

@@ -52,6 +52,8 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
 			{Use: "hotline-class <tenant> <category> <kind> <code>", Short: "map a 12345 hotline category (* for the default) to a minor class (component|event, 4 digits)", Args: 4},
 			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3},
+			{Use: "export <tenant> <vendor> <file>", Short: "write every case of the tenant in a vendor's shape (.csv, .xlsx or .json, by the mapping read backwards); reporters' personal data left out", Args: 3},
+			{Use: "export-clear <tenant> <vendor> <file> <reason>", Short: "the same with the reporters' personal data decrypted (the reason is audited)", Args: 4},
 			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3},
 		},
 		Build: func(k module.Kit) (module.Parts, error) {
@@ -82,6 +84,7 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 						r.Put("/exchange/vendors/:vendor/mapping", admin, hs.apiPutMapping)
 						r.Post("/exchange/vendors/:vendor/imports", admin, hs.apiImport)
 						r.Get("/exchange/imports", hs.apiRuns)
+						r.Post("/exchange/vendors/:vendor/exports", admin, hs.apiExport)
 					}
 				},
 				Console: func(r module.Router) {
@@ -193,6 +196,20 @@ func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]fun
 				return err
 			}
 			return importCommand(ctx, im, args[1], args[2], true, out)
+		},
+		"export": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return exportCommand(ctx, im, args[1], args[2], "", out)
+		},
+		"export-clear": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return exportCommand(ctx, im, args[1], args[2], args[3], out)
 		},
 		"deliver": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])

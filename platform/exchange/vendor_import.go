@@ -29,6 +29,8 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // ImporterConfig is what an Importer is built from.
@@ -492,9 +494,18 @@ func ledgerOf(ctx context.Context, db bun.IDB, vendor string, mcs []*mappedCase)
 		part := ids[:min(len(ids), 500)]
 		ids = ids[len(part):]
 		var rows []*recordRow
-		if err := db.NewSelect().Model(&rows).ColumnExpr("r.*").ColumnExpr("c.version AS case_version").
-			Join("JOIN cases AS c ON c.id = r.case_id").Where("r.vendor = ?", vendor).Where("r.record_id IN (?)", bun.List(part)).
-			Scan(ctx); err != nil {
+		q := db.NewSelect().Model(&rows).ColumnExpr("r.*").ColumnExpr("c.version AS case_version")
+		if db.Dialect().Name() == dialect.PG {
+			// One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot turn it
+			// into a scan of the vendor's whole ledger: during a large import the ledger grows far
+			// faster than autovacuum analyses it, and with stale statistics an IN list was planned
+			// as such a scan (0.2 s a chunk at 400,000 records, 2.7 ms fenced).
+			q = q.ModelTableExpr("unnest(?::text[]) AS k(id)", pgdialect.Array(part)).
+				Join("CROSS JOIN LATERAL (SELECT * FROM vendor_records AS r WHERE r.vendor = ? AND r.record_id = k.id OFFSET 0) AS r", vendor)
+		} else {
+			q = q.ModelTableExpr("vendor_records AS r").Where("r.vendor = ?", vendor).Where("r.record_id IN (?)", bun.List(part))
+		}
+		if err := q.Join("JOIN cases AS c ON c.id = r.case_id").Scan(ctx); err != nil {
 			return nil, dbx.Translate(err)
 		}
 		for _, r := range rows {

@@ -21,6 +21,9 @@ type Env struct {
 	A, B, View, Pref context.Context
 	TenantA, TenantB *tenants.Tenant
 	Prefecture       *tenants.Tenant
+	// PostgresDSN is the database's superuser DSN on PostgreSQL (for floors measured through
+	// psql in benchmarks); empty on SQLite.
+	PostgresDSN string
 }
 
 // EachDialect runs body on SQLite and on PostgreSQL, with the tenant migrations of mods (a module
@@ -65,7 +68,7 @@ func MustEnv(tb testing.TB, dialect string, mods ...module.Module) *Env {
 		}
 		return res.Tenant
 	}
-	e := &Env{Store: s}
+	e := &Env{Store: s, PostgresDSN: cfg.DatabaseURL}
 	e.Prefecture = prov(tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
 	e.TenantA = prov(tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"})
 	e.TenantB = prov(tenants.NewTenant{Slug: "wuding", NameZH: "武定县", Kind: tenants.County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})
