@@ -319,13 +319,23 @@ func (s *Store) tenantTx(ctx context.Context, t *Tenant, mode Mode, fn func(ctx 
 			// Reads see one snapshot: an export or a dashboard is consistent across its queries.
 			opts = &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
 		}
-		err := s.db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
+		body := func(ctx context.Context, tx bun.Tx) error {
 			if _, err := tx.ExecContext(ctx, setup); err != nil {
 				return fmt.Errorf("enter tenant %s: %w", t.Slug, err)
 			}
 			return fn(ctx, tx)
-		})
-		return dbx.Translate(err)
+		}
+		if mode == Read {
+			return dbx.Translate(s.db.RunInTx(ctx, opts, body))
+		}
+		// A write runs on a connection of its own, which CopyFrom reaches through ctx to load
+		// rows with COPY inside the same transaction.
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return dbx.Translate(err)
+		}
+		defer conn.Close()
+		return dbx.Translate(conn.RunInTx(context.WithValue(ctx, txConnKey{}, conn), opts, body))
 	}
 	h, release, err := s.handles.acquire(s.tenantPath(t))
 	if err != nil {

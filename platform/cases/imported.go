@@ -57,12 +57,10 @@ func InsertImportedIn(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, c
 		}
 		number(tenant, year, last, ycs)
 	}
-	for rest := cs; len(rest) > 0; { // a few hundred rows a statement keeps under SQLite's bound on arguments
-		batch := rest[:min(len(rest), 200)]
-		if _, err := db.NewInsert().Model(&batch).Exec(ctx); err != nil {
-			return dbx.Translate(err)
-		}
-		rest = rest[len(batch):]
+	// COPY on PostgreSQL; on SQLite a few hundred rows a statement keeps under its bound on
+	// arguments.
+	if err := tenants.CopyFrom(ctx, db, cs, 200); err != nil {
+		return err
 	}
 	return InsertEventsIn(ctx, db, evs)
 }
@@ -70,13 +68,5 @@ func InsertImportedIn(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, c
 // InsertEventsIn appends imported events to cases already stored (a corrected vendor record
 // whose history grew). The caller updates the case's row in the same transaction.
 func InsertEventsIn(ctx context.Context, db bun.IDB, evs []*Event) error {
-	for len(evs) > 0 {
-		n := min(len(evs), 1000) // 13 columns: under SQLite's bound on arguments
-		batch := evs[:n]
-		if _, err := db.NewInsert().Model(&batch).Exec(ctx); err != nil {
-			return dbx.Translate(err)
-		}
-		evs = evs[n:]
-	}
-	return nil
+	return tenants.CopyFrom(ctx, db, evs, 1000) // 13 columns: under SQLite's bound on arguments
 }

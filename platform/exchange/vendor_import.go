@@ -836,7 +836,7 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 		}
 		var newCases []*cases.Case
 		var events []*cases.Event
-		var records []*recordRow
+		var records, fresh []*recordRow
 		for i, mc := range mcs {
 			r := ledger[mc.recordID]
 			rep := &ImportReport{}
@@ -877,8 +877,13 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			}
 			events = append(events, evs...)
 			hist, _ := json.Marshal(mc.hashes)
-			records = append(records, &recordRow{Vendor: m.Vendor, RecordID: mc.recordID, CaseID: c.ID, Digest: mc.digest, Events: len(mc.history),
-				History: string(hist), RunID: run.ID, UpdatedAt: now})
+			rr := &recordRow{Vendor: m.Vendor, RecordID: mc.recordID, CaseID: c.ID, Digest: mc.digest, Events: len(mc.history),
+				History: string(hist), RunID: run.ID, UpdatedAt: now}
+			if pl == planCreate {
+				fresh = append(fresh, rr)
+			} else {
+				records = append(records, rr)
+			}
 			if pl == planCreate {
 				newCases = append(newCases, c)
 				next.Created++
@@ -893,6 +898,11 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			next.Events += len(evs)
 		}
 		if err := cases.InsertImportedIn(ctx, db, t, newCases, events); err != nil {
+			return err
+		}
+		// The ledger rows of new records are loaded (COPY on PostgreSQL); a corrected record's is
+		// replaced.
+		if err := tenants.CopyFrom(ctx, db, fresh, 500); err != nil {
 			return err
 		}
 		for len(records) > 0 {
