@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -239,6 +238,9 @@ func (s *PullSource) check() error {
 		}
 		if s.Paging != nil && s.Paging.By != "page" {
 			return errs.Field("pull.paging.by", msgPullOpen311Paging)
+		}
+		if s.Paging == nil || s.Paging.Param == "" {
+			own["page"] = "open311"
 		}
 	} else {
 		if s.Jurisdiction != "" {
@@ -500,11 +502,15 @@ func (im *Importer) Pull(ctx context.Context, opts PullOptions) (*PullReport, er
 	}
 	client := *im.pull.Client
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+		// The vendor's own host and port only; http may become https on its usual port.
+		same := req.URL.Scheme == base.Scheme && req.URL.Host == base.Host
+		upgrade := base.Scheme == "http" && req.URL.Scheme == "https" && req.URL.Hostname() == base.Hostname() &&
+			(req.URL.Port() == "" || req.URL.Port() == "443")
+		if !same && !upgrade {
 			return &redirectError{to: req.URL.Scheme + "://" + req.URL.Host}
 		}
 		if len(via) >= 5 {
-			return &redirectError{to: redact(req.URL)}
+			return &redirectError{}
 		}
 		return nil
 	}
@@ -548,9 +554,12 @@ func redact(u *url.URL) string {
 	return v.String()
 }
 
+// redirectError refuses a redirect: to another host (to), or one too many (to empty).
 type redirectError struct{ to string }
 
-func (e *redirectError) Error() string { return "redirected to " + e.to }
+func (e *redirectError) Error() string {
+	return "redirected to " + cmpOr(e.to, "the same host too many times")
+}
 
 // pulling is one pull in progress.
 type pulling struct {
@@ -893,7 +902,10 @@ func (p *pulling) get(ctx context.Context, u *url.URL, page int) ([]byte, error)
 	res, err := p.client.Do(req)
 	if err != nil {
 		var re *redirectError
-		if errors.As(err, &re) {
+		switch {
+		case errors.As(err, &re) && re.to == "":
+			return nil, errs.E(errs.Upstream, msgPullRedirects, page, src)
+		case errors.As(err, &re):
 			return nil, errs.E(errs.Upstream, msgPullRedirect, page, src, textutil.Truncate(re.to, 80))
 		}
 		cause := err.Error()
@@ -1038,17 +1050,4 @@ func ParseWindowTime(field, v string, end bool) (time.Time, error) {
 		return time.Time{}, errs.Field(field, msgPullTime, field, textutil.Truncate(strings.ToValidUTF8(v, "?"), 40))
 	}
 	return t, nil
-}
-
-// pullCommandText is the command's description of a pull (for its report).
-func pullCommandText(rep *PullReport) string {
-	s := rep.Pull
-	out := fmt.Sprintf("pulled %d records (%d pages, %d bytes", s.Pulled, s.Pages, s.Bytes)
-	if s.Duplicates > 0 {
-		out += fmt.Sprintf(", %d sent twice", s.Duplicates)
-	}
-	if s.Retries > 0 {
-		out += fmt.Sprintf(", %d requests tried again", s.Retries)
-	}
-	return out + ") from " + s.Source
 }

@@ -82,3 +82,16 @@ func pullCommand(ctx context.Context, im *Importer, mappingFile, from, to string
 	fmt.Fprintln(out, pullCommandText(rep))
 	return printReport(out, rep.ImportReport)
 }
+
+// pullCommandText is the command's description of a pull (for its report).
+func pullCommandText(rep *PullReport) string {
+	s := rep.Pull
+	out := fmt.Sprintf("pulled %d records (%d pages, %d bytes", s.Pulled, s.Pages, s.Bytes)
+	if s.Duplicates > 0 {
+		out += fmt.Sprintf(", %d sent twice", s.Duplicates)
+	}
+	if s.Retries > 0 {
+		out += fmt.Sprintf(", %d requests tried again", s.Retries)
+	}
+	return out + ") from " + s.Source
+}

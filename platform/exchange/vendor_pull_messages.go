@@ -73,6 +73,9 @@ var (
 	msgPullRedirect = msg.New("exchange.pull_redirect",
 		"Page %d of %s: the vendor's server sent the pull to another host (%s); a pull stays on the host of base_url.",
 		"%[2]s 的第 %[1]d 页：厂商服务器将请求转到了其他主机（%[3]s）；拉取只访问 base_url 所在的主机。")
+	msgPullRedirects = msg.New("exchange.pull_redirects",
+		"Page %d of %s: the vendor's server redirected more than 5 times.",
+		"%[2]s 的第 %[1]d 页：厂商服务器重定向超过 5 次。")
 	msgPullNoArray = msg.New("exchange.pull_no_array",
 		"Page %d of %s holds no array of records at %s: %s",
 		"%[2]s 的第 %[1]d 页在 %[3]s 处没有记录数组：%[4]s")

@@ -302,6 +302,10 @@ func TestVendorPullFailures(t *testing.T) {
 				http.Redirect(w, r, "/records?"+r.URL.RawQuery, http.StatusFound)
 				return
 			}
+			if r.URL.Path == "/loop" {
+				http.Redirect(w, r, "/loop", http.StatusFound)
+				return
+			}
 			if r.URL.Path == "/away" {
 				http.Redirect(w, r, other.URL+"/records?"+r.URL.RawQuery, http.StatusFound)
 				return
@@ -313,6 +317,10 @@ func TestVendorPullFailures(t *testing.T) {
 			"paging": map[string]any{"by": "offset", "param": "offset", "size_param": "limit", "size": 2}})
 		if _, err := im.Pull(e.A, pull); !errs.Is(err, errs.Upstream) || !strings.Contains(err.Error(), "another host ("+other.URL+")") {
 			t.Fatalf("redirect away: %v", err)
+		}
+		vw.pullMapping(e.A, map[string]any{"kind": "json_pages", "base_url": hop.URL + "/loop"})
+		if _, err := im.Pull(e.A, pull); !errs.Is(err, errs.Upstream) || !strings.Contains(err.Error(), "redirected more than 5 times") {
+			t.Fatalf("redirect loop: %v", err)
 		}
 		vw.pullMapping(e.A, map[string]any{"kind": "json_pages", "base_url": hop.URL + "/old", "records": "data.list",
 			"paging": map[string]any{"by": "offset", "param": "offset", "size_param": "limit", "size": 2}})
@@ -493,6 +501,9 @@ func TestVendorPullMappingCheck(t *testing.T) {
 			{"open311 records", "pull.records", func(p map[string]any) { p["kind"] = "open311" }},
 			{"open311 cursor", "pull.paging.by", func(p map[string]any) {
 				p["kind"], p["records"], p["paging"] = "open311", "", map[string]any{"by": "cursor", "param": "c", "next": "n"}
+			}},
+			{"open311 page in the query", "pull.query", func(p map[string]any) {
+				p["kind"], p["records"], p["paging"], p["query"] = "open311", "", nil, map[string]string{"page": "2"}
 			}},
 			{"open311 status", "pull.status", func(p map[string]any) { p["kind"], p["records"], p["status"] = "open311", "", "pending" }},
 			{"pages", "pull.max_pages", func(p map[string]any) { p["max_pages"] = -1 }},
