@@ -98,6 +98,14 @@ func TestVendorPullAPI(t *testing.T) {
 				t.Fatalf("states: %v", states)
 			}
 
+			// A status the state table lacks refuses the pull, as a file's value would.
+			openOnly := strings.Replace(mapping, `"codes":{`, `"codes":{"state":{"open":"report"},`, 1)
+			f.mustDo(t, "adminB", "PUT", vendorsB+"/city311/mapping", openOnly, 200)
+			res = f.mustDo(t, "adminB", "POST", pulls, "", 422)
+			if !strings.Contains(res.body, `"value":"closed"`) || !strings.Contains(res.body, `"applied":false`) || !strings.Contains(res.body, `"pulled":6`) {
+				t.Fatalf("unmapped: %s", res.body)
+			}
+
 			// A vendor's server that answers 404 is the vendor's failing, not ours.
 			f.mustDo(t, "adminB", "PUT", vendorsB+"/city311/mapping", strings.Replace(mapping, "/open311/v2", "/nowhere", 1), 200)
 			res = f.mustDo(t, "adminB", "POST", pulls, "", 502)
