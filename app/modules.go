@@ -285,8 +285,11 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 		group := &cobra.Command{Use: m.Name, Short: msg.TextOf(msg.EN, m.Title) + " (" + msg.TextOf(msg.ZH, m.Title) + ")"}
 		for _, mc := range m.Commands {
 			name := strings.Fields(mc.Use)[0]
-			group.AddCommand(&cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),
+			cmd := &cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),
 				RunE: func(c *cobra.Command, args []string) error {
+					for _, fl := range mc.Flags {
+						args = append(args, c.Flags().Lookup(fl.Name).Value.String())
+					}
 					a, err := openApp(c.Context(), stderr, extra...)
 					if err != nil {
 						return err
@@ -303,7 +306,15 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 						}
 					}
 					return fmt.Errorf("module %s has no command %s", m.Name, name)
-				}})
+				}}
+			for _, fl := range mc.Flags {
+				if fl.Bool {
+					cmd.Flags().Bool(fl.Name, false, fl.Usage)
+				} else {
+					cmd.Flags().String(fl.Name, "", fl.Usage)
+				}
+			}
+			group.AddCommand(cmd)
 		}
 		out = append(out, group)
 	}

@@ -70,4 +70,5 @@ var _ = msg.Define(
 	msg.Text{ID: "problem.internal", ZH: "服务器出错，请稍后重试", EN: "Server error; try again shortly"},
 	msg.Text{ID: "problem.gone", ZH: "已不存在", EN: "No longer exists"},
 	msg.Text{ID: "problem.data_destroyed", ZH: "数据已销毁", EN: "Data destroyed"},
+	msg.Text{ID: "problem.upstream", ZH: "对方系统出错或应答无法识别", EN: "The other system failed or answered nonsense"},
 )

@@ -22,6 +22,7 @@ const (
 	Unauthorized Code = "unauthorized"   // not authenticated
 	TooLarge     Code = "too_large"      // the body or upload is over the limit
 	Unavailable  Code = "unavailable"    // a dependency is down; try again later
+	Upstream     Code = "upstream"       // another system we called (a vendor's server) failed or answered nonsense
 	RateLimited  Code = "rate_limited"   // too many requests
 	Unsupported  Code = "unsupported"    // media type not accepted
 	Internal     Code = "internal"       // a bug or an unexpected failure; never shown in detail

@@ -31,7 +31,8 @@ var files embed.FS
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
 // system signs in with an API token of a member who holds it). With im, it imports the history of
 // the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
-// import"): the mappings' and import runs' API and the commands import and dry-run.
+// import"): the mappings' and import runs' API and the commands import and dry-run, and the API pulls (POST
+// /exchange/vendors/{vendor}/pulls, the command pull).
 func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
@@ -55,6 +56,10 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 			{Use: "export <tenant> <vendor> <file>", Short: "write every case of the tenant in a vendor's shape (.csv, .xlsx or .json, by the mapping read backwards); reporters' personal data left out", Args: 3},
 			{Use: "export-clear <tenant> <vendor> <file> <reason>", Short: "the same with the reporters' personal data decrypted (the reason is audited)", Args: 4},
 			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3},
+			{Use: "pull <tenant> <mapping.json>", Short: "pull a vendor's records from its API (the mapping's pull section; its credential: cityops credentials set <tenant> vendor_<vendor>) and import them; a run cut short continues", Args: 2,
+				Flags: []module.Flag{{Name: "from", Usage: "pull records from this date (2006-01-02, China time) or RFC 3339 time"},
+					{Name: "to", Usage: "pull records up to this date (included) or RFC 3339 time"},
+					{Name: "dry-run", Usage: "report what the import would do, writing nothing but the mapping", Bool: true}}},
 		},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
@@ -83,6 +88,7 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 						r.Get("/exchange/vendors/:vendor/mapping", hs.apiMapping)
 						r.Put("/exchange/vendors/:vendor/mapping", admin, hs.apiPutMapping)
 						r.Post("/exchange/vendors/:vendor/imports", admin, hs.apiImport)
+						r.Post("/exchange/vendors/:vendor/pulls", admin, hs.apiPull)
 						r.Get("/exchange/imports", hs.apiRuns)
 						r.Post("/exchange/vendors/:vendor/exports", admin, hs.apiExport)
 					}
@@ -189,6 +195,13 @@ func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]fun
 				return err
 			}
 			return importCommand(ctx, im, args[1], args[2], false, out)
+		},
+		"pull": func(ctx context.Context, args []string, out io.Writer) error {
+			ctx, err := in(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return pullCommand(ctx, im, args[1], args[2], args[3], args[4] == "true", out)
 		},
 		"dry-run": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])

@@ -33,32 +33,41 @@ func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile stri
 		return err
 	}
 	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
-	var bar *progressbar.ProgressBar
-	phase := ""
 	opts := ImportOptions{Vendor: m.Vendor, MappingVersion: m.Version, DryRun: dry}
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opts.Progress = func(p ImportProgress) {
-			if p.Phase != phase {
-				if bar != nil {
-					_ = bar.Finish()
-					fmt.Fprintln(out)
-				}
-				phase = p.Phase
-				bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(out), progressbar.OptionShowCount(),
-					progressbar.OptionSetDescription(map[string]string{"check": "checking records", "write": "importing records"}[p.Phase]))
-			}
-			_ = bar.Set(p.Records)
-		}
-	}
+	var finish func()
+	opts.Progress, finish = progressBar(out)
 	rep, err := im.Import(ctx, VendorFile{Name: filepath.Base(dataFile), Open: func() (io.ReadCloser, error) { return os.Open(dataFile) }}, opts)
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(out)
-	}
+	finish()
 	if err != nil {
 		return err
 	}
 	return printReport(out, rep)
+}
+
+// progressBar is a progress bar of an import's (or pull's) phases on out when out is a
+// terminal, and what finishes it; nil and a no-op otherwise.
+func progressBar(out io.Writer) (func(ImportProgress), func()) {
+	f, ok := out.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	phase := ""
+	finish := func() {
+		if bar != nil {
+			_ = bar.Finish()
+			fmt.Fprintln(out)
+		}
+	}
+	return func(p ImportProgress) {
+		if p.Phase != phase {
+			finish()
+			phase = p.Phase
+			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(out), progressbar.OptionShowCount(),
+				progressbar.OptionSetDescription(map[string]string{"pull": "pulling records", "check": "checking records", "write": "importing records"}[p.Phase]))
+		}
+		_ = bar.Set(p.Records)
+	}, finish
 }
 
 // printReport writes the report as the command line shows it: the summary, the values that could

@@ -48,8 +48,13 @@ type ImporterConfig struct {
 	// HistoryChanged is told when an import wrote events, which may lie in the past of figures
 	// already computed (evaluation.Service.Forget; optional).
 	HistoryChanged func(tenant uuid.UUID)
-	Now            func() time.Time
-	Log            *slog.Logger
+	// Credentials reads the vendors' API credentials for pulls, vendor_<vendor> (optional: a
+	// pull whose mapping names a credential then fails).
+	Credentials VendorCredentials
+	// Pull tunes the API pulls' HTTP client (zero: the defaults).
+	Pull PullConfig
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // DefaultChunk is how many records an import commits at a time.
@@ -65,6 +70,8 @@ type Importer struct {
 	classes cases.Classes
 	chunk   int
 	changed func(tenant uuid.UUID)
+	creds   VendorCredentials
+	pull    PullConfig
 	now     func() time.Time
 	log     *slog.Logger
 }
@@ -72,7 +79,7 @@ type Importer struct {
 // NewImporter returns an Importer built from cfg.
 func NewImporter(cfg ImporterConfig) *Importer {
 	im := &Importer{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, classes: cfg.Classes, chunk: cfg.Chunk, changed: cfg.HistoryChanged,
-		now: cfg.Now, log: cfg.Log}
+		creds: cfg.Credentials, pull: cfg.Pull.withDefaults(), now: cfg.Now, log: cfg.Log}
 	if im.chunk <= 0 {
 		im.chunk = DefaultChunk
 	}

@@ -39,9 +39,11 @@ type Mapping struct {
 	Codes   CodeTables     `json:"codes"`
 	// TimeLayouts are Go time layouts the vendor's times are written in, in China time unless
 	// they carry a zone (default DefaultTimeLayouts).
-	TimeLayouts []string  `json:"time_layouts,omitempty"`
-	CreatedBy   string    `json:"created_by,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitzero"`
+	TimeLayouts []string `json:"time_layouts,omitempty"`
+	// Pull, when set, is where an API pull reads the vendor's records (vendor_pull.go).
+	Pull      *PullSource `json:"pull,omitempty"`
+	CreatedBy string      `json:"created_by,omitempty"`
+	CreatedAt time.Time   `json:"created_at,omitzero"`
 }
 
 // HistoryMapping maps a history row's fields.
@@ -129,6 +131,10 @@ type departments map[string]string
 func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) error {
 	if !vendorRe.MatchString(m.Vendor) {
 		return errs.Field("vendor", msgVendorName, textutil.Truncate(m.Vendor, 40))
+	}
+	m.pullDefaults()
+	if err := m.Pull.check(); err != nil {
+		return err
 	}
 	checkCols := func(where string, cols map[string]string, known, required []string) error {
 		for _, f := range slices.Sorted(maps.Keys(cols)) {
@@ -246,6 +252,7 @@ func ParseMapping(body []byte) (*Mapping, error) {
 	if err := module.UnmarshalJSON(body, m); err != nil {
 		return nil, err
 	}
+	m.pullDefaults()
 	return m, nil
 }
 

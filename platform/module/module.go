@@ -88,6 +88,17 @@ type Command struct {
 	Short string
 	// Args is how many arguments it takes.
 	Args int
+	// Flags are its optional flags (--name value, or --name alone for a Bool one); their values
+	// are handed to the command after its arguments, in this order ("" when not given, "true" or
+	// "false" for a Bool one).
+	Flags []Flag
+}
+
+// Flag is an optional flag of a command.
+type Flag struct {
+	Name  string
+	Usage string
+	Bool  bool
 }
 
 // Parts are what a module runs. Every field is optional.

@@ -40,6 +40,7 @@ var statuses = map[errs.Code]int{
 	errs.RateLimited:  http.StatusTooManyRequests,
 	errs.Destroyed:    http.StatusGone,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Upstream:     http.StatusBadGateway,
 	errs.Internal:     http.StatusInternalServerError,
 }
 
