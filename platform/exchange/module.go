@@ -43,7 +43,8 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 		Templates:   tpl,
 		Migrations:  migs,
 		OpenAPI:     api,
-		Nav:         []module.Nav{{Path: "/exchange", Label: "exchange.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}}},
+		Nav: []module.Nav{{Path: "/exchange", Label: "exchange.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}},
+			{Path: "/exchange/vendors", Label: "exchange.vendors.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}}},
 		Commands: []module.Command{
 			{Use: "status <tenant>", Short: "the tenant's destinations: backlog, failures, last delivery", Args: 1},
 			{Use: "destination <tenant> <code> <url>", Short: "make or change a destination (its token: cityops credentials set <tenant> exchange_<code>)", Args: 3},
@@ -90,6 +91,14 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 					r.Post("/exchange/destinations/:code/replay", admin, hs.replayForm)
 					r.Post("/exchange/destinations/:code/retry", admin, hs.retryForm)
 					r.Post("/exchange/destinations/:code/delete", admin, hs.deleteForm)
+					if im != nil {
+						vp := &vendorPages{im: im, k: k, samples: newSamples(k.Now)}
+						r.Get("/exchange/vendors", vp.list)
+						r.Post("/exchange/vendors/sample", admin, vp.upload)
+						r.Get("/exchange/vendors/:vendor/edit", admin, vp.edit)
+						r.Post("/exchange/vendors/:vendor/edit", admin, vp.editorForm)
+						r.Post("/exchange/vendors/:vendor/run", admin, vp.run)
+					}
 				},
 				Run:        commands(s, h, im, k),
 				Background: []module.Loop{{Name: "delivery", Run: func(ctx context.Context) { s.Run(ctx, k, PassInterval) }}},
