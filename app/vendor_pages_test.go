@@ -151,6 +151,14 @@ func TestVendorPages(t *testing.T) {
 					t.Errorf("the editor lacks %s", want)
 				}
 			}
+			// In English too, with no message id left untranslated.
+			res = webPage(t, f.fixture, admin, "", "GET", loc+"&lang=en", nil)
+			if res.status != 200 || !strings.Contains(res.body, "Edit the mapping") {
+				t.Fatalf("the editor in English: %d", res.status)
+			}
+			if m := regexp.MustCompile(`>[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*<|(title|aria-label|placeholder)="[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*"`).FindString(res.body); m != "" {
+				t.Errorf("the editor in English: untranslated %s", m)
+			}
 			if res := webPage(t, f.fixture, other, "", "GET", loc, nil); res.status != 404 {
 				t.Fatalf("another county's admin opens the editor: %d", res.status)
 			}
@@ -163,6 +171,26 @@ func TestVendorPages(t *testing.T) {
 			if res := webPage(t, f.fixture, other, otherCSRF, "POST", edit, szcgAForm(token, "preview")); res.status != 404 {
 				t.Fatalf("another county's admin previews: %d", res.status)
 			}
+
+			// A JSON sample: the history's member and its entries' members are recognised.
+			res = uploadSample(t, f.fixture, admin, adminCSRF, "szcg-b", "szcg-b.json", vendorSample(t, "szcg-b.json"))
+			if res.status != 303 {
+				t.Fatalf("JSON upload: %d\n%s", res.status, res.body)
+			}
+			res = webPage(t, f.fixture, admin, "", "GET", res.header.Get("Location"), nil)
+			for _, want := range []string{`<option value="流转记录" selected>`, `<option value="环节名称" selected>`, `<option value="案卷标识" selected>`,
+				`<option value="X坐标" selected>`, `<input type="hidden" name="state.v" value="案件上报">`, `<option value="report" selected>`} {
+				if !strings.Contains(res.body, want) {
+					t.Errorf("the JSON editor lacks %s", want)
+				}
+			}
+			// The user's sample is one: the JSON upload replaced the CSV's.
+			if res := webPage(t, f.fixture, admin, "", "GET", loc, nil); res.status != 400 {
+				t.Fatalf("the replaced sample: %d", res.status)
+			}
+			res = uploadSample(t, f.fixture, admin, adminCSRF, "szcg-a", "szcg-a.csv", sample)
+			loc = res.header.Get("Location")
+			token = strings.TrimPrefix(loc, vendorPagesA+"/szcg-a/edit?sample=")
 
 			// The preview: record A2024000102 passes 核查 unmapped; nothing is saved.
 			res = webPage(t, f.fixture, admin, adminCSRF, "POST", edit, szcgAForm(token, "preview"))

@@ -31,7 +31,8 @@ var files embed.FS
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
 // system signs in with an API token of a member who holds it). With im, it imports the history of
 // the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
-// import"): the mappings' and import runs' API and the commands import and dry-run.
+// import"): the mappings' and import runs' API, the commands import and dry-run, and the page
+// /exchange/vendors (its mapping editor and background imports; migration exchange.0004).
 func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
