@@ -672,8 +672,10 @@ func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
 				bad = errs.Field("codes", msgVendorTooManyCodes, codesLimit)
 				break
 			}
-			if err := checkText("codes."+name, val, 200); err != nil && bad == nil {
-				bad = err
+			for _, x := range []string{val, ts[i]} {
+				if err := checkText("codes."+name, x, 200); err != nil && bad == nil {
+					bad = err
+				}
 			}
 			p.order[name] = append(p.order[name], val)
 			out[val] = ts[i]
@@ -686,8 +688,10 @@ func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
 		if i >= len(ck) || i >= len(cc) {
 			break
 		}
-		if err := checkText("codes.class", val, 200); err != nil && bad == nil {
-			bad = err
+		for _, x := range []string{val, ck[i], cc[i]} {
+			if err := checkText("codes.class", x, 200); err != nil && bad == nil {
+				bad = err
+			}
 		}
 		if ck[i] == "" && cc[i] == "" {
 			continue
@@ -697,8 +701,11 @@ func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
 		}
 		p.class[val] = ClassTarget{Kind: catalog.Kind(textutil.Truncate(ck[i], 20)), Code: textutil.Truncate(cc[i], 20)}
 	}
-	for _, s := range append(append([]string{m.History.Key}, m.TimeLayouts...), v) {
-		if err := checkText("fields", s, 200); err != nil && bad == nil {
+	if err := checkText("history.key", m.History.Key, 200); err != nil && bad == nil {
+		bad = err
+	}
+	for _, l := range m.TimeLayouts {
+		if err := checkText("time_layouts", l, 60); err != nil && bad == nil {
 			bad = err
 		}
 	}

@@ -338,10 +338,12 @@ type heldSample struct {
 	s     *VendorSample
 }
 
-// Bounds of the samples held: how long one is kept unused, and how many at most.
+// Bounds of the samples held: how long one is kept unused, how many and how many bytes at most
+// (the oldest unused go first).
 const (
-	sampleLife = time.Hour
-	maxSamples = 16
+	sampleLife     = time.Hour
+	maxSamples     = 16
+	maxSampleBytes = 64 << 20
 )
 
 func newSamples(now func() time.Time) *samples {
@@ -360,7 +362,14 @@ func (ss *samples) put(k sampleKey, s *VendorSample) string {
 	defer ss.mu.Unlock()
 	ss.expire()
 	delete(ss.m, k)
-	for len(ss.m) >= maxSamples {
+	size := func() int {
+		n := len(s.Data)
+		for _, h := range ss.m {
+			n += len(h.s.Data)
+		}
+		return n
+	}
+	for len(ss.m) > 0 && (len(ss.m) >= maxSamples || size() > maxSampleBytes) {
 		var oldest sampleKey
 		var at time.Time
 		for key, h := range ss.m {
