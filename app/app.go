@@ -162,9 +162,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 }
 
 // Close releases everything New opened, after Serve has returned (or without Serve: the command
-// line, tests). It continues Serve's shutdown in the same order: provisioning runs still going
-// are cut (after Serve they have ended or been cut already) and the case writers finish, both
-// bounded by cutWait; then the usage buffer is flushed, and the secret store and the database
+// line, tests). It continues Serve's shutdown in the same order: provisioning runs and the
+// console's vendor imports still going are cut (after Serve they have ended or been cut already)
+// and the case writers finish, each bounded by cutWait; then the usage buffer is flushed, and the secret store and the database
 // close.
 func (a *App) Close() error {
 	var problems []error
@@ -174,6 +174,11 @@ func (a *App) Close() error {
 		problems = append(problems, err)
 	} else if len(cut) > 0 {
 		a.log.Warn("provisioning cut at close; it resumes at the next start or from the console", "tenants", cut)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), cutWait)
+	defer cancel()
+	if a.platform != nil && a.platform.importer != nil && !a.platform.importer.Stop(ctx) {
+		problems = append(problems, errors.New("vendor imports still running at close"))
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), cutWait)
 	defer cancel()
@@ -275,6 +280,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(end), cutWait))
 	defer lcancel()
 	problems = append(problems, loops.stop(lctx))
+	// The console's vendor imports: a run cut here continues when its file is imported again.
+	if !a.platform.importer.Stop(ctx) {
+		a.log.Warn("vendor imports still running at the end of the shutdown grace; importing the same file again continues them")
+	}
 	cut, err := a.jobs.stop(ctx)
 	if len(cut) > 0 {
 		a.log.Warn("provisioning cut at the end of the shutdown grace; it resumes at the next start or from the console", "tenants", cut)

@@ -31,8 +31,10 @@ var files embed.FS
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
 // system signs in with an API token of a member who holds it). With im, it imports the history of
 // the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
-// import"): the mappings' and import runs' API and the commands import and dry-run, and the API pulls (POST
-// /exchange/vendors/{vendor}/pulls, the command pull).
+// import"): the mappings' and import runs' API, the commands import, dry-run, pull, export and
+// export-clear, the API pulls (POST /exchange/vendors/{vendor}/pulls), the exports in a vendor's
+// shape (POST …/exports), and the page /exchange/vendors (its mapping editor and background
+// imports; migration exchange.0004).
 func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
@@ -44,7 +46,8 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 		Templates:   tpl,
 		Migrations:  migs,
 		OpenAPI:     api,
-		Nav:         []module.Nav{{Path: "/exchange", Label: "exchange.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}}},
+		Nav: []module.Nav{{Path: "/exchange", Label: "exchange.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}},
+			{Path: "/exchange/vendors", Label: "exchange.vendors.nav", Roles: []tenants.Role{tenants.TenantAdmin, tenants.Leader, tenants.PrefectureViewer}}},
 		Commands: []module.Command{
 			{Use: "status <tenant>", Short: "the tenant's destinations: backlog, failures, last delivery", Args: 1},
 			{Use: "destination <tenant> <code> <url>", Short: "make or change a destination (its token: cityops credentials set <tenant> exchange_<code>)", Args: 3},
@@ -99,6 +102,14 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 					r.Post("/exchange/destinations/:code/replay", admin, hs.replayForm)
 					r.Post("/exchange/destinations/:code/retry", admin, hs.retryForm)
 					r.Post("/exchange/destinations/:code/delete", admin, hs.deleteForm)
+					if im != nil {
+						vp := &vendorPages{im: im, k: k, samples: newSamples(k.Now)}
+						r.Get("/exchange/vendors", vp.list)
+						r.Post("/exchange/vendors/sample", admin, vp.upload)
+						r.Get("/exchange/vendors/:vendor/edit", admin, vp.edit)
+						r.Post("/exchange/vendors/:vendor/edit", admin, vp.editorForm)
+						r.Post("/exchange/vendors/:vendor/run", admin, vp.run)
+					}
 				},
 				Run:        commands(s, h, im, k),
 				Background: []module.Loop{{Name: "delivery", Run: func(ctx context.Context) { s.Run(ctx, k, PassInterval) }}},

@@ -74,6 +74,8 @@ type Importer struct {
 	pull    PullConfig
 	now     func() time.Time
 	log     *slog.Logger
+	// jobs are the imports the console started in the background (vendor_jobs.go).
+	jobs importJobs
 }
 
 // NewImporter returns an Importer built from cfg.
@@ -268,6 +270,16 @@ func (p *mapper) class(ctx context.Context, db bun.IDB, kind catalog.Kind, value
 
 // mapRecord maps rec, adding what it cannot map to rep; nil when it could not.
 func (p *mapper) mapRecord(ctx context.Context, db bun.IDB, rec *vendorRecord, rep *ImportReport) (*mappedCase, error) {
+	mc, ok, err := p.mapAll(ctx, db, rec, rep)
+	if !ok {
+		return nil, err
+	}
+	return mc, nil
+}
+
+// mapAll maps rec as far as it can, adding what it cannot map to rep; ok is false when rec had a
+// problem (mc then holds what could be mapped, for the console's preview, and is not sealed).
+func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep *ImportReport) (mc *mappedCase, ok bool, err error) {
 	before := rep.ProblemCount
 	v := func(f string) string { return rec.values[p.col(f)] }
 	for c, s := range rec.values {
@@ -276,7 +288,7 @@ func (p *mapper) mapRecord(ctx context.Context, db bun.IDB, rec *vendorRecord, r
 			rec.values[c] = ""
 		}
 	}
-	mc := &mappedCase{row: rec.row, recordID: v(FieldRecordID), number: v(FieldNumber), description: v(FieldDescription), address: v(FieldAddress),
+	mc = &mappedCase{row: rec.row, recordID: v(FieldRecordID), number: v(FieldNumber), description: v(FieldDescription), address: v(FieldAddress),
 		reporterName: v(FieldReporterName), reporterPhone: v(FieldReporterPhone)}
 	switch {
 	case mc.recordID == "":
@@ -301,7 +313,7 @@ func (p *mapper) mapRecord(ctx context.Context, db bun.IDB, rec *vendorRecord, r
 	cv := v(FieldClassCode)
 	t, ok, err := p.class(ctx, db, kind, cv)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if ok {
 		mc.kind, mc.class = t.Kind, t.Code
@@ -393,14 +405,14 @@ func (p *mapper) mapRecord(ctx context.Context, db bun.IDB, rec *vendorRecord, r
 		}
 		mc.history = append(mc.history, e)
 	}
-	if rep.ProblemCount > before {
-		return nil, nil
-	}
-	if mc.reportedAt.IsZero() {
+	if mc.reportedAt.IsZero() && len(mc.history) > 0 {
 		mc.reportedAt = mc.history[0].at
 	}
+	if rep.ProblemCount > before {
+		return mc, false, nil
+	}
 	mc.seal()
-	return mc, nil
+	return mc, true, nil
 }
 
 // department maps a vendor's department: through the table, or (for the case's own, with no
@@ -463,21 +475,24 @@ type recordRow struct {
 // Run is one import run of a vendor's file, as the ledger keeps it.
 type Run struct {
 	bun.BaseModel  `bun:"table:vendor_runs"`
-	ID             string     `bun:"id,pk" json:"id"`
-	Vendor         string     `bun:"vendor" json:"vendor"`
-	MappingVersion int        `bun:"mapping_version" json:"mapping_version"`
-	FileSHA256     string     `bun:"file_sha256" json:"file_sha256"`
-	FileName       string     `bun:"file_name" json:"file_name"`
-	State          string     `bun:"state" json:"state"` // running | done
-	RecordsDone    int        `bun:"records_done" json:"records_done"`
-	Created        int        `bun:"created" json:"created"`
-	Updated        int        `bun:"updated" json:"updated"`
-	Unchanged      int        `bun:"unchanged" json:"unchanged"`
-	Kept           int        `bun:"kept" json:"kept"`
-	Events         int        `bun:"events" json:"events"`
-	StartedBy      string     `bun:"started_by" json:"started_by"`
-	StartedAt      time.Time  `bun:"started_at" json:"started_at"`
-	FinishedAt     *time.Time `bun:"finished_at" json:"finished_at"`
+	ID             string `bun:"id,pk" json:"id"`
+	Vendor         string `bun:"vendor" json:"vendor"`
+	MappingVersion int    `bun:"mapping_version" json:"mapping_version"`
+	FileSHA256     string `bun:"file_sha256" json:"file_sha256"`
+	FileName       string `bun:"file_name" json:"file_name"`
+	State          string `bun:"state" json:"state"` // running | done
+	RecordsDone    int    `bun:"records_done" json:"records_done"`
+	// RecordsTotal is how many records the file holds (tenant migration exchange.0004; 0 for
+	// runs from before it).
+	RecordsTotal int        `bun:"records_total" json:"records_total"`
+	Created      int        `bun:"created" json:"created"`
+	Updated      int        `bun:"updated" json:"updated"`
+	Unchanged    int        `bun:"unchanged" json:"unchanged"`
+	Kept         int        `bun:"kept" json:"kept"`
+	Events       int        `bun:"events" json:"events"`
+	StartedBy    string     `bun:"started_by" json:"started_by"`
+	StartedAt    time.Time  `bun:"started_at" json:"started_at"`
+	FinishedAt   *time.Time `bun:"finished_at" json:"finished_at"`
 }
 
 // plan is what an import does with one mapped record.
@@ -631,7 +646,7 @@ func (im *Importer) Import(ctx context.Context, file VendorFile, opts ImportOpti
 	}
 
 	// Write, continuing a run of the same file that was cut short.
-	run, err := im.startRun(ctx, p.m, file.Name, rep.SHA256)
+	run, err := im.startRun(ctx, p.m, file.Name, rep.SHA256, rep.Records)
 	if err != nil {
 		return nil, err
 	}
@@ -768,14 +783,17 @@ func (im *Importer) each(ctx context.Context, file VendorFile, format VendorForm
 	return nil
 }
 
-// startRun returns the unfinished run of this file and mapping version, or a new one.
-func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string) (*Run, error) {
+// startRun returns the unfinished run of this file and mapping version, or a new one, of total
+// records.
+func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string, total int) (*Run, error) {
 	run := &Run{}
 	err := im.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		err := db.NewSelect().Model(run).Where("vendor = ? AND file_sha256 = ? AND mapping_version = ? AND state = 'running'", m.Vendor, sum, m.Version).
 			Order("started_at DESC").Limit(1).Scan(ctx)
 		if err == nil {
-			return nil
+			run.RecordsTotal = total
+			_, err = db.NewUpdate().Model(run).Column("records_total").WherePK().Exec(ctx)
+			return dbx.Translate(err)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return dbx.Translate(err)
@@ -785,7 +803,7 @@ func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string) 
 			return err
 		}
 		*run = Run{ID: id.String(), Vendor: m.Vendor, MappingVersion: m.Version, FileSHA256: sum, FileName: textutil.Truncate(name, 200),
-			State: "running", StartedBy: actorOf(ctx), StartedAt: im.now().UTC().Truncate(time.Microsecond)}
+			State: "running", RecordsTotal: total, StartedBy: actorOf(ctx), StartedAt: im.now().UTC().Truncate(time.Microsecond)}
 		_, err = db.NewInsert().Model(run).Exec(ctx)
 		return dbx.Translate(err)
 	})

@@ -68,10 +68,25 @@ type recordReader interface {
 const maxCell = 10_000
 
 func newRecordReader(r io.Reader, f VendorFormat, m *Mapping) (recordReader, io.Closer, error) {
-	switch f {
-	case VendorJSON:
+	if f == VendorJSON {
 		return newJSONRecords(r, m), io.NopCloser(nil), nil
-	case VendorXLSX:
+	}
+	read, closer, err := flatRows(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	fr, err := newFlatRecords(read, m)
+	if err != nil {
+		closer.Close()
+		return nil, nil, err
+	}
+	return fr, closer, nil
+}
+
+// flatRows reads a CSV or XLSX file (the first sheet) row by row: read returns io.EOF after the
+// last row; closer releases the workbook.
+func flatRows(r io.Reader, f VendorFormat) (read func() ([]string, error), closer io.Closer, err error) {
+	if f == VendorXLSX {
 		x, err := excelize.OpenReader(r)
 		if err != nil {
 			return nil, nil, errs.E(errs.Invalid, msgVendorXLSX)
@@ -86,7 +101,7 @@ func newRecordReader(r io.Reader, f VendorFormat, m *Mapping) (recordReader, io.
 			x.Close()
 			return nil, nil, errs.E(errs.Invalid, msgVendorXLSX)
 		}
-		fr, err := newFlatRecords(func() ([]string, error) {
+		return func() ([]string, error) {
 			if !rows.Next() {
 				if err := rows.Error(); err != nil {
 					return nil, errs.E(errs.Invalid, msgVendorXLSX)
@@ -94,29 +109,22 @@ func newRecordReader(r io.Reader, f VendorFormat, m *Mapping) (recordReader, io.
 				return nil, io.EOF
 			}
 			return rows.Columns()
-		}, m)
-		if err != nil {
-			x.Close()
-			return nil, nil, err
-		}
-		return fr, closers{rows, x}, nil
-	default:
-		text, err := decodedText(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		c := csv.NewReader(text)
-		c.FieldsPerRecord, c.LazyQuotes, c.ReuseRecord = -1, true, false
-		fr, err := newFlatRecords(func() ([]string, error) {
-			rec, err := c.Read()
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, errs.E(errs.Invalid, msgVendorCSVLine, pe.Line, pe.Err.Error())
-			}
-			return rec, err
-		}, m)
-		return fr, io.NopCloser(nil), err
+		}, closers{rows, x}, nil
 	}
+	text, err := decodedText(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := csv.NewReader(text)
+	c.FieldsPerRecord, c.LazyQuotes, c.ReuseRecord = -1, true, false
+	return func() ([]string, error) {
+		rec, err := c.Read()
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, errs.E(errs.Invalid, msgVendorCSVLine, pe.Line, pe.Err.Error())
+		}
+		return rec, err
+	}, io.NopCloser(nil), nil
 }
 
 type closers []io.Closer
