@@ -285,8 +285,12 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 		group := &cobra.Command{Use: m.Name, Short: msg.TextOf(msg.EN, m.Title) + " (" + msg.TextOf(msg.ZH, m.Title) + ")"}
 		for _, mc := range m.Commands {
 			name := strings.Fields(mc.Use)[0]
-			group.AddCommand(&cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),
+			flags := make([]*string, len(mc.Flags))
+			cmd := &cobra.Command{Use: mc.Use, Short: mc.Short, Args: cobra.ExactArgs(mc.Args),
 				RunE: func(c *cobra.Command, args []string) error {
+					for _, f := range flags {
+						args = append(args, *f)
+					}
 					a, err := openApp(c.Context(), stderr, extra...)
 					if err != nil {
 						return err
@@ -303,7 +307,11 @@ func moduleCommands(mods, extra []module.Module, stdout, stderr io.Writer) []*co
 						}
 					}
 					return fmt.Errorf("module %s has no command %s", m.Name, name)
-				}})
+				}}
+			for i, f := range mc.Flags {
+				flags[i] = cmd.Flags().String(f.Name, "", f.Usage)
+			}
+			group.AddCommand(cmd)
 		}
 		out = append(out, group)
 	}

@@ -51,8 +51,8 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 			{Use: "retry <tenant> <code>", Short: "send a destination's dead items again", Args: 2},
 			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
 			{Use: "hotline-class <tenant> <category> <kind> <code>", Short: "map a 12345 hotline category (* for the default) to a minor class (component|event, 4 digits)", Args: 4},
-			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3},
-			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3},
+			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3, Flags: entityFlag},
+			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3, Flags: entityFlag},
 		},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
@@ -81,6 +81,7 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 						r.Get("/exchange/vendors/:vendor/mapping", hs.apiMapping)
 						r.Put("/exchange/vendors/:vendor/mapping", admin, hs.apiPutMapping)
 						r.Post("/exchange/vendors/:vendor/imports", admin, hs.apiImport)
+						r.Post("/exchange/vendors/:vendor/imports/:entity", admin, hs.apiImportEntity)
 						r.Get("/exchange/imports", hs.apiRuns)
 					}
 				},
@@ -185,14 +186,14 @@ func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]fun
 			if err != nil {
 				return err
 			}
-			return importCommand(ctx, im, args[1], args[2], false, out)
+			return importCommand(ctx, im, args[1], args[2], flagArg(args, 3), false, out)
 		},
 		"dry-run": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return importCommand(ctx, im, args[1], args[2], true, out)
+			return importCommand(ctx, im, args[1], args[2], flagArg(args, 3), true, out)
 		},
 		"deliver": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])

@@ -88,6 +88,14 @@ type Command struct {
 	Short string
 	// Args is how many arguments it takes.
 	Args int
+	// Flags name the string flags it takes ("entity" is --entity): their values ("" when not
+	// given) follow the arguments, in this order.
+	Flags []Flag
+}
+
+// Flag is a string flag of a command and its one line of help.
+type Flag struct {
+	Name, Usage string
 }
 
 // Parts are what a module runs. Every field is optional.
