@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -73,6 +74,9 @@ func uploadedFile(c *fiber.Ctx) (VendorFile, error) {
 		return VendorFile{}, errs.Field("file", msgVendorUpload)
 	}
 	name := strings.Clone(fh.Filename)
+	if strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
+		return VendorFile{}, errs.Field("file", msgVendorUpload)
+	}
 	format, err := VendorFormatOf(name)
 	if err != nil {
 		return VendorFile{}, err

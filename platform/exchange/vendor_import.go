@@ -177,7 +177,7 @@ func (r *ImportReport) Summary(lang string) string {
 	switch {
 	case !r.OK():
 		return msgVendorSummaryRejected.In(lang, r.Records, r.ProblemCount, len(r.Unmapped))
-	case r.Entity != EntityCases:
+	case r.Entity != "" && r.Entity != EntityCases:
 		return r.entitySummary(lang)
 	case r.DryRun:
 		return msgVendorSummaryDry.In(lang, r.Records, r.Created, r.Updated, r.Unchanged, r.Kept)
@@ -472,8 +472,8 @@ type Run struct {
 	MappingVersion int        `bun:"mapping_version" json:"mapping_version"`
 	FileSHA256     string     `bun:"file_sha256" json:"file_sha256"`
 	FileName       string     `bun:"file_name" json:"file_name"`
-	Entity         Entity     `bun:"entity,nullzero" json:"entity"` // cases when not set
-	State          string     `bun:"state" json:"state"`            // running | done
+	Entity         Entity     `bun:"entity" json:"entity"`
+	State          string     `bun:"state" json:"state"` // running | done
 	RecordsDone    int        `bun:"records_done" json:"records_done"`
 	Created        int        `bun:"created" json:"created"`
 	Updated        int        `bun:"updated" json:"updated"`
@@ -783,7 +783,7 @@ func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string) 
 		if err != nil {
 			return err
 		}
-		*run = Run{ID: id.String(), Vendor: m.Vendor, MappingVersion: m.Version, FileSHA256: sum, FileName: textutil.Truncate(name, 200),
+		*run = Run{ID: id.String(), Entity: EntityCases, Vendor: m.Vendor, MappingVersion: m.Version, FileSHA256: sum, FileName: textutil.Truncate(name, 200),
 			State: "running", StartedBy: actorOf(ctx), StartedAt: im.now().UTC().Truncate(time.Microsecond)}
 		_, err = db.NewInsert().Model(run).Exec(ctx)
 		return dbx.Translate(err)

@@ -211,7 +211,9 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 			return errs.Field("codes.source", msgVendorSource, textutil.Truncate(v, 40), textutil.Truncate(string(s), 20))
 		}
 	}
-	if len(c.Department) > 0 {
+	// A mapping that imports departments may name those it has yet to import: the case import
+	// reports a department still missing then as a value it cannot map.
+	if len(c.Department) > 0 && m.Departments == nil {
 		depts, err := loadDepartments(ctx, db)
 		if err != nil {
 			return err
