@@ -407,6 +407,7 @@ func (im *Importer) apply(ctx context.Context, e Entity, changed []*entityRow, s
 		for i, r := range changed {
 			in[i] = r.grid
 		}
+		srep.Rows = len(in) // grids.Service.Import counts its features itself
 		return im.grids.ImportGrids(ctx, in, srep, fixed)
 	case EntityComponents:
 		in := make([]catalog.ComponentInput, len(changed))

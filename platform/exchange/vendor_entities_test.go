@@ -194,14 +194,21 @@ func TestVendorEntities(t *testing.T) {
 		if n := ew.count(e.A, "SELECT count(*) FROM departments WHERE code = 'szgy-ps' AND name = '排水管理处'"); n != 1 {
 			t.Fatal("the department was not renamed in place")
 		}
+		broken := strings.Replace(string(comps), "污水井盖,市政公用局,排水管理所,排水管理所,完好", "污水井盖,市政公用局,排水管理所,排水管理所,破损", 1)
+		if rep := ew.mustImportEntity(e.A, exchange.EntityComponents, "c.csv", []byte(broken), false); rep.Updated != 1 || rep.Unchanged != 3 {
+			t.Fatalf("corrected component: %+v", rep)
+		}
+		if got := ew.text(e.A, "SELECT status FROM components WHERE code = '5323010102000002'"); got != "破损" {
+			t.Fatalf("component status: %q", got)
+		}
 		regrid := strings.Replace(string(gridsCSV), "鹿城三号网格", "鹿城第三网格", 1)
 		if rep := ew.mustImportEntity(e.A, exchange.EntityGrids, "g.csv", []byte(regrid), false); rep.Updated != 1 || rep.Unchanged != 4 {
 			t.Fatalf("corrected grid: %+v", rep)
 		}
 
 		runs, err := ew.im.FindRuns(e.View)
-		if err != nil || len(runs) != 12 || runs[0].Entity != exchange.EntityGrids {
-			t.Fatalf("runs: %d %+v %v", len(runs), runs, err)
+		if err != nil || len(runs) != 13 || runs[0].Entity != exchange.EntityGrids {
+			t.Fatalf("runs: %d %v", len(runs), err)
 		}
 	})
 }
@@ -300,6 +307,27 @@ func TestVendorEntityFormats(t *testing.T) {
 			t.Fatalf("XLSX staff: %+v", rep)
 		}
 		m := ew.mustMapping(e.A, "szcg-a.mapping.json")
+		// A vendor class through codes.class is written into the code's class digits.
+		m.Codes.Class = map[string]exchange.ClassTarget{"SS-01": {Kind: catalog.Component, Code: "0101"}}
+		if _, err := ew.im.PutMapping(e.A, m); err != nil {
+			t.Fatal(err)
+		}
+		comps := "部件标识码,部件小类,部件名称,主管部门,权属单位,养护单位,部件状态,经度,纬度,所属网格\n" +
+			"5323019999000003,SS-01,上水井盖,市政公用局,鹿城供水公司,鹿城供水公司,完好,101.505,25.005,53230100100101\n"
+		if rep := ew.mustImportEntity(e.A, exchange.EntityComponents, "c.csv", []byte(comps), false); rep.Created != 1 {
+			t.Fatalf("class through the table: %+v", rep)
+		}
+		if n := ew.count(e.A, "SELECT count(*) FROM components WHERE code = '5323010101000003' AND class_code = '0101'"); n != 1 {
+			t.Fatal("the code's class digits were not mapped")
+		}
+		// The table changes: the record would become another component, which is refused.
+		m.Codes.Class["SS-01"] = exchange.ClassTarget{Kind: catalog.Component, Code: "0102"}
+		if _, err := ew.im.PutMapping(e.A, m); err != nil {
+			t.Fatal(err)
+		}
+		if rep := ew.importEntity(e.A, exchange.EntityComponents, "c.csv", []byte(comps), false); rep.OK() || rep.Problems[0].Column != "部件标识码" {
+			t.Fatalf("moved component: %+v", rep)
+		}
 		m.Staff = nil
 		if _, err := ew.im.PutMapping(e.A, m); err != nil {
 			t.Fatal(err)
