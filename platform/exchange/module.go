@@ -30,8 +30,9 @@ var files embed.FS
 // it, the tenant's admins change it. With h, it takes the 12345 hotline's work orders in (POST
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
 // system signs in with an API token of a member who holds it). With im, it imports the history of
-// the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
-// import"): the mappings' and import runs' API and the commands import and dry-run.
+// the systems a county ran before, and their departments, grids, components and staff (tenant
+// migrations exchange.0003 and exchange.0005; docs/exchange.md, "Vendor import"): the mappings'
+// and import runs' API and the commands import and dry-run.
 func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
