@@ -72,6 +72,10 @@ var EntityFields = map[Entity][]string{
 	EntityStaff:       {"record_id", "name", "phone", "department", "posts"},
 }
 
+// maxGeometryCell bounds a grid's geometry cell: a street's boundary runs to thousands of
+// positions.
+const maxGeometryCell = 1 << 20
+
 var entityRequired = map[Entity]int{EntityGrids: 3, EntityComponents: 3, EntityDepartments: 2, EntityStaff: 2}
 
 // GridImporter takes mapped grids (grids.Service satisfies it).
@@ -445,7 +449,11 @@ func (im *Importer) apply(ctx context.Context, e Entity, changed []*entityRow, s
 func (p *mapper) mapEntity(ctx context.Context, db bun.IDB, e Entity, fields map[string]string, rec *vendorRecord, rep *ImportReport) (*entityRow, error) {
 	before := rep.ProblemCount
 	for _, c := range slices.Sorted(maps.Keys(rec.values)) {
-		if s := rec.values[c]; strings.ContainsRune(s, 0) || !utf8.ValidString(s) || len(s) > maxCell {
+		limit := maxCell
+		if e == EntityGrids && c == fields["geometry"] {
+			limit = maxGeometryCell
+		}
+		if s := rec.values[c]; strings.ContainsRune(s, 0) || !utf8.ValidString(s) || len(s) > limit {
 			rep.add(rec.row, c, "", msgVendorBadText, c)
 			rec.values[c] = ""
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -267,6 +268,19 @@ func TestVendorEntityProblems(t *testing.T) {
 		gridsCSV := strings.Replace(string(mustRead(t, "szcg-a-grids.csv")), "POLYGON((101.5 25.01", "LINESTRING((101.5 25.01", 1)
 		if rep := ew.importEntity(e.A, exchange.EntityGrids, "g.csv", []byte(gridsCSV), false); rep.OK() || rep.Problems[0].Row != 6 || rep.Problems[0].Column != "边界" {
 			t.Fatalf("bad geometry: %+v", rep.Problems)
+		}
+		// A boundary of thousands of positions is read (more than a cell of text may hold).
+		var ring []string
+		for i := 0; i <= 2000; i++ {
+			ring = append(ring, fmt.Sprintf("%.6f,25.01", 101.5+0.01*float64(i)/2000))
+		}
+		ring = append(ring, "101.51,25.02", "101.5,25.02")
+		big := "网格编码,网格名称,边界\n53230100100103,鹿城三号网格,\"" + strings.Join(ring, ";") + "\"\n"
+		if len(big) < 20_000 {
+			t.Fatalf("the boundary is only %d bytes", len(big))
+		}
+		if rep := ew.importEntity(e.A, exchange.EntityGrids, "g.csv", []byte(big), true); !rep.OK() || rep.Created != 1 {
+			t.Fatalf("a long boundary: %+v", rep.Problems)
 		}
 		// A department whose parent is in neither the file nor the tenant.
 		depts := string(mustRead(t, "szcg-a-departments.csv")) + "wt,文体局,nope,\n"
