@@ -56,3 +56,50 @@ func TestCLIVendorImport(t *testing.T) {
 		t.Fatalf("an unknown tenant: %d %s", code, e)
 	}
 }
+
+// TestCLIVendorImportEntities: the operator imports a county's whole szcg-a set from the command
+// line, in order — departments, grids, components, staff with --entity, then the cases, whose
+// departments now resolve through the mapping's table — and a re-run changes nothing.
+func TestCLIVendorImportEntities(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CITYOPS_DATA_DIR", dir)
+	t.Setenv("CITYOPS_LOG_LEVEL", "error")
+	t.Setenv("CITYOPS_DATABASE_URL", "")
+	if out, e, code := runCLI(t, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %s %s", out, e)
+	}
+	if out, e, code := runCLI(t, "", "tenants", "create", "--slug", "chuxiong", "--name-zh", "楚雄市", "--admin-code", "532301"); code != 0 {
+		t.Fatalf("create: %s %s", out, e)
+	}
+	path := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(vendorSample(t, name)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mapping := path("szcg-a.mapping.json")
+	for _, tc := range []struct {
+		cmd, file, entity, want string
+	}{
+		{"dry-run", "szcg-a-departments.csv", "departments", "Dry run of 4 records of departments: 4 would be created"},
+		{"import", "szcg-a-departments.csv", "departments", "4 records of departments imported: 4 created"},
+		{"import", "szcg-a-grids.csv", "grids", "5 records of grids imported: 5 created"},
+		{"import", "szcg-a-components.csv", "components", "4 records of components imported: 4 created"},
+		{"import", "szcg-a-staff.csv", "staff", "6 records of staff imported: 6 created"},
+		{"import", "szcg-a-staff.csv", "staff", "0 created, 0 updated, 6 unchanged"},
+		{"import", "szcg-a.csv", "", "3 cases created"},
+	} {
+		args := []string{"exchange", tc.cmd, "chuxiong", mapping, path(tc.file)}
+		if tc.entity != "" {
+			args = append(args, "--entity", tc.entity)
+		}
+		out, e, code := runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Fatalf("%s %s: %d\n%s\n%s", tc.cmd, tc.file, code, out, e)
+		}
+	}
+	if out, e, code := runCLI(t, "", "exchange", "import", "chuxiong", mapping, path("szcg-a-staff.csv"), "--entity", "roads"); code == 0 || !strings.Contains(out+e, "roads") {
+		t.Fatalf("an unknown entity: %d %s %s", code, out, e)
+	}
+}

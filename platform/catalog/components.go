@@ -159,11 +159,46 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 			recs = append(recs, m)
 		}
 	}
+	var in []ComponentInput
+	for i, m := range recs {
+		if m["!blank"] != "" {
+			continue
+		}
+		in = append(in, ComponentInput{Row: i + first, Code: m["code"], Name: m["name"], Department: m["department"], OwnerUnit: m["owner_unit"],
+			MaintenanceUnit: m["maintenance_unit"], Status: m["status"], Lon: m["lon"], Lat: m["lat"], GridCode: m["grid_code"], Source: m["source"],
+			Err: notPoint[i]})
+	}
+	rep := &tabular.Report{DryRun: dryRun}
+	if err := s.ImportComponentRows(ctx, in, rep, nil); err != nil {
+		return nil, err
+	}
+	if !rep.OK() {
+		return rep, rep.Reject()
+	}
+	return rep, nil
+}
+
+// ComponentInput is one component of an import as a row gives it (the columns of
+// ImportComponents), with its row in the file for the report. Err, when set, is what made the
+// row unreadable (a GeoJSON feature that is not a Point).
+type ComponentInput struct {
+	Row                                                int
+	Code, Name, Department, OwnerUnit, MaintenanceUnit string
+	Status, Lon, Lat, GridCode, Source                 string
+	Err                                                error
+}
+
+// ImportComponentRows checks components, adding every problem to rep, and upserts them in one
+// transaction unless a problem was found (rep's included) or rep is a dry run; also, when
+// given, runs in that transaction after the upsert (the vendor import writes its ledger there).
+// ImportComponents and the vendor import both come through here; an applied import is audited
+// as components.import.
+func (s *Service) ImportComponentRows(ctx context.Context, in []ComponentInput, rep *tabular.Report, also func(ctx context.Context, db bun.IDB) error) error {
+	dryRun := rep.DryRun
 	admin := ""
 	if sc := tenants.ScopeFrom(ctx); sc != nil && sc.Tenant != nil {
 		admin = sc.Tenant.AdminCode
 	}
-	rep := &tabular.Report{DryRun: dryRun}
 	now := s.now().UTC()
 	var comps []ComponentRecord
 	var rowOf []int
@@ -174,17 +209,15 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		classes = classIndex(all)
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	seen := map[string]int{}
-	for i, m := range recs {
-		n := i + first
-		if m["!blank"] != "" {
-			continue
-		}
+	for _, ci := range in {
+		n, code := ci.Row, ci.Code
+		m := map[string]string{"name": ci.Name, "department": ci.Department, "owner_unit": ci.OwnerUnit, "maintenance_unit": ci.MaintenanceUnit,
+			"status": ci.Status, "lon": ci.Lon, "lat": ci.Lat, "grid_code": ci.GridCode, "source": ci.Source}
 		rep.Rows++
-		code := m["code"]
-		if err := notPoint[i]; err != nil {
+		if err := ci.Err; err != nil {
 			rep.AddErr(n, "geometry", code, err)
 			continue
 		}
@@ -242,7 +275,7 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 		}
 		codes, err := s.grids.LocateUnits(ctx, pts)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, ci := range toLocate {
 			if codes[i] != "" {
@@ -288,23 +321,24 @@ func (s *Service) ImportComponents(ctx context.Context, data []byte, format stri
 				return err
 			}
 		}
+		if also != nil {
+			return also(ctx, db)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	sortProblems(rep)
 	if !rep.OK() {
-		sortProblems(rep)
-		return rep, rep.Reject()
+		return nil
 	}
 	rep.Accepted = len(comps)
 	rep.Applied = !dryRun
 	if rep.Applied {
-		if err := s.gate.AuditTenant(ctx, "components.import", "", rep.AuditDetail()); err != nil {
-			return nil, err
-		}
+		return s.gate.AuditTenant(ctx, "components.import", "", rep.AuditDetail())
 	}
-	return rep, nil
+	return nil
 }
 
 func sortProblems(r *tabular.Report) {

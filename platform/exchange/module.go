@@ -30,11 +30,12 @@ var files embed.FS
 // it, the tenant's admins change it. With h, it takes the 12345 hotline's work orders in (POST
 // /exchange/hotline/work-orders and the satisfaction PUT, by the acceptor's post: the hotline's
 // system signs in with an API token of a member who holds it). With im, it imports the history of
-// the systems a county ran before (tenant migration exchange.0003; docs/exchange.md, "Vendor
-// import"): the mappings' and import runs' API, the commands import, dry-run, pull, export and
-// export-clear, the API pulls (POST /exchange/vendors/{vendor}/pulls), the exports in a vendor's
-// shape (POST …/exports), and the page /exchange/vendors (its mapping editor and background
-// imports; migration exchange.0004).
+// the systems a county ran before, and their departments, grids, components and staff (tenant
+// migrations exchange.0003 and exchange.0005; docs/exchange.md, "Vendor import"): the mappings'
+// and import runs' API, the commands import, dry-run, pull, export and export-clear, the API
+// pulls (POST /exchange/vendors/{vendor}/pulls), the exports in a vendor's shape (POST
+// …/exports), and the page /exchange/vendors (its mapping editor and background imports;
+// migration exchange.0004).
 func Module(s *Service, h *Hotline, im *Importer) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
@@ -55,10 +56,10 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 			{Use: "retry <tenant> <code>", Short: "send a destination's dead items again", Args: 2},
 			{Use: "deliver <tenant>", Short: "deliver what is due now, once (the server's loop does this every second)", Args: 1},
 			{Use: "hotline-class <tenant> <category> <kind> <code>", Short: "map a 12345 hotline category (* for the default) to a minor class (component|event, 4 digits)", Args: 4},
-			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3},
+			{Use: "import <tenant> <mapping.json> <file>", Short: "import a vendor's export (CSV, XLSX or JSON) with a mapping (saved as its next version when changed); a run cut short continues", Args: 3, Flags: entityFlag},
 			{Use: "export <tenant> <vendor> <file>", Short: "write every case of the tenant in a vendor's shape (.csv, .xlsx or .json, by the mapping read backwards); reporters' personal data left out", Args: 3},
 			{Use: "export-clear <tenant> <vendor> <file> <reason>", Short: "the same with the reporters' personal data decrypted (the reason is audited)", Args: 4},
-			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3},
+			{Use: "dry-run <tenant> <mapping.json> <file>", Short: "map a vendor's export and report what an import would do and every value it cannot map, writing nothing but the mapping", Args: 3, Flags: entityFlag},
 			{Use: "pull <tenant> <mapping.json>", Short: "pull a vendor's records from its API (the mapping's pull section; its credential: cityops credentials set <tenant> vendor_<vendor>) and import them; a run cut short continues", Args: 2,
 				Flags: []module.Flag{{Name: "from", Usage: "pull records from this date (2006-01-02, China time) or RFC 3339 time"},
 					{Name: "to", Usage: "pull records up to this date (included) or RFC 3339 time"},
@@ -92,6 +93,7 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 						r.Put("/exchange/vendors/:vendor/mapping", admin, hs.apiPutMapping)
 						r.Post("/exchange/vendors/:vendor/imports", admin, hs.apiImport)
 						r.Post("/exchange/vendors/:vendor/pulls", admin, hs.apiPull)
+						r.Post("/exchange/vendors/:vendor/imports/:entity", admin, hs.apiImportEntity)
 						r.Get("/exchange/imports", hs.apiRuns)
 						r.Post("/exchange/vendors/:vendor/exports", admin, hs.apiExport)
 					}
@@ -205,7 +207,7 @@ func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]fun
 			if err != nil {
 				return err
 			}
-			return importCommand(ctx, im, args[1], args[2], false, out)
+			return importCommand(ctx, im, args[1], args[2], flagArg(args, 3), false, out)
 		},
 		"pull": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])
@@ -219,7 +221,7 @@ func commands(s *Service, h *Hotline, im *Importer, k module.Kit) map[string]fun
 			if err != nil {
 				return err
 			}
-			return importCommand(ctx, im, args[1], args[2], true, out)
+			return importCommand(ctx, im, args[1], args[2], flagArg(args, 3), true, out)
 		},
 		"export": func(ctx context.Context, args []string, out io.Writer) error {
 			ctx, err := in(ctx, args[0])

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -54,33 +55,50 @@ func (h *handlers) apiPutMapping(c *fiber.Ctx) error {
 // newest mapping, or only checked with ?dry_run=true. 200 with the report; 422 with every
 // problem when a record could not be mapped (nothing written).
 func (h *handlers) apiImport(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return errs.Field("file", msgVendorUpload)
-	}
-	name := strings.Clone(fh.Filename)
-	format, err := VendorFormatOf(name)
+	file, err := uploadedFile(c)
 	if err != nil {
 		return err
 	}
+	rep, err := h.im.Import(c.UserContext(), file, ImportOptions{Vendor: vendor(c), DryRun: c.QueryBool("dry_run")})
+	if err != nil {
+		return err
+	}
+	return sendReport(c, rep)
+}
+
+// uploadedFile is the request's multipart part "file" (.csv, .xlsx or .json, at most
+// module.MaxUpload), read into memory.
+func uploadedFile(c *fiber.Ctx) (VendorFile, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return VendorFile{}, errs.Field("file", msgVendorUpload)
+	}
+	name := strings.Clone(fh.Filename)
+	if strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
+		return VendorFile{}, errs.Field("file", msgVendorUpload)
+	}
+	format, err := VendorFormatOf(name)
+	if err != nil {
+		return VendorFile{}, err
+	}
 	f, err := fh.Open()
 	if err != nil {
-		return errs.Field("file", msgVendorUpload)
+		return VendorFile{}, errs.Field("file", msgVendorUpload)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, module.MaxUpload+1))
 	f.Close()
 	if err != nil {
-		return errs.Field("file", msgVendorUpload)
+		return VendorFile{}, errs.Field("file", msgVendorUpload)
 	}
 	if err := module.CheckUploadSize(data); err != nil {
-		return err
+		return VendorFile{}, err
 	}
-	rep, err := h.im.Import(c.UserContext(), VendorFile{Name: name, Format: format,
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }},
-		ImportOptions{Vendor: vendor(c), DryRun: c.QueryBool("dry_run")})
-	if err != nil {
-		return err
-	}
+	return VendorFile{Name: name, Format: format, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}, nil
+}
+
+// sendReport answers with an import's report: 200, or 422 with every problem when a record could
+// not be mapped (nothing written).
+func sendReport(c *fiber.Ctx, rep *ImportReport) error {
 	if !rep.OK() {
 		rid, _ := c.Locals("requestid").(string)
 		return module.SendProblem(c, http.StatusUnprocessableEntity, struct {

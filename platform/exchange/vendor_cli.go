@@ -10,14 +10,19 @@ import (
 	"text/tabwriter"
 
 	"github.com/cityops/cityops/internal/msg"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
-// importCommand is "cityops exchange import|dry-run <tenant> <mapping.json> <file>": it saves the
-// mapping when it changed, imports (or dry-runs) the file with a progress bar on a terminal, and
-// prints the report.
-func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile string, dry bool, out io.Writer) error {
+// entityFlag is the import commands' --entity: grids, components, departments or staff (cases
+// when not given).
+var entityFlag = []module.Flag{{Name: "entity", Usage: "what the file holds: cases (the default), departments, grids, components or staff"}}
+
+// importCommand is "cityops exchange import|dry-run <tenant> <mapping.json> <file> [--entity e]":
+// it saves the mapping when it changed, imports (or dry-runs) the file with a progress bar on a
+// terminal (cases) or at once (the other entities), and prints the report.
+func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile, entity string, dry bool, out io.Writer) error {
 	if im == nil {
 		return errors.New("exchange: no importer")
 	}
@@ -33,6 +38,18 @@ func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile stri
 		return err
 	}
 	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
+	if entity != "" && entity != string(EntityCases) {
+		e, err := ParseEntity(entity)
+		if err != nil {
+			return err
+		}
+		rep, err := im.ImportEntity(ctx, VendorFile{Name: filepath.Base(dataFile), Open: func() (io.ReadCloser, error) { return os.Open(dataFile) }},
+			EntityOptions{Vendor: m.Vendor, MappingVersion: m.Version, Entity: e, DryRun: dry})
+		if err != nil {
+			return err
+		}
+		return printReport(out, rep)
+	}
 	opts := ImportOptions{Vendor: m.Vendor, MappingVersion: m.Version, DryRun: dry}
 	var finish func()
 	opts.Progress, finish = progressBar(out)
@@ -108,3 +125,11 @@ func printReport(out io.Writer, rep *ImportReport) error {
 }
 
 var errRejected = errors.New("nothing was imported: see the problems above")
+
+// flagArg is the value of a command's flag at position i of its arguments, "" when absent.
+func flagArg(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/paulmach/orb"
 )
 
 // FuzzVendorRecords: the readers of vendors' files never panic, and refuse what they cannot
@@ -59,6 +61,35 @@ func FuzzVendorRecords(f *testing.F) {
 			}
 			if rec.row <= 0 || len(rec.values) == 0 {
 				t.Fatalf("record %+v", rec)
+			}
+		}
+	})
+}
+
+// FuzzVendorGeometry: a grid's geometry cell never panics the reader; what it accepts is a
+// polygon whose rings are closed.
+func FuzzVendorGeometry(f *testing.F) {
+	for _, s := range []string{
+		"POLYGON((101.49 24.99,101.54 24.99,101.54 25.04,101.49 25.04,101.49 24.99))",
+		"MULTIPOLYGON(((1 1,2 1,2 2,1 1)))",
+		"101.495,24.995;101.525,24.995;101.525,25.025",
+		`{"type":"Polygon","coordinates":[[[101.5,25],[101.51,25],[101.51,25.01],[101.5,25]]]}`,
+		`{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}`,
+		"POLYGON((", ";;", "{", "1 2 3;4",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, ok := parseGeometry(s)
+		if !ok {
+			return
+		}
+		if g == nil {
+			t.Fatalf("%q: accepted as nothing", s)
+		}
+		if p, isPolygon := g.(orb.Polygon); isPolygon && !strings.HasPrefix(strings.TrimSpace(s), "{") && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(s)), "POLYGON") {
+			if r := p[0]; len(r) == 0 || r[0] != r[len(r)-1] {
+				t.Fatalf("%q: ring not closed: %v", s, r)
 			}
 		}
 	})

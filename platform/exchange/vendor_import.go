@@ -43,6 +43,12 @@ type ImporterConfig struct {
 	Usage cases.Usage
 	// Classes looks our classes up (catalog.Entries).
 	Classes cases.Classes
+	// Grids, Components and Org take the rows of the other entities' imports (ImportEntity;
+	// grids.Service, catalog.Service and org.Service; optional: without one, its entity is not
+	// imported).
+	Grids      GridImporter
+	Components ComponentImporter
+	Org        OrgImporter
 	// Chunk is how many records one transaction writes (DefaultChunk when zero).
 	Chunk int
 	// HistoryChanged is told when an import wrote events, which may lie in the past of figures
@@ -69,6 +75,7 @@ type Importer struct {
 	usage   cases.Usage
 	classes cases.Classes
 	chunk   int
+	entities
 	changed func(tenant uuid.UUID)
 	creds   VendorCredentials
 	pull    PullConfig
@@ -81,7 +88,8 @@ type Importer struct {
 // NewImporter returns an Importer built from cfg.
 func NewImporter(cfg ImporterConfig) *Importer {
 	im := &Importer{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, classes: cfg.Classes, chunk: cfg.Chunk, changed: cfg.HistoryChanged,
-		creds: cfg.Credentials, pull: cfg.Pull.withDefaults(), now: cfg.Now, log: cfg.Log}
+		creds: cfg.Credentials, pull: cfg.Pull.withDefaults(), entities: entities{grids: cfg.Grids, components: cfg.Components, org: cfg.Org},
+		now: cfg.Now, log: cfg.Log}
 	if im.chunk <= 0 {
 		im.chunk = DefaultChunk
 	}
@@ -135,7 +143,10 @@ type Unmapped struct {
 // created, updated, left unchanged or kept (a case the case loop has taken on since its import),
 // and every value it could not map. Nothing is written unless no record has a problem.
 type ImportReport struct {
-	RunID          string `json:"run_id,omitempty"`
+	RunID string `json:"run_id,omitempty"`
+	// Entity is what the file held: cases, or grids, components, departments or staff
+	// (ImportEntities; these have no kept records nor events).
+	Entity         Entity `json:"entity"`
 	Vendor         string `json:"vendor"`
 	MappingVersion int    `json:"mapping_version"`
 	File           string `json:"file"`
@@ -177,6 +188,8 @@ func (r *ImportReport) Summary(lang string) string {
 	switch {
 	case !r.OK():
 		return msgVendorSummaryRejected.In(lang, r.Records, r.ProblemCount, len(r.Unmapped))
+	case r.Entity != "" && r.Entity != EntityCases:
+		return r.entitySummary(lang)
 	case r.DryRun:
 		return msgVendorSummaryDry.In(lang, r.Records, r.Created, r.Updated, r.Unchanged, r.Kept)
 	}
@@ -480,6 +493,7 @@ type Run struct {
 	MappingVersion int    `bun:"mapping_version" json:"mapping_version"`
 	FileSHA256     string `bun:"file_sha256" json:"file_sha256"`
 	FileName       string `bun:"file_name" json:"file_name"`
+	Entity         Entity `bun:"entity" json:"entity"`
 	State          string `bun:"state" json:"state"` // running | done
 	RecordsDone    int    `bun:"records_done" json:"records_done"`
 	// RecordsTotal is how many records the file holds (tenant migration exchange.0004; 0 for
@@ -609,11 +623,14 @@ func (im *Importer) Import(ctx context.Context, file VendorFile, opts ImportOpti
 	}); err != nil {
 		return nil, err
 	}
+	if !p.m.mapsCases() {
+		return nil, errs.E(errs.Invalid, msgVendorNoCaseFields, p.m.Vendor)
+	}
 	p.layouts = p.m.TimeLayouts
 	if len(p.layouts) == 0 {
 		p.layouts = DefaultTimeLayouts
 	}
-	rep := &ImportReport{Vendor: p.m.Vendor, MappingVersion: p.m.Version, File: file.Name, DryRun: opts.DryRun, Problems: []tabular.Problem{}, Unmapped: []Unmapped{}}
+	rep := &ImportReport{Entity: EntityCases, Vendor: p.m.Vendor, MappingVersion: p.m.Version, File: file.Name, DryRun: opts.DryRun, Problems: []tabular.Problem{}, Unmapped: []Unmapped{}}
 
 	// Check: map every record, and plan it against the ledger.
 	h := sha256.New()
@@ -802,7 +819,7 @@ func (im *Importer) startRun(ctx context.Context, m *Mapping, name, sum string, 
 		if err != nil {
 			return err
 		}
-		*run = Run{ID: id.String(), Vendor: m.Vendor, MappingVersion: m.Version, FileSHA256: sum, FileName: textutil.Truncate(name, 200),
+		*run = Run{ID: id.String(), Entity: EntityCases, Vendor: m.Vendor, MappingVersion: m.Version, FileSHA256: sum, FileName: textutil.Truncate(name, 200),
 			State: "running", RecordsTotal: total, StartedBy: actorOf(ctx), StartedAt: im.now().UTC().Truncate(time.Microsecond)}
 		_, err = db.NewInsert().Model(run).Exec(ctx)
 		return dbx.Translate(err)

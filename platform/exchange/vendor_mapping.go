@@ -17,6 +17,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
 )
@@ -41,9 +42,15 @@ type Mapping struct {
 	// they carry a zone (default DefaultTimeLayouts).
 	TimeLayouts []string `json:"time_layouts,omitempty"`
 	// Pull, when set, is where an API pull reads the vendor's records (vendor_pull.go).
-	Pull      *PullSource `json:"pull,omitempty"`
-	CreatedBy string      `json:"created_by,omitempty"`
-	CreatedAt time.Time   `json:"created_at,omitzero"`
+	Pull *PullSource `json:"pull,omitempty"`
+	// Grids, Components, Departments and Staff map the vendor's exports of them (EntityFields;
+	// vendor_entities.go). A mapping may hold only these, and no case fields.
+	Grids       *EntityMapping `json:"grids,omitempty"`
+	Components  *EntityMapping `json:"components,omitempty"`
+	Departments *EntityMapping `json:"departments,omitempty"`
+	Staff       *EntityMapping `json:"staff,omitempty"`
+	CreatedBy   string         `json:"created_by,omitempty"`
+	CreatedAt   time.Time      `json:"created_at,omitzero"`
 }
 
 // HistoryMapping maps a history row's fields.
@@ -66,6 +73,8 @@ type CodeTables struct {
 	Source map[string]cases.Source `json:"source,omitempty"`
 	// Department: the vendor's department name → the code of one of our departments.
 	Department map[string]string `json:"department,omitempty"`
+	// Post: the vendor's role name of a staff member → our post (inspector, acceptor, …).
+	Post map[string]org.Post `json:"post,omitempty"`
 }
 
 // ClassTarget is one of our minor classes.
@@ -155,10 +164,15 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 		}
 		return nil
 	}
-	if err := checkCols("fields", m.Fields, CaseFields, requiredCaseFields); err != nil {
-		return err
+	if m.mapsCases() {
+		if err := checkCols("fields", m.Fields, CaseFields, requiredCaseFields); err != nil {
+			return err
+		}
+		if err := checkCols("history.fields", m.History.Fields, HistoryFields, requiredHistory); err != nil {
+			return err
+		}
 	}
-	if err := checkCols("history.fields", m.History.Fields, HistoryFields, requiredHistory); err != nil {
+	if err := m.checkEntities(checkCols); err != nil {
 		return err
 	}
 	if err := checkText("history.key", m.History.Key, 200); err != nil {
@@ -170,7 +184,7 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 		}
 	}
 	c := &m.Codes
-	if len(c.Kind)+len(c.Class)+len(c.State)+len(c.Source)+len(c.Department) > codesLimit {
+	if len(c.Kind)+len(c.Class)+len(c.State)+len(c.Source)+len(c.Department)+len(c.Post) > codesLimit {
 		return errs.Field("codes", msgVendorTooManyCodes, codesLimit)
 	}
 	for v, k := range c.Kind {
@@ -190,7 +204,7 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 			return err
 		}
 	}
-	if len(c.State) == 0 {
+	if len(c.State) == 0 && m.mapsCases() {
 		return errs.Field("codes.state", msgVendorNoStates)
 	}
 	for v, a := range c.State {
@@ -203,7 +217,9 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 			return errs.Field("codes.source", msgVendorSource, textutil.Truncate(v, 40), textutil.Truncate(string(s), 20))
 		}
 	}
-	if len(c.Department) > 0 {
+	// A mapping that imports departments may name those it has yet to import: the case import
+	// reports a department still missing then as a value it cannot map.
+	if len(c.Department) > 0 && m.Departments == nil {
 		depts, err := loadDepartments(ctx, db)
 		if err != nil {
 			return err

@@ -157,7 +157,10 @@ func (vw *vendorWorld) caseOf(ctx context.Context, vendor, record string) *cases
 func TestVendorMappingCheck(t *testing.T) {
 	eachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		vw := newVendorWorld(t, e, 0)
-		good := string(mustRead(t, "szcg-a.mapping.json"))
+		// Without its departments section: a mapping that imports departments may name those it
+		// has yet to import (TestVendorEntities).
+		good := strings.Replace(string(mustRead(t, "szcg-a.mapping.json")),
+			`"departments": {"fields": {"code": "部门编码", "name": "部门名称", "parent": "上级部门编码", "phone": "联系电话"}},`, "", 1)
 		for _, tc := range []struct {
 			name, from, to, field string
 		}{

@@ -193,9 +193,7 @@ func contains(g orb.Geometry, pt orb.Point) bool {
 }
 
 // Import reads a GeoJSON FeatureCollection of grids (properties code and name; 编码/名称 also
-// accepted) and upserts them. Every feature is checked first — code, level, parent, geometry —
-// and nothing is written unless all pass, nor on a dry run. Parents may come in the same file.
-// An applied import is audited as grids.import.
+// accepted) and upserts them through ImportGrids. An unreadable feature is a problem of its row.
 func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabular.Report, error) {
 	var fc struct {
 		Type     string            `json:"type"`
@@ -204,21 +202,49 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 	if err := json.Unmarshal(data, &fc); err != nil || fc.Type != "FeatureCollection" {
 		return nil, errs.E(errs.Invalid, msgFileNotGeojsonFeaturecollection)
 	}
-	admin := adminCode(ctx)
 	rep := &tabular.Report{DryRun: dryRun, Rows: len(fc.Features)}
-	var grids []Grid
-	inFile := map[string]int{}
-	parents := map[string][]int{} // parent code → features needing it
-	now := s.now().UTC()
+	var in []GridInput
 	for i, raw := range fc.Features {
-		n := i + 1
 		f, err := geojson.UnmarshalFeature(raw)
 		if err != nil {
-			rep.Add(n, "geometry", "", msgFeatureCannotReadGeojson, cleanErr(err))
+			rep.Add(i+1, "geometry", "", msgFeatureCannotReadGeojson, cleanErr(err))
 			continue
 		}
-		code := propString(f.Properties, "code", "grid_code", "编码", "网格编码")
-		name := propString(f.Properties, "name", "名称", "网格名称")
+		in = append(in, GridInput{Row: i + 1, Code: propString(f.Properties, "code", "grid_code", "编码", "网格编码"),
+			Name: propString(f.Properties, "name", "名称", "网格名称"), Geometry: f.Geometry})
+	}
+	if err := s.ImportGrids(ctx, in, rep, nil); err != nil {
+		return nil, err
+	}
+	if !rep.OK() {
+		return rep, rep.Reject()
+	}
+	return rep, nil
+}
+
+// GridInput is one grid of an import: its row in the file (for the report), code, name and
+// polygon. The code says the level and the parent.
+type GridInput struct {
+	Row      int
+	Code     string
+	Name     string
+	Geometry orb.Geometry
+}
+
+// ImportGrids checks grids — code, level, parent, name, geometry — adding every problem to rep,
+// and upserts them in one transaction unless a problem was found (rep's included) or rep is a
+// dry run. Parents may come in the same import. also, when given, runs in that transaction after
+// the upsert (the vendor import writes its ledger there). Import and the vendor import both come
+// through here; an applied import is audited as grids.import.
+func (s *Service) ImportGrids(ctx context.Context, in []GridInput, rep *tabular.Report, also func(ctx context.Context, db bun.IDB) error) error {
+	admin := adminCode(ctx)
+	dryRun := rep.DryRun
+	var grids []Grid
+	inFile := map[string]int{}
+	parents := map[string][]int{} // parent code → rows needing it
+	now := s.now().UTC()
+	for _, gi := range in {
+		n, code, name := gi.Row, gi.Code, gi.Name
 		level, parent, err := LevelOf(code, admin)
 		if err != nil {
 			rep.AddErr(n, "code", code, err)
@@ -232,13 +258,13 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 			rep.Add(n, "code", code, msgCodeUsedByFeature, code, prev)
 			continue
 		}
-		if err := checkGeometry(f.Geometry); err != nil {
+		if err := checkGeometry(gi.Geometry); err != nil {
 			rep.AddErr(n, "geometry", code, err)
 			continue
 		}
 		inFile[code] = n
-		geom, _ := geojson.NewGeometry(f.Geometry).MarshalJSON()
-		g := Grid{Code: code, Level: level, Name: name, Shape: newShape(geom, f.Geometry, now)}
+		geom, _ := geojson.NewGeometry(gi.Geometry).MarshalJSON()
+		g := Grid{Code: code, Level: level, Name: name, Shape: newShape(geom, gi.Geometry, now)}
 		if parent != "" {
 			g.ParentCode = &parent
 			parents[parent] = append(parents[parent], n)
@@ -284,6 +310,9 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 				return err
 			}
 		}
+		if also != nil {
+			return also(ctx, db)
+		}
 		return nil
 	}
 	mode := tenants.Write
@@ -291,20 +320,18 @@ func (s *Service) Import(ctx context.Context, data []byte, dryRun bool) (*tabula
 		mode = tenants.Read // still check parents, so the report names every problem
 	}
 	if err := s.gate.Tx(ctx, mode, apply); err != nil {
-		return nil, err
+		return err
 	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Row < rep.Problems[j].Row })
 	if !rep.OK() {
-		return rep, rep.Reject()
+		return nil
 	}
 	rep.Accepted = len(grids)
 	rep.Applied = !dryRun
 	if rep.Applied {
-		if err := s.gate.AuditTenant(ctx, "grids.import", "", rep.AuditDetail()); err != nil {
-			return nil, err
-		}
+		return s.gate.AuditTenant(ctx, "grids.import", "", rep.AuditDetail())
 	}
-	return rep, nil
+	return nil
 }
 
 func cleanErr(err error) string {
