@@ -225,6 +225,19 @@ func backCode[K ~string](x *exporter, t map[K]string, ours K, column string, siz
 	return string(ours)
 }
 
+// overdueWord writes a stage's outcome as the vendor's overdue flag: its code for it, else 是/否.
+func (x *exporter) overdueWord(late bool) string {
+	for _, v := range slices.Sorted(maps.Keys(x.m.Codes.Overdue)) {
+		if x.m.Codes.Overdue[v] == late {
+			return v
+		}
+	}
+	if late {
+		return "是"
+	}
+	return "否"
+}
+
 // exportCase is one case with its history, ready to write.
 type exportCase struct {
 	values  map[string]string // by our field
@@ -240,7 +253,11 @@ type importedDetail struct {
 		Actor      string `json:"actor"`
 		Department string `json:"department"`
 		Number     string `json:"number"`
+		Overdue    string `json:"overdue"`
 	} `json:"imported"`
+	Stage *struct {
+		Overdue bool `json:"overdue"`
+	} `json:"stage"`
 }
 
 func (x *exporter) each(ctx context.Context, db bun.IDB, out vendorWriter) error {
@@ -373,7 +390,11 @@ func (x *exporter) exportCase(c *cases.Case, events []*cases.Event, record, name
 		var d importedDetail
 		if json.Unmarshal(e.Detail, &d) == nil && d.Imported != nil && d.Imported.Vendor == x.m.Vendor {
 			h[HistoryState], h[HistoryActor], h[HistoryDepartment] = d.Imported.State, d.Imported.Actor, d.Imported.Department
+			h[HistoryOverdue] = d.Imported.Overdue
 		} else {
+			if d.Stage != nil {
+				h[HistoryOverdue] = x.overdueWord(d.Stage.Overdue)
+			}
 			h[HistoryState] = backCode(x, x.state, e.Action, x.m.History.Fields[HistoryState], 1)
 			h[HistoryActor] = textutil.Truncate(cmp.Or(e.ActorEmail, e.ActorID), 100)
 		}

@@ -222,6 +222,10 @@ type mappedEvent struct {
 	vendorState, actor, deptName string
 	dept                         *string
 	remark                       string
+	// overdue is the vendor's flag that the stage this row ended ran over its limit (the
+	// history field overdue), and overdueRaw its value as written.
+	overdue    bool
+	overdueRaw string
 }
 
 // mapper maps records with a mapping and what the tenant knows.
@@ -413,6 +417,14 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 		} else if i > 0 && e.at.Before(mc.history[i-1].at) {
 			rep.add(h.row, hf[HistoryAt], mc.recordID, msgVendorTimeOrder, textutil.Truncate(h.values[hf[HistoryAt]], 40))
 		}
+		if col := hf[HistoryOverdue]; col != "" {
+			if e.overdueRaw = h.values[col]; e.overdueRaw != "" {
+				var known bool
+				if e.overdue, known = p.overdue(e.overdueRaw); !known {
+					p.miss(rep, h.row, col, e.overdueRaw)
+				}
+			}
+		}
 		if e.deptName != "" && len(p.m.Codes.Department) > 0 {
 			e.dept = p.department(rep, h.row, hf[HistoryDepartment], e.deptName, false)
 		}
@@ -426,6 +438,19 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 	}
 	mc.seal()
 	return mc, true, nil
+}
+
+// overdueWords are the overdue flags understood without a code table.
+var overdueWords = map[string]bool{"是": true, "否": false, "超时": true, "超期": true, "未超时": false, "未超期": false, "正常": false,
+	"Y": true, "N": false, "y": true, "n": false, "1": true, "0": false, "true": true, "false": false, "TRUE": true, "FALSE": false}
+
+// overdue reads a history row's overdue flag: through the table, or one of the usual words.
+func (p *mapper) overdue(v string) (late, known bool) {
+	if late, known = p.m.Codes.Overdue[v]; known {
+		return late, true
+	}
+	late, known = overdueWords[strings.TrimSpace(v)]
+	return late, known
 }
 
 // department maps a vendor's department: through the table, or (for the case's own, with no
@@ -456,6 +481,9 @@ func (mc *mappedCase) seal() {
 		h := sha256.New()
 		for _, s := range []string{string(e.action), e.at.Format(time.RFC3339Nano), e.vendorState, e.actor, e.deptName, e.remark} {
 			fmt.Fprintf(h, "%d:%s;", len(s), s)
+		}
+		if e.overdueRaw != "" { // only then: the digests of rows imported before the flag existed stay
+			fmt.Fprintf(h, "overdue%d:%s;", len(e.overdueRaw), e.overdueRaw)
 		}
 		mc.hashes[i] = sum(h)
 		fmt.Fprintf(all, "%s;", mc.hashes[i])
@@ -1021,7 +1049,16 @@ func (mc *mappedCase) events(c *cases.Case, from int, vendor, run string) ([]*ca
 		if e.dept != nil {
 			imported["department_id"] = *e.dept
 		}
-		detail, err := json.Marshal(map[string]any{"imported": imported})
+		d := map[string]any{"imported": imported}
+		if e.overdueRaw != "" {
+			imported["overdue"] = e.overdueRaw
+		}
+		if e.overdue {
+			// As the case loop records a stage that ran over its limit: the evaluation's on-time
+			// indicators read it.
+			d["stage"] = map[string]any{"overdue": true}
+		}
+		detail, err := json.Marshal(d)
 		if err != nil {
 			return nil, err
 		}

@@ -73,6 +73,10 @@ type CodeTables struct {
 	Source map[string]cases.Source `json:"source,omitempty"`
 	// Department: the vendor's department name → the code of one of our departments.
 	Department map[string]string `json:"department,omitempty"`
+	// Overdue: the vendor's value of a history row's overdue flag (超时, history field
+	// overdue) → whether the stage that row ended ran over its limit. Without an entry the usual
+	// values are understood (是/否, 超时/未超时/正常, Y/N, 1/0, true/false).
+	Overdue map[string]bool `json:"overdue,omitempty"`
 	// Post: the vendor's role name of a staff member → our post (inspector, acceptor, …).
 	Post map[string]org.Post `json:"post,omitempty"`
 }
@@ -108,6 +112,7 @@ const (
 	HistoryActor      = "actor"
 	HistoryDepartment = "department"
 	HistoryRemark     = "remark"
+	HistoryOverdue    = "overdue"
 )
 
 // CaseFields and HistoryFields list the fields, the required ones first.
@@ -115,7 +120,7 @@ var (
 	CaseFields = []string{FieldRecordID, FieldClassCode, FieldLon, FieldLat, FieldNumber, FieldReportedAt, FieldSource, FieldKind,
 		FieldDescription, FieldAddress, FieldGridCode, FieldDepartment, FieldReporterName, FieldReporterPhone}
 	requiredCaseFields = CaseFields[:4]
-	HistoryFields      = []string{HistoryState, HistoryAt, HistoryActor, HistoryDepartment, HistoryRemark}
+	HistoryFields      = []string{HistoryState, HistoryAt, HistoryActor, HistoryDepartment, HistoryRemark, HistoryOverdue}
 	requiredHistory    = HistoryFields[:2]
 )
 
@@ -184,7 +189,7 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 		}
 	}
 	c := &m.Codes
-	if len(c.Kind)+len(c.Class)+len(c.State)+len(c.Source)+len(c.Department)+len(c.Post) > codesLimit {
+	if len(c.Kind)+len(c.Class)+len(c.State)+len(c.Source)+len(c.Department)+len(c.Post)+len(c.Overdue) > codesLimit {
 		return errs.Field("codes", msgVendorTooManyCodes, codesLimit)
 	}
 	for v, k := range c.Kind {
@@ -210,6 +215,11 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 	for v, a := range c.State {
 		if _, _, ok := cases.ActionResult(a); !ok {
 			return errs.Field("codes.state", msgVendorAction, textutil.Truncate(v, 40), textutil.Truncate(string(a), 30))
+		}
+	}
+	for v := range c.Overdue {
+		if err := checkText("codes.overdue", v, 100); err != nil {
+			return err
 		}
 	}
 	for v, s := range c.Source {

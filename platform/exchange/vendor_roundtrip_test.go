@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/platformtest"
 	"github.com/cityops/cityops/tenants"
@@ -243,4 +244,85 @@ func text(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// TestVendorOverdueFlag: a vendor's 是否超时 column marks the stage a history row ended as over
+// its limit (detail.stage.overdue, which the evaluation's on-time indicators read); a value it
+// does not know is listed as unmapped; the flag goes back out as written.
+func TestVendorOverdueFlag(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		vw := newVendorWorld(t, e, 0)
+		m, err := exchange.ParseMapping(mustRead(t, "szcg-a.mapping.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.History.Fields[exchange.HistoryOverdue] = "是否超时"
+		if _, err := vw.im.EnsureMapping(e.A, m); err != nil {
+			t.Fatal(err)
+		}
+		// The column added: 是 on A2024000102's 处置反馈 row, 否 on its 结案 row, empty elsewhere.
+		lines := strings.Split(strings.TrimSuffix(string(mustRead(t, "szcg-a.csv")), "\n"), "\n")
+		for i := range lines {
+			switch {
+			case i == 0:
+				lines[i] += ",是否超时"
+			case strings.HasPrefix(lines[i], "A2024000102,") && strings.Contains(lines[i], ",处置反馈,"):
+				lines[i] += ",是"
+			case strings.HasPrefix(lines[i], "A2024000102,") && strings.Contains(lines[i], ",结案,"):
+				lines[i] += ",否"
+			default:
+				lines[i] += ","
+			}
+		}
+		flagged := []byte(strings.Join(lines, "\n") + "\n")
+
+		bad := []byte(strings.Replace(string(flagged), ",是\n", ",也许\n", 1))
+		dry, err := vw.im.Import(e.A, memFile("bad.csv", bad), exchange.ImportOptions{Vendor: "szcg-a", DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dry.Unmapped) != 1 || dry.Unmapped[0].Value != "也许" || dry.Unmapped[0].Column != "是否超时" {
+			t.Fatalf("unmapped: %+v", dry.Unmapped)
+		}
+
+		vw.mustImport(e.A, "szcg-a", memFile("flagged.csv", flagged), false)
+		c := vw.caseOf(e.A, "szcg-a", "A2024000102")
+		late := 0
+		for _, ev := range c.Events {
+			var d struct {
+				Imported map[string]string `json:"imported"`
+				Stage    *struct {
+					Overdue bool `json:"overdue"`
+				} `json:"stage"`
+			}
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case ev.Action == cases.Feedback:
+				if d.Stage == nil || !d.Stage.Overdue || d.Imported["overdue"] != "是" {
+					t.Fatalf("the overdue feedback: %s", ev.Detail)
+				}
+				late++
+			case ev.Action == cases.Close:
+				if d.Stage != nil || d.Imported["overdue"] != "否" {
+					t.Fatalf("the close on time: %s", ev.Detail)
+				}
+			case d.Stage != nil || d.Imported["overdue"] != "":
+				t.Fatalf("%s: %s", ev.Action, ev.Detail)
+			}
+		}
+		if late == 0 {
+			t.Fatal("no feedback row was flagged")
+		}
+		if again := vw.mustImport(e.A, "szcg-a", memFile("flagged.csv", flagged), false); again.Unchanged != 3 {
+			t.Fatalf("again: %+v", again)
+		}
+		var out bytes.Buffer
+		if _, err := vw.im.Export(e.A, &out, exchange.VendorExportOptions{Vendor: "szcg-a", Format: exchange.VendorCSV, Imported: true,
+			PersonalData: tenants.PersonalDataClear, Reason: "核对超时标志"}); err != nil {
+			t.Fatal(err)
+		}
+		compareTable(t, flagged, tableOf(t, exchange.VendorCSV, out.Bytes()))
+	}, exchange.Module(nil, nil, nil))
 }
