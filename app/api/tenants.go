@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -246,20 +244,12 @@ func (a *tenantsAPI) opWaiver(c *fiber.Ctx) error {
 // client downloads, a failure is still a problem or an error page, and no archive sits in
 // memory. An archive with personal data in clear says so in its name.
 func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant, opts tenants.ExportOptions, dir string) error {
-	sp, err := newSpool(filepath.Join(dir, ".spool"))
+	sp, err := module.NewSpool(filepath.Join(dir, ".spool"))
 	if err != nil {
 		return err
 	}
-	opts.TempDir = sp.dir
+	opts.TempDir = sp.Dir
 	if err := store.ExportAudited(c.UserContext(), t, sp, opts); err != nil {
-		sp.Close()
-		return err
-	}
-	size, err := sp.Seek(0, io.SeekCurrent)
-	if err == nil {
-		_, err = sp.Seek(0, io.SeekStart)
-	}
-	if err != nil {
 		sp.Close()
 		return err
 	}
@@ -267,40 +257,7 @@ func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant, opts tena
 	if opts.PersonalData == tenants.PersonalDataClear {
 		name = fmt.Sprintf("%s-%s-personal-data.zip", t.Slug, store.Now().UTC().Format("20060102"))
 	}
-	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	// fasthttp closes the spool (and so removes it) once it is sent or the request is dropped.
-	c.Response().SetBodyStream(sp, int(size))
-	return nil
-}
-
-// spool is a temporary file an archive is written to and then sent from.
-type spool struct {
-	*os.File
-	dir     string
-	removed bool
-}
-
-func newSpool(dir string) (*spool, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(dir, "export-*.zip")
-	if err != nil {
-		return nil, err
-	}
-	// On Unix the open file lives on without a name, and goes with the process.
-	return &spool{File: f, dir: dir, removed: os.Remove(f.Name()) == nil}, nil
-}
-
-// Close closes the file and removes it, if it still has a name.
-func (s *spool) Close() error {
-	err := s.File.Close()
-	if !s.removed {
-		os.Remove(s.Name())
-	}
-	return err
+	return sp.Send(c, name, "application/zip")
 }
 
 func (a *tenantsAPI) auditPage(c *fiber.Ctx, tenant *uuid.UUID) error {

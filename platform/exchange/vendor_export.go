@@ -586,12 +586,10 @@ func (h *handlers) apiExport(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	f, err := os.CreateTemp("", "cityops-vendor-export-*")
+	sp, err := module.NewSpool("")
 	if err != nil {
 		return err
 	}
-	removed := os.Remove(f.Name()) == nil
-	sp := &spoolFile{File: f, removed: removed}
 	v := vendor(c)
 	rep, err := h.im.Export(c.UserContext(), sp, VendorExportOptions{Vendor: v, MappingVersion: in.MappingVersion, Format: in.Format,
 		PersonalData: in.PersonalData, Reason: strings.Clone(in.Reason), Imported: in.Imported})
@@ -599,38 +597,10 @@ func (h *handlers) apiExport(c *fiber.Ctx) error {
 		sp.Close()
 		return err
 	}
-	size, err := sp.Seek(0, io.SeekCurrent)
-	if err == nil {
-		_, err = sp.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		sp.Close()
-		return err
-	}
-	name := fmt.Sprintf("%s-%s-%s.%s", module.Scope(c).Tenant.Slug, v, time.Now().In(clock.China).Format("20060102"), in.Format)
-	c.Set(fiber.HeaderContentType, vendorMediaTypes[in.Format])
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Records", strconv.Itoa(rep.Records))
 	c.Set("X-Unmapped-Values", strconv.Itoa(len(rep.Unmapped)))
-	// fasthttp closes the spool (and so removes it) once it is sent or the request is dropped.
-	c.Response().SetBodyStream(sp, int(size))
-	return nil
-}
-
-// spoolFile is a temporary file an export is written to and then sent from.
-type spoolFile struct {
-	*os.File
-	removed bool
-}
-
-// Close closes the file and removes it, if it still has a name.
-func (s *spoolFile) Close() error {
-	err := s.File.Close()
-	if !s.removed {
-		os.Remove(s.Name())
-	}
-	return err
+	name := fmt.Sprintf("%s-%s-%s.%s", module.Scope(c).Tenant.Slug, v, time.Now().In(clock.China).Format("20060102"), in.Format)
+	return sp.Send(c, name, vendorMediaTypes[in.Format])
 }
 
 // exportCommand is "cityops exchange export <tenant> <vendor> <file>" and "export-clear … <reason>":
