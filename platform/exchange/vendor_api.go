@@ -100,15 +100,20 @@ func uploadedFile(c *fiber.Ctx) (VendorFile, error) {
 // not be mapped (nothing written).
 func sendReport(c *fiber.Ctx, rep *ImportReport) error {
 	if !rep.OK() {
-		rid, _ := c.Locals("requestid").(string)
 		return module.SendProblem(c, http.StatusUnprocessableEntity, struct {
 			module.Problem
 			*ImportReport
-		}{module.Problem{Type: "urn:cityops:problem:" + string(errs.Invalid), Title: http.StatusText(http.StatusUnprocessableEntity),
-			Status: http.StatusUnprocessableEntity, Detail: rep.Summary(module.APILang(c)), Instance: c.OriginalURL(), Code: string(errs.Invalid),
-			RequestID: rid}, rep})
+		}{rejected(c, rep.Summary(module.APILang(c))), rep})
 	}
 	return c.JSON(rep)
+}
+
+// rejected is the problem of a file or pull refused because records could not be mapped (422),
+// which the report it answers with carries beside.
+func rejected(c *fiber.Ctx, detail string) module.Problem {
+	rid, _ := c.Locals("requestid").(string)
+	return module.Problem{Type: "urn:cityops:problem:" + string(errs.Invalid), Title: http.StatusText(http.StatusUnprocessableEntity),
+		Status: http.StatusUnprocessableEntity, Detail: detail, Instance: c.OriginalURL(), Code: string(errs.Invalid), RequestID: rid}
 }
 
 // apiRuns is GET /exchange/imports: the tenant's import runs, newest first.

@@ -26,18 +26,10 @@ func importCommand(ctx context.Context, im *Importer, mappingFile, dataFile, ent
 	if im == nil {
 		return errors.New("exchange: no importer")
 	}
-	body, err := os.ReadFile(mappingFile)
+	m, err := loadMapping(ctx, im, mappingFile, out)
 	if err != nil {
 		return err
 	}
-	m, err := ParseMapping(body)
-	if err != nil {
-		return err
-	}
-	if m, err = im.EnsureMapping(ctx, m); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
 	if entity != "" && entity != string(EntityCases) {
 		e, err := ParseEntity(entity)
 		if err != nil {
@@ -85,6 +77,24 @@ func progressBar(out io.Writer) (func(ImportProgress), func()) {
 		}
 		_ = bar.Set(p.Records)
 	}, finish
+}
+
+// loadMapping reads the mapping file, saves it as the vendor's next version when it differs from
+// the newest, and says which version the command runs with.
+func loadMapping(ctx context.Context, im *Importer, file string, out io.Writer) (*Mapping, error) {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseMapping(body)
+	if err != nil {
+		return nil, err
+	}
+	if m, err = im.EnsureMapping(ctx, m); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
+	return m, nil
 }
 
 // printReport writes the report as the command line shows it: the summary, the values that could

@@ -139,4 +139,5 @@ var _ = msg.Define(
 	msg.Text{ID: "exchange.vendors.hfield.actor", ZH: "操作人", EN: "Actor"},
 	msg.Text{ID: "exchange.vendors.hfield.department", ZH: "操作部门", EN: "Department"},
 	msg.Text{ID: "exchange.vendors.hfield.remark", ZH: "意见", EN: "Remark"},
+	msg.Text{ID: "exchange.vendors.hfield.overdue", ZH: "是否超时", EN: "Overdue"},
 )

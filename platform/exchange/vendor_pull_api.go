@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 
-	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/gofiber/fiber/v2"
 )
@@ -33,13 +31,10 @@ func (h *handlers) apiPull(c *fiber.Ctx) error {
 		return err
 	}
 	if !rep.OK() {
-		rid, _ := c.Locals("requestid").(string)
 		return module.SendProblem(c, http.StatusUnprocessableEntity, struct {
 			module.Problem
 			*PullReport
-		}{module.Problem{Type: "urn:cityops:problem:" + string(errs.Invalid), Title: http.StatusText(http.StatusUnprocessableEntity),
-			Status: http.StatusUnprocessableEntity, Detail: rep.Summary(module.APILang(c)), Instance: c.OriginalURL(), Code: string(errs.Invalid),
-			RequestID: rid}, rep})
+		}{rejected(c, rep.Summary(module.APILang(c))), rep})
 	}
 	return c.JSON(rep)
 }
@@ -59,18 +54,10 @@ func pullCommand(ctx context.Context, im *Importer, mappingFile, from, to string
 	if err != nil {
 		return err
 	}
-	body, err := os.ReadFile(mappingFile)
+	m, err := loadMapping(ctx, im, mappingFile, out)
 	if err != nil {
 		return err
 	}
-	m, err := ParseMapping(body)
-	if err != nil {
-		return err
-	}
-	if m, err = im.EnsureMapping(ctx, m); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "mapping %s version %d\n", m.Vendor, m.Version)
 	opts := PullOptions{Vendor: m.Vendor, MappingVersion: m.Version, From: f, To: t, DryRun: dry}
 	var finish func()
 	opts.Progress, finish = progressBar(out)

@@ -281,6 +281,7 @@ var historyGuesses = map[string][]string{
 	HistoryActor:      {"操作人", "处理人", "办理人"},
 	HistoryDepartment: {"操作部门", "处理单位", "办理部门", "处理部门"},
 	HistoryRemark:     {"意见", "处理意见", "办理意见", "备注"},
+	HistoryOverdue:    {"是否超时", "超时", "是否超期", "超期标志", "超时标志"},
 }
 
 // historyKeyGuesses name the JSON member that usually holds the history.
