@@ -409,3 +409,21 @@ func TestBrowserExport(t *testing.T) {
 	op.waitText("#handover", "移交县档案馆")
 	op.shot("ops-tenant-handover")
 }
+
+// TestExportHead: a HEAD on the export's address (a link checker, a download manager probing)
+// answers what a GET gives without building an archive or auditing a download nobody took.
+func TestExportHead(t *testing.T) {
+	f := newCaseFixture(t, "sqlite")
+	const A = "/api/v1/t/chuxiong"
+	res := f.mustDo(t, "adminA", "HEAD", A+"/export", "", 200)
+	if res.body != "" {
+		t.Fatalf("HEAD has a body: %.100s", res.body)
+	}
+	if audit := f.mustDo(t, "adminA", "GET", A+"/audit?action=tenant.export", "", 200).body; strings.Contains(audit, `"tenant.export"`) {
+		t.Fatalf("a HEAD was audited as an export: %s", audit)
+	}
+	f.mustDo(t, "adminA", "GET", A+"/export", "", 200)
+	if audit := f.mustDo(t, "adminA", "GET", A+"/audit?action=tenant.export", "", 200).body; !strings.Contains(audit, `"tenant.export"`) {
+		t.Fatalf("the GET was not audited: %s", audit)
+	}
+}

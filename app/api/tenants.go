@@ -244,6 +244,13 @@ func (a *tenantsAPI) opWaiver(c *fiber.Ctx) error {
 // client downloads, a failure is still a problem or an error page, and no archive sits in
 // memory. An archive with personal data in clear says so in its name.
 func SendExport(c *fiber.Ctx, store *tenants.Store, t *tenants.Tenant, opts tenants.ExportOptions, dir string) error {
+	if c.Method() == fiber.MethodHead {
+		// A HEAD (a link checker, a download manager probing the link) says what a GET gives
+		// without building an archive, or auditing a download nobody took.
+		c.Set(fiber.HeaderContentType, "application/zip")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return nil
+	}
 	sp, err := module.NewSpool(filepath.Join(dir, ".spool"))
 	if err != nil {
 		return err
