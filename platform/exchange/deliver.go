@@ -347,7 +347,7 @@ func entryStatus(e *LogEntry) int {
 // queueIndicators queues the monthly indicators of every month that ended since d's last (at
 // most the last twelve), once per month and destination.
 func (s *Service) queueIndicators(ctx context.Context, d *Destination) error {
-	if !s.indicators {
+	if !s.indicators || d.Profile == ProfileHotline { // the hotline takes only its work orders' outcomes
 		return nil
 	}
 	last := clock.StartOfMonth(s.now().In(clock.China)).AddDate(0, -1, 0)

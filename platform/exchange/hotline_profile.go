@@ -38,7 +38,9 @@ type OutcomeV1 struct {
 
 // NewHotlineProfile returns profile cityops-12345/1 reading through gate. It carries only the
 // events that are outcomes of a hotline work order, and skips every other entry (other cases'
-// events, grids, components, indicators), which are then done without being sent.
+// events, grids, components, indicators), which are then done without being sent. The outbox's
+// triggers queue a hotline destination nothing else (tenant migration exchange.0006, which lists
+// the same actions), so that skipping is for rows queued before it.
 func NewHotlineProfile(gate Gate) Profile { return &hotlineProfile{gate: gate} }
 
 type hotlineProfile struct{ gate Gate }

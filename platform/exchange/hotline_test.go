@@ -17,7 +17,8 @@ import (
 
 // TestHotlineSubmitOnce: eight submissions of one work order at once make one case; the
 // category picks its class (the default for any other); the outcome profile says "accepted"
-// once for a case sent to verification twice, and skips other cases' events and the grids.
+// once for a case sent to verification twice; other cases' events and the grids are not even
+// queued for it.
 func TestHotlineSubmitOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		rec := newReceiver()
@@ -93,6 +94,18 @@ func TestHotlineSubmitOnce(t *testing.T) {
 		w.step(w.report())
 		if _, err := w.grids.RenameGrid(e.A, g1, "改名"); err != nil {
 			t.Fatal(err)
+		}
+		// The hotline's destination was queued only what it may send: the hotline cases' accept,
+		// verify, void and close events — not their reports, not the citizen's case, not the grid.
+		var outcomes int
+		if err := e.Store.Tx(e.A, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+			return db.NewRaw(`SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
+				WHERE c.source = 'hotline' AND e.action IN ('accept', 'verify', 'void', 'close')`).Scan(ctx, &outcomes)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := w.outboxCount(""); outcomes == 0 || n != outcomes {
+			t.Fatalf("%d outbox rows for the hotline, want its %d possible outcomes", n, outcomes)
 		}
 		w.deliver()
 		var got []string
