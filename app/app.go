@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	a.platform.importer = exchange.NewImporter(exchange.ImporterConfig{Gate: store, Cipher: a.secrets, Credentials: a.secrets, Usage: a.billing,
 		Classes: a.platform.catalog.Entries(), Grids: a.platform.grids, Components: a.platform.catalog, Org: a.platform.org,
-		HistoryChanged: a.platform.evaluation.Forget, Now: store.Now, Log: log})
+		HistoryChanged: a.platform.evaluation.HistoryChanged, Now: store.Now, Log: log})
 	mods = append(platformModules(a.platform, a.cases), opts.Modules...) // the same list, serving the services
 	a.open311 = a.newOpen311()
 	a.prov = tenants.NewProvisioner(store, append(slices.Clip(opts.Steps), secrets.NewStep(a.secrets), a.billing.ProvisionStep(), a.cases.PhotoStep())...)

@@ -136,6 +136,18 @@ func newBenchEnv(b testing.TB, counties int) *benchEnv {
 	return e
 }
 
+// dropTotals deletes the stored totals of the first k counties, so that a cold comparison counts.
+func (e *benchEnv) dropTotals(b testing.TB, k int) {
+	for i := range k {
+		if err := e.store.Tx(e.ctx(i), tenants.Write, func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewRaw("DELETE FROM evaluation_totals").Exec(ctx)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func (e *benchEnv) ctx(i int) context.Context {
 	return tenants.WithScope(context.Background(), tenants.SystemScope(e.counties[i]))
 }
@@ -486,6 +498,22 @@ func BenchmarkEvaluateCounties(b *testing.B) {
 			compare(b, s, k)
 			for b.Loop() {
 				compare(b, s, k)
+			}
+		})
+		// stored: a process with nothing in memory, the counties' totals of the three months
+		// stored by the loop (StoreTotals): what a prefecture's comparison of ended months costs.
+		b.Run(fmt.Sprintf("counties=%d/compare/stored", k), func(b *testing.B) {
+			s := newService()
+			for i := range k {
+				for _, q := range []Period{p, p.Previous(), p.YearBefore()} {
+					if _, err := s.StoreTotals(e.ctx(i), q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.Cleanup(func() { e.dropTotals(b, k) })
+			for b.Loop() {
+				compare(b, newService(), k)
 			}
 		})
 		b.Run(fmt.Sprintf("counties=%d/month/concurrent/cold", k), func(b *testing.B) {

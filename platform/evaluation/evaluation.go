@@ -3,6 +3,7 @@ package evaluation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -28,13 +29,14 @@ type Service struct {
 	now   func() time.Time
 	cache *lru.Cache[cacheKey, *Figures]
 	sums  *lru.Cache[cacheKey, *Figures] // Summarize's: totals only
+	log   *slog.Logger
 }
 
 // NewService returns a Service over gate.
 func NewService(gate Gate, now func() time.Time) *Service {
 	c, _ := lru.New[cacheKey, *Figures](512)
 	sums, _ := lru.New[cacheKey, *Figures](4096)
-	return &Service{gate: gate, now: now, cache: c, sums: sums}
+	return &Service{gate: gate, now: now, cache: c, sums: sums, log: slog.New(slog.DiscardHandler)}
 }
 
 // Forget drops the figures this process keeps of tenant, so that they are read again: for a
@@ -215,7 +217,8 @@ func (f *Figures) totals(c *Counts) {
 // Summarize is the totals of the tenant in ctx over p (reported, filed, closed, closed on time,
 // reported by inspectors), as Evaluate would give them: what a prefecture's comparison sets side
 // by side. It counts the regions alone, from the period's filings and what became of them, and
-// keeps its totals as Evaluate keeps figures.
+// keeps its totals as Evaluate keeps figures; an ended period's totals the loop stored
+// (StoreTotals) are read instead of counted while they hold.
 func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
 	if !p.From.Before(p.To) {
 		return Summary{}, errs.Field("from", msgPeriodStartBeforeEnd)
@@ -237,6 +240,13 @@ func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
 			return nil
 		}
 		if f, ok := s.anyFigures(key); ok && f.fresh(newest, now) {
+			out = summary(f)
+			return nil
+		}
+		if f, ok, err := storedTotals(ctx, db, p, newest); err != nil {
+			return err
+		} else if ok {
+			s.sums.Add(key, f)
 			out = summary(f)
 			return nil
 		}

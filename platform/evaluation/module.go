@@ -22,7 +22,8 @@ type Classes interface {
 }
 
 // Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes and
-// bulletins tables and indexes, and the loop that publishes the bulletins due (Bulletins). Plans
+// bulletins tables and indexes, the loop that publishes the bulletins due (Bulletins), and the
+// loop that stores ended periods' totals (StoreTotals, tenant migration evaluation.0003). Plans
 // sell it (Entitlement); members of the tenant and the prefecture read it, the tenant's admins
 // set the weighting scheme and publish bulletins. The PDF bulletins are set in Kit.PDFFont.
 func Module(s *Service, classes Classes, cs Cases) module.Module {
@@ -38,6 +39,9 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 		OpenAPI:     api,
 		Nav:         []module.Nav{{Path: "/evaluation", Label: "evaluation.nav"}},
 		Build: func(k module.Kit) (module.Parts, error) {
+			if k.Log != nil {
+				s.log = k.Log.With("module", "evaluation")
+			}
 			b := NewBulletins(s, classes, k.PDFFont)
 			h := &handlers{s: s, classes: classes, cases: cs, bulletins: b, k: k}
 			return module.Parts{
@@ -60,7 +64,8 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.putSchemeForm)
 					r.Post("/evaluation/bulletins", module.NeedRole(tenants.TenantAdmin), h.publishBulletinForm)
 				},
-				Background: []module.Loop{{Name: "bulletins", Run: func(ctx context.Context) { b.runSchedule(ctx, k) }}},
+				Background: []module.Loop{{Name: "bulletins", Run: func(ctx context.Context) { b.runSchedule(ctx, k) }},
+					{Name: "totals", Run: func(ctx context.Context) { s.runTotals(ctx, k) }}},
 			}, nil
 		},
 	}

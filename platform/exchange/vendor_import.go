@@ -53,7 +53,7 @@ type ImporterConfig struct {
 	Chunk int
 	// HistoryChanged is told when an import wrote events, which may lie in the past of figures
 	// already computed (evaluation.Service.Forget; optional).
-	HistoryChanged func(tenant uuid.UUID)
+	HistoryChanged func(ctx context.Context, tenant uuid.UUID)
 	// Credentials reads the vendors' API credentials for pulls, vendor_<vendor> (optional: a
 	// pull whose mapping names a credential then fails).
 	Credentials VendorCredentials
@@ -76,7 +76,7 @@ type Importer struct {
 	classes cases.Classes
 	chunk   int
 	entities
-	changed func(tenant uuid.UUID)
+	changed func(ctx context.Context, tenant uuid.UUID)
 	creds   VendorCredentials
 	pull    PullConfig
 	now     func() time.Time
@@ -722,7 +722,7 @@ func (im *Importer) Import(ctx context.Context, file VendorFile, opts ImportOpti
 	rep.Created, rep.Updated, rep.Unchanged, rep.Kept, rep.Events = run.Created, run.Updated, run.Unchanged, run.Kept, run.Events
 	rep.Applied = true
 	if im.changed != nil && (run.Events > 0 || run.Updated > 0) {
-		im.changed(sc.Tenant.ID)
+		im.changed(ctx, sc.Tenant.ID)
 	}
 	if im.usage != nil && run.Created > 0 {
 		if err := im.usage.Record(context.WithoutCancel(ctx), sc.Tenant.ID, cases.MeterCasesCreated, int64(run.Created), "vendor-import:"+run.ID); err != nil {

@@ -135,7 +135,7 @@ func (vw *vendorWorld) puller(chunk int, cipher cases.Cipher) *exchange.Importer
 		cipher = vw.keys
 	}
 	return exchange.NewImporter(exchange.ImporterConfig{Gate: vw.e.Store, Cipher: cipher, Credentials: vw.keys, Usage: vw.usage,
-		Classes: catalog.NewEntries(), Chunk: chunk, HistoryChanged: func(uuid.UUID) { vw.changed++ },
+		Classes: catalog.NewEntries(), Chunk: chunk, HistoryChanged: func(context.Context, uuid.UUID) { vw.changed++ },
 		Pull: exchange.PullConfig{Backoff: outbox.Policy{Base: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, Attempts: 3}})
 }
 

@@ -83,7 +83,7 @@ func newVendorWorld(t testing.TB, e *platformtest.Env, chunk int) *vendorWorld {
 		vw.depts[code] = d.ID
 	}
 	vw.im = exchange.NewImporter(exchange.ImporterConfig{Gate: e.Store, Cipher: w.keys, Usage: vw.usage, Classes: catalog.NewEntries(), Chunk: chunk,
-		HistoryChanged: func(t uuid.UUID) { vw.changed++ }})
+		HistoryChanged: func(_ context.Context, t uuid.UUID) { vw.changed++ }})
 	return vw
 }
 
