@@ -114,6 +114,7 @@ func (vp *vendorPages) renderList(c *fiber.Ctx, data fiber.Map, status int) erro
 	data["Base"] = base(c)
 	data["CanAdmin"] = canAdmin(c)
 	data["CaseFields"], data["HistoryFields"] = CaseFields, HistoryFields
+	data["Entities"] = Entities
 	c.Status(status)
 	return vp.k.Pages.Render(c, "exchange/vendors", data)
 }
@@ -215,6 +216,46 @@ func readSampleUpload(c *fiber.Ctx) (*VendorSample, error) {
 		return nil, err
 	}
 	return ReadSample(name, data)
+}
+
+// importEntity is POST /exchange/vendors/entities (tenant admin): a vendor's file of one entity
+// (departments, grids, components or staff; multipart part "file"), dry-run (op dry_run) or
+// imported (op import) with the section of the vendor's newest mapping. It runs within the
+// request (Importer.ImportEntity: one transaction a file, at most tabular.MaxRows records) and
+// shows the list again with the report: 200, or 422 when a row has a problem (nothing written).
+func (vp *vendorPages) importEntity(c *fiber.Ctx) error {
+	v, ent := form(c, "vendor"), form(c, "entity")
+	values := fiber.Map{"vendor": v, "entity": ent}
+	var err error
+	switch {
+	case !vendorRe.MatchString(v):
+		err = errs.Field("vendor", msgVendorName, textutil.Truncate(v, 40))
+	case !slices.Contains(Entities, Entity(ent)):
+		err = errs.Field("entity", msgVendorEntity, textutil.Truncate(ent, 20), entityList())
+	}
+	var file VendorFile
+	if err == nil {
+		file, err = uploadedFile(c)
+	}
+	var rep *ImportReport
+	if err == nil {
+		rep, err = vp.im.ImportEntity(c.UserContext(), file, EntityOptions{Vendor: v, Entity: Entity(ent), DryRun: form(c, "op") != "import"})
+	}
+	if err != nil {
+		switch errs.CodeOf(err) {
+		case errs.Invalid, errs.NotFound, errs.Conflict, errs.TooLarge, errs.Unsupported:
+		default:
+			return err
+		}
+		data := fiber.Map{"EntityError": errs.MessageIn(err, vp.k.Pages.Lang(c)), "EntityField": errs.FieldOf(err), "EntityValues": values}
+		return vp.renderList(c, data, module.Status(errs.CodeOf(err)))
+	}
+	status := fiber.StatusOK
+	if !rep.OK() {
+		status = fiber.StatusUnprocessableEntity
+	}
+	data := fiber.Map{"EntityReport": rep, "EntityReportSummary": rep.Summary(vp.k.Pages.Lang(c)), "EntityValues": values}
+	return vp.renderList(c, data, status)
 }
 
 // refusedList shows the list again with the upload's error (a person's mistake), or returns err.
