@@ -879,6 +879,7 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 		var newCases []*cases.Case
 		var events []*cases.Event
 		var records, fresh []*recordRow
+		var written []string // the cases created or updated, for the case list's filter import_run
 		for i, mc := range mcs {
 			r := ledger[mc.recordID]
 			rep := &ImportReport{}
@@ -913,6 +914,7 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 				c.ReportedBy = textutil.Truncate("import:"+m.Vendor, 120)
 			}
 			mc.fill(c, enc(2*i), enc(2*i+1))
+			written = append(written, c.ID)
 			evs, err := mc.events(c, from, m.Vendor, run.ID)
 			if err != nil {
 				return err
@@ -940,6 +942,9 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			next.Events += len(evs)
 		}
 		if err := cases.InsertImportedIn(ctx, db, t, newCases, events); err != nil {
+			return err
+		}
+		if err := cases.MarkImportedIn(ctx, db, run.ID, written); err != nil {
 			return err
 		}
 		// The ledger rows of new records are loaded (COPY on PostgreSQL); a corrected record's is
