@@ -278,3 +278,123 @@ func (s *sheetRecords) leftovers() []orphanRow {
 	slices.SortFunc(out, func(a, b orphanRow) int { return a.row - b.row })
 	return out
 }
+
+// xlsxWriter writes XLSX in the shape the mapping reads: with history.sheet, the records on the
+// first sheet and their history rows on the history sheet (sheetXLSXWriter), else one row per
+// history row on one sheet.
+type xlsxWriter struct {
+	w io.Writer
+	vendorWriter
+}
+
+func newXLSXWriterFor(w io.Writer) vendorWriter { return &xlsxWriter{w: w} }
+
+func (x *xlsxWriter) header(m *Mapping, caseCols, histCols []string) error {
+	if m.History.Sheet != "" {
+		x.vendorWriter = &sheetXLSXWriter{w: x.w}
+	} else {
+		x.vendorWriter = newXLSXWriter(x.w)
+	}
+	return x.vendorWriter.header(m, caseCols, histCols)
+}
+
+func (x *xlsxWriter) close() error {
+	if x.vendorWriter == nil {
+		return nil
+	}
+	return x.vendorWriter.close()
+}
+
+// sheetXLSXWriter writes the records on the first sheet, one row each, and their history rows on
+// the mapping's history sheet, each naming its record in the history sheet's record id column.
+type sheetXLSXWriter struct {
+	w                  io.Writer
+	f                  *excelize.File
+	cases, hist        *excelize.StreamWriter
+	caseRow, histRow   int
+	caseCols, histCols []string
+}
+
+func (s *sheetXLSXWriter) header(m *Mapping, caseCols, histCols []string) error {
+	s.f, s.caseCols, s.histCols = excelize.NewFile(), caseCols, histCols
+	first := s.f.GetSheetName(0)
+	name := m.History.Sheet
+	if n, err := strconv.Atoi(name); err == nil {
+		// By position: the sheets before it are there, empty.
+		for i := 2; i < n; i++ {
+			if _, err := s.f.NewSheet("Sheet" + strconv.Itoa(i)); err != nil {
+				return err
+			}
+		}
+		name = "Sheet" + strconv.Itoa(n)
+	}
+	if _, err := s.f.NewSheet(name); err != nil {
+		return err
+	}
+	var err error
+	if s.cases, err = s.f.NewStreamWriter(first); err != nil {
+		return err
+	}
+	if s.hist, err = s.f.NewStreamWriter(name); err != nil {
+		return err
+	}
+	var cells []string
+	for _, f := range caseCols {
+		cells = append(cells, m.Fields[f])
+	}
+	if err := s.row(s.cases, &s.caseRow, cells); err != nil {
+		return err
+	}
+	id := m.History.RecordID
+	if id == "" {
+		id = m.Fields[FieldRecordID]
+	}
+	cells = []string{id}
+	for _, f := range histCols {
+		cells = append(cells, m.History.Fields[f])
+	}
+	return s.row(s.hist, &s.histRow, cells)
+}
+
+func (s *sheetXLSXWriter) row(sw *excelize.StreamWriter, n *int, cells []string) error {
+	vals := make([]any, len(cells))
+	for i, c := range cells {
+		vals[i] = excelize.Cell{Value: c} // text, never a formula or a number
+	}
+	*n++
+	cell, _ := excelize.CoordinatesToCellName(1, *n)
+	return sw.SetRow(cell, vals)
+}
+
+func (s *sheetXLSXWriter) record(ec exportCase) error {
+	cells := make([]string, 0, len(s.caseCols))
+	for _, f := range s.caseCols {
+		cells = append(cells, ec.values[f])
+	}
+	if err := s.row(s.cases, &s.caseRow, cells); err != nil {
+		return err
+	}
+	for _, h := range ec.history {
+		cells := []string{ec.values[FieldRecordID]}
+		for _, f := range s.histCols {
+			cells = append(cells, h[f])
+		}
+		if err := s.row(s.hist, &s.histRow, cells); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sheetXLSXWriter) close() error {
+	if err := s.cases.Flush(); err != nil {
+		return err
+	}
+	if err := s.hist.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.f.WriteTo(s.w); err != nil {
+		return err
+	}
+	return s.f.Close()
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/platformtest"
+	"github.com/cityops/cityops/tenants"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -73,6 +74,26 @@ func TestVendorImportHistorySheet(t *testing.T) {
 			t.Fatalf("%d events after a re-run", n)
 		}
 
+		// The way back: the export in the two-sheet shape, which imports again unchanged.
+		var out bytes.Buffer
+		if _, err := vw.im.Export(e.A, &out, exchange.VendorExportOptions{Vendor: "szcg-c", Format: exchange.VendorXLSX, Imported: true,
+			PersonalData: tenants.PersonalDataClear, Reason: "核对导出"}); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		caseRows, _ := x.GetRows(x.GetSheetName(0))
+		histRows, _ := x.GetRows("流转记录")
+		x.Close()
+		if len(caseRows) != 4 || len(histRows) != 18 || histRows[0][0] != "所属案件" || caseRows[0][0] != "案件编号" {
+			t.Fatalf("the export: %d rows of cases, %d of history (%v)", len(caseRows), len(histRows), histRows[0])
+		}
+		if back := vw.mustImport(e.A, "szcg-c", memFile("back.xlsx", out.Bytes()), true); back.Unchanged != 3 || back.Records != 3 {
+			t.Fatalf("the export imported again: %+v\n%q\n%q", back, caseRows, histRows)
+		}
+
 		// Problems on both sheets, with their sheet and row.
 		bad := editWorkbook(t, func(x *excelize.File) {
 			x.SetSheetRow("流转记录", "A19", &[]any{"18", "C2024000999", "上报", "2024-05-08 08:00:00"}) // a record not on the first sheet
@@ -80,7 +101,7 @@ func TestVendorImportHistorySheet(t *testing.T) {
 			x.SetCellValue("流转记录", "C12", "处理完毕")                                                  // row 12: a step no table knows
 			x.SetSheetRow("案件信息", "A5", &[]any{"C2024000204", "事件", "0102", "公众举报", "2024-05-08 09:00:00", "无流转记录", "鹿城镇", "101.51", "25.0", "", "", "", ""})
 		})
-		rep, err := vw.im.Import(e.A, memFile("bad.xlsx", bad), exchange.ImportOptions{Vendor: "szcg-c", DryRun: true})
+		rep, err = vw.im.Import(e.A, memFile("bad.xlsx", bad), exchange.ImportOptions{Vendor: "szcg-c", DryRun: true})
 		if err != nil {
 			t.Fatal(err)
 		}
