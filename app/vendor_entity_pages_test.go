@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -167,6 +168,80 @@ func TestVendorEntityPages(t *testing.T) {
 				t.Fatalf("the refused file wrote a staff member")
 			}
 			f.mustAudit(t, "exchange.vendor_import")
+		})
+	}
+}
+
+// TestVendorPagesHistorySheet: the mapping editor on an XLSX sample with the history on a sheet
+// of its own: the admin picks the sheet, the history's columns and code tables come from it, the
+// preview maps the records with their rows from it, the saved mapping names the sheet and its
+// record id column, and the dry run reads the two sheets; a sheet the file lacks is refused beside
+// its field.
+func TestVendorPagesHistorySheet(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := newCaseFixture(t, dialect)
+			admin, csrf := webLogin(t, f.fixture, "adminA")
+			res := uploadSample(t, f.fixture, admin, csrf, "szcg-c", "szcg-c.xlsx", vendorSample(t, "szcg-c.xlsx"))
+			loc := res.header.Get("Location")
+			if res.status != 303 {
+				t.Fatalf("upload: %d\n%s", res.status, res.body)
+			}
+			token := strings.TrimPrefix(loc, vendorPagesA+"/szcg-c/edit?sample=")
+			res = webPage(t, f.fixture, admin, "", "GET", loc, nil)
+			if res.status != 200 || !strings.Contains(res.body, `<option value="流转记录">流转记录</option>`) || strings.Contains(res.body, `id="history-record-id"`) {
+				t.Fatalf("the editor on the first sheet: %d", res.status)
+			}
+			edit := vendorPagesA + "/szcg-c/edit"
+			form := szcgAForm(token, "refresh")
+			form.Set("history_sheet", "流转记录")
+			res = webPage(t, f.fixture, admin, csrf, "POST", edit, form)
+			for _, want := range []string{`<option value="流转记录" selected>`, `id="history-record-id"`, `<option value="所属案件">所属案件</option>`,
+				`<input type="hidden" name="state.v" value="核实派遣">`} {
+				if res.status != 200 || !strings.Contains(res.body, want) {
+					t.Fatalf("the editor on the history sheet lacks %s (%d)", want, res.status)
+				}
+			}
+			bad := szcgAForm(token, "preview")
+			bad.Set("history_sheet", "第九页")
+			if res := webPage(t, f.fixture, admin, csrf, "POST", edit, bad); res.status != 400 || !strings.Contains(res.body, "第九页") {
+				t.Fatalf("a sheet the file lacks: %d", res.status)
+			}
+			full := func(op string) url.Values {
+				form := szcgAForm(token, op)
+				form.Set("history_sheet", "流转记录")
+				form.Set("history_record_id", "所属案件")
+				for i, v := range form["state.v"] {
+					if v == "核查" {
+						form["state.t"][i] = "check"
+					}
+				}
+				return form
+			}
+			res = webPage(t, f.fixture, admin, csrf, "POST", edit, full("preview"))
+			if res.status != 200 || !strings.Contains(res.body, `data-record="C2024000202"`) || strings.Contains(res.body, `<mark class="unmapped">`) {
+				t.Fatalf("preview: %d\n%s", res.status, res.body)
+			}
+			res = webPage(t, f.fixture, admin, csrf, "POST", edit, full("save"))
+			if res.status != 303 {
+				t.Fatalf("save: %d\n%s", res.status, res.body)
+			}
+			if m := f.mustDo(t, "adminA", "GET", "/api/v1/t/chuxiong/exchange/vendors/szcg-c/mapping", "", 200).body; !strings.Contains(m, `"sheet":"流转记录"`) ||
+				!strings.Contains(m, `"record_id":"所属案件"`) {
+				t.Fatalf("the saved mapping: %s", m)
+			}
+			res = webPage(t, f.fixture, admin, csrf, "POST", vendorPagesA+"/szcg-c/run", url.Values{"sample": {token}, "op": {"dry_run"}})
+			if m := regexp.MustCompile(`<strong>(\d+)</strong>新建`).FindStringSubmatch(res.body); res.status != 200 || m == nil || m[1] != "3" {
+				t.Fatalf("dry run: %d %v\n%s", res.status, m, res.body)
+			}
+			// The editor opened again reads the saved mapping's sheet.
+			res = webPage(t, f.fixture, admin, "", "GET", loc+"&lang=en", nil)
+			if res.status != 200 || !strings.Contains(res.body, `<option value="所属案件" selected>`) || !strings.Contains(res.body, "The worksheet of the history") {
+				t.Fatalf("the editor again: %d", res.status)
+			}
+			if m := regexp.MustCompile(`>[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*<|(title|aria-label|placeholder)="[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*"`).FindString(res.body); m != "" {
+				t.Errorf("the editor in English: untranslated %s", m)
+			}
 		})
 	}
 }

@@ -305,8 +305,19 @@ func (vp *vendorPages) edit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s, m.History.Sheet = withSheet(s, m.History.Sheet)
 	ed := newEditor(s, tok, m, cur, nil, depts)
 	return vp.renderEditor(c, ed, fiber.Map{}, fiber.StatusOK)
+}
+
+// withSheet is s with its history read from the mapping's history sheet, and that sheet; a
+// sheet this sample lacks is left out (the editor then shows the first sheet's columns).
+func withSheet(s *VendorSample, sheet string) (*VendorSample, string) {
+	hs, err := s.WithHistorySheet(sheet)
+	if err != nil {
+		return s, ""
+	}
+	return hs, sheet
 }
 
 // current is the vendor's newest mapping, nil when it has none.
@@ -340,6 +351,14 @@ func (vp *vendorPages) editorForm(c *fiber.Ctx) error {
 		return err
 	}
 	m, posted, err := mappingFromForm(c, v)
+	if err == nil {
+		var hs *VendorSample
+		if hs, err = s.WithHistorySheet(m.History.Sheet); err == nil {
+			s = hs
+		} else {
+			m.History.Sheet, m.History.RecordID = "", ""
+		}
+	}
 	ed := newEditor(s, tok, m, cur, posted, depts)
 	if err != nil {
 		return vp.refusedEditor(c, ed, err)
@@ -392,6 +411,7 @@ func (vp *vendorPages) run(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s, m.History.Sheet = withSheet(s, m.History.Sheet)
 	ed := newEditor(s, tok, m, cur, nil, depts)
 	rep, err := vp.im.Import(ctx, s.File(), ImportOptions{Vendor: v, DryRun: true})
 	if err != nil {
@@ -455,12 +475,15 @@ type editor struct {
 	Fields     []fieldRow
 	History    []fieldRow
 	HistoryKey string
-	Layouts    string
-	Kind       codeTable
-	State      codeTable
-	Source     codeTable
-	Department codeTable
-	Class      classTable
+	// HistorySheet and HistoryRecordID are the mapping's history.sheet and history.record_id
+	// (an XLSX file with the history on a sheet of its own).
+	HistorySheet, HistoryRecordID string
+	Layouts                       string
+	Kind                          codeTable
+	State                         codeTable
+	Source                        codeTable
+	Department                    codeTable
+	Class                         classTable
 	// Departments are ours, for the department table's choices.
 	Departments []ourDepartment
 }
@@ -511,6 +534,13 @@ type postedCodes struct {
 func newEditor(s *VendorSample, tok string, m *Mapping, cur *Mapping, posted *postedCodes, depts []ourDepartment) *editor {
 	ed := &editor{Vendor: m.Vendor, Token: tok, Sample: s, JSON: s.Format == VendorJSON, Current: cur, HistoryKey: m.History.Key,
 		Layouts: strings.Join(m.TimeLayouts, "\n"), Departments: depts}
+	if s.HistorySheet != "" {
+		ed.HistorySheet = m.History.Sheet
+		if slices.Contains(s.HistoryColumns, m.History.RecordID) {
+			ed.HistoryRecordID = m.History.RecordID
+		}
+	}
+	m.History.Sheet, m.History.RecordID = ed.HistorySheet, ed.HistoryRecordID
 	pick := func(cols []string, have string, guesses []string) string {
 		switch {
 		case have != "" && slices.Contains(cols, have):
@@ -680,7 +710,8 @@ func newEditor(s *VendorSample, tok string, m *Mapping, cur *Mapping, posted *po
 // and time_layouts (one a line), and each code table its rows as pairs <table>.v (the vendor's
 // value) and <table>.t (ours; class: class.v, class.kind, class.code).
 func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
-	m := &Mapping{Vendor: v, Fields: map[string]string{}, History: HistoryMapping{Fields: map[string]string{}, Key: form(c, "history_key")}}
+	m := &Mapping{Vendor: v, Fields: map[string]string{}, History: HistoryMapping{Fields: map[string]string{}, Key: form(c, "history_key"),
+		Sheet: form(c, "history_sheet"), RecordID: form(c, "history_record_id")}}
 	for _, f := range CaseFields {
 		m.Fields[f] = form(c, "f."+f)
 	}
@@ -743,6 +774,12 @@ func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
 		p.class[val] = ClassTarget{Kind: catalog.Kind(textutil.Truncate(ck[i], 20)), Code: textutil.Truncate(cc[i], 20)}
 	}
 	if err := checkText("history.key", m.History.Key, 200); err != nil && bad == nil {
+		bad = err
+	}
+	if err := checkText("history.sheet", m.History.Sheet, 31); err != nil && bad == nil {
+		bad = err
+	}
+	if err := checkText("history.record_id", m.History.RecordID, 200); err != nil && bad == nil {
 		bad = err
 	}
 	for _, l := range m.TimeLayouts {
