@@ -194,6 +194,9 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 	if m.History.RecordID != "" && m.History.Sheet == "" {
 		return errs.Field("history.record_id", msgVendorSheetOnly)
 	}
+	if m.History.Sheet != "" && m.Pull != nil { // a pull reads JSON records, with their history nested
+		return errs.Field("history.sheet", msgVendorSheetPull)
+	}
 	for i, l := range m.TimeLayouts {
 		if err := checkText("time_layouts", l, 60); err != nil || strings.TrimSpace(l) == "" {
 			return errs.Field("time_layouts", msgVendorLayout, i+1)

@@ -8,6 +8,9 @@ var (
 	msgVendorSheetOnly = msg.New("exchange.vendor_sheet_only",
 		"history.record_id names the record id's column on the history sheet: set history.sheet too.",
 		"history.record_id 指定流转记录工作表中的案件编号列：请同时设置 history.sheet。")
+	msgVendorSheetPull = msg.New("exchange.vendor_sheet_pull",
+		"history.sheet is for XLSX files; a pull reads JSON records with their history nested (history.key): leave one of them out.",
+		"history.sheet 只用于 XLSX 文件；接口拉取读取的是内嵌流转记录的 JSON 记录（history.key）：请去掉其中之一。")
 	msgVendorSheetXLSX = msg.New("exchange.vendor_sheet_xlsx",
 		"The mapping reads the history from the sheet %q of an XLSX file; this file is %s.",
 		"该映射从 XLSX 文件的工作表 %q 读取流转记录；此文件是 %s 文件。")

@@ -165,6 +165,7 @@ func TestVendorImportHistorySheet(t *testing.T) {
 			{`"sheet": "流转记录",`, ``, "history.record_id"},
 			{`"sheet": "流转记录"`, `"sheet": "` + strings.Repeat("页", 32) + `"`, "history.sheet"},
 			{`"sheet": "流转记录"`, `"sheet": "流转\u0000记录"`, "history.sheet"},
+			{`"time_layouts"`, `"pull": {"kind": "json_pages", "base_url": "https://szcg.example.cn/api/cases", "records": "data"}, "time_layouts"`, "history.sheet"},
 		} {
 			m, err := exchange.ParseMapping([]byte(strings.Replace(string(mustRead(t, "szcg-c.mapping.json")), tc.from, tc.to, 1)))
 			if err == nil {
