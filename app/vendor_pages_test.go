@@ -275,7 +275,7 @@ func TestVendorPages(t *testing.T) {
 			}
 			res = webPage(t, f.fixture, viewer, "", "GET", vendorPagesA, nil)
 			if res.status != 200 || !strings.Contains(res.body, `data-running="false"`) || !strings.Contains(res.body, "3 / 3 条") ||
-				!strings.Contains(res.body, `href="/t/chuxiong/cases"`) {
+				!strings.Contains(res.body, `href="/t/chuxiong/cases?import_run=`) {
 				t.Fatalf("the runs as the viewer reads them: %d\n%s", res.status, res.body)
 			}
 			f.mustAudit(t, "exchange.vendor_import")

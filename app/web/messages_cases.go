@@ -17,6 +17,7 @@ var _ = msg.Define(
 	msg.Text{ID: "cases.inbox.what.handler", ZH: "本部门待处置", EN: "for my department to handle"},
 	msg.Text{ID: "cases.inbox.what.leader", ZH: "超时或即将超时、未督办", EN: "running late, not yet supervised"},
 	msg.Text{ID: "cases.list.title", ZH: "案件列表", EN: "Cases"},
+	msg.Text{ID: "cases.filter.import_run", ZH: "仅显示导入记录 %s 新建或更新的案件", EN: "Only the cases import run %s created or updated"},
 	msg.Text{ID: "cases.list.empty", ZH: "没有符合条件的案件。", EN: "No case matches."},
 	msg.Text{ID: "cases.filter", ZH: "筛选条件", EN: "Filters"},
 	msg.Text{ID: "cases.map.title", ZH: "案件地图", EN: "Case map"},

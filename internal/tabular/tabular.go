@@ -218,6 +218,9 @@ func Blank(row []string) bool { return blank(row) }
 // Problem is one thing wrong with one row (or feature) of an import. Row is the spreadsheet row
 // number (the header is row 1) or the feature's position counted from 1.
 type Problem struct {
+	// Sheet is the worksheet the row is on, when a file's rows are on more than one (an XLSX
+	// file with the history on a sheet of its own); empty for the first.
+	Sheet   string `json:"sheet,omitempty"`
 	Row     int    `json:"row"`
 	Column  string `json:"column,omitempty"`
 	Key     string `json:"key,omitempty"`

@@ -70,3 +70,27 @@ func InsertImportedIn(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, c
 func InsertEventsIn(ctx context.Context, db bun.IDB, evs []*Event) error {
 	return tenants.CopyFrom(ctx, db, evs, 1000) // 13 columns: under SQLite's bound on arguments
 }
+
+// caseImport is a row of case_imports: a case an import run created or updated.
+type caseImport struct {
+	bun.BaseModel `bun:"table:case_imports"`
+	Run           string `bun:"run,pk"`
+	CaseID        string `bun:"case_id,pk"`
+}
+
+// MarkImportedIn records, in the caller's transaction, that the import run run created or updated
+// the cases ids (the case list's filter import_run). Recording a case twice for a run is harmless.
+func MarkImportedIn(ctx context.Context, db bun.IDB, run string, ids []string) error {
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 500)]
+		ids = ids[len(part):]
+		rows := make([]caseImport, len(part))
+		for i, id := range part {
+			rows[i] = caseImport{Run: run, CaseID: id}
+		}
+		if _, err := db.NewInsert().Model(&rows).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 	"github.com/uptrace/bun"
@@ -34,6 +35,9 @@ type Filter struct {
 	StageOverdue *bool
 	Supervised   *bool
 	From, To     *time.Time
+	// ImportRun matches the cases an import run (platform/exchange's vendor_runs.id) created or
+	// updated (case_imports); it must be a UUID.
+	ImportRun string
 	// BBox is minLon, minLat, maxLon, maxLat (GeoJSON only).
 	BBox *[4]float64
 	// Cursor is the Next of the previous page; Limit is the page size (default 50, at most 500).
@@ -115,6 +119,12 @@ func (f *Filter) apply(q *bun.SelectQuery) (*bun.SelectQuery, error) {
 	}
 	if f.To != nil {
 		q = q.Where("created_at < ?", f.To.UTC())
+	}
+	if f.ImportRun != "" {
+		if _, err := uuid.Parse(f.ImportRun); err != nil || len(f.ImportRun) != 36 {
+			return nil, errs.Field("import_run", msgImportRunNotOne, textutil.Truncate(f.ImportRun, 40))
+		}
+		q = q.Where("id IN (SELECT case_id FROM case_imports WHERE run = ?)", strings.ToLower(f.ImportRun))
 	}
 	if b := f.BBox; b != nil {
 		q = q.Where("lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?", b[1], b[3], b[0], b[2])

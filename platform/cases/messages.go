@@ -154,6 +154,9 @@ var (
 	msgSourceNotOneInspectorCitizen = msg.New("cases.source_not_one_inspector_citizen",
 		"The source %q is not one of inspector, citizen, hotline, video, referral, media, sensor.",
 		"来源 %q 不是 inspector（监督员巡查）、citizen（市民）、hotline（12345 热线）、video（视频监控）、referral（上级转办）、media（媒体曝光）、sensor（运行监测）之一。")
+	msgImportRunNotOne = msg.New("cases.import_run_not_one",
+		"import_run must be the id of an import run (a UUID), not %q.",
+		"import_run 必须是导入记录的编号（UUID），而不是 %q。")
 	msgStageNotOneAcceptVerify = msg.New("cases.stage_not_one_accept_verify",
 		"The stage %q is not one of accept, verify, file, dispatch, handle, send_check, check, close.",
 		"环节 %q 不是 accept（受理）、verify（核实）、file（立案）、dispatch（派遣）、handle（处置）、send_check（派核查）、check（核查）、close（结案）之一。")

@@ -111,6 +111,7 @@ func Module(s *Service, h *Hotline, im *Importer) module.Module {
 						r.Get("/exchange/vendors/:vendor/edit", admin, vp.edit)
 						r.Post("/exchange/vendors/:vendor/edit", admin, vp.editorForm)
 						r.Post("/exchange/vendors/:vendor/run", admin, vp.run)
+						r.Post("/exchange/vendors/entities", admin, vp.importEntity)
 					}
 				},
 				Run:        commands(s, h, im, k),

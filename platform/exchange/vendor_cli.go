@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/cityops/cityops/internal/msg"
@@ -112,14 +113,14 @@ func printReport(out io.Writer, rep *ImportReport) error {
 	if len(rep.Unmapped) > 0 {
 		fmt.Fprintln(tw, "UNMAPPED VALUE\tCOLUMN\tCOUNT\tFIRST ROW")
 		for _, u := range rep.Unmapped {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", u.Value, u.Column, u.Count, u.FirstRow)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", u.Value, u.Column, u.Count, rowOn(u.FirstSheet, u.FirstRow))
 		}
 		fmt.Fprintln(tw)
 	}
 	if len(rep.Problems) > 0 {
 		fmt.Fprintln(tw, "ROW\tCOLUMN\tPROBLEM")
 		for _, p := range rep.Problems {
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", p.Row, p.Column, p.Message)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", rowOn(p.Sheet, p.Row), p.Column, p.Message)
 		}
 		if rep.ProblemCount > len(rep.Problems) {
 			fmt.Fprintf(tw, "…\t\t%d more\n", rep.ProblemCount-len(rep.Problems))
@@ -142,4 +143,12 @@ func flagArg(args []string, i int) string {
 		return args[i]
 	}
 	return ""
+}
+
+// rowOn is a row's number, after its worksheet's name when it is not on the first.
+func rowOn(sheet string, row int) string {
+	if sheet == "" {
+		return strconv.Itoa(row)
+	}
+	return sheet + "!" + strconv.Itoa(row)
 }

@@ -92,7 +92,7 @@ func (im *Importer) Export(ctx context.Context, w io.Writer, opts VendorExportOp
 	case VendorCSV:
 		out = newCSVWriter(w)
 	case VendorXLSX:
-		out = newXLSXWriter(w)
+		out = newXLSXWriterFor(w)
 	case VendorJSON:
 		out = newJSONWriter(w)
 	default:

@@ -66,6 +66,69 @@ func FuzzVendorRecords(f *testing.F) {
 	})
 }
 
+// FuzzVendorSheetRecords: the reader of XLSX files with the history on a sheet of its own never
+// panics, refuses what it cannot read with a coded error, and hands out every history row it read
+// once: to its record, or as a leftover.
+func FuzzVendorSheetRecords(f *testing.F) {
+	b, err := os.ReadFile("testdata/vendors/szcg-c.xlsx")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, "流转记录")
+	f.Add(b, "2")
+	f.Add(b[:len(b)/2], "流转记录")
+	f.Add([]byte("PK\x03\x04"), "1")
+	mb, err := os.ReadFile("testdata/vendors/szcg-c.mapping.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := ParseMapping(mb)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, sheet string) {
+		mm := *m
+		mm.History.Sheet = sheet
+		if sheet == "" {
+			return
+		}
+		rr, closer, err := newRecordReader(bytes.NewReader(data), VendorXLSX, &mm)
+		if err != nil {
+			if errs.CodeOf(err) == errs.Internal {
+				t.Fatalf("uncoded error: %v", err)
+			}
+			return
+		}
+		defer closer.Close()
+		sr := rr.(*sheetRecords)
+		held := 0
+		for _, rows := range sr.index {
+			held += len(rows)
+		}
+		held += len(sr.noID)
+		taken := 0
+		for range 10_000 {
+			rec, err := rr.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				if errs.CodeOf(err) == errs.Internal {
+					t.Fatalf("uncoded error: %v", err)
+				}
+				return
+			}
+			if rec.row <= 0 {
+				t.Fatalf("record %+v", rec)
+			}
+			taken += len(rec.history)
+		}
+		if left := len(sr.leftovers()); taken+left != held {
+			t.Fatalf("%d history rows read, %d taken and %d left over", held, taken, left)
+		}
+	})
+}
+
 // FuzzVendorGeometry: a grid's geometry cell never panics the reader; what it accepts is a
 // polygon whose rings are closed.
 func FuzzVendorGeometry(f *testing.F) {

@@ -137,6 +137,8 @@ type Unmapped struct {
 	Value    string `json:"value"`
 	Count    int    `json:"count"`
 	FirstRow int    `json:"first_row"`
+	// FirstSheet is the worksheet of FirstRow when not the first (vendor_sheet.go).
+	FirstSheet string `json:"first_sheet,omitempty"`
 }
 
 // ImportReport is what an import did (or, dry, would do): records read, what was (or would be)
@@ -176,9 +178,14 @@ const MaxProblems = 1000
 func (r *ImportReport) OK() bool { return r.ProblemCount == 0 }
 
 func (r *ImportReport) add(row int, column, key string, m *msg.Message, args ...any) {
+	r.addOn("", row, column, key, m, args...)
+}
+
+// addOn is add for a row of the worksheet sheet ("": the first).
+func (r *ImportReport) addOn(sheet string, row int, column, key string, m *msg.Message, args ...any) {
 	r.ProblemCount++
 	if len(r.Problems) < MaxProblems {
-		r.Problems = append(r.Problems, tabular.Problem{Row: row, Column: column, Key: key,
+		r.Problems = append(r.Problems, tabular.Problem{Sheet: sheet, Row: row, Column: column, Key: key,
 			Message: m.In(msg.EN, args...), MessageZH: m.In(msg.ZH, args...)})
 	}
 }
@@ -242,14 +249,19 @@ type mapper struct {
 func (p *mapper) col(f string) string { return p.m.Fields[f] }
 
 func (p *mapper) miss(rep *ImportReport, row int, column, value string) {
+	p.missOn(rep, "", row, column, value)
+}
+
+// missOn is miss for a row of the worksheet sheet ("": the first).
+func (p *mapper) missOn(rep *ImportReport, sheet string, row int, column, value string) {
 	k := [2]string{column, value}
 	u := p.unmapped[k]
 	if u == nil {
-		u = &Unmapped{Column: column, Value: value, FirstRow: row}
+		u = &Unmapped{Column: column, Value: value, FirstRow: row, FirstSheet: sheet}
 		p.unmapped[k], p.order = u, append(p.order, k)
 	}
 	u.Count++
-	rep.add(row, column, "", msgVendorUnmapped, textutil.Truncate(value, 60), column)
+	rep.addOn(sheet, row, column, "", msgVendorUnmapped, textutil.Truncate(value, 60), column)
 }
 
 func (p *mapper) time(s string) (time.Time, bool) {
@@ -362,7 +374,7 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 		mc.grid = &g
 	}
 	if dv := v(FieldDepartment); dv != "" {
-		mc.dept = p.department(rep, rec.row, p.col(FieldDepartment), dv, true)
+		mc.dept = p.department(rep, "", rec.row, p.col(FieldDepartment), dv, true)
 	}
 	for _, f := range []struct {
 		field, value string
@@ -386,7 +398,7 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 	for i, h := range rec.history {
 		for c, s := range h.values {
 			if strings.ContainsRune(s, 0) || !utf8.ValidString(s) || len(s) > maxCell {
-				rep.add(h.row, c, "", msgVendorBadText, c)
+				rep.addOn(h.sheet, h.row, c, "", msgVendorBadText, c)
 				h.values[c] = ""
 			}
 		}
@@ -394,7 +406,7 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 			deptName: textutil.Truncate(h.values[hf[HistoryDepartment]], 100), remark: textutil.Truncate(h.values[hf[HistoryRemark]], 2000)}
 		a, ok := p.m.Codes.State[e.vendorState]
 		if !ok {
-			p.miss(rep, h.row, hf[HistoryState], e.vendorState)
+			p.missOn(rep, h.sheet, h.row, hf[HistoryState], e.vendorState)
 		} else {
 			e.action = a
 			e.to, e.post, _ = cases.ActionResult(a)
@@ -405,17 +417,17 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 				e.post = tenants.Inspector
 			}
 			if i == 0 && a != cases.Report && a != cases.SelfHandle {
-				rep.add(h.row, hf[HistoryState], mc.recordID, msgVendorFirstReport, textutil.Truncate(e.vendorState, 40))
+				rep.addOn(h.sheet, h.row, hf[HistoryState], mc.recordID, msgVendorFirstReport, textutil.Truncate(e.vendorState, 40))
 			}
 			if i > 0 && (a == cases.Report || a == cases.SelfHandle) {
-				rep.add(h.row, hf[HistoryState], mc.recordID, msgVendorReportAgain, textutil.Truncate(e.vendorState, 40))
+				rep.addOn(h.sheet, h.row, hf[HistoryState], mc.recordID, msgVendorReportAgain, textutil.Truncate(e.vendorState, 40))
 			}
 			state = e.to
 		}
 		if e.at, ok = p.time(h.values[hf[HistoryAt]]); !ok {
-			rep.add(h.row, hf[HistoryAt], "", msgVendorTime, textutil.Truncate(h.values[hf[HistoryAt]], 40))
+			rep.addOn(h.sheet, h.row, hf[HistoryAt], "", msgVendorTime, textutil.Truncate(h.values[hf[HistoryAt]], 40))
 		} else if i > 0 && e.at.Before(mc.history[i-1].at) {
-			rep.add(h.row, hf[HistoryAt], mc.recordID, msgVendorTimeOrder, textutil.Truncate(h.values[hf[HistoryAt]], 40))
+			rep.addOn(h.sheet, h.row, hf[HistoryAt], mc.recordID, msgVendorTimeOrder, textutil.Truncate(h.values[hf[HistoryAt]], 40))
 		}
 		if col := hf[HistoryOverdue]; col != "" {
 			if e.overdueRaw = h.values[col]; e.overdueRaw != "" {
@@ -426,7 +438,7 @@ func (p *mapper) mapAll(ctx context.Context, db bun.IDB, rec *vendorRecord, rep 
 			}
 		}
 		if e.deptName != "" && len(p.m.Codes.Department) > 0 {
-			e.dept = p.department(rep, h.row, hf[HistoryDepartment], e.deptName, false)
+			e.dept = p.department(rep, h.sheet, h.row, hf[HistoryDepartment], e.deptName, false)
 		}
 		mc.history = append(mc.history, e)
 	}
@@ -455,7 +467,7 @@ func (p *mapper) overdue(v string) (late, known bool) {
 
 // department maps a vendor's department: through the table, or (for the case's own, with no
 // table) as our department code.
-func (p *mapper) department(rep *ImportReport, row int, column, value string, own bool) *string {
+func (p *mapper) department(rep *ImportReport, sheet string, row int, column, value string, own bool) *string {
 	code, ok := p.m.Codes.Department[value]
 	if !ok && own && len(p.m.Codes.Department) == 0 {
 		code, ok = value, true
@@ -463,7 +475,7 @@ func (p *mapper) department(rep *ImportReport, row int, column, value string, ow
 	if id, known := p.depts[code]; ok && known {
 		return &id
 	}
-	p.miss(rep, row, column, value)
+	p.missOn(rep, sheet, row, column, value)
 	return nil
 }
 
@@ -800,6 +812,16 @@ func (im *Importer) each(ctx context.Context, file VendorFile, format VendorForm
 		}
 		rec, err := rr.next()
 		if errors.Is(err, io.EOF) {
+			// History rows no record took (a history sheet's rows of records not on the first).
+			if lr, ok := rr.(interface{ leftovers() []orphanRow }); ok {
+				for _, o := range lr.leftovers() {
+					if o.id == "" {
+						rep.addOn(o.sheet, o.row, o.column, "", msgVendorRowNoID, o.column)
+					} else {
+						rep.addOn(o.sheet, o.row, o.column, o.id, msgVendorOrphanRow, textutil.Truncate(o.id, 60), o.first)
+					}
+				}
+			}
 			break
 		}
 		if err != nil {
@@ -907,6 +929,7 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 		var newCases []*cases.Case
 		var events []*cases.Event
 		var records, fresh []*recordRow
+		var written []string // the cases created or updated, for the case list's filter import_run
 		for i, mc := range mcs {
 			r := ledger[mc.recordID]
 			rep := &ImportReport{}
@@ -941,6 +964,7 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 				c.ReportedBy = textutil.Truncate("import:"+m.Vendor, 120)
 			}
 			mc.fill(c, enc(2*i), enc(2*i+1))
+			written = append(written, c.ID)
 			evs, err := mc.events(c, from, m.Vendor, run.ID)
 			if err != nil {
 				return err
@@ -968,6 +992,9 @@ func (im *Importer) write(ctx context.Context, t *tenants.Tenant, m *Mapping, ru
 			next.Events += len(evs)
 		}
 		if err := cases.InsertImportedIn(ctx, db, t, newCases, events); err != nil {
+			return err
+		}
+		if err := cases.MarkImportedIn(ctx, db, run.ID, written); err != nil {
 			return err
 		}
 		// The ledger rows of new records are loaded (COPY on PostgreSQL); a corrected record's is

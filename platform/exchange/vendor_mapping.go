@@ -57,6 +57,12 @@ type Mapping struct {
 type HistoryMapping struct {
 	Key    string            `json:"key,omitempty"`
 	Fields map[string]string `json:"fields"`
+	// Sheet, for XLSX files only, names the worksheet the history rows are on (its name, or its
+	// position from 1), when they are not on the first sheet with the cases: the first sheet then
+	// has one row per record, and the history sheet one row per history row, each naming its
+	// record in the column RecordID (default: the record id's column, fields.record_id).
+	Sheet    string `json:"sheet,omitempty"`
+	RecordID string `json:"record_id,omitempty"`
 }
 
 // CodeTables turn the vendor's codes into ours. An empty table takes the vendor's value as
@@ -182,6 +188,19 @@ func (m *Mapping) check(ctx context.Context, db bun.IDB, classes cases.Classes) 
 	}
 	if err := checkText("history.key", m.History.Key, 200); err != nil {
 		return err
+	}
+	// Excel's sheet names are at most 31 characters.
+	if err := checkText("history.sheet", m.History.Sheet, 31); err != nil {
+		return err
+	}
+	if err := checkText("history.record_id", m.History.RecordID, 200); err != nil {
+		return err
+	}
+	if m.History.RecordID != "" && m.History.Sheet == "" {
+		return errs.Field("history.record_id", msgVendorSheetOnly)
+	}
+	if m.History.Sheet != "" && m.Pull != nil { // a pull reads JSON records, with their history nested
+		return errs.Field("history.sheet", msgVendorSheetPull)
 	}
 	for i, l := range m.TimeLayouts {
 		if err := checkText("time_layouts", l, 60); err != nil || strings.TrimSpace(l) == "" {

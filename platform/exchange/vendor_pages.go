@@ -114,6 +114,7 @@ func (vp *vendorPages) renderList(c *fiber.Ctx, data fiber.Map, status int) erro
 	data["Base"] = base(c)
 	data["CanAdmin"] = canAdmin(c)
 	data["CaseFields"], data["HistoryFields"] = CaseFields, HistoryFields
+	data["Entities"] = Entities
 	c.Status(status)
 	return vp.k.Pages.Render(c, "exchange/vendors", data)
 }
@@ -217,6 +218,46 @@ func readSampleUpload(c *fiber.Ctx) (*VendorSample, error) {
 	return ReadSample(name, data)
 }
 
+// importEntity is POST /exchange/vendors/entities (tenant admin): a vendor's file of one entity
+// (departments, grids, components or staff; multipart part "file"), dry-run (op dry_run) or
+// imported (op import) with the section of the vendor's newest mapping. It runs within the
+// request (Importer.ImportEntity: one transaction a file, at most tabular.MaxRows records) and
+// shows the list again with the report: 200, or 422 when a row has a problem (nothing written).
+func (vp *vendorPages) importEntity(c *fiber.Ctx) error {
+	v, ent := form(c, "vendor"), form(c, "entity")
+	values := fiber.Map{"vendor": v, "entity": ent}
+	var err error
+	switch {
+	case !vendorRe.MatchString(v):
+		err = errs.Field("vendor", msgVendorName, textutil.Truncate(v, 40))
+	case !slices.Contains(Entities, Entity(ent)):
+		err = errs.Field("entity", msgVendorEntity, textutil.Truncate(ent, 20), entityList())
+	}
+	var file VendorFile
+	if err == nil {
+		file, err = uploadedFile(c)
+	}
+	var rep *ImportReport
+	if err == nil {
+		rep, err = vp.im.ImportEntity(c.UserContext(), file, EntityOptions{Vendor: v, Entity: Entity(ent), DryRun: form(c, "op") != "import"})
+	}
+	if err != nil {
+		switch errs.CodeOf(err) {
+		case errs.Invalid, errs.NotFound, errs.Conflict, errs.TooLarge, errs.Unsupported:
+		default:
+			return err
+		}
+		data := fiber.Map{"EntityError": errs.MessageIn(err, vp.k.Pages.Lang(c)), "EntityField": errs.FieldOf(err), "EntityValues": values}
+		return vp.renderList(c, data, module.Status(errs.CodeOf(err)))
+	}
+	status := fiber.StatusOK
+	if !rep.OK() {
+		status = fiber.StatusUnprocessableEntity
+	}
+	data := fiber.Map{"EntityReport": rep, "EntityReportSummary": rep.Summary(vp.k.Pages.Lang(c)), "EntityValues": values}
+	return vp.renderList(c, data, status)
+}
+
 // refusedList shows the list again with the upload's error (a person's mistake), or returns err.
 func (vp *vendorPages) refusedList(c *fiber.Ctx, values fiber.Map, err error) error {
 	switch errs.CodeOf(err) {
@@ -264,8 +305,19 @@ func (vp *vendorPages) edit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s, m.History.Sheet = withSheet(s, m.History.Sheet)
 	ed := newEditor(s, tok, m, cur, nil, depts)
 	return vp.renderEditor(c, ed, fiber.Map{}, fiber.StatusOK)
+}
+
+// withSheet is s with its history read from the mapping's history sheet, and that sheet; a
+// sheet this sample lacks is left out (the editor then shows the first sheet's columns).
+func withSheet(s *VendorSample, sheet string) (*VendorSample, string) {
+	hs, err := s.WithHistorySheet(sheet)
+	if err != nil {
+		return s, ""
+	}
+	return hs, sheet
 }
 
 // current is the vendor's newest mapping, nil when it has none.
@@ -299,6 +351,14 @@ func (vp *vendorPages) editorForm(c *fiber.Ctx) error {
 		return err
 	}
 	m, posted, err := mappingFromForm(c, v)
+	if err == nil {
+		var hs *VendorSample
+		if hs, err = s.WithHistorySheet(m.History.Sheet); err == nil {
+			s = hs
+		} else {
+			m.History.Sheet, m.History.RecordID = "", ""
+		}
+	}
 	ed := newEditor(s, tok, m, cur, posted, depts)
 	if err != nil {
 		return vp.refusedEditor(c, ed, err)
@@ -351,6 +411,7 @@ func (vp *vendorPages) run(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s, m.History.Sheet = withSheet(s, m.History.Sheet)
 	ed := newEditor(s, tok, m, cur, nil, depts)
 	rep, err := vp.im.Import(ctx, s.File(), ImportOptions{Vendor: v, DryRun: true})
 	if err != nil {
@@ -414,12 +475,15 @@ type editor struct {
 	Fields     []fieldRow
 	History    []fieldRow
 	HistoryKey string
-	Layouts    string
-	Kind       codeTable
-	State      codeTable
-	Source     codeTable
-	Department codeTable
-	Class      classTable
+	// HistorySheet and HistoryRecordID are the mapping's history.sheet and history.record_id
+	// (an XLSX file with the history on a sheet of its own).
+	HistorySheet, HistoryRecordID string
+	Layouts                       string
+	Kind                          codeTable
+	State                         codeTable
+	Source                        codeTable
+	Department                    codeTable
+	Class                         classTable
 	// Departments are ours, for the department table's choices.
 	Departments []ourDepartment
 }
@@ -470,6 +534,13 @@ type postedCodes struct {
 func newEditor(s *VendorSample, tok string, m *Mapping, cur *Mapping, posted *postedCodes, depts []ourDepartment) *editor {
 	ed := &editor{Vendor: m.Vendor, Token: tok, Sample: s, JSON: s.Format == VendorJSON, Current: cur, HistoryKey: m.History.Key,
 		Layouts: strings.Join(m.TimeLayouts, "\n"), Departments: depts}
+	if s.HistorySheet != "" {
+		ed.HistorySheet = m.History.Sheet
+		if slices.Contains(s.HistoryColumns, m.History.RecordID) {
+			ed.HistoryRecordID = m.History.RecordID
+		}
+	}
+	m.History.Sheet, m.History.RecordID = ed.HistorySheet, ed.HistoryRecordID
 	pick := func(cols []string, have string, guesses []string) string {
 		switch {
 		case have != "" && slices.Contains(cols, have):
@@ -639,7 +710,8 @@ func newEditor(s *VendorSample, tok string, m *Mapping, cur *Mapping, posted *po
 // and time_layouts (one a line), and each code table its rows as pairs <table>.v (the vendor's
 // value) and <table>.t (ours; class: class.v, class.kind, class.code).
 func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
-	m := &Mapping{Vendor: v, Fields: map[string]string{}, History: HistoryMapping{Fields: map[string]string{}, Key: form(c, "history_key")}}
+	m := &Mapping{Vendor: v, Fields: map[string]string{}, History: HistoryMapping{Fields: map[string]string{}, Key: form(c, "history_key"),
+		Sheet: form(c, "history_sheet"), RecordID: form(c, "history_record_id")}}
 	for _, f := range CaseFields {
 		m.Fields[f] = form(c, "f."+f)
 	}
@@ -702,6 +774,12 @@ func mappingFromForm(c *fiber.Ctx, v string) (*Mapping, *postedCodes, error) {
 		p.class[val] = ClassTarget{Kind: catalog.Kind(textutil.Truncate(ck[i], 20)), Code: textutil.Truncate(cc[i], 20)}
 	}
 	if err := checkText("history.key", m.History.Key, 200); err != nil && bad == nil {
+		bad = err
+	}
+	if err := checkText("history.sheet", m.History.Sheet, 31); err != nil && bad == nil {
+		bad = err
+	}
+	if err := checkText("history.record_id", m.History.RecordID, 200); err != nil && bad == nil {
 		bad = err
 	}
 	for _, l := range m.TimeLayouts {

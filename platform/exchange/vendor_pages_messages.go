@@ -141,3 +141,21 @@ var _ = msg.Define(
 	msg.Text{ID: "exchange.vendors.hfield.remark", ZH: "意见", EN: "Remark"},
 	msg.Text{ID: "exchange.vendors.hfield.overdue", ZH: "是否超时", EN: "Overdue"},
 )
+
+// The texts of the console's import of departments, grids, components and staff.
+var _ = msg.Define(
+	msg.Text{ID: "exchange.vendors.entities", ZH: "导入部门、网格、部件和人员", EN: "Importing departments, grids, components and staff"},
+	msg.Text{ID: "exchange.vendors.entities_hint", ZH: "按此顺序导入厂商导出的文件：部门、网格、部件、人员，最后是案件。使用所选厂商最新映射中对应的部分；每个文件在一个事务中写入（最多 50,000 条），任何一行有问题则不写入任何数据。先试运行查看报告：有问题的行和未能对应的取值。", EN: "Import the vendor's files in this order: departments, grids, components, staff, and the cases last. Each goes with its section of the vendor's newest mapping and is written in one transaction (at most 50,000 records a file): a row with a problem and nothing is written. Dry-run first to see the report: the rows with problems and the values that could not be mapped."},
+	msg.Text{ID: "exchange.vendors.entities_no_mapping", ZH: "请先为厂商保存一份包含部门、网格、部件或人员部分的映射（通过接口或命令行）。", EN: "Save a mapping for the vendor with a departments, grids, components or staff section first (over the API or the command line)."},
+	msg.Text{ID: "exchange.vendors.history_sheet", ZH: "流转记录所在的工作表", EN: "The worksheet of the history"},
+	msg.Text{ID: "exchange.vendors.history_sheet_first", ZH: "第一个工作表（每个流转环节一行，重复案件列）", EN: "The first sheet (a row per history step, the case's columns repeated)"},
+	msg.Text{ID: "exchange.vendors.history_record_id", ZH: "流转记录工作表中的案件编号列", EN: "The record id's column on the history sheet"},
+	msg.Text{ID: "exchange.vendors.history_record_id_same", ZH: "与案件编号列同名", EN: "The same as the record id's column"},
+	msg.Text{ID: "exchange.vendors.entity", ZH: "导入内容", EN: "What to import"},
+	msg.Text{ID: "exchange.vendors.entity.departments", ZH: "部门", EN: "Departments"},
+	msg.Text{ID: "exchange.vendors.entity.grids", ZH: "单元网格", EN: "Grids"},
+	msg.Text{ID: "exchange.vendors.entity.components", ZH: "部件", EN: "Components"},
+	msg.Text{ID: "exchange.vendors.entity.staff", ZH: "人员", EN: "Staff"},
+	msg.Text{ID: "exchange.vendors.entity_report.dry", ZH: "%s：试运行报告（映射版本 %d）", EN: "%s: dry run report (mapping version %d)"},
+	msg.Text{ID: "exchange.vendors.entity_report.done", ZH: "%s：导入结果（映射版本 %d）", EN: "%s: import result (mapping version %d)"},
+)

@@ -52,6 +52,7 @@ type vendorRecord struct {
 
 type vendorRow struct {
 	row    int
+	sheet  string // the worksheet the row is on, when not the first (vendor_sheet.go)
 	values map[string]string
 }
 
@@ -68,8 +69,14 @@ type recordReader interface {
 const maxCell = 10_000
 
 func newRecordReader(r io.Reader, f VendorFormat, m *Mapping) (recordReader, io.Closer, error) {
-	if f == VendorJSON {
+	if f == VendorJSON && m.History.Sheet == "" {
 		return newJSONRecords(r, m), io.NopCloser(nil), nil
+	}
+	if m.History.Sheet != "" {
+		if f != VendorXLSX {
+			return nil, nil, errs.E(errs.Invalid, msgVendorSheetXLSX, m.History.Sheet, strings.ToUpper(string(f)))
+		}
+		return newSheetRecords(r, m)
 	}
 	read, closer, err := flatRows(r, f)
 	if err != nil {

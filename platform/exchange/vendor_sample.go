@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
 )
 
 // VendorSample is a vendor's file as the console's mapping editor sees it: its columns (the CSV
@@ -32,12 +33,16 @@ type VendorSample struct {
 	// HistoryColumns the members of those objects. For CSV and XLSX, HistoryColumns are Columns.
 	HistoryKeys    []string
 	HistoryColumns []string
+	// Sheets are an XLSX file's worksheets; HistorySheet, when not "", the one HistoryColumns
+	// (and the history's values) are read from (WithHistorySheet).
+	Sheets       []string
+	HistorySheet string
 	// Records counts the data rows (CSV, XLSX) or records (JSON).
 	Records int
 	// First are the first sampleFirst data rows (JSON: records' members that are not arrays).
 	First []map[string]string
 
-	values map[string]*distinct // "c:" record columns, "h:" history columns
+	values map[string]*distinct // "c:" record columns, "h:" history columns (JSON, a history sheet)
 }
 
 // distinct are a column's distinct values in the order first met.
@@ -78,7 +83,7 @@ func (s *VendorSample) add(prefix, col, v string) {
 // and whether there were more than listed.
 func (s *VendorSample) Values(col string, history bool) ([]string, bool) {
 	p := "c:"
-	if history && s.Format == VendorJSON {
+	if history && (s.Format == VendorJSON || s.HistorySheet != "") {
 		p = "h:"
 	}
 	d := s.values[p+col]
@@ -113,7 +118,83 @@ func ReadSample(name string, data []byte) (*VendorSample, error) {
 	if len(s.Columns) == 0 {
 		return nil, errs.Field("file", msgVendorNoHeader)
 	}
+	if format == VendorXLSX {
+		if x, err := excelize.OpenReader(bytes.NewReader(data)); err == nil {
+			s.Sheets = x.GetSheetList()
+			x.Close()
+		}
+	}
 	return s, nil
+}
+
+// WithHistorySheet is the sample with its history read from the XLSX worksheet sheet (a name or
+// a position from 1, as the mapping's history.sheet; "": the first sheet, as the records): its
+// columns as HistoryColumns, its distinct values for the code tables. s itself is not changed (it
+// is shared by the user's requests).
+func (s *VendorSample) WithHistorySheet(sheet string) (*VendorSample, error) {
+	if sheet == "" || s.Format != VendorXLSX {
+		if s.HistorySheet == "" {
+			return s, nil
+		}
+		c := *s
+		c.HistorySheet, c.HistoryColumns = "", s.Columns
+		return &c, nil
+	}
+	name, err := historySheet(s.Sheets, sheet)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.HistorySheet, c.HistoryColumns, c.values = name, nil, map[string]*distinct{}
+	for k, d := range s.values {
+		if strings.HasPrefix(k, "c:") {
+			c.values[k] = d
+		}
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(s.Data))
+	if err != nil {
+		return nil, errs.Field("file", msgVendorXLSX)
+	}
+	defer x.Close()
+	rows, err := x.Rows(name)
+	if err != nil {
+		return nil, errs.Field("file", msgVendorXLSX)
+	}
+	defer rows.Close()
+	read := sheetReader(rows)
+	header, _, _, err := readHeader(read, nil)
+	if err != nil {
+		return nil, err
+	}
+	if header == nil {
+		return nil, errs.Field("history.sheet", msgVendorSheetNoHeader, name)
+	}
+	idx := make([]string, 0, len(header))
+	for col, i := range header {
+		for len(idx) <= i {
+			idx = append(idx, "")
+		}
+		idx[i] = col
+	}
+	for _, col := range idx {
+		if col != "" && len(c.HistoryColumns) < maxColumns {
+			c.HistoryColumns = append(c.HistoryColumns, col)
+		}
+	}
+	for {
+		cells, err := read()
+		if errors.Is(err, io.EOF) {
+			return &c, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, col := range c.HistoryColumns {
+			if i := header[col]; i < len(cells) {
+				c.add("h:", col, strings.TrimSpace(cells[i]))
+			}
+		}
+	}
 }
 
 func (s *VendorSample) readFlat() error {
