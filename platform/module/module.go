@@ -33,6 +33,7 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Module is one module's registration.
@@ -110,6 +111,12 @@ type Parts struct {
 	// Console mounts the module's pages on r, the group /t/:tenant, with the same checks and the
 	// console's CSRF check.
 	Console func(r Router)
+	// Machine mounts routes for machines that are no members (a module's field devices) on r,
+	// the group /api/v1/ingest/:tenant: no login, no session, no tenant scope and no entitlement
+	// check run first, and a bearer token is not taken for an API token. The module
+	// authenticates the caller itself, resolves the tenant from the path and checks its plan
+	// (Kit.Entitled).
+	Machine func(r Router)
 	// Run holds the module's commands (Module.Commands), by name: each gets its arguments and
 	// writes its result to out.
 	Run map[string]func(ctx context.Context, args []string, out io.Writer) error
@@ -169,6 +176,9 @@ type Kit struct {
 	// (CITYOPS_PDF_FONT). It is read when a document is made, so a missing font refuses that
 	// document only.
 	PDFFont string
+	// Metrics is where the module registers its Prometheus collectors (served on /metrics); nil
+	// when nothing is exposed (tests).
+	Metrics prometheus.Registerer
 }
 
 // Usage records usage for billing. Record never refuses over-quota usage and is idempotent by
