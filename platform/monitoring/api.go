@@ -195,11 +195,12 @@ func (h *handlers) apiReadings(c *fiber.Ctx) error {
 		return err
 	}
 	now := h.s.now()
-	to, err := parseTime("to", c.Query("to"), now)
+	// By default the last 24 hours, up to the latest reading a device may send (MaxSkew ahead).
+	to, err := parseTime("to", c.Query("to"), now.Add(MaxSkew))
 	if err != nil {
 		return err
 	}
-	from, err := parseTime("from", c.Query("from"), to.Add(-24*time.Hour))
+	from, err := parseTime("from", c.Query("from"), now.Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 		}
 	}
 	now := h.s.now()
-	ser, err := h.s.FindSeries(ctx, d, metric, now.Add(-dur), now, c.Query("resolution"))
+	ser, err := h.s.FindSeries(ctx, d, metric, now.Add(-dur), now.Add(MaxSkew), c.Query("resolution"))
 	if err != nil {
 		return err
 	}
