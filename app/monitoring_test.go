@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +149,37 @@ func TestMonitoringAccess(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMonitoringDemoPages: the demo county's devices and their readings on the console's pages,
+// in both languages, for its admin and the prefecture's viewer.
+func TestMonitoringDemoPages(t *testing.T) {
+	_, f := demoApp(t)
+	for _, who := range []string{"admin@chuxiong.demo", "viewer@chuxiong-zhou.demo"} {
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {who}, "password": {DemoPassword}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := f.send(t, req)
+		if err != nil || res.status != 303 {
+			t.Fatalf("login %s: %v %v", who, err, res)
+		}
+		cookie := regexp.MustCompile(sessionCookie + `=([^;]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))[1]
+		for _, tc := range []struct{ path, lang, want string }{
+			{"/t/chuxiong/monitoring", "zh-CN", `data-device="WL-001" data-status="online"`},
+			{"/t/chuxiong/monitoring", "zh-CN", "垃圾桶满溢"},
+			{"/t/chuxiong/monitoring?status=offline", "en", "No devices yet"},
+			{"/t/chuxiong/monitoring/devices/WL-001", "zh-CN", "最新读数"},
+			{"/t/chuxiong/monitoring/devices/WL-001?period=1h", "en", `<td class="num">`},
+			{"/t/chuxiong/monitoring/devices/BR-001?metric=tilt&period=7d", "en", "Average"},
+		} {
+			sep := "?"
+			if strings.Contains(tc.path, "?") {
+				sep = "&"
+			}
+			res := webPage(t, f, cookie, "", "GET", tc.path+sep+"lang="+tc.lang, nil)
+			if res.status != 200 || !strings.Contains(res.body, tc.want) {
+				t.Errorf("%s %s: %d, lacks %q", who, tc.path, res.status, tc.want)
+			}
+		}
 	}
 }

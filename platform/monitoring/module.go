@@ -50,6 +50,7 @@ func Module(s *Service) module.Module {
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
 				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
+				Demo:    s.seedDemo,
 				Background: []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
 					s.runRetention(ctx, k, RetentionEvery, k.Log)
 				}}},
