@@ -409,28 +409,38 @@ func TestRetention(t *testing.T) {
 		}
 		tok := w.mustDevice(t, a, "GAS-1", "gas")
 		tokB := w.mustDevice(t, w.e.B, "GAS-1", "gas")
+		tok2 := w.mustDevice(t, a, "GAS-2", "gas") // sends only in the last 3 days
 		t0 := w.clk.Now()
 		// A reading every 6 hours for 10 days, each sent when it was made, in A and in B.
 		for h := 240; h >= 0; h -= 6 {
 			at := t0.Add(-time.Duration(h) * time.Hour)
 			w.clk.Set(at)
-			for _, x := range []struct {
+			xs := []struct {
 				ctx context.Context
 				tok string
-			}{{a, tok}, {w.e.B, tokB}} {
+			}{{a, tok}, {w.e.B, tokB}}
+			if h <= 72 {
+				xs = append(xs, xs[0])
+				xs[2].tok = tok2
+			}
+			for _, x := range xs {
 				if res, err := w.s.Ingest(x.ctx, x.tok, monitoring.Batch{Readings: []monitoring.ReadingInput{{Metric: "concentration", Value: 1, At: at}, {Metric: "concentration", Value: 2, At: at.Add(time.Second)}}}); err != nil || res.Accepted != 2 {
 					t.Fatalf("ingest at %s: %+v %v", at, res, err)
 				}
 			}
 		}
 		w.clk.Set(t0)
+		var countOf func(ctx context.Context, code, res string, from time.Time) int
 		removed, err := w.s.Expire(a, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Raw: readings older than 1 day go (2 per 6 hours, 41 times, 5 times within a day).
 		count := func(ctx context.Context, res string, from time.Time) int {
-			d, err := w.s.FindDeviceByCode(ctx, "GAS-1")
+			return countOf(ctx, "GAS-1", res, from)
+		}
+		countOf = func(ctx context.Context, code, res string, from time.Time) int {
+			d, err := w.s.FindDeviceByCode(ctx, code)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -449,7 +459,16 @@ func TestRetention(t *testing.T) {
 				t.Errorf("%s: %d left, want %d", tc.res, got, tc.want)
 			}
 		}
-		if removed.Raw != 82-10 || removed.Minute != 41-9 || removed.Hour != 41-17 || removed.Day != 0 || removed.Batches != 41-5 {
+		// GAS-2: 13 times in the last 3 days, 5 of them within the last day, 9 within 2 days.
+		for _, tc := range []struct {
+			res  string
+			want int
+		}{{"raw", 10}, {"minute", 9}, {"hour", 13}, {"day", 4}} {
+			if got := countOf(a, "GAS-2", tc.res, old); got != tc.want {
+				t.Errorf("GAS-2 %s: %d left, want %d", tc.res, got, tc.want)
+			}
+		}
+		if removed.Raw != 82-10+26-10 || removed.Minute != 41-9+13-9 || removed.Hour != 41-17 || removed.Day != 0 || removed.Batches != 41-5+13-5 {
 			t.Errorf("removed %+v", removed)
 		}
 		// B keeps everything (its own defaults: 30 days raw).

@@ -24,13 +24,34 @@ type Removed struct {
 func (r Removed) Total() int64 { return r.Raw + r.Minute + r.Hour + r.Day + r.Batches }
 
 // Expire deletes the tenant's readings and rollups older than its retention (Settings), in
-// transactions of at most batch rows (RetentionBatch when 0), and the ingest batches older than
-// the raw retention (a batch that old cannot be sent again: its readings would be too old).
+// transactions of at most about batch rows (RetentionBatch when 0), and the ingest batches older
+// than the raw retention (a batch that old cannot be sent again: its readings would be too old).
+// Readings and rollups are deleted series by series (a device's metric), oldest first, through
+// the tables' (device, metric, time) keys: no index on time alone slows the ingest down.
 func (s *Service) Expire(ctx context.Context, batch int) (Removed, error) {
 	if batch <= 0 {
 		batch = RetentionBatch
 	}
-	st, err := s.FindSettings(ctx)
+	var st Settings
+	var series []seriesKey
+	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		if st, err = settingsIn(ctx, db); err != nil {
+			return err
+		}
+		var ds []Device
+		if err := db.NewSelect().Model(&ds).Column("id", "type").Order("id").Scan(ctx); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if t, ok := FindType(d.Type); ok {
+				for _, m := range t.Metrics {
+					series = append(series, seriesKey{d.ID, m.Code})
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return Removed{}, err
 	}
@@ -51,43 +72,71 @@ func (s *Service) Expire(ctx context.Context, batch int) (Removed, error) {
 			continue
 		}
 		cut := now.Add(-time.Duration(x.days) * 24 * time.Hour).UnixMilli()
-		for ctx.Err() == nil {
-			n, err := s.expireSome(ctx, x.table, x.col, cut, batch)
-			if err != nil {
-				return r, err
-			}
-			*x.n += n
-			if n < int64(batch) {
-				break
-			}
+		keys := series
+		if x.table == "monitoring_batches" {
+			keys = []seriesKey{{}} // one series: the whole table, through its index on received_at
+		}
+		n, err := s.expireTable(ctx, x.table, x.col, cut, keys, batch)
+		*x.n += n
+		if err != nil {
+			return r, err
 		}
 	}
 	return r, ctx.Err()
 }
 
-// expireSome deletes at most about batch rows of table older than cut, the oldest first, in
-// one transaction: everything up to the batch-th oldest time (rows sharing that time go too, so
-// a batch may exceed the bound by the readings of one millisecond).
-func (s *Service) expireSome(ctx context.Context, table, col string, cut int64, batch int) (int64, error) {
-	var n int64
-	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		upto := cut
-		var edge []int64
-		if err := db.NewSelect().TableExpr(table).Column(col).Where("? < ?", bun.Ident(col), cut).
-			OrderExpr("? ", bun.Ident(col)).Offset(int64(batch-1)).Limit(1).Scan(ctx, &edge); err != nil {
-			return err
-		}
-		if len(edge) == 1 {
-			upto = edge[0] + 1
-		}
-		res, err := db.NewDelete().TableExpr(table).Where("? < ?", bun.Ident(col), upto).Exec(ctx)
+// seriesKey is one device's metric; the zero key stands for a whole table.
+type seriesKey struct {
+	device int64
+	metric string
+}
+
+// expireTable deletes the rows of table older than cut, series after series, each
+// transaction deleting about batch rows at most: a series with more old rows than a
+// transaction's budget loses its oldest ones up to the budget-th oldest time (rows sharing that
+// time go too), and goes on in the next transaction.
+func (s *Service) expireTable(ctx context.Context, table, col string, cut int64, keys []seriesKey, batch int) (int64, error) {
+	var total int64
+	for i := 0; i < len(keys) && ctx.Err() == nil; {
+		next, n := i, int64(0)
+		err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+			next, n = i, 0
+			for next < len(keys) && n < int64(batch) {
+				k := keys[next]
+				upto, done := cut, true
+				var edge []int64
+				sel := db.NewSelect().TableExpr(table).Column(col).Where("? < ?", bun.Ident(col), cut)
+				del := db.NewDelete().TableExpr(table)
+				if k.metric != "" {
+					sel = sel.Where("device_id = ? AND metric = ?", k.device, k.metric)
+					del = del.Where("device_id = ? AND metric = ?", k.device, k.metric)
+				}
+				if err := sel.OrderExpr("?", bun.Ident(col)).Offset(int64(batch)-n-1).Limit(1).Scan(ctx, &edge); err != nil {
+					return err
+				}
+				if len(edge) == 1 {
+					upto, done = edge[0]+1, false
+				}
+				del = del.Where("? < ?", bun.Ident(col), upto)
+				res, err := del.Exec(ctx)
+				if err != nil {
+					return err
+				}
+				m, _ := res.RowsAffected()
+				n += m
+				if done {
+					next++
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return total, err
 		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
+		total += n
+		i = next
+	}
+	return total, nil
 }
 
 // RetentionEvery is how often the retention loop passes over the tenants.
