@@ -10,6 +10,8 @@
 //   - its API under /api/v1/t/{tenant} and its pages under /t/{tenant}, behind the tenant scope
 //     and, for a module a plan sells, behind the entitlement check: a tenant whose plan lacks the
 //     module gets a 403 that names the plan, and does not see its links;
+//   - its machine routes (Parts.Machine: callers that are no members, such as field devices
+//     with tokens of their own) under /api/v1/ingest/{tenant}, with no login and no tenant scope;
 //   - its nav entries in the tenant console, its templates inside the console layout;
 //   - its meters in billing's catalogue, so plans may price them and Usage accepts them;
 //   - its OpenAPI paths in the served document, its commands under the command line;
