@@ -135,12 +135,43 @@ func TestMonitoringAccess(t *testing.T) {
 			if r, _ := f.do(t, "deviceA", "POST", ing, `{"readings":[{"metric":"level","value":3}]}`); r.status != 200 {
 				t.Fatalf("new token: %d %s", r.status, r.body)
 			}
+			// Over its quota of sensor readings, the county keeps ingesting, and is metered.
+			ctx := context.Background()
+			if err := f.app.billing.Record(ctx, ta.ID, billing.MeterSensorReadings, 6_000_000, "test:over-quota"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.app.billing.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			qs, err := f.app.billing.QuotaStatus(ctx, ta, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			over := false
+			for _, q := range qs {
+				over = over || (q.Meter == billing.MeterSensorReadings && q.Over)
+			}
+			if !over {
+				t.Fatalf("not over the quota: %+v", qs)
+			}
+			if r, _ := f.do(t, "deviceA", "POST", ing, `{"batch":"over","readings":[{"metric":"level","value":4},{"metric":"level","value":5}]}`); r.status != 200 || !strings.Contains(r.body, `"accepted":2`) {
+				t.Fatalf("over the quota: %d %s", r.status, r.body)
+			}
+			f.app.billing.Flush(ctx)
+			us, _ = f.app.billing.FindUsage(ctx, billing.UsageFilter{Tenant: ta.ID, Meter: billing.MeterSensorReadings})
+			var total int64
+			for _, u := range us {
+				total += u.Quantity
+			}
+			if total != 6_000_000+1+1+2 {
+				t.Fatalf("usage over the quota: %d (%+v)", total, us)
+			}
 			// Prometheus.
 			r, err := f.send(t, httptest.NewRequest("GET", "/metrics", nil))
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{`cityops_monitoring_readings_total{outcome="accepted",tenant="chuxiong"} 2`,
+			for _, want := range []string{`cityops_monitoring_readings_total{outcome="accepted",tenant="chuxiong"} 4`,
 				`cityops_monitoring_readings_total{outcome="out_of_range",tenant="chuxiong"} 1`,
 				`cityops_monitoring_readings_total{outcome="unknown_metric",tenant="chuxiong"} 1`,
 				`cityops_monitoring_unauthorized_total{tenant="chuxiong"}`} {
