@@ -57,7 +57,8 @@ type Module struct {
 	// share (partials/*.html, templates named "<module>.<name>").
 	Templates fs.FS
 	// OpenAPI is the module's part of the API document: a JSON object with "paths" relative to
-	// /api/v1 (every path under /t/{tenant}) and optionally "components"/"schemas".
+	// /api/v1 (every path under /t/{tenant}, or /ingest/{tenant} for its machine routes) and
+	// optionally "components"/"schemas".
 	OpenAPI []byte
 	// Nav are the module's links in the tenant console.
 	Nav []Nav
