@@ -52,6 +52,9 @@ var (
 	msgPointNotInChina = msg.New("monitoring.point_not_in_china",
 		"The point (%s, %s) is not a longitude and latitude in China.",
 		"坐标（%s，%s）不是中国境内的经纬度。")
+	msgPointNeeded = msg.New("monitoring.point_needed",
+		"A device needs its longitude and latitude (lon, lat).",
+		"设备需要经度和纬度（lon、lat）。")
 	msgTypeFixed = msg.New("monitoring.type_fixed",
 		"A device's type cannot change; add a new device instead.",
 		"设备类型不可更改；请新增设备。")

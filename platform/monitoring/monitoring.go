@@ -314,7 +314,7 @@ func check(in DeviceInput, old *Device) (*checked, error) {
 		}
 		c.d.Type = t.Code
 		if in.Lon == nil || in.Lat == nil {
-			return nil, errs.Field("lon", msgPointNotInChina, "", "")
+			return nil, errs.Field("lon", msgPointNeeded)
 		}
 	}
 	if old != nil && in.Type != "" {
