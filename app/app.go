@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	kit := module.Kit{Store: store, Now: store.Now, Usage: a.billing, Pages: a.web, Log: a.log, PDFFont: cfg.PDFFont,
+	kit := module.Kit{Store: store, Now: store.Now, Usage: a.billing, Pages: a.web, Log: a.log, PDFFont: cfg.PDFFont, Metrics: a.metrics.reg,
 		Entitled: func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error) {
 			on, _, err := a.billing.Entitled(ctx, t, entitlement)
 			return on, err

@@ -21,6 +21,7 @@ import (
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -47,6 +48,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		evaluation.Module(p.evaluation, p.catalog, cs),
 		analysis.Module(p.analysis, p.catalog),
 		exchange.Module(p.exchange, p.hotline, p.importer),
+		monitoring.Module(p.monitoring),
 	}
 }
 
@@ -156,6 +158,16 @@ func (ms *mounted) apiRoutes(t fiber.Router) {
 	for _, m := range ms.list {
 		if m.parts.API != nil {
 			m.parts.API(guarded{t, ms.need(m.Module)})
+		}
+	}
+}
+
+// machineRoutes mounts every module's machine routes (module.Parts.Machine) on the group m,
+// /api/v1/ingest/:tenant.
+func (ms *mounted) machineRoutes(m fiber.Router) {
+	for _, mm := range ms.list {
+		if mm.parts.Machine != nil {
+			mm.parts.Machine(guarded{r: m})
 		}
 	}
 }

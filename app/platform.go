@@ -11,6 +11,7 @@ import (
 	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
@@ -37,21 +38,26 @@ type platform struct {
 	// importer imports the history of the systems a county ran before (set by New with the
 	// hotline: it encrypts reporters with the tenant's key and meters what it creates).
 	importer *exchange.Importer
+	// monitoring keeps the devices and their readings, resolving a device's grid and checking
+	// its component with the grids and the catalog.
+	monitoring *monitoring.Service
 }
 
 func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logger) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
+	cat := catalog.NewService(store, o, g, store.Now)
 	return &platform{
 		org:        o,
 		grids:      g,
-		catalog:    catalog.NewService(store, o, g, store.Now),
+		catalog:    cat,
 		calendar:   calendar.NewService(store, store.Now),
 		evaluation: ev,
 		analysis:   analysis.NewService(store, ev, store.Now),
 		exchange: exchange.NewService(exchange.Config{Gate: store, Credentials: creds, Indicators: monthlyIndicators{ev},
 			Now: store.Now, Log: log.With("component", "exchange")}),
+		monitoring: monitoring.NewService(monitoring.Config{Gate: store, Grids: g, Components: cat, Now: store.Now}),
 	}
 }
 

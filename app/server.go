@@ -57,6 +57,8 @@ func (a *App) newServer() *fiber.App {
 		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), SecureCookies: a.cfg.secureCookies(),
 	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	a.modules.apiRoutes(t)
+	// Machines (monitoring's devices) post with tokens of their own: no login, no tenant scope.
+	a.modules.machineRoutes(apiv1.Group("/ingest/:tenant")) // machinePrefix
 
 	open311api.Mount(f, open311api.Deps{Service: a.open311, BaseURL: a.cfg.BaseURL, Now: a.store.Now,
 		Logger: a.log, Meter: a.meterAPIRequest, Limits: newLimitStore()})

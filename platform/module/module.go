@@ -10,6 +10,8 @@
 //   - its API under /api/v1/t/{tenant} and its pages under /t/{tenant}, behind the tenant scope
 //     and, for a module a plan sells, behind the entitlement check: a tenant whose plan lacks the
 //     module gets a 403 that names the plan, and does not see its links;
+//   - its machine routes (Parts.Machine: callers that are no members, such as field devices
+//     with tokens of their own) under /api/v1/ingest/{tenant}, with no login and no tenant scope;
 //   - its nav entries in the tenant console, its templates inside the console layout;
 //   - its meters in billing's catalogue, so plans may price them and Usage accepts them;
 //   - its OpenAPI paths in the served document, its commands under the command line;
@@ -33,6 +35,7 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Module is one module's registration.
@@ -54,7 +57,8 @@ type Module struct {
 	// share (partials/*.html, templates named "<module>.<name>").
 	Templates fs.FS
 	// OpenAPI is the module's part of the API document: a JSON object with "paths" relative to
-	// /api/v1 (every path under /t/{tenant}) and optionally "components"/"schemas".
+	// /api/v1 (every path under /t/{tenant}, or /ingest/{tenant} for its machine routes) and
+	// optionally "components"/"schemas".
 	OpenAPI []byte
 	// Nav are the module's links in the tenant console.
 	Nav []Nav
@@ -110,6 +114,12 @@ type Parts struct {
 	// Console mounts the module's pages on r, the group /t/:tenant, with the same checks and the
 	// console's CSRF check.
 	Console func(r Router)
+	// Machine mounts routes for machines that are no members (a module's field devices) on r,
+	// the group /api/v1/ingest/:tenant: no login, no session, no tenant scope and no entitlement
+	// check run first, and a bearer token is not taken for an API token. The module
+	// authenticates the caller itself, resolves the tenant from the path and checks its plan
+	// (Kit.Entitled).
+	Machine func(r Router)
 	// Run holds the module's commands (Module.Commands), by name: each gets its arguments and
 	// writes its result to out.
 	Run map[string]func(ctx context.Context, args []string, out io.Writer) error
@@ -169,6 +179,9 @@ type Kit struct {
 	// (CITYOPS_PDF_FONT). It is read when a document is made, so a missing font refuses that
 	// document only.
 	PDFFont string
+	// Metrics is where the module registers its Prometheus collectors (served on /metrics); nil
+	// when nothing is exposed (tests).
+	Metrics prometheus.Registerer
 }
 
 // Usage records usage for billing. Record never refuses over-quota usage and is idempotent by

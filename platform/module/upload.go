@@ -101,7 +101,7 @@ func Import(accept []string, run Importer) fiber.Handler {
 		rep, err := run(c, data, format, c.QueryBool("dry_run"))
 		var rej *tabular.Rejected
 		if errors.As(err, &rej) {
-			return importProblem(c, rej.Report)
+			return ImportProblem(c, rej.Report)
 		}
 		if err != nil {
 			return err
@@ -110,9 +110,10 @@ func Import(accept []string, run Importer) fiber.Handler {
 	}
 }
 
-// importProblem answers a rejected import with a problem whose extension members are the
-// report's rows and problems, so clients show each row's error.
-func importProblem(c *fiber.Ctx, rep *tabular.Report) error {
+// ImportProblem answers a rejected import with a problem whose extension members are the
+// report's rows and problems, so clients show each row's error (for a module's import handler
+// that answers more than the report, and so does not use Import).
+func ImportProblem(c *fiber.Ctx, rep *tabular.Report) error {
 	rid, _ := c.Locals("requestid").(string)
 	return SendProblem(c, http.StatusUnprocessableEntity, struct {
 		Problem
