@@ -257,27 +257,8 @@ func (b *Bulletins) runSchedule(ctx context.Context, k module.Kit) {
 }
 
 func (b *Bulletins) publishDue(ctx context.Context, k module.Kit) {
-	ts, err := k.Store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
-	if err != nil {
-		k.Log.Error("bulletins: listing tenants", "err", err)
-		return
-	}
 	due := duePeriods(b.s.now())
-	for _, t := range ts {
-		if ctx.Err() != nil {
-			return
-		}
-		if k.Entitled != nil {
-			on, err := k.Entitled(ctx, t, Entitlement)
-			if err != nil {
-				k.Log.Error("bulletins: entitlement", "tenant", t.Slug, "err", err)
-				continue
-			}
-			if !on {
-				continue
-			}
-		}
-		tctx := tenants.WithScope(ctx, tenants.SystemScope(t))
+	eachEntitled(ctx, k, "bulletins", func(tctx context.Context, t *tenants.Tenant) {
 		var units UnitsFunc
 		if t.Kind == tenants.Prefecture {
 			units = b.systemUnits(k.Store, t)
@@ -291,6 +272,32 @@ func (b *Bulletins) publishDue(ctx context.Context, k module.Kit) {
 				k.Log.Error("bulletins: publishing", "tenant", t.Slug, "period", name, "err", err)
 			}
 		}
+	})
+}
+
+// eachEntitled runs fn, in the system's scope of each, for every active tenant whose plan has
+// the evaluation, one after the other until ctx ends; loop names the loop in the log.
+func eachEntitled(ctx context.Context, k module.Kit, loop string, fn func(tctx context.Context, t *tenants.Tenant)) {
+	ts, err := k.Store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
+	if err != nil {
+		k.Log.Error(loop+": listing tenants", "err", err)
+		return
+	}
+	for _, t := range ts {
+		if ctx.Err() != nil {
+			return
+		}
+		if k.Entitled != nil {
+			on, err := k.Entitled(ctx, t, Entitlement)
+			if err != nil {
+				k.Log.Error(loop+": entitlement", "tenant", t.Slug, "err", err)
+				continue
+			}
+			if !on {
+				continue
+			}
+		}
+		fn(tenants.WithScope(ctx, tenants.SystemScope(t)), t)
 	}
 }
 

@@ -146,30 +146,16 @@ func (s *Service) runTotals(ctx context.Context, k module.Kit) {
 }
 
 func (s *Service) storeEnded(ctx context.Context, k module.Kit) {
-	ts, err := k.Store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
-	if err != nil {
-		s.log.Error("evaluation totals: listing tenants", "err", err)
-		return
-	}
 	periods := endedPeriods(s.now())
-	for _, t := range ts {
-		if ctx.Err() != nil {
-			return
-		}
+	eachEntitled(ctx, k, "evaluation totals", func(tctx context.Context, t *tenants.Tenant) {
 		if t.Kind == tenants.Prefecture {
-			continue // its comparison reads its counties' totals
+			return // its comparison reads its counties' totals
 		}
-		if k.Entitled != nil {
-			if on, err := k.Entitled(ctx, t, Entitlement); err != nil || !on {
-				continue
-			}
-		}
-		tctx := tenants.WithScope(ctx, tenants.SystemScope(t))
 		for _, p := range periods {
 			if _, err := s.StoreTotals(tctx, p); err != nil {
-				s.log.Error("evaluation totals: storing", "tenant", t.Slug, "period", p.Name, "err", err)
-				break
+				k.Log.Error("evaluation totals: storing", "tenant", t.Slug, "period", p.Name, "err", err)
+				return
 			}
 		}
-	}
+	})
 }

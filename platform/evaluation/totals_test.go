@@ -2,11 +2,13 @@ package evaluation
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/platformtest"
 	"github.com/cityops/cityops/tenants"
 	"github.com/uptrace/bun"
@@ -128,4 +130,32 @@ func TestEndedPeriods(t *testing.T) {
 			t.Fatalf("%s has not ended", p.Name)
 		}
 	}
+}
+
+// TestStoreEnded: a pass of the loop stores every ended period of every county (not the
+// prefecture's), and a second pass counts nothing again.
+func TestStoreEnded(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
+		s := NewService(e.Store, func() time.Time { return now })
+		k := module.Kit{Store: e.Store, Log: slog.New(slog.DiscardHandler)}
+		count := func(ctx context.Context) (n int) {
+			t.Helper()
+			if err := e.Store.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+				return db.NewRaw("SELECT count(*) FROM evaluation_totals").Scan(ctx, &n)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		s.storeEnded(context.Background(), k)
+		if a, b, p := count(e.A), count(e.B), count(e.Pref); a != 20 || b != 20 || p != 0 {
+			t.Fatalf("stored: A %d, B %d, the prefecture %d", a, b, p)
+		}
+		for _, q := range endedPeriods(now) {
+			if stored, err := s.StoreTotals(e.A, q); err != nil || stored {
+				t.Fatalf("%s counted again: %v %v", q.Name, stored, err)
+			}
+		}
+	}, Module(nil, nil, nil))
 }
