@@ -43,6 +43,9 @@ var (
 	msgStatusOnlineOffline = msg.New("monitoring.status_online_offline",
 		"The status is online or offline.",
 		"状态为 online（在线）或 offline（离线）。")
+	msgAlarmState = msg.New("monitoring.alarm_state",
+		"The alarm state is open, raised, acknowledged or cleared.",
+		"告警状态为 open（未消除）、raised（已产生）、acknowledged（已确认）或 cleared（已消除）。")
 	msgNoDevice = msg.New("monitoring.no_device",
 		"No device %s.",
 		"没有设备 %s。")
