@@ -56,8 +56,10 @@ type App struct {
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
-	// loops are the background loops Serve runs with the server.
-	loops []loop
+	// loops are the background loops Serve runs with the server, each once across the replicas
+	// (on the holder of its lease, held as leaseTiming says) unless it is per replica.
+	loops       []loop
+	leaseTiming leaseTiming
 	// jobs are the console's provisioning runs.
 	jobs *provJobs
 }
@@ -158,7 +160,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.fiber = a.newServer()
-	a.loops = a.backgroundLoops()
+	a.loops, a.leaseTiming = a.backgroundLoops(), defaultLeaseTiming
 	return a, nil
 }
 
@@ -241,7 +243,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err := a.prov.ResumeAll(ctx); err != nil {
 		a.log.Error("resuming interrupted provisioning", "err", err)
 	}
-	loops := startLoops(context.WithoutCancel(ctx), a.log, a.loops)
+	loops := startLoops(context.WithoutCancel(ctx), a.log, leased(a.loops, a.store, newHolder(), a.leaseTiming, a.log))
 	closes := new(tasks.Group)
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
