@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/tenants"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -28,6 +29,7 @@ func (a *App) backgroundLoops() []loop {
 		{name: "billing rating", run: func(ctx context.Context) error { a.billing.RunRating(ctx, time.Hour); return nil }},
 		{name: "case overdue", run: func(ctx context.Context) error { a.runOverdue(ctx, time.Minute); return nil }},
 		{name: "storage sample", run: func(ctx context.Context) error { a.runStorageSamples(ctx, storageInterval); return nil }},
+		{name: "cache sync", perReplica: true, run: func(ctx context.Context) error { a.store.SyncCaches(ctx, tenants.CacheSyncInterval); return nil }},
 	}
 	if a.billing.Online() {
 		ls = append(ls, loop{name: "stripe outbox", run: func(ctx context.Context) error { a.billing.RunOutbox(ctx, 2*time.Second); return nil }})

@@ -156,7 +156,7 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 // Logout ends the session with token.
 func (s *Store) Logout(ctx context.Context, token string) error {
 	hash := HashToken(token)
-	defer s.principals.forget("s:" + hash) // after the delete, so no lookup re-caches the session
+	defer s.invalidate(ctx, invalidSession, hash) // after the delete, so no lookup re-caches the session
 	_, err := s.db.NewDelete().Model((*Session)(nil)).Where("token_hash = ?", hash).Exec(ctx)
 	return dbx.Translate(err)
 }
@@ -230,7 +230,7 @@ func (s *Store) FindAPITokens(ctx context.Context, identity uuid.UUID) ([]*APITo
 
 // RevokeAPIToken revokes one of identity's tokens.
 func (s *Store) RevokeAPIToken(ctx context.Context, identity, id uuid.UUID) error {
-	defer s.principals.forgetToken(id) // after the commit, so no lookup re-caches the old row
+	defer s.invalidate(ctx, invalidToken, id.String()) // after the commit, so no lookup re-caches the old row
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*APIToken)(nil)).Set("revoked_at = ?", s.now()).
 			Where("id = ? AND identity_id = ? AND revoked_at IS NULL", id, identity).Exec(ctx)

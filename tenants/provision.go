@@ -153,7 +153,7 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 // stopped part-way. A request for a slug or admin code that a different, live tenant holds is a
 // conflict.
 func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned, error) {
-	defer p.store.tenants.clear()
+	defer p.store.invalidate(ctx, invalidTenants, "")
 	var t *Tenant
 	resumed := false
 	err := p.store.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
@@ -207,7 +207,7 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 
 // Resume runs the remaining steps of a tenant in provisioning.
 func (p *Provisioner) Resume(ctx context.Context, t *Tenant) (*Provisioned, error) {
-	defer p.store.tenants.clear()
+	defer p.store.invalidate(ctx, invalidTenants, "")
 	if t.Status != StatusProvisioning {
 		return nil, errs.E(errs.Conflict, msgTenantNotProvisioning, t.Slug, t.Status)
 	}
