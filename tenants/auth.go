@@ -116,6 +116,18 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	defer func() { att.Release(s.now()) }() // a database error counts neither way
+	if wait, err := s.sharedLoginWait(ctx, email, ip, s.now()); err != nil {
+		return "", nil, err
+	} else if wait > 0 {
+		return "", nil, tooManyLogins(wait)
+	}
+	fail := func() (string, *Identity, error) {
+		att.Fail(s.now())
+		if err := s.sharedLoginFail(context.WithoutCancel(ctx), email, ip, s.now()); err != nil {
+			s.log.Warn("failed login not counted across replicas", "err", err)
+		}
+		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+	}
 	id := new(Identity)
 	err = s.reader.NewSelect().Model(id).Where("lower(email) = ?", email).Scan(ctx)
 	if err != nil {
@@ -123,12 +135,10 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 			return "", nil, err
 		}
 		CheckPassword(dummyHash, password)
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
 	}
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
 	}
 	token, hash := NewToken("ses_")
 	now := s.now()
@@ -150,6 +160,9 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	att.Succeed(s.now())
+	if err := s.sharedLoginSucceed(context.WithoutCancel(ctx), email); err != nil {
+		s.log.Warn("login failures not cleared across replicas", "err", err)
+	}
 	return token, id, nil
 }
 
