@@ -47,6 +47,9 @@ func Module(s *Service) module.Module {
 				Console: func(r module.Router) {
 					r.Get("/monitoring", h.pageDevices)
 					r.Get("/monitoring/devices/:code", h.pageDevice)
+					r.Get("/monitoring/map", h.pageMap)
+					r.Get("/monitoring/screen", h.pageScreen)
+					r.Get("/monitoring/live", h.liveFeed)
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
 				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
