@@ -137,7 +137,7 @@ func seriesChart(l, metricName string, ser *Series) map[string]any {
 	}
 	return map[string]any{"animation": false, "tooltip": map[string]any{"trigger": "axis"}, "legend": map[string]any{"top": 0},
 		"grid":  map[string]any{"left": 48, "right": 24, "top": 40, "bottom": 40, "containLabel": true},
-		"xAxis": map[string]any{"type": "time"}, "yAxis": map[string]any{"type": "value", "name": name, "scale": true},
+		"xAxis": map[string]any{"type": "time", "min": ser.From.UnixMilli(), "max": ser.To.UnixMilli()}, "yAxis": map[string]any{"type": "value", "name": name, "scale": true},
 		"series": series}
 }
 
