@@ -37,7 +37,7 @@ const (
 	// liveOverlap is how far back of its cursor each poll reads again: a change committed late
 	// (a slow transaction, another replica's clock) is not missed; a stream never sends what it
 	// sent already.
-	liveOverlap = 10 * time.Second
+	liveOverlap = 5 * time.Second
 	// liveMaxBack is the oldest cursor a stream continues from; an older one gets a snapshot.
 	liveMaxBack = 15 * time.Minute
 	// liveMaxDevices and liveMaxAlarms bound what one unit contributes to a snapshot.
