@@ -351,7 +351,7 @@ func (h *handlers) changes(ctx context.Context, st *liveStream, units []*tenants
 //
 // Every event's id is a cursor; a client reconnecting with Last-Event-ID (or ?since=<cursor>)
 // gets the changes since then instead of a snapshot. The stream polls every second and ends
-// after 50 s (the client reconnects).
+// after 50 s (the client reconnects), or at once when the server shuts down.
 func (h *handlers) liveFeed(c *fiber.Ctx) error {
 	sc, p := module.Scope(c), module.Principal(c)
 	since, err := parseCursor("since", c.Query("since"))
@@ -391,6 +391,9 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 	} else if devs, alarms, err = h.changes(ctx, st, units, since); err != nil {
 		return err
 	}
+	// Closed when the server shuts down: a stream then ends at once instead of holding the
+	// shutdown's grace (the client reconnects to another replica, or to this one restarted).
+	stopping := c.Context().Done()
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
@@ -406,7 +409,11 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 		last, beat := now, time.Now()
 		deadline := time.Now().Add(liveLifetime)
 		for time.Now().Before(deadline) {
-			time.Sleep(livePoll)
+			select {
+			case <-stopping:
+				return
+			case <-time.After(livePoll):
+			}
 			at := h.s.now()
 			devs, alarms, err := h.changes(ctx, st, units, last.UnixMilli())
 			if err != nil {

@@ -25,7 +25,7 @@ import (
 // needs a real connection); the X-As header says who asks: "a" and "b" (each county's admin),
 // "pref" (the prefecture's viewer on the prefecture's own routes), "view" (the prefecture's
 // viewer in A).
-func (w *world) liveServer(t *testing.T) string {
+func (w *world) liveServer(t *testing.T) (string, *fiber.App) {
 	t.Helper()
 	k := module.Kit{Store: w.e.Store, Now: w.clk.Now, Usage: &usage{}, Log: slog.New(slog.DiscardHandler),
 		Entitled: func(context.Context, *tenants.Tenant, string) (bool, error) { return true, nil }}
@@ -67,7 +67,7 @@ func (w *world) liveServer(t *testing.T) string {
 	}
 	go f.Listener(ln)
 	t.Cleanup(func() { f.ShutdownWithTimeout(5 * time.Second) })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), f
 }
 
 // liveGet is a GET of the live feed's JSON snapshot as who.
@@ -246,7 +246,7 @@ func TestLiveSnapshot(t *testing.T) {
 		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-1", Device: "GAS-1", Severity: "critical", State: monitoring.AlarmRaised, Value: 42, At: now.Add(-time.Minute), CaseID: "case-7"})
 		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-2", Device: "GAS-1", Severity: "warning", State: monitoring.AlarmAcknowledged, Value: 20, At: now.Add(-2 * time.Minute)})
 		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-0", Device: "WL-1", Severity: "critical", State: monitoring.AlarmCleared, Value: 50, At: now.Add(-time.Hour)})
-		base := w.liveServer(t)
+		base, _ := w.liveServer(t)
 		if res, err := http.Post(base+"/api/v1/ingest/chuxiong/readings", "application/json", nil); err != nil || res.StatusCode != 401 {
 			t.Fatalf("ingest without a token: %v %v", res, err)
 		}
@@ -340,7 +340,7 @@ func TestLiveStream(t *testing.T) {
 	eachDialect(t, func(t *testing.T, w *world) {
 		tok := w.mustDevice(t, w.e.A, "WL-1", "waterlog")
 		w.mustDevice(t, w.e.B, "WL-9", "waterlog")
-		base := w.liveServer(t)
+		base, srv := w.liveServer(t)
 		var last string
 		a := liveStream(t, base, "a", "")
 		snap := waitEvent(t, a, "snapshot", func(string) bool { return true }, &last)
@@ -405,6 +405,15 @@ func TestLiveStream(t *testing.T) {
 		old := liveStream(t, base, "a", "1000")
 		if ev := <-old; ev.Kind != "snapshot" {
 			t.Fatalf("an old cursor: %s first", ev.Kind)
+		}
+
+		// The server shutting down ends its streams at once, not after their 50 s.
+		start := time.Now()
+		go srv.ShutdownWithTimeout(20 * time.Second)
+		for range old {
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("a stream ended %s after the shutdown began", d)
 		}
 	})
 }
