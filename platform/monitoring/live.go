@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,7 +210,7 @@ func liveDevice(unit string, d *Device, alarm string) *LiveDevice {
 func liveAlarm(unit string, a *Alarm) *LiveAlarm {
 	la := &LiveAlarm{Alarm: a, Unit: unit, Key: unit + "/" + a.ID, Open: a.Open(), DeviceLink: "/t/" + unit + "/monitoring/devices/" + a.DeviceCode}
 	if a.CaseID != nil && *a.CaseID != "" {
-		la.CaseLink = "/t/" + unit + "/cases/" + *a.CaseID
+		la.CaseLink = "/t/" + unit + "/cases/" + url.PathEscape(*a.CaseID)
 	}
 	return la
 }
@@ -240,6 +241,17 @@ func (h *handlers) liveUnits(ctx context.Context, sc *tenants.Scope, p *tenants.
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// auditUnits records the read of each unit below the prefecture (units[1:]) as the tenant scope
+// middleware records a prefecture viewer's read of a county: tenant.cross_read with the path.
+func (h *handlers) auditUnits(ctx context.Context, units []*tenants.Scope, path string) error {
+	for _, u := range units[1:] {
+		if err := h.k.Store.AuditCrossRead(ctx, u, fiber.MethodGet, path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cursor is a stream's position: the time of a poll, in ms.
@@ -370,6 +382,12 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 	units, err := h.liveUnits(ctx, sc, p)
 	if err != nil {
 		return err
+	}
+	// A reconnection (Last-Event-ID) continues the read its stream's start recorded.
+	if c.Get("Last-Event-ID") == "" {
+		if err := h.auditUnits(ctx, units, strings.Clone(c.Path())); err != nil {
+			return err
+		}
 	}
 	if !stream {
 		s, err := h.snapshot(ctx, units)

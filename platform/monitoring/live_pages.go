@@ -1,6 +1,8 @@
 package monitoring
 
 import (
+	"strings"
+
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
@@ -70,6 +72,9 @@ func (h *handlers) livePage(c *fiber.Ctx) (fiber.Map, error) {
 	ctx, sc := c.UserContext(), module.Scope(c)
 	units, err := h.liveUnits(ctx, sc, module.Principal(c))
 	if err != nil {
+		return nil, err
+	}
+	if err := h.auditUnits(ctx, units, strings.Clone(c.Path())); err != nil {
 		return nil, err
 	}
 	st, err := h.snapshot(ctx, units)

@@ -289,6 +289,13 @@ func TestLiveSnapshot(t *testing.T) {
 		if len(s.Units) != 3 || s.Units[0].Slug != "chuxiong-zhou" || len(s.Alarms) != 2 || s.Alarms[0].Unit != "chuxiong" {
 			t.Fatalf("prefecture's units and alarms: %s", body)
 		}
+		// Each county's read is audited, as the prefecture's.
+		for _, ten := range []*tenants.Tenant{w.e.TenantA, w.e.TenantB} {
+			es := w.e.MustAudit(t, ten, "tenant.cross_read")
+			if len(es) != 1 || !strings.Contains(es[0].Detail, `"via":"chuxiong-zhou"`) || !strings.Contains(es[0].Detail, "/monitoring/live") {
+				t.Fatalf("the prefecture's read of %s audited as %+v", ten.Slug, es)
+			}
+		}
 		// Read-only all the way down: the API refuses its writes, and so do the scopes it reads.
 		req, _ = http.NewRequest("POST", base+"/api/v1/t/chuxiong/monitoring/devices", strings.NewReader(`{"code":"X-1","type":"gas","lon":101.5,"lat":25.0}`))
 		req.Header.Set("X-As", "view")
