@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/platform/monitoring"
+	"github.com/cityops/cityops/tenants"
+	"github.com/uptrace/bun"
 )
 
 // The monitoring journey's steps, each a helper so that the journey can grow (the alarm that
@@ -51,6 +53,37 @@ func (j *monitoringJourney) simulate(t *testing.T, slug string, n int, d time.Du
 	return rep
 }
 
+// writeAlarmRow writes an alarm of device code in slug (insert, or update by id) straight into
+// the tenant's monitoring_alarms through the gate, as the rules engine will: until it lands, the
+// journey raises and clears alarms this way; afterwards the simulator's readings raise them.
+func (j *monitoringJourney) writeAlarmRow(t *testing.T, slug, id, code, severity, state string, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	ten, err := j.f.app.store.FindTenantBySlug(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = j.f.app.store.Tx(tenants.WithScope(ctx, tenants.SystemScope(ten)), tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		var dev int64
+		if err := db.NewSelect().Table("monitoring_devices").Column("id").Where("code = ?", code).Scan(ctx, &dev); err != nil {
+			return err
+		}
+		v := 88.0
+		row := &monitoring.Alarm{ID: id, DeviceID: dev, Source: "rule", Kind: monitoring.RuleAbove, Metric: "level", Severity: severity, State: state,
+			Value: &v, RaisedAtMS: at.UnixMilli(), LastAtMS: at.UnixMilli(), Hits: 1, CaseStatus: monitoring.CaseNone, UpdatedAtMS: time.Now().UnixMilli()}
+		if state != monitoring.AlarmCleared {
+			k := "journey:" + id
+			row.OpenKey = &k
+		}
+		_, err := db.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").
+			Set("state = EXCLUDED.state, open_key = EXCLUDED.open_key, updated_at = EXCLUDED.updated_at").Exec(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("alarm %s: %v", id, err)
+	}
+}
+
 // openLiveMap opens path (a live map or screen) and waits for its script to have drawn the
 // snapshot; it marks the window, so that markWindowKept tells a reload.
 func openLiveMap(s *session, path string) {
@@ -87,8 +120,10 @@ func markerColour(s *session, key string) string {
 
 // TestBrowserMonitoring: a county's member opens the live device map, where the county's
 // simulated device is offline (grey); the simulator posts its readings through the HTTP ingest
-// and, without a reload, the marker turns online (green) and the legend counts it. The device's
-// page charts its readings. The prefecture's viewer opens the prefecture's big screen, which
+// and, without a reload, the marker turns online (green) and the legend counts it. An alarm of
+// the device (written as the rules engine will write it) appears in the alarm list and turns the
+// marker red; cleared, it leaves the list and the marker is green again. The device's page charts
+// its readings. The prefecture's viewer opens the prefecture's big screen, which
 // shows the county's device, and another county's admin gets a 404 for the county's map.
 func TestBrowserMonitoring(t *testing.T) {
 	j := newMonitoringJourney(t)
@@ -124,6 +159,25 @@ func TestBrowserMonitoring(t *testing.T) {
 		t.Fatal("the change did not come over the live stream")
 	}
 	s.shot("map-online")
+
+	// A critical alarm of the device: its row in the list and its marker red, without a reload;
+	// cleared, the row goes and the marker is green again.
+	j.writeAlarmRow(t, "chuxiong", "al-journey", "SIM-0001", "critical", monitoring.AlarmRaised, time.Now())
+	row := `#live-alarms tr[data-alarm="chuxiong/al-journey"]`
+	s.waitText(row, "超过上限")
+	waitMarkerLevel(s, dev, "critical")
+	s.waitText(`[data-k="alarms"]`, "1")
+	if got := s.text(row + ` td.sev-critical`); got != "严重" {
+		t.Fatalf("the alarm's severity reads %q", got)
+	}
+	if eval[string](s, `document.querySelector('`+row+` a').getAttribute('href')`) != "/t/chuxiong/monitoring/devices/SIM-0001" {
+		t.Fatal("the alarm's row does not link to its device")
+	}
+	s.shot("map-alarm")
+	j.writeAlarmRow(t, "chuxiong", "al-journey", "SIM-0001", "critical", monitoring.AlarmCleared, time.Now())
+	waitJS(s, "the cleared alarm leaving the list", `document.querySelector('`+row+`') === null`)
+	waitMarkerLevel(s, dev, "online")
+	windowKept(s)
 
 	// The popup, then the device's page with its chart and its table.
 	eval[bool](s, `document.querySelector('path[data-device="`+dev+`"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))`)
