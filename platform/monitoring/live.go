@@ -41,9 +41,12 @@ const (
 	liveOverlap = 5 * time.Second
 	// liveMaxBack is the oldest cursor a stream continues from; an older one gets a snapshot.
 	liveMaxBack = 15 * time.Minute
-	// liveMaxDevices and liveMaxAlarms bound what one unit contributes to a snapshot.
+	// liveMaxDevices and liveMaxAlarms bound what one unit contributes to a snapshot;
+	// liveMaxChanged bounds the alarms one poll reads (more changed at once: the stream sends a
+	// fresh snapshot instead).
 	liveMaxDevices = 20_000
-	liveMaxAlarms  = 500
+	liveMaxAlarms  = 2000
+	liveMaxChanged = 2000
 )
 
 // LiveUnit is a tenant whose devices a live view shows: the tenant itself, or for a prefecture
@@ -92,7 +95,8 @@ type LiveCounts struct {
 }
 
 // LiveState is the live view's snapshot: every device of its units with its level, the open
-// alarms newest raised first, and the counts. Cursor continues a stream from it.
+// alarms newest raised first (at most 2,000 of a unit), and the counts (of every open alarm,
+// listed or not). Cursor continues a stream from it.
 type LiveState struct {
 	At      time.Time     `json:"at"`
 	Cursor  string        `json:"cursor"`
@@ -110,13 +114,18 @@ type liveRead struct {
 	devices []*Device
 	alarm   map[int64]string // device id: severity of its most severe open alarm
 	alarms  []*Alarm
+	// open counts the open alarms by severity (a snapshot: all of them, listed or not).
+	open map[string]int
+	// full is set when a poll read as many rows as it may: what it did not read is read by a
+	// snapshot instead.
+	full bool
 }
 
 // readLive reads ctx's tenant in one read transaction: with since 0 every device and the open
 // alarms; otherwise the devices seen or changed since since (ms, less the overlap), those that
 // went offline meanwhile and those whose alarms changed, and the alarms changed since then.
 func (s *Service) readLive(ctx context.Context, since int64) (*liveRead, error) {
-	out := &liveRead{alarm: map[int64]string{}}
+	out := &liveRead{alarm: map[int64]string{}, open: map[string]int{}}
 	err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
 		st, err := settingsIn(ctx, db)
 		if err != nil {
@@ -134,8 +143,12 @@ func (s *Service) readLive(ctx context.Context, since int64) (*liveRead, error) 
 		} else {
 			from := since - liveOverlap.Milliseconds()
 			off := int64(st.OfflineMinutes) * time.Minute.Milliseconds()
-			if err := alarmQuery(db, &out.alarms).Where("a.updated_at >= ?", from).OrderExpr("a.updated_at, a.id").Limit(1000).Scan(ctx); err != nil {
+			if err := alarmQuery(db, &out.alarms).Where("a.updated_at >= ?", from).OrderExpr("a.updated_at, a.id").Limit(liveMaxChanged).Scan(ctx); err != nil {
 				return err
+			}
+			if len(out.alarms) == liveMaxChanged {
+				out.full = true
+				return nil
 			}
 			q := db.NewSelect().Model(&out.devices).Order("code").Limit(liveMaxDevices).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 				q = q.Where("last_seen >= ?", from).
@@ -151,6 +164,10 @@ func (s *Service) readLive(ctx context.Context, since int64) (*liveRead, error) 
 			})
 			if err := q.Scan(ctx); err != nil {
 				return err
+			}
+			if len(out.devices) == liveMaxDevices {
+				out.full = true
+				return nil
 			}
 		}
 		ids = ids[:0]
@@ -181,6 +198,7 @@ func (s *Service) readLive(ctx context.Context, since int64) (*liveRead, error) 
 			opens = append(opens, part...)
 		}
 		for _, o := range opens {
+			out.open[o.Severity]++
 			if severityRank(o.Severity) > severityRank(out.alarm[o.DeviceID]) {
 				out.alarm[o.DeviceID] = o.Severity
 			}
@@ -293,7 +311,9 @@ func (h *handlers) snapshot(ctx context.Context, units []*tenants.Scope) (*LiveS
 		}
 		for _, a := range r.alarms {
 			out.Alarms = append(out.Alarms, liveAlarm(u.Tenant.Slug, a))
-			out.Counts.Severity[a.Severity]++
+		}
+		for sev, n := range r.open {
+			out.Counts.Severity[sev] += n
 		}
 	}
 	slices.SortStableFunc(out.Alarms, func(a, b *LiveAlarm) int { return cmp.Compare(b.RaisedAtMS, a.RaisedAtMS) })
@@ -304,7 +324,11 @@ func (h *handlers) snapshot(ctx context.Context, units []*tenants.Scope) (*LiveS
 // change once.
 type liveStream struct {
 	devices map[string]string // key: signature
-	alarms  map[string]int64  // key: updated_at
+	alarms  map[string]string // key: signature
+}
+
+func newLiveStream() *liveStream {
+	return &liveStream{devices: map[string]string{}, alarms: map[string]string{}}
 }
 
 func deviceSig(d *LiveDevice) string {
@@ -315,24 +339,38 @@ func deviceSig(d *LiveDevice) string {
 	return fmt.Sprint(d.Level, "|", seen, "|", d.Name, "|", d.Lon, "|", d.Lat)
 }
 
+// alarmSig is what the live view shows of an alarm: a hit on an open alarm (its count, its last
+// time and value) is no change worth an event.
+func alarmSig(a *Alarm) string {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return fmt.Sprint(a.State, "|", a.Severity, "|", a.CaseStatus, "|", str(a.CaseID), "|", str(a.AckBy), "|", a.RaisedAtMS)
+}
+
 // remember records what st sends.
 func (st *liveStream) remember(s *LiveState) {
 	for _, d := range s.Devices {
 		st.devices[d.Key()] = deviceSig(d)
 	}
 	for _, a := range s.Alarms {
-		st.alarms[a.Key] = a.UpdatedAtMS
+		st.alarms[a.Key] = alarmSig(a.Alarm)
 	}
 }
 
-// changes polls units for what changed since since (ms) that st has not sent.
-func (h *handlers) changes(ctx context.Context, st *liveStream, units []*tenants.Scope, since int64) ([]*LiveDevice, []*LiveAlarm, error) {
-	var devs []*LiveDevice
-	var alarms []*LiveAlarm
+// changes polls units for what changed since since (ms) that st has not sent; full when more
+// changed than a poll reads (the caller sends a snapshot then).
+func (h *handlers) changes(ctx context.Context, st *liveStream, units []*tenants.Scope, since int64) (devs []*LiveDevice, alarms []*LiveAlarm, full bool, err error) {
 	for _, u := range units {
 		r, err := h.s.readLive(tenants.WithScope(ctx, u), since)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
+		}
+		if r.full {
+			return nil, nil, true, nil
 		}
 		slug := u.Tenant.Slug
 		for _, d := range r.devices {
@@ -344,19 +382,20 @@ func (h *handlers) changes(ctx context.Context, st *liveStream, units []*tenants
 		}
 		for _, a := range r.alarms {
 			la := liveAlarm(slug, a)
-			if at, ok := st.alarms[la.Key]; !ok || at != a.UpdatedAtMS {
-				st.alarms[la.Key] = a.UpdatedAtMS
+			if sig := alarmSig(a); st.alarms[la.Key] != sig {
+				st.alarms[la.Key] = sig
 				alarms = append(alarms, la)
 			}
 		}
 	}
-	return devs, alarms, nil
+	return devs, alarms, false, nil
 }
 
 // liveFeed is GET /monitoring/live: the live view's snapshot as JSON, or — when the client asks
 // for text/event-stream, as the browser's EventSource does — a stream of server-sent events:
 //
-//	event: snapshot   the LiveState (when the stream starts with no cursor, or one too old)
+//	event: snapshot   the LiveState (when the stream starts with no cursor, or one too old, and
+//	                  when more changed at once than a poll reads)
 //	event: device     a LiveDevice whose level, last seen, name or point changed
 //	event: alarm      a LiveAlarm that changed (open false: it was cleared)
 //	event: heartbeat  {"at", "cursor"} every 2 s without a change
@@ -396,18 +435,22 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 		}
 		return c.JSON(s)
 	}
-	st := &liveStream{devices: map[string]string{}, alarms: map[string]int64{}}
+	st := newLiveStream()
 	now := h.s.now()
 	var first *LiveState
 	var devs []*LiveDevice
 	var alarms []*LiveAlarm
-	if since == 0 || now.UnixMilli()-since > liveMaxBack.Milliseconds() || since > now.UnixMilli()+liveOverlap.Milliseconds() {
+	full := since == 0 || now.UnixMilli()-since > liveMaxBack.Milliseconds() || since > now.UnixMilli()+liveOverlap.Milliseconds()
+	if !full {
+		if devs, alarms, full, err = h.changes(ctx, st, units, since); err != nil {
+			return err
+		}
+	}
+	if full {
 		if first, err = h.snapshot(ctx, units); err != nil {
 			return err
 		}
 		st.remember(first)
-	} else if devs, alarms, err = h.changes(ctx, st, units, since); err != nil {
-		return err
 	}
 	// Closed when the server shuts down: a stream then ends at once instead of holding the
 	// shutdown's grace (the client reconnects to another replica, or to this one restarted).
@@ -433,18 +476,29 @@ func (h *handlers) liveFeed(c *fiber.Ctx) error {
 			case <-time.After(livePoll):
 			}
 			at := h.s.now()
-			devs, alarms, err := h.changes(ctx, st, units, last.UnixMilli())
+			devs, alarms, full, err := h.changes(ctx, st, units, last.UnixMilli())
+			if err == nil && full {
+				var snap *LiveState
+				if snap, err = h.snapshot(ctx, units); err == nil {
+					st = newLiveStream()
+					st.remember(snap)
+					writeEvent(w, "snapshot", snap.Cursor, snap)
+					at = snap.At
+				}
+			}
 			if err != nil {
 				h.k.Log.Error("monitoring: live stream", "tenant", sc.Tenant.Slug, "err", err)
 				return
 			}
 			last = at
-			if len(devs)+len(alarms) == 0 {
+			switch {
+			case full: // the snapshot is written
+			case len(devs)+len(alarms) == 0:
 				if time.Since(beat) < liveHeartbeat {
 					continue
 				}
 				writeEvent(w, "heartbeat", cursor(at), map[string]any{"at": at.UTC(), "cursor": cursor(at)})
-			} else {
+			default:
 				sendChanges(w, cursor(at), devs, alarms)
 			}
 			beat = time.Now()

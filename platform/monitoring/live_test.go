@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -390,6 +391,14 @@ func TestLiveStream(t *testing.T) {
 			return strings.Contains(d, `"code":"WL-1"`) && strings.Contains(d, `"level":"online"`)
 		}, &last)
 
+		// A hit on an open alarm (its count, last time) is no event.
+		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-2", Device: "WL-1", Severity: "info", State: monitoring.AlarmRaised, Value: 1, At: now})
+		waitEvent(t, a, "alarm", func(d string) bool { return strings.Contains(d, `"id":"al-2"`) }, &last)
+		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-2", Device: "WL-1", Severity: "info", State: monitoring.AlarmRaised, Value: 1, At: now, Updated: now.Add(2 * time.Second)})
+		noEvent(t, a, 2500*time.Millisecond, "alarm", func(d string) bool { return strings.Contains(d, `"id":"al-2"`) })
+		mustAlarm(t, w.e.A, w.e.Store, liveAlarm{ID: "al-2", Device: "WL-1", Severity: "info", State: monitoring.AlarmCleared, Value: 1, At: now, Updated: now.Add(3 * time.Second)})
+		waitEvent(t, a, "alarm", func(d string) bool { return strings.Contains(d, `"id":"al-2"`) && strings.Contains(d, `"open":false`) }, &last)
+
 		// B saw none of it.
 		noEvent(t, b, 1500*time.Millisecond, "device", func(d string) bool { return strings.Contains(d, "WL-1") })
 		noEvent(t, b, 100*time.Millisecond, "alarm", func(string) bool { return true })
@@ -412,6 +421,28 @@ func TestLiveStream(t *testing.T) {
 		old := liveStream(t, base, "a", "1000")
 		if ev := <-old; ev.Kind != "snapshot" {
 			t.Fatalf("an old cursor: %s first", ev.Kind)
+		}
+
+		// More alarms changed at once than a poll reads: a fresh snapshot instead.
+		if err := w.e.Store.Tx(w.e.A, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+			var dev int64
+			if err := db.NewSelect().Table("monitoring_devices").Column("id").Where("code = 'WL-1'").Scan(ctx, &dev); err != nil {
+				return err
+			}
+			rows := make([]*monitoring.Alarm, 2000)
+			for i := range rows {
+				k := fmt.Sprint("storm:", i)
+				rows[i] = &monitoring.Alarm{ID: k, DeviceID: dev, OpenKey: &k, Source: "video", Kind: "occupied_road", Severity: "warning", State: monitoring.AlarmRaised,
+					RaisedAtMS: now.UnixMilli(), LastAtMS: now.UnixMilli(), Hits: 1, CaseStatus: monitoring.CaseNone, UpdatedAtMS: now.UnixMilli() + 5000}
+			}
+			_, err := db.NewInsert().Model(&rows).Exec(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		snap = waitEvent(t, old, "snapshot", func(string) bool { return true }, nil)
+		if s := liveState(t, snap.Data); len(s.Alarms) != 2000 || s.Counts.Severity["warning"] != 2000 {
+			t.Fatalf("the storm's snapshot: %d alarms, counts %v", len(s.Alarms), s.Counts)
 		}
 
 		// The server shutting down ends its streams at once, not after their 50 s.

@@ -27,6 +27,9 @@
   var alarms = {}; // key: open alarm
   var markers = {}; // key: marker
   var map = null, group = null, filter = '', fitted = false;
+  // extra counts the open alarms by severity that a snapshot counted but did not list (more than
+  // it lists of a county); an unlisted one cleared later leaves it.
+  var extra = {};
 
   function key(d) { return d.unit + '/' + d.code; }
   function when(s) {
@@ -109,6 +112,7 @@
       status[d.alarm ? 'alarm' : d.status]++;
     });
     Object.keys(alarms).forEach(function (k) { sev[alarms[k].severity] = (sev[alarms[k].severity] || 0) + 1; });
+    Object.keys(extra).forEach(function (s) { sev[s] = (sev[s] || 0) + extra[s]; });
     Object.keys(level).forEach(function (l) { setText('.live-legend [data-count="' + l + '"]', level[l]); });
     ['online', 'offline', 'alarm'].forEach(function (s) { setText('.screen-kpis [data-count="' + s + '"]', status[s]); });
     Object.keys(sev).forEach(function (s) { setText('[data-sev="' + s + '"]', sev[s]); });
@@ -176,7 +180,9 @@
     place(d);
   }
   function alarm(a) {
-    if (a.open) { if (!alarms[a.key]) freshKeys[a.key] = true; alarms[a.key] = a; } else delete alarms[a.key];
+    if (a.open) { if (!alarms[a.key]) freshKeys[a.key] = true; alarms[a.key] = a; return; }
+    if (alarms[a.key]) delete alarms[a.key];
+    else if (extra[a.severity] > 0) extra[a.severity]--;
   }
 
   function snapshot(s) {
@@ -185,6 +191,13 @@
     markers = {};
     (s.devices || []).forEach(device);
     (s.alarms || []).forEach(alarm);
+    extra = {};
+    var listed = {};
+    (s.alarms || []).forEach(function (a) { listed[a.severity] = (listed[a.severity] || 0) + 1; });
+    Object.keys((s.counts && s.counts.severity) || {}).forEach(function (k) {
+      var n = s.counts.severity[k] - (listed[k] || 0);
+      if (n > 0) extra[k] = n;
+    });
     freshKeys = {};
     if (map && !fitted && group.getLayers().length) {
       fitted = true;
