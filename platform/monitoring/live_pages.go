@@ -32,6 +32,7 @@ type LiveMetric struct {
 	Unit string `json:"unit"`
 }
 
+// words are the live view's words in l, with the names of units.
 func words(l string, units []*tenants.Scope) LiveWords {
 	w := LiveWords{Types: map[string]string{}, Metrics: map[string][]LiveMetric{}, Levels: map[string]string{}, Kinds: map[string]string{},
 		Severity: map[string]string{}, States: map[string]string{}, Units: map[string]string{}, Text: map[string]string{}}
