@@ -336,7 +336,7 @@ func deviceSig(d *LiveDevice) string {
 	if d.LastSeen != nil {
 		seen = d.LastSeen.Format(time.RFC3339Nano)
 	}
-	return fmt.Sprint(d.Level, "|", seen, "|", d.Name, "|", d.Lon, "|", d.Lat)
+	return fmt.Sprint(d.Level, "|", d.Status, "|", seen, "|", d.Name, "|", d.Lon, "|", d.Lat)
 }
 
 // alarmSig is what the live view shows of an alarm: a hit on an open alarm (its count, its last
@@ -396,7 +396,7 @@ func (h *handlers) changes(ctx context.Context, st *liveStream, units []*tenants
 //
 //	event: snapshot   the LiveState (when the stream starts with no cursor, or one too old, and
 //	                  when more changed at once than a poll reads)
-//	event: device     a LiveDevice whose level, last seen, name or point changed
+//	event: device     a LiveDevice whose level, status, last seen, name or point changed
 //	event: alarm      a LiveAlarm that changed (open false: it was cleared)
 //	event: heartbeat  {"at", "cursor"} every 2 s without a change
 //

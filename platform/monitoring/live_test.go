@@ -342,8 +342,10 @@ func TestLiveSnapshot(t *testing.T) {
 
 // TestLiveStream: the live stream starts with a snapshot; a device posting readings turns online
 // in it, an alarm row raised shows as an alarm event and recolours its device, its clearing
-// removes it; the other county's stream sees none of it; a client reconnecting with the last
-// event's id gets the changes since then instead of a snapshot.
+// removes it, a mere hit is no event; the other county's stream sees none of it; a client
+// reconnecting with the last event's id gets the changes since then instead of a snapshot, one
+// with a cursor too old a snapshot; an alarm storm is sent as a snapshot; a device silent for
+// longer than the offline minutes goes offline; the server's shutdown ends the streams.
 func TestLiveStream(t *testing.T) {
 	eachDialect(t, func(t *testing.T, w *world) {
 		tok := w.mustDevice(t, w.e.A, "WL-1", "waterlog")
@@ -423,6 +425,12 @@ func TestLiveStream(t *testing.T) {
 			t.Fatalf("an old cursor: %s first", ev.Kind)
 		}
 
+		// No reading for longer than the tenant's offline minutes (15): the device goes offline.
+		w.clk.Add(16 * time.Minute)
+		waitEvent(t, old, "device", func(d string) bool {
+			return strings.Contains(d, `"code":"WL-1"`) && strings.Contains(d, `"status":"offline"`)
+		}, nil)
+
 		// More alarms changed at once than a poll reads: a fresh snapshot instead.
 		if err := w.e.Store.Tx(w.e.A, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 			var dev int64
@@ -433,7 +441,7 @@ func TestLiveStream(t *testing.T) {
 			for i := range rows {
 				k := fmt.Sprint("storm:", i)
 				rows[i] = &monitoring.Alarm{ID: k, DeviceID: dev, OpenKey: &k, Source: "video", Kind: "occupied_road", Severity: "warning", State: monitoring.AlarmRaised,
-					RaisedAtMS: now.UnixMilli(), LastAtMS: now.UnixMilli(), Hits: 1, CaseStatus: monitoring.CaseNone, UpdatedAtMS: now.UnixMilli() + 5000}
+					RaisedAtMS: now.UnixMilli(), LastAtMS: now.UnixMilli(), Hits: 1, CaseStatus: monitoring.CaseNone, UpdatedAtMS: w.clk.Now().UnixMilli()}
 			}
 			_, err := db.NewInsert().Model(&rows).Exec(ctx)
 			return err
