@@ -62,7 +62,7 @@ func words(l string, units []*tenants.Scope) LiveWords {
 	for k, id := range map[string]string{"open_case": "monitoring.live.open_case", "open_device": "monitoring.live.open_device",
 		"status": "monitoring.page.status", "last_seen": "monitoring.page.last_seen", "latest": "monitoring.page.latest",
 		"no_latest": "monitoring.page.no_latest", "live": "monitoring.live.status", "reconnecting": "monitoring.live.reconnecting",
-		"loading": "monitoring.live.loading", "no_alarms": "monitoring.live.no_alarms"} {
+		"loading": "monitoring.live.loading", "no_alarms": "monitoring.live.no_alarms", "alarm": "monitoring.live.in_alarm"} {
 		w.Text[k] = msg.TextOf(l, id)
 	}
 	return w

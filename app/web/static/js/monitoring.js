@@ -51,7 +51,8 @@
     box.appendChild(el('strong', d.name || d.code));
     var dl = el('dl');
     function row(k, v) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v)); }
-    row(words.text.status || 'Status', (words.levels[d.level] || d.level));
+    row(words.text.status || 'Status', (words.levels[d.status] || d.status));
+    if (d.alarm) row(words.text.alarm || 'Alarm', (words.levels[d.alarm] || d.alarm));
     row(words.text.last_seen || 'Last seen', when(d.last_seen));
     box.insertBefore(el('div', (words.types[d.type] || d.type) + (words.units[d.unit] && Object.keys(words.units).length > 1 ? ' · ' + words.units[d.unit] : '')), null);
     box.appendChild(dl);
