@@ -190,6 +190,12 @@ func TestBrowserMonitoring(t *testing.T) {
 	}
 	s.shot("device-chart")
 
+	// In English: the same map, its words from the catalog.
+	openLiveMap(s, "/t/chuxiong/monitoring/map?lang=en")
+	s.waitText("h1", "Device map")
+	s.waitText(".live-legend", "Online 1")
+	s.waitText("#live-no-alarms", "No open alarm.")
+
 	// The prefecture's viewer: the big screen across its counties, read-only.
 	v := j.b.user("viewer")
 	v.do(chromedp.EmulateViewport(1920, 1080))
