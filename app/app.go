@@ -151,6 +151,15 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Entitled: func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error) {
 			on, _, err := a.billing.Entitled(ctx, t, entitlement)
 			return on, err
+		},
+		Quota: func(ctx context.Context, t *tenants.Tenant, meter string) (module.Quota, error) {
+			sts, err := a.billing.QuotaStatus(ctx, t, store.Now())
+			for _, st := range sts {
+				if st.Meter == meter {
+					return module.Quota{Meter: meter, Used: st.Quantity, Included: st.Included, Over: st.Over, OverageFen: st.OverageFen}, err
+				}
+			}
+			return module.Quota{Meter: meter}, err
 		}}
 	if err := a.modules.build(mods, kit, store); err != nil {
 		a.Close()

@@ -39,6 +39,7 @@ func (h *handlers) routes(r module.Router) {
 	r.Post("/monitoring/devices/:code/token", admin, h.apiRotateToken)
 	r.Get("/monitoring/devices/:code/readings", h.apiReadings)
 	r.Get("/monitoring/rejections", h.apiRejections)
+	r.Get("/monitoring/quota", h.apiQuota)
 	r.Get("/monitoring/settings", h.apiSettings)
 	r.Get("/monitoring/live", h.liveFeed)
 	r.Put("/monitoring/settings", admin, h.apiPutSettings)
