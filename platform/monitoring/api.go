@@ -41,6 +41,7 @@ func (h *handlers) routes(r module.Router) {
 	r.Get("/monitoring/rejections", h.apiRejections)
 	r.Get("/monitoring/settings", h.apiSettings)
 	r.Put("/monitoring/settings", admin, h.apiPutSettings)
+	h.alarmRoutes(r)
 }
 
 // typeView is a device type as the API lists it, with its names.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
 )
 
 //go:embed templates openapi.json migrations
@@ -32,8 +33,9 @@ func Module(s *Service) module.Module {
 		Templates:   tpl,
 		Migrations:  migs,
 		OpenAPI:     api,
-		Nav:         []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}},
-		Commands:    []module.Command{simulateCommand},
+		Nav: []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}, {Path: "/monitoring/alarms", Label: "monitoring.nav.alarms"},
+			{Path: "/monitoring/rules", Label: "monitoring.nav.rules", Roles: []tenants.Role{tenants.TenantAdmin}}},
+		Commands: []module.Command{simulateCommand},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("monitoring: no service")
@@ -47,12 +49,17 @@ func Module(s *Service) module.Module {
 				Console: func(r module.Router) {
 					r.Get("/monitoring", h.pageDevices)
 					r.Get("/monitoring/devices/:code", h.pageDevice)
+					h.alarmPages(r)
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
 				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
 				Demo:    s.seedDemo,
 				Background: []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
 					s.runRetention(ctx, k, RetentionEvery, k.Log)
+				}}, {Name: "alarm cases", Run: func(ctx context.Context) {
+					s.runCases(ctx, k, CasesEvery, k.Log)
+				}}, {Name: "no data", Run: func(ctx context.Context) {
+					s.runSilence(ctx, k, SilenceEvery, k.Log)
 				}}},
 			}, nil
 		},
