@@ -98,6 +98,11 @@ type judge struct {
 	open    *Alarm // the open alarm, as this batch left it
 	dirty   bool   // open has hits not written yet
 	pending bool   // a case is to be opened
+	// joins is the case status (and case) a new alarm of the batch joins, once looked up.
+	joins *struct {
+		status string
+		caseID *string
+	}
 }
 
 // noData: any reading of the rule's metric (any metric when it names none) ends the silence.
@@ -222,10 +227,17 @@ func (e *judge) raise(ctx context.Context, at int64, v float64) error {
 		Severity: r.Severity, State: AlarmRaised, Message: alarmMessage(&r.Rule, v), Value: &v, Peak: &v, RaisedAtMS: at, LastAtMS: at,
 		Hits: 1, CaseStatus: CaseNone, UpdatedAtMS: e.nowMS}
 	if r.Action != ActionAlarm {
-		st, caseID, err := e.absorbed(ctx)
-		if err != nil {
-			return err
+		if e.joins == nil {
+			st, caseID, err := e.absorbed(ctx)
+			if err != nil {
+				return err
+			}
+			e.joins = &struct {
+				status string
+				caseID *string
+			}{st, caseID}
 		}
+		st, caseID := e.joins.status, e.joins.caseID
 		switch {
 		case st == "" && r.Action == ActionCase:
 			a.CaseStatus = CasePending
@@ -255,6 +267,10 @@ func (e *judge) raise(ctx context.Context, at int64, v float64) error {
 		a = &old
 	} else if a.CaseStatus == CasePending {
 		e.pending = true
+	}
+	if r.Action != ActionAlarm && e.joins.status == "" {
+		// Later crossings in this batch join this alarm's case.
+		e.joins.status, e.joins.caseID = a.CaseStatus, a.CaseID
 	}
 	e.open, e.dirty = a, false
 	return nil
