@@ -125,8 +125,8 @@ func (s *Service) ActOnAlarm(ctx context.Context, id, action, reason string) (*A
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			// Changed by someone else in between (PostgreSQL); read it again and say so.
-			return errs.E(errs.Conflict, msgAlarmCleared, a.ID)
+			// Changed by someone else in between (PostgreSQL): say so.
+			return errs.E(errs.Conflict, msgAlarmChanged, a.ID)
 		}
 		return alarmByID(ctx, db, id, &a)
 	})

@@ -90,6 +90,9 @@ func (h *handlers) alarmPages(r module.Router) {
 func (h *handlers) pageAlarms(c *fiber.Ctx) error {
 	state := c.Query("state", "open")
 	f := AlarmFilter{State: state, Device: strings.Clone(c.Query("device")), Limit: 500}
+	if f.Device != "" && !validCode(f.Device) {
+		return errs.Field("device", msgDeviceCode, f.Device)
+	}
 	if state == "all" {
 		f.State = ""
 	}

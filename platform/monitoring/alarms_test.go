@@ -210,7 +210,7 @@ func TestAlarmRuleKinds(t *testing.T) {
 		if as, err := w.s.FindAlarms(w.e.B, monitoring.AlarmFilter{}); err != nil || len(as) != 0 {
 			t.Fatalf("B: %v %v", as, err)
 		}
-		// A disabled rule raises nothing.
+		// A disabled rule raises nothing, and its open alarms are cleared when it is disabled.
 		rs, _ := w.s.FindRules(w.e.A)
 		for _, r := range rs {
 			in := monitoring.InputOf(r)
@@ -223,7 +223,7 @@ func TestAlarmRuleKinds(t *testing.T) {
 			}
 		}
 		w.feed(t, wl, "level", time.Second, 10, 40)
-		if as := w.alarmsOf(t, "WL-1"); len(as) != 2 || as[0].State != "raised" || as[0].Hits != 1 {
+		if as := w.alarmsOf(t, "WL-1"); len(as) != 2 || as[0].State != "cleared" || *as[0].ClearedBy != "rule" || as[0].Hits != 1 {
 			t.Fatalf("disabled: %+v", as[0])
 		}
 	})

@@ -73,6 +73,9 @@ var (
 	msgAlarmNotWaiting = msg.New("monitoring.alarm_not_waiting",
 		"The alarm %s is not waiting for a person to confirm its case (its case status is %s).",
 		"告警 %s 不在等待人工确认立案（立案状态为 %s）。")
+	msgAlarmChanged = msg.New("monitoring.alarm_changed",
+		"The alarm %s changed meanwhile; look at it again.",
+		"告警 %s 已被他人更改，请刷新后再操作。")
 	msgAlarmReason = msg.New("monitoring.alarm_reason",
 		"The reason is clean text of at most 200 characters.",
 		"原因须为不超过 200 个字符的有效文本。")

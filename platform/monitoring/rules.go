@@ -255,7 +255,9 @@ func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*Rule, error) {
 }
 
 // UpdateRule replaces rule id with in (tenant admins only). Its open alarms stay open and are
-// judged by the rule as it now is. Audited as monitoring.rule.update.
+// judged by the rule as it now is, unless the rule is now off or watches another kind, metric or
+// device: they are cleared then (nothing would ever judge them). Audited as
+// monitoring.rule.update.
 func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rule, error) {
 	if err := ruleAdmin(ctx); err != nil {
 		return nil, err
@@ -271,8 +273,17 @@ func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rul
 			return err
 		}
 		r.ID, r.CreatedAt, r.UpdatedAt = old.ID, old.CreatedAt, s.now().UTC().Truncate(time.Microsecond)
-		_, err = db.NewUpdate().Model(r).ExcludeColumn("id", "created_at").Where("id = ?", id).Exec(ctx)
-		return dbx.Translate(err)
+		if _, err = db.NewUpdate().Model(r).ExcludeColumn("id", "created_at").Where("id = ?", id).Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		// Alarms that the rule as it now is would never judge again (off, or watching something
+		// else) are cleared by it now; the others stay open and are judged by the new rule.
+		same := r.Kind == old.Kind && r.Metric == old.Metric && r.DeviceType == old.DeviceType &&
+			(r.DeviceID == nil) == (old.DeviceID == nil) && (r.DeviceID == nil || *r.DeviceID == *old.DeviceID)
+		if r.Enabled && same {
+			return nil
+		}
+		return clearRuleAlarms(ctx, db, id, s.now().UnixMilli())
 	})
 	if err != nil {
 		return nil, err
@@ -291,10 +302,7 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 		if err := ruleByID(ctx, db, id, &r); err != nil {
 			return err
 		}
-		now := s.now().UnixMilli()
-		if _, err := db.NewUpdate().Model((*Alarm)(nil)).ModelTableExpr("monitoring_alarms").
-			Set("state = ?, open_key = NULL, cleared_at = ?, cleared_by = ?, updated_at = ?", AlarmCleared, now, "rule", now).
-			Where("rule_id = ? AND state <> ?", id, AlarmCleared).Exec(ctx); err != nil {
+		if err := clearRuleAlarms(ctx, db, id, s.now().UnixMilli()); err != nil {
 			return err
 		}
 		_, err := db.NewDelete().Model((*Rule)(nil)).ModelTableExpr("monitoring_rules").Where("id = ?", id).Exec(ctx)
@@ -304,6 +312,14 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 		return err
 	}
 	return s.gate.AuditTenant(ctx, "monitoring.rule.delete", id, map[string]string{"name": r.Name})
+}
+
+// clearRuleAlarms clears the open alarms of rule (by the rule) at now (ms).
+func clearRuleAlarms(ctx context.Context, db bun.IDB, rule string, now int64) error {
+	_, err := db.NewUpdate().TableExpr("monitoring_alarms").
+		Set("state = ?, open_key = NULL, cleared_at = ?, cleared_by = ?, updated_at = ?", AlarmCleared, now, "rule", now).
+		Where("rule_id = ? AND state <> ?", rule, AlarmCleared).Exec(ctx)
+	return err
 }
 
 func ruleAudit(r *Rule) map[string]any {
