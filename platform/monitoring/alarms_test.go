@@ -2,6 +2,7 @@ package monitoring_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
@@ -566,6 +568,57 @@ func TestAlarmHTTP(t *testing.T) {
 		}
 		if a := do("DELETE", "/rules/"+ruleID, ""); a.Status != 204 {
 			t.Errorf("delete: %d %s", a.Status, a.Body)
+		}
+	})
+}
+
+// TestAlarmLoops: the module's alarm loops, as the server runs them: "alarm cases" opens the case
+// of an alarm raised by the ingest (kicked by it) for a tenant whose plan has monitoring, and
+// "no data" raises the alarm of a silent device.
+func TestAlarmLoops(t *testing.T) {
+	eachDialect(t, func(t *testing.T, w *world) {
+		tok := w.mustDevice(t, w.e.A, "WL-1", "waterlog")
+		w.mustDevice(t, w.e.A, "GAS-1", "gas")
+		gas := w.mustDevice(t, w.e.A, "GAS-2", "gas")
+		w.mustRule(t, monitoring.RuleInput{Name: "积水", DeviceType: "waterlog", Metric: "level", Kind: "above", Threshold: f64(20),
+			Action: "case", CaseKind: "event", ClassCode: "0406"})
+		w.mustRule(t, monitoring.RuleInput{Name: "无数据", DeviceType: "gas", Metric: "concentration", Kind: "no_data", Threshold: f64(10)})
+		w.feed(t, gas, "concentration", time.Second, 1)
+		w.clk.Add(11 * time.Minute)
+		w.s.SetCases(w.cs)
+		k := module.Kit{Store: w.e.Store, Now: w.clk.Now, Log: slog.New(slog.DiscardHandler),
+			Entitled: func(_ context.Context, tn *tenants.Tenant, ent string) (bool, error) {
+				return ent == monitoring.Entitlement && tn.ID == w.e.TenantA.ID, nil
+			}}
+		parts, err := monitoring.Module(w.s).Build(k)
+		if err != nil || len(parts.Background) != 3 || parts.Background[1].Name != "alarm cases" || parts.Background[2].Name != "no data" {
+			t.Fatalf("parts: %v", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var done sync.WaitGroup
+		for _, l := range parts.Background[1:] {
+			done.Add(1)
+			go func() { defer done.Done(); l.Run(ctx) }()
+		}
+		time.Sleep(100 * time.Millisecond) // the loops' first passes
+		w.feed(t, tok, "level", time.Second, 30)
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if as := w.alarmsOf(t, "WL-1"); len(as) == 1 && as[0].CaseStatus == "opened" && len(w.alarmsOf(t, "GAS-2")) == 1 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		done.Wait()
+		if as := w.alarmsOf(t, "WL-1"); len(as) != 1 || as[0].CaseStatus != "opened" {
+			t.Fatalf("case not opened: %+v", as)
+		}
+		if as := w.alarmsOf(t, "GAS-2"); len(as) != 1 || as[0].Kind != "no_data" {
+			t.Fatalf("no_data: %+v", as)
+		}
+		if as := w.alarmsOf(t, "GAS-1"); len(as) != 0 {
+			t.Fatalf("a device that never sent is silent: %+v", as)
 		}
 	})
 }
