@@ -127,9 +127,6 @@ func TestMonitoringAlarms(t *testing.T) {
 			if p := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong/monitoring/rules", form); p.status != 400 {
 				t.Fatalf("bad rule: %d", p.status)
 			}
-			if p := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong/monitoring/rules/"+rs[0].ID+"/toggle", nil); p.status != 303 {
-				t.Fatalf("toggle: %d %s", p.status, p.body)
-			}
 			p := webPage(t, f, cookie, csrf, "GET", "/t/chuxiong/monitoring/alarms", nil)
 			m := regexp.MustCompile(`/monitoring/alarms/([0-9a-f-]{36})/acknowledge`).FindStringSubmatch(p.body)
 			if p.status != 200 || m == nil || !strings.Contains(p.body, "/t/chuxiong/cases/"+got.CaseID) {
@@ -137,6 +134,13 @@ func TestMonitoringAlarms(t *testing.T) {
 			}
 			if p := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong/monitoring/alarms/"+m[1]+"/acknowledge", nil); p.status != 303 {
 				t.Fatalf("acknowledge form: %d %s", p.status, p.body)
+			}
+			if p := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong/monitoring/rules/"+rs[0].ID+"/toggle", nil); p.status != 303 {
+				t.Fatalf("toggle: %d %s", p.status, p.body)
+			}
+			// Off: its open alarm is cleared.
+			if res, _ := f.do(t, "adminA", "GET", mon+"/alarms?state=open", ""); res.body != "[]" {
+				t.Fatalf("open after the rule is off: %s", res.body)
 			}
 			vc, vcsrf := webLogin(t, f, "viewer")
 			if p := webPage(t, f, vc, vcsrf, "POST", "/t/chuxiong/monitoring/alarms/"+m[1]+"/clear", nil); p.status != 403 {
