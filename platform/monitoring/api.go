@@ -43,6 +43,7 @@ func (h *handlers) routes(r module.Router) {
 	r.Get("/monitoring/settings", h.apiSettings)
 	r.Get("/monitoring/live", h.liveFeed)
 	r.Put("/monitoring/settings", admin, h.apiPutSettings)
+	h.alarmRoutes(r)
 }
 
 // typeView is a device type as the API lists it, with its names.

@@ -243,6 +243,9 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 				return err
 			}
 		}
+		if err := s.evaluate(ctx, db, nowMS, rows); err != nil {
+			return err
+		}
 		if err := countRejections(ctx, db, now, res.Rejected); err != nil {
 			return err
 		}

@@ -77,7 +77,9 @@ type Config struct {
 	Gate       *tenants.Store
 	Grids      Grids
 	Components Components
-	Now        func() time.Time
+	// Classes checks the case class of a rule that opens cases (nil: only its form is checked).
+	Classes Classes
+	Now     func() time.Time
 }
 
 // Service owns the devices, their readings and rollups.
@@ -87,6 +89,9 @@ type Service struct {
 	components Components
 	now        func() time.Time
 	stats      *stats
+	classes    Classes
+	cases      Cases                // opens alarms' cases (SetCases); nil: they stay pending
+	kick       chan *tenants.Tenant // tenants with an alarm's case to open now
 }
 
 // NewService returns the monitoring service.
@@ -95,7 +100,8 @@ func NewService(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, now: now, stats: newStats()}
+	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, classes: cfg.Classes, now: now, stats: newStats(),
+		kick: make(chan *tenants.Tenant, 64)}
 }
 
 // DeviceInput is a device to create or the fields of one to change (nil: unchanged).
