@@ -153,56 +153,112 @@ func (r *Rollup) add(at int64, v float64) {
 // with an id taken before is answered as it was then and writes nothing. A token that is not a
 // device's of this tenant is Unauthorized.
 func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, error) {
-	if len(b.Readings) > MaxBatch {
-		return nil, errs.E(errs.TooLarge, msgBatchTooLarge, MaxBatch, len(b.Readings))
+	if err := checkBatch(b); err != nil {
+		return nil, err
 	}
-	if b.Batch != "" && !validCode(b.Batch) {
-		return nil, errs.Field("batch", msgBatchID)
-	}
-	for i, r := range b.Readings {
-		if strings.ContainsRune(r.Device, 0) || strings.ContainsRune(r.Metric, 0) || (r.Unit != nil && strings.ContainsRune(*r.Unit, 0)) {
-			return nil, errs.Field(fmt.Sprintf("readings[%d]", i), msgNulByte)
-		}
-	}
-	now := s.now()
-	nowMS := now.UnixMilli()
-	res := &Result{Batch: b.Batch, Rejected: map[string]int{}}
-	if res.Batch == "" {
-		res.Batch = uuid.NewString()
+	if b.Batch == "" {
+		b.Batch = uuid.NewString()
 	}
 	hash := tenants.HashToken(token)
+	x := &deviceBatch{batch: b}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		var d Device
-		err := dbx.Translate(db.NewSelect().Model(&d).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
+		err := dbx.Translate(db.NewSelect().Model(&x.dev).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
 		if errs.Is(err, errs.NotFound) {
 			return errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
 		} else if err != nil {
 			return err
 		}
-		res.Device = d.Code
-		key := fmt.Sprintf("%d:%s", d.ID, res.Batch)
-		var prev batchRow
-		if err := dbx.Translate(db.NewSelect().Model(&prev).Where("id = ?", key).Scan(ctx)); err == nil {
+		return writeBatches(ctx, db, s.now(), []*deviceBatch{x})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if x.res.Rows == nil {
+		x.res.Rows = []RejectedRow{}
+	}
+	return x.res, nil
+}
+
+// checkBatch refuses a batch that cannot be taken at all: too many readings, a bad batch id,
+// NUL characters (which would end the SQL text bun builds).
+func checkBatch(b Batch) error {
+	if len(b.Readings) > MaxBatch {
+		return errs.E(errs.TooLarge, msgBatchTooLarge, MaxBatch, len(b.Readings))
+	}
+	if b.Batch != "" && !validCode(b.Batch) {
+		return errs.Field("batch", msgBatchID)
+	}
+	for i, r := range b.Readings {
+		if strings.ContainsRune(r.Device, 0) || strings.ContainsRune(r.Metric, 0) || (r.Unit != nil && strings.ContainsRune(*r.Unit, 0)) {
+			return errs.Field(fmt.Sprintf("readings[%d]", i), msgNulByte)
+		}
+	}
+	return nil
+}
+
+// deviceBatch is a batch of a known device of the tenant (its ID, Code and Type), with its id
+// set, to be checked and written by writeBatches, which fills in res.
+type deviceBatch struct {
+	dev   Device
+	batch Batch
+	res   *Result
+}
+
+// batchKey is a batch's row id in monitoring_batches: batch ids are the device's own.
+func batchKey(device int64, batch string) string { return fmt.Sprintf("%d:%s", device, batch) }
+
+// writeBatches is the one write path of the ingest (HTTP and MQTT): in db, a tenant write
+// transaction, it checks the readings of the batches bs (of the tenant's known devices) and
+// writes the accepted ones with their rollups (writeReadings), the rejection counts, one
+// monitoring_batches row per batch and the devices' last seen time. A batch taken before (its
+// row exists, or it came earlier in bs) is answered as then, Duplicate, and writes nothing.
+func writeBatches(ctx context.Context, db bun.IDB, now time.Time, bs []*deviceBatch) error {
+	nowMS := now.UnixMilli()
+	keys := make([]string, len(bs))
+	for i, x := range bs {
+		keys[i] = batchKey(x.dev.ID, x.batch.Batch)
+		x.res = &Result{Batch: x.batch.Batch, Device: x.dev.Code, Rejected: map[string]int{}}
+	}
+	taken, err := takenBatches(ctx, db, keys)
+	if err != nil {
+		return err
+	}
+	st, err := settingsIn(ctx, db)
+	if err != nil {
+		return err
+	}
+	others, err := otherDevices(ctx, db, bs)
+	if err != nil {
+		return err
+	}
+	oldest := int64(-1 << 62)
+	if st.RawDays > 0 {
+		oldest = now.Add(-time.Duration(st.RawDays) * 24 * time.Hour).UnixMilli()
+	}
+	var rows []*reading
+	var news []*batchRow
+	rejected := map[string]int{}
+	first := map[string]*Result{} // the batches of bs by key, the first of each
+	var again []int               // the batches repeated in bs
+	seen := map[int64]bool{}
+	var devices []int64
+	for i, x := range bs {
+		res := x.res
+		if prev, ok := taken[keys[i]]; ok {
 			res.Duplicate, res.Accepted = true, prev.Accepted
-			return json.Unmarshal([]byte(prev.Rejected), &res.Rejected)
-		} else if !errs.Is(err, errs.NotFound) {
-			return err
+			if err := json.Unmarshal([]byte(prev.Rejected), &res.Rejected); err != nil {
+				return err
+			}
+			continue
 		}
-		st, err := settingsIn(ctx, db)
-		if err != nil {
-			return err
+		if first[keys[i]] != nil {
+			again = append(again, i)
+			continue
 		}
-		typ, _ := FindType(d.Type)
-		others, err := otherDevices(ctx, db, d.Code, b.Readings)
-		if err != nil {
-			return err
-		}
-		oldest := int64(-1 << 62)
-		if st.RawDays > 0 {
-			oldest = now.Add(-time.Duration(st.RawDays) * 24 * time.Hour).UnixMilli()
-		}
-		rows := make([]*reading, 0, len(b.Readings))
-		for i, r := range b.Readings {
+		first[keys[i]] = res
+		typ, _ := FindType(x.dev.Type)
+		n := len(rows)
+		for j, r := range x.batch.Readings {
 			reason := ""
 			at := r.At.UnixMilli()
 			if r.At.IsZero() {
@@ -210,9 +266,9 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 			}
 			m, known := typ.Metric(r.Metric)
 			switch {
-			case r.Device != "" && r.Device != d.Code && others[r.Device]:
+			case r.Device != "" && r.Device != x.dev.Code && others[r.Device]:
 				reason = RejectForeignDevice
-			case r.Device != "" && r.Device != d.Code:
+			case r.Device != "" && r.Device != x.dev.Code:
 				reason = RejectUnknownDevice
 			case !known:
 				reason = RejectUnknownMetric
@@ -227,53 +283,93 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 			}
 			if reason != "" {
 				res.Rejected[reason]++
+				rejected[reason]++
 				if len(res.Rows) < 20 {
-					res.Rows = append(res.Rows, RejectedRow{Index: i, Reason: reason})
+					res.Rows = append(res.Rows, RejectedRow{Index: j, Reason: reason})
 				}
 				continue
 			}
-			rows = append(rows, &reading{DeviceID: d.ID, Metric: m.Code, At: at, Value: r.Value})
+			rows = append(rows, &reading{DeviceID: x.dev.ID, Metric: m.Code, At: at, Value: r.Value})
 		}
-		res.Accepted = len(rows)
-		if err := tenants.CopyFrom(ctx, db, rows, 500); err != nil {
-			return err
-		}
-		for _, l := range Levels {
-			if err := upsertRollups(ctx, db, l, rollupsOf(l, rows)); err != nil {
-				return err
-			}
-		}
-		if err := countRejections(ctx, db, now, res.Rejected); err != nil {
-			return err
-		}
+		res.Accepted = len(rows) - n
 		rej, _ := json.Marshal(res.Rejected)
-		if _, err := db.NewInsert().Model(&batchRow{ID: key, DeviceID: d.ID, ReceivedAt: nowMS, Accepted: res.Accepted, Rejected: string(rej)}).Exec(ctx); err != nil {
+		news = append(news, &batchRow{ID: keys[i], DeviceID: x.dev.ID, ReceivedAt: nowMS, Accepted: res.Accepted, Rejected: string(rej)})
+		if !seen[x.dev.ID] {
+			seen[x.dev.ID] = true
+			devices = append(devices, x.dev.ID)
+		}
+	}
+	for _, i := range again {
+		f := first[keys[i]]
+		bs[i].res.Duplicate, bs[i].res.Accepted, bs[i].res.Rejected = true, f.Accepted, f.Rejected
+	}
+	if err := writeReadings(ctx, db, now, rows); err != nil {
+		return err
+	}
+	if err := countRejections(ctx, db, now, rejected); err != nil {
+		return err
+	}
+	for i := 0; i < len(news); i += 1000 {
+		part := news[i:min(i+1000, len(news))]
+		if _, err := db.NewInsert().Model(&part).Exec(ctx); err != nil {
 			if err = dbx.Translate(err); errs.Is(err, errs.Conflict) {
-				return errs.E(errs.Conflict, msgBatchInFlight, res.Batch)
+				return errs.E(errs.Conflict, msgBatchInFlight, bs[0].batch.Batch)
 			}
 			return err
 		}
-		_, err = db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS).Where("id = ?", d.ID).Exec(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, err
 	}
-	if res.Rows == nil {
-		res.Rows = []RejectedRow{}
+	if len(devices) == 0 {
+		return nil
 	}
-	return res, nil
+	slices.Sort(devices)
+	_, err = db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS).Where("id IN (?)", bun.List(devices)).Exec(ctx)
+	return err
 }
 
-// otherDevices returns which of the device codes the readings name, other than own, are the
-// tenant's devices.
-func otherDevices(ctx context.Context, db bun.IDB, own string, rs []ReadingInput) (map[string]bool, error) {
+// writeReadings writes accepted readings, in the tenant write transaction db: the raw rows
+// (COPY on PostgreSQL) and their minute, hour and day rollup buckets. Every accepted reading of
+// every ingest goes through here, once.
+func writeReadings(ctx context.Context, db bun.IDB, now time.Time, rows []*reading) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tenants.CopyFrom(ctx, db, rows, 500); err != nil {
+		return err
+	}
+	for _, l := range Levels {
+		if err := upsertRollups(ctx, db, l, rollupsOf(l, rows)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takenBatches returns the rows of the batches of keys taken before, by key.
+func takenBatches(ctx context.Context, db bun.IDB, keys []string) (map[string]batchRow, error) {
+	out := map[string]batchRow{}
+	for i := 0; i < len(keys); i += 500 {
+		var prev []batchRow
+		if err := db.NewSelect().Model(&prev).Where("id IN (?)", bun.List(keys[i:min(i+500, len(keys))])).Scan(ctx); err != nil {
+			return nil, err
+		}
+		for _, p := range prev {
+			out[p.ID] = p
+		}
+	}
+	return out, nil
+}
+
+// otherDevices returns which of the device codes the readings of bs name, other than their
+// batch's own device, are the tenant's devices.
+func otherDevices(ctx context.Context, db bun.IDB, bs []*deviceBatch) (map[string]bool, error) {
 	var named []string
 	seen := map[string]bool{}
-	for _, r := range rs {
-		if r.Device != "" && r.Device != own && !seen[r.Device] {
-			seen[r.Device] = true
-			named = append(named, r.Device)
+	for _, x := range bs {
+		for _, r := range x.batch.Readings {
+			if r.Device != "" && r.Device != x.dev.Code && !seen[r.Device] {
+				seen[r.Device] = true
+				named = append(named, r.Device)
+			}
 		}
 	}
 	out := map[string]bool{}
