@@ -33,7 +33,7 @@ func Module(s *Service) module.Module {
 		Migrations:  migs,
 		OpenAPI:     api,
 		Nav:         []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}},
-		Commands:    []module.Command{simulateCommand},
+		Commands:    []module.Command{simulateCommand, mqttAuthCommand},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("monitoring: no service")
@@ -42,6 +42,13 @@ func Module(s *Service) module.Module {
 				return module.Parts{}, fmt.Errorf("monitoring: metrics: %w", err)
 			}
 			h := &handlers{s: s, k: k}
+			loops := []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
+				s.runRetention(ctx, k, RetentionEvery, k.Log)
+			}}}
+			if s.mqtt.URL != "" {
+				c := newConsumer(s, k, s.mqtt)
+				loops = append(loops, module.Loop{Name: "mqtt", Run: func(ctx context.Context) { c.Run(ctx) }})
+			}
 			return module.Parts{
 				API: h.routes,
 				Console: func(r module.Router) {
@@ -49,11 +56,14 @@ func Module(s *Service) module.Module {
 					r.Get("/monitoring/devices/:code", h.pageDevice)
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
-				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
-				Demo:    s.seedDemo,
-				Background: []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
-					s.runRetention(ctx, k, RetentionEvery, k.Log)
-				}}},
+				Run: map[string]func(context.Context, []string, io.Writer) error{
+					"simulate": s.runSimulate,
+					"mqtt-auth": func(ctx context.Context, args []string, out io.Writer) error {
+						return s.runMQTTAuth(ctx, k, args, out)
+					},
+				},
+				Demo:       s.seedDemo,
+				Background: loops,
 			}, nil
 		},
 	}
