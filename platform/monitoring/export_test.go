@@ -19,6 +19,9 @@ func NewConsumer(s *Service, k module.Kit, cfg MQTT) *Consumer { return newConsu
 // SetBeforeAck sets the hook run after a commit and before the acknowledgements.
 func (c *consumer) SetBeforeAck(f func() bool) { c.beforeAck = f }
 
+// Subscribed is closed once the consumer has subscribed.
+func (c *consumer) Subscribed() <-chan struct{} { return c.subscribed }
+
 // MQTTCount is the count of MQTT messages of outcome.
 func (s *Service) MQTTCount(outcome string) int {
 	return int(testutil.ToFloat64(s.stats.mqtt.WithLabelValues(outcome)))

@@ -14,11 +14,12 @@ import (
 //go:embed templates openapi.json migrations
 var files embed.FS
 
-// Module is monitoring's registration: its tables (tenant migration monitoring.0001), its API
+// Module is monitoring's registration: its tables (tenant migrations monitoring.0001, 0003), its API
 // (/monitoring/…: devices, their tokens, imports, readings, rejections and settings), its
 // machine route (POST /api/v1/ingest/{tenant}/readings, authenticated by device tokens), its
-// pages (/monitoring and a device's page), the sensor_readings meter, the simulator command and
-// the retention loop. Plans sell it (Entitlement); members and the prefecture read it, the
+// pages (/monitoring and a device's page), the sensor_readings meter, the simulator and mqtt-auth
+// commands, the retention loop and, when an MQTT broker is configured (Config.MQTT), the MQTT
+// consumer's loop ("monitoring mqtt"). Plans sell it (Entitlement); members and the prefecture read it, the
 // tenant's admins change it.
 func Module(s *Service) module.Module {
 	tpl, _ := fs.Sub(files, "templates")

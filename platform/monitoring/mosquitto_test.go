@@ -66,12 +66,13 @@ func mustBroker(t testing.TB, extra string) *broker {
 persistence true
 persistence_location %s/
 autosave_interval 1
-max_inflight_messages 0
-max_queued_messages 0
+max_inflight_messages 10000
+max_queued_messages 10000000
 log_dest file %s
 log_type error
 log_type warning
 log_type notice
+log_type information
 `, b.port, b.dir, filepath.Join(b.dir, "mosquitto.log"))
 	if u, err := user.Current(); err == nil && u.Uid == "0" {
 		conf += "user root\n" // as root it would switch to the user mosquitto, who cannot enter the temporary directory
@@ -80,7 +81,13 @@ log_type notice
 		t.Fatal(err)
 	}
 	b.start()
-	t.Cleanup(b.stop)
+	t.Cleanup(func() {
+		b.stop()
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(b.dir, "mosquitto.log"))
+			t.Logf("mosquitto's log:\n%s", log)
+		}
+	})
 	return b
 }
 
@@ -150,25 +157,41 @@ func mustPublisher(t testing.TB, url, id, user, pass string) *publisher {
 	return &publisher{t: t, c: c}
 }
 
+// sent is a message published, and its token.
+type sent struct {
+	p              *publisher
+	topic, payload string
+	tok            mqtt.Token
+}
+
 // publish sends payload to topic at QoS 1 without waiting for the broker's answer.
-func (p *publisher) publish(topic, payload string) mqtt.Token {
-	return p.c.Publish(topic, 1, false, payload)
+func (p *publisher) publish(topic, payload string) sent {
+	return sent{p, topic, payload, p.c.Publish(topic, 1, false, payload)}
 }
 
 // mustPublish sends payload and waits for the broker to take it.
 func (p *publisher) mustPublish(topic, payload string) {
 	p.t.Helper()
-	if tok := p.publish(topic, payload); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
-		p.t.Fatalf("publish to %s: %v", topic, tok.Error())
-	}
+	wait(p.t, []sent{p.publish(topic, payload)})
 }
 
-// wait waits for the broker to take every token.
-func wait(t testing.TB, toks []mqtt.Token) {
+// wait waits for the broker to take every message, publishing again, as a device does, a
+// message whose publication failed (the connection broke under it).
+func wait(t testing.TB, ms []sent) {
 	t.Helper()
-	for _, tok := range toks {
-		if !tok.WaitTimeout(60*time.Second) || tok.Error() != nil {
-			t.Fatalf("publish: %v", tok.Error())
+	for _, m := range ms {
+		for try := 0; ; try++ {
+			if !m.tok.WaitTimeout(60 * time.Second) {
+				t.Fatalf("publish to %s: no answer", m.topic)
+			}
+			if m.tok.Error() == nil {
+				break
+			}
+			if try == 50 {
+				t.Fatalf("publish to %s: %v", m.topic, m.tok.Error())
+			}
+			time.Sleep(100 * time.Millisecond)
+			m = m.p.publish(m.topic, m.payload)
 		}
 	}
 }

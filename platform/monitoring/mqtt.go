@@ -84,6 +84,9 @@ type consumer struct {
 
 	tenants map[string]tenantEntry // by slug; the writer's alone
 
+	subscribed     chan struct{} // closed at the first subscription
+	subscribedOnce sync.Once
+
 	// beforeAck, when set (tests), runs after a batch is committed and before its messages are
 	// acknowledged; false skips the acknowledgements, as if the process died there.
 	beforeAck func() bool
@@ -136,7 +139,7 @@ func newConsumer(s *Service, k module.Kit, cfg MQTT) *consumer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &consumer{s: s, k: k, cfg: cfg, log: log.With("component", "mqtt"), tenants: map[string]tenantEntry{}}
+	return &consumer{s: s, k: k, cfg: cfg, log: log.With("component", "mqtt"), tenants: map[string]tenantEntry{}, subscribed: make(chan struct{})}
 }
 
 // Run consumes until ctx ends: it connects (and reconnects) with a persistent session and the
@@ -160,10 +163,11 @@ func (c *consumer) Run(ctx context.Context) error {
 		// it after the broker lost its state. Messages go to the default handler (receive).
 		go func() {
 			t := cl.Subscribe(filter, 1, nil)
-			if t.WaitTimeout(30*time.Second) && t.Error() != nil {
+			if !t.WaitTimeout(30*time.Second) || t.Error() != nil {
 				c.log.Error("mqtt: subscribing", "filter", filter, "err", t.Error())
 				return
 			}
+			c.subscribedOnce.Do(func() { close(c.subscribed) })
 			c.log.Info("mqtt: connected and subscribed", "broker", c.cfg.URL, "client_id", c.cfg.ClientID, "filter", filter)
 		}()
 	})
@@ -217,6 +221,7 @@ func (c *consumer) batch(ctx context.Context) {
 			return
 		case in := <-c.in:
 			slug, m, ok := c.decode(in)
+			c.log.Debug("mqtt: message", "topic", in.topic, "ok", ok, "pending", g.n)
 			if !ok {
 				in.ack()
 				continue
@@ -278,6 +283,7 @@ func (c *consumer) write(ctx context.Context) {
 			return
 		case g = <-c.batches:
 		}
+		c.log.Debug("mqtt: flush", "messages", g.n, "readings", g.readings)
 		slugs := make([]string, 0, len(g.by))
 		for slug := range g.by {
 			slugs = append(slugs, slug)
