@@ -129,11 +129,6 @@ func (b *broker) stop() {
 	b.cmd = nil
 }
 
-func (b *broker) restart() {
-	b.stop()
-	b.start()
-}
-
 // publisher is a device-side client publishing at QoS 1 with a persistent session, so that what
 // it published while the broker was away goes out when it is back.
 type publisher struct {

@@ -196,51 +196,49 @@ func (c *consumer) receive(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
-// batch decodes the queued messages and hands them to the writer per flush: every FlushEvery
-// after the first message, or as soon as FlushReadings readings are gathered.
+// batch decodes the queued messages and hands them to the writer per flush: FlushEvery after
+// the first message, or at FlushReadings readings. While the writer is busy, messages go on
+// being gathered (up to FlushReadings), so a slow write makes the next flush bigger, not later.
 func (c *consumer) batch(ctx context.Context) {
 	g := &gathered{by: map[string][]message{}}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	hand := func() bool {
-		select {
-		case c.batches <- g:
-			g = &gathered{by: map[string][]message{}}
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	due := false
 	for {
 		var tick <-chan time.Time
-		if g.n > 0 {
+		if g.n > 0 && !due {
 			tick = timer.C
+		}
+		var out chan<- *gathered
+		in := c.in
+		if due {
+			out = c.batches
+		}
+		if g.readings >= c.cfg.FlushReadings {
+			in = nil // full: wait for the writer
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case in := <-c.in:
-			slug, m, ok := c.decode(in)
-			c.log.Debug("mqtt: message", "topic", in.topic, "ok", ok, "pending", g.n)
+		case out <- g:
+			g, due = &gathered{by: map[string][]message{}}, false
+		case <-tick:
+			due = true
+		case m := <-in:
+			slug, msg, ok := c.decode(m)
 			if !ok {
-				in.ack()
+				m.ack()
 				continue
 			}
 			if g.n == 0 {
 				timer.Reset(c.cfg.FlushEvery)
 			}
-			g.by[slug] = append(g.by[slug], m)
+			g.by[slug] = append(g.by[slug], msg)
 			g.n++
-			g.readings += len(m.batch.Readings)
+			g.readings += len(msg.batch.Readings)
 			if g.readings >= c.cfg.FlushReadings {
 				timer.Stop()
-				if !hand() {
-					return
-				}
-			}
-		case <-tick:
-			if !hand() {
-				return
+				due = true
 			}
 		}
 	}
@@ -283,12 +281,12 @@ func (c *consumer) write(ctx context.Context) {
 			return
 		case g = <-c.batches:
 		}
-		c.log.Debug("mqtt: flush", "messages", g.n, "readings", g.readings)
 		slugs := make([]string, 0, len(g.by))
 		for slug := range g.by {
 			slugs = append(slugs, slug)
 		}
 		slices.Sort(slugs)
+		t0 := time.Now()
 		for _, slug := range slugs {
 			for wait := 100 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
 				err := c.writeTenant(ctx, slug, g.by[slug])
@@ -306,6 +304,7 @@ func (c *consumer) write(ctx context.Context) {
 				}
 			}
 		}
+		c.log.Debug("mqtt: written", "messages", g.n, "readings", g.readings, "took", time.Since(t0))
 	}
 }
 
@@ -378,19 +377,24 @@ func (c *consumer) writeTenant(ctx context.Context, slug string, ms []message) e
 	var accepted int64
 	var keys []string
 	taken, dups := 0, 0
+	all := &Result{Rejected: map[string]int{}} // counted once for the flush
 	for _, x := range bs {
-		c.s.stats.count(t.Slug, x.res)
 		if x.res.Duplicate {
 			dups++
 			continue
 		}
 		taken++
 		accepted += int64(x.res.Accepted)
+		all.Accepted += x.res.Accepted
+		for reason, n := range x.res.Rejected {
+			all.Rejected[reason] += n
+		}
 		keys = append(keys, batchKey(x.dev.ID, x.batch.Batch))
 	}
 	if unknownReadings > 0 {
-		c.s.stats.readings.WithLabelValues(t.Slug, RejectUnknownDevice).Add(float64(unknownReadings))
+		all.Rejected[RejectUnknownDevice] += unknownReadings
 	}
+	c.s.stats.count(t.Slug, all)
 	if accepted > 0 && c.k.Usage != nil {
 		// One usage event per tenant and flush, keyed by the batches it wrote.
 		slices.Sort(keys)
