@@ -162,10 +162,24 @@ func (c *consumer) Run(ctx context.Context) error {
 		// The session keeps the subscription; subscribing again at every connection also makes
 		// it after the broker lost its state. Messages go to the default handler (receive).
 		go func() {
-			t := cl.Subscribe(filter, 1, nil)
-			if !t.WaitTimeout(30*time.Second) || t.Error() != nil {
-				c.log.Error("mqtt: subscribing", "filter", filter, "err", t.Error())
-				return
+			for {
+				t := cl.Subscribe(filter, 1, nil)
+				ok := t.WaitTimeout(30*time.Second) && t.Error() == nil
+				if st, is := t.(*mqtt.SubscribeToken); ok && is && st.Result()[filter] == 0x80 {
+					ok = false // the broker refused it (its ACL)
+				}
+				if ok {
+					break
+				}
+				c.log.Error("mqtt: subscribing; trying again", "filter", filter, "err", t.Error())
+				select {
+				case <-c.stop:
+					return
+				case <-time.After(5 * time.Second):
+				}
+				if !cl.IsConnected() {
+					return // the next connection subscribes
+				}
 			}
 			c.subscribedOnce.Do(func() { close(c.subscribed) })
 			c.log.Info("mqtt: connected and subscribed", "broker", c.cfg.URL, "client_id", c.cfg.ClientID, "filter", filter)
