@@ -80,6 +80,7 @@ type consumer struct {
 
 	in      chan inbound
 	batches chan *gathered
+	acks    chan []message // written: to acknowledge
 	stop    chan struct{}
 
 	tenants map[string]tenantEntry // by slug; the writer's alone
@@ -148,6 +149,7 @@ func newConsumer(s *Service, k module.Kit, cfg MQTT) *consumer {
 func (c *consumer) Run(ctx context.Context) error {
 	c.in = make(chan inbound, c.cfg.Queue)
 	c.batches = make(chan *gathered, 1)
+	c.acks = make(chan []message, 4)
 	c.stop = make(chan struct{})
 	opts := mqtt.NewClientOptions().AddBroker(c.cfg.URL).SetClientID(c.cfg.ClientID).
 		SetCleanSession(false).SetAutoAckDisabled(true).SetOrderMatters(true).
@@ -191,9 +193,10 @@ func (c *consumer) Run(ctx context.Context) error {
 	cl := mqtt.NewClient(opts)
 	cl.Connect() // with ConnectRetry it keeps trying in the background
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); c.batch(ctx) }()
 	go func() { defer wg.Done(); c.write(ctx) }()
+	go func() { defer wg.Done(); c.acknowledge() }()
 	<-ctx.Done()
 	close(c.stop)
 	wg.Wait()
@@ -332,10 +335,10 @@ func (c *consumer) writeTenant(ctx context.Context, slug string, ms []message) e
 	}
 	switch {
 	case t == nil:
-		c.done(ms, mqttUnknownTenant, len(ms))
+		c.done(ctx, ms, mqttUnknownTenant, len(ms))
 		return nil
 	case !entitled:
-		c.done(ms, mqttNotEntitled, len(ms))
+		c.done(ctx, ms, mqttNotEntitled, len(ms))
 		return nil
 	}
 	now := c.s.now()
@@ -385,7 +388,7 @@ func (c *consumer) writeTenant(ctx context.Context, slug string, ms []message) e
 		// The tenant's data refuses the write (suspended, going away): trying again would stop
 		// every other tenant's readings behind it.
 		c.log.Warn("mqtt: readings refused by the tenant", "tenant", slug, "messages", len(ms), "err", err)
-		c.done(ms, mqttRefused, len(ms))
+		c.done(ctx, ms, mqttRefused, len(ms))
 		return nil
 	}
 	var accepted int64
@@ -423,17 +426,47 @@ func (c *consumer) writeTenant(ctx context.Context, slug string, ms []message) e
 	c.s.stats.mqtt.WithLabelValues(mqttTaken).Add(float64(taken))
 	c.s.stats.mqtt.WithLabelValues(mqttDuplicate).Add(float64(dups))
 	c.s.stats.mqtt.WithLabelValues(mqttUnknownDevice).Add(float64(unknown))
-	for _, m := range ms {
-		m.ack()
-	}
+	c.ack(ctx, ms)
 	return nil
 }
 
 // done counts messages of an outcome and acknowledges them.
-func (c *consumer) done(ms []message, outcome string, n int) {
+func (c *consumer) done(ctx context.Context, ms []message, outcome string, n int) {
 	c.s.stats.mqtt.WithLabelValues(outcome).Add(float64(n))
-	for _, m := range ms {
-		m.ack()
+	c.ack(ctx, ms)
+}
+
+// ack hands ms to the acknowledger; when the consumer stops first they are not acknowledged
+// (the broker sends them again, and they are found taken).
+func (c *consumer) ack(ctx context.Context, ms []message) {
+	select {
+	case c.acks <- ms:
+	case <-ctx.Done():
+	}
+}
+
+// acknowledge sends the acknowledgements of what was written (one packet each), apart from the
+// writer so that it goes on with the next flush meanwhile. It ends when the writer has ended
+// and every acknowledgement handed to it is sent.
+func (c *consumer) acknowledge() {
+	for {
+		select {
+		case ms := <-c.acks:
+			for _, m := range ms {
+				m.ack()
+			}
+		case <-c.stop:
+			for {
+				select {
+				case ms := <-c.acks:
+					for _, m := range ms {
+						m.ack()
+					}
+				default:
+					return
+				}
+			}
+		}
 	}
 }
 
