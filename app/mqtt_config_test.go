@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -63,5 +65,32 @@ func TestServeMQTTOff(t *testing.T) {
 		if (url == "" && off != 1) || (url != "" && off != 0) {
 			t.Errorf("MQTT URL %q: %d times 'MQTT ingestion is off' in %s", url, off, logs.String())
 		}
+	}
+}
+
+// TestCLIMQTTAuth: `cityops monitoring mqtt-auth DIR` writes the broker's files (here with the
+// app's user only: no tenant has devices yet); an unknown --tenant is refused.
+func TestCLIMQTTAuth(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CITYOPS_DATA_DIR", dir)
+	t.Setenv("CITYOPS_LOG_LEVEL", "error")
+	t.Setenv("CITYOPS_DATABASE_URL", "")
+	t.Setenv("CITYOPS_MQTT_URL", "tcp://127.0.0.1:1883")
+	t.Setenv("CITYOPS_MQTT_USERNAME", "cityops-app")
+	t.Setenv("CITYOPS_MQTT_PASSWORD", "app-secret")
+	if out, errOut, code := runCLI(t, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	out, errOut, code := runCLI(t, "", "monitoring", "mqtt-auth", filepath.Join(dir, "mqtt"))
+	if code != 0 || !strings.Contains(out, "0 devices of 0 tenants") {
+		t.Fatalf("mqtt-auth: %d %s %s", code, out, errOut)
+	}
+	acl, _ := os.ReadFile(filepath.Join(dir, "mqtt", "acl"))
+	pw, _ := os.ReadFile(filepath.Join(dir, "mqtt", "passwd"))
+	if !strings.Contains(string(acl), "user cityops-app\ntopic read cityops/+/+/readings") || !strings.HasPrefix(string(pw), "cityops-app:$7$101$") {
+		t.Errorf("acl %q, passwd %q", acl, pw)
+	}
+	if _, _, code := runCLI(t, "", "monitoring", "mqtt-auth", filepath.Join(dir, "mqtt"), "--tenant", "nosuch"); code == 0 {
+		t.Error("an unknown tenant was not refused")
 	}
 }
