@@ -345,7 +345,14 @@ func writeBatches(ctx context.Context, db bun.IDB, now time.Time, bs []*deviceBa
 		return nil
 	}
 	slices.Sort(devices)
-	_, err = db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS).Where("id IN (?)", bun.List(devices)).Exec(ctx)
+	q := db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS)
+	if db.Dialect().Name() == dialect.PG {
+		// Lock the rows in id order: two transactions marking the same devices never deadlock.
+		q = q.Where("id IN (SELECT id FROM monitoring_devices WHERE id IN (?) ORDER BY id FOR UPDATE)", bun.List(devices))
+	} else {
+		q = q.Where("id IN (?)", bun.List(devices))
+	}
+	_, err = q.Exec(ctx)
 	return err
 }
 
