@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, log)
+	a.platform = newPlatform(store, a.secrets, cfg, log)
 	a.cases = a.newCases(opts.CaseConfig)
 	a.platform.monitoring.SetCases(a.cases)
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
@@ -264,6 +264,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
+	if a.cfg.MQTTURL == "" {
+		a.log.Info("MQTT ingestion is off (CITYOPS_MQTT_URL is not set): devices send readings over HTTP only")
+	} else {
+		a.log.Info("MQTT ingestion is on", "broker", a.cfg.Redacted().MQTTURL, "client_id", a.cfg.MQTTClientID, "share_group", a.cfg.MQTTShareGroup)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
