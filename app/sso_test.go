@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ type ssoFixture struct {
 	base string
 	op   *oidctest.Provider
 	a, b *tenants.Tenant
+	// ahead is how far the app's clock runs ahead of the provider's (negative: behind).
+	ahead *atomic.Int64
 }
 
 const ssoSecret = "client secret of cityops at the provider"
@@ -66,7 +69,9 @@ func newSSOFixture(t *testing.T, dialect string) *ssoFixture {
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
 	}
 	ctx := context.Background()
-	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	ahead := new(atomic.Int64)
+	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler), Passwords: tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1},
+		Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +86,8 @@ func newSSOFixture(t *testing.T, dialect string) *ssoFixture {
 		}
 		return p.Tenant
 	}
-	provision(tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
-	f := &ssoFixture{fixture: &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}, base: base,
+	pref := provision(tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
+	f := &ssoFixture{fixture: &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}, base: base, ahead: ahead,
 		a: provision(tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"}),
 		b: provision(tenants.NewTenant{Slug: "wuding", NameZH: "武定县", Kind: tenants.County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})}
 	for _, acc := range []struct {
@@ -91,7 +96,7 @@ func newSSOFixture(t *testing.T, dialect string) *ssoFixture {
 		t    *tenants.Tenant
 		role tenants.Role
 	}{{"operator", tenants.OperatorAdmin, nil, ""}, {"adminA", "", f.a, tenants.TenantAdmin}, {"inspectorA", "", f.a, tenants.Inspector},
-		{"adminB", "", f.b, tenants.TenantAdmin}} {
+		{"adminB", "", f.b, tenants.TenantAdmin}, {"adminP", "", pref, tenants.TenantAdmin}, {"viewerP", "", pref, tenants.PrefectureViewer}} {
 		f.tokens[acc.who], f.ids[acc.who] = mustAccount(t, a.store, acc.who+"@test.cn", acc.op, acc.t, acc.role)
 	}
 	go a.fiber.Listener(lingering(ln, new(tasks.Group)))
@@ -99,12 +104,14 @@ func newSSOFixture(t *testing.T, dialect string) *ssoFixture {
 
 	f.op = oidctest.Start(t)
 	f.op.AddClient(oidctest.Client{ID: "cityops", Secret: ssoSecret,
-		RedirectURIs:           []string{base + "/sso/t/chuxiong/corp/callback", base + "/sso/t/wuding/corp/callback", base + "/sso/ops/corp/callback"},
+		RedirectURIs: []string{base + "/sso/t/chuxiong/corp/callback", base + "/sso/t/wuding/corp/callback", base + "/sso/ops/corp/callback",
+			base + "/sso/t/chuxiong-zhou/corp/callback"},
 		PostLogoutRedirectURIs: []string{base + "/login"}})
 	f.op.AddUser(oidctest.User{Subject: "u-insp", Email: "inspectorA@test.cn", EmailVerified: true, Name: "监督员甲"})
 	f.op.AddUser(oidctest.User{Subject: "u-adminb", Email: "adminB@test.cn", EmailVerified: true})
 	f.op.AddUser(oidctest.User{Subject: "u-op", Email: "operator@test.cn", EmailVerified: true})
 	f.op.AddUser(oidctest.User{Subject: "u-new", Email: "newcomer@chuxiong.gov.cn", EmailVerified: true, Name: "新同事"})
+	f.op.AddUser(oidctest.User{Subject: "u-pref", Email: "someone@pref.gov.cn", Claims: map[string]any{"employee_number": 10023}})
 	// The unit's provider, set up through the API as docs/identity.md says.
 	f.mustAPI(t, "adminA", "PUT", "/api/v1/t/chuxiong/sso/providers/corp",
 		`{"display_name":"楚雄州统一身份认证","issuer":"`+f.op.Issuer+`","client_id":"cityops","client_secret":"`+ssoSecret+`","claim":"email"}`, 201)
@@ -300,6 +307,63 @@ func TestSSOLogin(t *testing.T) {
 				}
 			})
 
+			t.Run("the clocks of the provider and the app differ", func(t *testing.T) {
+				t.Cleanup(func() { f.ahead.Store(0) })
+				// The provider's ID tokens live 5 minutes; the allowance is 2.
+				for _, tc := range []struct {
+					ahead time.Duration
+					ok    bool
+					msg   string
+				}{{6 * time.Minute, true, ""}, {8 * time.Minute, false, "已过期"}, {-time.Minute, true, ""}, {-3 * time.Minute, false, "签发时间晚于当前时间"}} {
+					f.ahead.Store(int64(tc.ahead))
+					p := f.signIn(t, f.browser(t), "chuxiong", "u-insp")
+					if tc.ok && (p.status != 200 || p.url.Path != "/t/chuxiong/inbox") {
+						t.Fatalf("our clock %s ahead: %d %s\n%s", tc.ahead, p.status, p.url, p.body)
+					}
+					if !tc.ok {
+						refused(t, p, 403, tc.msg)
+					}
+				}
+			})
+
+			t.Run("the prefecture's provider, by employee number", func(t *testing.T) {
+				f.mustAPI(t, "adminP", "PUT", "/api/v1/t/chuxiong-zhou/sso/providers/corp",
+					`{"display_name":"州统一身份认证","issuer":"`+f.op.Issuer+`","client_id":"cityops","client_secret":"`+ssoSecret+`","claim":"employee_number","scopes":"openid profile"}`, 201)
+				c := f.browser(t)
+				refused(t, f.signIn(t, c, "chuxiong-zhou", "u-pref"), 403, "楚雄州没有您的账号")
+				f.mustAPI(t, "adminA", "POST", "/api/v1/t/chuxiong/sso/providers/corp/links", `{"value":"10023","identity_id":"`+f.ids["viewerP"]+`"}`, 400)
+				f.mustAPI(t, "adminP", "POST", "/api/v1/t/chuxiong-zhou/sso/providers/corp/links", `{"value":"10023","identity_id":"`+f.ids["adminA"]+`"}`, 400)
+				f.mustAPI(t, "adminP", "POST", "/api/v1/t/chuxiong-zhou/sso/providers/corp/links", `{"value":"10023","identity_id":"`+f.ids["viewerP"]+`"}`, 200)
+				if p := f.signIn(t, c, "chuxiong-zhou", "u-pref"); p.status != 200 || p.url.Path != "/t/chuxiong-zhou/overview" {
+					t.Fatalf("prefecture viewer: %d %s\n%s", p.status, p.url, p.body)
+				}
+				if got := f.me(t, c); got != "viewerp@test.cn" {
+					t.Fatalf("signed in as %q", got)
+				}
+				// The prefecture reads its counties, read-only.
+				if p := get(t, c, f.base+"/api/v1/t/chuxiong"); p.status != 200 {
+					t.Fatalf("a county through the prefecture's provider: %d", p.status)
+				}
+				u, _ := url.Parse(f.base)
+				var tok string
+				for _, ck := range c.Jar.Cookies(u) {
+					if ck.Name == api.SessionCookie {
+						tok = ck.Value
+					}
+				}
+				req, _ := http.NewRequest("PUT", f.base+"/api/v1/t/chuxiong/settings/x", strings.NewReader(`{"value":"y"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-CSRF-Token", api.CSRFToken(tok))
+				res, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != 403 {
+					t.Fatalf("a prefecture viewer writes to a county: %d", res.StatusCode)
+				}
+			})
+
 			t.Run("cross-tenant", func(t *testing.T) {
 				// Someone of B only, vouched for by A's provider, is not let into A (nor B).
 				c := f.browser(t)
@@ -420,7 +484,7 @@ func TestSSOLogin(t *testing.T) {
 				f.mustAPI(t, "adminA", "PUT", "/api/v1/t/chuxiong/sso/policy", `{"passwords_off":true}`, 200)
 				f.mustAPI(t, "adminA", "DELETE", "/api/v1/t/chuxiong/sso/providers/corp", "", 409)
 				res := f.postForm(t, "/login", url.Values{"email": {"adminA@test.cn"}, "password": {testPassword}})
-				if res.status != 403 || !strings.Contains(res.body, "楚雄市 已关闭密码登录") {
+				if res.status != 403 || !strings.Contains(res.body, "楚雄市 已关闭密码登录") || !strings.Contains(res.body, "使用 楚雄州统一身份认证 登录") {
 					t.Fatalf("password login with passwords off: %d\n%s", res.status, res.body)
 				}
 				if res, _ := f.do(t, "", "POST", "/api/v1/auth/login", `{"email":"adminA@test.cn","password":"`+testPassword+`"}`); res.status != 403 {

@@ -362,22 +362,40 @@ func (s *Store) passwordsAllowed(ctx context.Context, id *Identity) error {
 	if id.OperatorRole != "" {
 		return nil
 	}
-	var names []string
+	var units []struct {
+		Slug   string `bun:"slug"`
+		NameZH string `bun:"name_zh"`
+	}
 	err := s.reader.NewSelect().TableExpr("control.memberships AS m").
 		Join("JOIN control.login_policies AS lp ON lp.tenant_id = m.tenant_id").
 		Join("JOIN control.tenants AS t ON t.id = m.tenant_id").
-		ColumnExpr("DISTINCT t.name_zh").
+		ColumnExpr("DISTINCT t.slug, t.name_zh").
 		Where("m.identity_id = ? AND lp.passwords_off AND t.status <> ?", id.ID, StatusDeleted).
-		Scan(ctx, &names)
+		OrderExpr("t.slug").Scan(ctx, &units)
 	if err != nil {
 		return dbx.Translate(err)
 	}
-	if len(names) > 0 {
-		slices.Sort(names)
-		return errs.E(errs.Forbidden, msgSSOPasswordsOff, strings.Join(names, "、"))
+	if len(units) == 0 {
+		return nil
 	}
-	return nil
+	e := &PasswordsOffError{}
+	var names []string
+	for _, u := range units {
+		e.Slugs, names = append(e.Slugs, u.Slug), append(names, u.NameZH)
+	}
+	e.Err = errs.E(errs.Forbidden, msgSSOPasswordsOff, strings.Join(names, "、"))
+	return e
 }
+
+// PasswordsOffError refuses a password sign-in (Forbidden) to a member of units that switched
+// passwords off; Slugs name them, so that the login page can offer their providers instead.
+type PasswordsOffError struct {
+	Slugs []string
+	Err   error
+}
+
+func (e *PasswordsOffError) Error() string { return e.Err.Error() }
+func (e *PasswordsOffError) Unwrap() error { return e.Err }
 
 // SSOLink says that a provider's claim value (an employee number, a phone number) is an identity.
 type SSOLink struct {

@@ -5,6 +5,7 @@ package console
 
 import (
 	"context"
+	"errors"
 
 	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/internal/errs"
@@ -130,7 +131,16 @@ func (ac *account) login(c *fiber.Ctx) error {
 		return ac.d.UI.Render(c, "login", ac.loginData(c, fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next}))
 	case errs.Is(err, errs.Forbidden): // the unit switched passwords off: its buttons are the way in
 		c.Status(fiber.StatusForbidden)
-		return ac.d.UI.Render(c, "login", ac.loginData(c, fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next}))
+		data := ac.loginData(c, fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next})
+		var off *tenants.PasswordsOffError
+		if errors.As(err, &off) && ac.d.LoginButtons != nil {
+			var buttons []LoginButton
+			for _, slug := range off.Slugs {
+				buttons = append(buttons, ac.d.LoginButtons(c, "/t/"+slug+"/")...)
+			}
+			data["Providers"] = buttons
+		}
+		return ac.d.UI.Render(c, "login", data)
 	case err != nil:
 		return err
 	}
