@@ -496,7 +496,12 @@ func TestSSOLogin(t *testing.T) {
 						t.Fatalf("%s with a password: %d", who, res.status)
 					}
 				}
-				f.mustAPI(t, "adminA", "PUT", "/api/v1/t/chuxiong/sso/policy", `{"passwords_off":false}`, 200)
+				// Break-glass: the operator switches the unit's passwords back on.
+				f.mustAPI(t, "adminA", "PUT", "/api/v1/tenants/chuxiong/sso/policy", `{"passwords_off":false}`, 403)
+				f.mustAPI(t, "operator", "PUT", "/api/v1/tenants/chuxiong/sso/policy", `{"passwords_off":false,"jit_accounts":true}`, 200)
+				if res := f.postForm(t, "/login", url.Values{"email": {"adminA@test.cn"}, "password": {testPassword}}); res.status != 303 {
+					t.Fatalf("password login after the operator switched passwords on: %d", res.status)
+				}
 			})
 
 			t.Run("bad input at the callback", func(t *testing.T) {

@@ -39,6 +39,8 @@ func MountSSO(api, t fiber.Router, store *tenants.Store, s *sso.Service, g Guard
 	api.Get("/sso/providers/:key/links", op, a.listLinks)
 	api.Post("/sso/providers/:key/links", op, a.putLink)
 	api.Delete("/sso/providers/:key/links/:value", op, a.deleteLink)
+	// Break-glass: the operator switches a unit's passwords back on when its provider fails.
+	api.Put("/tenants/:slug/sso/policy", op, a.opPutPolicy)
 }
 
 // tenant is the request's tenant, nil on the operator's routes.
@@ -167,6 +169,24 @@ func (a *ssoAPI) putPolicy(c *fiber.Ctx) error {
 		return err
 	}
 	p, err := a.store.PutLoginPolicy(c.UserContext(), module.Scope(c).Tenant.ID, in.PasswordsOff, in.JITAccounts, module.Principal(c).Identity.Email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// opPutPolicy sets a unit's sign-in rules as the operator (operator_admin), for the day a unit's
+// provider fails and its members must be let back in with their passwords.
+func (a *ssoAPI) opPutPolicy(c *fiber.Ctx) error {
+	var in ssoPolicyRequest
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := a.store.FindTenantBySlug(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	p, err := a.store.PutLoginPolicy(c.UserContext(), t.ID, in.PasswordsOff, in.JITAccounts, module.Principal(c).Identity.Email)
 	if err != nil {
 		return err
 	}
