@@ -7,12 +7,14 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,6 +33,7 @@ import (
 func init() {
 	p := &tenants.SSOProvider{ID: uuid.New(), Key: "corp", DisplayName: "州政务统一身份认证 <b>", Issuer: "https://sso.example.gov.cn",
 		ClientID: "cityops", Scopes: "openid email profile", Claim: "employee_number", Enabled: false, UpdatedAt: sampleNow}
+	samplePage("logout", fiber.Map{}, fiber.Map{"To": "https://sso.example.gov.cn/logout?id_token_hint=a.b.c&post_logout_redirect_uri=https%3A%2F%2Fcityops.example%2Flogin"})
 	samplePage("sso_admin", fiber.Map{"Base": "/ops/sso", "Ops": true, "PostLogout": "https://cityops.example/login", "Skew": "2m0s"},
 		fiber.Map{"Base": "/t/chuxiong/admin/sso", "PostLogout": "https://cityops.example/login", "Skew": "2m0s",
 			"LoginURL": "https://cityops.example/login?unit=chuxiong", "Error": "<script>x</script>",
@@ -242,9 +245,20 @@ func TestSSOLogin(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				b, _ := io.ReadAll(res.Body)
 				res.Body.Close()
-				if res.StatusCode != 200 || res.Request.URL.Path != "/login" || res.Request.URL.Host != u.Host {
-					t.Fatalf("logout ends at %d %s", res.StatusCode, res.Request.URL)
+				// A page that moves on to the provider's end_session_endpoint by itself.
+				m := regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=([^"]+)">`).FindStringSubmatch(string(b))
+				if res.StatusCode != 200 || m == nil || !strings.HasPrefix(html.UnescapeString(m[1]), f.op.Issuer+"/") ||
+					!strings.Contains(m[1], "id_token_hint=") || !strings.Contains(m[1], "post_logout_redirect_uri=") {
+					t.Fatalf("logout: %d\n%s", res.StatusCode, b)
+				}
+				if got := f.me(t, c); got != "" {
+					t.Fatalf("still signed in as %s after logout", got)
+				}
+				p := get(t, c, html.UnescapeString(m[1]))
+				if p.status != 200 || p.url.Path != "/login" || p.url.Host != u.Host {
+					t.Fatalf("the provider's logout ends at %d %s", p.status, p.url)
 				}
 				if ls := f.op.Logouts(); len(ls) != 1 || ls[0].Subject != "u-insp" || ls[0].ClientID != "cityops" {
 					t.Fatalf("the provider's logouts: %+v", ls)
@@ -603,4 +617,38 @@ func TestSSOLogin(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestBrowserSSO: a person signs in through the unit's button in a real Chromium — to the
+// provider and back onto their inbox — and signs out, at the provider too, back on the login page;
+// the unit admin's settings page shows the provider and its redirect URI.
+func TestBrowserSSO(t *testing.T) {
+	f := newSSOFixture(t, "sqlite")
+	b := newBrowser(t, strings.TrimPrefix(f.base, "http://"))
+	s := b.user("inspector")
+	f.op.SignInAs("u-insp")
+	s.visit("/t/chuxiong/inbox")
+	s.waitLocation("/login")
+	if got := s.text(".sso-buttons"); !strings.Contains(got, "使用 楚雄州统一身份认证 登录") {
+		t.Fatalf("the login page's buttons: %q", got)
+	}
+	s.shot("login")
+	s.click(".sso-buttons a")
+	s.waitLocation("/t/chuxiong/inbox")
+	s.shot("inbox")
+	s.click(`form[action="/logout"] button`)
+	s.waitLocation("/login")
+	if ls := f.op.Logouts(); len(ls) != 1 || ls[0].Subject != "u-insp" {
+		t.Fatalf("the provider's logouts: %+v", ls)
+	}
+	s.visit("/t/chuxiong/inbox")
+	s.waitLocation("/login")
+
+	admin := b.user("adminA")
+	admin.login("adminA@test.cn", testPassword)
+	admin.visit("/t/chuxiong/admin/sso")
+	if got := admin.text("main"); !strings.Contains(got, f.base+"/sso/t/chuxiong/corp/callback") || !strings.Contains(got, "楚雄州统一身份认证") {
+		t.Fatalf("the settings page: %q", got)
+	}
+	admin.shot("settings")
 }

@@ -164,9 +164,13 @@ func (ac *account) logout(c *fiber.Ctx) error {
 	}
 	c.ClearCookie(api.SessionCookie)
 	if to == "" {
-		to = "/login"
+		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
-	return c.Redirect(to, fiber.StatusSeeOther)
+	// To the provider by a page that moves on by itself, not by a redirect: the console's
+	// Content-Security-Policy (form-action 'self') refuses a form post redirected to another
+	// site, and the logout is a form post.
+	c.SetUserContext(tenants.WithPrincipal(c.UserContext(), nil))
+	return ac.d.UI.Render(c, "logout", fiber.Map{"To": to})
 }
 
 // loginData adds the single sign-on buttons for where the person is going to the login page's

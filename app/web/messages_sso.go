@@ -5,6 +5,9 @@ import "github.com/cityops/cityops/internal/msg"
 // Single sign-on's texts: the login page's buttons and the settings page (sso_admin.html).
 var _ = msg.Define(
 	msg.Text{ID: "login.sso", ZH: "使用 %s 登录", EN: "Sign in with %s"},
+	msg.Text{ID: "logout.title", ZH: "已退出", EN: "Signed out"},
+	msg.Text{ID: "logout.provider", ZH: "您已退出本平台，正在前往统一身份认证平台一并退出……", EN: "You are signed out of CityOps; now signing you out at your identity provider too…"},
+	msg.Text{ID: "logout.continue", ZH: "继续", EN: "Continue"},
 	msg.Text{ID: "login.sso.or", ZH: "或使用本平台账号和密码登录：", EN: "Or sign in with your CityOps email and password:"},
 	msg.Text{ID: "admin.nav.sso", ZH: "单点登录", EN: "Single sign-on"},
 	msg.Text{ID: "sso.admin.title", ZH: "单点登录（统一身份认证）", EN: "Single sign-on (OpenID Connect)"},

@@ -412,6 +412,9 @@ func (s *Service) discover(ctx context.Context, p *tenants.SSOProvider) (cachedO
 		End string `json:"end_session_endpoint"`
 	}
 	_ = op.Claims(&meta)
+	if meta.End != "" && !webURL(meta.End) {
+		meta.End = "" // the browser is sent there: nothing but a web address
+	}
 	c = cachedOP{op: op, end: meta.End, fetched: now}
 	s.mu.Lock()
 	s.ops[p.Issuer] = c
@@ -473,6 +476,12 @@ func (s *Service) forget(issuer string) {
 func (s *Service) HasSecret(ctx context.Context, p *tenants.SSOProvider) bool {
 	_, err := s.c.Secrets.Credential(ctx, p.SecretOwner(), tenants.SSOSecretName(p.Key))
 	return err == nil
+}
+
+// webURL reports whether u is an absolute http(s) URL.
+func webURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != "" && textOK(u)
 }
 
 func random() string {
