@@ -652,3 +652,107 @@ func TestBrowserSSO(t *testing.T) {
 	}
 	admin.shot("settings")
 }
+
+// TestSSOSettingsForms: the settings pages' forms, for the unit's admin and the operator, with
+// their refusals on the page; other units' admins and other roles are kept out.
+func TestSSOSettingsForms(t *testing.T) {
+	f := newSSOFixture(t, "sqlite")
+	ctx := context.Background()
+	cookie, csrf := webLogin(t, f.fixture, "adminA")
+	post := func(path string, form url.Values) *response {
+		t.Helper()
+		return webPage(t, f.fixture, cookie, csrf, "POST", path, form)
+	}
+	const base = "/t/chuxiong/admin/sso"
+	provider := url.Values{"key": {"yn"}, "display_name": {"云南政务服务"}, "issuer": {f.op.Issuer}, "client_id": {"cityops"},
+		"client_secret": {ssoSecret}, "claim": {"phone_number"}, "enabled": {"1"}}
+	if res := post(base+"/providers", provider); res.status != 303 || !strings.Contains(res.header.Get("Location"), "done=sso.admin.saved") {
+		t.Fatalf("provider form: %d %s", res.status, res.body)
+	}
+	bad := url.Values{"key": {"yn2"}, "display_name": {"填错的"}, "issuer": {"http://sso.example.gov.cn"}, "client_id": {"cityops"}, "client_secret": {"s3cret-do-not-echo"}}
+	if res := post(base+"/providers", bad); res.status != 400 || !strings.Contains(res.body, "必须使用 https") ||
+		!strings.Contains(res.body, `value="填错的"`) || strings.Contains(res.body, "s3cret-do-not-echo") {
+		t.Fatalf("a bad provider form: %d\n%s", res.status, res.body)
+	}
+	p, err := f.app.store.FindSSOProvider(ctx, &f.a.ID, "yn")
+	if err != nil || p.Claim != "phone_number" || p.Scopes != "openid phone profile" || !p.Enabled {
+		t.Fatalf("the provider saved: %+v %v", p, err)
+	}
+	if res := post(base+"/links", url.Values{"provider": {"yn"}, "value": {"+86 13800000000"}, "email": {"inspectorA@test.cn"}}); res.status != 303 {
+		t.Fatalf("link: %d %s", res.status, res.body)
+	}
+	if res := post(base+"/links", url.Values{"provider": {"yn"}, "value": {"+86 13900000000"}, "email": {"adminB@test.cn"}}); res.status != 400 || !strings.Contains(res.body, "只能关联本单位的成员") {
+		t.Fatalf("linking another unit's member: %d\n%s", res.status, res.body)
+	}
+	if res := webPage(t, f.fixture, cookie, csrf, "GET", base, nil); res.status != 200 || !strings.Contains(res.body, "&#43;86 13800000000") ||
+		!strings.Contains(res.body, "/sso/t/chuxiong/yn/callback") {
+		t.Fatalf("the page: %d\n%s", res.status, res.body)
+	}
+	if res := post(base+"/links/delete", url.Values{"provider": {"yn"}, "value": {"+86 13800000000"}}); res.status != 303 {
+		t.Fatalf("unlink: %d %s", res.status, res.body)
+	}
+
+	// Just-in-time accounts through the forms: two ask, one is approved, one rejected.
+	if res := post(base+"/policy", url.Values{"jit_accounts": {"1"}}); res.status != 303 {
+		t.Fatalf("policy: %d %s", res.status, res.body)
+	}
+	f.op.AddUser(oidctest.User{Subject: "u-other", Email: "other@chuxiong.gov.cn", EmailVerified: true})
+	for _, who := range []string{"u-new", "u-other"} {
+		refused(t, f.signIn(t, f.browser(t), "chuxiong", who), 403, "已为您向楚雄市申请账号")
+	}
+	reqs, err := f.app.store.FindSSORequests(ctx, f.a.ID)
+	if err != nil || len(reqs) != 2 {
+		t.Fatalf("requests: %+v %v", reqs, err)
+	}
+	if res := webPage(t, f.fixture, cookie, csrf, "GET", base, nil); !strings.Contains(res.body, "newcomer@chuxiong.gov.cn") {
+		t.Fatalf("the waiting accounts are not on the page:\n%s", res.body)
+	}
+	if res := post(base+"/requests/"+reqs[0].ID.String()+"/approve", nil); res.status != 400 || !strings.Contains(res.body, "至少选择一个角色") {
+		t.Fatalf("approve without a role: %d\n%s", res.status, res.body)
+	}
+	if res := post(base+"/requests/not-a-uuid/approve", url.Values{"roles": {"inspector"}}); res.status != 404 {
+		t.Fatalf("approve nonsense: %d", res.status)
+	}
+	if res := post(base+"/requests/"+reqs[0].ID.String()+"/approve", url.Values{"roles": {"inspector", "viewer"}}); res.status != 303 {
+		t.Fatalf("approve: %d %s", res.status, res.body)
+	}
+	if res := post(base+"/requests/"+reqs[1].ID.String()+"/reject", nil); res.status != 303 {
+		t.Fatalf("reject: %d %s", res.status, res.body)
+	}
+	if _, err := f.app.store.FindIdentityByEmail(ctx, reqs[1].Email); err == nil {
+		t.Fatal("the rejected account's identity is still there")
+	}
+	if p := f.signIn(t, f.browser(t), "chuxiong", "u-new"); p.status != 200 {
+		t.Fatalf("the approved account: %d", p.status)
+	}
+	refused(t, f.signIn(t, f.browser(t), "chuxiong", "u-other"), 403, "已为您向楚雄市申请账号")
+
+	// Others are kept out; the operator has a page of its own.
+	for _, who := range []string{"adminB", "inspectorA"} {
+		c, s := webLogin(t, f.fixture, who)
+		want := 404
+		if who == "inspectorA" {
+			want = 403
+		}
+		for _, r := range []struct{ method, path string }{{"GET", base}, {"POST", base + "/providers"}, {"POST", base + "/policy"}, {"POST", base + "/providers/yn/delete"}} {
+			if res := webPage(t, f.fixture, c, s, r.method, r.path, url.Values{"passwords_off": {"1"}}); res.status != want {
+				t.Fatalf("%s %s as %s: %d, want %d", r.method, r.path, who, res.status, want)
+			}
+		}
+		if res := webPage(t, f.fixture, c, s, "GET", "/ops/sso", nil); res.status != 403 {
+			t.Fatalf("/ops/sso as %s: %d", who, res.status)
+		}
+	}
+	if res := post(base+"/providers/yn/delete", nil); res.status != 303 {
+		t.Fatalf("delete: %d %s", res.status, res.body)
+	}
+	oc, os := webLogin(t, f.fixture, "operator")
+	if res := webPage(t, f.fixture, oc, os, "POST", "/ops/sso/providers", url.Values{"key": {"corp"}, "display_name": {"运营方"}, "issuer": {f.op.Issuer},
+		"client_id": {"cityops"}, "client_secret": {ssoSecret}, "enabled": {"1"}}); res.status != 303 {
+		t.Fatalf("the operator's provider form: %d %s", res.status, res.body)
+	}
+	if res := webPage(t, f.fixture, oc, os, "GET", "/ops/sso", nil); res.status != 200 || !strings.Contains(res.body, "/sso/ops/corp/callback") ||
+		strings.Contains(res.body, "sso-policy") {
+		t.Fatalf("the operator's page: %d\n%s", res.status, res.body)
+	}
+}
