@@ -55,6 +55,9 @@ var (
 	msgDiscovery = msg.New("sso.discovery",
 		"The identity provider %s cannot be reached at %s (its discovery document could not be read); try again later.",
 		"无法连接身份提供方 %s（%s），读取其发现文档失败，请稍后再试。")
+	msgIssuerHTTPS = msg.New("sso.issuer_https",
+		"The issuer %q must use https.",
+		"签发者地址 %q 必须使用 https。")
 	msgSecretInvalid = msg.New("sso.secret_invalid",
 		"The client secret is too long or holds a NUL byte.",
 		"客户端密钥过长或含有 NUL 字节。")

@@ -53,7 +53,12 @@ type Config struct {
 	ClockSkew time.Duration
 	// Now is the clock (the store's by default).
 	Now func() time.Time
-	Log *slog.Logger
+	// PlainHTTPIssuers admits http issuers on the loopback interface (a provider on the same
+	// machine: development, the tests). Off, every issuer must be https: an admin's issuer is an
+	// address the server fetches, and plain http to the loopback would reach the host's own
+	// services.
+	PlainHTTPIssuers bool
+	Log              *slog.Logger
 }
 
 // DefaultClockSkew is the clock-skew allowance unless configured (CITYOPS_SSO_CLOCK_SKEW).
@@ -429,6 +434,9 @@ func (s *Service) discover(ctx context.Context, p *tenants.SSOProvider) (cachedO
 func (s *Service) PutProvider(ctx context.Context, t *tenants.Tenant, in tenants.SSOProviderInput, secret, by string) (*tenants.SSOProvider, bool, error) {
 	if len(secret) > secrets.MaxCredential || strings.ContainsRune(secret, 0) {
 		return nil, false, errs.Field("client_secret", msgSecretInvalid)
+	}
+	if u, err := url.Parse(strings.TrimSpace(in.Issuer)); err == nil && u.Scheme == "http" && !s.c.PlainHTTPIssuers {
+		return nil, false, errs.Field("issuer", msgIssuerHTTPS, textutil.Truncate(in.Issuer, 80))
 	}
 	if secret == "" {
 		if _, err := s.c.Store.FindSSOProvider(ctx, realmID(t), strings.TrimSpace(in.Key)); errs.Is(err, errs.NotFound) {
