@@ -50,7 +50,7 @@ type Config struct {
 	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
 
 	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
-	// are checked (docs/identity.md).
+	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
 	SSOClockSkew time.Duration `env:"CITYOPS_SSO_CLOCK_SKEW" envDefault:"2m"`
 }
 
