@@ -85,6 +85,32 @@ func TestSSOStore(t *testing.T) {
 			t.Fatalf("deleting the last provider: %v", err)
 		}
 
+		// An identity removed from CityOps altogether is refused, and its session is gone.
+		gone, err := s.CreateIdentity(ctx, NewIdentity{Email: "gone@a.cn", Password: "a long password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Grant(ctx, a, gone.ID, Viewer); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutSSOLink(ctx, &a.ID, "corp", "777", gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		goneTok, _, err := s.SSOSignIn(ctx, pa, SSOClaims{Subject: "s2", Value: "777"}, "", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().NewDelete().Model((*Identity)(nil)).Where("id = ?", gone.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.principals.purge()
+		if _, _, err := s.SSOSignIn(ctx, pa, SSOClaims{Subject: "s2", Value: "777"}, "", "", ""); !asRefusal(err, &refusal) || refusal.Reason != "unknown" {
+			t.Fatalf("a removed identity: %v", err)
+		}
+		if _, err := s.PrincipalBySession(ctx, goneTok); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("a removed identity's session: %v", err)
+		}
+
 		// A member removed from A is refused, and the open session loses A.
 		if err := s.SetMemberRoles(ctx, a, member.ID, nil); err != nil {
 			t.Fatal(err)
