@@ -59,8 +59,10 @@ type App struct {
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
-	// loops are the background loops Serve runs with the server.
-	loops []loop
+	// loops are the background loops Serve runs with the server, each once across the replicas
+	// (on the holder of its lease, held as leaseTiming says) unless it is per replica.
+	loops       []loop
+	leaseTiming leaseTiming
 	// jobs are the console's provisioning runs.
 	jobs *provJobs
 }
@@ -140,7 +142,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	a.metrics = newMetrics(store)
+	a.metrics = newMetrics(store, a.billing)
+	a.prov.Observe(a.metrics.observeProvisioning)
 	a.modules = &mounted{billing: a.billing}
 	a.gate = &gate{store: store, billing: a.billing, log: a.log, baseURL: cfg.BaseURL}
 	a.sso = a.newSSO()
@@ -162,7 +165,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.fiber = a.newServer()
-	a.loops = a.backgroundLoops()
+	a.loops, a.leaseTiming = a.backgroundLoops(), defaultLeaseTiming
 	return a, nil
 }
 
@@ -211,7 +214,12 @@ func (a *App) Migrate(ctx context.Context, progress func(done, total int, r tena
 	if len(applied) > 0 {
 		a.log.Info("control migrations applied", "versions", applied)
 	}
-	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, progress)
+	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, func(done, total int, r tenants.RolloutResult) {
+		a.metrics.observeMigration(r)
+		if progress != nil {
+			progress(done, total, r)
+		}
+	})
 }
 
 // Serve listens on the configured address and serves until ctx ends, with the background loops
@@ -245,7 +253,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err := a.prov.ResumeAll(ctx); err != nil {
 		a.log.Error("resuming interrupted provisioning", "err", err)
 	}
-	loops := startLoops(context.WithoutCancel(ctx), a.log, a.loops)
+	loops := startLoops(context.WithoutCancel(ctx), a.log, leased(a.loops, a.store, newHolder(), a.leaseTiming, a.log))
 	closes := new(tasks.Group)
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
@@ -311,9 +319,15 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// tenantRequests counts requests per tenant and status class: the label is the slug of a
+	// tenant the request was resolved to (never a slug from the path that names none), so its
+	// values are bounded by the tenants there are.
+	tenantRequests *prometheus.CounterVec
+	provisioning   *prometheus.HistogramVec
+	migration      *prometheus.HistogramVec
 }
 
-func newMetrics(store *tenants.Store) *metrics {
+func newMetrics(store *tenants.Store, bill *billing.Service) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cityops_http_requests_total", Help: "HTTP requests by method, route and status.",
@@ -322,10 +336,38 @@ func newMetrics(store *tenants.Store) *metrics {
 		Name: "cityops_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"method", "route"})
+	m.tenantRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cityops_tenant_requests_total", Help: "Requests inside a tenant, by tenant slug and status class (2xx, 3xx, 4xx, 5xx).",
+	}, []string{"tenant", "class"})
+	m.provisioning = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cityops_provisioning_duration_seconds", Help: "Tenant provisioning runs (provision, resume), by result (ok, failed).",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+	}, []string{"op", "result"})
+	m.migration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cityops_tenant_migration_duration_seconds", Help: "One tenant's migration in a rollout, by result (ok, failed).",
+		Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"result"})
 	tenantsGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "cityops_db_open_connections", Help: "Open connections of the control database pool.",
 	}, func() float64 { return float64(store.DB().Stats().OpenConnections) })
-	m.reg.MustRegister(m.requests, m.duration, tenantsGauge,
+	m.reg.MustRegister(m.requests, m.duration, m.tenantRequests, m.provisioning, m.migration, tenantsGauge,
+		collectors.NewDBStatsCollector(store.DB().DB, "control"),
+		secrets.VaultErrors, billing.StripeErrors, bill.OutboxCollector(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func (m *metrics) observeProvisioning(op string, d time.Duration, err error) {
+	m.provisioning.WithLabelValues(op, resultLabel(err == nil)).Observe(d.Seconds())
+}
+
+func (m *metrics) observeMigration(r tenants.RolloutResult) {
+	m.migration.WithLabelValues(resultLabel(r.Error == "")).Observe(r.Duration.Seconds())
+}
+
+func resultLabel(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "failed"
 }

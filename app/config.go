@@ -56,23 +56,20 @@ type Config struct {
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.
 // Every problem is reported at once.
-func LoadConfig() (Config, error) {
+func LoadConfig() (Config, error) { return LoadConfigFrom(env.ToMap(os.Environ())) }
+
+// LoadConfigFrom reads the configuration from the variables in environ, as LoadConfig does from
+// the process's environment (an environment file, say).
+func LoadConfigFrom(environ map[string]string) (Config, error) {
 	var c Config
-	if err := env.Parse(&c); err != nil {
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
-	}
-	if f := os.Getenv("CITYOPS_DATABASE_URL_FILE"); f != "" && c.DatabaseURL == "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return c, fmt.Errorf("configuration: CITYOPS_DATABASE_URL_FILE: %w", err)
-		}
-		c.DatabaseURL = strings.TrimSpace(string(b))
 	}
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret}} {
-		if path := os.Getenv(f.name); path != "" && *f.dst == "" {
+	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret}} {
+		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return c, fmt.Errorf("configuration: %s: %w", f.name, err)

@@ -267,7 +267,7 @@ func (ms *mounted) loops() []loop {
 	var out []loop
 	for _, m := range ms.list {
 		for _, l := range m.parts.Background {
-			out = append(out, loop{m.Name + " " + l.Name, func(ctx context.Context) error { l.Run(ctx); return nil }})
+			out = append(out, loop{name: m.Name + " " + l.Name, run: func(ctx context.Context) error { l.Run(ctx); return nil }, perReplica: l.PerReplica})
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cityops/cityops/tenants"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -16,18 +17,22 @@ import (
 type loop struct {
 	name string
 	run  func(ctx context.Context) error
+	// perReplica runs the loop on every replica (it works on this process's own things); the
+	// others run once across the replicas, on the one holding the loop's lease.
+	perReplica bool
 }
 
 // backgroundLoops are the loops Serve runs with the server. Each pass of each recomputes what it
 // does from the database, so a loop stopped or restarted anywhere loses nothing.
 func (a *App) backgroundLoops() []loop {
 	ls := []loop{
-		{"billing rating", func(ctx context.Context) error { a.billing.RunRating(ctx, time.Hour); return nil }},
-		{"case overdue", func(ctx context.Context) error { a.runOverdue(ctx, time.Minute); return nil }},
-		{"storage sample", func(ctx context.Context) error { a.runStorageSamples(ctx, storageInterval); return nil }},
+		{name: "billing rating", run: func(ctx context.Context) error { a.billing.RunRating(ctx, time.Hour); return nil }},
+		{name: "case overdue", run: func(ctx context.Context) error { a.runOverdue(ctx, time.Minute); return nil }},
+		{name: "storage sample", run: func(ctx context.Context) error { a.runStorageSamples(ctx, storageInterval); return nil }},
+		{name: "cache sync", perReplica: true, run: func(ctx context.Context) error { a.store.SyncCaches(ctx, tenants.CacheSyncInterval); return nil }},
 	}
 	if a.billing.Online() {
-		ls = append(ls, loop{"stripe outbox", func(ctx context.Context) error { a.billing.RunOutbox(ctx, 2*time.Second); return nil }})
+		ls = append(ls, loop{name: "stripe outbox", run: func(ctx context.Context) error { a.billing.RunOutbox(ctx, 2*time.Second); return nil }})
 	}
 	return append(ls, a.modules.loops()...)
 }

@@ -192,7 +192,7 @@ func TestServeShutdownAwaitsLoopsAndProvisioning(t *testing.T) {
 	a, closeApp := mustServeApp(t, 20*time.Second, stripe.URL, gate)
 	w := watchLoops(a)
 	stopping, release := make(chan struct{}), make(chan struct{})
-	a.loops = append(a.loops, loop{"slow to stop", func(ctx context.Context) error {
+	a.loops = append(a.loops, loop{name: "slow to stop", run: func(ctx context.Context) error {
 		w.started <- "slow to stop"
 		<-ctx.Done()
 		close(stopping)
@@ -209,7 +209,7 @@ func TestServeShutdownAwaitsLoopsAndProvisioning(t *testing.T) {
 		started = append(started, recv(t, w.started, "the loops to start"))
 	}
 	slices.Sort(started)
-	if want := []string{"billing rating", "case overdue", "evaluation bulletins", "evaluation totals", "exchange delivery", "monitoring retention", "slow to stop", "storage sample", "stripe outbox"}; !slices.Equal(started, want) {
+	if want := []string{"billing rating", "cache sync", "case overdue", "evaluation bulletins", "evaluation totals", "exchange delivery", "monitoring retention", "slow to stop", "storage sample", "stripe outbox"}; !slices.Equal(started, want) {
 		t.Fatalf("loops started: %v, want %v", started, want)
 	}
 	if path := recv(t, stripeCalled, "the outbox to call Stripe"); path != "/v1/customers" {
@@ -273,7 +273,7 @@ func TestServeShutdownBound(t *testing.T) {
 	a, closeApp := mustServeApp(t, grace, "", gate)
 	w := watchLoops(a)
 	release, returned := make(chan struct{}), make(chan struct{})
-	a.loops = append(a.loops, loop{"stubborn", func(ctx context.Context) error {
+	a.loops = append(a.loops, loop{name: "stubborn", run: func(ctx context.Context) error {
 		defer close(returned)
 		w.started <- "stubborn"
 		<-ctx.Done()
@@ -328,7 +328,7 @@ func TestLoopRestartsAfterFailure(t *testing.T) {
 	r.minBackoff = time.Millisecond
 	runs := make(chan int, 4)
 	n := 0
-	r.start(context.Background(), []loop{{"flaky", func(ctx context.Context) error {
+	r.start(context.Background(), []loop{{name: "flaky", run: func(ctx context.Context) error {
 		n++
 		runs <- n
 		switch n {

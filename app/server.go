@@ -113,6 +113,9 @@ func (a *App) logRequest(c *fiber.Ctx, rid string, d time.Duration) {
 	}
 	method := methodLabel(c.Method())
 	a.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	if sc := tenants.ScopeFrom(c.UserContext()); sc != nil && sc.Tenant != nil {
+		a.metrics.tenantRequests.WithLabelValues(sc.Tenant.Slug, strconv.Itoa(status/100)+"xx").Inc()
+	}
 	a.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := a.log.Info
 	if status >= 500 {

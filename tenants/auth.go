@@ -122,6 +122,18 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	defer func() { att.Release(s.now()) }() // a database error counts neither way
+	if wait, err := s.sharedLoginWait(ctx, email, ip, s.now()); err != nil {
+		return "", nil, err
+	} else if wait > 0 {
+		return "", nil, tooManyLogins(wait)
+	}
+	fail := func() (string, *Identity, error) {
+		att.Fail(s.now())
+		if err := s.sharedLoginFail(context.WithoutCancel(ctx), email, ip, s.now()); err != nil {
+			s.log.Warn("failed login not counted across replicas", "err", err)
+		}
+		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+	}
 	id := new(Identity)
 	err = s.reader.NewSelect().Model(id).Where("lower(email) = ?", email).Scan(ctx)
 	if err != nil {
@@ -129,12 +141,10 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 			return "", nil, err
 		}
 		CheckPassword(dummyHash, password)
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
 	}
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
 	}
 	// The right password of a member of a tenant that switched passwords off (sso.go).
 	if err := s.passwordsAllowed(ctx, id); err != nil {
@@ -160,13 +170,16 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	att.Succeed(s.now())
+	if err := s.sharedLoginSucceed(context.WithoutCancel(ctx), email); err != nil {
+		s.log.Warn("login failures not cleared across replicas", "err", err)
+	}
 	return token, id, nil
 }
 
 // Logout ends the session with token.
 func (s *Store) Logout(ctx context.Context, token string) error {
 	hash := HashToken(token)
-	defer s.principals.forget("s:" + hash) // after the delete, so no lookup re-caches the session
+	defer s.invalidate(ctx, invalidSession, hash) // after the delete, so no lookup re-caches the session
 	_, err := s.db.NewDelete().Model((*Session)(nil)).Where("token_hash = ?", hash).Exec(ctx)
 	return dbx.Translate(err)
 }
@@ -241,7 +254,7 @@ func (s *Store) FindAPITokens(ctx context.Context, identity uuid.UUID) ([]*APITo
 
 // RevokeAPIToken revokes one of identity's tokens.
 func (s *Store) RevokeAPIToken(ctx context.Context, identity, id uuid.UUID) error {
-	defer s.principals.forgetToken(id) // after the commit, so no lookup re-caches the old row
+	defer s.invalidate(ctx, invalidToken, id.String()) // after the commit, so no lookup re-caches the old row
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Model((*APIToken)(nil)).Set("revoked_at = ?", s.now()).
 			Where("id = ? AND identity_id = ? AND revoked_at IS NULL", id, identity).Exec(ctx)

@@ -15,8 +15,9 @@ import (
 // principal is now kept for at most this long (and never past the token's or session's own
 // expiry). What that costs: on the replica that made the change, logout, token revocation and
 // role changes (SetMemberRoles, Grant) take effect at once (they drop the cached entries); on
-// other replicas, and for changes made straight in the database, within PrincipalCacheTTL. The
-// session's idle timeout is checked with the same precision.
+// other replicas when their cache sync reads the change (SyncCaches, about half a second); for
+// changes made straight in the database, within PrincipalCacheTTL. The session's idle timeout is
+// checked with the same precision.
 const PrincipalCacheTTL = 5 * time.Second
 
 // maxCachedPrincipals bounds the cache; past it, the cache starts afresh.

@@ -25,7 +25,7 @@ func (s *Store) Reactivate(ctx context.Context, t *Tenant) error {
 }
 
 func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, action string, detail any) error {
-	defer s.tenants.clear()
+	defer s.invalidate(ctx, invalidTenants, "")
 	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		cur, err := findTenantByID(ctx, tx, t.ID)
 		if err != nil {
@@ -54,7 +54,7 @@ func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, actio
 // with personal data in clear, or a waiver (FindHandover). The check comes before anything is
 // written; a tenant already offboarding passed it when it started.
 func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer) error {
-	defer p.store.tenants.clear()
+	defer p.store.invalidate(ctx, invalidTenants, "")
 	s := p.store
 	if t.Status == StatusDeleted {
 		return errs.E(errs.Gone, msgTenantWasAlreadyOffboarded, t.Slug)

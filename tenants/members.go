@@ -147,7 +147,7 @@ func (s *Store) FindMembers(ctx context.Context, tenant uuid.UUID) ([]*Member, e
 // tenant admin cannot be removed: a tenant must keep someone who can administer it.
 func (s *Store) SetMemberRoles(ctx context.Context, t *Tenant, identity uuid.UUID, roles []Role) error {
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
-	defer s.principals.forgetIdentity(identity) // cached principals (auth_cache.go) drop the old roles
+	defer s.invalidate(ctx, invalidIdentity, identity.String()) // cached principals (auth_cache.go) drop the old roles
 	for _, r := range roles {
 		if err := ValidTenantRole(r, t.Kind); err != nil {
 			return err
@@ -186,7 +186,7 @@ func (s *Store) SetMemberRoles(ctx context.Context, t *Tenant, identity uuid.UUI
 
 // Grant adds role in tenant to identity directly (operators, the demo seed, the CLI).
 func (s *Store) Grant(ctx context.Context, t *Tenant, identity uuid.UUID, role Role) error {
-	defer s.principals.forgetIdentity(identity)
+	defer s.invalidate(ctx, invalidIdentity, identity.String())
 	if err := ValidTenantRole(role, t.Kind); err != nil {
 		return err
 	}

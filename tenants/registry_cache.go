@@ -13,8 +13,9 @@ import (
 // access): two or three queries before any work, a tenth of the app's CPU under load. Tenants
 // change rarely (suspend, resume, provisioning, offboarding). What the cache costs: on the
 // replica that made the change it takes effect at once (every tenant write here clears the
-// cache); on other replicas within TenantCacheTTL — a suspension refuses writes there up to this
-// much later. Unknown slugs are never cached, so a new tenant is reachable at once everywhere.
+// cache); on other replicas when their cache sync reads the change (SyncCaches, about half a
+// second), or, should that fail, within TenantCacheTTL. Unknown slugs are never cached, so a new
+// tenant is reachable at once everywhere.
 const TenantCacheTTL = 5 * time.Second
 
 type tenantCache struct {
@@ -28,7 +29,8 @@ type cachedTenant struct {
 	until time.Time
 }
 
-// clear forgets every tenant; the store calls it after each write to control.tenants.
+// clear forgets every tenant; the store calls it after each write to control.tenants (and the
+// cache sync when another replica wrote one).
 func (c *tenantCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

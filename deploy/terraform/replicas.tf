@@ -1,29 +1,85 @@
-# One environment file and one systemd unit per replica, for configuration management to place
-# on the hosts. The wrapped secret id is not written here: it is issued per start by the
-# deployment pipeline (vault write -wrap-ttl=5m -f auth/<approle path>/role/cityops-app/secret-id)
-# and placed in /run/cityops/wrapped-secret-id, so that no long-lived secret sits on disk.
+# Per replica: its environment file, its Vault Agent's configuration and the systemd units of the
+# agent and of the app, for configuration management to place on the hosts.
+#
+# The replica logs in to Vault through Vault Agent (templates/vault-agent.hcl.tftpl): the agent
+# logs in with AppRole from /etc/cityops/vault-role-id and /etc/cityops/vault-secret-id, keeps
+# the token renewed, logs in again at its maximum TTL and after any restart, and writes the
+# current token to /run/cityops/vault-token, which the app reads (VAULT_TOKEN_FILE) at every
+# login. The secret id is issued by the deployment pipeline at each release
+# (vault write -f auth/<approle path>/role/cityops-app/secret-id), bound to the replicas'
+# addresses (replica_cidrs) and expiring after vault_secret_id_ttl; nothing a person must do
+# when a token expires or a process restarts.
+
+locals {
+  token_file = "/run/cityops/vault-token"
+}
 
 resource "local_sensitive_file" "env" {
   for_each = { for r in var.replicas : r.name => r }
 
   filename        = "${var.output_dir}/${each.key}/cityops.env"
   file_permission = "0600"
+  content = templatefile("${path.module}/templates/cityops.env.tftpl", {
+    addr            = each.value.addr
+    base_url        = var.base_url
+    database_url    = local.database_url
+    role_prefix     = "cityops_${var.environment}"
+    db_max_conns    = var.db_max_conns_per_replica
+    trusted_proxies = join(",", var.trusted_proxies)
+    vault_address   = var.vault_address
+    token_file      = local.token_file
+    transit_mount   = var.vault_transit_mount
+    kv_mount        = var.vault_kv_mount
+  })
+}
+
+resource "local_file" "vault_agent" {
+  for_each = { for r in var.replicas : r.name => r }
+
+  filename        = "${var.output_dir}/${each.key}/vault-agent.hcl"
+  file_permission = "0644"
+  content = templatefile("${path.module}/templates/vault-agent.hcl.tftpl", {
+    vault_address  = var.vault_address
+    approle_path   = vault_auth_backend.approle.path
+    role_id_file   = "/etc/cityops/vault-role-id"
+    secret_id_file = "/etc/cityops/vault-secret-id"
+    token_file     = local.token_file
+    pid_file       = "/run/cityops/vault-agent.pid"
+  })
+}
+
+resource "local_file" "role_id" {
+  for_each = { for r in var.replicas : r.name => r }
+
+  filename        = "${var.output_dir}/${each.key}/vault-role-id"
+  file_permission = "0644"
+  content         = data.vault_approle_auth_backend_role_id.app.role_id
+}
+
+resource "local_file" "agent_unit" {
+  for_each = { for r in var.replicas : r.name => r }
+
+  filename        = "${var.output_dir}/${each.key}/cityops-vault-agent.service"
+  file_permission = "0644"
   content         = <<-EOT
-    CITYOPS_ADDR=${each.value.addr}
-    CITYOPS_BASE_URL=${var.base_url}
-    CITYOPS_DATA_DIR=/var/lib/cityops
-    CITYOPS_DATABASE_URL=${local.database_url}
-    CITYOPS_DB_ROLE_PREFIX=cityops_${var.environment}
-    CITYOPS_DB_MAX_CONNS=${var.db_max_conns_per_replica}
-    CITYOPS_MIGRATE_ON_START=false
-    CITYOPS_TRUSTED_PROXIES=${join(",", var.trusted_proxies)}
-    CITYOPS_LOG_FORMAT=json
-    CITYOPS_SECRETS=vault
-    VAULT_ADDR=${var.vault_address}
-    CITYOPS_VAULT_ROLE_ID=${data.vault_approle_auth_backend_role_id.app.role_id}
-    CITYOPS_VAULT_WRAPPED_SECRET_ID_FILE=/run/cityops/wrapped-secret-id
-    CITYOPS_VAULT_TRANSIT_MOUNT=${var.vault_transit_mount}
-    CITYOPS_VAULT_KV_MOUNT=${var.vault_kv_mount}
+    [Unit]
+    Description=Vault Agent for CityOps (城运) ${var.environment} ${each.key}
+    After=network-online.target
+    Wants=network-online.target
+
+    [Service]
+    User=cityops
+    RuntimeDirectory=cityops
+    RuntimeDirectoryPreserve=yes
+    ExecStart=/usr/local/bin/vault agent -config=/etc/cityops/vault-agent.hcl
+    Restart=always
+    RestartSec=2
+    NoNewPrivileges=true
+    ProtectSystem=strict
+    ReadWritePaths=/run/cityops
+
+    [Install]
+    WantedBy=multi-user.target
   EOT
 }
 
@@ -36,7 +92,8 @@ resource "local_file" "unit" {
     [Unit]
     Description=CityOps (城运) ${var.environment} ${each.key}
     After=network-online.target
-    Wants=network-online.target
+    Wants=network-online.target cityops-vault-agent.service
+    After=cityops-vault-agent.service
 
     [Service]
     User=cityops

@@ -47,6 +47,18 @@ variable "vault_kv_mount" {
   default     = "secret"
 }
 
+variable "vault_secret_id_ttl" {
+  description = "How long a replica's AppRole secret id is valid (seconds). The deployment pipeline issues a new one at each release; keep this longer than the time between releases."
+  type        = number
+  default     = 2592000
+}
+
+variable "replica_cidrs" {
+  description = "The replicas' source addresses as CIDRs (10.0.1.0/24). When given, their secret ids and tokens are refused from anywhere else."
+  type        = list(string)
+  default     = []
+}
+
 variable "replicas" {
   description = "The app replicas: a name and the address each listens on (behind the load balancer)."
   type = list(object({

@@ -37,9 +37,14 @@ resource "vault_approle_auth_backend_role" "app" {
   token_policies = [vault_policy.app.name]
   token_ttl      = 3600
   token_max_ttl  = 14400
-  # Secret ids are handed to replicas response-wrapped, used once, and expire.
-  secret_id_num_uses = 1
-  secret_id_ttl      = 86400
+  # A replica's Vault Agent logs in again with its secret id whenever its token reaches the
+  # maximum TTL and whenever it restarts, so a secret id is not single-use: it is bound to the
+  # replicas' addresses (when given), expires after vault_secret_id_ttl, and the pipeline issues
+  # a new one at each release.
+  secret_id_num_uses    = 0
+  secret_id_ttl         = var.vault_secret_id_ttl
+  secret_id_bound_cidrs = var.replica_cidrs
+  token_bound_cidrs     = var.replica_cidrs
 }
 
 data "vault_approle_auth_backend_role_id" "app" {

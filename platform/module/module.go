@@ -143,13 +143,19 @@ type Parts struct {
 // Loop is one of a module's background jobs. Run works until ctx ends and then returns; the
 // composition root starts it when the server starts, runs it again after a backoff if it returns
 // early or panics, and cancels and awaits it on shutdown. Each pass should recompute what it does
-// from the database (tasks.Every is the usual shape), so a loop stopped anywhere, or running on
-// several replicas at once, loses and doubles nothing. A loop working on every tenant iterates
+// from the database (tasks.Every is the usual shape), so a loop stopped anywhere, or taken over
+// by another replica, loses and doubles nothing. With several replicas it runs on one of them
+// at a time (the holder of its lease in the control database), unless PerReplica. A loop
+// working on every tenant iterates
 // them itself (Kit.Store FindTenants) and skips those whose plan lacks the module (Kit.Entitled).
 type Loop struct {
 	// Name names the loop in logs, after the module's name ("evaluation bulletins").
 	Name string
 	Run  func(ctx context.Context)
+	// PerReplica runs the loop on every replica: work on the process's own things (its
+	// connections, local files, child processes). Without it the loop runs once across the
+	// replicas, on the one holding its lease (another takes over when that one stops).
+	PerReplica bool
 }
 
 // Router is where a module adds its routes; paths are relative to the group (/api/v1/t/:tenant

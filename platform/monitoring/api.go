@@ -40,6 +40,7 @@ func (h *handlers) routes(r module.Router) {
 	r.Get("/monitoring/devices/:code/readings", h.apiReadings)
 	r.Get("/monitoring/rejections", h.apiRejections)
 	r.Get("/monitoring/settings", h.apiSettings)
+	r.Get("/monitoring/live", h.liveFeed)
 	r.Put("/monitoring/settings", admin, h.apiPutSettings)
 }
 

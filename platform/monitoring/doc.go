@@ -5,6 +5,8 @@
 //
 // Readings and rollups live in the tenant's own schema (or file); the ingest writes the raw rows
 // with COPY and upserts the affected rollup buckets in the same tenant transaction, so a read
-// never sees a reading without its rollups. MQTT, rules and alarms, video and the live view are
-// not built yet (docs/monitoring.md).
+// never sees a reading without its rollups. The live view (live.go: the device map, the big
+// screen and their feed of server-sent events, polled from the tenant's database) shows devices
+// and open alarms, for a prefecture across its counties. MQTT, rules and alarms and video are not
+// built yet (docs/monitoring.md).
 package monitoring

@@ -17,7 +17,8 @@ var files embed.FS
 // Module is monitoring's registration: its tables (tenant migration monitoring.0001), its API
 // (/monitoring/…: devices, their tokens, imports, readings, rejections and settings), its
 // machine route (POST /api/v1/ingest/{tenant}/readings, authenticated by device tokens), its
-// pages (/monitoring and a device's page), the sensor_readings meter, the simulator command and
+// pages (/monitoring, a device's page, the live map, the big screen and their live feed), the
+// sensor_readings meter, the simulator command and
 // the retention loop. Plans sell it (Entitlement); members and the prefecture read it, the
 // tenant's admins change it.
 func Module(s *Service) module.Module {
@@ -47,6 +48,9 @@ func Module(s *Service) module.Module {
 				Console: func(r module.Router) {
 					r.Get("/monitoring", h.pageDevices)
 					r.Get("/monitoring/devices/:code", h.pageDevice)
+					r.Get("/monitoring/map", h.pageMap)
+					r.Get("/monitoring/screen", h.pageScreen)
+					r.Get("/monitoring/live", h.liveFeed)
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
 				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},

@@ -94,11 +94,14 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 	typ, _ := FindType(d.Type)
 	metric := c.Query("metric", typ.Metrics[0].Code)
 	period := c.Query("period", "24h")
-	dur := 24 * time.Hour
+	dur := time.Duration(0)
 	for _, p := range periods {
 		if p.Key == period {
 			dur = p.D
 		}
+	}
+	if dur == 0 {
+		period, dur = "24h", 24*time.Hour
 	}
 	now := h.s.now()
 	ser, err := h.s.FindSeries(ctx, d, metric, now.Add(-dur), now.Add(MaxSkew), c.Query("resolution"))
@@ -110,5 +113,6 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 		metricNames[typ.Metrics[i].Code] = typ.Metrics[i].Name(l)
 	}
 	return h.k.Pages.Render(c, "monitoring/device", fiber.Map{"Device": d, "TypeName": typ.Name(l), "Metrics": typ.Metrics, "MetricNames": metricNames,
-		"Latest": latest, "Series": ser, "Metric": metric, "Period": period, "Periods": periods, "Resolutions": Resolutions, "Base": base(c), "Zone": clock.China})
+		"Latest": latest, "Series": ser, "Metric": metric, "Period": period, "Periods": periods, "Resolutions": Resolutions, "Base": base(c), "Zone": clock.China,
+		"Chart": seriesChart(l, metricNames[ser.Metric], ser), "ChartTitle": chartTitle(l, metricNames[ser.Metric], period)})
 }

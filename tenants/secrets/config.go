@@ -163,7 +163,10 @@ func readSecretFile(path string) (string, error) {
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
-		return "", fmt.Errorf("%s is empty", path)
+		return "", fmt.Errorf("%s: %w", path, errEmptyFile)
 	}
 	return s, nil
 }
+
+// errEmptyFile is a secret file with nothing in it.
+var errEmptyFile = errors.New("the file is empty")

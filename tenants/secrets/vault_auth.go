@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -20,7 +21,9 @@ type authMethod interface {
 }
 
 // tokenLogin "logs in" with a given token: it checks the token and learns its lifetime. With a
-// file, the file is read at every login, so a token refreshed there (by Vault Agent) is used.
+// file, the file is read at every login, so a token refreshed there (by Vault Agent) is used; a
+// file not written yet, or holding a token that has run out, is waited for (the agent writes the
+// next one), where a given token that has run out is refused for good.
 type tokenLogin struct {
 	token, file string
 }
@@ -29,7 +32,9 @@ func (t *tokenLogin) login(ctx context.Context, c *api.Client) (*api.Secret, err
 	tok := t.token
 	if t.file != "" {
 		var err error
-		if tok, err = readSecretFile(t.file); err != nil {
+		if tok, err = readSecretFile(t.file); errors.Is(err, fs.ErrNotExist) || errors.Is(err, errEmptyFile) {
+			return nil, &agentWait{fmt.Errorf("VAULT_TOKEN_FILE: %w (waiting for Vault Agent to write it)", err)}
+		} else if err != nil {
 			return nil, permanent(fmt.Errorf("VAULT_TOKEN_FILE: %w", err))
 		}
 	}
@@ -40,6 +45,9 @@ func (t *tokenLogin) login(ctx context.Context, c *api.Client) (*api.Secret, err
 	lc.SetToken(tok)
 	self, err := lc.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
+		if isStatus(err, 403) && t.file != "" {
+			return nil, &agentWait{errors.New("the token in VAULT_TOKEN_FILE has expired or was revoked (waiting for Vault Agent to write a new one)")}
+		}
 		if isStatus(err, 403) {
 			return nil, permanent(errors.New("the Vault token has expired or was revoked"))
 		}
@@ -56,6 +64,14 @@ func (t *tokenLogin) login(ctx context.Context, c *api.Client) (*api.Secret, err
 	}
 	return &api.Secret{Auth: auth}, nil
 }
+
+// agentWait is a login that failed because the token file is not written yet or holds a token
+// that has just run out: Vault Agent writes the next one within moments, so requests wait for
+// it (up to loginWait) rather than fail.
+type agentWait struct{ err error }
+
+func (e *agentWait) Error() string { return e.err.Error() }
+func (e *agentWait) Unwrap() error { return e.err }
 
 // approleLogin logs in with AppRole. The secret id arrives response-wrapped; it is unwrapped at
 // the first login that reaches Vault (checking that AppRole made the wrapping token) and kept for
@@ -230,6 +246,11 @@ func (k *keeper) run(ctx context.Context, secret *api.Secret) {
 				k.client.SetToken(s.Auth.ClientToken) // before record: a waiting request uses it
 			}
 			k.record(err)
+			var wait *agentWait
+			if errors.As(err, &wait) {
+				k.sleep(ctx, fileCheck) // the agent writes the next token within moments
+				continue
+			}
 			if err != nil {
 				k.sleep(ctx, backoff)
 				backoff = min(2*backoff, maxLoginBackoff)
@@ -271,7 +292,7 @@ func (k *keeper) watch(ctx context.Context, s *api.Secret) (exhausted bool) {
 		return false
 	}
 	if !s.Auth.Renewable {
-		k.sleep(ctx, time.Duration(s.Auth.LeaseDuration)*time.Second)
+		k.waitOut(ctx, s)
 		return false
 	}
 	w, err := k.client.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: s})
@@ -303,6 +324,36 @@ func (k *keeper) watch(ctx context.Context, s *api.Secret) (exhausted bool) {
 	}
 }
 
+// waitOut waits until a token that cannot be renewed ends, a request asks for a login, or —
+// for a token read from a file — the file holds another token (Vault Agent wrote the next one,
+// which it does shortly before the old one ends), whichever comes first.
+func (k *keeper) waitOut(ctx context.Context, s *api.Secret) {
+	end := time.Now().Add(time.Duration(s.Auth.LeaseDuration) * time.Second)
+	f, ok := k.method.(*tokenLogin)
+	if !ok || f.file == "" {
+		k.sleep(ctx, time.Until(end))
+		return
+	}
+	for time.Now().Before(end) {
+		t := time.NewTimer(min(fileCheck, time.Until(end)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-k.kick:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if tok, err := readSecretFile(f.file); err == nil && tok != s.Auth.ClientToken {
+			return
+		}
+	}
+}
+
+// fileCheck is how often a token file is read while its token is at its end.
+const fileCheck = 100 * time.Millisecond
+
 // ready returns nil when there is a token to use. Without one it asks for a login, at most
 // once a second, and waits a little for it.
 func (k *keeper) ready(ctx context.Context) error {
@@ -312,14 +363,43 @@ func (k *keeper) ready(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
-	if recent {
+	var wait *agentWait
+	if recent && !errors.As(err, &wait) {
 		return loginUnavailable(err)
 	}
 	return k.relogin(ctx)
 }
 
-// relogin asks the keeper to log in again and waits for the attempt.
+// relogin asks the keeper to log in again and waits for the attempt. While the token file is
+// waited for (agentWait), it asks again until a login succeeds or loginWait has passed.
 func (k *keeper) relogin(ctx context.Context) error {
+	deadline := time.Now().Add(loginWait)
+	for {
+		err := k.loginOnce(ctx)
+		var wait *agentWait
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !errors.As(err, &wait) {
+			return err
+		}
+		if !sleepCtx(ctx, fileCheck) {
+			return ctx.Err()
+		}
+	}
+}
+
+// sleepCtx waits d and reports whether ctx is still alive.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// loginOnce asks the keeper to log in again and waits for the attempt.
+func (k *keeper) loginOnce(ctx context.Context) error {
 	k.mu.Lock()
 	start, ch := k.attempts, k.changed
 	k.mu.Unlock()
