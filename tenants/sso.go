@@ -245,6 +245,7 @@ func (s *Store) PutSSOProvider(ctx context.Context, tenant *uuid.UUID, in SSOPro
 // The last enabled provider of a tenant whose passwords are off stays: nobody could sign in.
 func (s *Store) DeleteSSOProvider(ctx context.Context, tenant *uuid.UUID, key string) (*SSOProvider, error) {
 	var p *SSOProvider
+	var ended []string // the hashes of the sessions opened through it
 	err := s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if p, err = findSSOProvider(ctx, tx, tenant, key); err != nil {
@@ -257,6 +258,9 @@ func (s *Store) DeleteSSOProvider(ctx context.Context, tenant *uuid.UUID, key st
 		}
 		// Sessions, links, flows and requests go with it (ON DELETE CASCADE); the sessions are
 		// deleted explicitly too, for SQLite connections without foreign keys enforced.
+		if err := tx.NewSelect().Model((*Session)(nil)).Column("token_hash").Where("sso_provider_id = ?", p.ID).Scan(ctx, &ended); err != nil {
+			return err
+		}
 		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("sso_provider_id = ?", p.ID).Exec(ctx); err != nil {
 			return err
 		}
@@ -273,7 +277,9 @@ func (s *Store) DeleteSSOProvider(ctx context.Context, tenant *uuid.UUID, key st
 	if err != nil {
 		return nil, err
 	}
-	s.principals.purge()
+	for _, hash := range ended { // after the commit, so that no lookup re-caches them
+		s.invalidate(ctx, invalidSession, hash)
+	}
 	return p, nil
 }
 
@@ -562,7 +568,7 @@ func (s *Store) ApproveSSORequest(ctx context.Context, t *Tenant, id uuid.UUID, 
 	if err != nil {
 		return nil, err
 	}
-	s.principals.forgetIdentity(r.IdentityID)
+	s.invalidate(ctx, invalidIdentity, r.IdentityID.String()) // its principals gain the roles
 	return r, nil
 }
 
@@ -874,11 +880,4 @@ func (sess *Session) realm(p *Principal) *Principal {
 		}
 	}
 	return out
-}
-
-// purge drops every cached principal (a provider's sessions were deleted).
-func (c *principalCache) purge() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m = nil
 }

@@ -103,7 +103,7 @@ func TestSSOStore(t *testing.T) {
 		if _, err := s.DB().NewDelete().Model((*Identity)(nil)).Where("id = ?", gone.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		s.principals.purge()
+		s.dropCached(invalidIdentity, gone.ID.String())
 		if _, _, err := s.SSOSignIn(ctx, pa, SSOClaims{Subject: "s2", Value: "777"}, "", "", ""); !asRefusal(err, &refusal) || refusal.Reason != "unknown" {
 			t.Fatalf("a removed identity: %v", err)
 		}
