@@ -20,6 +20,7 @@ import (
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
+	"github.com/cityops/cityops/tenants/sso"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -53,6 +54,8 @@ type App struct {
 	modules *mounted
 	// gate is the edge's access control, in front of every transport.
 	gate *gate
+	// sso signs staff in through their OpenID Connect providers (sso.go).
+	sso *sso.Service
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
@@ -144,6 +147,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a.prov.Observe(a.metrics.observeProvisioning)
 	a.modules = &mounted{billing: a.billing}
 	a.gate = &gate{store: store, billing: a.billing, log: a.log, baseURL: cfg.BaseURL}
+	a.sso = a.newSSO()
 	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.modules.nav}); err != nil {
 		a.Close()
 		return nil, err
@@ -166,7 +170,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if a.apiDoc, err = buildOpenAPI(mods); err != nil {
+	if a.apiDoc, err = buildOpenAPI(append(slices.Clip(mods), ssoOpenAPI)); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -60,6 +60,10 @@ type Config struct {
 	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
 	// the PDF with a 503 naming it; everything else works.
 	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
+
+	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
+	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
+	SSOClockSkew time.Duration `env:"CITYOPS_SSO_CLOCK_SKEW" envDefault:"2m"`
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
@@ -150,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MQTTURL == "" && (c.MQTTUsername != "" || c.MQTTShareGroup != "") {
 		problems = append(problems, errors.New("CITYOPS_MQTT_USERNAME or CITYOPS_MQTT_SHARE_GROUP is set but CITYOPS_MQTT_URL is not"))
+	}
+	if c.SSOClockSkew < 0 || c.SSOClockSkew > 10*time.Minute {
+		problems = append(problems, fmt.Errorf("CITYOPS_SSO_CLOCK_SKEW %s must be between 0 and 10m", c.SSOClockSkew))
 	}
 	if err := c.Secrets.Validate(); err != nil {
 		problems = append(problems, err)
