@@ -311,6 +311,23 @@ func TestMQTTDatabaseOutage(t *testing.T) {
 func TestMQTTRedelivery(t *testing.T) {
 	w := newWorld(t, platformtest.MustEnv(t, "postgres", monitoring.Module(nil)))
 	w.mustDevice(t, w.e.A, "WL-001", "waterlog")
+	// A rule the stream crosses once (levels climb from 0 to 299): one alarm, hit by every
+	// reading above 100.
+	if _, err := w.s.CreateRule(w.e.A, monitoring.RuleInput{Name: "积水", DeviceType: "waterlog", Metric: "level", Kind: monitoring.RuleAbove,
+		Threshold: ptr(100.0), Severity: "warning", Action: monitoring.ActionAlarm}); err != nil {
+		t.Fatal(err)
+	}
+	alarms := func() (n, hits int) {
+		t.Helper()
+		as, err := w.s.FindAlarms(w.e.A, monitoring.AlarmFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			hits += a.Hits
+		}
+		return len(as), hits
+	}
 	b := mustBroker(t, "")
 	var once sync.Once
 	committed := make(chan struct{})
@@ -331,6 +348,10 @@ func TestMQTTRedelivery(t *testing.T) {
 	<-committed
 	w.waitCounts(t, w.e.A, counts{Readings: 300, Minute: 300, Batches: 30})
 	r.stop()
+	n, hits := alarms()
+	if n != 1 || hits != 199 {
+		t.Fatalf("before the redelivery: %d alarms with %d hits, want 1 with 199", n, hits)
+	}
 	dups := w.s.MQTTCount("duplicate")
 	w.consume(t, b, "ingest-1", &usage{}, nil)
 	waitFor(t, 30*time.Second, "the messages sent again", func() (bool, string) {
@@ -339,6 +360,9 @@ func TestMQTTRedelivery(t *testing.T) {
 	})
 	if got := w.counts(t, w.e.A); got != (counts{Readings: 300, Minute: 300, Batches: 30}) {
 		t.Errorf("after the redelivery: %+v, want 300 readings, 30 batches", got)
+	}
+	if n, hits := alarms(); n != 1 || hits != 199 {
+		t.Errorf("after the redelivery: %d alarms with %d hits, want the same 1 with 199", n, hits)
 	}
 }
 
