@@ -2,7 +2,6 @@ package monitoring_test
 
 import (
 	"fmt"
-	"github.com/gofiber/fiber/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/platformtest"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gofiber/fiber/v2"
 )
 
 // BenchmarkIngestHTTP posts batches of 1,000 readings (10 devices in turn, a reading every
