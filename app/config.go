@@ -60,6 +60,9 @@ type Config struct {
 	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
 	// the PDF with a 503 naming it; everything else works.
 	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
+	// RedisURL (redis://host:6379/0) shares the rate limiters' counts between the replicas;
+	// unset, each replica counts its own (enough for one).
+	RedisURL string `env:"CITYOPS_REDIS_URL"`
 
 	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
 	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
@@ -155,6 +158,11 @@ func (c *Config) Validate() error {
 	if c.MQTTURL == "" && (c.MQTTUsername != "" || c.MQTTShareGroup != "") {
 		problems = append(problems, errors.New("CITYOPS_MQTT_USERNAME or CITYOPS_MQTT_SHARE_GROUP is set but CITYOPS_MQTT_URL is not"))
 	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			problems = append(problems, errors.New("CITYOPS_REDIS_URL must be redis://host:6379/0 or rediss://… (TLS)"))
+		}
+	}
 	if c.SSOClockSkew < 0 || c.SSOClockSkew > 10*time.Minute {
 		problems = append(problems, fmt.Errorf("CITYOPS_SSO_CLOCK_SKEW %s must be between 0 and 10m", c.SSOClockSkew))
 	}
@@ -197,6 +205,10 @@ func (c Config) Redacted() Config {
 	}
 	if c.MQTTPassword != "" {
 		c.MQTTPassword = "[redacted]"
+	}
+	if u, err := url.Parse(c.RedisURL); err == nil && u.User != nil {
+		u.User = url.User("[redacted]")
+		c.RedisURL = u.String()
 	}
 	if u, err := url.Parse(c.MQTTURL); err == nil && u.User != nil {
 		u.User = url.User("[redacted]")

@@ -62,7 +62,7 @@ func (a *App) newServer() *fiber.App {
 	a.modules.machineRoutes(apiv1.Group("/ingest/:tenant")) // machinePrefix
 
 	open311api.Mount(f, open311api.Deps{Service: a.open311, BaseURL: a.cfg.BaseURL, Now: a.store.Now,
-		Logger: a.log, Meter: a.meterAPIRequest, Limits: newLimitStore()})
+		Logger: a.log, Meter: a.meterAPIRequest, Limits: a.limitStore("open311")})
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return f

@@ -41,6 +41,6 @@ func (a *App) webRoutes(f *fiber.App) {
 	a.modules.consoleRoutes(tw)
 	console.MountPublic(f.Group("/r/:tenant"), console.PublicDeps{
 		UI: a.web, Store: a.store, Open311: a.open311, Cases: a.cases,
-		LimitStore: func() fiber.Storage { return newLimitStore() },
+		LimitStore: func() fiber.Storage { return a.limitStore("public") },
 	})
 }

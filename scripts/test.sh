@@ -39,7 +39,7 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
 # their tests read them back with pdftotext (poppler-utils).
 # The monitoring MQTT tests start Mosquitto processes of their own (package mosquitto).
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto)
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto redis-server)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
@@ -47,6 +47,13 @@ ensure_extra_services() {
 	ensure_vault
 	ensure_chromium
 	ensure_mosquitto
+	ensure_redis
+}
+
+# redis-server: the shared rate-limit tests (app/limits_shared_test.go) start their own server.
+ensure_redis() {
+	command -v redis-server >/dev/null 2>&1 || die "no redis-server for the shared rate-limit tests: apt-get install redis-server"
+	info "$(redis-server --version | cut -d' ' -f1-3)"
 }
 
 # mosquitto: the MQTT tests (platform/monitoring) start their own brokers from CITYOPS_MOSQUITTO,
