@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/tenants/secrets"
 )
 
@@ -33,6 +35,9 @@ type Config struct {
 	// Secrets: the per-tenant keys and integration credentials (the local keyring by default,
 	// Vault in production); see tenants/secrets.Config for its variables.
 	Secrets secrets.Config
+	// Blob: where photos and offboarding archives are kept (the local disk by default, a bucket
+	// over the S3 API with several replicas); see internal/blob.Config for its variables.
+	Blob blob.Config
 
 	// Stripe: an unset key is offline mode (the ledger and statements work alone).
 	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
@@ -64,7 +69,8 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret}} {
+	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
+		{"CITYOPS_S3_ACCESS_KEY_FILE", &c.Blob.S3AccessKey}, {"CITYOPS_S3_SECRET_KEY_FILE", &c.Blob.S3SecretKey}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -126,6 +132,12 @@ func (c *Config) Validate() error {
 	if err := c.Secrets.Validate(); err != nil {
 		problems = append(problems, err)
 	}
+	if c.Blob.Dir == "" && c.DataDir != "" {
+		c.Blob.Dir = filepath.Join(c.DataDir, "blobs")
+	}
+	if err := c.Blob.Validate(); err != nil {
+		problems = append(problems, err)
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -145,6 +157,12 @@ func (c Config) Redacted() Config {
 	}
 	if c.StripeWebhookSecret != "" {
 		c.StripeWebhookSecret = "[redacted]"
+	}
+	if c.Blob.S3AccessKey != "" {
+		c.Blob.S3AccessKey = "[redacted]"
+	}
+	if c.Blob.S3SecretKey != "" {
+		c.Blob.S3SecretKey = "[redacted]"
 	}
 	return c
 }
