@@ -56,6 +56,9 @@ func TestObjectStorageAcrossReplicas(t *testing.T) {
 	if res.body != pngBytes || res.header.Get("Content-Type") != "image/png" {
 		t.Fatalf("photo from replica 2: %q %s", res.body, res.header.Get("Content-Type"))
 	}
+	if res := f2.mustDo(t, "", "GET", "/readyz", "", 200); !strings.Contains(res.body, `"objects":"s3: available"`) {
+		t.Fatalf("readyz: %s", res.body)
+	}
 	if _, err := os.Stat(filepath.Join(f1.app.cfg.DataDir, "blobs", "tenants")); !os.IsNotExist(err) {
 		t.Fatalf("replica 1 kept the photo on its disk: %v", err)
 	}
@@ -165,6 +168,9 @@ func TestOffboardingArchiveLocal(t *testing.T) {
 	json.Unmarshal([]byte(res.body), &off)
 	if _, err := os.Stat(filepath.Join(f.app.cfg.DataDir, "blobs", filepath.FromSlash(off.Export))); err != nil || !strings.HasPrefix(off.Export, tenants.ArchivePrefix(tn.ID)) {
 		t.Fatalf("archive %q: %v", off.Export, err)
+	}
+	if res, _ := f.do(t, "", "GET", "/readyz", ""); res.status != 200 || !strings.Contains(res.body, `"objects":"local: available"`) {
+		t.Fatalf("readyz: %+v", res)
 	}
 	req := httptest.NewRequest("GET", off.ExportURL, nil)
 	req.Header.Set("Authorization", "Bearer "+f.tokens["operator"])

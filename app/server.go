@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -131,7 +133,15 @@ func (a *App) ready(c *fiber.Ctx) error {
 	if err := a.secrets.Ping(c.UserContext()); err != nil {
 		keys = errs.MessageOf(err)
 	}
-	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect(), "keys": keys})
+	// Nor does the object store: only photos and offboarding archives need it.
+	objects := "available"
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := a.blobs.Ping(ctx); err != nil {
+		a.log.Warn("object storage not reachable", "kind", a.blobs.Kind(), "err", err)
+		objects = msgObjectStoreUnreachable.In(msg.EN)
+	}
+	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect(), "keys": keys, "objects": a.blobs.Kind() + ": " + objects})
 }
 
 func principal(c *fiber.Ctx) *tenants.Principal { return module.Principal(c) }

@@ -35,6 +35,9 @@ type Store interface {
 	// named filename of mediaType. A store that cannot (the local disk) returns ErrNoPresign:
 	// its objects are streamed through the app instead.
 	PresignGet(ctx context.Context, key string, ttl time.Duration, filename, mediaType string) (string, error)
+	// Ping checks that the store answers (the folder is there, the bucket reachable with the
+	// credentials), for the readiness page.
+	Ping(ctx context.Context) error
 	// Kind is "local" or "s3", for logs and the readiness page.
 	Kind() string
 }

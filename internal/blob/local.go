@@ -28,6 +28,15 @@ func NewLocal(root string) *Local { return &Local{root: filepath.Clean(root)} }
 // Kind is "local".
 func (*Local) Kind() string { return "local" }
 
+// Ping checks that the folder is there.
+func (l *Local) Ping(context.Context) error {
+	fi, err := os.Stat(l.root)
+	if err == nil && !fi.IsDir() {
+		err = fmt.Errorf("blob: %s is not a folder", l.root)
+	}
+	return err
+}
+
 // Root is the folder the objects live in.
 func (l *Local) Root() string { return l.root }
 

@@ -73,6 +73,15 @@ func NewS3(ctx context.Context, cfg Config) (*S3, error) {
 // Kind is "s3".
 func (*S3) Kind() string { return "s3" }
 
+// Ping asks whether the bucket exists, which checks the endpoint and the credentials too.
+func (s *S3) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err == nil && !ok {
+		err = fmt.Errorf("object storage has no bucket %s", s.bucket)
+	}
+	return err
+}
+
 // Put uploads key in one request (several parts beyond minio-go's part size), checked first.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error) {
 	if err := CheckKey(key); err != nil {

@@ -53,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 
 	t.Run("put open stat replace delete", func(t *testing.T) {
 		s := open(t)
+		mustPut(t, s, "ping/first", "x") // a local store's folder appears with its first object
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
 		absent(t, s, "tenants/a/x.txt")
 		mustPut(t, s, "tenants/a/x.txt", "hello")
 		if got := read(t, s, "tenants/a/x.txt"); got != "hello" {
