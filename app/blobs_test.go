@@ -172,11 +172,22 @@ func TestOffboardingArchiveLocal(t *testing.T) {
 	if res, _ := f.do(t, "", "GET", "/readyz", ""); res.status != 200 || !strings.Contains(res.body, `"objects":"local: available"`) {
 		t.Fatalf("readyz: %+v", res)
 	}
+	head := httptest.NewRequest("HEAD", off.ExportURL, nil)
+	head.Header.Set("Authorization", "Bearer "+f.tokens["operator"])
+	if res, err := f.send(t, head); err != nil || res.status != 200 {
+		t.Fatalf("HEAD: %v %+v", err, res)
+	}
+	if es, _ := f.app.store.FindAudit(context.Background(), tenants.AuditFilter{TenantID: &tn.ID, Action: "tenant.offboard.archive_download"}); len(es) != 0 {
+		t.Fatalf("a HEAD was audited as a download: %+v", es)
+	}
 	req := httptest.NewRequest("GET", off.ExportURL, nil)
 	req.Header.Set("Authorization", "Bearer "+f.tokens["operator"])
 	res, err = f.send(t, req)
 	if err != nil || res.status != 200 || !strings.HasPrefix(res.body, "PK") || !strings.Contains(res.header.Get("Content-Disposition"), "wuding-") {
 		t.Fatalf("download: %v %d %s", err, res.status, res.header)
+	}
+	if es, _ := f.app.store.FindAudit(context.Background(), tenants.AuditFilter{TenantID: &tn.ID, Action: "tenant.offboard.archive_download"}); len(es) != 1 {
+		t.Fatalf("download audit: %+v", es)
 	}
 }
 

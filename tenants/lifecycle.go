@@ -189,7 +189,13 @@ func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm string,
 		return err
 	}
 	if err := p.offboard(ctx, t, f, saved); err != nil {
-		if started := t.Status == StatusOffboarding || t.Status == StatusDeleted; !started || !stored(ctx, archives, key) {
+		if started := t.Status == StatusOffboarding || t.Status == StatusDeleted; !started {
+			// Stored, but the tenant did not move on: the archive goes again (best effort; a
+			// re-run takes a new one).
+			archives.Delete(context.WithoutCancel(ctx), key)
+			return "", err
+		}
+		if !stored(ctx, archives, key) {
 			return "", err
 		}
 		return key, err

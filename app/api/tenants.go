@@ -183,6 +183,12 @@ func (a *tenantsAPI) offboardingArchive(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.Method() == fiber.MethodHead {
+		// A HEAD (a link checker) is told what a GET gives, without a download audited or signed.
+		c.Set(fiber.HeaderContentType, "application/zip")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return nil
+	}
 	if err := a.store.AuditNow(ctx, "tenant.offboard.archive_download", &id, strings.Clone(name), map[string]any{"key": key, "size": info.Size}); err != nil {
 		return err
 	}
