@@ -21,6 +21,7 @@ import (
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
+	"github.com/cityops/cityops/tenants/sso"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -56,6 +57,8 @@ type App struct {
 	modules *mounted
 	// gate is the edge's access control, in front of every transport.
 	gate *gate
+	// sso signs staff in through their OpenID Connect providers (sso.go).
+	sso *sso.Service
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
@@ -133,8 +136,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, log)
+	a.platform = newPlatform(store, a.secrets, cfg, log)
 	a.cases = a.newCases(opts.CaseConfig)
+	a.platform.monitoring.SetCases(a.cases)
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	a.platform.importer = exchange.NewImporter(exchange.ImporterConfig{Gate: store, Cipher: a.secrets, Credentials: a.secrets, Usage: a.billing,
 		Classes: a.platform.catalog.Entries(), Grids: a.platform.grids, Components: a.platform.catalog, Org: a.platform.org,
@@ -146,9 +150,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	a.metrics = newMetrics(store)
+	a.metrics = newMetrics(store, a.billing)
+	a.prov.Observe(a.metrics.observeProvisioning)
 	a.modules = &mounted{billing: a.billing}
 	a.gate = &gate{store: store, billing: a.billing, log: a.log, baseURL: cfg.BaseURL}
+	a.sso = a.newSSO()
 	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.modules.nav}); err != nil {
 		a.Close()
 		return nil, err
@@ -157,12 +163,21 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Entitled: func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error) {
 			on, _, err := a.billing.Entitled(ctx, t, entitlement)
 			return on, err
+		},
+		Quota: func(ctx context.Context, t *tenants.Tenant, meter string) (module.Quota, error) {
+			sts, err := a.billing.QuotaStatus(ctx, t, store.Now())
+			for _, st := range sts {
+				if st.Meter == meter {
+					return module.Quota{Meter: meter, Used: st.Quantity, Included: st.Included, Over: st.Over, OverageFen: st.OverageFen}, err
+				}
+			}
+			return module.Quota{Meter: meter}, err
 		}}
 	if err := a.modules.build(mods, kit, store); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if a.apiDoc, err = buildOpenAPI(mods); err != nil {
+	if a.apiDoc, err = buildOpenAPI(append(slices.Clip(mods), ssoOpenAPI)); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -216,7 +231,12 @@ func (a *App) Migrate(ctx context.Context, progress func(done, total int, r tena
 	if len(applied) > 0 {
 		a.log.Info("control migrations applied", "versions", applied)
 	}
-	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, progress)
+	return a.store.MigrateTenants(ctx, a.cfg.MigrateWorkers, func(done, total int, r tenants.RolloutResult) {
+		a.metrics.observeMigration(r)
+		if progress != nil {
+			progress(done, total, r)
+		}
+	})
 }
 
 // Serve listens on the configured address and serves until ctx ends, with the background loops
@@ -255,6 +275,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
+	if a.cfg.MQTTURL == "" {
+		a.log.Info("MQTT ingestion is off (CITYOPS_MQTT_URL is not set): devices send readings over HTTP only")
+	} else {
+		a.log.Info("MQTT ingestion is on", "broker", a.cfg.Redacted().MQTTURL, "client_id", a.cfg.MQTTClientID, "share_group", a.cfg.MQTTShareGroup)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -316,9 +341,15 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// tenantRequests counts requests per tenant and status class: the label is the slug of a
+	// tenant the request was resolved to (never a slug from the path that names none), so its
+	// values are bounded by the tenants there are.
+	tenantRequests *prometheus.CounterVec
+	provisioning   *prometheus.HistogramVec
+	migration      *prometheus.HistogramVec
 }
 
-func newMetrics(store *tenants.Store) *metrics {
+func newMetrics(store *tenants.Store, bill *billing.Service) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cityops_http_requests_total", Help: "HTTP requests by method, route and status.",
@@ -327,10 +358,38 @@ func newMetrics(store *tenants.Store) *metrics {
 		Name: "cityops_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"method", "route"})
+	m.tenantRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cityops_tenant_requests_total", Help: "Requests inside a tenant, by tenant slug and status class (2xx, 3xx, 4xx, 5xx).",
+	}, []string{"tenant", "class"})
+	m.provisioning = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cityops_provisioning_duration_seconds", Help: "Tenant provisioning runs (provision, resume), by result (ok, failed).",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+	}, []string{"op", "result"})
+	m.migration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "cityops_tenant_migration_duration_seconds", Help: "One tenant's migration in a rollout, by result (ok, failed).",
+		Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"result"})
 	tenantsGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "cityops_db_open_connections", Help: "Open connections of the control database pool.",
 	}, func() float64 { return float64(store.DB().Stats().OpenConnections) })
-	m.reg.MustRegister(m.requests, m.duration, tenantsGauge,
+	m.reg.MustRegister(m.requests, m.duration, m.tenantRequests, m.provisioning, m.migration, tenantsGauge,
+		collectors.NewDBStatsCollector(store.DB().DB, "control"),
+		secrets.VaultErrors, billing.StripeErrors, bill.OutboxCollector(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func (m *metrics) observeProvisioning(op string, d time.Duration, err error) {
+	m.provisioning.WithLabelValues(op, resultLabel(err == nil)).Observe(d.Seconds())
+}
+
+func (m *metrics) observeMigration(r tenants.RolloutResult) {
+	m.migration.WithLabelValues(resultLabel(r.Error == "")).Observe(r.Duration.Seconds())
+}
+
+func resultLabel(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "failed"
 }

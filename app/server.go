@@ -58,6 +58,7 @@ func (a *App) newServer() *fiber.App {
 		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
 		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), Archives: a.blobs, PresignTTL: a.cfg.Blob.PresignTTL, SecureCookies: a.cfg.secureCookies(),
 	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
+	api.MountSSO(apiv1, t, a.store, a.sso, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	a.modules.apiRoutes(t)
 	// Machines (monitoring's devices) post with tokens of their own: no login, no tenant scope.
 	a.modules.machineRoutes(apiv1.Group("/ingest/:tenant")) // machinePrefix
@@ -114,6 +115,9 @@ func (a *App) logRequest(c *fiber.Ctx, rid string, d time.Duration) {
 	}
 	method := methodLabel(c.Method())
 	a.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	if sc := tenants.ScopeFrom(c.UserContext()); sc != nil && sc.Tenant != nil {
+		a.metrics.tenantRequests.WithLabelValues(sc.Tenant.Slug, strconv.Itoa(status/100)+"xx").Inc()
+	}
 	a.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := a.log.Info
 	if status >= 500 {

@@ -262,6 +262,7 @@ func (s *Service) fail(ctx context.Context, it *OutboxItem, cause error) {
 		level = s.log.Error
 	}
 	level("stripe call failed", "kind", it.Kind, "key", it.IdempotencyKey, "attempts", it.Attempts, "status", status, "err", cause)
+	StripeErrors.WithLabelValues(it.Kind, status).Inc()
 	ctx = context.WithoutCancel(ctx)
 	if err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model(it).Set("status = ?", status).Set("last_error = ?", msg).

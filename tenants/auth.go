@@ -24,6 +24,12 @@ type Session struct {
 	LastSeenAt time.Time `bun:"last_seen_at"`
 	UserAgent  string    `bun:"user_agent"`
 	IP         string    `bun:"ip"`
+	// SSOProviderID is the provider a single sign-on session was opened through (nil: a
+	// password); such a session carries only the authority of the provider's tenant,
+	// SSOTenantID (nil: the operator's), and keeps the ID token for the provider's logout.
+	SSOProviderID *uuid.UUID `bun:"sso_provider_id,type:uuid"`
+	SSOTenantID   *uuid.UUID `bun:"sso_tenant_id,type:uuid"`
+	IDToken       string     `bun:"id_token"`
 }
 
 // APIToken lets a program act as an identity. The token is shown once; only its hash is stored.
@@ -116,6 +122,18 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	defer func() { att.Release(s.now()) }() // a database error counts neither way
+	if wait, err := s.sharedLoginWait(ctx, email, ip, s.now()); err != nil {
+		return "", nil, err
+	} else if wait > 0 {
+		return "", nil, tooManyLogins(wait)
+	}
+	fail := func() (string, *Identity, error) {
+		att.Fail(s.now())
+		if err := s.sharedLoginFail(context.WithoutCancel(ctx), email, ip, s.now()); err != nil {
+			s.log.Warn("failed login not counted across replicas", "err", err)
+		}
+		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+	}
 	id := new(Identity)
 	err = s.reader.NewSelect().Model(id).Where("lower(email) = ?", email).Scan(ctx)
 	if err != nil {
@@ -123,12 +141,14 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 			return "", nil, err
 		}
 		CheckPassword(dummyHash, password)
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
 	}
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
-		att.Fail(s.now())
-		return "", nil, errs.E(errs.Unauthorized, msgEmailPasswordWrong)
+		return fail()
+	}
+	// The right password of a member of a tenant that switched passwords off (sso.go).
+	if err := s.passwordsAllowed(ctx, id); err != nil {
+		return "", nil, err
 	}
 	token, hash := NewToken("ses_")
 	now := s.now()
@@ -150,6 +170,9 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 		return "", nil, err
 	}
 	att.Succeed(s.now())
+	if err := s.sharedLoginSucceed(context.WithoutCancel(ctx), email); err != nil {
+		s.log.Warn("login failures not cleared across replicas", "err", err)
+	}
 	return token, id, nil
 }
 
@@ -187,6 +210,7 @@ func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principa
 	if err != nil {
 		return nil, err
 	}
+	p = sess.realm(p) // a single sign-on session: its provider's tenant only (sso.go)
 	// Reused until the session expires or would go idle, at most PrincipalCacheTTL.
 	until := sess.ExpiresAt
 	if idle := sess.LastSeenAt.Add(SessionIdle); idle.Before(until) {

@@ -78,3 +78,44 @@ func TestCachesInStepAcrossReplicas(t *testing.T) {
 		return errs.Is(err, errs.Unauthorized)
 	})
 }
+
+// TestLoginLimitsAcrossReplicas: failed logins spread over three replicas (three stores on one
+// PostgreSQL database) meet the limits of one: after the account's free failures on one replica
+// and the next, the third refuses even the right password until the delay is over; a success
+// clears the account everywhere.
+func TestLoginLimitsAcrossReplicas(t *testing.T) {
+	pg := testdb.Postgres(t)
+	cfg := Config{DatabaseURL: pg.DSN, RolePrefix: pg.RolePrefix, Passwords: testPasswords}
+	now := throttleStart
+	var replicas []*Store
+	for range 3 {
+		s := mustOpen(t, cfg)
+		s.now = func() time.Time { return now }
+		replicas = append(replicas, s)
+	}
+	ctx := context.Background()
+	if _, err := replicas[0].CreateIdentity(ctx, NewIdentity{Email: "li@chuxiong.cn", Password: "a long password"}); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "198.51.100.7"
+	for i := range accountLimit.free {
+		r := replicas[i%2] // the guesses go to two of the replicas
+		if _, _, err := r.Login(ctx, "li@chuxiong.cn", "wrong password!", "", addr); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("wrong password %d: %v", i+1, err)
+		}
+	}
+	_, _, err := replicas[2].Login(ctx, "li@chuxiong.cn", "a long password", "", addr)
+	if !errs.Is(err, errs.RateLimited) || errs.RetryAfterOf(err) != time.Second {
+		t.Fatalf("the third replica, during the delay: %v (retry after %v)", err, errs.RetryAfterOf(err))
+	}
+	now = now.Add(time.Second)
+	if _, _, err := replicas[2].Login(ctx, "li@chuxiong.cn", "a long password", "", addr); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+	// The success cleared the account on every replica: five more free failures anywhere.
+	for i := range accountLimit.free {
+		if _, _, err := replicas[i%3].Login(ctx, "li@chuxiong.cn", "wrong password!", "", addr); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("wrong password %d after the success: %v", i+1, err)
+		}
+	}
+}

@@ -37,8 +37,9 @@ import (
 // The price is that a guesser can make an account's owner wait too (never more than 15
 // minutes after the guesser's last failure); nothing is locked for good. Memory is bounded by
 // LRUs of 50,000 accounts and 50,000 addresses (some 30 MB at worst); the keys least recently
-// tried are dropped first. The counts live in this process: with several replicas each
-// counts its own share, until limits are shared between replicas. Behind a reverse proxy the
+// tried are dropped first. On PostgreSQL the replicas also share the counts
+// (control.login_failures, login_shared.go), so that attempts spread over N replicas meet the
+// limits of one. Behind a reverse proxy the
 // address is only right if the proxy is trusted (CITYOPS_TRUSTED_PROXIES); otherwise everyone
 // shares the proxy's address and its 30 free failures.
 type LoginThrottle struct {

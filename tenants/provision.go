@@ -68,6 +68,19 @@ type Provisioner struct {
 	steps []Step
 	// crash, when set (tests only), is called after each step ran and before it is recorded.
 	crash func(step string) error
+	// observe, when set (Observe), hears how long each Provision and Resume took and how it
+	// ended.
+	observe func(op string, d time.Duration, err error)
+}
+
+// Observe has fn told of every Provision ("provision") and Resume ("resume") as it returns: how
+// long it took and its error (for the operator's metrics).
+func (p *Provisioner) Observe(fn func(op string, d time.Duration, err error)) { p.observe = fn }
+
+func (p *Provisioner) observed(op string, start time.Time, err error) {
+	if p.observe != nil {
+		p.observe(op, time.Since(start), err)
+	}
 }
 
 // NewProvisioner returns a provisioner running the built-in steps and then extra, in order.
@@ -152,11 +165,12 @@ func (p *Provisioner) validate(ctx context.Context, db bun.IDB, in *NewTenant) (
 // Provision creates the tenant described by in, or resumes its provisioning if an earlier run
 // stopped part-way. A request for a slug or admin code that a different, live tenant holds is a
 // conflict.
-func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned, error) {
+func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (res *Provisioned, err error) {
+	defer func(start time.Time) { p.observed("provision", start, err) }(time.Now())
 	defer p.store.invalidate(ctx, invalidTenants, "")
 	var t *Tenant
 	resumed := false
-	err := p.store.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+	err = p.store.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 		want, err := p.validate(ctx, tx, &in)
 		if err != nil {
 			return err
@@ -198,7 +212,7 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 			return nil, err
 		}
 	}
-	res, err := p.Resume(ctx, t)
+	res, err = p.resume(ctx, t)
 	if res != nil {
 		res.Resumed = resumed
 	}
@@ -206,7 +220,12 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (*Provisioned
 }
 
 // Resume runs the remaining steps of a tenant in provisioning.
-func (p *Provisioner) Resume(ctx context.Context, t *Tenant) (*Provisioned, error) {
+func (p *Provisioner) Resume(ctx context.Context, t *Tenant) (res *Provisioned, err error) {
+	defer func(start time.Time) { p.observed("resume", start, err) }(time.Now())
+	return p.resume(ctx, t)
+}
+
+func (p *Provisioner) resume(ctx context.Context, t *Tenant) (*Provisioned, error) {
 	defer p.store.invalidate(ctx, invalidTenants, "")
 	if t.Status != StatusProvisioning {
 		return nil, errs.E(errs.Conflict, msgTenantNotProvisioning, t.Slug, t.Status)

@@ -74,8 +74,13 @@ func (h *handlers) pageDevices(c *fiber.Ctx) error {
 	for i := range Types {
 		names[Types[i].Code] = Types[i].Name(l)
 	}
+	q, err := h.quotaOf(c.UserContext())
+	if err != nil {
+		return err
+	}
+	notice, over := quotaNotice(q, l)
 	return h.k.Pages.Render(c, "monitoring/devices", fiber.Map{"Devices": ds, "TypeNames": names, "Types": Types,
-		"Type": c.Query("type"), "Status": c.Query("status"), "Base": base(c)})
+		"Type": c.Query("type"), "Status": c.Query("status"), "Base": base(c), "QuotaNotice": notice, "QuotaOver": over})
 }
 
 // pageDevice is /monitoring/devices/:code: the device, its latest readings and a table of a
@@ -94,11 +99,14 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 	typ, _ := FindType(d.Type)
 	metric := c.Query("metric", typ.Metrics[0].Code)
 	period := c.Query("period", "24h")
-	dur := 24 * time.Hour
+	dur := time.Duration(0)
 	for _, p := range periods {
 		if p.Key == period {
 			dur = p.D
 		}
+	}
+	if dur == 0 {
+		period, dur = "24h", 24*time.Hour
 	}
 	now := h.s.now()
 	ser, err := h.s.FindSeries(ctx, d, metric, now.Add(-dur), now.Add(MaxSkew), c.Query("resolution"))
@@ -110,5 +118,6 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 		metricNames[typ.Metrics[i].Code] = typ.Metrics[i].Name(l)
 	}
 	return h.k.Pages.Render(c, "monitoring/device", fiber.Map{"Device": d, "TypeName": typ.Name(l), "Metrics": typ.Metrics, "MetricNames": metricNames,
-		"Latest": latest, "Series": ser, "Metric": metric, "Period": period, "Periods": periods, "Resolutions": Resolutions, "Base": base(c), "Zone": clock.China})
+		"Latest": latest, "Series": ser, "Metric": metric, "Period": period, "Periods": periods, "Resolutions": Resolutions, "Base": base(c), "Zone": clock.China,
+		"Chart": seriesChart(l, metricNames[ser.Metric], ser), "ChartTitle": chartTitle(l, metricNames[ser.Metric], period)})
 }

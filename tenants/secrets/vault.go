@@ -116,11 +116,12 @@ func (v *Vault) Ping(ctx context.Context) error {
 
 // call runs op with the current token. When Vault refuses the token itself (expired, revoked),
 // it logs in again and runs op once more.
-func (v *Vault) call(ctx context.Context, op func(ctx context.Context) error) error {
+func (v *Vault) call(ctx context.Context, op func(ctx context.Context) error) (err error) {
+	defer func() { countVaultError(err) }()
 	if err := v.keeper.ready(ctx); err != nil {
 		return err
 	}
-	err := op(ctx)
+	err = op(ctx)
 	if !isStatus(err, http.StatusForbidden) || v.tokenValid(ctx) {
 		return err
 	}
