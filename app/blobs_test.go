@@ -268,3 +268,37 @@ func mustGet(t *testing.T, u string, want int) string {
 	}
 	return string(b)
 }
+
+// TestDeployedReplicaObjectStorage: the environment deploy/terraform renders for a replica with
+// object_storage set loads, reads the S3 key from its files and reaches the bucket.
+func TestDeployedReplicaObjectStorage(t *testing.T) {
+	srv := blobtest.MustStart(t)
+	bucket := srv.MustBucket(t)
+	etc := t.TempDir()
+	for name, v := range map[string]string{"s3-access-key": srv.Access + "\n", "s3-secret-key": srv.Secret + "\n"} {
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envFile := renderTemplate(t, "cityops.env.tftpl", map[string]string{
+		"addr": "127.0.0.1:0", "base_url": "https://cityops.example.gov.cn", "database_url": "postgres://cityops@db.internal:6432/cityops_drill",
+		"role_prefix": "cityops_drill", "db_max_conns": "20", "trusted_proxies": "10.0.0.2", "vault_address": "https://vault.internal:8200",
+		"token_file": filepath.Join(etc, "vault-token"), "transit_mount": "transit", "kv_mount": "secret",
+		"blob": "s3", "s3_endpoint": srv.Endpoint, "s3_bucket": bucket.S3Bucket, "s3_region": bucket.S3Region, "s3_path_style": "true",
+		"s3_access_key_file": filepath.Join(etc, "s3-access-key"), "s3_secret_key_file": filepath.Join(etc, "s3-secret-key"),
+	})
+	cfg, err := LoadConfigFrom(parseEnvFile(t, envFile, t.TempDir()))
+	if err != nil {
+		t.Fatalf("the rendered environment does not load: %v", err)
+	}
+	if cfg.Blob.Backend != blob.BackendS3 || cfg.Blob.S3SecretKey != srv.Secret || cfg.Blob.PresignTTL != 90*time.Second {
+		t.Fatalf("object storage from the rendered environment: %+v", cfg.Blob)
+	}
+	st, err := blob.Open(context.Background(), cfg.Blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(context.Background(), "tenants/x/probe", strings.NewReader("ok"), 2, blob.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
