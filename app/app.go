@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
@@ -48,6 +49,8 @@ type App struct {
 	billing *billing.Service
 	// cases: the case loop (GB/T 30428.8).
 	cases *cases.Service
+	// blobs: photos and offboarding archives (the local disk, or a bucket every replica shares).
+	blobs blob.Store
 	// open311: the public Open311 GeoReport v2 API over the case loop.
 	open311 *open311.Service
 
@@ -116,6 +119,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: store, jobs: newProvJobs()}
+	if a.blobs, err = openBlobs(ctx, cfg, log); err != nil {
+		store.Close()
+		return nil, err
+	}
 	if cfg.RedisURL != "" {
 		if a.limits, err = newSharedLimits(cfg.RedisURL, log.With("component", "limits")); err != nil {
 			store.Close()

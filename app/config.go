@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/tenants/secrets"
 )
 
@@ -35,6 +37,9 @@ type Config struct {
 	// Secrets: the per-tenant keys and integration credentials (the local keyring by default,
 	// Vault in production); see tenants/secrets.Config for its variables.
 	Secrets secrets.Config
+	// Blob: where photos and offboarding archives are kept (the local disk by default, a bucket
+	// over the S3 API with several replicas); see internal/blob.Config for its variables.
+	Blob blob.Config
 
 	// Stripe: an unset key is offline mode (the ledger and statements work alone).
 	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
@@ -70,7 +75,8 @@ type Config struct {
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
-// CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE.
+// CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE,
+// CITYOPS_S3_ACCESS_KEY_FILE, CITYOPS_S3_SECRET_KEY_FILE.
 // Every problem is reported at once.
 func LoadConfig() (Config, error) { return LoadConfigFrom(env.ToMap(os.Environ())) }
 
@@ -85,7 +91,8 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 		name string
 		dst  *string
 	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
-		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}} {
+		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword},
+		{"CITYOPS_S3_ACCESS_KEY_FILE", &c.Blob.S3AccessKey}, {"CITYOPS_S3_SECRET_KEY_FILE", &c.Blob.S3SecretKey}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -169,6 +176,12 @@ func (c *Config) Validate() error {
 	if err := c.Secrets.Validate(); err != nil {
 		problems = append(problems, err)
 	}
+	if c.Blob.Dir == "" && c.DataDir != "" {
+		c.Blob.Dir = filepath.Join(c.DataDir, "blobs")
+	}
+	if err := c.Blob.Validate(); err != nil {
+		problems = append(problems, err)
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -213,6 +226,12 @@ func (c Config) Redacted() Config {
 	if u, err := url.Parse(c.MQTTURL); err == nil && u.User != nil {
 		u.User = url.User("[redacted]")
 		c.MQTTURL = u.String()
+	}
+	if c.Blob.S3AccessKey != "" {
+		c.Blob.S3AccessKey = "[redacted]"
+	}
+	if c.Blob.S3SecretKey != "" {
+		c.Blob.S3SecretKey = "[redacted]"
 	}
 	return c
 }

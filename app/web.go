@@ -18,7 +18,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	console.MountOps(f.Group("/ops", a.gate.needOperator(), a.gate.csrf), console.OpsDeps{
 		UI: a.web, Store: a.store, Prov: a.prov, Billing: a.billing, Runs: a.jobs, Statements: a.statements(),
-		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(),
+		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), Archives: a.blobs,
 		NeedAdmin: a.gate.needOperator(tenants.OperatorAdmin), NeedBilling: a.gate.needOperator(tenants.OperatorAdmin, tenants.OperatorBilling),
 		Exchange: a.platform.exchange,
 	})
