@@ -370,3 +370,63 @@ func TestRestoreMessages(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestRestoreFile puts a SQLite tenant's file back from a copy, and refuses another tenant's.
+func TestRestoreFile(t *testing.T) {
+	s := MustOpenSQLite(t)
+	ctx := context.Background()
+	a, b := provisionAB(t, s)
+	put := func(tn *Tenant, key string) {
+		t.Helper()
+		if err := s.Tx(WithScope(ctx, SystemScope(tn)), Write, func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewInsert().Model(&Setting{Key: key, Value: "x", UpdatedAt: time.Now()}).Exec(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(tn *Tenant) (out []string) {
+		t.Helper()
+		if err := s.Tx(WithScope(ctx, SystemScope(tn)), Read, func(ctx context.Context, db bun.IDB) error {
+			return db.NewRaw("SELECT key FROM settings WHERE key LIKE 'k.%' ORDER BY key").Scan(ctx, &out)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	put(a, "k.before")
+	put(b, "k.before")
+	backup := t.TempDir()
+	for _, tn := range []*Tenant{a, b} {
+		s.handles.forget(s.tenantPath(tn)) // closed: the file holds everything (a file-level backup)
+		if err := copyFile(s.tenantPath(tn), backup+"/"+tn.SchemaName+".db"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(a, "k.after")
+	put(b, "k.after")
+	if _, err := s.RestoreFile(ctx, a, backup+"/"+b.SchemaName+".db"); errs.MessageID(err) != msgRestoreFileNotTenant.ID() {
+		t.Fatalf("restoring B's file into A: got %v", err)
+	}
+	if _, err := s.RestoreFile(ctx, a, backup+"/nosuch.db"); errs.MessageID(err) != msgRestoreFileUnreadable.ID() {
+		t.Fatalf("a missing file: got %v", err)
+	}
+	aside, err := s.RestoreFile(ctx, a, backup+"/"+a.SchemaName+".db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(aside); err != nil {
+		t.Errorf("the replaced file is not kept: %v", err)
+	}
+	cur, err := s.FindTenantBySlug(ctx, a.Slug)
+	if err != nil || cur.Status != StatusActive {
+		t.Fatalf("A after the restore: %v %v", cur, err)
+	}
+	if got := fmt.Sprint(keys(cur)); got != "[k.before]" {
+		t.Errorf("A: %s, want [k.before]", got)
+	}
+	if got := fmt.Sprint(keys(b)); got != "[k.after k.before]" {
+		t.Errorf("B: %s, want both", got)
+	}
+	put(cur, "k.later")
+}
