@@ -37,14 +37,22 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # ---------------------------------------------------------------------------
 # The console's browser tests drive Debian's Chromium; fonts-noto-cjk renders the Chinese pages in
 # their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
-# their tests read them back with pdftotext (poppler-utils).
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils)
+# their tests read them back with pdftotext (poppler-utils). The backup drill (tenants/restore_test.go)
+# archives a throwaway cluster's WAL with pgBackRest and restores from it (pgbackrest).
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils pgbackrest)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
 	ensure_stripe_mock
 	ensure_vault
 	ensure_chromium
+	ensure_pgbackrest
+}
+
+# The backup drill runs pgbackrest (Debian's package) as the throwaway cluster's OS user.
+ensure_pgbackrest() {
+	command -v pgbackrest >/dev/null 2>&1 || die "no pgbackrest for the backup drill (tenants/restore_test.go): apt-get install pgbackrest"
+	info "$(pgbackrest version)"
 }
 
 # The browser tests (app/browser_test.go) start Chromium from CITYOPS_CHROMIUM or /usr/bin/chromium.

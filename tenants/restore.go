@@ -71,7 +71,8 @@ type RestoreResult struct {
 	// added since the backup's time).
 	Migrated []string `json:"migrated,omitempty"`
 	// The steps' durations: restoring the cluster up to To, dumping the schema from it, loading it
-	// into the live database, swapping it in; Freeze is how long the tenant refused writes.
+	// into the live database, the swap's transaction; Freeze is how long the tenant refused
+	// writes (the swap and the wait for every replica to see the suspension, Settle).
 	ClusterRestore time.Duration `json:"cluster_restore"`
 	Dump           time.Duration `json:"dump"`
 	Load           time.Duration `json:"load"`
@@ -257,7 +258,6 @@ func (s *Store) Restore(ctx context.Context, t *Tenant, o RestoreOptions) (*Rest
 	}
 	aside := t.SchemaName + "_before_" + now.UTC().Format("20060102t150405")
 	wasActive := t.Status == StatusActive
-	step = time.Now()
 	if wasActive {
 		if err := s.Suspend(ctx, t, "restore to "+stamp(o.To)); err != nil {
 			return fail("freeze", err)
@@ -277,9 +277,10 @@ func (s *Store) Restore(ctx context.Context, t *Tenant, o RestoreOptions) (*Rest
 	detail["schema"], detail["aside"], detail["tables"], detail["migrated"] = t.SchemaName, aside, res.Tables, res.Migrated
 	err = ctx.Err()
 	if err == nil {
+		step = time.Now()
 		err = s.swapSchema(ctx, t, load, aside, o.failAt, detail)
+		res.Swap = time.Since(step)
 	}
-	res.Swap = time.Since(step)
 	if err != nil {
 		rerr := resume()
 		res.Freeze = time.Since(frozen)

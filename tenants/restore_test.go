@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -350,12 +351,30 @@ func TestRestoreBench(t *testing.T) {
 	start = time.Now()
 	e.arch.PgBackRest(t, "backup", "--type=full")
 	t.Logf("full backup in %v", time.Since(start).Round(time.Millisecond))
+	// Writes after the backup are WAL the cluster restore replays: CITYOPS_BENCH_RESTORE_WAL_CASES
+	// more cases in the other county before the time.
 	time.Sleep(1100 * time.Millisecond)
+	if w, _ := strconv.Atoi(os.Getenv("CITYOPS_BENCH_RESTORE_WAL_CASES")); w > 0 {
+		start := time.Now()
+		seedCases(t, s.db, b, 1000, 1000+w)
+		var wal string
+		if err := s.db.NewRaw("SELECT pg_size_pretty(pg_current_wal_lsn() - '0/0'::pg_lsn)").Scan(ctx, &wal); err == nil {
+			t.Logf("%d cases written after the backup in %v (WAL position %s)", w, time.Since(start).Round(time.Millisecond), wal)
+		}
+	}
 	to := time.Now()
 	time.Sleep(200 * time.Millisecond)
-	seedCases(t, s.db, b, 1000, 2000)
-	for _, mode := range []RestoreMode{RestoreSide, RestoreInPlace} {
-		res, err := s.Restore(ctx, a, e.opts(to, mode))
+	seedCases(t, s.db, b, 1_000_000, 1_001_000)
+	var info []map[string]any
+	if err := json.Unmarshal([]byte(e.arch.PgBackRest(t, "info", "--output=json")), &info); err == nil && len(info) > 0 {
+		if bs, ok := info[0]["backup"].([]any); ok && len(bs) > 0 {
+			t.Logf("backup: %v", bs[0].(map[string]any)["info"])
+		}
+	}
+	for _, mode := range []RestoreMode{RestoreSide, RestoreInPlace, RestoreInPlace} {
+		o := e.opts(to, mode)
+		o.Settle = 0 // production's: three cache sync intervals
+		res, err := s.Restore(ctx, a, o)
 		if err != nil {
 			t.Fatal(err)
 		}
