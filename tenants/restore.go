@@ -299,6 +299,16 @@ func (s *Store) Restore(ctx context.Context, t *Tenant, o RestoreOptions) (*Rest
 	return res, nil
 }
 
+// restoreLeftovers lists the schemas restores left beside t's (side schemas, schemas kept aside,
+// a staging schema of a crashed run), which offboarding drops with the tenant's own. Their names
+// start with the tenant's schema and "_", which no other tenant's schema does.
+func restoreLeftovers(ctx context.Context, db bun.IDB, t *Tenant) ([]string, error) {
+	var names []string
+	err := db.NewRaw(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) AND substr(nspname, ?) ~ '^(at|before|restoring)_[0-9]{8}t[0-9]{6}$'
+		ORDER BY 1`, t.SchemaName+"_", len(t.SchemaName)+2).Scan(ctx, &names)
+	return names, err
+}
+
 // switchWAL closes the current WAL segment and waits (up to a minute) until the archiver has
 // archived it, so that the restore finds the latest writes in the archive.
 func (s *Store) switchWAL(ctx context.Context) {

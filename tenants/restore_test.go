@@ -321,6 +321,17 @@ func TestRestoreDrill(t *testing.T) {
 	}
 	t.Logf("A: %d writes committed, %d refused during the freeze; B: %d committed, %d reads", len(wa.committed), wa.refused, len(wb.committed), reads.Load())
 
+	// Offboarding drops what the restores left beside each tenant, and only that.
+	for _, c := range []struct {
+		t    *Tenant
+		want string
+	}{{a, "[" + res.Aside + "]"}, {b, "[" + b.SchemaName + "_at_" + to.UTC().Format("20060102t150405") + "]"}, {pref, "[]"}} {
+		got, err := restoreLeftovers(ctx, s.db, c.t)
+		if err != nil || fmt.Sprint(got) != c.want {
+			t.Errorf("leftovers of %s: %v %v, want %s", c.t.Slug, got, err, c.want)
+		}
+	}
+
 	// The audit log has the restore.
 	entries, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Action: AuditRestoreDone})
 	if err != nil || len(entries) != 1 {
