@@ -113,24 +113,30 @@ func printRestore(w io.Writer, t *tenants.Tenant, res *tenants.RestoreResult) er
 	if t.Kind == tenants.Prefecture {
 		fmt.Fprintln(w, msgCLIRestoredPrefecture.In(lang, t.Slug))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, msgCLIRestoreHeader.In(lang))
+	// The tables whose rows differ, then how many do not (a county has some fifty tables).
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	count := func(n int64) string {
 		if n < 0 {
 			return "-"
 		}
 		return fmt.Sprint(n)
 	}
+	same, header := 0, false
 	for _, r := range res.Tables {
-		mark := ""
-		if r.Restored != r.Live {
-			mark = "*"
+		if r.Restored == r.Live {
+			same++
+			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.Name, count(r.Restored), count(r.Live), mark)
+		if !header {
+			fmt.Fprintln(tw, msgCLIRestoreHeader.In(lang))
+			header = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, count(r.Restored), count(r.Live))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, msgCLIRestoreSame.In(lang, same))
 	fmt.Fprintln(w, msgCLIRestoreSteps.In(lang, res.ClusterRestore.Round(time.Millisecond), res.Dump.Round(time.Millisecond),
 		res.Load.Round(time.Millisecond), res.Swap.Round(time.Millisecond), res.Total.Round(time.Millisecond)))
 	return nil
@@ -153,8 +159,11 @@ var (
 		"tenant %s is restored from %s; its file before the restore is kept as %s",
 		"单位 %s 已从 %s 恢复；恢复前的文件保留为 %s")
 	msgCLIRestoreHeader = msg.New("app.cli_restore_header",
-		"TABLE\tRESTORED\tLIVE (BEFORE)\tDIFFERS\t",
-		"表\t恢复的行数\t现有（恢复前）行数\t不同\t")
+		"TABLE\tROWS RESTORED\tROWS LIVE (BEFORE)",
+		"表\t恢复的行数\t现有（恢复前）行数")
+	msgCLIRestoreSame = msg.New("app.cli_restore_same",
+		"%d tables have the same number of rows restored and live",
+		"%d 个表恢复的行数与现有行数相同")
 	msgCLIRestoreSteps = msg.New("app.cli_restore_steps",
 		"cluster restore %v, dump %v, load %v, swap %v, total %v",
 		"集群恢复 %v，导出 %v，导入 %v，切换 %v，共 %v")
