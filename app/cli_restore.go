@@ -54,6 +54,7 @@ func restoreCommand(stdout, stderr io.Writer) *cobra.Command {
 			o.BinDir, _ = f.GetString("pg-bindir")
 			o.Jobs, _ = f.GetInt("jobs")
 			o.PrefectureAlone, _ = f.GetBool("prefecture-alone")
+			o.Settle, _ = f.GetDuration("settle")
 			res, err := a.store.Restore(ctx, t, o)
 			if err != nil {
 				return err
@@ -75,6 +76,7 @@ func restoreCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.String("work-dir", "", "where the cluster is restored for the time of the restore; needs room for the whole cluster (default: the temporary directory)")
 	f.String("pg-bindir", "", "PostgreSQL programs of the backup's version (default: /usr/lib/postgresql/<version>/bin)")
 	f.Int("jobs", 2, "parallel jobs of pg_dump and pg_restore")
+	f.Duration("settle", 0, "in place: how long the write freeze waits for every replica to see the suspension before the swap (default 1.5s, three cache sync intervals)")
 	f.Bool("prefecture-alone", false, "allow restoring a prefecture in place: only its own schema goes back in time, not its counties'")
 	f.String("from", "", "SQLite: the tenant's database file from a file-level backup, put in place of the live one")
 	f.Bool("json", false, "print the result as JSON")
