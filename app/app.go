@@ -20,6 +20,7 @@ import (
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
+	"github.com/cityops/cityops/tenants/sso"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -53,6 +54,8 @@ type App struct {
 	modules *mounted
 	// gate is the edge's access control, in front of every transport.
 	gate *gate
+	// sso signs staff in through their OpenID Connect providers (sso.go).
+	sso *sso.Service
 	// apiDoc is the served OpenAPI document, with the modules' operations.
 	apiDoc []byte
 
@@ -126,8 +129,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, log)
+	a.platform = newPlatform(store, a.secrets, cfg, log)
 	a.cases = a.newCases(opts.CaseConfig)
+	a.platform.monitoring.SetCases(a.cases)
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	a.platform.importer = exchange.NewImporter(exchange.ImporterConfig{Gate: store, Cipher: a.secrets, Credentials: a.secrets, Usage: a.billing,
 		Classes: a.platform.catalog.Entries(), Grids: a.platform.grids, Components: a.platform.catalog, Org: a.platform.org,
@@ -143,6 +147,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a.prov.Observe(a.metrics.observeProvisioning)
 	a.modules = &mounted{billing: a.billing}
 	a.gate = &gate{store: store, billing: a.billing, log: a.log, baseURL: cfg.BaseURL}
+	a.sso = a.newSSO()
 	if a.web, err = console.New(console.Deps{Store: store, Secrets: a.secrets, MapTiles: cfg.MapTiles, Modules: mods, ModuleNav: a.modules.nav}); err != nil {
 		a.Close()
 		return nil, err
@@ -151,12 +156,21 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		Entitled: func(ctx context.Context, t *tenants.Tenant, entitlement string) (bool, error) {
 			on, _, err := a.billing.Entitled(ctx, t, entitlement)
 			return on, err
+		},
+		Quota: func(ctx context.Context, t *tenants.Tenant, meter string) (module.Quota, error) {
+			sts, err := a.billing.QuotaStatus(ctx, t, store.Now())
+			for _, st := range sts {
+				if st.Meter == meter {
+					return module.Quota{Meter: meter, Used: st.Quantity, Included: st.Included, Over: st.Over, OverageFen: st.OverageFen}, err
+				}
+			}
+			return module.Quota{Meter: meter}, err
 		}}
 	if err := a.modules.build(mods, kit, store); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if a.apiDoc, err = buildOpenAPI(mods); err != nil {
+	if a.apiDoc, err = buildOpenAPI(append(slices.Clip(mods), ssoOpenAPI)); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -254,6 +268,11 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	served := make(chan error, 1)
 	go func() { served <- a.fiber.Listener(lingering(ln, closes)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "dialect", a.store.Dialect())
+	if a.cfg.MQTTURL == "" {
+		a.log.Info("MQTT ingestion is off (CITYOPS_MQTT_URL is not set): devices send readings over HTTP only")
+	} else {
+		a.log.Info("MQTT ingestion is on", "broker", a.cfg.Redacted().MQTTURL, "client_id", a.cfg.MQTTClientID, "share_group", a.cfg.MQTTShareGroup)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -9,11 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/tenants"
-	"github.com/uptrace/bun"
 )
 
-// The monitoring journey's steps, each a helper so that the journey can grow (the alarm that
-// the simulator raises, followed to its case, once the rules engine lands).
+// The monitoring journey's steps, each a helper.
 
 // monitoringJourney is a county (chuxiong) and the prefecture on the standard plan, which sells
 // monitoring, served on a loopback port with a browser.
@@ -53,34 +51,36 @@ func (j *monitoringJourney) simulate(t *testing.T, slug string, n int, d time.Du
 	return rep
 }
 
-// writeAlarmRow writes an alarm of device code in slug (insert, or update by id) straight into
-// the tenant's monitoring_alarms through the gate, as the rules engine will: until it lands, the
-// journey raises and clears alarms this way; afterwards the simulator's readings raise them.
-func (j *monitoringJourney) writeAlarmRow(t *testing.T, slug, id, code, severity, state string, at time.Time) {
+// addRule adds an alarm rule in slug as who, through the API.
+func (j *monitoringJourney) addRule(t *testing.T, who, slug, body string) {
+	t.Helper()
+	if res, err := j.f.do(t, who, "POST", "/api/v1/t/"+slug+"/monitoring/rules", body); err != nil || res.status != 201 {
+		t.Fatalf("rule in %s: %v %+v", slug, err, res)
+	}
+}
+
+// simulateIncident runs the simulator with its incident (cityops monitoring simulate --incident):
+// the tenant's first simulated device (SIM-0001) reports what the usual rules alarm on for d.
+func (j *monitoringJourney) simulateIncident(t *testing.T, slug string, d time.Duration) {
+	t.Helper()
+	rep, err := j.f.app.platform.monitoring.Simulate(context.Background(), monitoring.SimConfig{Tenant: slug, Devices: 1, Rate: 1, Duration: d,
+		URL: "http://" + j.addr, Lon: 101.505, Lat: 25.005, Incident: true}, io.Discard)
+	if err != nil || rep.Accepted == 0 {
+		t.Fatalf("simulate --incident: %+v %v", rep, err)
+	}
+}
+
+// openAlarmCases makes one pass of the alarms' case opener over slug, as the server's loop
+// "monitoring alarm cases" does (the journey's app runs no loops).
+func (j *monitoringJourney) openAlarmCases(t *testing.T, slug string) {
 	t.Helper()
 	ctx := context.Background()
 	ten, err := j.f.app.store.FindTenantBySlug(ctx, slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = j.f.app.store.Tx(tenants.WithScope(ctx, tenants.SystemScope(ten)), tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		var dev int64
-		if err := db.NewSelect().Table("monitoring_devices").Column("id").Where("code = ?", code).Scan(ctx, &dev); err != nil {
-			return err
-		}
-		v := 88.0
-		row := &monitoring.Alarm{ID: id, DeviceID: dev, Source: "rule", Kind: monitoring.RuleAbove, Metric: "level", Severity: severity, State: state,
-			Value: &v, RaisedAtMS: at.UnixMilli(), LastAtMS: at.UnixMilli(), Hits: 1, CaseStatus: monitoring.CaseNone, UpdatedAtMS: time.Now().UnixMilli()}
-		if state != monitoring.AlarmCleared {
-			k := "journey:" + id
-			row.OpenKey = &k
-		}
-		_, err := db.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").
-			Set("state = EXCLUDED.state, open_key = EXCLUDED.open_key, updated_at = EXCLUDED.updated_at").Exec(ctx)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("alarm %s: %v", id, err)
+	if n, err := j.f.app.platform.monitoring.OpenAlarmCases(tenants.WithScope(ctx, tenants.SystemScope(ten))); err != nil || n != 1 {
+		t.Fatalf("the case opener opened %d cases: %v", n, err)
 	}
 }
 
@@ -120,9 +120,10 @@ func markerColour(s *session, key string) string {
 
 // TestBrowserMonitoring: a county's member opens the live device map, where the county's
 // simulated device is offline (grey); the simulator posts its readings through the HTTP ingest
-// and, without a reload, the marker turns online (green) and the legend counts it. An alarm of
-// the device (written as the rules engine will write it) appears in the alarm list and turns the
-// marker red; cleared, it leaves the list and the marker is green again. The device's page charts
+// and, without a reload, the marker turns online (green) and the legend counts it. With a rule of
+// the county's admin, the simulator's incident raises an alarm: it appears in the alarm list and
+// turns the marker red; the case it opened is linked from its row and followed to its page; the
+// water drained, the rule clears the alarm, which leaves the list, and the marker is green again. The device's page charts
 // its readings. The prefecture's viewer opens the prefecture's big screen, which
 // shows the county's device, and another county's admin gets a 404 for the county's map.
 func TestBrowserMonitoring(t *testing.T) {
@@ -160,10 +161,14 @@ func TestBrowserMonitoring(t *testing.T) {
 	}
 	s.shot("map-online")
 
-	// A critical alarm of the device: its row in the list and its marker red, without a reload;
-	// cleared, the row goes and the marker is green again.
-	j.writeAlarmRow(t, "chuxiong", "al-journey", "SIM-0001", "critical", monitoring.AlarmRaised, time.Now())
-	row := `#live-alarms tr[data-alarm="chuxiong/al-journey"]`
+	// A rule of the county's admin (water above 20 cm, clearing at 15, a case at once); the
+	// simulator's device reports water at 45 cm: without a reload the alarm's row appears and
+	// the marker turns red; the case the alarm opened is linked from its row, and followed to
+	// the case's page.
+	j.addRule(t, "adminA", "chuxiong", `{"name":"东门积水超限","device_type":"waterlog","metric":"level","kind":"above","threshold":20,"clear_at":15,`+
+		`"severity":"critical","action":"case","case_kind":"event","class_code":"0406","description":"东门积水超过 20 厘米"}`)
+	j.simulateIncident(t, "chuxiong", 2*time.Second)
+	row := `#live-alarms tr[data-alarm^="chuxiong/"]`
 	s.waitText(row, "超过上限")
 	waitMarkerLevel(s, dev, "critical")
 	s.waitText(`[data-k="alarms"]`, "1")
@@ -174,7 +179,20 @@ func TestBrowserMonitoring(t *testing.T) {
 		t.Fatal("the alarm's row does not link to its device")
 	}
 	s.shot("map-alarm")
-	j.writeAlarmRow(t, "chuxiong", "al-journey", "SIM-0001", "critical", monitoring.AlarmCleared, time.Now())
+	j.openAlarmCases(t, "chuxiong")
+	caseLink := row + ` a[href^="/t/chuxiong/cases/"]`
+	waitJS(s, "the alarm's case linked from its row", `document.querySelector('`+caseLink+`') !== null`)
+	windowKept(s)
+	href := eval[string](s, `document.querySelector('`+caseLink+`').getAttribute('href')`)
+	s.clickTo(caseLink, href)
+	s.waitText("body", "东门积水超过 20 厘米")
+	s.waitText("body", "运行监测告警")
+	s.shot("alarm-case")
+
+	// The water drains (the simulator's usual readings, below 15 cm): the rule clears the alarm,
+	// its row leaves the list and the marker is green again.
+	openLiveMap(s, "/t/chuxiong/monitoring/map")
+	j.simulate(t, "chuxiong", 1, 2*time.Second)
 	waitJS(s, "the cleared alarm leaving the list", `document.querySelector('`+row+`') === null`)
 	waitMarkerLevel(s, dev, "online")
 	windowKept(s)

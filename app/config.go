@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,13 +46,28 @@ type Config struct {
 	// key is its credential "tianditu" in the secret store).
 	MapTiles string `env:"CITYOPS_MAP_TILES" envDefault:"none"`
 
+	// MQTT: the ingest of device readings over MQTT (platform/monitoring). An unset URL is HTTP
+	// only. The client id names the app's persistent session at the broker: fixed per replica,
+	// distinct between replicas; with several replicas, a share group splits the readings
+	// between them ($share/{group}/…).
+	MQTTURL        string `env:"CITYOPS_MQTT_URL"`
+	MQTTUsername   string `env:"CITYOPS_MQTT_USERNAME"`
+	MQTTPassword   string `env:"CITYOPS_MQTT_PASSWORD"`
+	MQTTClientID   string `env:"CITYOPS_MQTT_CLIENT_ID" envDefault:"cityops-ingest"`
+	MQTTShareGroup string `env:"CITYOPS_MQTT_SHARE_GROUP"`
+
 	// PDFFont is the TrueType font with Chinese glyphs that PDF documents (the evaluation
 	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
 	// the PDF with a 503 naming it; everything else works.
 	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
+
+	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
+	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
+	SSOClockSkew time.Duration `env:"CITYOPS_SSO_CLOCK_SKEW" envDefault:"2m"`
 }
 
-// LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE.
+// LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
+// CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE.
 // Every problem is reported at once.
 func LoadConfig() (Config, error) { return LoadConfigFrom(env.ToMap(os.Environ())) }
 
@@ -64,7 +81,8 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret}} {
+	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
+		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -123,6 +141,23 @@ func (c *Config) Validate() error {
 	default:
 		problems = append(problems, fmt.Errorf("CITYOPS_MAP_TILES %q: use none, osm or tianditu", c.MapTiles))
 	}
+	if c.MQTTURL != "" {
+		if u, err := url.Parse(c.MQTTURL); err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}, u.Scheme) {
+			problems = append(problems, errors.New("CITYOPS_MQTT_URL must be a broker URL: tcp://host:1883, ssl://host:8883 or ws(s)://host/path"))
+		}
+		if !validMQTTName(c.MQTTClientID, 1, 64) {
+			problems = append(problems, errors.New("CITYOPS_MQTT_CLIENT_ID must be 1 to 64 letters, digits, '-', '_' or '.'"))
+		}
+		if c.MQTTShareGroup != "" && !validMQTTName(c.MQTTShareGroup, 1, 64) {
+			problems = append(problems, errors.New("CITYOPS_MQTT_SHARE_GROUP must be 1 to 64 letters, digits, '-', '_' or '.'"))
+		}
+	}
+	if c.MQTTURL == "" && (c.MQTTUsername != "" || c.MQTTShareGroup != "") {
+		problems = append(problems, errors.New("CITYOPS_MQTT_USERNAME or CITYOPS_MQTT_SHARE_GROUP is set but CITYOPS_MQTT_URL is not"))
+	}
+	if c.SSOClockSkew < 0 || c.SSOClockSkew > 10*time.Minute {
+		problems = append(problems, fmt.Errorf("CITYOPS_SSO_CLOCK_SKEW %s must be between 0 and 10m", c.SSOClockSkew))
+	}
 	if err := c.Secrets.Validate(); err != nil {
 		problems = append(problems, err)
 	}
@@ -130,6 +165,20 @@ func (c *Config) Validate() error {
 		c.BaseURL = "http://" + c.Addr
 	}
 	return errors.Join(problems...)
+}
+
+// validMQTTName reports whether s may be an MQTT client id or share group here: min to max
+// letters, digits, '-', '_' or '.' (no '/', '+', '#': they are topic syntax).
+func validMQTTName(s string, lo, hi int) bool {
+	if len(s) < lo || len(s) > hi {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // secureCookies reports whether cookies get the Secure flag.
@@ -145,6 +194,13 @@ func (c Config) Redacted() Config {
 	}
 	if c.StripeWebhookSecret != "" {
 		c.StripeWebhookSecret = "[redacted]"
+	}
+	if c.MQTTPassword != "" {
+		c.MQTTPassword = "[redacted]"
+	}
+	if u, err := url.Parse(c.MQTTURL); err == nil && u.User != nil {
+		u.User = url.User("[redacted]")
+		c.MQTTURL = u.String()
 	}
 	return c
 }

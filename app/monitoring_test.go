@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -213,4 +214,71 @@ func TestMonitoringDemoPages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMonitoringQuotaWarning: a county past the sensor messages its plan includes keeps
+// ingesting (nothing is refused or dropped for billing); the API reports the month's use against
+// the plan and the console warns, in both languages, that the overage is billed.
+func TestMonitoringQuotaWarning(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	ctx := context.Background()
+	p, err := f.app.billing.FindPlan(ctx, "standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Code, p.NameZH, p.NameEN = "tiny_sensors", "传感器小套餐", "Few sensors"
+	mp := p.Meters[billing.MeterSensorReadings]
+	mp.Included, mp.UnitPriceFen, mp.UnitSize = 10, 5, 1
+	p.Meters[billing.MeterSensorReadings] = mp
+	if err := f.app.billing.PutPlan(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.app.billing.SetPlan(ctx, mustTenant(t, f, "chuxiong"), p.Code, nil); err != nil {
+		t.Fatal(err)
+	}
+	const mon = "/api/v1/t/chuxiong/monitoring"
+	res, err := f.do(t, "adminA", "POST", mon+"/devices", `{"code":"WL-9","type":"积水","lon":101.505,"lat":25.005}`)
+	if err != nil || res.status != 201 {
+		t.Fatalf("device: %v %+v", err, res)
+	}
+	var dev struct{ Token string }
+	if err := json.Unmarshal([]byte(res.body), &dev); err != nil {
+		t.Fatal(err)
+	}
+	page := func(lang string) string {
+		t.Helper()
+		cookie, _ := webLogin(t, f, "adminA")
+		return webPage(t, f, cookie, "", "GET", "/t/chuxiong/monitoring?lang="+lang, nil).body
+	}
+	post := func(n int) {
+		t.Helper()
+		var rs []string
+		for i := range n {
+			rs = append(rs, fmt.Sprintf(`{"metric":"level","value":%d}`, i))
+		}
+		res, err := f.send(t, withHeaders(t, "POST", "/api/v1/ingest/chuxiong/readings", `{"readings":[`+strings.Join(rs, ",")+`]}`, dev.Token, nil))
+		if err != nil || res.status != 200 || !strings.Contains(res.body, fmt.Sprintf(`"accepted":%d`, n)) {
+			t.Fatalf("ingest of %d: %v %+v", n, err, res)
+		}
+		if err := f.app.billing.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post(8) // 80 %: a warning, not yet billed
+	if body := page("zh-CN"); !strings.Contains(body, `id="quota-notice"`) || !strings.Contains(body, "已达套餐所含 10 条的 80%") {
+		t.Fatalf("no warning at 80 %%:\n%s", body)
+	}
+	post(4) // 12 of 10: every reading still taken, the overage billed
+	res, err = f.do(t, "adminA", "GET", mon+"/quota", "")
+	if err != nil || res.status != 200 || !strings.Contains(res.body, `"used":12`) || !strings.Contains(res.body, `"included":10`) || !strings.Contains(res.body, `"over":true`) || !strings.Contains(res.body, `"overage_fen":10`) {
+		t.Fatalf("quota: %v %+v", err, res)
+	}
+	if body := page("zh-CN"); !strings.Contains(body, "超出套餐所含 10 条共 2 条") || !strings.Contains(body, "0.10 元") {
+		t.Fatalf("no overage notice:\n%s", body)
+	}
+	if body := page("en"); !strings.Contains(body, "2 more than the 10 the plan includes") {
+		t.Fatalf("no English notice:\n%s", body)
+	}
+	// Another county's admin cannot read chuxiong's quota.
+	runScenarios(t, f, []scenario{{"B reads A's quota", "adminB", "GET", mon + "/quota", "", 404, "", ""}})
 }

@@ -39,11 +39,12 @@ type platform struct {
 	// hotline: it encrypts reporters with the tenant's key and meters what it creates).
 	importer *exchange.Importer
 	// monitoring keeps the devices and their readings, resolving a device's grid and checking
-	// its component with the grids and the catalog.
+	// its component with the grids and the catalog; its alarms open cases through the case loop
+	// (set by New once the case loop exists).
 	monitoring *monitoring.Service
 }
 
-func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logger) *platform {
+func newPlatform(store *tenants.Store, creds secrets.Credentials, cfg Config, log *slog.Logger) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
@@ -57,7 +58,8 @@ func newPlatform(store *tenants.Store, creds secrets.Credentials, log *slog.Logg
 		analysis:   analysis.NewService(store, ev, store.Now),
 		exchange: exchange.NewService(exchange.Config{Gate: store, Credentials: creds, Indicators: monthlyIndicators{ev},
 			Now: store.Now, Log: log.With("component", "exchange")}),
-		monitoring: monitoring.NewService(monitoring.Config{Gate: store, Grids: g, Components: cat, Now: store.Now}),
+		monitoring: monitoring.NewService(monitoring.Config{Gate: store, Grids: g, Components: cat, Classes: cat, Now: store.Now,
+			MQTT: monitoring.MQTT{URL: cfg.MQTTURL, Username: cfg.MQTTUsername, Password: cfg.MQTTPassword, ClientID: cfg.MQTTClientID, ShareGroup: cfg.MQTTShareGroup}}),
 	}
 }
 

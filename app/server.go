@@ -56,6 +56,7 @@ func (a *App) newServer() *fiber.App {
 		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
 		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), SecureCookies: a.cfg.secureCookies(),
 	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
+	api.MountSSO(apiv1, t, a.store, a.sso, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	a.modules.apiRoutes(t)
 	// Machines (monitoring's devices) post with tokens of their own: no login, no tenant scope.
 	a.modules.machineRoutes(apiv1.Group("/ingest/:tenant")) // machinePrefix

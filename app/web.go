@@ -10,9 +10,11 @@ import (
 // (workspace, admin, prefecture overview, billing and the modules' pages) and citizens' public
 // report pages, each a console package handler with its own deps.
 func (a *App) webRoutes(f *fiber.App) {
+	ssoDeps := console.SSODeps{UI: a.web, Store: a.store, SSO: a.sso, Log: a.log, SecureCookies: a.cfg.secureCookies()}
 	tenantHome := console.MountAccount(f, console.AccountDeps{
 		UI: a.web, Store: a.store, SecureCookies: a.cfg.secureCookies(),
 		SameOrigin: a.gate.sameOrigin, CSRF: a.gate.csrf, NeedLogin: a.gate.needLogin,
+		LoginButtons: console.MountSSO(f, ssoDeps), Logout: a.sso.LogoutURL,
 	})
 	console.MountOps(f.Group("/ops", a.gate.needOperator(), a.gate.csrf), console.OpsDeps{
 		UI: a.web, Store: a.store, Prov: a.prov, Billing: a.billing, Runs: a.jobs, Statements: a.statements(),
@@ -22,6 +24,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	tw := f.Group("/t/:tenant", a.gate.needLogin, a.gate.csrf, a.gate.tenantScope)
 	tw.Get("/", tenantHome)
+	console.MountSSOAdmin(tw, f.Group("/ops/sso", a.gate.needOperator(tenants.OperatorAdmin), a.gate.csrf), ssoDeps)
 	console.MountAdmin(tw, console.AdminDeps{
 		UI: a.web, Store: a.store, Log: a.log,
 		Org: a.platform.org, Grids: a.platform.grids, Catalog: a.platform.catalog, Calendar: a.platform.calendar,

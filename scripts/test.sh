@@ -37,16 +37,32 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # ---------------------------------------------------------------------------
 # The console's browser tests drive Debian's Chromium; fonts-noto-cjk renders the Chinese pages in
 # their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
-# their tests read them back with pdftotext (poppler-utils). The backup drill (tenants/restore_test.go)
-# archives a throwaway cluster's WAL with pgBackRest and restores from it (pgbackrest).
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils pgbackrest)
+# their tests read them back with pdftotext (poppler-utils).
+# The monitoring MQTT tests start Mosquitto processes of their own (package mosquitto).
+# The backup drill (tenants/restore_test.go) archives a throwaway cluster's WAL with pgBackRest and
+# restores from it (pgbackrest).
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto pgbackrest)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
 	ensure_stripe_mock
 	ensure_vault
 	ensure_chromium
+	ensure_mosquitto
 	ensure_pgbackrest
+}
+
+# mosquitto: the MQTT tests (platform/monitoring) start their own brokers from CITYOPS_MOSQUITTO,
+# /usr/sbin/mosquitto or PATH (they restart them, so the system's broker on :1883 is not used).
+# Without a broker, those tests fail when CI is set and skip otherwise; this step fails first.
+ensure_mosquitto() {
+	local bin="${CITYOPS_MOSQUITTO:-/usr/sbin/mosquitto}"
+	if [ ! -x "$bin" ]; then
+		bin="$(command -v mosquitto || true)"
+	fi
+	[ -n "$bin" ] && [ -x "$bin" ] || die "no mosquitto for the MQTT tests: apt-get install mosquitto (or set CITYOPS_MOSQUITTO)"
+	export CITYOPS_MOSQUITTO="$bin"
+	info "mosquitto: $("$bin" -h 2>/dev/null | head -1)"
 }
 
 # The backup drill runs pgbackrest (Debian's package) as the throwaway cluster's OS user.

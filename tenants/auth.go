@@ -24,6 +24,12 @@ type Session struct {
 	LastSeenAt time.Time `bun:"last_seen_at"`
 	UserAgent  string    `bun:"user_agent"`
 	IP         string    `bun:"ip"`
+	// SSOProviderID is the provider a single sign-on session was opened through (nil: a
+	// password); such a session carries only the authority of the provider's tenant,
+	// SSOTenantID (nil: the operator's), and keeps the ID token for the provider's logout.
+	SSOProviderID *uuid.UUID `bun:"sso_provider_id,type:uuid"`
+	SSOTenantID   *uuid.UUID `bun:"sso_tenant_id,type:uuid"`
+	IDToken       string     `bun:"id_token"`
 }
 
 // APIToken lets a program act as an identity. The token is shown once; only its hash is stored.
@@ -140,6 +146,10 @@ func (s *Store) Login(ctx context.Context, email, password, userAgent, ip string
 	if !CheckPassword(id.PasswordHash, password) || id.Status != "active" {
 		return fail()
 	}
+	// The right password of a member of a tenant that switched passwords off (sso.go).
+	if err := s.passwordsAllowed(ctx, id); err != nil {
+		return "", nil, err
+	}
 	token, hash := NewToken("ses_")
 	now := s.now()
 	err = s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
@@ -200,6 +210,7 @@ func (s *Store) PrincipalBySession(ctx context.Context, token string) (*Principa
 	if err != nil {
 		return nil, err
 	}
+	p = sess.realm(p) // a single sign-on session: its provider's tenant only (sso.go)
 	// Reused until the session expires or would go idle, at most PrincipalCacheTTL.
 	until := sess.ExpiresAt
 	if idle := sess.LastSeenAt.Add(SessionIdle); idle.Before(until) {

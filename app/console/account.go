@@ -5,6 +5,7 @@ package console
 
 import (
 	"context"
+	"errors"
 
 	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/internal/errs"
@@ -23,6 +24,12 @@ type AccountDeps struct {
 	// SameOrigin refuses a post a browser marks as from another site (login CSRF); CSRF checks
 	// a signed-in session's token; NeedLogin sends a stranger to the login page.
 	SameOrigin, CSRF, NeedLogin fiber.Handler
+	// LoginButtons are the single sign-on buttons for the login page (MountSSO), given where
+	// the person is going; nil offers none.
+	LoginButtons func(c *fiber.Ctx, next string) []LoginButton
+	// Logout ends a session and says where to send the browser next: the provider's logout
+	// for a single sign-on session ("" for the login page). Nil ends it locally.
+	Logout func(ctx context.Context, token string) (string, error)
 }
 
 type account struct{ d AccountDeps }
@@ -33,7 +40,7 @@ func MountAccount(f fiber.Router, d AccountDeps) (tenantHome fiber.Handler) {
 	ac := &account{d}
 	f.Get("/", ac.home)
 	f.Get("/login", func(c *fiber.Ctx) error {
-		return d.UI.Render(c, "login", fiber.Map{"Next": SafeNext(c.Query("next"))})
+		return d.UI.Render(c, "login", ac.loginData(c, fiber.Map{"Next": SafeNext(c.Query("next"))}))
 	})
 	f.Post("/login", d.SameOrigin, ac.login)
 	f.Post("/logout", d.CSRF, ac.logout)
@@ -117,25 +124,63 @@ func (ac *account) login(c *fiber.Ctx) error {
 	switch {
 	case errs.Is(err, errs.Unauthorized):
 		c.Status(fiber.StatusUnauthorized)
-		return ac.d.UI.Render(c, "login", fiber.Map{"Error": Translate(Lang(c), "login.failed"), "Email": email, "Next": next})
+		return ac.d.UI.Render(c, "login", ac.loginData(c, fiber.Map{"Error": Translate(Lang(c), "login.failed"), "Email": email, "Next": next}))
 	case errs.Is(err, errs.RateLimited):
 		module.SetRetryAfter(c, err)
 		c.Status(fiber.StatusTooManyRequests)
-		return ac.d.UI.Render(c, "login", fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next})
+		return ac.d.UI.Render(c, "login", ac.loginData(c, fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next}))
+	case errs.Is(err, errs.Forbidden): // the unit switched passwords off: its buttons are the way in
+		c.Status(fiber.StatusForbidden)
+		data := ac.loginData(c, fiber.Map{"Error": errs.MessageIn(err, Lang(c)), "Email": email, "Next": next})
+		var off *tenants.PasswordsOffError
+		if errors.As(err, &off) && ac.d.LoginButtons != nil {
+			var buttons []LoginButton
+			for _, slug := range off.Slugs {
+				buttons = append(buttons, ac.d.LoginButtons(c, "/t/"+slug+"/")...)
+			}
+			data["Providers"] = buttons
+		}
+		return ac.d.UI.Render(c, "login", data)
 	case err != nil:
 		return err
 	}
 	return ac.signIn(c, token, next)
 }
 
+// logout ends the session here and, for a single sign-on session, at the provider too
+// (RP-initiated logout), which sends the browser back to the login page.
 func (ac *account) logout(c *fiber.Ctx) error {
+	to := ""
 	if tok := c.Cookies(api.SessionCookie); tok != "" {
-		if err := ac.d.Store.Logout(c.UserContext(), tok); err != nil {
+		var err error
+		if ac.d.Logout != nil {
+			to, err = ac.d.Logout(c.UserContext(), tok)
+		} else {
+			err = ac.d.Store.Logout(c.UserContext(), tok)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	c.ClearCookie(api.SessionCookie)
-	return c.Redirect("/login", fiber.StatusSeeOther)
+	if to == "" {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	// To the provider by a page that moves on by itself, not by a redirect: the console's
+	// Content-Security-Policy (form-action 'self') refuses a form post redirected to another
+	// site, and the logout is a form post.
+	c.SetUserContext(tenants.WithPrincipal(c.UserContext(), nil))
+	return ac.d.UI.Render(c, "logout", fiber.Map{"To": to})
+}
+
+// loginData adds the single sign-on buttons for where the person is going to the login page's
+// data.
+func (ac *account) loginData(c *fiber.Ctx, data fiber.Map) fiber.Map {
+	if ac.d.LoginButtons != nil {
+		next, _ := data["Next"].(string)
+		data["Providers"] = ac.d.LoginButtons(c, next)
+	}
+	return data
 }
 
 // me shows the account and the units it may open.

@@ -188,6 +188,21 @@ type Kit struct {
 	// Metrics is where the module registers its Prometheus collectors (served on /metrics); nil
 	// when nothing is exposed (tests).
 	Metrics prometheus.Registerer
+	// Quota reports t's use of meter in the current month against its plan (nil in tests that
+	// have no billing). Quotas never block anything: a module warns with it.
+	Quota func(ctx context.Context, t *tenants.Tenant, meter string) (Quota, error)
+}
+
+// Quota is a tenant's use of one meter in the current month against its plan.
+type Quota struct {
+	Meter string `json:"meter"`
+	// Used is the month's quantity so far; Included what the plan includes (0: none, every
+	// unit is billed at the plan's price, or the meter is not priced).
+	Used     int64 `json:"used"`
+	Included int64 `json:"included"`
+	// Over is set once Used passes Included; the overage is billed (OverageFen), never refused.
+	Over       bool  `json:"over"`
+	OverageFen int64 `json:"overage_fen"`
 }
 
 // Usage records usage for billing. Record never refuses over-quota usage and is idempotent by

@@ -96,7 +96,9 @@ type Alarm struct {
 	CaseStatus    string   `bun:"case_status" json:"case_status"`
 	CaseID        *string  `bun:"case_id" json:"case_id"`
 	CaseError     *string  `bun:"case_error" json:"case_error"`
-	UpdatedAtMS   int64    `bun:"updated_at" json:"-"`
+	// CaseClaimMS is how long a case opener's claim on the alarm's case lasts (alarm_cases.go).
+	CaseClaimMS *int64 `bun:"case_claim_until" json:"-"`
+	UpdatedAtMS int64  `bun:"updated_at" json:"-"`
 
 	// Read with a join of the device.
 	DeviceCode string  `bun:"device_code,scanonly" json:"device"`

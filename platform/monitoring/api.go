@@ -39,9 +39,11 @@ func (h *handlers) routes(r module.Router) {
 	r.Post("/monitoring/devices/:code/token", admin, h.apiRotateToken)
 	r.Get("/monitoring/devices/:code/readings", h.apiReadings)
 	r.Get("/monitoring/rejections", h.apiRejections)
+	r.Get("/monitoring/quota", h.apiQuota)
 	r.Get("/monitoring/settings", h.apiSettings)
 	r.Get("/monitoring/live", h.liveFeed)
 	r.Put("/monitoring/settings", admin, h.apiPutSettings)
+	h.alarmRoutes(r)
 }
 
 // typeView is a device type as the API lists it, with its names.

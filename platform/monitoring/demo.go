@@ -46,5 +46,11 @@ func (s *Service) seedDemo(ctx context.Context, t *tenants.Tenant) error {
 			return fmt.Errorf("demo readings of %s: %w", dd.code, err)
 		}
 	}
+	// The rules come after the day of readings: the demo starts with no alarms from its past.
+	for _, in := range demoRules() {
+		if _, err := s.CreateRule(ctx, in); err != nil {
+			return fmt.Errorf("demo rule %s: %w", in.Name, err)
+		}
+	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/testdb"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
@@ -65,6 +66,8 @@ type world struct {
 	e   *platformtest.Env
 	s   *monitoring.Service
 	clk *clock
+	// cs is the case loop, which the alarm tests give the service (SetCases).
+	cs *cases.Service
 }
 
 func newWorld(t testing.TB, e *platformtest.Env) *world {
@@ -79,7 +82,8 @@ func newWorld(t testing.TB, e *platformtest.Env) *world {
 		t.Fatalf("components: %v", err)
 	}
 	clk := &clock{t: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
-	return &world{e: e, clk: clk, s: monitoring.NewService(monitoring.Config{Gate: e.Store, Grids: g, Components: cat, Now: clk.Now})}
+	return &world{e: e, clk: clk, s: monitoring.NewService(monitoring.Config{Gate: e.Store, Grids: g, Components: cat, Classes: cat, Now: clk.Now}),
+		cs: cases.NewService(cases.Config{Gate: e.Store, PhotoDir: t.TempDir(), Places: g.Index(), Classes: cat.Entries(), RulesTTL: -1})}
 }
 
 func eachDialect(t *testing.T, body func(t *testing.T, w *world)) {
@@ -140,8 +144,13 @@ func (w *world) server(t testing.TB, u *usage, entitled bool) *fiber.App {
 	parts.Machine(router{f.Group("/api/v1/ingest/:tenant")})
 	api := f.Group("/api/v1/t/:tenant", func(c *fiber.Ctx) error {
 		sc := tenants.SystemScope(w.e.TenantA)
-		if c.Query("as") == "view" {
+		switch c.Query("as") {
+		case "view":
 			sc = tenants.ScopeFrom(w.e.View)
+		case "b": // B's admin, asking for A's things by their ids
+			sc = tenants.SystemScope(w.e.TenantB)
+		case "handler": // a member of A without a post that acts on alarms
+			sc = &tenants.Scope{Tenant: w.e.TenantA, Roles: []tenants.Role{tenants.Handler}}
 		}
 		c.SetUserContext(tenants.WithScope(c.UserContext(), sc))
 		return c.Next()

@@ -108,7 +108,7 @@ func (s *Service) ImportDevices(ctx context.Context, data []byte, format string,
 		for i, c := range cs {
 			d := c.d
 			token, hash := tenants.NewToken(tokenPrefix)
-			d.TokenHash, d.TokenPrefix, d.CreatedAt, d.UpdatedAt = hash, token[:len(tokenPrefix)+6], now, now
+			d.TokenHash, d.TokenPrefix, d.MQTTHash, d.CreatedAt, d.UpdatedAt = hash, token[:len(tokenPrefix)+6], ptr(MosquittoHash(token)), now, now
 			ds[i] = &d
 			made = append(made, ImportedDevice{Code: d.Code, Token: token})
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Ingest limits: readings per batch, and how far ahead of the server's clock a reading may be.
@@ -153,56 +155,106 @@ func (r *Rollup) add(at int64, v float64) {
 // with an id taken before is answered as it was then and writes nothing. A token that is not a
 // device's of this tenant is Unauthorized.
 func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, error) {
-	if len(b.Readings) > MaxBatch {
-		return nil, errs.E(errs.TooLarge, msgBatchTooLarge, MaxBatch, len(b.Readings))
+	if err := checkBatch(b); err != nil {
+		return nil, err
 	}
-	if b.Batch != "" && !validCode(b.Batch) {
-		return nil, errs.Field("batch", msgBatchID)
-	}
-	for i, r := range b.Readings {
-		if strings.ContainsRune(r.Device, 0) || strings.ContainsRune(r.Metric, 0) || (r.Unit != nil && strings.ContainsRune(*r.Unit, 0)) {
-			return nil, errs.Field(fmt.Sprintf("readings[%d]", i), msgNulByte)
-		}
-	}
-	now := s.now()
-	nowMS := now.UnixMilli()
-	res := &Result{Batch: b.Batch, Rejected: map[string]int{}}
-	if res.Batch == "" {
-		res.Batch = uuid.NewString()
+	if b.Batch == "" {
+		b.Batch = uuid.NewString()
 	}
 	hash := tenants.HashToken(token)
+	x := &deviceBatch{batch: b}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		var d Device
-		err := dbx.Translate(db.NewSelect().Model(&d).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
+		err := dbx.Translate(db.NewSelect().Model(&x.dev).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
 		if errs.Is(err, errs.NotFound) {
 			return errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
 		} else if err != nil {
 			return err
 		}
-		res.Device = d.Code
-		key := fmt.Sprintf("%d:%s", d.ID, res.Batch)
-		var prev batchRow
-		if err := dbx.Translate(db.NewSelect().Model(&prev).Where("id = ?", key).Scan(ctx)); err == nil {
-			res.Duplicate, res.Accepted = true, prev.Accepted
-			return json.Unmarshal([]byte(prev.Rejected), &res.Rejected)
-		} else if !errs.Is(err, errs.NotFound) {
-			return err
+		return s.writeBatches(ctx, db, s.now(), []*deviceBatch{x})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if x.res.Rows == nil {
+		x.res.Rows = []RejectedRow{}
+	}
+	return x.res, nil
+}
+
+// checkBatch refuses a batch that cannot be taken at all: too many readings, a bad batch id,
+// NUL characters (which would end the SQL text bun builds).
+func checkBatch(b Batch) error {
+	if len(b.Readings) > MaxBatch {
+		return errs.E(errs.TooLarge, msgBatchTooLarge, MaxBatch, len(b.Readings))
+	}
+	if b.Batch != "" && !validCode(b.Batch) {
+		return errs.Field("batch", msgBatchID)
+	}
+	for i, r := range b.Readings {
+		if strings.ContainsRune(r.Device, 0) || strings.ContainsRune(r.Metric, 0) || (r.Unit != nil && strings.ContainsRune(*r.Unit, 0)) {
+			return errs.Field(fmt.Sprintf("readings[%d]", i), msgNulByte)
 		}
-		st, err := settingsIn(ctx, db)
-		if err != nil {
-			return err
+	}
+	return nil
+}
+
+// deviceBatch is a batch of a known device of the tenant (its ID, Code and Type), with its id
+// set, to be checked and written by writeBatches, which fills in res.
+type deviceBatch struct {
+	dev   Device
+	batch Batch
+	res   *Result
+}
+
+// batchKey is a batch's row id in monitoring_batches: batch ids are the device's own.
+func batchKey(device int64, batch string) string { return fmt.Sprintf("%d:%s", device, batch) }
+
+// writeBatches is the one write path of the ingest (HTTP and MQTT): in db, a tenant write
+// transaction, it checks the readings of the batches bs (of the tenant's known devices) and
+// writes the accepted ones with their rollups (writeReadings), the rejection counts, one
+// monitoring_batches row per batch and the devices' last seen time. A batch taken before (its
+// row exists, or it came earlier in bs) is answered as then, Duplicate, and writes nothing.
+//
+// The batch rows are inserted first, in key order, with ON CONFLICT DO NOTHING: the rows that
+// come back are the new batches, whose readings are then written; one statement per thousand
+// batches both records and de-duplicates them. A batch being taken by a concurrent transaction
+// waits for it and is then a duplicate.
+func (s *Service) writeBatches(ctx context.Context, db bun.IDB, now time.Time, bs []*deviceBatch) error {
+	nowMS := now.UnixMilli()
+	st, err := settingsIn(ctx, db)
+	if err != nil {
+		return err
+	}
+	others, err := otherDevices(ctx, db, bs)
+	if err != nil {
+		return err
+	}
+	oldest := int64(-1 << 62)
+	if st.RawDays > 0 {
+		oldest = now.Add(-time.Duration(st.RawDays) * 24 * time.Hour).UnixMilli()
+	}
+	type checked struct {
+		x    *deviceBatch
+		key  string
+		rows []*reading
+		row  *batchRow
+	}
+	first := map[string]*checked{} // the first batch of each key in bs
+	var cs []*checked
+	var again []*deviceBatch // later batches of a key in bs
+	for _, x := range bs {
+		key := batchKey(x.dev.ID, x.batch.Batch)
+		x.res = &Result{Batch: x.batch.Batch, Device: x.dev.Code, Rejected: map[string]int{}}
+		if first[key] != nil {
+			again = append(again, x)
+			continue
 		}
-		typ, _ := FindType(d.Type)
-		others, err := otherDevices(ctx, db, d.Code, b.Readings)
-		if err != nil {
-			return err
-		}
-		oldest := int64(-1 << 62)
-		if st.RawDays > 0 {
-			oldest = now.Add(-time.Duration(st.RawDays) * 24 * time.Hour).UnixMilli()
-		}
-		rows := make([]*reading, 0, len(b.Readings))
-		for i, r := range b.Readings {
+		c := &checked{x: x, key: key}
+		first[key] = c
+		cs = append(cs, c)
+		res := x.res
+		typ, _ := FindType(x.dev.Type)
+		for j, r := range x.batch.Readings {
 			reason := ""
 			at := r.At.UnixMilli()
 			if r.At.IsZero() {
@@ -210,9 +262,9 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 			}
 			m, known := typ.Metric(r.Metric)
 			switch {
-			case r.Device != "" && r.Device != d.Code && others[r.Device]:
+			case r.Device != "" && r.Device != x.dev.Code && others[r.Device]:
 				reason = RejectForeignDevice
-			case r.Device != "" && r.Device != d.Code:
+			case r.Device != "" && r.Device != x.dev.Code:
 				reason = RejectUnknownDevice
 			case !known:
 				reason = RejectUnknownMetric
@@ -228,52 +280,187 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 			if reason != "" {
 				res.Rejected[reason]++
 				if len(res.Rows) < 20 {
-					res.Rows = append(res.Rows, RejectedRow{Index: i, Reason: reason})
+					res.Rows = append(res.Rows, RejectedRow{Index: j, Reason: reason})
 				}
 				continue
 			}
-			rows = append(rows, &reading{DeviceID: d.ID, Metric: m.Code, At: at, Value: r.Value})
+			c.rows = append(c.rows, &reading{DeviceID: x.dev.ID, Metric: m.Code, At: at, Value: r.Value})
 		}
-		res.Accepted = len(rows)
-		if err := tenants.CopyFrom(ctx, db, rows, 500); err != nil {
+		res.Accepted = len(c.rows)
+		rej, _ := json.Marshal(res.Rejected)
+		c.row = &batchRow{ID: key, DeviceID: x.dev.ID, ReceivedAt: nowMS, Accepted: res.Accepted, Rejected: string(rej)}
+	}
+	slices.SortFunc(cs, func(a, b *checked) int { return strings.Compare(a.key, b.key) })
+	news, err := insertBatches(ctx, db, cs, func(c *checked) *batchRow { return c.row })
+	if err != nil {
+		return err
+	}
+	var rows []*reading
+	var dups []string
+	rejected := map[string]int{}
+	seen := map[int64]bool{}
+	var devices []int64
+	for _, c := range cs {
+		if !news[c.key] {
+			dups = append(dups, c.key)
+			continue
+		}
+		rows = append(rows, c.rows...)
+		for reason, n := range c.x.res.Rejected {
+			rejected[reason] += n
+		}
+		if !seen[c.x.dev.ID] {
+			seen[c.x.dev.ID] = true
+			devices = append(devices, c.x.dev.ID)
+		}
+	}
+	if len(dups) > 0 {
+		taken, err := takenBatches(ctx, db, dups)
+		if err != nil {
 			return err
 		}
-		for _, l := range Levels {
-			if err := upsertRollups(ctx, db, l, rollupsOf(l, rows)); err != nil {
+		for _, key := range dups {
+			prev, ok := taken[key]
+			if !ok { // not visible to this transaction: taken by one still running
+				return errs.E(errs.Conflict, msgBatchInFlight, first[key].x.batch.Batch)
+			}
+			res := first[key].x.res
+			res.Duplicate, res.Accepted, res.Rows, res.Rejected = true, prev.Accepted, nil, map[string]int{}
+			if err := json.Unmarshal([]byte(prev.Rejected), &res.Rejected); err != nil {
 				return err
 			}
 		}
-		if err := countRejections(ctx, db, now, res.Rejected); err != nil {
-			return err
-		}
-		rej, _ := json.Marshal(res.Rejected)
-		if _, err := db.NewInsert().Model(&batchRow{ID: key, DeviceID: d.ID, ReceivedAt: nowMS, Accepted: res.Accepted, Rejected: string(rej)}).Exec(ctx); err != nil {
-			if err = dbx.Translate(err); errs.Is(err, errs.Conflict) {
-				return errs.E(errs.Conflict, msgBatchInFlight, res.Batch)
-			}
-			return err
-		}
-		_, err = db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS).Where("id = ?", d.ID).Exec(ctx)
+	}
+	for _, x := range again {
+		f := first[batchKey(x.dev.ID, x.batch.Batch)].x.res
+		x.res.Duplicate, x.res.Accepted, x.res.Rejected = true, f.Accepted, f.Rejected
+	}
+	if err := s.writeReadings(ctx, db, now, rows); err != nil {
 		return err
-	})
-	if err != nil {
-		return nil, err
 	}
-	if res.Rows == nil {
-		res.Rows = []RejectedRow{}
+	if err := countRejections(ctx, db, now, rejected); err != nil {
+		return err
 	}
-	return res, nil
+	if len(devices) == 0 {
+		return nil
+	}
+	slices.Sort(devices)
+	q := db.NewUpdate().Model((*Device)(nil)).Set("last_seen = ?", nowMS)
+	if db.Dialect().Name() == dialect.PG {
+		// Lock the rows in id order: two transactions marking the same devices never deadlock.
+		q = q.Where("id IN (SELECT id FROM monitoring_devices WHERE id IN (?) ORDER BY id FOR UPDATE)", bun.List(devices))
+	} else {
+		q = q.Where("id IN (?)", bun.List(devices))
+	}
+	_, err = q.Exec(ctx)
+	return err
 }
 
-// otherDevices returns which of the device codes the readings name, other than own, are the
-// tenant's devices.
-func otherDevices(ctx context.Context, db bun.IDB, own string, rs []ReadingInput) (map[string]bool, error) {
+// insertBatches inserts the batch rows of cs (in their order) unless their id is taken, and
+// returns the ids of those it inserted.
+func insertBatches[T any](ctx context.Context, db bun.IDB, cs []T, row func(T) *batchRow) (map[string]bool, error) {
+	news := make(map[string]bool, len(cs))
+	if db.Dialect().Name() == dialect.PG {
+		// One statement of five arrays: PostgreSQL parses it much faster than rows of values.
+		var ids, rejected []string
+		var devices, received []int64
+		var accepted []int
+		for _, c := range cs {
+			r := row(c)
+			ids, devices, received, accepted, rejected = append(ids, r.ID), append(devices, r.DeviceID), append(received, r.ReceivedAt), append(accepted, r.Accepted), append(rejected, r.Rejected)
+		}
+		var got []string
+		if err := db.NewRaw("INSERT INTO monitoring_batches (id, device_id, received_at, accepted, rejected) "+
+			"SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::integer[], ?::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+			pgdialect.Array(ids), pgdialect.Array(devices), pgdialect.Array(received), pgdialect.Array(accepted), pgdialect.Array(rejected)).Scan(ctx, &got); err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			news[id] = true
+		}
+		return news, nil
+	}
+	for i := 0; i < len(cs); i += 1000 {
+		part := cs[i:min(i+1000, len(cs))]
+		var sb strings.Builder
+		args := make([]any, 0, 5*len(part))
+		sb.WriteString("INSERT INTO monitoring_batches (id, device_id, received_at, accepted, rejected) VALUES ")
+		for j, c := range part {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?)")
+			r := row(c)
+			args = append(args, r.ID, r.DeviceID, r.ReceivedAt, r.Accepted, r.Rejected)
+		}
+		sb.WriteString(" ON CONFLICT (id) DO NOTHING RETURNING id")
+		rs, err := db.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			news[id] = true
+		}
+		if err := rs.Close(); err != nil {
+			return nil, err
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return news, nil
+}
+
+// writeReadings writes accepted readings, in the tenant write transaction db: the raw rows
+// (COPY on PostgreSQL) and their minute, hour and day rollup buckets, and judges them by the
+// tenant's rules (evaluate: alarms raised and cleared in the same transaction). Every accepted
+// reading of every ingest goes through here, once.
+func (s *Service) writeReadings(ctx context.Context, db bun.IDB, now time.Time, rows []*reading) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tenants.CopyFrom(ctx, db, rows, 500); err != nil {
+		return err
+	}
+	for _, l := range Levels {
+		if err := upsertRollups(ctx, db, l, rollupsOf(l, rows)); err != nil {
+			return err
+		}
+	}
+	return s.evaluate(ctx, db, now.UnixMilli(), rows)
+}
+
+// takenBatches returns the rows of the batches of keys taken before, by key.
+func takenBatches(ctx context.Context, db bun.IDB, keys []string) (map[string]batchRow, error) {
+	out := map[string]batchRow{}
+	for i := 0; i < len(keys); i += 500 {
+		var prev []batchRow
+		if err := db.NewSelect().Model(&prev).Where("id IN (?)", bun.List(keys[i:min(i+500, len(keys))])).Scan(ctx); err != nil {
+			return nil, err
+		}
+		for _, p := range prev {
+			out[p.ID] = p
+		}
+	}
+	return out, nil
+}
+
+// otherDevices returns which of the device codes the readings of bs name, other than their
+// batch's own device, are the tenant's devices.
+func otherDevices(ctx context.Context, db bun.IDB, bs []*deviceBatch) (map[string]bool, error) {
 	var named []string
 	seen := map[string]bool{}
-	for _, r := range rs {
-		if r.Device != "" && r.Device != own && !seen[r.Device] {
-			seen[r.Device] = true
-			named = append(named, r.Device)
+	for _, x := range bs {
+		for _, r := range x.batch.Readings {
+			if r.Device != "" && r.Device != x.dev.Code && !seen[r.Device] {
+				seen[r.Device] = true
+				named = append(named, r.Device)
+			}
 		}
 	}
 	out := map[string]bool{}

@@ -123,3 +123,12 @@ var (
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 var msgFormat = msg.New("monitoring.format", "The format is json or csv.", "格式为 json 或 csv。")
+
+var (
+	msgMQTTAuthWritten = msg.New("monitoring.mqtt_auth_written",
+		"%d devices of %d tenants: wrote %s and %s (reload the broker: kill -HUP or systemctl reload mosquitto).",
+		"%[2]d 个单位的 %[1]d 台设备：已写入 %[3]s 和 %[4]s（请重新加载消息代理：kill -HUP 或 systemctl reload mosquitto）。")
+	msgMQTTAuthMissing = msg.New("monitoring.mqtt_auth_missing",
+		"%d devices have no MQTT password yet (their token predates MQTT; rotate it): %s",
+		"%d 台设备尚无 MQTT 密码（其令牌早于 MQTT 启用；请轮换令牌）：%s")
+)

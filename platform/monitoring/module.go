@@ -9,17 +9,20 @@ import (
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/tenants"
 )
 
 //go:embed templates openapi.json migrations
 var files embed.FS
 
-// Module is monitoring's registration: its tables (tenant migration monitoring.0001), its API
-// (/monitoring/…: devices, their tokens, imports, readings, rejections and settings), its
-// machine route (POST /api/v1/ingest/{tenant}/readings, authenticated by device tokens), its
-// pages (/monitoring, a device's page, the live map, the big screen and their live feed), the
-// sensor_readings meter, the simulator command and
-// the retention loop. Plans sell it (Entitlement); members and the prefecture read it, the
+// Module is monitoring's registration: its tables (tenant migrations monitoring.0001 to 0004),
+// its API (/monitoring/…: devices, their tokens, imports, readings, rejections, settings, the
+// quota, rules and alarms), its machine route (POST /api/v1/ingest/{tenant}/readings,
+// authenticated by device tokens), its pages (/monitoring, a device's page, the alarms, the
+// rules, the live map, the big screen and their live feed), the sensor_readings meter, the
+// simulator and mqtt-auth commands, and its loops (retention, the alarms' cases, the no_data
+// check and, when an MQTT broker is configured (Config.MQTT), the MQTT consumer "monitoring
+// mqtt"). Plans sell it (Entitlement); members and the prefecture read it, the
 // tenant's admins change it.
 func Module(s *Service) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
@@ -33,8 +36,9 @@ func Module(s *Service) module.Module {
 		Templates:   tpl,
 		Migrations:  migs,
 		OpenAPI:     api,
-		Nav:         []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}},
-		Commands:    []module.Command{simulateCommand},
+		Nav: []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}, {Path: "/monitoring/alarms", Label: "monitoring.nav.alarms"},
+			{Path: "/monitoring/rules", Label: "monitoring.nav.rules", Roles: []tenants.Role{tenants.TenantAdmin}}},
+		Commands: []module.Command{simulateCommand, mqttAuthCommand},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("monitoring: no service")
@@ -43,6 +47,21 @@ func Module(s *Service) module.Module {
 				return module.Parts{}, fmt.Errorf("monitoring: metrics: %w", err)
 			}
 			h := &handlers{s: s, k: k}
+			loops := []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
+				s.runRetention(ctx, k, RetentionEvery, k.Log)
+			}}, {Name: "alarm cases", PerReplica: true, Run: func(ctx context.Context) {
+				// On every replica: the ingest kicks its own replica's opener, and the claim keeps
+				// two replicas from opening one alarm's case.
+				s.runCases(ctx, k, CasesEvery, k.Log)
+			}}, {Name: "no data", Run: func(ctx context.Context) {
+				s.runSilence(ctx, k, SilenceEvery, k.Log)
+			}}}
+			if s.mqtt.URL != "" {
+				c := newConsumer(s, k, s.mqtt)
+				// One consumer across the replicas (its lease) when they share one client id and
+				// session; with a shared subscription each replica consumes with its own.
+				loops = append(loops, module.Loop{Name: "mqtt", PerReplica: s.mqtt.ShareGroup != "", Run: func(ctx context.Context) { c.Run(ctx) }})
+			}
 			return module.Parts{
 				API: h.routes,
 				Console: func(r module.Router) {
@@ -51,13 +70,17 @@ func Module(s *Service) module.Module {
 					r.Get("/monitoring/map", h.pageMap)
 					r.Get("/monitoring/screen", h.pageScreen)
 					r.Get("/monitoring/live", h.liveFeed)
+					h.alarmPages(r)
 				},
 				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
-				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
-				Demo:    s.seedDemo,
-				Background: []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
-					s.runRetention(ctx, k, RetentionEvery, k.Log)
-				}}},
+				Run: map[string]func(context.Context, []string, io.Writer) error{
+					"simulate": s.runSimulate,
+					"mqtt-auth": func(ctx context.Context, args []string, out io.Writer) error {
+						return s.runMQTTAuth(ctx, k, args, out)
+					},
+				},
+				Demo:       s.seedDemo,
+				Background: loops,
 			}, nil
 		},
 	}

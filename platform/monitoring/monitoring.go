@@ -26,19 +26,22 @@ const tokenPrefix = "cod_"
 // Device is one field device of a tenant.
 type Device struct {
 	bun.BaseModel `bun:"table:monitoring_devices"`
-	ID            int64     `bun:"id,pk,autoincrement" json:"-"`
-	Code          string    `bun:"code" json:"code"`
-	Name          string    `bun:"name" json:"name"`
-	Type          string    `bun:"type" json:"type"`
-	Lon           float64   `bun:"lon" json:"lon"`
-	Lat           float64   `bun:"lat" json:"lat"`
-	GridCode      *string   `bun:"grid_code" json:"grid_code"`
-	ComponentCode *string   `bun:"component_code" json:"component_code"`
-	TokenHash     string    `bun:"token_hash" json:"-"`
-	TokenPrefix   string    `bun:"token_prefix" json:"token_prefix"`
-	LastSeenMS    *int64    `bun:"last_seen" json:"-"`
-	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
-	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
+	ID            int64   `bun:"id,pk,autoincrement" json:"-"`
+	Code          string  `bun:"code" json:"code"`
+	Name          string  `bun:"name" json:"name"`
+	Type          string  `bun:"type" json:"type"`
+	Lon           float64 `bun:"lon" json:"lon"`
+	Lat           float64 `bun:"lat" json:"lat"`
+	GridCode      *string `bun:"grid_code" json:"grid_code"`
+	ComponentCode *string `bun:"component_code" json:"component_code"`
+	TokenHash     string  `bun:"token_hash" json:"-"`
+	TokenPrefix   string  `bun:"token_prefix" json:"token_prefix"`
+	// MQTTHash is the token hashed for the broker's password file (MosquittoHash): the device's
+	// MQTT password is its token.
+	MQTTHash   *string   `bun:"mqtt_hash" json:"-"`
+	LastSeenMS *int64    `bun:"last_seen" json:"-"`
+	CreatedAt  time.Time `bun:"created_at" json:"created_at"`
+	UpdatedAt  time.Time `bun:"updated_at" json:"updated_at"`
 
 	// Status ("online" or "offline") and LastSeen are filled in when the device is read.
 	Status   string     `bun:"-" json:"status"`
@@ -77,7 +80,11 @@ type Config struct {
 	Gate       *tenants.Store
 	Grids      Grids
 	Components Components
-	Now        func() time.Time
+	// Classes checks the case class of a rule that opens cases (nil: only its form is checked).
+	Classes Classes
+	Now     func() time.Time
+	// MQTT is the ingest over MQTT (its URL empty: HTTP only).
+	MQTT MQTT
 }
 
 // Service owns the devices, their readings and rollups.
@@ -87,6 +94,10 @@ type Service struct {
 	components Components
 	now        func() time.Time
 	stats      *stats
+	classes    Classes
+	cases      Cases                // opens alarms' cases (SetCases); nil: they stay pending
+	kick       chan *tenants.Tenant // tenants with an alarm's case to open now
+	mqtt       MQTT
 }
 
 // NewService returns the monitoring service.
@@ -95,7 +106,8 @@ func NewService(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, now: now, stats: newStats()}
+	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, classes: cfg.Classes, now: now, stats: newStats(),
+		kick: make(chan *tenants.Tenant, 64), mqtt: cfg.MQTT}
 }
 
 // DeviceInput is a device to create or the fields of one to change (nil: unchanged).
@@ -445,7 +457,7 @@ func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (*Device, st
 	}
 	d := c.d
 	token, hash := tenants.NewToken(tokenPrefix)
-	d.TokenHash, d.TokenPrefix = hash, token[:len(tokenPrefix)+6]
+	d.TokenHash, d.TokenPrefix, d.MQTTHash = hash, token[:len(tokenPrefix)+6], ptr(MosquittoHash(token))
 	d.CreatedAt = s.now().UTC()
 	d.UpdatedAt = d.CreatedAt
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -526,7 +538,8 @@ func (s *Service) DeleteDevice(ctx context.Context, code string) error {
 	return s.gate.AuditTenant(ctx, "monitoring.device.delete", code, nil)
 }
 
-// RotateToken gives a device a new token, returned this once; the old one stops working at once.
+// RotateToken gives a device a new token, returned this once; the old one stops working at once
+// over HTTP, and over MQTT when the broker's password file is written again (mqtt-auth).
 // Audited as monitoring.device.token.
 func (s *Service) RotateToken(ctx context.Context, code string) (*Device, string, error) {
 	token, hash := tenants.NewToken(tokenPrefix)
@@ -535,8 +548,8 @@ func (s *Service) RotateToken(ctx context.Context, code string) (*Device, string
 		if err := deviceByCode(ctx, db, code, &d); err != nil {
 			return err
 		}
-		d.TokenHash, d.TokenPrefix, d.UpdatedAt = hash, token[:len(tokenPrefix)+6], s.now().UTC()
-		_, err := db.NewUpdate().Model(&d).Column("token_hash", "token_prefix", "updated_at").Where("id = ?", d.ID).Exec(ctx)
+		d.TokenHash, d.TokenPrefix, d.MQTTHash, d.UpdatedAt = hash, token[:len(tokenPrefix)+6], ptr(MosquittoHash(token)), s.now().UTC()
+		_, err := db.NewUpdate().Model(&d).Column("token_hash", "token_prefix", "mqtt_hash", "updated_at").Where("id = ?", d.ID).Exec(ctx)
 		return err
 	})
 	if err != nil {
@@ -549,3 +562,5 @@ func (s *Service) RotateToken(ctx context.Context, code string) (*Device, string
 	s.fill(&d, st)
 	return &d, token, s.gate.AuditTenant(ctx, "monitoring.device.token", code, map[string]string{"prefix": d.TokenPrefix})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -74,8 +74,13 @@ func (h *handlers) pageDevices(c *fiber.Ctx) error {
 	for i := range Types {
 		names[Types[i].Code] = Types[i].Name(l)
 	}
+	q, err := h.quotaOf(c.UserContext())
+	if err != nil {
+		return err
+	}
+	notice, over := quotaNotice(q, l)
 	return h.k.Pages.Render(c, "monitoring/devices", fiber.Map{"Devices": ds, "TypeNames": names, "Types": Types,
-		"Type": c.Query("type"), "Status": c.Query("status"), "Base": base(c)})
+		"Type": c.Query("type"), "Status": c.Query("status"), "Base": base(c), "QuotaNotice": notice, "QuotaOver": over})
 }
 
 // pageDevice is /monitoring/devices/:code: the device, its latest readings and a table of a

@@ -30,6 +30,18 @@ type SimConfig struct {
 	URL      string
 	Lon, Lat float64
 	Client   *http.Client
+	// Incident has the first device report an incident from its first reading on: the value of
+	// its type that the usual rules alarm on (incidentValues), for the demo and the tests of
+	// alarms.
+	Incident bool
+}
+
+// incidentValues are what a device in trouble reports, by type and metric: water over the kerb,
+// a manhole cover open and tilted, gas at 40 %LEL, a bridge strained, a bin overflowing, a
+// streetlight out.
+var incidentValues = map[string]float64{
+	"waterlog.level": 45, "manhole.open": 1, "manhole.tilt": 30, "gas.concentration": 40,
+	"bridge.strain": 3000, "bin.fill": 97, "streetlight.current": 0,
 }
 
 // SimReport is what a simulator run did.
@@ -45,12 +57,16 @@ type simDevice struct {
 	typ         *Type
 	state       map[string]float64
 	rnd         *rand.Rand
+	incident    bool // reports incidentValues (SimConfig.Incident)
 }
 
 // next is the device's next value of metric m: a random walk within a plausible normal band
 // (a manhole mostly closed and level, water rising and draining, a bin filling then emptied,
 // a streetlight drawing current at night).
 func (d *simDevice) next(m *Metric, at time.Time) float64 {
+	if v, ok := incidentValues[d.typ.Code+"."+m.Code]; ok && d.incident {
+		return v
+	}
 	v, ok := d.state[m.Code]
 	r := d.rnd
 	switch d.typ.Code + "." + m.Code {
@@ -210,7 +226,8 @@ func (s *Service) simDevices(ctx context.Context, cfg SimConfig) ([]*simDevice, 
 		if err != nil {
 			return nil, fmt.Errorf("simulated device %s: %w", code, err)
 		}
-		out[i] = &simDevice{code: code, token: tok, typ: typ, state: map[string]float64{}, rnd: rand.New(rand.NewPCG(uint64(i), 11))}
+		out[i] = &simDevice{code: code, token: tok, typ: typ, state: map[string]float64{}, rnd: rand.New(rand.NewPCG(uint64(i), 11)),
+			incident: cfg.Incident && i == 0}
 	}
 	return out, nil
 }
@@ -244,7 +261,7 @@ func postBatch(ctx context.Context, c *http.Client, url, token string, b Batch) 
 }
 
 // runSimulate is the command "simulate <tenant>" with its flags --devices, --rate, --duration,
-// --url, --lon, --lat (in that order after the tenant).
+// --url, --lon, --lat, --incident (in that order after the tenant).
 func (s *Service) runSimulate(ctx context.Context, args []string, out io.Writer) error {
 	cfg := SimConfig{Tenant: args[0], Devices: 20, Rate: 100, Duration: time.Minute, URL: "http://127.0.0.1:8080", Lon: 101.546, Lat: 25.033}
 	var err error
@@ -273,6 +290,7 @@ func (s *Service) runSimulate(ctx context.Context, args []string, out io.Writer)
 		cfg.URL = args[4]
 	}
 	cfg.Lon, cfg.Lat = atof(args[5], cfg.Lon), atof(args[6], cfg.Lat)
+	cfg.Incident = args[7] == "true"
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
@@ -294,4 +312,5 @@ var simulateCommand = module.Command{Use: "simulate <tenant>", Args: 1,
 		{Name: "url", Usage: "the server's base URL (default http://127.0.0.1:8080)"},
 		{Name: "lon", Usage: "longitude the devices are placed around (default 101.546, 楚雄)"},
 		{Name: "lat", Usage: "latitude the devices are placed around (default 25.033)"},
+		{Name: "incident", Usage: "the first device (SIM-0001) reports an incident: water at 45 cm, a manhole open, gas at 40 %LEL, … (what the usual rules alarm on)", Bool: true},
 	}}

@@ -5,11 +5,13 @@ import (
 )
 
 // stats counts the ingest's outcomes for Prometheus: readings accepted and rejected per tenant
-// and reason, and requests refused for their token. (The durable per-day rejection counts are in
+// and reason, requests refused for their token, and MQTT messages by outcome (no tenant label:
+// anyone may publish to a topic naming any slug). (The durable per-day rejection counts are in
 // the tenant's monitoring_rejections.)
 type stats struct {
 	readings     *prometheus.CounterVec
 	unauthorized *prometheus.CounterVec
+	mqtt         *prometheus.CounterVec
 }
 
 func newStats() *stats {
@@ -22,6 +24,10 @@ func newStats() *stats {
 			Name: "cityops_monitoring_unauthorized_total",
 			Help: "Monitoring ingest requests refused for a missing or unknown device token, by tenant.",
 		}, []string{"tenant"}),
+		mqtt: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cityops_monitoring_mqtt_messages_total",
+			Help: "Messages taken from the MQTT broker, by outcome (taken, duplicate, bad_topic, malformed, unknown_tenant, not_entitled, unknown_device, refused).",
+		}, []string{"outcome"}),
 	}
 }
 
@@ -30,7 +36,7 @@ func (st *stats) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{st.readings, st.unauthorized} {
+	for _, c := range []prometheus.Collector{st.readings, st.unauthorized, st.mqtt} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
