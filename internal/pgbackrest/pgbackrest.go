@@ -222,7 +222,8 @@ func (r Repo) Restore(ctx context.Context, o RestoreOptions) (inst *Instance, er
 		"--tablespace-map-all=" + filepath.Join(dir, "tablespaces"),
 		"--lock-path=" + filepath.Join(dir, "lock"), "--log-level-console=warn", "--log-level-file=off",
 	}
-	if o.Database != "" {
+	// The system databases are always restored; pgBackRest refuses to be asked for them.
+	if o.Database != "" && o.Database != "postgres" && o.Database != "template0" && o.Database != "template1" {
 		args = append(args, "--db-include="+o.Database)
 	}
 	if out, err := run(ctx, who, nil, r.bin(), r.args("restore", args...)...); err != nil {
