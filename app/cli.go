@@ -363,7 +363,7 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "tenant %s: key version %v, %v values re-wrapped, older versions retired\n", t.Slug, out.LatestVersion, out.Rewrapped)
 		return nil
 	})
-	cmd.AddCommand(list, create, suspend, resume, provision, export, waive, offboard, rotate)
+	cmd.AddCommand(list, create, suspend, resume, provision, export, waive, offboard, rotate, restoreCommand(stdout, stderr))
 	return cmd
 }
 

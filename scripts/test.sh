@@ -39,7 +39,9 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
 # their tests read them back with pdftotext (poppler-utils).
 # The monitoring MQTT tests start Mosquitto processes of their own (package mosquitto).
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto redis-server)
+# The backup drill (tenants/restore_test.go) archives a throwaway cluster's WAL with pgBackRest and
+# restores from it (pgbackrest); the shared rate-limit tests start their own redis-server.
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto pgbackrest redis-server)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
@@ -48,6 +50,7 @@ ensure_extra_services() {
 	ensure_vault
 	ensure_chromium
 	ensure_mosquitto
+	ensure_pgbackrest
 	ensure_redis
 }
 
@@ -68,6 +71,12 @@ ensure_mosquitto() {
 	[ -n "$bin" ] && [ -x "$bin" ] || die "no mosquitto for the MQTT tests: apt-get install mosquitto (or set CITYOPS_MOSQUITTO)"
 	export CITYOPS_MOSQUITTO="$bin"
 	info "mosquitto: $("$bin" -h 2>/dev/null | head -1)"
+}
+
+# The backup drill runs pgbackrest (Debian's package) as the throwaway cluster's OS user.
+ensure_pgbackrest() {
+	command -v pgbackrest >/dev/null 2>&1 || die "no pgbackrest for the backup drill (tenants/restore_test.go): apt-get install pgbackrest"
+	info "$(pgbackrest version)"
 }
 
 # The browser tests (app/browser_test.go) start Chromium from CITYOPS_CHROMIUM or /usr/bin/chromium.

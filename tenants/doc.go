@@ -9,4 +9,8 @@
 // transaction and the tenant's read-only role, so the database refuses a write even if the HTTP
 // layer let one through. On SQLite each tenant is its own file, opened lazily, a bounded number
 // kept open; a read-only scope reads through a connection opened with mode=ro.
+//
+// Store.Restore puts one tenant's schema back to a point in time from the cluster's pgBackRest
+// backups (beside the live schema, or in its place during a short write freeze), touching no other
+// tenant; Store.RestoreFile does the same for a SQLite tenant's file from a file-level backup.
 package tenants

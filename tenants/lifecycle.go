@@ -242,13 +242,20 @@ func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
 			return err
 		}
 		ddl := "DROP SCHEMA IF EXISTS " + schema + " CASCADE;"
+		leftovers, err := restoreLeftovers(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		for _, l := range leftovers {
+			ddl += "DROP SCHEMA IF EXISTS " + dbx.QuoteIdent(l) + " CASCADE;"
+		}
 		for _, r := range roles {
 			if dbx.ValidIdent(r) {
 				ddl += "DROP OWNED BY " + dbx.QuoteIdent(r) + ";"
 			}
 		}
 		ddl += "DROP ROLE IF EXISTS " + ro + "; DROP ROLE IF EXISTS " + rw + ";"
-		_, err := tx.ExecContext(ctx, ddl)
+		_, err = tx.ExecContext(ctx, ddl)
 		return err
 	})
 }

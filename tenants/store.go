@@ -74,6 +74,9 @@ type Store struct {
 	tenants tenantCache
 	// logins counts failed logins to slow down password guessing (login_throttle.go).
 	logins *LoginThrottle
+	// databaseURL is where the PostgreSQL control plane is, for the programs a restore runs
+	// (pg_restore; restore.go).
+	databaseURL string
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
@@ -106,7 +109,7 @@ func Open(cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.dialect, s.db, s.reader = dbx.Postgres, db, db
+		s.dialect, s.db, s.reader, s.databaseURL = dbx.Postgres, db, db, cfg.DatabaseURL
 		return s, nil
 	}
 	if s.dataDir == "" {
