@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,19 +14,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/blob/blobtest"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets/secretstest"
 )
 
 // TestThreeReplicas: three replicas of one deployment (three processes' worth of App on one
-// PostgreSQL database) behind a round-robin proxy, as a load balancer puts them. Requests through
-// the proxy land on every replica; a suspension made through one refuses writes on all three
-// within a second (the cache sync, not the caches' 5 s); the overdue job runs on exactly one of
-// them, and when that replica stops another takes it over.
+// PostgreSQL database and one S3 bucket, versitygw) behind a round-robin proxy, as a load
+// balancer puts them. Requests through the proxy land on every replica; a photo uploaded through
+// one is served by another; a suspension made through one refuses writes on all three within a
+// second (the cache sync, not the caches' 5 s); the overdue job runs on exactly one of them, and
+// when that replica stops another takes it over.
 func TestThreeReplicas(t *testing.T) {
-	base, _, county := MustBootApp(t, "postgres")
-	opTok, _ := mustAccount(t, base.store, "op@replicas.test", tenants.OperatorAdmin, nil, "")
-	adminTok, _ := mustAccount(t, base.store, "admin@replicas.test", "", county, tenants.TenantAdmin)
+	bucket := blobtest.MustStart(t).MustBucket(t)
+	f := newCaseFixtureConfig(t, "postgres", Options{}, func(c *Config) { c.Blob = bucket })
+	base := f.app
+	opTok, adminTok, acceptorTok := f.tokens["operator"], f.tokens["adminA"], f.tokens["acceptorA"]
 
 	type replica struct {
 		app  *App
@@ -65,25 +70,47 @@ func TestThreeReplicas(t *testing.T) {
 		pr.SetURL(&url.URL{Scheme: "http", Host: r.addr})
 	}})
 	t.Cleanup(lb.Close)
-	call := func(host, token, method, path, body string) int {
+	send := func(host, token, method, path, contentType, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, host+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Type", contentType)
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
-		return res.StatusCode
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	call := func(host, token, method, path, body string) int {
+		t.Helper()
+		st, _ := send(host, token, method, path, "application/json", body)
+		return st
 	}
 	const write = "/api/v1/t/chuxiong/settings/note"
 	for i := range 6 { // twice on each replica
 		if st := call(lb.URL, adminTok, "PUT", write, `{"value":"before"}`); st != 200 {
 			t.Fatalf("write %d through the balancer: %d", i, st)
 		}
+	}
+
+	// A case reported through the first replica, its photo uploaded through the second and
+	// served by the third (the bucket is their one store; none keeps it on its disk).
+	st, body := send("http://"+rs[0].addr, acceptorTok, "POST", casesA, "application/json", reportA)
+	var c struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &c); st != 201 || err != nil {
+		t.Fatalf("report: %d %s", st, body)
+	}
+	st, body = send("http://"+rs[1].addr, acceptorTok, "POST", casesA+"/"+c.ID+"/photos", "image/png", pngBytes)
+	var p struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &p); st != 201 || err != nil {
+		t.Fatalf("photo: %d %s", st, body)
+	}
+	if st, body := send("http://"+rs[2].addr, adminTok, "GET", casesA+"/"+c.ID+"/photos/"+p.ID, "", ""); st != 200 || body != pngBytes {
+		t.Fatalf("the photo from the third replica: %d (%d bytes)", st, len(body))
 	}
 
 	// Suspended through the second replica: every replica refuses writes within a second.
