@@ -170,13 +170,9 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 	if res.Batch == "" {
 		res.Batch = uuid.NewString()
 	}
-	hash := tenants.HashToken(token)
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		var d Device
-		err := dbx.Translate(db.NewSelect().Model(&d).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
-		if errs.Is(err, errs.NotFound) {
-			return errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
-		} else if err != nil {
+		d, err := deviceByToken(ctx, db, token)
+		if err != nil {
 			return err
 		}
 		res.Device = d.Code
@@ -263,6 +259,17 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 		res.Rows = []RejectedRow{}
 	}
 	return res, nil
+}
+
+// deviceByToken finds the tenant's device whose token is token (its id, code and type); a token
+// that is none of the tenant's devices' is Unauthorized.
+func deviceByToken(ctx context.Context, db bun.IDB, token string) (*Device, error) {
+	var d Device
+	err := dbx.Translate(db.NewSelect().Model(&d).Column("id", "code", "type").Where("token_hash = ?", tenants.HashToken(token)).Scan(ctx))
+	if errs.Is(err, errs.NotFound) {
+		return nil, errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
+	}
+	return &d, err
 }
 
 // otherDevices returns which of the device codes the readings name, other than own, are the

@@ -43,16 +43,19 @@ func Module(s *Service) module.Module {
 			}
 			h := &handlers{s: s, k: k}
 			return module.Parts{
-				API: h.routes,
+				API: func(r module.Router) { h.routes(r); h.videoRoutes(r) },
 				Console: func(r module.Router) {
 					r.Get("/monitoring", h.pageDevices)
 					r.Get("/monitoring/devices/:code", h.pageDevice)
+					h.videoPages(r)
 				},
-				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
+				Machine: func(r module.Router) { r.Post("/readings", h.ingest); r.Post("/events", h.events) },
 				Run:     map[string]func(context.Context, []string, io.Writer) error{"simulate": s.runSimulate},
 				Demo:    s.seedDemo,
 				Background: []module.Loop{{Name: "retention", Run: func(ctx context.Context) {
 					s.runRetention(ctx, k, RetentionEvery, k.Log)
+				}}, {Name: "video gateway", Run: s.gw.run}, {Name: "video snapshots", Run: func(ctx context.Context) {
+					s.runSnapshots(ctx, k, SnapshotsEvery, k.Log)
 				}}},
 			}, nil
 		},

@@ -78,6 +78,10 @@ type Config struct {
 	Grids      Grids
 	Components Components
 	Now        func() time.Time
+	// Cipher seals cameras' source URLs with the tenant's key; Video configures live viewing and
+	// snapshots (video_gateway.go).
+	Cipher Cipher
+	Video  VideoConfig
 }
 
 // Service owns the devices, their readings and rollups.
@@ -87,6 +91,9 @@ type Service struct {
 	components Components
 	now        func() time.Time
 	stats      *stats
+	cipher     Cipher
+	gw         *gateway
+	photos     Photos
 }
 
 // NewService returns the monitoring service.
@@ -95,7 +102,8 @@ func NewService(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, now: now, stats: newStats()}
+	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, now: now, stats: newStats(),
+		cipher: cfg.Cipher, gw: newGateway(cfg.Video)}
 }
 
 // DeviceInput is a device to create or the fields of one to change (nil: unchanged).
@@ -432,6 +440,12 @@ func (s *Service) resolve(ctx context.Context, cs []*checked, bad func(i int, er
 // CreateDevice adds a device and returns it with its token, which is shown this once (only its
 // hash is kept). Audited as monitoring.device.create.
 func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (*Device, string, error) {
+	return s.createDevice(ctx, in, nil)
+}
+
+// createDevice is CreateDevice; also, when not nil, writes what else makes the device (a
+// camera's source) in the same transaction.
+func (s *Service) createDevice(ctx context.Context, in DeviceInput, also func(ctx context.Context, db bun.IDB, d *Device) error) (*Device, string, error) {
 	c, err := check(in, nil)
 	if err != nil {
 		return nil, "", err
@@ -454,6 +468,9 @@ func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (*Device, st
 			e := errs.E(errs.Conflict, msgDeviceExists, d.Code)
 			e.Field = "code"
 			return e
+		}
+		if err == nil && also != nil {
+			err = also(ctx, db, &d)
 		}
 		return err
 	})
