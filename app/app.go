@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
@@ -124,8 +126,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, log)
+	a.platform = newPlatform(store, a.secrets, monitoring.VideoConfig{FFmpeg: cfg.FFmpeg, Dir: filepath.Join(cfg.DataDir, "video"),
+		Transcode: cfg.VideoTranscode, External: cfg.VideoExternal, Log: log.With("component", "video")}, log)
 	a.cases = a.newCases(opts.CaseConfig)
+	a.platform.monitoring.UsePhotos(casePhotos{a.cases})
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	a.platform.importer = exchange.NewImporter(exchange.ImporterConfig{Gate: store, Cipher: a.secrets, Credentials: a.secrets, Usage: a.billing,
 		Classes: a.platform.catalog.Entries(), Grids: a.platform.grids, Components: a.platform.catalog, Org: a.platform.org,
