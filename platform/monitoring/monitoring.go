@@ -94,6 +94,7 @@ type Service struct {
 	cipher     Cipher
 	gw         *gateway
 	photos     Photos
+	videoState
 }
 
 // NewService returns the monitoring service.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cityops/cityops/internal/dbx"
@@ -15,6 +16,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
+
+// videoState is the Service's memory for video: when each tenant's taken events were last expired.
+type videoState struct {
+	expiredMu sync.Mutex
+	expired   map[uuid.UUID]time.Time
+}
 
 // CameraType is the device type of cameras: they report no metrics; they stream video, give
 // snapshots and send the events of video analytics (video_events.go).

@@ -10,6 +10,7 @@ import (
 	"github.com/cityops/cityops/internal/textutil"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
 
@@ -42,7 +43,8 @@ type SnapshotReport struct {
 //     it with the alarm (or why it failed, so that it is not tried again);
 //   - for each snapshot whose alarm's case is opened (case_id set) and which is no case photo yet,
 //     it adds it to the case as a photo (cases.Service.AddPhoto) and records the photo's id; a case
-//     that refuses photos (closed) is recorded too.
+//     that refuses photos (closed) is recorded too;
+//   - at most once an hour, it forgets the taken events older than the raw retention.
 //
 // Every step is recomputed from the database, so a pass cut anywhere loses and doubles nothing
 // (AddPhoto is content-addressed: a photo added twice costs one file, at most one row more).
@@ -94,6 +96,9 @@ func (s *Service) Snapshots(ctx context.Context) (SnapshotReport, error) {
 		}); err != nil {
 			return rep, err
 		}
+	}
+	if err := s.expireEvents(ctx); err != nil {
+		return rep, err
 	}
 	if s.photos == nil {
 		return rep, nil
@@ -177,5 +182,35 @@ func (s *Service) runSnapshots(ctx context.Context, k module.Kit, interval time.
 				log.Info("monitoring snapshots", "tenant", t.Slug, "grabbed", r.Grabbed, "failed", r.Failed, "attached", r.Attached, "refused", r.Refused)
 			}
 		}
+	})
+}
+
+// expireEvents forgets the taken events older than the tenant's raw retention (at least two days:
+// an event older than a day is refused anyway, so its id cannot come back), at most once an hour
+// per tenant and RetentionBatch rows at a time.
+func (s *Service) expireEvents(ctx context.Context) error {
+	t := tenants.ScopeFrom(ctx).Tenant.ID
+	now := s.now()
+	s.expiredMu.Lock()
+	if last, ok := s.expired[t]; ok && now.Sub(last) < time.Hour && !now.Before(last) {
+		s.expiredMu.Unlock()
+		return nil
+	}
+	if s.expired == nil {
+		s.expired = map[uuid.UUID]time.Time{}
+	}
+	s.expired[t] = now
+	s.expiredMu.Unlock()
+	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		st, err := settingsIn(ctx, db)
+		if err != nil {
+			return err
+		}
+		days := max(st.RawDays, 2)
+		cut := s.now().Add(-time.Duration(days) * 24 * time.Hour).UnixMilli()
+		_, err = db.NewDelete().Model((*eventRow)(nil)).
+			Where("(device_id, event_id) IN (?)", db.NewSelect().Model((*eventRow)(nil)).Column("device_id", "event_id").
+				Where("received_at < ?", cut).Limit(RetentionBatch)).Exec(ctx)
+		return err
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -296,6 +297,24 @@ func TestVideoEvents(t *testing.T) {
 		if len(ph.adds) != 1 || ph.adds["case-1"] == 0 {
 			t.Fatalf("photos %+v", ph.adds)
 		}
+		// Taken events are forgotten after the raw retention (30 days).
+		events := func() (n int) {
+			if err := w.e.Store.Tx(w.e.A, tenants.Read, func(ctx context.Context, db bun.IDB) (err error) {
+				c, err := db.NewSelect().TableExpr("monitoring_video_events").Count(ctx)
+				n = int(c)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := events(); n != 5 {
+			t.Fatalf("%d events taken, want 5", n)
+		}
+		w.clk.Add(31 * 24 * time.Hour)
+		if _, err := w.s.Snapshots(w.e.A); err != nil || events() != 0 {
+			t.Fatalf("after 31 days: %d events, %v", events(), err)
+		}
 	})
 }
 
@@ -445,15 +464,18 @@ func TestVideoGatewayPlaysRTSP(t *testing.T) {
 				}
 			}
 			defer func() { cancel(); loops.Wait() }()
+			toks := map[string]string{}
 			for _, c := range []struct {
 				ctx  context.Context
 				code string
 			}{{w.e.A, "CAM-1"}, {w.e.Pref, "ZCAM-1"}} {
-				if _, _, err := w.s.CreateCamera(c.ctx, monitoring.CameraInput{
+				_, tok, err := w.s.CreateCamera(c.ctx, monitoring.CameraInput{
 					DeviceInput: monitoring.DeviceInput{Code: c.code, Lon: ptr(101.505), Lat: ptr(25.005)},
-					Source:      monitoring.SourceInput{Protocol: "rtsp", URL: src}}); err != nil {
+					Source:      monitoring.SourceInput{Protocol: "rtsp", URL: src}})
+				if err != nil {
 					t.Fatal(err)
 				}
+				toks[c.code] = tok
 			}
 			if err := w.s.ShareCamera(w.e.Pref, "ZCAM-1", "chuxiong"); err != nil {
 				t.Fatal(err)
@@ -516,6 +538,14 @@ func TestVideoGatewayPlaysRTSP(t *testing.T) {
 			if a := get(t, f, "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/live/evil.sh?as=amember"); a.Status != 404 {
 				t.Fatalf("other file: %d", a.Status)
 			}
+			// An event without a snapshot: the snapshot pass grabs a frame of the camera for its alarm.
+			r := result2(t, post(t, f, "/api/v1/ingest/chuxiong/events", toks["CAM-1"], `{"id":"e1","type":"smoke_fire","confidence":0.8}`))
+			if rep, err := w.s.Snapshots(w.e.A); err != nil || rep.Grabbed != 1 {
+				t.Fatalf("snapshot pass: %+v %v", rep, err)
+			}
+			if b, err := w.s.FindSnapshot(w.e.A, r); err != nil || len(b) < 100 || b[0] != 0xFF || b[1] != 0xD8 {
+				t.Fatalf("grabbed snapshot: %d bytes, %v", len(b), err)
+			}
 			a := get(t, f, "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/snapshot?as=amember")
 			if a.Status != 200 || a.Type != "image/jpeg" {
 				t.Fatalf("snapshot: %d %s", a.Status, a.Body)
@@ -546,6 +576,86 @@ func TestVideoGatewayPlaysRTSP(t *testing.T) {
 	}
 	if a := get(t, f, "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/live/index.m3u8"); a.Status != 503 || !strings.Contains(a.Body, "CITYOPS_FFMPEG") {
 		t.Fatalf("video off: %d %s", a.Status, a.Body)
+	}
+}
+
+// result2 is the alarm an event's answer names.
+func result2(t *testing.T, a answer) string {
+	t.Helper()
+	var r struct {
+		Alarm string `json:"alarm"`
+	}
+	if a.Status != 200 || json.Unmarshal([]byte(a.Body), &r) != nil || r.Alarm == "" {
+		t.Fatalf("event: %d %s", a.Status, a.Body)
+	}
+	return r.Alarm
+}
+
+// TestVideoExternalServer: a camera with an external path is proxied from the external media
+// server (a stand-in for MediaMTX's HLS server) under the same per-tenant path; names that are
+// not one path segment and other tenants get 404; a camera's HTTP snapshot URL gives its
+// snapshot without ffmpeg.
+func TestVideoExternalServer(t *testing.T) {
+	jpg := aJPEG(t)
+	var asked []string
+	var mu sync.Mutex
+	media := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/zhou/cam-1/index.m3u8":
+			rw.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+			rw.Write([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nvideo1_stream.m3u8\n"))
+		case "/zhou/cam-1/video1_stream.m3u8":
+			rw.Write([]byte("#EXTM3U\n#EXTINF:1,\nseg7.mp4\n"))
+		case "/cam/snap.jpg":
+			if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "pw" {
+				rw.WriteHeader(401)
+				return
+			}
+			rw.Header().Set("Content-Type", "image/jpeg")
+			rw.Write(jpg)
+		default:
+			http.NotFound(rw, r)
+		}
+	}))
+	defer media.Close()
+	w := videoWorld(t, newWorld(t, mustEnv(t, "sqlite")), monitoring.VideoConfig{External: media.URL})
+	f, _ := w.videoServer(t, &usage{})
+	host := strings.TrimPrefix(media.URL, "http://")
+	if _, _, err := w.s.CreateCamera(w.e.A, monitoring.CameraInput{DeviceInput: monitoring.DeviceInput{Code: "CAM-1", Lon: ptr(101.505), Lat: ptr(25.005)},
+		Source: monitoring.SourceInput{Protocol: "onvif", URL: "rtsp://127.0.0.1:9/none", SnapshotURL: "http://admin:pw@" + host + "/cam/snap.jpg", ExternalPath: "zhou/cam-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	const live = "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/live/"
+	if a := get(t, f, live+"index.m3u8"); a.Status != 200 || !strings.Contains(a.Body, "video1_stream.m3u8") {
+		t.Fatalf("playlist: %d %s", a.Status, a.Body)
+	}
+	if a := get(t, f, live+"video1_stream.m3u8"); a.Status != 200 || !strings.Contains(a.Body, "seg7.mp4") {
+		t.Fatalf("variant: %d %s", a.Status, a.Body)
+	}
+	if a := get(t, f, live+"seg8.mp4"); a.Status != 404 {
+		t.Fatalf("missing segment: %d %s", a.Status, a.Body)
+	}
+	for _, p := range []string{live + "index.m3u8?as=b", live + "..%2F..%2Fcam%2Fsnap.jpg", live + ".hidden"} {
+		if a := get(t, f, p); a.Status != 404 {
+			t.Fatalf("%s: %d %s", p, a.Status, a.Body)
+		}
+	}
+	mu.Lock()
+	for _, p := range asked {
+		if !strings.HasPrefix(p, "/zhou/cam-1/") {
+			t.Fatalf("the media server was asked for %s", p)
+		}
+	}
+	mu.Unlock()
+	a := get(t, f, "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/snapshot")
+	if a.Status != 200 || a.Type != "image/jpeg" || a.Body != string(jpg) {
+		t.Fatalf("HTTP snapshot: %d %s", a.Status, a.Type)
+	}
+	if a := get(t, f, "/api/v1/t/chuxiong/monitoring/cameras/CAM-1/snapshot?as=b"); a.Status != 404 {
+		t.Fatalf("B's snapshot: %d", a.Status)
 	}
 }
 
