@@ -14,11 +14,12 @@ import (
 //go:embed templates openapi.json migrations
 var files embed.FS
 
-// Module is monitoring's registration: its tables (tenant migration monitoring.0001), its API
-// (/monitoring/…: devices, their tokens, imports, readings, rejections and settings), its
-// machine route (POST /api/v1/ingest/{tenant}/readings, authenticated by device tokens), its
-// pages (/monitoring and a device's page), the sensor_readings meter, the simulator command and
-// the retention loop. Plans sell it (Entitlement); members and the prefecture read it, the
+// Module is monitoring's registration: its tables (tenant migrations monitoring.0001…), its API
+// (/monitoring/…: devices, their tokens, imports, readings, rejections and settings; cameras,
+// their live streams, snapshots and event types), its machine routes (POST
+// /api/v1/ingest/{tenant}/readings and …/events, authenticated by device tokens), its pages
+// (/monitoring, a device's page, the cameras and a camera's page), the sensor_readings meter, the
+// simulator command and its loops (retention, the video gateway's reaper, snapshots). Plans sell it (Entitlement); members and the prefecture read it, the
 // tenant's admins change it.
 func Module(s *Service) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
@@ -32,7 +33,7 @@ func Module(s *Service) module.Module {
 		Templates:   tpl,
 		Migrations:  migs,
 		OpenAPI:     api,
-		Nav:         []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}},
+		Nav:         []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}, {Path: "/monitoring/cameras", Label: "monitoring.video.cameras"}},
 		Commands:    []module.Command{simulateCommand},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {

@@ -388,3 +388,22 @@ func (s *Service) FindCameraAlarms(ctx context.Context, c *Camera, limit int) ([
 	}
 	return as, snap, err
 }
+
+// videoCase is what the case of a video alarm (source video, kind the event type) is made of: the
+// tenant's mapping of the type (case kind, class code and description; the type's name when the
+// mapping has no description). The alarm→case opener reads it for alarms without a rule; ok is
+// false when the type is not mapped to a case (nothing to open).
+func videoCase(ctx context.Context, db bun.IDB, eventType string) (caseKind, classCode, description string, ok bool, err error) {
+	et, err := eventTypeIn(ctx, db, eventType)
+	if errs.Is(err, errs.Invalid) {
+		return "", "", "", false, nil // the type was removed from the tenant's mapping
+	}
+	if err != nil || et.Action == ActionAlarm || et.CaseKind == "" || et.ClassCode == "" {
+		return "", "", "", false, err
+	}
+	description = et.Description
+	if description == "" {
+		description = et.NameZH
+	}
+	return et.CaseKind, et.ClassCode, description, true, nil
+}

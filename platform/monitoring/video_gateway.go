@@ -269,10 +269,16 @@ func (g *gateway) reap(all bool) {
 		}
 	}
 	g.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, st := range gone {
-		g.cleanup(st)
-		g.cfg.Log.Info("video: stream stopped", "stream", st.key)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.cleanup(st)
+			g.cfg.Log.Info("video: stream stopped", "stream", st.key)
+		}()
 	}
+	wg.Wait()
 }
 
 // stop stops the stream of key now (its source changed).
