@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/errs"
@@ -312,5 +311,5 @@ func (h *handlers) pageCamera(c *fiber.Ctx) error {
 	}
 	on := h.s.gw.On() || (cam.row != nil && cam.row.ExternalPath != "" && h.s.gw.cfg.External != "")
 	return h.k.Pages.Render(c, "monitoring/camera", fiber.Map{"Camera": cam, "Alarms": alarms, "Snapshots": snaps, "EventNames": names,
-		"VideoOn": on, "Path": base(c) + "/monitoring/" + cam.Path(), "Base": base(c), "Grace": strconv.Itoa(int(h.s.gw.cfg.Grace.Seconds()))})
+		"VideoOn": on, "Path": base(c) + "/monitoring/" + cam.Path(), "Base": base(c)})
 }
