@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/errs"
@@ -198,6 +200,9 @@ func (h *handlers) snapshot(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
+// mediaTypes are the types of an external media server's answers the app passes on.
+var mediaTypes = []string{"application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "video/mp2t", "video/mp4", "audio/mp4", "application/octet-stream"}
+
 // live serves the camera's HLS playlist and segments: from the gateway's ffmpeg (started by the
 // playlist's first request), or proxied from the external media server for a camera with an
 // external path when one is configured. Only the files the gateway writes are served.
@@ -221,7 +226,13 @@ func (h *handlers) live(c *fiber.Ctx) error {
 		if err != nil {
 			return errs.E(errs.Upstream, msgCameraNoAnswer)
 		}
-		c.Set(fiber.HeaderContentType, res.Header.Get(fiber.HeaderContentType))
+		// Only media types pass: whatever else the media server answers is no page of this origin.
+		ct := strings.ToLower(strings.TrimSpace(strings.Split(res.Header.Get(fiber.HeaderContentType), ";")[0]))
+		if !slices.Contains(mediaTypes, ct) {
+			ct = "application/octet-stream"
+		}
+		c.Set(fiber.HeaderContentType, ct)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Send(b)
 	}

@@ -609,6 +609,9 @@ func TestVideoExternalServer(t *testing.T) {
 			rw.Write([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000\nvideo1_stream.m3u8\n"))
 		case "/zhou/cam-1/video1_stream.m3u8":
 			rw.Write([]byte("#EXTM3U\n#EXTINF:1,\nseg7.mp4\n"))
+		case "/zhou/cam-1/page.html":
+			rw.Header().Set("Content-Type", "text/html")
+			rw.Write([]byte("<script>alert(1)</script>"))
 		case "/cam/snap.jpg":
 			if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "pw" {
 				rw.WriteHeader(401)
@@ -634,6 +637,9 @@ func TestVideoExternalServer(t *testing.T) {
 	}
 	if a := get(t, f, live+"video1_stream.m3u8"); a.Status != 200 || !strings.Contains(a.Body, "seg7.mp4") {
 		t.Fatalf("variant: %d %s", a.Status, a.Body)
+	}
+	if a := get(t, f, live+"page.html"); a.Status != 200 || a.Type != "application/octet-stream" {
+		t.Fatalf("HTML from the media server: %d %s", a.Status, a.Type)
 	}
 	if a := get(t, f, live+"seg8.mp4"); a.Status != 404 {
 		t.Fatalf("missing segment: %d %s", a.Status, a.Body)
