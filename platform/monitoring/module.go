@@ -19,8 +19,8 @@ var files embed.FS
 // their live streams, snapshots and event types), its machine routes (POST
 // /api/v1/ingest/{tenant}/readings and …/events, authenticated by device tokens), its pages
 // (/monitoring, a device's page, the cameras and a camera's page), the sensor_readings meter, the
-// simulator command and its loops (retention, the video gateway's reaper, snapshots). Plans sell it (Entitlement); members and the prefecture read it, the
-// tenant's admins change it.
+// simulator command and its loops (retention, the video gateway's reaper, snapshots). Plans sell
+// it (Entitlement); members and the prefecture read it, the tenant's admins change it.
 func Module(s *Service) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
