@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	a.platform = newPlatform(store, a.secrets, cfg, log)
 	a.cases = a.newCases(opts.CaseConfig)
 	a.platform.monitoring.SetCases(a.cases)
+	a.platform.monitoring.UsePhotos(casePhotos{a.cases})
 	a.platform.hotline = exchange.NewHotline(exchange.HotlineConfig{Gate: store, Cases: a.cases, Geocoder: a.platform.grids, Now: store.Now})
 	a.platform.importer = exchange.NewImporter(exchange.ImporterConfig{Gate: store, Cipher: a.secrets, Credentials: a.secrets, Usage: a.billing,
 		Classes: a.platform.catalog.Entries(), Grids: a.platform.grids, Components: a.platform.catalog, Org: a.platform.org,

@@ -50,7 +50,7 @@ func mustBootAppWith(tb testing.TB, dialect string, opts Options) (*App, *tenant
 func mustBootAppConfig(tb testing.TB, dialect string, opts Options, adjust func(*Config)) (*App, *tenants.Tenant, *tenants.Tenant) {
 	tb.Helper()
 	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8,
-		PDFFont: testPDFFont}
+		PDFFont: testPDFFont, FFmpeg: testFFmpeg()}
 	if dialect == "postgres" {
 		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix

@@ -72,6 +72,15 @@ type Config struct {
 	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
 	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
 	SSOClockSkew time.Duration `env:"CITYOPS_SSO_CLOCK_SKEW" envDefault:"2m"`
+
+	// Video (docs/monitoring.md "Video"): FFmpeg is the ffmpeg binary of the RTSP→HLS gateway
+	// (unset: live viewing is off and says so; everything else works); VideoTranscode re-encodes
+	// to H.264 instead of copying (H.265 cameras); VideoExternal is the base URL of an optional
+	// external media server (MediaMTX's HLS server) that the app proxies for cameras with an
+	// external path.
+	FFmpeg         string `env:"CITYOPS_FFMPEG"`
+	VideoTranscode bool   `env:"CITYOPS_VIDEO_TRANSCODE" envDefault:"false"`
+	VideoExternal  string `env:"CITYOPS_VIDEO_EXTERNAL"`
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
@@ -145,6 +154,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Secrets.DataDir == "" {
 		c.Secrets.DataDir = c.DataDir
+	}
+	if c.FFmpeg != "" {
+		if fi, err := os.Stat(c.FFmpeg); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			problems = append(problems, fmt.Errorf("CITYOPS_FFMPEG %q is not an executable file (apt-get install ffmpeg; or leave it unset to turn live video off)", c.FFmpeg))
+		}
+	}
+	if c.VideoExternal != "" && !strings.HasPrefix(c.VideoExternal, "http://") && !strings.HasPrefix(c.VideoExternal, "https://") {
+		problems = append(problems, fmt.Errorf("CITYOPS_VIDEO_EXTERNAL %q must be an http(s) URL", c.VideoExternal))
 	}
 	switch c.MapTiles {
 	case "", "none", "osm", "tianditu":

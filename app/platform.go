@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/cityops/cityops/platform/analysis"
 	"github.com/cityops/cityops/platform/calendar"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/exchange"
@@ -44,7 +46,7 @@ type platform struct {
 	monitoring *monitoring.Service
 }
 
-func newPlatform(store *tenants.Store, creds secrets.Credentials, cfg Config, log *slog.Logger) *platform {
+func newPlatform(store *tenants.Store, creds secrets.Store, cfg Config, log *slog.Logger) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
@@ -58,8 +60,10 @@ func newPlatform(store *tenants.Store, creds secrets.Credentials, cfg Config, lo
 		analysis:   analysis.NewService(store, ev, store.Now),
 		exchange: exchange.NewService(exchange.Config{Gate: store, Credentials: creds, Indicators: monthlyIndicators{ev},
 			Now: store.Now, Log: log.With("component", "exchange")}),
-		monitoring: monitoring.NewService(monitoring.Config{Gate: store, Grids: g, Components: cat, Classes: cat, Now: store.Now,
-			MQTT: monitoring.MQTT{URL: cfg.MQTTURL, Username: cfg.MQTTUsername, Password: cfg.MQTTPassword, ClientID: cfg.MQTTClientID, ShareGroup: cfg.MQTTShareGroup}}),
+		monitoring: monitoring.NewService(monitoring.Config{Gate: store, Grids: g, Components: cat, Classes: cat, Now: store.Now, Cipher: creds,
+			MQTT: monitoring.MQTT{URL: cfg.MQTTURL, Username: cfg.MQTTUsername, Password: cfg.MQTTPassword, ClientID: cfg.MQTTClientID, ShareGroup: cfg.MQTTShareGroup},
+			Video: monitoring.VideoConfig{FFmpeg: cfg.FFmpeg, Dir: filepath.Join(cfg.DataDir, "video"), Transcode: cfg.VideoTranscode,
+				External: cfg.VideoExternal, Log: log.With("component", "video")}}),
 	}
 }
 
@@ -73,4 +77,16 @@ func (m monthlyIndicators) Monthly(ctx context.Context, year int, month time.Mon
 	}
 	return exchange.MonthFigures{Reported: s.Reported, Filed: s.Filed, Closed: s.Closed, ClosedOnTime: s.ClosedOnTime,
 		InspectorReported: s.InspectorReported}, nil
+}
+
+// casePhotos gives monitoring the case loop's photos: an alarm's snapshot becomes a photo of its
+// case.
+type casePhotos struct{ cs *cases.Service }
+
+func (p casePhotos) AddPhoto(ctx context.Context, caseID string, data []byte) (string, error) {
+	ph, err := p.cs.AddPhoto(ctx, caseID, data)
+	if err != nil {
+		return "", err
+	}
+	return ph.ID, nil
 }

@@ -41,7 +41,12 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # The monitoring MQTT tests start Mosquitto processes of their own (package mosquitto).
 # The backup drill (tenants/restore_test.go) archives a throwaway cluster's WAL with pgBackRest and
 # restores from it (pgbackrest); the shared rate-limit tests start their own redis-server.
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto pgbackrest redis-server)
+# The video tests (platform/monitoring/video_test.go, app/browser_video_test.go) run ffmpeg (the
+# RTSP→HLS gateway, snapshots; ffprobe checks the segments) against an RTSP server with a generated
+# test pattern: GStreamer's RTSP server through python3-gi (platform/monitoring/testdata/rtsp_server.py).
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto pgbackrest redis-server
+	ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
@@ -52,6 +57,7 @@ ensure_extra_services() {
 	ensure_mosquitto
 	ensure_pgbackrest
 	ensure_redis
+	ensure_video
 }
 
 # redis-server: the shared rate-limit tests (app/limits_shared_test.go) start their own server.
@@ -77,6 +83,19 @@ ensure_mosquitto() {
 ensure_pgbackrest() {
 	command -v pgbackrest >/dev/null 2>&1 || die "no pgbackrest for the backup drill (tenants/restore_test.go): apt-get install pgbackrest"
 	info "$(pgbackrest version)"
+}
+
+# ffmpeg, ffprobe and the GStreamer RTSP server (Debian's /usr/bin/python3 with gi) for the video tests.
+ensure_video() {
+	local bin
+	for bin in ffmpeg ffprobe; do
+		command -v "$bin" >/dev/null 2>&1 || die "no $bin for the video tests: apt-get install ffmpeg"
+	done
+	/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" 2>/dev/null \
+		|| die "no GStreamer RTSP server for Python at /usr/bin/python3 for the video tests: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly"
+	/usr/bin/gst-inspect-1.0 x264enc >/dev/null 2>&1 || gst-inspect-1.0 x264enc >/dev/null 2>&1 \
+		|| die "no GStreamer x264enc for the video tests' test stream: apt-get install gstreamer1.0-plugins-ugly"
+	info "video: $(ffmpeg -hide_banner -version | head -1)"
 }
 
 # The browser tests (app/browser_test.go) start Chromium from CITYOPS_CHROMIUM or /usr/bin/chromium.

@@ -186,7 +186,7 @@ func (u *UI) contentSecurityPolicy() string {
 	case "tianditu":
 		img += " https://*.tianditu.gov.cn"
 	}
-	return "default-src 'self'; img-src " + img + "; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+	return "default-src 'self'; img-src " + img + "; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
 }
 
 // MapConfig is what a map partial needs: the tile source (none, osm, tianditu) and, for 天地图,

@@ -36,9 +36,12 @@ const (
 // ingest and by a person's confirmation).
 const CasesEvery = 5 * time.Second
 
-// pendingCase is an alarm whose case is to be opened, with its rule and device.
+// pendingCase is an alarm whose case is to be opened, with its rule (or, for an alarm from video
+// analytics, its event type's mapping) and device.
 type pendingCase struct {
 	ID          string   `bun:"id"`
+	Source      string   `bun:"source"`     // rule or video
+	AlarmKind   string   `bun:"alarm_kind"` // the rule's kind, or the video event's type
 	Claim       *int64   `bun:"case_claim_until"`
 	Value       *float64 `bun:"value"`
 	RuleID      *string  `bun:"rule_id"`
@@ -52,6 +55,15 @@ type pendingCase struct {
 	DeviceType  string   `bun:"device_type"`
 	Lon         float64  `bun:"lon"`
 	Lat         float64  `bun:"lat"`
+}
+
+// caseSource is where the case comes from: video surveillance for an alarm from video
+// analytics, operation monitoring (sensors) for a rule's.
+func (p *pendingCase) caseSource() cases.Source {
+	if p.Source == "video" {
+		return cases.FromVideo
+	}
+	return cases.FromSensor
 }
 
 // caseRef is what the case's description ends with: it names the alarm (so the case's page
@@ -114,7 +126,7 @@ func (s *Service) OpenAlarmCases(ctx context.Context) (int, error) {
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		var ps []*pendingCase
 		if err := db.NewSelect().TableExpr("monitoring_alarms AS a").
-			ColumnExpr("a.id, a.case_claim_until, a.value, a.rule_id, a.metric").
+			ColumnExpr("a.id, a.source, a.kind AS alarm_kind, a.case_claim_until, a.value, a.rule_id, a.metric").
 			ColumnExpr("r.name AS rule_name, r.case_kind, r.class_code, r.description").
 			ColumnExpr("d.code AS device_code, d.name AS device_name, d.type AS device_type, d.lon, d.lat").
 			Join("JOIN monitoring_devices AS d ON d.id = a.device_id").
@@ -136,9 +148,20 @@ func (s *Service) OpenAlarmCases(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				claimed = append(claimed, p)
+			if n, _ := res.RowsAffected(); n != 1 {
+				continue
 			}
+			if p.Source == "video" {
+				// No rule: the tenant's mapping of the event type says what case to open.
+				kind, class, desc, ok, err := videoCase(ctx, db, p.AlarmKind)
+				if err != nil {
+					return err
+				}
+				if ok {
+					p.CaseKind, p.ClassCode, p.Description = &kind, &class, &desc
+				}
+			}
+			claimed = append(claimed, p)
 		}
 		return nil
 	})
@@ -165,7 +188,7 @@ func (s *Service) openCase(ctx context.Context, t *tenants.Tenant, p *pendingCas
 	if p.Claim != nil {
 		var found []string
 		if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
-			return db.NewSelect().TableExpr("cases").Column("id").Where("source = ? AND description LIKE ?", cases.FromSensor, "%"+p.ID+"%").
+			return db.NewSelect().TableExpr("cases").Column("id").Where("source = ? AND description LIKE ?", p.caseSource(), "%"+p.ID+"%").
 				Limit(1).Scan(ctx, &found)
 		}); err != nil {
 			return false, err
@@ -180,7 +203,7 @@ func (s *Service) openCase(ctx context.Context, t *tenants.Tenant, p *pendingCas
 		if p.CaseKind != nil {
 			kind, class = *p.CaseKind, *p.ClassCode
 		}
-		rin := cases.ReportInput{Source: cases.FromSensor, Kind: catalog.Kind(kind), ClassCode: class, Description: p.describe(),
+		rin := cases.ReportInput{Source: p.caseSource(), Kind: catalog.Kind(kind), ClassCode: class, Description: p.describe(),
 			Address: textutil.Truncate(strings.TrimSpace(p.DeviceName+" "+p.DeviceCode), 200), Lon: p.Lon, Lat: p.Lat}
 		client := cases.Client{Kind: "monitoring", Name: msg.TextOf(msg.ZH, msgTitle.ID())}
 		if p.RuleID != nil {

@@ -208,8 +208,7 @@ func (h *handlers) apiReadings(c *fiber.Ctx) error {
 		return err
 	}
 	metric := c.Query("metric")
-	if metric == "" {
-		typ, _ := FindType(d.Type)
+	if typ, _ := FindType(d.Type); metric == "" && len(typ.Metrics) > 0 {
 		metric = typ.Metrics[0].Code
 	}
 	format := c.Query("format", "json")
@@ -277,20 +276,9 @@ func (h *handlers) apiPutSettings(c *fiber.Ctx) error {
 // billing. Rejections are counted (in the tenant and in Prometheus) and answered per reason.
 func (h *handlers) ingest(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	slug := c.Params("tenant")
-	t, err := h.k.Store.FindTenantBySlug(ctx, slug)
-	if err != nil || t.Status == tenants.StatusDeleted {
-		return errs.E(errs.NotFound, msgNoTenant, textutil.Truncate(slug, 40))
-	}
-	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if tok = strings.TrimSpace(tok); !ok || tok == "" {
-		h.s.stats.unauthorized.WithLabelValues(t.Slug).Inc()
-		return errs.E(errs.Unauthorized, msgSendDeviceToken)
-	}
-	if on, err := h.k.Entitled(ctx, t, Entitlement); err != nil {
+	t, tok, err := h.machine(c)
+	if err != nil {
 		return err
-	} else if !on {
-		return errs.E(errs.Forbidden, msgNotEntitled, t.Slug)
 	}
 	var b Batch
 	if err := module.DecodeJSON(c, &b); err != nil {
@@ -312,4 +300,26 @@ func (h *handlers) ingest(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(res)
+}
+
+// machine authenticates a machine route's caller: the tenant of the path, the device token given
+// as the bearer token (checked against the tenant's devices by the service) and the tenant's plan.
+func (h *handlers) machine(c *fiber.Ctx) (*tenants.Tenant, string, error) {
+	ctx := c.UserContext()
+	slug := c.Params("tenant")
+	t, err := h.k.Store.FindTenantBySlug(ctx, slug)
+	if err != nil || t.Status == tenants.StatusDeleted {
+		return nil, "", errs.E(errs.NotFound, msgNoTenant, textutil.Truncate(slug, 40))
+	}
+	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if tok = strings.TrimSpace(tok); !ok || tok == "" {
+		h.s.stats.unauthorized.WithLabelValues(t.Slug).Inc()
+		return nil, "", errs.E(errs.Unauthorized, msgSendDeviceToken)
+	}
+	if on, err := h.k.Entitled(ctx, t, Entitlement); err != nil {
+		return nil, "", err
+	} else if !on {
+		return nil, "", errs.E(errs.Forbidden, msgNotEntitled, t.Slug)
+	}
+	return t, strings.Clone(tok), nil
 }

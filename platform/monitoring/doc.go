@@ -17,5 +17,7 @@
 // broker's files); the consumer trusts the topic as the device's identity. The live view
 // (live.go: the device map, the big screen and their feed of server-sent events, polled from the
 // tenant's database) shows devices and open alarms, for a prefecture across its counties. Video
-// is not built yet (docs/monitoring.md).
+// (video*.go): cameras are devices with sealed sources, shareable from the prefecture, watched
+// through an on-demand RTSP→HLS gateway that runs ffmpeg, with snapshots kept with their alarms
+// and cases and video-analytics events raising alarms through the ingest.
 package monitoring

@@ -161,15 +161,13 @@ func (s *Service) Ingest(ctx context.Context, token string, b Batch) (*Result, e
 	if b.Batch == "" {
 		b.Batch = uuid.NewString()
 	}
-	hash := tenants.HashToken(token)
 	x := &deviceBatch{batch: b}
 	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		err := dbx.Translate(db.NewSelect().Model(&x.dev).Column("id", "code", "type").Where("token_hash = ?", hash).Scan(ctx))
-		if errs.Is(err, errs.NotFound) {
-			return errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
-		} else if err != nil {
+		d, err := deviceByToken(ctx, db, token)
+		if err != nil {
 			return err
 		}
+		x.dev = *d
 		return s.writeBatches(ctx, db, s.now(), []*deviceBatch{x})
 	})
 	if err != nil {
@@ -448,6 +446,17 @@ func takenBatches(ctx context.Context, db bun.IDB, keys []string) (map[string]ba
 		}
 	}
 	return out, nil
+}
+
+// deviceByToken finds the tenant's device whose token is token (its id, code and type); a token
+// that is none of the tenant's devices' is Unauthorized.
+func deviceByToken(ctx context.Context, db bun.IDB, token string) (*Device, error) {
+	var d Device
+	err := dbx.Translate(db.NewSelect().Model(&d).Column("id", "code", "type").Where("token_hash = ?", tenants.HashToken(token)).Scan(ctx))
+	if errs.Is(err, errs.NotFound) {
+		return nil, errs.E(errs.Unauthorized, msgDeviceTokenNotValid)
+	}
+	return &d, err
 }
 
 // otherDevices returns which of the device codes the readings of bs name, other than their

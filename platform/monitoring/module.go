@@ -15,15 +15,16 @@ import (
 //go:embed templates openapi.json migrations
 var files embed.FS
 
-// Module is monitoring's registration: its tables (tenant migrations monitoring.0001 to 0004),
+// Module is monitoring's registration: its tables (tenant migrations monitoring.0001 to 0005),
 // its API (/monitoring/…: devices, their tokens, imports, readings, rejections, settings, the
-// quota, rules and alarms), its machine route (POST /api/v1/ingest/{tenant}/readings,
-// authenticated by device tokens), its pages (/monitoring, a device's page, the alarms, the
-// rules, the live map, the big screen and their live feed), the sensor_readings meter, the
+// quota, rules and alarms; cameras, their live streams, snapshots and event types), its machine
+// routes (POST /api/v1/ingest/{tenant}/readings and …/events, authenticated by device tokens),
+// its pages (/monitoring, a device's page, the alarms, the rules, the live map, the big screen
+// and their live feed, the cameras and a camera's page), the sensor_readings meter, the
 // simulator and mqtt-auth commands, and its loops (retention, the alarms' cases, the no_data
-// check and, when an MQTT broker is configured (Config.MQTT), the MQTT consumer "monitoring
-// mqtt"). Plans sell it (Entitlement); members and the prefecture read it, the
-// tenant's admins change it.
+// check, the video gateway's reaper, snapshots and, when an MQTT broker is configured
+// (Config.MQTT), the MQTT consumer "monitoring mqtt"). Plans sell it (Entitlement); members and
+// the prefecture read it, the tenant's admins change it.
 func Module(s *Service) module.Module {
 	tpl, _ := fs.Sub(files, "templates")
 	api, _ := files.ReadFile("openapi.json")
@@ -37,6 +38,7 @@ func Module(s *Service) module.Module {
 		Migrations:  migs,
 		OpenAPI:     api,
 		Nav: []module.Nav{{Path: "/monitoring", Label: "monitoring.nav"}, {Path: "/monitoring/alarms", Label: "monitoring.nav.alarms"},
+			{Path: "/monitoring/cameras", Label: "monitoring.video.cameras"},
 			{Path: "/monitoring/rules", Label: "monitoring.nav.rules", Roles: []tenants.Role{tenants.TenantAdmin}}},
 		Commands: []module.Command{simulateCommand, mqttAuthCommand},
 		Build: func(k module.Kit) (module.Parts, error) {
@@ -63,7 +65,7 @@ func Module(s *Service) module.Module {
 				loops = append(loops, module.Loop{Name: "mqtt", PerReplica: s.mqtt.ShareGroup != "", Run: func(ctx context.Context) { c.Run(ctx) }})
 			}
 			return module.Parts{
-				API: h.routes,
+				API: func(r module.Router) { h.routes(r); h.videoRoutes(r) },
 				Console: func(r module.Router) {
 					r.Get("/monitoring", h.pageDevices)
 					r.Get("/monitoring/devices/:code", h.pageDevice)
@@ -71,8 +73,12 @@ func Module(s *Service) module.Module {
 					r.Get("/monitoring/screen", h.pageScreen)
 					r.Get("/monitoring/live", h.liveFeed)
 					h.alarmPages(r)
+					h.videoPages(r)
 				},
-				Machine: func(r module.Router) { r.Post("/readings", ingestLimit(k), h.ingest) },
+				Machine: func(r module.Router) {
+					r.Post("/readings", ingestLimit(k), h.ingest)
+					r.Post("/events", ingestLimit(k), h.events)
+				},
 				Run: map[string]func(context.Context, []string, io.Writer) error{
 					"simulate": s.runSimulate,
 					"mqtt-auth": func(ctx context.Context, args []string, out io.Writer) error {

@@ -85,6 +85,10 @@ type Config struct {
 	Now     func() time.Time
 	// MQTT is the ingest over MQTT (its URL empty: HTTP only).
 	MQTT MQTT
+	// Cipher seals cameras' source URLs with the tenant's key; Video configures live viewing and
+	// snapshots (video_gateway.go).
+	Cipher Cipher
+	Video  VideoConfig
 }
 
 // Service owns the devices, their readings and rollups.
@@ -98,6 +102,10 @@ type Service struct {
 	cases      Cases                // opens alarms' cases (SetCases); nil: they stay pending
 	kick       chan *tenants.Tenant // tenants with an alarm's case to open now
 	mqtt       MQTT
+	cipher     Cipher
+	gw         *gateway
+	photos     Photos
+	videoState
 }
 
 // NewService returns the monitoring service.
@@ -107,7 +115,7 @@ func NewService(cfg Config) *Service {
 		now = time.Now
 	}
 	return &Service{gate: cfg.Gate, grids: cfg.Grids, components: cfg.Components, classes: cfg.Classes, now: now, stats: newStats(),
-		kick: make(chan *tenants.Tenant, 64), mqtt: cfg.MQTT}
+		kick: make(chan *tenants.Tenant, 64), mqtt: cfg.MQTT, cipher: cfg.Cipher, gw: newGateway(cfg.Video)}
 }
 
 // DeviceInput is a device to create or the fields of one to change (nil: unchanged).
@@ -444,6 +452,12 @@ func (s *Service) resolve(ctx context.Context, cs []*checked, bad func(i int, er
 // CreateDevice adds a device and returns it with its token, which is shown this once (only its
 // hash is kept). Audited as monitoring.device.create.
 func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (*Device, string, error) {
+	return s.createDevice(ctx, in, nil)
+}
+
+// createDevice is CreateDevice; also, when not nil, writes what else makes the device (a
+// camera's source) in the same transaction.
+func (s *Service) createDevice(ctx context.Context, in DeviceInput, also func(ctx context.Context, db bun.IDB, d *Device) error) (*Device, string, error) {
 	c, err := check(in, nil)
 	if err != nil {
 		return nil, "", err
@@ -466,6 +480,9 @@ func (s *Service) CreateDevice(ctx context.Context, in DeviceInput) (*Device, st
 			e := errs.E(errs.Conflict, msgDeviceExists, d.Code)
 			e.Field = "code"
 			return e
+		}
+		if err == nil && also != nil {
+			err = also(ctx, db, &d)
 		}
 		return err
 	})

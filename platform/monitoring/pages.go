@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/cityops/cityops/internal/clock"
@@ -74,6 +75,7 @@ func (h *handlers) pageDevices(c *fiber.Ctx) error {
 	for i := range Types {
 		names[Types[i].Code] = Types[i].Name(l)
 	}
+	names[CameraType.Code] = CameraType.Name(l)
 	q, err := h.quotaOf(c.UserContext())
 	if err != nil {
 		return err
@@ -95,6 +97,9 @@ func (h *handlers) pageDevice(c *fiber.Ctx) error {
 	latest, err := h.s.FindLatest(ctx, d)
 	if err != nil {
 		return err
+	}
+	if d.Type == CameraType.Code {
+		return c.Redirect(base(c)+"/monitoring/cameras/"+url.PathEscape(d.Code), fiber.StatusSeeOther)
 	}
 	typ, _ := FindType(d.Type)
 	metric := c.Query("metric", typ.Metrics[0].Code)

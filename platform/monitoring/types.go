@@ -60,6 +60,9 @@ func FindType(code string) (*Type, bool) {
 	if c, ok := typeAliases[code]; ok {
 		code = c
 	}
+	if code == CameraType.Code || code == "摄像头" {
+		return &CameraType, true
+	}
 	i := slices.IndexFunc(Types, func(t Type) bool { return t.Code == code })
 	if i < 0 {
 		return nil, false

@@ -10,7 +10,7 @@ dst=$root/app/web/static/vendor
 command -v npm >/dev/null || { echo "npm is missing: apt-get install -y npm (or Node.js 20+)" >&2; exit 1; }
 (cd "$src" && npm ci --no-audit --no-fund --ignore-scripts)
 rm -rf "$dst"
-mkdir -p "$dst/echarts" "$dst/leaflet/images" "$dst/leaflet.markercluster"
+mkdir -p "$dst/echarts" "$dst/leaflet/images" "$dst/leaflet.markercluster" "$dst/hls.js"
 nm=$src/node_modules
 cp "$nm/echarts/dist/echarts.common.min.js" "$dst/echarts/"
 cp "$nm/echarts/LICENSE" "$dst/echarts/LICENSE"
@@ -20,9 +20,11 @@ cp "$nm/leaflet/LICENSE" "$dst/leaflet/LICENSE"
 cp "$nm/leaflet.markercluster/dist/leaflet.markercluster.js" "$nm/leaflet.markercluster/dist/MarkerCluster.css" \
    "$nm/leaflet.markercluster/dist/MarkerCluster.Default.css" "$dst/leaflet.markercluster/"
 cp "$nm/leaflet.markercluster/MIT-LICENCE.txt" "$dst/leaflet.markercluster/LICENSE" 2>/dev/null || cp "$nm/leaflet.markercluster/LICENSE"* "$dst/leaflet.markercluster/LICENSE"
+# hls.js plays the cameras' live HLS streams (the light build: no subtitles or alternate audio).
+cp "$nm/hls.js/dist/hls.light.min.js" "$nm/hls.js/LICENSE" "$dst/hls.js/"
 # VERSIONS records what was copied; the Go test compares it with package-lock.json.
 node -e '
 const lock = require(process.argv[1]);
-for (const n of ["echarts", "leaflet", "leaflet.markercluster"]) console.log(n + " " + lock.packages["node_modules/" + n].version);
+for (const n of ["echarts", "leaflet", "leaflet.markercluster", "hls.js"]) console.log(n + " " + lock.packages["node_modules/" + n].version);
 ' "$src/package-lock.json" > "$dst/VERSIONS"
 cat "$dst/VERSIONS"
