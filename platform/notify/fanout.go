@@ -261,8 +261,12 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 	if q, end := st.quiet(now); q {
 		quietNext = end
 	}
+	at := e.CreatedMS
+	if at <= 0 || at > now.UnixMilli() {
+		at = now.UnixMilli()
+	}
 	for _, r := range rs {
-		n := &Notification{ID: uuid.NewString(), EventKey: e.Key, IdentityID: r.identity, Kind: e.Kind, Title: title, Body: body, CaseID: caseID, CreatedMS: now.UnixMilli()}
+		n := &Notification{ID: uuid.NewString(), EventKey: e.Key, IdentityID: r.identity, Kind: e.Kind, Title: title, Body: body, CaseID: caseID, CreatedMS: at}
 		if _, err := db.NewInsert().Model(n).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
 			return errorf("an inbox row", dbx.Translate(err))
 		}

@@ -19,7 +19,7 @@ WHEN NEW.action IN ('dispatch', 'rework')
 BEGIN
     INSERT OR IGNORE INTO notify_events (key, kind, case_id, ref, created_at)
     VALUES ('case_event:' || NEW.id, CASE NEW.action WHEN 'dispatch' THEN 'dispatched' ELSE 'rework' END,
-            NEW.case_id, NEW.id, 0);
+            NEW.case_id, NEW.id, CAST(round((julianday(NEW.at) - 2440587.5) * 86400000) AS INTEGER));
 END;
 
 CREATE TABLE notify_inbox (
