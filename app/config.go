@@ -164,7 +164,7 @@ func (c *Config) Validate() error {
 			problems = append(problems, errors.New("CITYOPS_MQTT_SHARE_GROUP must be 1 to 64 letters, digits, '-', '_' or '.'"))
 		}
 	}
-	if !slices.Contains([]string{"starttls", "tls", "none"}, c.SMTPTLS) {
+	if !slices.Contains([]string{"", "starttls", "tls", "none"}, c.SMTPTLS) {
 		problems = append(problems, errors.New("CITYOPS_SMTP_TLS must be starttls, tls or none"))
 	}
 	if c.SMTPPort < 0 || c.SMTPPort > 65535 {

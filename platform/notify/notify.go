@@ -111,6 +111,9 @@ func NewService(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.smtp.TLS == "" {
+		s.smtp.TLS = "starttls"
+	}
 	if s.wecom == "" {
 		s.wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 	}
