@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,13 @@ type delivery struct {
 	CreatedMS     int64  `bun:"created_at"`
 }
 
+// activeStates are the states in which a case is its department's and its clock runs.
+var activeStates = []string{"dispatched", "handling", "extension_requested", "return_requested", "suspension_requested"}
+
+// staleAfter is the age past which a case action notifies nobody: an import of past cases'
+// history (their dispatches years ago) or an event left over a long outage.
+const staleAfter = 24 * time.Hour
+
 // recipient is a person an event notifies.
 type recipient struct {
 	identity, email, phone string
@@ -54,10 +62,10 @@ type recipient struct {
 
 // caseInfo is what a case's notifications say about it.
 type caseInfo struct {
-	ID, Number, Description, Address string
-	DepartmentID, DepartmentName     sql.NullString
-	DepartmentCode                   sql.NullString
-	Deadline                         *time.Time
+	ID, Number, State, Description, Address string
+	DepartmentID, DepartmentName            sql.NullString
+	DepartmentCode                          sql.NullString
+	Deadline                                *time.Time
 }
 
 // Scan adds the events that no case action records: a running case whose deadline is near
@@ -78,7 +86,7 @@ func (s *Service) Scan(ctx context.Context, alarms bool) error {
 		var rows []row
 		if err := db.NewSelect().Table("cases").Column("id", "deadline_at", "overdue").
 			Where("clock_start IS NOT NULL AND clock_stopped_at IS NULL AND deadline_at IS NOT NULL AND department_id IS NOT NULL").
-			Where("state IN ('dispatched', 'handling')").
+			Where("state IN (?)", bun.List(activeStates)).
 			Where("deadline_at > ? AND deadline_at <= ?", now.Add(-7*24*time.Hour), now.Add(time.Duration(st.WarnMinutes)*time.Minute)).
 			Scan(ctx, &rows); err != nil {
 			return errorf("scanning deadlines", dbx.Translate(err))
@@ -172,7 +180,7 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 	if e.CaseID != nil {
 		var c caseInfo
 		err := db.NewSelect().TableExpr("cases AS c").Join("LEFT JOIN departments AS d ON d.id = c.department_id").
-			ColumnExpr("c.id, c.number, c.description, c.address, c.department_id, c.deadline_at AS deadline").
+			ColumnExpr("c.id, c.number, c.state, c.description, c.address, c.department_id, c.deadline_at AS deadline").
 			ColumnExpr("d.name AS department_name, d.code AS department_code").
 			Where("c.id = ?", *e.CaseID).Scan(ctx, &c)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -191,7 +199,10 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 				f.Reason = reason
 			}
 		}
-		if !c.DepartmentID.Valid {
+		if !c.DepartmentID.Valid || !slices.Contains(activeStates, c.State) {
+			return nil
+		}
+		if (e.Kind == KindDispatched || e.Kind == KindRework) && e.CreatedMS > 0 && now.Sub(time.UnixMilli(e.CreatedMS)) > staleAfter {
 			return nil
 		}
 		type staff struct {

@@ -330,3 +330,23 @@ func kindsOf(ns []*notify.Notification) string {
 	}
 	return strings.Join(out, " | ")
 }
+
+// An old dispatch (a vendor import of past cases' history) or a case no longer the department's
+// notifies nobody.
+func TestStaleEventsNotifyNobody(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect, false)
+		now := w.clock.Now()
+		w.clock.Set(now.AddDate(-1, 0, 0))
+		w.dispatch(t, w.deptA, w.clock.Now().Add(48*time.Hour))
+		w.clock.Set(now)
+		closed := w.dispatch(t, w.deptA, now.Add(48*time.Hour))
+		w.exec(t, w.e.A, `UPDATE cases SET state = 'closed' WHERE id = ?`, w.caseIDs[closed])
+		if rep := w.pass(t); rep.Sent != 0 {
+			t.Fatalf("sent %+v", rep)
+		}
+		if ns, _ := w.svc.FindInbox(w.as("bob"), notify.InboxFilter{}); len(ns) != 0 {
+			t.Fatalf("bob's inbox %s", kindsOf(ns))
+		}
+	})
+}
