@@ -1,8 +1,12 @@
 package app
 
 import (
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/tenants"
 	"github.com/google/uuid"
 )
 
@@ -45,6 +49,45 @@ func TestNotifyAPI(t *testing.T) {
 				{"unknown event", "adminA", "PUT", "/api/v1/t/chuxiong/notify/preferences", `{"channels":{"bulletin":["email"]}}`, 400, "", ""},
 				{"bad unread filter", "adminA", "GET", "/api/v1/t/chuxiong/notify/inbox?unread=maybe", "", 400, "", ""},
 			})
+		})
+	}
+}
+
+// TestNotifyDispatchThroughCaseLoop: a case dispatched through the real case loop reaches the
+// inbox of its department's handler (and not another department's) once the notify fanout passes
+// (twice, adding nothing the second time), and its console page shows it.
+func TestNotifyDispatchThroughCaseLoop(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := newCaseFixture(t, dialect)
+			c := f.report(t, "acceptorA", reportA)
+			for _, step := range []struct {
+				who    string
+				action cases.Action
+			}{{"acceptorA", cases.Accept}, {"shiftA", cases.File}, {"dispatcherA", cases.Dispatch}} {
+				c = f.act(t, step.who, c, step.action, 200)
+			}
+			ctx := tenants.WithScope(context.Background(), tenants.SystemScope(mustTenant(t, f.fixture, "chuxiong")))
+			pass := func() {
+				for range 2 { // twice: nothing doubles
+					if _, err := f.app.platform.notify.Fanout(ctx, 100); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			pass()
+			if res := f.mustDo(t, "handlerA", "GET", "/api/v1/t/chuxiong/notify/unread", "", 200); !strings.Contains(res.body, `"unread":1`) {
+				t.Fatalf("handlerA unread: %s", res.body)
+			}
+			if res := f.mustDo(t, "handlerA", "GET", "/api/v1/t/chuxiong/notify/inbox", "", 200); !strings.Contains(res.body, c.Number) || !strings.Contains(res.body, `"kind":"dispatched"`) {
+				t.Fatalf("handlerA inbox: %s", res.body)
+			}
+			if res := f.mustDo(t, "handlerX", "GET", "/api/v1/t/chuxiong/notify/inbox", "", 200); res.body != "[]" {
+				t.Fatalf("handlerX inbox: %s", res.body)
+			}
+			if res := f.mustDo(t, "handlerA", "GET", "/t/chuxiong/notify", "", 200); !strings.Contains(res.body, c.Number) {
+				t.Fatalf("the page lacks the case")
+			}
 		})
 	}
 }
