@@ -24,6 +24,7 @@ import (
 	"encoding/base64"
 
 	"github.com/cityops/cityops/internal/testdb"
+	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/platform/platformtest"
 	"github.com/cityops/cityops/tenants"
@@ -343,7 +344,7 @@ type world struct {
 
 func newWorld(t *testing.T, dialect string, withMail bool) *world {
 	t.Helper()
-	e := platformtest.MustEnv(t, dialect, notify.Module(nil))
+	e := platformtest.MustEnv(t, dialect, monitoring.Module(nil), notify.Module(nil))
 	ctx := context.Background()
 	keys, err := secrets.OpenKeyring(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {

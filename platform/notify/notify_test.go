@@ -350,3 +350,41 @@ func TestStaleEventsNotifyNobody(t *testing.T) {
 		}
 	})
 }
+
+// An alarm raised (monitoring) reaches the members on the alarm posts and the tenant's robot,
+// once.
+func TestAlarmRaised(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect, false)
+		if err := w.e.Store.Grant(context.Background(), w.e.TenantA, w.users["alice"].ID, tenants.ShiftLead); err != nil {
+			t.Fatal(err)
+		}
+		now := w.clock.Now()
+		w.exec(t, w.e.A, `INSERT INTO monitoring_devices (code, name, type, lon, lat, token_hash, token_prefix, created_at, updated_at)
+			VALUES ('WL-0001', '鹿城南路积水', 'waterlog', 101.5, 25.0, 'h', 'cod_x', ?, ?)`, now, now)
+		w.exec(t, w.e.A, `INSERT INTO monitoring_alarms (id, device_id, source, kind, severity, state, message, raised_at, last_at, hits, case_status, updated_at)
+			SELECT 'al-1', id, 'rule', 'above', 'critical', 'raised', '积水深度 35 cm 超过 20 cm', ?, ?, 1, 'none', ? FROM monitoring_devices`,
+			now.UnixMilli(), now.UnixMilli(), now.UnixMilli())
+		for range 2 {
+			if err := w.svc.Scan(w.e.A, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Fanout(w.e.A, 100); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Deliver(w.e.A, w.usage, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ns, _ := w.svc.FindInbox(w.as("alice"), notify.InboxFilter{})
+		if len(ns) != 1 || ns[0].Kind != notify.KindAlarm || !strings.Contains(ns[0].Body, "积水深度") {
+			t.Fatalf("alice's inbox %s", kindsOf(ns))
+		}
+		if ns, _ := w.svc.FindInbox(w.as("bob"), notify.InboxFilter{}); len(ns) != 0 {
+			t.Fatalf("bob (a handler) got %s", kindsOf(ns))
+		}
+		if got := w.wecom.received(); len(got) != 1 || !strings.Contains(got[0], "积水深度") {
+			t.Fatalf("robot got %q", got)
+		}
+	})
+}
