@@ -147,6 +147,13 @@ func (s *Service) Fanout(ctx context.Context, limit int) (int, error) {
 	}
 	done := 0
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		// Case actions past staleAfter (an import of past cases' history) are done unread, in one
+		// statement rather than one by one.
+		if _, err := db.NewUpdate().Table("notify_events").Set("done_at = ?", s.now().UnixMilli()).
+			Where("done_at IS NULL AND kind IN (?) AND created_at > 0 AND created_at < ?", bun.List([]string{KindDispatched, KindRework}),
+				s.now().Add(-staleAfter).UnixMilli()).Exec(ctx); err != nil {
+			return errorf("stale events", dbx.Translate(err))
+		}
 		var evs []*event
 		if err := db.NewSelect().Model(&evs).Where("done_at IS NULL").OrderExpr("created_at, key").Limit(int64(limit)).Scan(ctx); err != nil {
 			return errorf("pending events", dbx.Translate(err))
