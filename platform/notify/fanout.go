@@ -137,6 +137,18 @@ func (s *Service) Fanout(ctx context.Context, limit int) (int, error) {
 		_, _, err := tenants.Admit(ctx, tenants.Write)
 		return 0, err
 	}
+	// Most passes find nothing: look before reading the members from the control plane.
+	var pending int
+	if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		n, err := db.NewSelect().Table("notify_events").Where("done_at IS NULL").Limit(1).Count(ctx)
+		pending = int(n)
+		return dbx.Translate(err)
+	}); err != nil {
+		return 0, errorf("pending events", err)
+	}
+	if pending == 0 {
+		return 0, nil
+	}
 	members, err := s.gate.FindMembers(ctx, sc.Tenant.ID)
 	if err != nil {
 		return 0, errorf("members", err)
@@ -335,6 +347,20 @@ func (s *Service) Digest(ctx context.Context) error {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, chinaTime)
 	from := today.AddDate(0, 0, -1)
 	day := from.Format("2006-01-02")
+	var due int
+	if err := s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+		n, err := db.NewSelect().Table("notify_preferences").Where("digest").
+			Where("NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.event_key = ? AND d.recipient = notify_preferences.identity_id)", "digest:"+day).
+			Where("EXISTS (SELECT 1 FROM notify_inbox i WHERE i.identity_id = notify_preferences.identity_id AND i.created_at >= ? AND i.created_at < ?)",
+				from.UnixMilli(), today.UnixMilli()).Count(ctx)
+		due = int(n)
+		return dbx.Translate(err)
+	}); err != nil {
+		return errorf("digest preferences", err)
+	}
+	if due == 0 {
+		return nil
+	}
 	members, err := s.gate.FindMembers(ctx, sc.Tenant.ID)
 	if err != nil {
 		return errorf("members", err)
