@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	"github.com/cityops/cityops/internal/tasks"
@@ -22,7 +21,7 @@ func (a *App) newCases(adjust func(*cases.Config)) *cases.Service {
 // casesConfig is the case loop's configuration in this App, changed by adjust (a test seam).
 func (a *App) casesConfig(adjust func(*cases.Config)) cases.Config {
 	cfg := cases.Config{Gate: a.store, Tenants: a.store, Cipher: a.secrets, Usage: a.billing,
-		PhotoDir: filepath.Join(a.cfg.DataDir, "photos"), Now: a.store.Now, Logger: a.log,
+		Blobs: a.blobs, Now: a.store.Now, Logger: a.log,
 		Places: a.platform.grids.Index(), Classes: a.platform.catalog.Entries()}
 	if adjust != nil {
 		adjust(&cfg)

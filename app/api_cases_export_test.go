@@ -3,12 +3,12 @@ package app
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -52,10 +52,10 @@ func TestCaseExportCarriesPhotos(t *testing.T) {
 			if _, man := export("adminB", "wuding"); len(man.Files) != 0 {
 				t.Fatalf("B's export has files: %+v", man.Files)
 			}
-			// The file is lost from disk: the export still works and says so.
+			// The file is lost from the object store: the export still works and says so.
 			ta := mustTenant(t, f.fixture, "chuxiong")
 			sum := man.Files[0].SHA256
-			if err := os.Remove(filepath.Join(f.app.cfg.DataDir, "photos", ta.ID.String(), sum[:2], sum)); err != nil {
+			if err := f.app.blobs.Delete(context.Background(), blob.TenantPrefix(ta.ID)+"photos/"+sum[:2]+"/"+sum); err != nil {
 				t.Fatal(err)
 			}
 			files, man = export("adminA", "chuxiong")

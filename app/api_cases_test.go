@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/msg"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -55,7 +54,13 @@ func newCaseFixture(t *testing.T, dialect string) *caseFixture {
 // newCaseFixtureWith is newCaseFixture on an App booted with opts.
 func newCaseFixtureWith(t *testing.T, dialect string, opts Options) *caseFixture {
 	t.Helper()
-	f := newFixtureWith(t, dialect, opts)
+	return newCaseFixtureConfig(t, dialect, opts, nil)
+}
+
+// newCaseFixtureConfig is newCaseFixtureWith on a configuration changed by adjust (when not nil).
+func newCaseFixtureConfig(t *testing.T, dialect string, opts Options, adjust func(*Config)) *caseFixture {
+	t.Helper()
+	f := newFixtureConfig(t, dialect, opts, adjust)
 	dept, _ := setupPlatformA(t, f)
 	ctx := context.Background()
 	ta, err := f.app.store.FindTenantBySlug(ctx, "chuxiong")
@@ -691,7 +696,7 @@ func (f *caseFixture) getCase(t *testing.T, id string) caseView {
 	return c
 }
 
-// TestCasePhotosGoAtOffboarding: offboarding a tenant removes its photos from disk, and only
+// TestCasePhotosGoAtOffboarding: offboarding a tenant removes its photos from the object store, and only
 // its own.
 func TestCasePhotosGoAtOffboarding(t *testing.T) {
 	f := newCaseFixture(t, "sqlite")
@@ -717,16 +722,22 @@ func TestCasePhotosGoAtOffboarding(t *testing.T) {
 	}
 	ca := f.report(t, "acceptorA", reportA)
 	f.photo(t, "acceptorA", ca.ID)
-	dir := func(tn *tenants.Tenant) string { return filepath.Join(f.app.cfg.DataDir, "photos", tn.ID.String()) }
-	if _, err := os.Stat(dir(tb)); err != nil {
-		t.Fatal(err)
+	objects := func(tn *tenants.Tenant) []blob.Info {
+		infos, err := f.app.blobs.List(ctx, blob.TenantPrefix(tn.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return infos
+	}
+	if len(objects(tb)) == 0 {
+		t.Fatal("B's photo is not in the object store")
 	}
 	f.mustDo(t, "operator", "POST", "/api/v1/tenants/wuding/offboard", `{"confirm":"wuding"}`, 200)
-	if _, err := os.Stat(dir(tb)); !os.IsNotExist(err) {
-		t.Fatalf("B's photos after offboarding: %v", err)
+	if got := objects(tb); len(got) != 0 {
+		t.Fatalf("B's photos after offboarding: %v", got)
 	}
 	f.mustDo(t, "adminA", "GET", casesA+"/"+ca.ID, "", 200)
-	if entries, err := os.ReadDir(dir(mustTenant(t, f.fixture, "chuxiong"))); err != nil || len(entries) == 0 {
-		t.Fatalf("A's photos: %v %v", entries, err)
+	if got := objects(mustTenant(t, f.fixture, "chuxiong")); len(got) == 0 {
+		t.Fatal("A's photos went with B's")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
@@ -29,8 +30,10 @@ import (
 // App is the composition root: New builds everything the process runs, Close tears it down, and
 // tests boot exactly what production boots.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// limits keeps the rate limiters' counts in Redis, shared by the replicas (nil: in memory).
+	limits  *sharedLimits
 	store   *tenants.Store
 	prov    *tenants.Provisioner
 	fiber   *fiber.App
@@ -46,6 +49,8 @@ type App struct {
 	billing *billing.Service
 	// cases: the case loop (GB/T 30428.8).
 	cases *cases.Service
+	// blobs: photos and offboarding archives (the local disk, or a bucket every replica shares).
+	blobs blob.Store
 	// open311: the public Open311 GeoReport v2 API over the case loop.
 	open311 *open311.Service
 
@@ -114,6 +119,16 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, store: store, jobs: newProvJobs()}
+	if a.blobs, err = openBlobs(ctx, cfg, log); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if cfg.RedisURL != "" {
+		if a.limits, err = newSharedLimits(cfg.RedisURL, log.With("component", "limits")); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("CITYOPS_REDIS_URL: %w", err)
+		}
+	}
 	if cfg.DatabaseURL != "" && cfg.Secrets.Backend != secrets.BackendVault {
 		log.Warn("PostgreSQL with the local keyring: tenant keys live on this machine only, so other replicas cannot decrypt; use CITYOPS_SECRETS=vault when running more than one replica")
 	}
@@ -157,6 +172,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 			on, _, err := a.billing.Entitled(ctx, t, entitlement)
 			return on, err
 		},
+		Limits: a.limitStore,
 		Quota: func(ctx context.Context, t *tenants.Tenant, meter string) (module.Quota, error) {
 			sts, err := a.billing.QuotaStatus(ctx, t, store.Now())
 			for _, st := range sts {
@@ -202,6 +218,9 @@ func (a *App) Close() error {
 	defer cancel()
 	if !a.cases.Wait(ctx) {
 		problems = append(problems, errors.New("case reports still being written at close"))
+	}
+	if a.limits != nil {
+		problems = append(problems, a.limits.Close())
 	}
 	return errors.Join(append(problems, a.billing.Close(), a.secrets.Close(), a.store.Close())...)
 }
@@ -385,4 +404,13 @@ func resultLabel(ok bool) string {
 		return "ok"
 	}
 	return "failed"
+}
+
+// limitStore is the storage of the rate limiter named prefix: shared through Redis when
+// CITYOPS_REDIS_URL is set, else this replica's memory.
+func (a *App) limitStore(prefix string) fiber.Storage {
+	if a.limits != nil {
+		return a.limits.storage(prefix)
+	}
+	return newLimitStore()
 }

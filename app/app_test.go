@@ -43,11 +43,20 @@ func MustBootApp(tb testing.TB, dialect string) (*App, *tenants.Tenant, *tenants
 // mustBootAppWith is MustBootApp with opts (a quiet logger and fast password hashing are set).
 func mustBootAppWith(tb testing.TB, dialect string, opts Options) (*App, *tenants.Tenant, *tenants.Tenant) {
 	tb.Helper()
+	return mustBootAppConfig(tb, dialect, opts, nil)
+}
+
+// mustBootAppConfig is mustBootAppWith on a configuration changed by adjust (when not nil).
+func mustBootAppConfig(tb testing.TB, dialect string, opts Options, adjust func(*Config)) (*App, *tenants.Tenant, *tenants.Tenant) {
+	tb.Helper()
 	cfg := Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", LogFormat: "json", LogLevel: "error", MigrateWorkers: 2, BodyLimit: 64 << 10, MaxOpenTenants: 8,
 		PDFFont: testPDFFont}
 	if dialect == "postgres" {
 		pg := testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
+	}
+	if adjust != nil {
+		adjust(&cfg)
 	}
 	ctx := context.Background()
 	opts.Logger, opts.Passwords = slog.New(slog.DiscardHandler), tenants.PasswordParams{Memory: 64, Time: 1, Threads: 1}
@@ -78,7 +87,13 @@ func newFixture(t *testing.T, dialect string) *fixture {
 // newFixtureWith is newFixture on an App booted with opts.
 func newFixtureWith(t *testing.T, dialect string, opts Options) *fixture {
 	t.Helper()
-	a, prefT, taT := mustBootAppWith(t, dialect, opts)
+	return newFixtureConfig(t, dialect, opts, nil)
+}
+
+// newFixtureConfig is newFixtureWith on a configuration changed by adjust (when not nil).
+func newFixtureConfig(t *testing.T, dialect string, opts Options, adjust func(*Config)) *fixture {
+	t.Helper()
+	a, prefT, taT := mustBootAppConfig(t, dialect, opts, adjust)
 	ctx := context.Background()
 	f := &fixture{app: a, tokens: map[string]string{}, ids: map[string]string{}}
 	s := a.store
@@ -285,7 +300,7 @@ func TestOperatorLifecycleAPI(t *testing.T) {
 		{"resume", "operator", "POST", "/api/v1/tenants/yaoan/resume", ``, 200, `"active"`, ""},
 		{"resume twice", "operator", "POST", "/api/v1/tenants/yaoan/resume", ``, 409, "", ""},
 		{"offboard without confirm", "operator", "POST", "/api/v1/tenants/yaoan/offboard", `{}`, 400, "confirm", ""},
-		{"offboard", "operator", "POST", "/api/v1/tenants/yaoan/offboard", `{"confirm":"yaoan"}`, 200, "exports", ""},
+		{"offboard", "operator", "POST", "/api/v1/tenants/yaoan/offboard", `{"confirm":"yaoan"}`, 200, "/api/v1/offboarding-archives/", ""},
 		{"gone", "operator", "GET", "/api/v1/tenants/yaoan", "", 404, "", ""},
 		{"audit", "operator", "GET", "/api/v1/audit?limit=50", "", 200, "tenant.offboard.done", ""},
 		{"rotate key", "operator", "POST", "/api/v1/tenants/chuxiong/key/rotate", "", 200, `"latest_version":2`, ""},

@@ -53,5 +53,6 @@ func (a *App) statements() api.Statements {
 	}}
 }
 
-// exportDir is where offboarding leaves a tenant's export archive: <data>/exports.
+// exportDir is where export downloads are spooled (under .spool): <data>/exports. Offboarding
+// archives go to the object store (tenants.ArchivePrefix).
 func (a *App) exportDir() string { return filepath.Join(a.cfg.DataDir, "exports") }

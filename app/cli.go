@@ -347,11 +347,11 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 	waive.Flags().String("reason", "", "why the personal data need not be exported (required; audited)")
 	offboard := bySlug("offboard", "Export a tenant, destroy its key and remove its data", func(ctx context.Context, a *App, t *tenants.Tenant, c *cobra.Command) error {
 		confirm, _ := c.Flags().GetString("confirm")
-		path, err := a.prov.OffboardTo(ctx, t, confirm, a.exportDir())
+		key, err := a.prov.OffboardTo(ctx, t, confirm, a.blobs)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "tenant %s offboarded; its export is %s\n", t.Slug, path)
+		fmt.Fprintln(stdout, msgCLIOffboarded.In(cliLang(), t.Slug, key, a.blobs.Kind()))
 		return nil
 	})
 	offboard.Flags().String("confirm", "", "the tenant's slug, to confirm")

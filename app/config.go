@@ -6,11 +6,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/tenants/secrets"
 )
 
@@ -35,6 +37,9 @@ type Config struct {
 	// Secrets: the per-tenant keys and integration credentials (the local keyring by default,
 	// Vault in production); see tenants/secrets.Config for its variables.
 	Secrets secrets.Config
+	// Blob: where photos and offboarding archives are kept (the local disk by default, a bucket
+	// over the S3 API with several replicas); see internal/blob.Config for its variables.
+	Blob blob.Config
 
 	// Stripe: an unset key is offline mode (the ledger and statements work alone).
 	StripeKey           string `env:"CITYOPS_STRIPE_KEY"`
@@ -72,6 +77,9 @@ type Config struct {
 	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
 	// the PDF with a 503 naming it; everything else works.
 	PDFFont string `env:"CITYOPS_PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
+	// RedisURL (redis://host:6379/0) shares the rate limiters' counts between the replicas;
+	// unset, each replica counts its own (enough for one).
+	RedisURL string `env:"CITYOPS_REDIS_URL"`
 
 	// SSOClockSkew is how far an OpenID provider's clock may differ from ours when its ID tokens
 	// are checked (docs/identity.md); 0 is sso.DefaultClockSkew.
@@ -79,7 +87,8 @@ type Config struct {
 }
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
-// CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE.
+// CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE,
+// CITYOPS_S3_ACCESS_KEY_FILE, CITYOPS_S3_SECRET_KEY_FILE.
 // Every problem is reported at once.
 func LoadConfig() (Config, error) { return LoadConfigFrom(env.ToMap(os.Environ())) }
 
@@ -94,7 +103,8 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 		name string
 		dst  *string
 	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
-		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}, {"CITYOPS_SMTP_PASSWORD_FILE", &c.SMTPPassword}} {
+		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}, {"CITYOPS_SMTP_PASSWORD_FILE", &c.SMTPPassword},
+		{"CITYOPS_S3_ACCESS_KEY_FILE", &c.Blob.S3AccessKey}, {"CITYOPS_S3_SECRET_KEY_FILE", &c.Blob.S3SecretKey}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -173,10 +183,21 @@ func (c *Config) Validate() error {
 	if c.MQTTURL == "" && (c.MQTTUsername != "" || c.MQTTShareGroup != "") {
 		problems = append(problems, errors.New("CITYOPS_MQTT_USERNAME or CITYOPS_MQTT_SHARE_GROUP is set but CITYOPS_MQTT_URL is not"))
 	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			problems = append(problems, errors.New("CITYOPS_REDIS_URL must be redis://host:6379/0 or rediss://… (TLS)"))
+		}
+	}
 	if c.SSOClockSkew < 0 || c.SSOClockSkew > 10*time.Minute {
 		problems = append(problems, fmt.Errorf("CITYOPS_SSO_CLOCK_SKEW %s must be between 0 and 10m", c.SSOClockSkew))
 	}
 	if err := c.Secrets.Validate(); err != nil {
+		problems = append(problems, err)
+	}
+	if c.Blob.Dir == "" && c.DataDir != "" {
+		c.Blob.Dir = filepath.Join(c.DataDir, "blobs")
+	}
+	if err := c.Blob.Validate(); err != nil {
 		problems = append(problems, err)
 	}
 	if c.BaseURL == "" {
@@ -219,9 +240,19 @@ func (c Config) Redacted() Config {
 	if c.SMTPPassword != "" {
 		c.SMTPPassword = "[redacted]"
 	}
+	if u, err := url.Parse(c.RedisURL); err == nil && u.User != nil {
+		u.User = url.User("[redacted]")
+		c.RedisURL = u.String()
+	}
 	if u, err := url.Parse(c.MQTTURL); err == nil && u.User != nil {
 		u.User = url.User("[redacted]")
 		c.MQTTURL = u.String()
+	}
+	if c.Blob.S3AccessKey != "" {
+		c.Blob.S3AccessKey = "[redacted]"
+	}
+	if c.Blob.S3SecretKey != "" {
+		c.Blob.S3SecretKey = "[redacted]"
 	}
 	return c
 }

@@ -75,6 +75,7 @@ func TestDeployedReplicaVaultLogin(t *testing.T) {
 		"addr": "127.0.0.1:0", "base_url": "https://cityops.example.gov.cn", "database_url": "postgres://cityops@db.internal:6432/cityops_drill",
 		"role_prefix": "cityops_drill", "db_max_conns": "20", "trusted_proxies": "10.0.0.2", "vault_address": v.Addr,
 		"token_file": tokenFile, "transit_mount": "transit", "kv_mount": "secret",
+		"blob": "local", "s3_endpoint": "", "s3_bucket": "", "s3_region": "us-east-1", "s3_path_style": "true", "s3_access_key_file": "", "s3_secret_key_file": "",
 	})
 
 	agent := startAgent(t, bin, filepath.Join(etc, "vault-agent.hcl"))

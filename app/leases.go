@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/cityops/cityops/internal/tasks"
 )
 
 // leaser takes, renews and gives up named leases (tenants.Store on the control database).
@@ -64,7 +66,7 @@ func holdLease(ctx context.Context, ls leaser, name, holder string, l loop, t le
 			return fmt.Errorf("lease %s: %w", name, err)
 		}
 		if !ok {
-			if !sleepCtx(ctx, t.poll) {
+			if !tasks.Sleep(ctx, t.poll) {
 				return nil
 			}
 			continue
@@ -118,17 +120,5 @@ func release(ls leaser, name, holder string, log *slog.Logger) {
 	defer cancel()
 	if err := ls.ReleaseLease(ctx, name, holder); err != nil {
 		log.Warn("background loop lease not released; it expires on its own", "lease", name, "err", err)
-	}
-}
-
-// sleepCtx waits d and reports whether ctx is still alive.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -25,6 +25,12 @@ var (
 	msgBodyNotWellFormedMultipart = msg.New("app.body_not_well_formed_multipart",
 		"The body is not a well-formed multipart form.",
 		"请求体不是格式正确的 multipart 表单。")
+	msgObjectStoreUnreachable = msg.New("app.object_store_unreachable",
+		"not reachable (photos and offboarding archives fail until it is)",
+		"无法访问（恢复前照片和注销导出文件不可用）")
+	msgCLIOffboarded = msg.New("app.cli_offboarded",
+		"tenant %s offboarded; its export is %s in the object store (%s)",
+		"单位 %s 已注销；其导出文件为 %s（对象存储：%s）")
 	msgCLIExported = msg.New("app.cli_exported",
 		"exported %s to %s",
 		"已将 %s 导出到 %s")

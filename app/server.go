@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -54,7 +56,7 @@ func (a *App) newServer() *fiber.App {
 	t.Use(a.meterAPIRequest)
 	api.Mount(apiv1, t, api.Deps{
 		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
-		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), SecureCookies: a.cfg.secureCookies(),
+		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), Archives: a.blobs, PresignTTL: a.cfg.Blob.PresignTTL, SecureCookies: a.cfg.secureCookies(),
 	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	api.MountSSO(apiv1, t, a.store, a.sso, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	a.modules.apiRoutes(t)
@@ -62,7 +64,7 @@ func (a *App) newServer() *fiber.App {
 	a.modules.machineRoutes(apiv1.Group("/ingest/:tenant")) // machinePrefix
 
 	open311api.Mount(f, open311api.Deps{Service: a.open311, BaseURL: a.cfg.BaseURL, Now: a.store.Now,
-		Logger: a.log, Meter: a.meterAPIRequest, Limits: newLimitStore()})
+		Logger: a.log, Meter: a.meterAPIRequest, Limits: a.limitStore("open311")})
 	a.webRoutes(f)
 	f.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return f
@@ -135,7 +137,15 @@ func (a *App) ready(c *fiber.Ctx) error {
 	if err := a.secrets.Ping(c.UserContext()); err != nil {
 		keys = errs.MessageOf(err)
 	}
-	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect(), "keys": keys})
+	// Nor does the object store: only photos and offboarding archives need it.
+	objects := "available"
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := a.blobs.Ping(ctx); err != nil {
+		a.log.Warn("object storage not reachable", "kind", a.blobs.Kind(), "err", err)
+		objects = msgObjectStoreUnreachable.In(msg.EN)
+	}
+	return c.JSON(fiber.Map{"status": "ready", "database": a.store.Dialect(), "keys": keys, "objects": a.blobs.Kind() + ": " + objects})
 }
 
 func principal(c *fiber.Ctx) *tenants.Principal { return module.Principal(c) }

@@ -10,7 +10,7 @@ import (
 
 // The meters the composition root records because no single module causes them: monthly active
 // users (each member's first request in their tenant in a month, recordActiveUser) and storage (a
-// daily sample of each tenant's database, case photos and modules' files, sampleStorage). Cases
+// daily sample of each tenant's database, objects (case photos) and modules' files, sampleStorage). Cases
 // created are recorded by the case loop, API requests by meterAPIRequest, a module's own meters
 // by the module.
 
@@ -49,17 +49,18 @@ func (a *App) sampleStorage(ctx context.Context) {
 	}
 }
 
-// tenantBytes is everything t stores: database, case photos, modules' files.
+// tenantBytes is everything t stores: database, its objects (case photos: its prefix in the
+// object store, local or a bucket), modules' files.
 func (a *App) tenantBytes(ctx context.Context, t *tenants.Tenant) (int64, error) {
 	n, err := a.store.DatabaseSize(ctx, t)
 	if err != nil {
 		return 0, err
 	}
-	photos, err := a.cases.PhotoBytes(ctx, t)
+	objects, err := a.tenantObjectBytes(ctx, t)
 	if err != nil {
 		return 0, err
 	}
-	n += photos
+	n += objects
 	for _, m := range a.modules.list {
 		if m.parts.Storage != nil {
 			b, err := m.parts.Storage(ctx, t)

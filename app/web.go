@@ -18,7 +18,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	console.MountOps(f.Group("/ops", a.gate.needOperator(), a.gate.csrf), console.OpsDeps{
 		UI: a.web, Store: a.store, Prov: a.prov, Billing: a.billing, Runs: a.jobs, Statements: a.statements(),
-		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(),
+		BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), Archives: a.blobs,
 		NeedAdmin: a.gate.needOperator(tenants.OperatorAdmin), NeedBilling: a.gate.needOperator(tenants.OperatorAdmin, tenants.OperatorBilling),
 		Exchange: a.platform.exchange,
 	})
@@ -41,6 +41,6 @@ func (a *App) webRoutes(f *fiber.App) {
 	a.modules.consoleRoutes(tw)
 	console.MountPublic(f.Group("/r/:tenant"), console.PublicDeps{
 		UI: a.web, Store: a.store, Open311: a.open311, Cases: a.cases,
-		LimitStore: func() fiber.Storage { return newLimitStore() },
+		LimitStore: func() fiber.Storage { return a.limitStore("public") },
 	})
 }

@@ -39,15 +39,23 @@ GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 # their screenshots. The evaluation bulletins' PDFs are set in fonts-droid-fallback's CJK font and
 # their tests read them back with pdftotext (poppler-utils).
 # The monitoring MQTT tests start Mosquitto processes of their own (package mosquitto).
-EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto)
+EXTRA_DEB_PACKAGES=(chromium fonts-noto-cjk fonts-droid-fallback poppler-utils mosquitto redis-server)
 
 ensure_extra_services() {
 	# e.g.  ensure_vault; ensure_stripe_mock; ensure_chromium
 	ensure_stripe_mock
+	ensure_versitygw
 	ensure_vault
 	ensure_chromium
 	ensure_mosquitto
+	ensure_redis
 	ensure_mailpit
+}
+
+# redis-server: the shared rate-limit tests (app/limits_shared_test.go) start their own server.
+ensure_redis() {
+	command -v redis-server >/dev/null 2>&1 || die "no redis-server for the shared rate-limit tests: apt-get install redis-server"
+	info "$(redis-server --version | cut -d' ' -f1-3)"
 }
 
 # mosquitto: the MQTT tests (platform/monitoring) start their own brokers from CITYOPS_MOSQUITTO,
@@ -116,6 +124,25 @@ ensure_stripe_mock() {
 	GOBIN="$GOBIN_DIR" GOFLAGS= go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" \
 		|| die "could not install stripe-mock $STRIPE_MOCK_VERSION (needs the Go module proxy): go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
 	[ -x "$GOBIN_DIR/stripe-mock" ] || die "stripe-mock not found in $GOBIN_DIR after go install"
+}
+
+# versitygw: the object storage tests (internal/blob, app) run a real S3 server, versitygw with
+# its posix backend, from PATH, CITYOPS_VERSITYGW_BIN or GOBIN; installed here with go install
+# (pinned; keep in step with internal/blob/blobtest.VersitygwVersion).
+VERSITYGW_VERSION="v1.8.0"
+ensure_versitygw() {
+	if [ -n "${CITYOPS_VERSITYGW_BIN:-}" ] && [ -x "$CITYOPS_VERSITYGW_BIN" ]; then
+		info "versitygw: $CITYOPS_VERSITYGW_BIN"
+		return
+	fi
+	if command -v versitygw >/dev/null 2>&1 || [ -x "$GOBIN_DIR/versitygw" ]; then
+		info "versitygw present"
+		return
+	fi
+	info "go install github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION  (into $GOBIN_DIR; a few minutes the first time)"
+	GOBIN="$GOBIN_DIR" GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" \
+		|| die "could not install versitygw $VERSITYGW_VERSION, the S3 server the object storage tests run against (needs the Go module proxy): go install github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+	[ -x "$GOBIN_DIR/versitygw" ] || die "versitygw not found in $GOBIN_DIR after go install"
 }
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/uptrace/bun"
 	"github.com/xuri/excelize/v2"
@@ -470,7 +471,7 @@ func TestOffboardNeedsHandover(t *testing.T) {
 			t.Fatalf("a refused offboarding changed something: %+v, %d bytes", got, archive.Len())
 		}
 		dir := t.TempDir()
-		if path, err := p.OffboardTo(ctx, a, "chuxiong", dir); !errs.Is(err, errs.Conflict) {
+		if path, err := p.OffboardTo(ctx, a, "chuxiong", blob.NewLocal(dir)); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("OffboardTo without a handover: %q %v", path, err)
 		} else if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 			t.Fatalf("a refused offboarding left %v", ents)

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
 
@@ -54,6 +55,12 @@ func (s *Store) setStatus(ctx context.Context, t *Tenant, from, to Status, actio
 // with personal data in clear, or a waiver (FindHandover). The check comes before anything is
 // written; a tenant already offboarding passed it when it started.
 func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer) error {
+	return p.offboard(ctx, t, archive, nil)
+}
+
+// offboard is Offboard; saved, when not nil, runs after the export was written to archive and
+// before anything is destroyed (OffboardTo stores the archive then), and a failure stops there.
+func (p *Provisioner) offboard(ctx context.Context, t *Tenant, archive io.Writer, saved func() error) error {
 	defer p.store.invalidate(ctx, invalidTenants, "")
 	s := p.store
 	if t.Status == StatusDeleted {
@@ -85,6 +92,11 @@ func (p *Provisioner) Offboard(ctx context.Context, t *Tenant, archive io.Writer
 		}
 		if err := s.Export(ctx, t, archive); err != nil {
 			return fmt.Errorf("export before offboarding: %w", err)
+		}
+		if saved != nil {
+			if err := saved(); err != nil {
+				return fmt.Errorf("storing the export before offboarding: %w", err)
+			}
 		}
 		if err := s.setStatus(ctx, t, t.Status, StatusOffboarding, "tenant.offboard.start", handoverDetail(h)); err != nil {
 			return err
@@ -129,32 +141,80 @@ func handoverDetail(h *Handover) map[string]any {
 	return d
 }
 
+// ArchivePrefix is the folder of t's offboarding archives in the object store:
+// offboarding/<tenant id>/. It is outside the tenant's own prefix, which offboarding empties.
+func ArchivePrefix(id uuid.UUID) string { return "offboarding/" + id.String() + "/" }
+
 // OffboardTo offboards t once the caller has confirmed it by repeating its slug (confirm): it
-// writes the export archive into dir, as <slug>-<UTC time>.zip (never overwriting a file), then
-// runs Offboard. It returns the archive's path. If offboarding fails before it started (the
-// tenant is still active or suspended), the archive is removed again; once the tenant is
-// offboarding, the archive stays with whatever it holds, and a re-run carries on. The API, the
-// operator's console and the CLI all offboard through it.
-func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm, dir string) (path string, err error) {
+// writes the export archive into archives as ArchivePrefix/<slug>-<UTC time>.zip (never
+// replacing one) — stored before anything is destroyed — then carries on as Offboard does. It
+// returns the archive's key. If offboarding fails before it started (the tenant is still active
+// or suspended), nothing is stored; once the tenant is offboarding, a re-run carries on and
+// returns the key of the archive taken when it started. The API, the operator's console and the
+// CLI all offboard through it.
+func (p *Provisioner) OffboardTo(ctx context.Context, t *Tenant, confirm string, archives blob.Store) (key string, err error) {
 	if confirm != t.Slug {
 		return "", errs.Field("confirm", msgOffboardConfirmSlugRemovesData, t.NameZH, t.Slug)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", err
+	if t.Status == StatusOffboarding {
+		// The archive was taken when offboarding started.
+		err := p.Offboard(ctx, t, nil)
+		return p.LatestArchive(ctx, t, archives), err
 	}
-	path = filepath.Join(dir, fmt.Sprintf("%s-%s.zip", t.Slug, p.store.now().UTC().Format("20060102T150405Z")))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	key = ArchivePrefix(t.ID) + fmt.Sprintf("%s-%s.zip", t.Slug, p.store.now().UTC().Format("20060102T150405Z"))
+	if _, err := archives.Stat(ctx, key); err == nil {
+		return "", errs.E(errs.Conflict, msgOffboardArchiveExists, key)
+	}
+	// The archive is spooled to a temporary file (unlinked at once where the system allows, so
+	// that nothing stays behind if the process dies) and then stored whole.
+	f, err := os.CreateTemp("", "cityops-offboard-*.zip")
 	if err != nil {
 		return "", err
 	}
-	err = p.Offboard(ctx, t, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	removed := os.Remove(f.Name()) == nil
+	defer func() {
+		f.Close()
+		if !removed {
+			os.Remove(f.Name())
+		}
+	}()
+	saved := func() error {
+		size, err := f.Seek(0, io.SeekCurrent)
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err == nil {
+			_, err = archives.Put(ctx, key, f, size, blob.PutOptions{ContentType: "application/zip"})
+		}
+		return err
 	}
-	if err != nil && t.Status != StatusOffboarding && t.Status != StatusDeleted {
-		os.Remove(path)
+	if err := p.offboard(ctx, t, f, saved); err != nil {
+		if started := t.Status == StatusOffboarding || t.Status == StatusDeleted; !started {
+			// Stored, but the tenant did not move on: the archive goes again (best effort; a
+			// re-run takes a new one).
+			archives.Delete(context.WithoutCancel(ctx), key)
+			return "", err
+		}
+		if !stored(ctx, archives, key) {
+			return "", err
+		}
+		return key, err
 	}
-	return path, err
+	return key, nil
+}
+
+func stored(ctx context.Context, archives blob.Store, key string) bool {
+	_, err := archives.Stat(ctx, key)
+	return err == nil
+}
+
+// LatestArchive is the key of t's latest offboarding archive in archives, "" if there is none.
+func (p *Provisioner) LatestArchive(ctx context.Context, t *Tenant, archives blob.Store) string {
+	infos, err := archives.List(ctx, ArchivePrefix(t.ID))
+	if err != nil || len(infos) == 0 {
+		return ""
+	}
+	return infos[len(infos)-1].Key
 }
 
 func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {

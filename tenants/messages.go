@@ -109,6 +109,9 @@ var (
 	msgNotEmailAddress = msg.New("tenants.not_email_address",
 		"%q is not an email address.",
 		"%q 不是有效的电子邮箱地址。")
+	msgOffboardArchiveExists = msg.New("tenants.offboard_archive_exists",
+		"An offboarding archive %s exists already; try again in a second.",
+		"注销导出文件 %s 已存在，请稍后重试。")
 	msgOffboardConfirmSlugRemovesData = msg.New("tenants.offboard_confirm_slug_removes_data",
 		"To offboard %s, confirm with its slug %s; this removes its data after the export.",
 		"注销 %s 前，请输入其标识 %s 确认；导出数据后将删除其数据。")

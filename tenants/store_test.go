@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/migrations"
@@ -462,21 +463,22 @@ func TestTxEach(t *testing.T) {
 }
 
 // TestOffboardTo: without the slug repeated nothing happens; with it the archive lands in the
-// directory and the tenant is gone.
+// object store under the tenant's archive prefix and the tenant is gone.
 func TestOffboardTo(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		p := NewProvisioner(s)
 		mustProvision(t, p, prefecture)
 		a := mustProvision(t, p, countyA)
-		dir := filepath.Join(t.TempDir(), "exports")
+		dir := filepath.Join(t.TempDir(), "blobs")
+		archives := blob.NewLocal(dir)
 		for _, confirm := range []string{"", "wuding", "CHUXIONG"} {
-			if path, err := p.OffboardTo(ctx, a, confirm, dir); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "confirm" || path != "" {
+			if path, err := p.OffboardTo(ctx, a, confirm, archives); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "confirm" || path != "" {
 				t.Fatalf("confirmed with %q: %q, %v; want an invalid confirm", confirm, path, err)
 			}
 		}
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("an unconfirmed offboarding made the export directory: %v", err)
+			t.Fatalf("an unconfirmed offboarding stored something: %v", err)
 		}
 		if got, err := s.FindTenantBySlug(ctx, "chuxiong"); err != nil || got.Status != StatusActive {
 			t.Fatalf("after an unconfirmed offboarding: %+v, %v", got, err)
@@ -485,17 +487,20 @@ func TestOffboardTo(t *testing.T) {
 		if err := s.ExportAudited(ctx, a, io.Discard, ExportOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		path, err := p.OffboardTo(ctx, a, "chuxiong", dir)
+		path, err := p.OffboardTo(ctx, a, "chuxiong", archives)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if es, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Action: "tenant.export"}); err != nil || len(es) != 1 || es[0].Target != "chuxiong" {
 			t.Fatalf("tenant.export audit: %+v %v", es, err)
 		}
-		if filepath.Dir(path) != dir || !strings.HasPrefix(filepath.Base(path), "chuxiong-") || filepath.Ext(path) != ".zip" {
+		if !strings.HasPrefix(path, ArchivePrefix(a.ID)+"chuxiong-") || filepath.Ext(path) != ".zip" {
 			t.Fatalf("archive at %s", path)
 		}
-		b, err := os.ReadFile(path)
+		if got := p.LatestArchive(ctx, a, archives); got != path {
+			t.Fatalf("LatestArchive: %q, want %q", got, path)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
@@ -23,8 +24,12 @@ type Deps struct {
 	Statements Statements
 	// BaseURL starts the invitation links handed out.
 	BaseURL string
-	// ExportDir is where offboarding leaves a tenant's export archive.
+	// ExportDir is where export downloads are spooled.
 	ExportDir string
+	// Archives is the object store offboarding leaves a tenant's export archive in
+	// (tenants.ArchivePrefix); PresignTTL is how long a download link to one works.
+	Archives   blob.Store
+	PresignTTL time.Duration
 	// SecureCookies puts the Secure flag on the session cookie.
 	SecureCookies bool
 }
@@ -42,7 +47,7 @@ type Guards struct {
 // already resolves the tenant scope (and meters the request). The modules' routes go on t after.
 func Mount(api, t fiber.Router, d Deps, g Guards) {
 	id := &identityAPI{store: d.Store, baseURL: d.BaseURL, secure: d.SecureCookies}
-	ts := &tenantsAPI{store: d.Store, prov: d.Prov, baseURL: d.BaseURL, exportDir: d.ExportDir}
+	ts := &tenantsAPI{store: d.Store, prov: d.Prov, baseURL: d.BaseURL, exportDir: d.ExportDir, archives: d.Archives, presignTTL: d.PresignTTL}
 	b := &billingAPI{store: d.Store, billing: d.Billing, statements: d.Statements}
 	sec := &secretsAPI{store: d.Store, secrets: d.Secrets, cases: d.Cases}
 	admin, operatorAdmin := module.NeedRole(tenants.TenantAdmin), g.Operator(tenants.OperatorAdmin)
@@ -62,6 +67,7 @@ func Mount(api, t fiber.Router, d Deps, g Guards) {
 	api.Post("/tenants/:slug/resume", operatorAdmin, ts.resume)
 	api.Post("/tenants/:slug/provision", operatorAdmin, ts.resumeProvisioning)
 	api.Post("/tenants/:slug/offboard", operatorAdmin, ts.offboard)
+	api.Get("/offboarding-archives/:tenant/:name", operatorAdmin, ts.offboardingArchive)
 	api.Post("/tenants/:slug/export", operatorAdmin, ts.opExport)
 	api.Get("/tenants/:slug/export/handover", operatorAdmin, ts.opHandover)
 	api.Post("/tenants/:slug/export/waiver", operatorAdmin, ts.opWaiver)

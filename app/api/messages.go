@@ -7,6 +7,9 @@ var (
 	msgBeforeMustPositiveEntryId = msg.New("api.before_must_positive_entry_id",
 		"before must be a positive entry id.",
 		"before 必须是正整数的条目编号。")
+	msgNoOffboardingArchive = msg.New("api.no_offboarding_archive",
+		"No such offboarding archive.",
+		"没有这个注销导出文件。")
 	msgExpiresDaysMustBetweenNever = msg.New("api.expires_days_must_between_never",
 		"expires_in_days must be between 0 (never) and 3650.",
 		"expires_in_days 必须介于 0（永不过期）和 3650 之间。")

@@ -2,11 +2,16 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
@@ -22,6 +27,9 @@ type tenantsAPI struct {
 	prov      *tenants.Provisioner
 	baseURL   string
 	exportDir string
+	// archives keeps offboarding archives; presignTTL is a download link's life.
+	archives   blob.Store
+	presignTTL time.Duration
 }
 
 func (a *tenantsAPI) list(c *fiber.Ctx) error {
@@ -122,8 +130,9 @@ type offboardRequest struct {
 	Confirm string `json:"confirm"`
 }
 
-// offboard exports the tenant into the export directory, then removes it
-// (tenants.Provisioner.OffboardTo, which also checks the confirmation).
+// offboard exports the tenant into the object store, then removes it
+// (tenants.Provisioner.OffboardTo, which also checks the confirmation). The answer names the
+// archive and where to download it (offboardingArchive).
 func (a *tenantsAPI) offboard(c *fiber.Ctx) error {
 	var in offboardRequest
 	if err := module.DecodeJSON(c, &in); err != nil {
@@ -134,11 +143,74 @@ func (a *tenantsAPI) offboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	path, err := a.prov.OffboardTo(ctx, t, in.Confirm, a.exportDir)
+	key, err := a.prov.OffboardTo(ctx, t, in.Confirm, a.archives)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"tenant": t, "export": path})
+	return c.JSON(fiber.Map{"tenant": t, "export": key, "export_url": ArchiveURL(key)})
+}
+
+// ArchiveURL is where the API serves the offboarding archive stored under key: the route of
+// offboardingArchive ("" for no key).
+func ArchiveURL(key string) string {
+	rest, ok := strings.CutPrefix(key, "offboarding/")
+	if !ok {
+		return ""
+	}
+	return "/api/v1/offboarding-archives/" + rest
+}
+
+// offboardingArchive downloads an offboarding archive (GET
+// /api/v1/offboarding-archives/:tenant/:name), for operator admins only: the route's guard has
+// checked the caller before anything is looked up. The download is audited, then streamed from
+// a local store or, from a bucket, redirected to a presigned URL that works for presignTTL.
+func (a *tenantsAPI) offboardingArchive(c *fiber.Ctx) error {
+	id, err := uuid.Parse(c.Params("tenant"))
+	name := c.Params("name")
+	key := ""
+	if err == nil {
+		key = tenants.ArchivePrefix(id) + name
+	}
+	if err != nil || !strings.HasSuffix(name, ".zip") || strings.Contains(name, "/") || blob.CheckKey(key) != nil {
+		return errs.E(errs.NotFound, msgNoOffboardingArchive)
+	}
+	key = strings.Clone(key)
+	ctx := c.UserContext()
+	info, err := a.archives.Stat(ctx, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.E(errs.NotFound, msgNoOffboardingArchive)
+	}
+	if err != nil {
+		return err
+	}
+	if c.Method() == fiber.MethodHead {
+		// A HEAD (a link checker) is told what a GET gives, without a download audited or signed.
+		c.Set(fiber.HeaderContentType, "application/zip")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return nil
+	}
+	if err := a.store.AuditNow(ctx, "tenant.offboard.archive_download", &id, strings.Clone(name), map[string]any{"key": key, "size": info.Size}); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	u, err := a.archives.PresignGet(ctx, key, a.presignTTL, path.Base(key), "application/zip")
+	if err == nil {
+		return c.Redirect(u, fiber.StatusFound)
+	}
+	if !errors.Is(err, blob.ErrNoPresign) {
+		return err
+	}
+	r, info, err := a.archives.Open(ctx, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.E(errs.NotFound, msgNoOffboardingArchive)
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+path.Base(key)+`"`)
+	c.Response().SetBodyStream(r, int(info.Size))
+	return nil
 }
 
 // export answers with the tenant's export as stored (personal data as ciphertext).

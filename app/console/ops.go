@@ -8,6 +8,7 @@ import (
 
 	"github.com/cityops/cityops/app/api"
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -30,8 +31,10 @@ type OpsDeps struct {
 	Statements api.Statements
 	// BaseURL starts the invitation links shown.
 	BaseURL string
-	// ExportDir is where offboarding leaves a tenant's export archive.
+	// ExportDir is where export downloads are spooled.
 	ExportDir string
+	// Archives is the object store offboarding leaves a tenant's export archive in.
+	Archives blob.Store
 	// NeedAdmin admits operator_admin; NeedBilling admits operator_admin and operator_billing.
 	NeedAdmin, NeedBilling fiber.Handler
 	// Exchange is every tenant's upward connection (the page /ops/exchange; none without it).
@@ -466,13 +469,13 @@ func (o *opsPages) inviteAdmin(c *fiber.Ctx) error {
 }
 
 // offboard offboards a tenant after the operator typed its slug, as POST
-// /api/v1/tenants/:slug/offboard does: the export goes to the data directory, then the data goes.
+// /api/v1/tenants/:slug/offboard does: the export goes to the object store, then the data goes.
 func (o *opsPages) offboard(c *fiber.Ctx) error {
 	t, err := o.tenantOf(c)
 	if err != nil {
 		return err
 	}
-	if _, err := o.d.Prov.OffboardTo(c.UserContext(), t, c.FormValue("confirm"), o.d.ExportDir); err != nil {
+	if _, err := o.d.Prov.OffboardTo(c.UserContext(), t, c.FormValue("confirm"), o.d.Archives); err != nil {
 		return o.formFailed(c, t, "offboard", err)
 	}
 	return Done(c, "/ops", "ops.msg.offboarded")

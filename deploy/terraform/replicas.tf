@@ -30,7 +30,22 @@ resource "local_sensitive_file" "env" {
     token_file      = local.token_file
     transit_mount   = var.vault_transit_mount
     kv_mount        = var.vault_kv_mount
+    # Object storage: the shared bucket, or each replica's disk when there is none.
+    blob               = var.object_storage == null ? "local" : "s3"
+    s3_endpoint        = var.object_storage == null ? "" : var.object_storage.endpoint
+    s3_bucket          = var.object_storage == null ? "" : var.object_storage.bucket
+    s3_region          = var.object_storage == null ? "us-east-1" : var.object_storage.region
+    s3_path_style      = var.object_storage == null ? "true" : tostring(var.object_storage.path_style)
+    s3_access_key_file = var.object_storage == null ? "" : "/etc/cityops/s3-access-key"
+    s3_secret_key_file = var.object_storage == null ? "" : "/etc/cityops/s3-secret-key"
   })
+
+  lifecycle {
+    precondition {
+      condition     = length(var.replicas) <= 1 || var.object_storage != null
+      error_message = "More than one replica needs object_storage (a bucket they share): on each replica's own disk, a photo uploaded through one is not found by the others."
+    }
+  }
 }
 
 resource "local_file" "vault_agent" {

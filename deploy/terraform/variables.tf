@@ -71,6 +71,22 @@ variable "replicas" {
   ]
 }
 
+variable "object_storage" {
+  description = "The S3 bucket every replica keeps case photos and offboarding archives in (docs/operations.md, \"Object storage\"); made beforehand, private. Each replica reads its key from /etc/cityops/s3-access-key and /etc/cityops/s3-secret-key (mode 0600, owner cityops). null keeps them on each replica's disk, right for one replica only."
+  type = object({
+    endpoint   = string
+    bucket     = string
+    region     = optional(string, "us-east-1")
+    path_style = optional(bool, true)
+  })
+  default = null
+
+  validation {
+    condition     = var.object_storage == null || can(regex("^https?://[^/]+/?$", var.object_storage.endpoint))
+    error_message = "object_storage.endpoint is the S3 API's http(s) URL with no path, e.g. https://minio.internal:9000."
+  }
+}
+
 variable "base_url" {
   description = "The public https URL users reach CityOps at."
   type        = string

@@ -87,3 +87,15 @@ func Every(ctx context.Context, interval time.Duration, pass func(ctx context.Co
 		}
 	}
 }
+
+// Sleep waits d and reports whether ctx is still alive (false: it ended first).
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

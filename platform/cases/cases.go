@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/cache"
 	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
@@ -66,7 +67,9 @@ type Config struct {
 	Usage  Usage // optional
 	// Tenants lists the tenants MarkOverdueAll runs over; without it MarkOverdueAll fails.
 	Tenants Tenants
-	// PhotoDir is where photos are kept, one directory per tenant.
+	// Blobs is the object store photos are kept in, under each tenant's prefix. When nil,
+	// photos go to a local store in PhotoDir (tests).
+	Blobs    blob.Store
 	PhotoDir string
 	MaxPhoto int64
 	Now      func() time.Time
@@ -101,7 +104,7 @@ type Service struct {
 	cipher   Cipher
 	usage    Usage
 	tenants  Tenants
-	photoDir string
+	blobs    blob.Store
 	maxPhoto int64
 	now      func() time.Time
 	log      *slog.Logger
@@ -113,7 +116,7 @@ type Service struct {
 
 // NewService returns a Service built from cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, tenants: cfg.Tenants, photoDir: cfg.PhotoDir, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger,
+	s := &Service{gate: cfg.Gate, cipher: cfg.Cipher, usage: cfg.Usage, tenants: cfg.Tenants, blobs: cfg.Blobs, maxPhoto: cfg.MaxPhoto, now: cfg.Now, log: cfg.Logger,
 		places: cfg.Places, classes: cfg.Classes}
 	if s.places == nil {
 		s.places = grids.NewIndex()
@@ -128,6 +131,9 @@ func NewService(cfg Config) *Service {
 	s.group = newGroup(s, cfg.Gate)
 	if s.now == nil {
 		s.now = clock.Now
+	}
+	if s.blobs == nil {
+		s.blobs = blob.NewLocal(cfg.PhotoDir)
 	}
 	if s.maxPhoto <= 0 {
 		s.maxPhoto = DefaultMaxPhoto

@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/textutil"
@@ -22,8 +21,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Photo is a photo of a case (before, during or after handling). Its bytes live on disk under
-// the photo directory, per tenant, named by their SHA-256.
+// Photo is a photo of a case (before, during or after handling). Its bytes live in the object
+// store under the tenant's prefix, named by their SHA-256 (photoKey).
 type Photo struct {
 	bun.BaseModel `bun:"table:case_photos"`
 	ID            string    `bun:"id,pk" json:"id"`
@@ -49,8 +48,12 @@ func sniff(b []byte) string {
 	return ""
 }
 
-func (s *Service) photoPath(tenant uuid.UUID, sum string) string {
-	return filepath.Join(s.photoDir, tenant.String(), sum[:2], sum)
+// photoTypes are the media types sniff recognises, the only ones the object store takes.
+var photoTypes = []string{"image/jpeg", "image/png", "image/webp"}
+
+// photoKey is where the photo of SHA-256 sum lives: tenants/<tenant>/photos/<first two>/<sum>.
+func photoKey(tenant uuid.UUID, sum string) string {
+	return blob.TenantPrefix(tenant) + "photos/" + sum[:2] + "/" + sum
 }
 
 // AddPhoto stores a photo of case id. The file is written (content-addressed, so a retry or the
@@ -83,26 +86,16 @@ func (s *Service) AddPhoto(ctx context.Context, id string, data []byte) (*Photo,
 	}
 	sum := sha256.Sum256(data)
 	hexsum := hex.EncodeToString(sum[:])
-	path := s.photoPath(a.scope.Tenant.ID, hexsum)
-	if _, err := os.Stat(path); err != nil {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("photo directory: %w", err)
-		}
-		tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-		if err != nil {
+	key := photoKey(a.scope.Tenant.ID, hexsum)
+	if _, err := s.blobs.Stat(ctx, key); errors.Is(err, fs.ErrNotExist) {
+		// The store checks size and type again before it writes (the last line, whatever the
+		// caller).
+		if _, err := s.blobs.Put(ctx, key, bytes.NewReader(data), int64(len(data)),
+			blob.PutOptions{ContentType: mt, MaxSize: s.maxPhoto, Types: photoTypes}); err != nil {
 			return nil, fmt.Errorf("photo: %w", err)
 		}
-		_, werr := tmp.Write(data)
-		if err := tmp.Close(); werr == nil {
-			werr = err
-		}
-		if werr == nil {
-			werr = os.Rename(tmp.Name(), path)
-		}
-		if werr != nil {
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("photo: %w", werr)
-		}
+	} else if err != nil {
+		return nil, fmt.Errorf("photo: %w", err)
 	}
 	p := &Photo{ID: uuid.NewString(), CaseID: id, SHA256: hexsum, MediaType: mt, Size: int64(len(data)), UploadedBy: a.id, CreatedAt: s.clock()}
 	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
@@ -139,7 +132,15 @@ func (s *Service) FindPhoto(ctx context.Context, id, pid string) (*Photo, []byte
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := os.ReadFile(s.photoPath(a.scope.Tenant.ID, p.SHA256))
+	if !validSum(p.SHA256) {
+		return nil, nil, fmt.Errorf("photo %s: stored sum %q is not a SHA-256", p.ID, p.SHA256)
+	}
+	r, _, err := s.blobs.Open(ctx, photoKey(a.scope.Tenant.ID, p.SHA256))
+	if err != nil {
+		return nil, nil, fmt.Errorf("photo %s: %w", p.ID, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, p.Size+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("photo %s: %w", p.ID, err)
 	}
@@ -155,57 +156,39 @@ func photoAllowed(c *Case, a actor) error {
 	return nil
 }
 
-// PhotoStep is the tenant provisioning step of the photo directory: Run makes the tenant's
-// directory, Undo (at offboarding, after the export) removes it with every photo, since photos
-// of the street may show people and number plates.
-type PhotoStep struct{ dir string }
+// PhotoStep is the tenant provisioning step of the tenant's objects: Run has nothing to make (a
+// prefix needs no folder made), Undo (at offboarding, after the export) removes every object
+// under the tenant's prefix, its photos first of all, since photos of the street may show
+// people and number plates.
+type PhotoStep struct{ blobs blob.Store }
 
-// PhotoBytes is how many bytes t's case photos take on disk (for the storage meter).
+// PhotoBytes is how many bytes t's case photos take in the object store.
 func (s *Service) PhotoBytes(ctx context.Context, t *tenants.Tenant) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(filepath.Join(s.photoDir, t.ID.String()), func(_ string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			n += fi.Size()
-		}
-		return ctx.Err()
-	})
-	return n, err
+	return blob.Size(ctx, s.blobs, blob.TenantPrefix(t.ID)+"photos/")
 }
 
 // PhotoStep returns the service's provisioning step.
-func (s *Service) PhotoStep() *PhotoStep { return &PhotoStep{dir: s.photoDir} }
+func (s *Service) PhotoStep() *PhotoStep { return &PhotoStep{blobs: s.blobs} }
 
 // Name is the step's name in the provisioning state machine.
 func (*PhotoStep) Name() string { return "case_photos" }
 
-// Run makes the tenant's photo directory; running it again is harmless.
-func (p *PhotoStep) Run(_ context.Context, t *tenants.Tenant) error {
-	return os.MkdirAll(filepath.Join(p.dir, t.ID.String()), 0o750)
-}
+// Run does nothing; it stays a step so that Undo runs at offboarding.
+func (p *PhotoStep) Run(context.Context, *tenants.Tenant) error { return nil }
 
-// Undo removes the tenant's photos; running it again is harmless.
-func (p *PhotoStep) Undo(_ context.Context, t *tenants.Tenant) error {
-	return os.RemoveAll(filepath.Join(p.dir, t.ID.String()))
+// Undo removes the tenant's objects; running it again is harmless.
+func (p *PhotoStep) Undo(ctx context.Context, t *tenants.Tenant) error {
+	return p.blobs.DeletePrefix(ctx, blob.TenantPrefix(t.ID))
 }
 
 // PhotoExport puts the photos of a tenant's cases into its export (tenants.Store.Export, and so
 // offboarding, which removes them afterwards): each photo as
 // case_photos/<case number>/<photo id>.<jpg|png|webp>, its bytes as stored, with the photo's
 // row (id, case, uploader, time, type) as the file's metadata.
-type PhotoExport struct{ dir string }
+type PhotoExport struct{ blobs blob.Store }
 
 // PhotoExport returns the service's export source of photos.
-func (s *Service) PhotoExport() *PhotoExport { return &PhotoExport{dir: s.photoDir} }
+func (s *Service) PhotoExport() *PhotoExport { return &PhotoExport{blobs: s.blobs} }
 
 var photoExt = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
@@ -238,12 +221,15 @@ func (p *PhotoExport) Files(ctx context.Context, t *tenants.Tenant, db bun.IDB, 
 			}
 			continue
 		}
-		file, err := os.Open(filepath.Join(p.dir, t.ID.String(), r.SHA256[:2], r.SHA256))
-		if err != nil {
+		file, _, err := p.blobs.Open(ctx, photoKey(t.ID, r.SHA256))
+		if errors.Is(err, fs.ErrNotExist) {
 			if err := add(f, nil); err != nil {
 				return err
 			}
 			continue
+		}
+		if err != nil {
+			return err
 		}
 		err = add(f, file)
 		file.Close()

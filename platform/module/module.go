@@ -188,6 +188,10 @@ type Kit struct {
 	// Metrics is where the module registers its Prometheus collectors (served on /metrics); nil
 	// when nothing is exposed (tests).
 	Metrics prometheus.Registerer
+	// Limits returns the storage of a rate limiter (fiber's limiter middleware) named prefix:
+	// shared by the replicas when the deployment has Redis, else the process's memory. Nil in
+	// tests that set up no server.
+	Limits func(prefix string) fiber.Storage
 	// Quota reports t's use of meter in the current month against its plan (nil in tests that
 	// have no billing). Quotas never block anything: a module warns with it.
 	Quota func(ctx context.Context, t *tenants.Tenant, meter string) (Quota, error)

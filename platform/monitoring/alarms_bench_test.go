@@ -39,32 +39,7 @@ func BenchmarkIngestHTTPRules(b *testing.B) {
 			w.mustRule(b, strain)
 			w.mustRule(b, monitoring.RuleInput{Name: "倾角突变", DeviceType: "bridge", Metric: "tilt", Kind: "rate", Threshold: f64(50000)})
 			w.mustRule(b, monitoring.RuleInput{Name: "无数据", DeviceType: "bridge", Kind: "no_data", Threshold: f64(30)})
-			start := w.clk.Now().Add(-20 * 24 * time.Hour)
-			bodies := make([]string, 0, b.N)
-			for n := range b.N {
-				var sb strings.Builder
-				fmt.Fprintf(&sb, `{"batch":"b%d","readings":[`, n)
-				base := start.Add(time.Duration(n/10) * 100 * time.Second)
-				for j := range 1000 {
-					if j > 0 {
-						sb.WriteByte(',')
-					}
-					m := "strain"
-					if j%2 == 1 {
-						m = "tilt"
-					}
-					fmt.Fprintf(&sb, `{"metric":%q,"value":%d.25,"at":%q}`, m, j%40, base.Add(time.Duration(j)*100*time.Millisecond).UTC().Format(time.RFC3339Nano))
-				}
-				sb.WriteString("]}")
-				bodies = append(bodies, sb.String())
-			}
-			b.ResetTimer()
-			for n := range b.N {
-				if r := result(b, post(b, f, "/api/v1/ingest/chuxiong/readings", toks[n%10], bodies[n])); r.Accepted != 1000 {
-					b.Fatalf("accepted %d", r.Accepted)
-				}
-			}
-			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "readings/s")
+			postBridgeBatches(b, w, f, toks)
 		})
 	}
 }

@@ -72,7 +72,7 @@ func Module(s *Service) module.Module {
 					r.Get("/monitoring/live", h.liveFeed)
 					h.alarmPages(r)
 				},
-				Machine: func(r module.Router) { r.Post("/readings", h.ingest) },
+				Machine: func(r module.Router) { r.Post("/readings", ingestLimit(k), h.ingest) },
 				Run: map[string]func(context.Context, []string, io.Writer) error{
 					"simulate": s.runSimulate,
 					"mqtt-auth": func(ctx context.Context, args []string, out io.Writer) error {

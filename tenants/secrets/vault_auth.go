@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/tasks"
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
 )
@@ -380,21 +381,9 @@ func (k *keeper) relogin(ctx context.Context) error {
 		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !errors.As(err, &wait) {
 			return err
 		}
-		if !sleepCtx(ctx, fileCheck) {
+		if !tasks.Sleep(ctx, fileCheck) {
 			return ctx.Err()
 		}
-	}
-}
-
-// sleepCtx waits d and reports whether ctx is still alive.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
