@@ -61,6 +61,18 @@ type Config struct {
 	MQTTClientID   string `env:"CITYOPS_MQTT_CLIENT_ID" envDefault:"cityops-ingest"`
 	MQTTShareGroup string `env:"CITYOPS_MQTT_SHARE_GROUP"`
 
+	// Notifications (platform/notify): the operator's mail server for tenants without their own
+	// (TLS: starttls, tls or none), the WeChat Work robot webhook's address (its key is each
+	// tenant's credential notify_wecom) and the Aliyun SMS endpoint (its key: notify_sms).
+	SMTPHost     string `env:"CITYOPS_SMTP_HOST"`
+	SMTPPort     int    `env:"CITYOPS_SMTP_PORT"`
+	SMTPTLS      string `env:"CITYOPS_SMTP_TLS" envDefault:"starttls"`
+	SMTPUsername string `env:"CITYOPS_SMTP_USERNAME"`
+	SMTPPassword string `env:"CITYOPS_SMTP_PASSWORD"`
+	SMTPFrom     string `env:"CITYOPS_SMTP_FROM"`
+	WeComURL     string `env:"CITYOPS_WECOM_URL"`
+	AliyunSMSURL string `env:"CITYOPS_ALIYUN_SMS_URL"`
+
 	// PDFFont is the TrueType font with Chinese glyphs that PDF documents (the evaluation
 	// bulletins) are set in: Debian's fonts-droid-fallback by default. A missing font refuses
 	// the PDF with a 503 naming it; everything else works.
@@ -100,7 +112,7 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 		name string
 		dst  *string
 	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
-		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword},
+		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}, {"CITYOPS_SMTP_PASSWORD_FILE", &c.SMTPPassword},
 		{"CITYOPS_S3_ACCESS_KEY_FILE", &c.Blob.S3AccessKey}, {"CITYOPS_S3_SECRET_KEY_FILE", &c.Blob.S3SecretKey}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
 			b, err := os.ReadFile(path)
@@ -179,6 +191,12 @@ func (c *Config) Validate() error {
 			problems = append(problems, errors.New("CITYOPS_MQTT_SHARE_GROUP must be 1 to 64 letters, digits, '-', '_' or '.'"))
 		}
 	}
+	if !slices.Contains([]string{"", "starttls", "tls", "none"}, c.SMTPTLS) {
+		problems = append(problems, errors.New("CITYOPS_SMTP_TLS must be starttls, tls or none"))
+	}
+	if c.SMTPPort < 0 || c.SMTPPort > 65535 {
+		problems = append(problems, errors.New("CITYOPS_SMTP_PORT must be a port, 1 to 65535"))
+	}
 	if c.MQTTURL == "" && (c.MQTTUsername != "" || c.MQTTShareGroup != "") {
 		problems = append(problems, errors.New("CITYOPS_MQTT_USERNAME or CITYOPS_MQTT_SHARE_GROUP is set but CITYOPS_MQTT_URL is not"))
 	}
@@ -235,6 +253,9 @@ func (c Config) Redacted() Config {
 	}
 	if c.MQTTPassword != "" {
 		c.MQTTPassword = "[redacted]"
+	}
+	if c.SMTPPassword != "" {
+		c.SMTPPassword = "[redacted]"
 	}
 	if u, err := url.Parse(c.RedisURL); err == nil && u.User != nil {
 		u.User = url.User("[redacted]")

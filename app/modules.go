@@ -22,6 +22,7 @@ import (
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/monitoring"
+	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -49,6 +50,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		analysis.Module(p.analysis, p.catalog),
 		exchange.Module(p.exchange, p.hotline, p.importer),
 		monitoring.Module(p.monitoring),
+		notify.Module(p.notify),
 	}
 }
 

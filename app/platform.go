@@ -14,6 +14,7 @@ import (
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/monitoring"
+	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
@@ -44,6 +45,9 @@ type platform struct {
 	// its component with the grids and the catalog; its alarms open cases through the case loop
 	// (set by New once the case loop exists).
 	monitoring *monitoring.Service
+	// notify tells people of their cases and alarms: inbox, email, WeChat Work robots and SMS,
+	// with each tenant's credentials from the secret store.
+	notify *notify.Service
 }
 
 func newPlatform(store *tenants.Store, creds secrets.Store, cfg Config, log *slog.Logger) *platform {
@@ -64,6 +68,9 @@ func newPlatform(store *tenants.Store, creds secrets.Store, cfg Config, log *slo
 			MQTT: monitoring.MQTT{URL: cfg.MQTTURL, Username: cfg.MQTTUsername, Password: cfg.MQTTPassword, ClientID: cfg.MQTTClientID, ShareGroup: cfg.MQTTShareGroup},
 			Video: monitoring.VideoConfig{FFmpeg: cfg.FFmpeg, Dir: filepath.Join(cfg.DataDir, "video"), Transcode: cfg.VideoTranscode,
 				External: cfg.VideoExternal, Log: log.With("component", "video")}}),
+		notify: notify.NewService(notify.Config{Gate: store, Credentials: creds, Now: store.Now, Log: log.With("component", "notify"),
+			SMTP:     notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom},
+			WeComURL: cfg.WeComURL, SMS: &notify.Aliyun{Endpoint: cfg.AliyunSMSURL}}),
 	}
 }
 

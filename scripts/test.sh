@@ -58,6 +58,7 @@ ensure_extra_services() {
 	ensure_pgbackrest
 	ensure_redis
 	ensure_video
+	ensure_mailpit
 }
 
 # redis-server: the shared rate-limit tests (app/limits_shared_test.go) start their own server.
@@ -127,7 +128,21 @@ ensure_vault() {
 
 # stripe-mock: the billing tests start their own instance from PATH or GOBIN; it is installed
 # here with go install (pinned) so that a fresh machine has it.
+MAILPIT_VERSION="v1.33.1"
 STRIPE_MOCK_VERSION="v0.203.0"
+# mailpit: the notification tests (platform/notify) send real mail to a mailpit they start and read
+# it back through its HTTP API. Without it they fail when CI is set and skip otherwise.
+ensure_mailpit() {
+	if command -v mailpit >/dev/null 2>&1 || [ -x "$GOBIN_DIR/mailpit" ]; then
+		info "mailpit present"
+		return
+	fi
+	info "go install github.com/axllent/mailpit@$MAILPIT_VERSION  (into $GOBIN_DIR)"
+	GOBIN="$GOBIN_DIR" GOFLAGS= go install "github.com/axllent/mailpit@$MAILPIT_VERSION" \
+		|| die "could not install mailpit $MAILPIT_VERSION (needs the Go module proxy): go install github.com/axllent/mailpit@$MAILPIT_VERSION"
+	[ -x "$GOBIN_DIR/mailpit" ] || die "mailpit not found in $GOBIN_DIR after go install"
+}
+
 ensure_stripe_mock() {
 	if command -v stripe-mock >/dev/null 2>&1 || [ -x "$GOBIN_DIR/stripe-mock" ]; then
 		info "stripe-mock present"
