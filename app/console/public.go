@@ -18,6 +18,10 @@ import (
 // minute; the form as a whole has the budget of one Open311 client (open311api.PostsPerMinute).
 const PublicPostsPerIP = 10
 
+// SurveyPostsPerIP is how many survey answers one address may send per minute (more than
+// reports: a household or a carrier's shared address answers for several reports).
+const SurveyPostsPerIP = 30
+
 // PublicDeps are what the citizens' public pages use: the Open311 layer they report through.
 type PublicDeps struct {
 	UI      *UI
@@ -47,6 +51,9 @@ func MountPublic(r fiber.Router, d PublicDeps) {
 		limit(open311api.PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
 		pub.report)
 	r.Get("/lookup", pub.lookup)
+	// The citizens' survey (回访, public_survey.go): the link form and the answer.
+	r.Get("/survey", pub.surveyPage)
+	r.Post("/survey", limit(SurveyPostsPerIP, func(c *fiber.Ctx) string { return "survey:" + publicSlug(c) + ":" + c.IP() }), pub.answerSurvey)
 }
 
 func publicSlug(c *fiber.Ctx) string { return c.Locals("public.tenant").(*tenants.Tenant).Slug }
@@ -141,6 +148,10 @@ func (pub *publicPages) lookup(c *fiber.Ctx) error {
 				if r, err := pub.d.Open311.FindToken(c.UserContext(), t, tok); err == nil && r.ID == p.Request.ID {
 					data["Token"] = r.Token
 				}
+			}
+			// Once closed, the survey under the progress (its form, or the answer given).
+			if err := pub.survey(c, t, p, data); err != nil {
+				return err
 			}
 		}
 	}
