@@ -125,6 +125,12 @@ func (h *handlers) page(c *fiber.Ctx) error {
 		classes = append(classes, cell{Text: n, Href: strconv.FormatInt(cc.Count, 10)})
 	}
 	data["Classes"] = classes
+	// Citizen satisfaction: the survey answers of the period (satisfaction.go).
+	sat, err := h.s.Satisfaction(c.UserContext(), p)
+	if err != nil {
+		return h.pageError(c, data, err)
+	}
+	data["SatTotal"], data["SatRows"] = satisfactionCells(sat)
 	// The heat map: each unit grid filled by the cases filed in it, opening them.
 	heat, peak := map[string]int64{}, int64(0)
 	for _, row := range r.Rankings[Grids].Rows {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/cityops/cityops/internal/errs"
@@ -146,4 +147,30 @@ func (h *handlers) apiSatisfaction(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// satisfactionCell is a row of the page's satisfaction table.
+type satisfactionCell struct {
+	Object                              Object
+	Name, Surveyed, Average, SolvedRate string
+}
+
+func avgText(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64)
+}
+
+// satisfactionCells are the county's total and its streets' and departments' rows for the page.
+func satisfactionCells(sat *Satisfaction) (total satisfactionCell, rows []satisfactionCell) {
+	cellOf := func(o Object, r SatisfactionRow) satisfactionCell {
+		return satisfactionCell{Object: o, Name: r.Name, Surveyed: strconv.FormatInt(r.Surveyed, 10), Average: avgText(r.Average), SolvedRate: pct(r.SolvedRate)}
+	}
+	for _, o := range []Object{Streets, Departments} {
+		for _, r := range sat.Rows[o] {
+			rows = append(rows, cellOf(o, r))
+		}
+	}
+	return cellOf("", sat.Total), rows
 }
