@@ -82,4 +82,12 @@ func TestBrowserSurvey(t *testing.T) {
 	staff.waitText("#sat-average", "4.00")
 	staff.waitText("#sat-solved", "100.0%")
 	staff.shot("survey-evaluation")
+
+	// The prefecture's viewer compares the counties' satisfaction.
+	evalPlan(t, f.fixture, "chuxiong-zhou")
+	v := b.user("viewer")
+	v.login("viewer@test.cn", testPassword)
+	v.visit("/t/chuxiong-zhou/evaluation")
+	v.waitText("#satisfaction", "楚雄市")
+	v.waitText("#satisfaction tbody td:nth-child(3)", "4.00")
 }

@@ -207,8 +207,32 @@ func testSurvey(t *testing.T, dialect string) {
 		t.Errorf("viewer POST on the case: %d, want 403", res.status)
 	}
 
-	// The evaluation counts the answer: satisfaction 4, solved by the citizen's word 1 of 1.
+	// The evaluation counts the answer: satisfaction 4, solved by the citizen's word 1 of 1, in the
+	// county's grid and department rows too; the prefecture's comparison shows the county's.
 	testSurveyEvaluation(t, f, 1, 1, 4)
+	var sat struct {
+		Rows map[string][]struct {
+			Key      string
+			Surveyed int64
+			Average  *float64
+		}
+	}
+	json.Unmarshal([]byte(f.mustDo(t, "adminA", "GET", "/api/v1/t/chuxiong/evaluation/satisfaction", "", 200).body), &sat)
+	for _, o := range []string{"streets", "communities", "grids", "departments"} {
+		if rows := sat.Rows[o]; len(rows) != 1 || rows[0].Surveyed != 1 || rows[0].Average == nil || *rows[0].Average != 4 {
+			t.Errorf("satisfaction %s: %+v", o, rows)
+		}
+	}
+	if rows := sat.Rows["departments"]; len(rows) == 1 && rows[0].Key != f.dept {
+		t.Errorf("satisfaction counted under department %s, want %s", rows[0].Key, f.dept)
+	}
+	f.mustDo(t, "adminB", "GET", "/api/v1/t/chuxiong/evaluation/satisfaction", "", 404)
+	evalPlan(t, f.fixture, "chuxiong-zhou")
+	units := f.mustDo(t, "viewer", "GET", "/api/v1/t/chuxiong-zhou/evaluation/units", "", 200)
+	if !strings.Contains(units.body, `"satisfaction":{"key":"chuxiong","name":"楚雄市","surveyed":1,"solved":1,"rating_sum":4,"average":4,"solved_rate":1}`) {
+		t.Errorf("the prefecture's comparison lacks A's satisfaction:\n%s", units.body)
+	}
+	f.mustDo(t, "viewer", "GET", "/api/v1/t/chuxiong/evaluation/satisfaction", "", 200)
 
 	// "Not solved" reports a follow-up case linked both ways; the citizen follows it by number.
 	n2, tok2, id2 := publicReport(t, f, "路灯不亮")

@@ -297,6 +297,14 @@ func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map
 		countHeads = append(countHeads, label(lang, "evaluation.count."+n))
 	}
 	var rows []pageRow
+	var sat []satisfactionCell
+	for _, u := range cmp.Units {
+		if u.Satisfaction != nil {
+			sat = append(sat, satisfactionCell{Object: Counties, Name: u.Tenant.Name(lang), Surveyed: strconv.FormatInt(u.Satisfaction.Surveyed, 10),
+				Average: avgText(u.Satisfaction.Average), SolvedRate: pct(u.Satisfaction.SolvedRate)})
+		}
+	}
+	data["SatRows"] = sat
 	for _, u := range cmp.Units {
 		name := u.Tenant.Name(lang)
 		pr := pageRow{Rank: u.Rank, Key: u.Key, Name: name, Href: "/t/" + u.Key + "/evaluation?" + periodQuery(p).Encode(), Score: scoreText(u.Score),

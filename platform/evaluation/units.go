@@ -21,6 +21,8 @@ type UnitRow struct {
 	Tenant      *tenants.Tenant `json:"-"`
 	Trend       Trend           `json:"trend"`
 	Unavailable bool            `json:"unavailable"`
+	// Satisfaction is the county's citizen satisfaction in the period (satisfaction.go).
+	Satisfaction *SatisfactionRow `json:"satisfaction,omitempty"`
 }
 
 // Comparison is a prefecture's counties side by side over a period, ranked under the scheme in
@@ -69,6 +71,12 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 					return nil
 				}
 				sums[i][j] = sum
+			}
+			if sat, err := s.Satisfaction(uctx, p); err == nil {
+				sat.Total.Key, sat.Total.Name = sc.Tenant.Slug, sc.Tenant.NameZH
+				out.Units[i].Satisfaction = &sat.Total
+			} else if errs.CodeOf(err) == errs.Internal {
+				return err
 			}
 			read[i] = true
 			return nil
