@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityops/cityops/app/console"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/gofiber/fiber/v2"
@@ -372,5 +373,19 @@ func TestSurveyOpen311(t *testing.T) {
 	json.Unmarshal([]byte(f.mustDo(t, "operator", "GET", "/api/v1/audit?action=open311.survey_answer", "", 200).body), &audit)
 	if len(audit) != 1 || audit[0].Target != id {
 		t.Errorf("audit: %+v", audit)
+	}
+}
+
+// TestSurveyRateLimit: one address sends at most console.SurveyPostsPerIP answers a minute.
+func TestSurveyRateLimit(t *testing.T) {
+	f := surveyFixture(t, "sqlite")
+	bogus := url.Values{"number": {"532301-2026-000001"}, "token": {"0b0c0d0e-0000-4000-8000-000000000000"}, "solved": {"yes"}, "rating": {"4"}}
+	for i := 0; i < console.SurveyPostsPerIP; i++ {
+		if res := surveyPost(t, f, bogus); res.status != 404 {
+			t.Fatalf("answer %d: %d", i, res.status)
+		}
+	}
+	if res := surveyPost(t, f, bogus); res.status != 429 || !strings.Contains(res.body, "回访次数过多") {
+		t.Fatalf("answer over the limit: %d\n%s", res.status, res.body)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -40,11 +41,14 @@ func MountPublic(r fiber.Router, d PublicDeps) {
 	pub := &publicPages{d}
 	r.Use(pub.tenant)
 	r.Get("/", pub.form)
-	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
+	limitWith := func(max int, m *msg.Message, key func(c *fiber.Ctx) string) fiber.Handler {
 		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: pub.d.LimitStore(),
 			LimitReached: func(*fiber.Ctx) error {
-				return errs.E(errs.RateLimited, msgTooManyReportsMinuteWait)
+				return errs.E(errs.RateLimited, m)
 			}})
+	}
+	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
+		return limitWith(max, msgTooManyReportsMinuteWait, key)
 	}
 	r.Post("/",
 		limit(PublicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
@@ -53,7 +57,7 @@ func MountPublic(r fiber.Router, d PublicDeps) {
 	r.Get("/lookup", pub.lookup)
 	// The citizens' survey (回访, public_survey.go): the link form and the answer.
 	r.Get("/survey", pub.surveyPage)
-	r.Post("/survey", limit(SurveyPostsPerIP, func(c *fiber.Ctx) string { return "survey:" + publicSlug(c) + ":" + c.IP() }), pub.answerSurvey)
+	r.Post("/survey", limitWith(SurveyPostsPerIP, msgTooManyAnswersMinuteWait, func(c *fiber.Ctx) string { return "survey:" + publicSlug(c) + ":" + c.IP() }), pub.answerSurvey)
 }
 
 func publicSlug(c *fiber.Ctx) string { return c.Locals("public.tenant").(*tenants.Tenant).Slug }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -15,6 +16,10 @@ import (
 // page, and on the survey link (/r/{tenant}/survey?number=…&token=…, what an SMS carries). The
 // number and the token shown at report time are what the citizen holds; open311.Service checks
 // them, records the answer once and reports a follow-up case for "not solved".
+
+var msgTooManyAnswersMinuteWait = msg.New("console.too_many_answers_minute_wait",
+	"Too many survey answers in a minute; wait a minute and try again.",
+	"一分钟内提交回访次数过多，请等待一分钟后重试。")
 
 // surveyRatings are the rating choices, best first.
 var surveyRatings = []int{5, 4, 3, 2, 1}
