@@ -40,3 +40,24 @@ func TestSurveyInputCheck(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSurveyInput: any answer is taken or refused as invalid, never with a NUL byte or a rating
+// outside 1–5 let through.
+func FuzzSurveyInput(f *testing.F) {
+	f.Add("yes", "5", "好")
+	f.Add("no", "0", "a\x00b")
+	f.Add("1", "٥", "\xff")
+	f.Fuzz(func(t *testing.T, solved, rating, comment string) {
+		in := SurveyInput{Solved: solved, Rating: rating, Comment: comment}
+		_, r, c, err := in.check()
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("%v, want invalid", err)
+			}
+			return
+		}
+		if r < 1 || r > 5 || strings.IndexByte(c, 0) >= 0 || len([]rune(c)) > MaxSurveyComment {
+			t.Fatalf("taken: rating %d comment %q", r, c)
+		}
+	})
+}
