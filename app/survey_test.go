@@ -283,6 +283,27 @@ func testSurvey(t *testing.T, dialect string) {
 		t.Errorf("the original is %s", orig.State)
 	}
 	testSurveyEvaluation(t, f, 2, 1, 6)
+
+	// The case list filters by the survey, in the API and on the console's list.
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{{"answered", []string{number, n2}}, {"solved", []string{number}}, {"not_solved", []string{n2}}} {
+		var page struct{ Cases []cases.Case }
+		json.Unmarshal([]byte(f.mustDo(t, "adminA", "GET", casesA+"?survey="+tc.q, "", 200).body), &page)
+		var got []string
+		for _, c := range page.Cases {
+			got = append(got, c.Number)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") && !(len(got) == 2 && len(tc.want) == 2 && got[0] == tc.want[1] && got[1] == tc.want[0]) {
+			t.Errorf("survey=%s: %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	f.mustDo(t, "adminA", "GET", casesA+"?survey=maybe", "", 400)
+	res = webPage(t, f.fixture, cookie, "", "GET", "/t/chuxiong/cases?survey=not_solved", nil)
+	if res.status != 200 || !strings.Contains(res.body, n2) || strings.Contains(res.body, ">"+number+"<") || !strings.Contains(res.body, `<option value="not_solved" selected>`) {
+		t.Errorf("the console's list filtered by survey: %d\n%s", res.status, res.body)
+	}
 }
 
 // testSurveyEvaluation checks the month's satisfaction figures of A: answers, solved and the sum

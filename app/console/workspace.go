@@ -168,7 +168,8 @@ func (w *workspace) caseList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": CaseStates(), "Sources": cases.Sources}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": CaseStates(), "Sources": cases.Sources,
+		"Surveys": cases.SurveyFilters}
 	// The class select sends kind/code (codes repeat between components and events).
 	if kind, code, ok := strings.Cut(c.Query("class"), "/"); ok {
 		c.Request().URI().QueryArgs().Set("kind", kind)

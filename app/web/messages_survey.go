@@ -27,6 +27,11 @@ var _ = msg.Define(
 	msg.Text{ID: "public.survey.not_closed", ZH: "该上报尚未办结；办结后即可参加回访。", EN: "This report is not closed yet; you can answer once it is."},
 	msg.Text{ID: "public.survey.thanks", ZH: "已收到您的回访评价，感谢您！", EN: "Thank you, we have your answer."},
 
+	msg.Text{ID: "cases.filter.survey", ZH: "公众回访", EN: "Citizen survey"},
+	msg.Text{ID: "cases.filter.survey.answered", ZH: "已回访", EN: "Answered"},
+	msg.Text{ID: "cases.filter.survey.solved", ZH: "回访：已解决", EN: "Answered: solved"},
+	msg.Text{ID: "cases.filter.survey.not_solved", ZH: "回访：未解决", EN: "Answered: not solved"},
+
 	msg.Text{ID: "case.survey.title", ZH: "公众回访", EN: "Citizen survey"},
 	msg.Text{ID: "case.survey.none", ZH: "尚无回访评价。", EN: "No survey answer yet."},
 	msg.Text{ID: "case.survey.asked", ZH: "回访发起", EN: "Asked"},
