@@ -355,7 +355,18 @@ func TestSurveyOpen311(t *testing.T) {
 	if res := post("json", base()); res.status != 409 {
 		t.Fatalf("POST before closure: %d %s", res.status, res.body)
 	}
+	// The SMS hook has a link only while the survey is open.
+	ta := mustTenant(t, f.fixture, "chuxiong")
+	if _, ok, err := f.app.open311.SurveyLinkFor(t.Context(), ta, id); ok || err != nil {
+		t.Fatalf("survey link before closure: %v %v", ok, err)
+	}
 	workToClosed(t, f, id)
+	if link, ok, err := f.app.open311.SurveyLinkFor(t.Context(), ta, id); !ok || err != nil || link != "/r/chuxiong/survey?number="+number+"&token="+token {
+		t.Fatalf("survey link after closure: %q %v %v", link, ok, err)
+	}
+	if res := webPage(t, f.fixture, "", "", "GET", "/r/chuxiong/survey?number="+number+"&token="+token, nil); res.status != 200 || !strings.Contains(res.body, `name="from" value="link"`) {
+		t.Fatalf("the survey link's page: %d\n%s", res.status, res.body)
+	}
 	if res := get(o311 + "/surveys/" + token + ".xml?jurisdiction_id=chuxiong"); res.status != 200 || !strings.Contains(res.body, "<survey_status>open</survey_status>") || !strings.HasPrefix(res.body, "<?xml") {
 		t.Fatalf("GET after closure: %d %s", res.status, res.body)
 	}
@@ -389,6 +400,15 @@ func TestSurveyOpen311(t *testing.T) {
 	}
 	if res := post("xml", url.Values{"jurisdiction_id": {"chuxiong"}, "token": {token}, "number": {number}, "solved": {"no"}, "rating": {"1"}}); res.status != 409 || !strings.Contains(res.body, "<errors>") {
 		t.Fatalf("second answer: %d %s", res.status, res.body)
+	}
+	if _, ok, err := f.app.open311.SurveyLinkFor(t.Context(), ta, id); ok || err != nil {
+		t.Fatalf("survey link after the answer: %v %v", ok, err)
+	}
+	if res := get(o311 + "/surveys/" + token + ".json?jurisdiction_id=chuxiong"); res.status != 200 || !strings.Contains(res.body, `"survey_status":"answered"`) || !strings.Contains(res.body, `"comment":"很好"`) {
+		t.Fatalf("GET after the answer: %d %s", res.status, res.body)
+	}
+	if res := get(o311 + "/surveys/" + token + ".json?jurisdiction_id=wuding"); res.status != 404 {
+		t.Fatalf("GET in another jurisdiction: %d %s", res.status, res.body)
 	}
 	var audit []struct{ Action, Target string }
 	json.Unmarshal([]byte(f.mustDo(t, "operator", "GET", "/api/v1/audit?action=open311.survey_answer", "", 200).body), &audit)
