@@ -33,7 +33,7 @@ var _ = msg.Define(
 	msg.Text{ID: "cases.filter.survey.not_solved", ZH: "回访：未解决", EN: "Answered: not solved"},
 
 	msg.Text{ID: "case.survey.title", ZH: "公众回访", EN: "Citizen survey"},
-	msg.Text{ID: "case.survey.none", ZH: "尚无回访评价。", EN: "No survey answer yet."},
+	msg.Text{ID: "case.survey.comment", ZH: "意见和建议", EN: "Comment"},
 	msg.Text{ID: "case.survey.asked", ZH: "回访发起", EN: "Asked"},
 	msg.Text{ID: "case.survey.channel", ZH: "回访渠道", EN: "Channel"},
 	msg.Text{ID: "case.survey.channel.lookup", ZH: "进度查询页", EN: "Progress page"},
