@@ -33,6 +33,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	})
 	console.MountWorkspace(tw, console.WorkspaceDeps{
 		UI: a.web, Store: a.store, Log: a.log, Cases: a.cases, Catalog: a.platform.catalog, Org: a.platform.org,
+		Surveys: a.open311,
 	})
 	// The prefecture overview reads every county through its own scope, auditing each as the
 	// tenant scope middleware does.

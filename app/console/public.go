@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityops/cityops/app/open311api"
 	"github.com/cityops/cityops/internal/errs"
+	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -17,6 +18,10 @@ import (
 // PublicPostsPerIP is how many reports one address may send through a tenant's public form per
 // minute; the form as a whole has the budget of one Open311 client (open311api.PostsPerMinute).
 const PublicPostsPerIP = 10
+
+// SurveyPostsPerIP is how many survey answers one address may send per minute (more than
+// reports: a household or a carrier's shared address answers for several reports).
+const SurveyPostsPerIP = 30
 
 // PublicDeps are what the citizens' public pages use: the Open311 layer they report through.
 type PublicDeps struct {
@@ -36,17 +41,23 @@ func MountPublic(r fiber.Router, d PublicDeps) {
 	pub := &publicPages{d}
 	r.Use(pub.tenant)
 	r.Get("/", pub.form)
-	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
+	limitWith := func(max int, m *msg.Message, key func(c *fiber.Ctx) string) fiber.Handler {
 		return limiter.New(limiter.Config{Max: max, Expiration: time.Minute, KeyGenerator: key, Storage: pub.d.LimitStore(),
 			LimitReached: func(*fiber.Ctx) error {
-				return errs.E(errs.RateLimited, msgTooManyReportsMinuteWait)
+				return errs.E(errs.RateLimited, m)
 			}})
+	}
+	limit := func(max int, key func(c *fiber.Ctx) string) fiber.Handler {
+		return limitWith(max, msgTooManyReportsMinuteWait, key)
 	}
 	r.Post("/",
 		limit(PublicPostsPerIP, func(c *fiber.Ctx) string { return "web-form:" + publicSlug(c) + ":" + c.IP() }),
 		limit(open311api.PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
 		pub.report)
 	r.Get("/lookup", pub.lookup)
+	// The citizens' survey (回访, public_survey.go): the link form and the answer.
+	r.Get("/survey", pub.surveyPage)
+	r.Post("/survey", limitWith(SurveyPostsPerIP, msgTooManyAnswersMinuteWait, func(c *fiber.Ctx) string { return "survey:" + publicSlug(c) + ":" + c.IP() }), pub.answerSurvey)
 }
 
 func publicSlug(c *fiber.Ctx) string { return c.Locals("public.tenant").(*tenants.Tenant).Slug }
@@ -141,6 +152,10 @@ func (pub *publicPages) lookup(c *fiber.Ctx) error {
 				if r, err := pub.d.Open311.FindToken(c.UserContext(), t, tok); err == nil && r.ID == p.Request.ID {
 					data["Token"] = r.Token
 				}
+			}
+			// Once closed, the survey under the progress (its form, or the answer given).
+			if err := pub.survey(c, t, p, data); err != nil {
+				return err
 			}
 		}
 	}

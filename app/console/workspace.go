@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/catalog"
 	"github.com/cityops/cityops/platform/module"
+	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/platform/org"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -50,6 +52,10 @@ type WorkspaceDeps struct {
 	Cases   *cases.Service
 	Catalog *catalog.Service
 	Org     *org.Service
+	// Surveys reads a case's citizen survey (回访) for its page ((*open311.Service) satisfies it).
+	Surveys interface {
+		FindCaseSurvey(ctx context.Context, id string) (*open311.CaseSurvey, error)
+	}
 }
 
 type workspace struct{ d WorkspaceDeps }
@@ -162,7 +168,8 @@ func (w *workspace) caseList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": CaseStates(), "Sources": cases.Sources}
+	data := fiber.Map{"Base": tenantBase(c), "Q": c.Queries(), "Classes": classes, "Departments": depts, "States": CaseStates(), "Sources": cases.Sources,
+		"Surveys": cases.SurveyFilters}
 	// The class select sends kind/code (codes repeat between components and events).
 	if kind, code, ok := strings.Cut(c.Query("class"), "/"); ok {
 		c.Request().URI().QueryArgs().Set("kind", kind)
@@ -335,8 +342,12 @@ func (w *workspace) renderCase(c *fiber.Ctx, errMsg string) error {
 	if cs.Limit != nil {
 		unit = string(cs.Limit.Unit)
 	}
+	survey, err := w.d.Surveys.FindCaseSurvey(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
 	return w.d.UI.Render(c, "case_page", fiber.Map{
-		"Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
+		"Survey": survey, "Case": row, "Actions": forms, "Standards": standards, "Departments": depts, "Stages": stages, "Events": events,
 		"PhotoBase": "/api/v1" + tenantBase(c) + "/cases/" + cs.ID + "/photos/", "CanPhoto": w.d.Cases.CanAddPhoto(ctx, cs),
 		"Units": []calendar.Unit{calendar.UrgentHours, calendar.WorkingHours, calendar.WorkingDays},
 		"Error": errMsg, "Map": w.d.UI.MapConfig(c), "CurrentDept": dept, "LimitUnit": unit, "ReportedBy": reportedBy, "Base": tenantBase(c),

@@ -65,6 +65,14 @@ func Mount(r fiber.Router, d Deps) {
 	g.Get("/requests/:id.:format", h.jurisdiction, meter, h.request)
 	g.Get("/tokens/:token.:format", h.jurisdiction, meter, h.token)
 	g.Get("/servicerequestupdates.:format", h.jurisdiction, meter, h.updates)
+	// CityOps extension: the citizens' survey (回访) of a closed request (surveys.go).
+	g.Get("/surveys/:token.:format", h.jurisdiction, meter, h.survey)
+	g.Post("/surveys.:format", h.jurisdiction, limiter.New(limiter.Config{
+		Max: PostsPerMinute, Expiration: time.Minute, Storage: d.Limits,
+		KeyGenerator: func(c *fiber.Ctx) string { return "open311-survey:" + tenant(c).Slug + ":" + c.IP() },
+		LimitReached: func(c *fiber.Ctx) error {
+			return h.fail(c, errs.E(errs.RateLimited, msgTooManyRequestsApiKey))
+		}}), meter, h.answerSurvey)
 	g.Use(func(c *fiber.Ctx) error {
 		return h.fail(c, errs.E(errs.NotFound, msgThereNoOpen311ResourceAddress))
 	})
@@ -90,6 +98,8 @@ func statusOf(code errs.Code) int {
 		return http.StatusForbidden
 	case errs.RateLimited:
 		return http.StatusTooManyRequests
+	case errs.Conflict:
+		return http.StatusConflict // a survey answered already, or not yet open
 	case errs.Unavailable:
 		return http.StatusServiceUnavailable
 	case errs.Internal:

@@ -87,12 +87,12 @@ func (h api) act(c *fiber.Ctx) error {
 
 // QueryFilter reads a case list's filter from the query: state (comma list), kind, class_code,
 // grid, department, source, overdue (any clock), stage, stage_overdue, supervised, from, to
-// (RFC 3339 or a date), import_run (the cases a vendor import run created or updated), cursor,
-// limit, bbox. The API and the console's list and map read it so.
+// (RFC 3339 or a date), import_run (the cases a vendor import run created or updated), survey
+// (answered, solved, not_solved: the citizens' survey), cursor, limit, bbox. The API and the console's list and map read it so.
 func QueryFilter(c *fiber.Ctx) (Filter, error) {
 	f := Filter{Kind: c.Query("kind"), ClassCode: c.Query("class_code"), GridCode: c.Query("grid"),
 		DepartmentID: c.Query("department"), Source: Source(c.Query("source")), Cursor: c.Query("cursor"),
-		Stage: Stage(c.Query("stage")), ImportRun: c.Query("import_run")}
+		Stage: Stage(c.Query("stage")), ImportRun: c.Query("import_run"), Survey: c.Query("survey")}
 	if s := c.Query("state"); s != "" {
 		for _, st := range strings.Split(s, ",") {
 			f.States = append(f.States, State(strings.TrimSpace(st)))

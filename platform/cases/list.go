@@ -38,6 +38,9 @@ type Filter struct {
 	// ImportRun matches the cases an import run (platform/exchange's vendor_runs.id) created or
 	// updated (case_imports); it must be a UUID.
 	ImportRun string
+	// Survey matches by the citizens' survey (回访, case_surveys): "answered", "solved" or
+	// "not_solved" (survey_filter.go).
+	Survey string
 	// BBox is minLon, minLat, maxLon, maxLat (GeoJSON only).
 	BBox *[4]float64
 	// Cursor is the Next of the previous page; Limit is the page size (default 50, at most 500).
@@ -125,6 +128,13 @@ func (f *Filter) apply(q *bun.SelectQuery) (*bun.SelectQuery, error) {
 			return nil, errs.Field("import_run", msgImportRunNotOne, textutil.Truncate(f.ImportRun, 40))
 		}
 		q = q.Where("id IN (SELECT case_id FROM case_imports WHERE run = ?)", strings.ToLower(f.ImportRun))
+	}
+	if f.Survey != "" {
+		cond, err := surveyCondition(f.Survey)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("id IN (SELECT case_id FROM case_surveys" + cond + ")")
 	}
 	if b := f.BBox; b != nil {
 		q = q.Where("lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?", b[1], b[3], b[0], b[2])

@@ -49,6 +49,7 @@ func Module(s *Service, classes Classes, cs Cases) module.Module {
 					r.Get("/evaluation", h.apiReport)
 					r.Get("/evaluation/cases", h.apiBehind)
 					r.Get("/evaluation/units", h.apiUnits)
+					r.Get("/evaluation/satisfaction", h.apiSatisfaction)
 					r.Get("/evaluation/schemes", h.apiSchemes)
 					r.Post("/evaluation/schemes", module.NeedRole(tenants.TenantAdmin), h.apiPutScheme)
 					r.Get("/evaluation/bulletins", h.apiBulletins)

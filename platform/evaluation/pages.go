@@ -125,6 +125,12 @@ func (h *handlers) page(c *fiber.Ctx) error {
 		classes = append(classes, cell{Text: n, Href: strconv.FormatInt(cc.Count, 10)})
 	}
 	data["Classes"] = classes
+	// Citizen satisfaction: the survey answers of the period (satisfaction.go).
+	sat, err := h.s.Satisfaction(c.UserContext(), p)
+	if err != nil {
+		return h.pageError(c, data, err)
+	}
+	data["SatTotal"], data["SatRows"] = satisfactionCells(sat)
 	// The heat map: each unit grid filled by the cases filed in it, opening them.
 	heat, peak := map[string]int64{}, int64(0)
 	for _, row := range r.Rankings[Grids].Rows {
@@ -291,6 +297,14 @@ func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map
 		countHeads = append(countHeads, label(lang, "evaluation.count."+n))
 	}
 	var rows []pageRow
+	var sat []satisfactionCell
+	for _, u := range cmp.Units {
+		if u.Satisfaction != nil {
+			sat = append(sat, satisfactionCell{Object: Counties, Name: u.Tenant.Name(lang), Surveyed: strconv.FormatInt(u.Satisfaction.Surveyed, 10),
+				Average: avgText(u.Satisfaction.Average), SolvedRate: pct(u.Satisfaction.SolvedRate)})
+		}
+	}
+	data["SatRows"] = sat
 	for _, u := range cmp.Units {
 		name := u.Tenant.Name(lang)
 		pr := pageRow{Rank: u.Rank, Key: u.Key, Name: name, Href: "/t/" + u.Key + "/evaluation?" + periodQuery(p).Encode(), Score: scoreText(u.Score),

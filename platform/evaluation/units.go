@@ -21,6 +21,8 @@ type UnitRow struct {
 	Tenant      *tenants.Tenant `json:"-"`
 	Trend       Trend           `json:"trend"`
 	Unavailable bool            `json:"unavailable"`
+	// Satisfaction is the county's citizen satisfaction in the period (satisfaction.go).
+	Satisfaction *SatisfactionRow `json:"satisfaction,omitempty"`
 }
 
 // Comparison is a prefecture's counties side by side over a period, ranked under the scheme in
@@ -69,6 +71,14 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 					return nil
 				}
 				sums[i][j] = sum
+			}
+			// Satisfaction is a figure beside the score: a county that cannot give it (say, before
+			// tenant migration 0032 reached it) is compared without it.
+			if sat, err := s.Satisfaction(uctx, p); err == nil {
+				sat.Total.Key, sat.Total.Name = sc.Tenant.Slug, sc.Tenant.NameZH
+				out.Units[i].Satisfaction = &sat.Total
+			} else {
+				s.log.Warn("satisfaction not read; the county is compared without it", "tenant", sc.Tenant.Slug, "err", err)
 			}
 			read[i] = true
 			return nil

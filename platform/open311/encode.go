@@ -143,6 +143,10 @@ type (
 		XMLName xml.Name `xml:"service_request_updates"`
 		Updates []Update `xml:"request_update"`
 	}
+	xmlSurveys struct {
+		XMLName xml.Name        `xml:"surveys"`
+		Surveys []SurveyReceipt `xml:"survey"`
+	}
 	xmlErrors struct {
 		XMLName xml.Name `xml:"errors"`
 		Errors  []Error  `xml:"error"`
@@ -151,7 +155,7 @@ type (
 
 // Encode renders v in f: XML with the declaration and the spec's root element, or JSON where
 // every list is a bare array. v is one of []PublicService, *ServiceDefinition, []Request,
-// []Receipt, []Update, []Error, *Discovery.
+// []Receipt, []Update, []Error, []SurveyReceipt (the survey extension), *Discovery.
 func Encode(f Format, v any) ([]byte, error) {
 	if f == JSON {
 		return json.Marshal(v)
@@ -168,6 +172,8 @@ func Encode(f Format, v any) ([]byte, error) {
 		root = xmlUpdates{Updates: x}
 	case []Error:
 		root = xmlErrors{Errors: x}
+	case []SurveyReceipt:
+		root = xmlSurveys{Surveys: x}
 	case *ServiceDefinition, *Discovery:
 		root = x
 	default:
