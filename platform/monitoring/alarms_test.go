@@ -591,12 +591,12 @@ func TestAlarmLoops(t *testing.T) {
 				return ent == monitoring.Entitlement && tn.ID == w.e.TenantA.ID, nil
 			}}
 		parts, err := monitoring.Module(w.s).Build(k)
-		if err != nil || len(parts.Background) != 3 || parts.Background[1].Name != "alarm cases" || parts.Background[2].Name != "no data" {
+		if err != nil || len(parts.Background) < 3 || parts.Background[1].Name != "alarm cases" || parts.Background[2].Name != "no data" {
 			t.Fatalf("parts: %v", err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		var done sync.WaitGroup
-		for _, l := range parts.Background[1:] {
+		for _, l := range parts.Background[1:3] {
 			done.Add(1)
 			go func() { defer done.Done(); l.Run(ctx) }()
 		}

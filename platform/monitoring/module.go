@@ -57,7 +57,10 @@ func Module(s *Service) module.Module {
 				s.runCases(ctx, k, CasesEvery, k.Log)
 			}}, {Name: "no data", Run: func(ctx context.Context) {
 				s.runSilence(ctx, k, SilenceEvery, k.Log)
-			}}}
+			}}, {Name: "video gateway", PerReplica: true, Run: s.gw.run}, // this replica's ffmpeg processes
+				{Name: "video snapshots", Run: func(ctx context.Context) {
+					s.runSnapshots(ctx, k, SnapshotsEvery, k.Log)
+				}}}
 			if s.mqtt.URL != "" {
 				c := newConsumer(s, k, s.mqtt)
 				// One consumer across the replicas (its lease) when they share one client id and
