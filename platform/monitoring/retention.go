@@ -147,30 +147,12 @@ const RetentionEvery = time.Hour
 // anywhere loses nothing and two replicas only repeat each other's deletes.
 func (s *Service) runRetention(ctx context.Context, k module.Kit, interval time.Duration, log *slog.Logger) {
 	tasks.Every(ctx, interval, func(ctx context.Context) {
-		ts, err := k.Store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("monitoring retention: listing tenants", "err", err)
+		s.eachTenant(ctx, k, log, "retention", func(ctx context.Context) error {
+			r, err := s.Expire(ctx, 0)
+			if err == nil && r.Total() > 0 {
+				log.Info("monitoring retention", "tenant", tenants.ScopeFrom(ctx).Tenant.Slug, "raw", r.Raw, "minute", r.Minute, "hour", r.Hour, "day", r.Day, "batches", r.Batches)
 			}
-			return
-		}
-		for _, t := range ts {
-			if ctx.Err() != nil {
-				return
-			}
-			if on, err := k.Entitled(ctx, t, Entitlement); err != nil || !on {
-				continue
-			}
-			r, err := s.Expire(tenants.WithScope(ctx, tenants.SystemScope(t)), 0)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("monitoring retention", "tenant", t.Slug, "err", err)
-				}
-				continue
-			}
-			if r.Total() > 0 {
-				log.Info("monitoring retention", "tenant", t.Slug, "raw", r.Raw, "minute", r.Minute, "hour", r.Hour, "day", r.Day, "batches", r.Batches)
-			}
-		}
+			return err
+		})
 	})
 }

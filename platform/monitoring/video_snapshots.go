@@ -157,31 +157,13 @@ func (s *Service) Snapshot(ctx context.Context, c *Camera) ([]byte, error) {
 // whose plan has monitoring.
 func (s *Service) runSnapshots(ctx context.Context, k module.Kit, interval time.Duration, log *slog.Logger) {
 	tasks.Every(ctx, interval, func(ctx context.Context) {
-		ts, err := k.Store.FindTenants(ctx, tenants.TenantFilter{Status: tenants.StatusActive})
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("monitoring snapshots: listing tenants", "err", err)
+		s.eachTenant(ctx, k, log, "snapshots", func(ctx context.Context) error {
+			r, err := s.Snapshots(ctx)
+			if err == nil && r != (SnapshotReport{}) {
+				log.Info("monitoring snapshots", "tenant", tenants.ScopeFrom(ctx).Tenant.Slug, "grabbed", r.Grabbed, "failed", r.Failed, "attached", r.Attached, "refused", r.Refused)
 			}
-			return
-		}
-		for _, t := range ts {
-			if ctx.Err() != nil {
-				return
-			}
-			if on, err := k.Entitled(ctx, t, Entitlement); err != nil || !on {
-				continue
-			}
-			r, err := s.Snapshots(tenants.WithScope(ctx, tenants.SystemScope(t)))
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("monitoring snapshots", "tenant", t.Slug, "err", err)
-				}
-				continue
-			}
-			if r != (SnapshotReport{}) {
-				log.Info("monitoring snapshots", "tenant", t.Slug, "grabbed", r.Grabbed, "failed", r.Failed, "attached", r.Attached, "refused", r.Refused)
-			}
-		}
+			return err
+		})
 	})
 }
 
