@@ -256,7 +256,13 @@ func (ms *mounted) nav(ctx context.Context, sc *tenants.Scope) []console.NavItem
 		}
 		for _, n := range m.Nav {
 			if len(n.Roles) == 0 || sc.Has(n.Roles...) {
-				out = append(out, console.NavItem{Href: "/t/" + sc.Tenant.Slug + n.Path, Key: n.Label})
+				item := console.NavItem{Href: "/t/" + sc.Tenant.Slug + n.Path, Key: n.Label}
+				if n.Count != nil {
+					if c, err := n.Count(ctx); err == nil && c > 0 {
+						item.Count = c
+					}
+				}
+				out = append(out, item)
 			}
 		}
 	}

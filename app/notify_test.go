@@ -88,6 +88,17 @@ func TestNotifyDispatchThroughCaseLoop(t *testing.T) {
 			if res := f.mustDo(t, "handlerA", "GET", "/t/chuxiong/notify", "", 200); !strings.Contains(res.body, c.Number) {
 				t.Fatalf("the page lacks the case")
 			}
+			// The navigation carries the unread count on every page, the caller's own.
+			if res := f.mustDo(t, "handlerA", "GET", "/t/chuxiong/cases", "", 200); !strings.Contains(res.body, `<span class="badge count">1<span class="sr">`) {
+				t.Fatalf("handlerA's navigation lacks the unread count")
+			}
+			if res := f.mustDo(t, "handlerX", "GET", "/t/chuxiong/cases", "", 200); strings.Contains(res.body, `badge count`) {
+				t.Fatalf("handlerX's navigation shows a count")
+			}
+			f.mustDo(t, "handlerA", "POST", "/api/v1/t/chuxiong/notify/inbox/read", "", 204)
+			if res := f.mustDo(t, "handlerA", "GET", "/t/chuxiong/cases", "", 200); strings.Contains(res.body, `badge count`) {
+				t.Fatalf("the count stays after all are read")
+			}
 		})
 	}
 }

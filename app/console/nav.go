@@ -13,6 +13,8 @@ import (
 type NavItem struct {
 	Href, Key string
 	Active    bool
+	// Count is the number the link carries (a module's Nav.Count), 0 for none.
+	Count int
 }
 
 // StaffPosts are the case-loop posts that have an inbox.

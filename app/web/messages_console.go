@@ -17,6 +17,7 @@ var _ = msg.Define(
 	msg.Text{ID: "nav.sections", ZH: "功能", EN: "Sections"},
 	msg.Text{ID: "nav.switch", ZH: "切换单位", EN: "Switch unit"},
 	msg.Text{ID: "nav.readonly", ZH: "只读访问", EN: "Read-only access"},
+	msg.Text{ID: "nav.count", ZH: " 条未读", EN: " unread"},
 	msg.Text{ID: "common.save", ZH: "保存", EN: "Save"},
 	msg.Text{ID: "export.handover.title", ZH: "个人信息移交", EN: "Handing over personal data"},
 	msg.Text{ID: "export.handover.none", ZH: "本单位没有含群众个人信息的记录，注销时没有需要移交的个人信息。", EN: "No record holds citizens' personal data: there is none to hand over at offboarding."},

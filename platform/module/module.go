@@ -82,6 +82,10 @@ type Nav struct {
 	Label string
 	// Roles admit the link to people holding one of them; none shows it to every member.
 	Roles []tenants.Role
+	// Count, when set, is a number shown beside the link (unread notifications, say). It runs
+	// with the caller's scope on every console page that shows the link, so it must be cheap;
+	// zero or an error shows nothing.
+	Count func(ctx context.Context) (int, error)
 }
 
 // Command is one command-line command of a module.

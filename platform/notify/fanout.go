@@ -68,10 +68,19 @@ type caseInfo struct {
 	Deadline                                *time.Time
 }
 
+// ScanFrom names the modules whose tables Scan reads besides the case loop's: those of the
+// tenant's plan (an unentitled module's tables may be empty or stale).
+type ScanFrom struct {
+	Alarms    bool // monitoring: every alarm raised in the last day
+	Imports   bool // exchange: every vendor import run finished in the last day
+	Bulletins bool // evaluation: every bulletin published in the last day
+}
+
 // Scan adds the events that no case action records: a running case whose deadline is near
-// (预警: within the settings' warn_minutes) or past (overdue), once per case and deadline, and,
-// with alarms true (the tenant has monitoring), every alarm raised in the last day.
-func (s *Service) Scan(ctx context.Context, alarms bool) error {
+// (预警: within the settings' warn_minutes) or past (overdue), once per case and deadline, and
+// those of the modules in from. Each event's key is its source row's, so a scan repeated (every
+// pass, every replica) adds nothing twice.
+func (s *Service) Scan(ctx context.Context, from ScanFrom) error {
 	now := s.now()
 	return s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
 		st, err := findSettings(ctx, db)
@@ -102,7 +111,17 @@ func (s *Service) Scan(ctx context.Context, alarms bool) error {
 				return errorf("adding an event", dbx.Translate(err))
 			}
 		}
-		if !alarms {
+		if from.Imports {
+			if err := s.scanImports(ctx, db, now); err != nil {
+				return err
+			}
+		}
+		if from.Bulletins {
+			if err := s.scanBulletins(ctx, db, now); err != nil {
+				return err
+			}
+		}
+		if !from.Alarms {
 			return nil
 		}
 		type alarm struct {
@@ -246,27 +265,20 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 		if f.Description == "" {
 			f.Description = d["kind"]
 		}
-		phones := map[string]string{}
-		type staff struct {
-			Identity string `bun:"identity_id"`
-			Phone    string `bun:"phone"`
+		phones, err := staffPhones(ctx, db)
+		if err != nil {
+			return err
 		}
-		var ss []staff
-		if err := db.NewSelect().Table("staff").Column("identity_id", "phone").Where("active AND identity_id IS NOT NULL").Scan(ctx, &ss); err != nil {
-			return errorf("staff", dbx.Translate(err))
-		}
-		for _, x := range ss {
-			phones[x.Identity] = x.Phone
-		}
-		for id, m := range members {
-			for _, r := range m.Roles {
-				if r == tenants.Acceptor || r == tenants.ShiftLead || r == tenants.Dispatcher || r == tenants.TenantAdmin {
-					rs = append(rs, recipient{identity: id, email: m.Identity.Email, phone: phones[id]})
-					break
-				}
-			}
-		}
+		rs = holding(members, phones, tenants.Acceptor, tenants.ShiftLead, tenants.Dispatcher, tenants.TenantAdmin)
 		group = "tenant"
+	} else if e.Kind == KindImport || e.Kind == KindBulletin {
+		var err error
+		if rs, err = s.moduleEvent(ctx, db, members, e, &f); err != nil {
+			return err
+		}
+		if e.Kind == KindBulletin {
+			group = "tenant"
+		}
 	}
 	title := "【" + f.Title + "】" + f.Number
 	if f.Number == "" {

@@ -24,6 +24,8 @@ import (
 	"encoding/base64"
 
 	"github.com/cityops/cityops/internal/testdb"
+	"github.com/cityops/cityops/platform/evaluation"
+	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/platform/platformtest"
@@ -344,7 +346,7 @@ type world struct {
 
 func newWorld(t *testing.T, dialect string, withMail bool) *world {
 	t.Helper()
-	e := platformtest.MustEnv(t, dialect, monitoring.Module(nil), notify.Module(nil))
+	e := platformtest.MustEnv(t, dialect, monitoring.Module(nil), exchange.Module(nil, nil, nil), evaluation.Module(nil, nil, nil), notify.Module(nil))
 	ctx := context.Background()
 	keys, err := secrets.OpenKeyring(ctx, t.TempDir(), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -436,7 +438,7 @@ func (w *world) dispatch(t testing.TB, dept string, deadline time.Time) string {
 // pass runs one fanout and one delivery pass for tenant A.
 func (w *world) pass(t testing.TB) notify.DeliverReport {
 	t.Helper()
-	if err := w.svc.Scan(w.e.A, false); err != nil {
+	if err := w.svc.Scan(w.e.A, notify.ScanFrom{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.svc.Fanout(w.e.A, 100); err != nil {

@@ -7,11 +7,16 @@ var (
 	msgTitle = msg.New("notify.title", "Notifications", "通知")
 	_        = msg.New("notify.nav", "Notifications", "通知")
 
-	msgKindDispatched = msg.New("notify.kind.dispatched", "Case dispatched to your department", "案件派遣到本部门")
-	msgKindRework     = msg.New("notify.kind.rework", "Case returned for rework", "案件返工")
-	msgKindWarning    = msg.New("notify.kind.warning", "Case deadline approaching", "案件即将超时预警")
-	msgKindOverdue    = msg.New("notify.kind.overdue", "Case overdue", "案件已超时")
-	msgKindAlarm      = msg.New("notify.kind.alarm", "Alarm raised", "监测报警")
+	msgKindDispatched  = msg.New("notify.kind.dispatched", "Case dispatched to your department", "案件派遣到本部门")
+	msgKindRework      = msg.New("notify.kind.rework", "Case returned for rework", "案件返工")
+	msgKindWarning     = msg.New("notify.kind.warning", "Case deadline approaching", "案件即将超时预警")
+	msgKindOverdue     = msg.New("notify.kind.overdue", "Case overdue", "案件已超时")
+	msgKindAlarm       = msg.New("notify.kind.alarm", "Alarm raised", "监测报警")
+	msgKindImport      = msg.New("notify.kind.import", "Import finished", "导入完成")
+	msgKindBulletin    = msg.New("notify.kind.bulletin", "Bulletin published", "公报发布")
+	msgImportSummary   = msg.New("notify.import.summary", "%d created, %d updated, %d unchanged, %d kept.", "新建 %d 条，更新 %d 条，未变 %d 条，保留 %d 条。")
+	msgBulletinMonth   = msg.New("notify.bulletin.month", "the monthly bulletin of %s (version %d)", "%s 月度评价公报（第 %d 版）")
+	msgBulletinQuarter = msg.New("notify.bulletin.quarter", "the quarterly bulletin of %s (version %d)", "%s 季度评价公报（第 %d 版）")
 
 	msgNoNotification = msg.New("notify.no_notification", "There is no such notification.", "没有这条通知。")
 	msgNoIdentity     = msg.New("notify.no_identity", "Notifications belong to a signed-in person.", "通知属于已登录的用户。")
@@ -37,5 +42,5 @@ var (
 // kinds are the events that notify, with their titles.
 var kinds = map[string]*msg.Message{
 	KindDispatched: msgKindDispatched, KindRework: msgKindRework, KindWarning: msgKindWarning,
-	KindOverdue: msgKindOverdue, KindAlarm: msgKindAlarm,
+	KindOverdue: msgKindOverdue, KindAlarm: msgKindAlarm, KindImport: msgKindImport, KindBulletin: msgKindBulletin,
 }

@@ -23,8 +23,14 @@ var (
 	DeliverEvery = 5 * time.Second
 )
 
-// MonitoringEntitlement is the plan module whose alarms notify (platform/monitoring).
-const MonitoringEntitlement = "monitoring"
+// The plan modules whose events notify: monitoring's alarms, the exchange's finished imports,
+// the evaluation's published bulletins (their packages' Entitlement; notify imports none of
+// them and reads their tables).
+const (
+	MonitoringEntitlement = "monitoring"
+	ExchangeEntitlement   = "exchange"
+	EvaluationEntitlement = "evaluation"
+)
 
 // Module is the notifications' registration: a shared free module (every tenant has it) with
 // its tables (notify.0001), its API (/notify/…: the caller's inbox, unread count, mark read, the
@@ -43,7 +49,7 @@ func Module(s *Service) module.Module {
 		Templates:  tpl,
 		Migrations: migs,
 		OpenAPI:    api,
-		Nav:        []module.Nav{{Path: "/notify", Label: "notify.nav"}},
+		Nav:        []module.Nav{{Path: "/notify", Label: "notify.nav", Count: s.countUnread}},
 		Build: func(k module.Kit) (module.Parts, error) {
 			if s == nil {
 				return module.Parts{}, fmt.Errorf("notify: no service")
@@ -88,11 +94,13 @@ func eachTenant(ctx context.Context, k module.Kit, log *slog.Logger, what string
 // PassFanout is one pass of the fanout loop over every tenant: the scans, the fanout, the digest.
 func (s *Service) PassFanout(ctx context.Context, k module.Kit, log *slog.Logger) {
 	eachTenant(ctx, k, log, "fanout", func(ctx context.Context, t *tenants.Tenant) error {
-		alarms := false
+		var from ScanFrom
 		if k.Entitled != nil {
-			alarms, _ = k.Entitled(ctx, t, MonitoringEntitlement)
+			from.Alarms, _ = k.Entitled(ctx, t, MonitoringEntitlement)
+			from.Imports, _ = k.Entitled(ctx, t, ExchangeEntitlement)
+			from.Bulletins, _ = k.Entitled(ctx, t, EvaluationEntitlement)
 		}
-		if err := s.Scan(ctx, alarms); err != nil {
+		if err := s.Scan(ctx, from); err != nil {
 			return err
 		}
 		for {

@@ -28,6 +28,8 @@ const (
 	KindWarning    = "warning"
 	KindOverdue    = "overdue"
 	KindAlarm      = "alarm"
+	KindImport     = "import"   // a vendor import run finished (platform/exchange)
+	KindBulletin   = "bulletin" // an evaluation bulletin was published (platform/evaluation)
 )
 
 // The channels a notification goes by besides the inbox. WeCom is the department's (or the
@@ -214,11 +216,15 @@ var DefaultTemplates = map[string]string{
 	KindWarning:    `案件 {{.Number}} 将于 {{.Deadline}} 到期，请抓紧处置。{{if .Address}}地点：{{.Address}}。{{end}}`,
 	KindOverdue:    `案件 {{.Number}} 已超过处置时限（{{.Deadline}}），请尽快处置并反馈。`,
 	KindAlarm:      `监测报警：{{.Description}}{{if .Address}}（{{.Address}}）{{end}}，级别 {{.Severity}}。`,
+	KindImport:     `数据导入已完成：{{.Description}}。{{.Summary}}`,
+	KindBulletin:   `{{.Tenant}}发布了{{.Description}}，请查阅。`,
 }
 
 // Fields are what a template may use.
 type Fields struct {
 	Kind, Title, Number, Description, Address, Department, Deadline, Reason, Severity, Tenant string
+	// Summary is what an import did ("新建 3 条，更新 2 条…").
+	Summary string
 }
 
 // render is the body of kind's notification with f, from the tenant's template or the default.
@@ -544,3 +550,11 @@ func (s *Service) MarkRead(ctx context.Context, id string) error {
 
 // errorf wraps err with what failed.
 func errorf(what string, err error) error { return fmt.Errorf("notify: %s: %w", what, err) }
+
+// countUnread is the inbox link's count in the console's navigation.
+func (s *Service) countUnread(ctx context.Context) (int, error) {
+	if s == nil {
+		return 0, nil
+	}
+	return s.CountUnread(ctx)
+}

@@ -287,7 +287,7 @@ func TestInboxAccessAndInput(t *testing.T) {
 			"header":   {WarnMinutes: 5, SMTPFrom: "a@b\r\nBcc: x@y"},
 			"template": {WarnMinutes: 5, Templates: map[string]string{notify.KindDispatched: "{{.Nope"}},
 			"field":    {WarnMinutes: 5, Templates: map[string]string{notify.KindDispatched: "{{.Nope}}"}},
-			"kind":     {WarnMinutes: 5, Templates: map[string]string{"bulletin": "x"}},
+			"kind":     {WarnMinutes: 5, Templates: map[string]string{"newsletter": "x"}},
 		} {
 			if _, err := w.svc.UpdateSettings(w.e.A, in); !errs.Is(err, errs.Invalid) {
 				t.Errorf("%s: %v, want invalid", name, err)
@@ -366,7 +366,7 @@ func TestAlarmRaised(t *testing.T) {
 			SELECT 'al-1', id, 'rule', 'above', 'critical', 'raised', '积水深度 35 cm 超过 20 cm', ?, ?, 1, 'none', ? FROM monitoring_devices`,
 			now.UnixMilli(), now.UnixMilli(), now.UnixMilli())
 		for range 2 {
-			if err := w.svc.Scan(w.e.A, true); err != nil {
+			if err := w.svc.Scan(w.e.A, notify.ScanFrom{Alarms: true}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := w.svc.Fanout(w.e.A, 100); err != nil {
@@ -385,6 +385,66 @@ func TestAlarmRaised(t *testing.T) {
 		}
 		if got := w.wecom.received(); len(got) != 1 || !strings.Contains(got[0], "积水深度") {
 			t.Fatalf("robot got %q", got)
+		}
+	})
+}
+
+// A vendor import that finished reaches the person who started it; a published evaluation
+// bulletin reaches the tenant's leaders, shift leads and admins and its robot; each once, and only
+// for the modules the tenant's plan has.
+func TestImportAndBulletinEvents(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect, false)
+		ctx := context.Background()
+		if err := w.e.Store.Grant(ctx, w.e.TenantA, w.users["carol"].ID, tenants.Leader); err != nil {
+			t.Fatal(err)
+		}
+		now := w.clock.Now().UTC()
+		run := `INSERT INTO vendor_runs (id, vendor, mapping_version, file_sha256, file_name, state, created, updated, unchanged, kept, started_by, started_at, finished_at)
+			VALUES (?, 'dcm', 1, 'x', ?, ?, 3, 2, 10, 0, ?, ?, ?)`
+		w.exec(t, w.e.A, run, "run-1", "cases-2026-11.csv", "done", "alice@chuxiong.example", now.Add(-2*time.Hour), now.Add(-time.Hour))
+		w.exec(t, w.e.A, run, "run-old", "old.csv", "done", "alice@chuxiong.example", now.Add(-50*time.Hour), now.Add(-49*time.Hour))
+		w.exec(t, w.e.A, `INSERT INTO vendor_runs (id, vendor, mapping_version, file_sha256, state, started_by, started_at) VALUES ('run-2', 'dcm', 1, 'y', 'running', 'alice@chuxiong.example', ?)`, now)
+		w.exec(t, w.e.A, `INSERT INTO evaluation_bulletins (id, period, kind, version, published_at, published_by, figures, xlsx, xlsx_sha256, pdf, pdf_sha256)
+			VALUES ('bl-1', '2026-11', 'month', 1, ?, 'carol@chuxiong.example', '{}', ?, 'a', ?, 'b')`, now.Add(-30*time.Minute), []byte("x"), []byte("p"))
+
+		// A plan without the exchange and the evaluation: nothing.
+		if err := w.svc.Scan(w.e.A, notify.ScanFrom{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Fanout(w.e.A, 100); err != nil {
+			t.Fatal(err)
+		}
+		if ns, _ := w.svc.FindInbox(w.as("alice"), notify.InboxFilter{}); len(ns) != 0 {
+			t.Fatalf("without the modules alice got %s", kindsOf(ns))
+		}
+		for range 2 {
+			if err := w.svc.Scan(w.e.A, notify.ScanFrom{Imports: true, Bulletins: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Fanout(w.e.A, 100); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.svc.Deliver(w.e.A, w.usage, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ns, _ := w.svc.FindInbox(w.as("alice"), notify.InboxFilter{})
+		if len(ns) != 1 || ns[0].Kind != notify.KindImport || !strings.Contains(ns[0].Body, "cases-2026-11.csv") || !strings.Contains(ns[0].Body, "新建 3 条，更新 2 条") {
+			t.Fatalf("alice's inbox %s", kindsOf(ns))
+		}
+		ns, _ = w.svc.FindInbox(w.as("carol"), notify.InboxFilter{})
+		if len(ns) != 1 || ns[0].Kind != notify.KindBulletin || !strings.Contains(ns[0].Body, "2026-11 月度评价公报（第 1 版）") {
+			t.Fatalf("carol's inbox %s", kindsOf(ns))
+		}
+		if ns, _ := w.svc.FindInbox(w.as("bob"), notify.InboxFilter{}); len(ns) != 0 {
+			t.Fatalf("bob got %s", kindsOf(ns))
+		}
+		if got := w.wecom.received(); len(got) != 1 || !strings.Contains(got[0], "公报") {
+			t.Fatalf("robot got %q", got)
+		}
+		if n, err := w.svc.CountUnread(w.as("carol")); err != nil || n != 1 {
+			t.Fatalf("carol's unread %d, %v", n, err)
 		}
 	})
 }
