@@ -195,6 +195,17 @@ func TestClusterPlacement(t *testing.T) {
 			t.Errorf("%s reads %d cases (%v), want 10", x.Slug, n, err)
 		}
 	}
+	// A grouped write reaches one cluster: tenants of two are refused before anything runs.
+	ran := false
+	part := func(x *Tenant) Part {
+		return Part{Ctx: WithScope(ctx, SystemScope(x)), Fn: func(context.Context, bun.IDB) error { ran = true; return nil }}
+	}
+	if err := s.TxEach(ctx, []Part{part(a), part(b)}); !errs.Is(err, errs.Conflict) || ran {
+		t.Errorf("TxEach across clusters: %v (ran %v), want a conflict before any part", err, ran)
+	}
+	if err := s.TxEach(ctx, []Part{part(b), part(pref)}); err != nil || !ran {
+		t.Errorf("TxEach on cluster b: %v", err)
+	}
 	// A tenant placed on a cluster this replica does not know fails closed.
 	ghost := *a
 	ghost.Cluster = "elsewhere"
