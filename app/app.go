@@ -393,6 +393,10 @@ func newMetrics(store *tenants.Store, bill *billing.Service) *metrics {
 		collectors.NewDBStatsCollector(store.DB().DB, "control"),
 		secrets.VaultErrors, billing.StripeErrors, bill.OutboxCollector(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Each other cluster's pool, as go_sql_* with db_name="cluster_<name>".
+	for name, db := range store.ClusterDBs() {
+		m.reg.MustRegister(collectors.NewDBStatsCollector(db.DB, "cluster_"+name))
+	}
 	return m
 }
 

@@ -273,3 +273,13 @@ func (s *Store) placeNew(ctx context.Context, tx bun.IDB, want string) (string, 
 	}
 	return want, s.checkRoom(ctx, tx, want)
 }
+
+// ClusterDBs returns the pools of the clusters other than the main one (Store.DB), by name, for
+// the database pool metrics.
+func (s *Store) ClusterDBs() map[string]*bun.DB {
+	out := make(map[string]*bun.DB, len(s.pools))
+	for name, db := range s.pools {
+		out[name] = db
+	}
+	return out
+}
