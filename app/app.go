@@ -109,11 +109,15 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	clusters, err := cfg.clusters()
+	if err != nil {
+		return nil, fmt.Errorf("CITYOPS_CLUSTERS: %w", err)
+	}
 	store, err := tenants.Open(tenants.Config{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, RolePrefix: cfg.RolePrefix,
 		Pool:           dbx.PoolOptions{MaxOpen: cfg.DBMaxConns, MaxLifetime: cfg.DBConnLifetime},
 		MaxOpenTenants: cfg.MaxOpenTenants, Logger: log, Now: opts.Now, Passwords: opts.Passwords,
-		Migrations: migs,
+		Migrations: migs, Clusters: clusters,
 	})
 	if err != nil {
 		return nil, err
@@ -389,6 +393,10 @@ func newMetrics(store *tenants.Store, bill *billing.Service) *metrics {
 		collectors.NewDBStatsCollector(store.DB().DB, "control"),
 		secrets.VaultErrors, billing.StripeErrors, bill.OutboxCollector(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Each other cluster's pool, as go_sql_* with db_name="cluster_<name>".
+	for name, db := range store.ClusterDBs() {
+		m.reg.MustRegister(collectors.NewDBStatsCollector(db.DB, "cluster_"+name))
+	}
 	return m
 }
 

@@ -223,9 +223,9 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 				return enc.Encode(ts)
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLUG\tCODE\tNAME\tKIND\tSTATUS\tSCHEMA")
+			fmt.Fprintln(tw, "SLUG\tCODE\tNAME\tKIND\tSTATUS\tSCHEMA\tCLUSTER")
 			for _, t := range ts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, t.AdminCode, t.NameZH, t.Kind, t.Status, t.SchemaName)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, t.AdminCode, t.NameZH, t.Kind, t.Status, t.SchemaName, t.Cluster)
 			}
 			return tw.Flush()
 		})}
@@ -245,11 +245,12 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 			in.ParentSlug, _ = f.GetString("parent")
 			in.Plan, _ = f.GetString("plan")
 			in.FirstAdminEmail, _ = f.GetString("admin-email")
+			in.Cluster, _ = f.GetString("cluster")
 			res, err := a.prov.Provision(ctx, in)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "tenant %s (%s) is %s, schema %s\n", res.Tenant.Slug, res.Tenant.AdminCode, res.Tenant.Status, res.Tenant.SchemaName)
+			fmt.Fprintf(stdout, "tenant %s (%s) is %s, schema %s on cluster %s\n", res.Tenant.Slug, res.Tenant.AdminCode, res.Tenant.Status, res.Tenant.SchemaName, res.Tenant.Cluster)
 			if res.InvitationToken != "" {
 				fmt.Fprintf(stdout, "first admin's invitation (shown once): %s/invite/%s\n", a.cfg.BaseURL, res.InvitationToken)
 			}
@@ -257,6 +258,7 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 		})}
 	cf := create.Flags()
 	cf.String("slug", "", "URL name, e.g. chuxiong")
+	cf.String("cluster", "", "PostgreSQL cluster to place the tenant on (default: the one with the most room; cityops tenants clusters)")
 	cf.String("name-zh", "", "Chinese name, e.g. 楚雄市")
 	cf.String("name-en", "", "English name")
 	cf.String("kind", "county", "prefecture, county, city or district")
@@ -363,7 +365,8 @@ func tenantsCommand(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stdout, "tenant %s: key version %v, %v values re-wrapped, older versions retired\n", t.Slug, out.LatestVersion, out.Rewrapped)
 		return nil
 	})
-	cmd.AddCommand(list, create, suspend, resume, provision, export, waive, offboard, rotate, restoreCommand(stdout, stderr))
+	cmd.AddCommand(list, create, suspend, resume, provision, export, waive, offboard, rotate, restoreCommand(stdout, stderr),
+		moveCommand(stdout, stderr), clustersCommand(stdout, stderr))
 	return cmd
 }
 

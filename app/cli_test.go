@@ -90,9 +90,10 @@ func TestCLITenantLifecycle(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblem(t *testing.T) {
-	c := Config{Addr: "nope", DatabaseURL: "mysql://x", DataDir: "", BodyLimit: 1, LogFormat: "xml", LogLevel: "loud", MigrateWorkers: 0, TrustedProxies: []string{"not-an-ip"}}
+	c := Config{Addr: "nope", DatabaseURL: "mysql://x", DataDir: "", BodyLimit: 1, LogFormat: "xml", LogLevel: "loud", MigrateWorkers: 0, TrustedProxies: []string{"not-an-ip"},
+		Clusters: "main=postgres://x/y"}
 	err := c.Validate()
-	for _, want := range []string{"CITYOPS_ADDR", "CITYOPS_DATABASE_URL", "CITYOPS_DATA_DIR", "CITYOPS_BODY_LIMIT", "CITYOPS_LOG_FORMAT", "CITYOPS_LOG_LEVEL", "CITYOPS_MIGRATE_WORKERS", "CITYOPS_TRUSTED_PROXIES"} {
+	for _, want := range []string{"CITYOPS_CLUSTERS", "CITYOPS_ADDR", "CITYOPS_DATABASE_URL", "CITYOPS_DATA_DIR", "CITYOPS_BODY_LIMIT", "CITYOPS_LOG_FORMAT", "CITYOPS_LOG_LEVEL", "CITYOPS_MIGRATE_WORKERS", "CITYOPS_TRUSTED_PROXIES"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate does not report %s: %v", want, err)
 		}

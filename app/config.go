@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/cityops/cityops/internal/blob"
+	"github.com/cityops/cityops/tenants"
 	"github.com/cityops/cityops/tenants/secrets"
 )
 
@@ -21,6 +22,12 @@ type Config struct {
 	DataDir     string `env:"CITYOPS_DATA_DIR" envDefault:"./data"`
 	Addr        string `env:"CITYOPS_ADDR" envDefault:"127.0.0.1:8080"`
 	DatabaseURL string `env:"CITYOPS_DATABASE_URL"`
+	// Clusters are the PostgreSQL clusters besides the main one that hold tenant schemas:
+	// "name=postgres://…" entries separated by ";" or newlines (CITYOPS_CLUSTERS_FILE: one a
+	// line, since the URLs hold passwords); ClusterCapacity "name=N,…" the live tenants each may
+	// hold (main included; 0 or absent: no limit). See tenants.ParseClusters.
+	Clusters        string `env:"CITYOPS_CLUSTERS"`
+	ClusterCapacity string `env:"CITYOPS_CLUSTER_CAPACITY"`
 	// BaseURL is how users reach the server; it decides the Secure flag of cookies.
 	BaseURL        string        `env:"CITYOPS_BASE_URL"`
 	RolePrefix     string        `env:"CITYOPS_DB_ROLE_PREFIX" envDefault:"cityops"`
@@ -97,7 +104,7 @@ type Config struct {
 
 // LoadConfig reads the environment. Secrets may come from files: CITYOPS_DATABASE_URL_FILE,
 // CITYOPS_STRIPE_KEY_FILE, CITYOPS_STRIPE_WEBHOOK_SECRET_FILE, CITYOPS_MQTT_PASSWORD_FILE,
-// CITYOPS_S3_ACCESS_KEY_FILE, CITYOPS_S3_SECRET_KEY_FILE.
+// CITYOPS_S3_ACCESS_KEY_FILE, CITYOPS_S3_SECRET_KEY_FILE, CITYOPS_CLUSTERS_FILE.
 // Every problem is reported at once.
 func LoadConfig() (Config, error) { return LoadConfigFrom(env.ToMap(os.Environ())) }
 
@@ -111,7 +118,7 @@ func LoadConfigFrom(environ map[string]string) (Config, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
+	}{{"CITYOPS_DATABASE_URL_FILE", &c.DatabaseURL}, {"CITYOPS_CLUSTERS_FILE", &c.Clusters}, {"CITYOPS_STRIPE_KEY_FILE", &c.StripeKey}, {"CITYOPS_STRIPE_WEBHOOK_SECRET_FILE", &c.StripeWebhookSecret},
 		{"CITYOPS_MQTT_PASSWORD_FILE", &c.MQTTPassword}, {"CITYOPS_SMTP_PASSWORD_FILE", &c.SMTPPassword},
 		{"CITYOPS_S3_ACCESS_KEY_FILE", &c.Blob.S3AccessKey}, {"CITYOPS_S3_SECRET_KEY_FILE", &c.Blob.S3SecretKey}} {
 		if path := environ[f.name]; path != "" && *f.dst == "" {
@@ -136,6 +143,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		problems = append(problems, errors.New("CITYOPS_DATA_DIR must not be empty"))
+	}
+	if _, err := c.clusters(); err != nil {
+		problems = append(problems, fmt.Errorf("CITYOPS_CLUSTERS: %w", err))
 	}
 	if c.BodyLimit < 1024 {
 		problems = append(problems, errors.New("CITYOPS_BODY_LIMIT must be at least 1024 bytes"))
@@ -237,6 +247,16 @@ func validMQTTName(s string, lo, hi int) bool {
 	return true
 }
 
+// clusters are the tenant clusters of CITYOPS_CLUSTERS and CITYOPS_CLUSTER_CAPACITY; they need
+// PostgreSQL.
+func (c *Config) clusters() ([]tenants.Cluster, error) {
+	cl, err := tenants.ParseClusters(c.Clusters, c.ClusterCapacity)
+	if err == nil && c.DatabaseURL == "" && strings.TrimSpace(c.Clusters) != "" {
+		err = errors.New("several clusters need PostgreSQL (CITYOPS_DATABASE_URL)")
+	}
+	return cl, err
+}
+
 // secureCookies reports whether cookies get the Secure flag.
 func (c *Config) secureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
@@ -244,6 +264,9 @@ func (c *Config) secureCookies() bool { return strings.HasPrefix(c.BaseURL, "htt
 func (c Config) Redacted() Config {
 	if c.DatabaseURL != "" {
 		c.DatabaseURL = "[redacted]"
+	}
+	if c.Clusters != "" {
+		c.Clusters = "[redacted]"
 	}
 	if c.StripeKey != "" {
 		c.StripeKey = "[redacted]"

@@ -13,4 +13,11 @@
 // Store.Restore puts one tenant's schema back to a point in time from the cluster's pgBackRest
 // backups (beside the live schema, or in its place during a short write freeze), touching no other
 // tenant; Store.RestoreFile does the same for a SQLite tenant's file from a file-level backup.
+//
+// On PostgreSQL tenants may be spread over several clusters (clusters.go): the control plane
+// (on the main cluster) records each tenant's cluster by name, the configuration maps names to
+// URLs, provisioning picks the cluster with the most room, and the gate runs each tenant's
+// transaction on its cluster's pool. Store.Move moves a tenant's schema to another cluster during
+// a write freeze (writes refused with Retry-After, reads go on), verified table by table before
+// the placement is switched, resumable after a crash and held by a lease.
 package tenants

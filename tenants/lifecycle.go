@@ -233,7 +233,7 @@ func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
 		return err
 	}
 	schema, rw, ro := dbx.QuoteIdent(t.SchemaName), dbx.QuoteIdent(t.DBRole), dbx.QuoteIdent(t.ReadOnlyRole())
-	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+	return s.clusterTx(ctx, t.Cluster, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7032)"); err != nil {
 			return err
 		}

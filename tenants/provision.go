@@ -26,6 +26,9 @@ type NewTenant struct {
 	ParentSlug      string `json:"parent"`
 	Plan            string `json:"plan"`
 	FirstAdminEmail string `json:"first_admin_email"`
+	// Cluster places the tenant on the named cluster; empty lets provisioning pick the one with
+	// the most room (clusters.go).
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // Step is a provisioning step contributed from outside this package (the tenant's key in the
@@ -199,6 +202,9 @@ func (p *Provisioner) Provision(ctx context.Context, in NewTenant) (res *Provisi
 		}
 		t = want
 		t.ProvisionStep = stepRecord
+		if t.Cluster, err = p.store.placeNew(ctx, tx, in.Cluster); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 			return err
 		}
@@ -359,7 +365,7 @@ GRANT USAGE ON SCHEMA ` + schema + ` TO ` + ro + `;
 ALTER DEFAULT PRIVILEGES FOR ROLE ` + rw + ` IN SCHEMA ` + schema + ` GRANT SELECT ON TABLES TO ` + ro + `;
 ALTER DEFAULT PRIVILEGES FOR ROLE ` + rw + ` IN SCHEMA ` + schema + ` GRANT SELECT ON SEQUENCES TO ` + ro + `;
 `
-	return s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
+	return s.clusterTx(ctx, t.Cluster, func(ctx context.Context, tx bun.Tx) error {
 		// Serialise role creation across processes: CREATE ROLE is not IF NOT EXISTS.
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7032)"); err != nil {
 			return err

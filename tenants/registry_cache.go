@@ -21,6 +21,12 @@ const TenantCacheTTL = 5 * time.Second
 type tenantCache struct {
 	mu sync.Mutex
 	m  map[string]cachedTenant // by slug
+	// gen counts the clears: a lookup that read the control plane before a clear does not store
+	// what it read after it (it may be the row from before the change that caused the clear —
+	// a freeze, a move's new cluster — and would be reused for TenantCacheTTL).
+	gen uint64
+	// afterRead, when set (tests), runs between a lookup's read and its store.
+	afterRead func()
 }
 
 type cachedTenant struct {
@@ -35,6 +41,7 @@ func (c *tenantCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m = nil
+	c.gen++
 }
 
 // ResolveSlug finds the live tenant slug and its ancestors (nearest first), as FindTenantBySlug
@@ -44,6 +51,7 @@ func (s *Store) ResolveSlug(ctx context.Context, slug string) (*Tenant, []*Tenan
 	now := s.now()
 	s.tenants.mu.Lock()
 	e, ok := s.tenants.m[slug]
+	gen := s.tenants.gen
 	s.tenants.mu.Unlock()
 	if !ok || !now.Before(e.until) {
 		t, err := s.FindTenantBySlug(ctx, slug)
@@ -58,13 +66,18 @@ func (s *Store) ResolveSlug(ctx context.Context, slug string) (*Tenant, []*Tenan
 		for i, a := range anc {
 			e.anc[i] = *a
 		}
-		s.tenants.mu.Lock()
-		if s.tenants.m == nil || len(s.tenants.m) >= 10_000 {
-			s.tenants.m = map[string]cachedTenant{}
+		if s.tenants.afterRead != nil {
+			s.tenants.afterRead()
 		}
-		// Keyed by the tenant's own slug as read from the database, never by the caller's
-		// string, which may alias a request buffer that the next request overwrites.
-		s.tenants.m[e.t.Slug] = e
+		s.tenants.mu.Lock()
+		if s.tenants.gen == gen {
+			if s.tenants.m == nil || len(s.tenants.m) >= 10_000 {
+				s.tenants.m = map[string]cachedTenant{}
+			}
+			// Keyed by the tenant's own slug as read from the database, never by the caller's
+			// string, which may alias a request buffer that the next request overwrites.
+			s.tenants.m[e.t.Slug] = e
+		}
 		s.tenants.mu.Unlock()
 	}
 	t := e.t

@@ -86,3 +86,28 @@ func TestResolveSlugKeepsNoCallerBuffer(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveSlugCacheRace: a lookup that read the tenant before a change cleared the cache does
+// not put what it read back (a frozen tenant would otherwise look unfrozen for TenantCacheTTL).
+func TestResolveSlugCacheRace(t *testing.T) {
+	s := MustOpenSQLite(t)
+	a, _ := provisionAB(t, s)
+	ctx := context.Background()
+	s.tenants.afterRead = func() {
+		if err := s.setFreeze(ctx, a, "move to b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, err := s.ResolveSlug(ctx, a.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tenants.afterRead = nil
+	if got.WriteFreeze != "" {
+		t.Fatalf("the lookup read %q, want the row from before the freeze", got.WriteFreeze)
+	}
+	got, _, err = s.ResolveSlug(ctx, a.Slug)
+	if err != nil || got.WriteFreeze == "" {
+		t.Errorf("after the freeze: %q (%v); the row from before it was cached", got.WriteFreeze, err)
+	}
+}

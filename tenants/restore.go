@@ -111,6 +111,10 @@ func (s *Store) Restore(ctx context.Context, t *Tenant, o RestoreOptions) (*Rest
 	if t.Status != StatusActive && t.Status != StatusSuspended {
 		return nil, errs.E(errs.Conflict, msgRestoreTenantNotLive, t.Slug, t.Status)
 	}
+	if t.Cluster != "" && t.Cluster != MainCluster {
+		// The backups (the stanza) are the main cluster's; each other cluster has its own.
+		return nil, errs.E(errs.Conflict, msgRestoreOtherCluster, t.Slug, t.Cluster)
+	}
 	if !dbx.ValidIdent(t.SchemaName) || !dbx.ValidIdent(t.DBRole) || len(t.SchemaName) > 30 {
 		return nil, errs.E(errs.Internal, msgTenantHasInvalidSchemaRole, t.ID)
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	Now            func() time.Time
 	// Passwords sets the argon2id costs; zero means DefaultPasswordParams.
 	Passwords PasswordParams
+	// Clusters are the PostgreSQL clusters besides the main one (DatabaseURL) that hold tenant
+	// schemas, and the capacities of all (clusters.go). Empty: every tenant on the main cluster.
+	Clusters []Cluster
 	// Migrations are tenant migrations the platform's modules add (migrations.LoadFS), applied
 	// after the tenant set, in order.
 	Migrations []migrations.Migration
@@ -77,6 +80,11 @@ type Store struct {
 	// databaseURL is where the PostgreSQL control plane is, for the programs a restore runs
 	// (pg_restore; restore.go).
 	databaseURL string
+	// pools are the other clusters' pools by name, urls their URLs (for pg_dump), capacity
+	// every cluster's capacity (clusters.go).
+	pools    map[string]*bun.DB
+	urls     map[string]string
+	capacity map[string]int
 }
 
 // Open opens the control database for cfg. It does not migrate; call Migrate.
@@ -110,7 +118,29 @@ func Open(cfg Config) (*Store, error) {
 			return nil, err
 		}
 		s.dialect, s.db, s.reader, s.databaseURL = dbx.Postgres, db, db, cfg.DatabaseURL
+		s.pools, s.urls, s.capacity = map[string]*bun.DB{}, map[string]string{MainCluster: cfg.DatabaseURL}, map[string]int{}
+		for _, c := range cfg.Clusters {
+			s.capacity[c.Name] = c.Capacity
+			if c.Name == MainCluster {
+				continue
+			}
+			if !clusterNameRe.MatchString(c.Name) || c.URL == "" {
+				s.Close()
+				return nil, fmt.Errorf("cluster %q: a name of lower case letters, digits and _, and a URL", c.Name)
+			}
+			pool, err := dbx.OpenPostgres(c.URL, cfg.Pool)
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+			}
+			s.pools[c.Name], s.urls[c.Name] = pool, c.URL
+		}
 		return s, nil
+	}
+	for _, c := range cfg.Clusters {
+		if c.Name != MainCluster {
+			return nil, fmt.Errorf("cluster %s: tenants on several clusters need PostgreSQL (CITYOPS_DATABASE_URL)", c.Name)
+		}
 	}
 	if s.dataDir == "" {
 		s.dataDir = "data"
@@ -149,6 +179,9 @@ func (s *Store) Close() error {
 	}
 	if s.sqlite != nil {
 		return errors.Join(err, s.sqlite.Close())
+	}
+	for _, p := range s.pools {
+		err = errors.Join(err, p.Close())
 	}
 	return errors.Join(err, s.db.Close())
 }
@@ -199,6 +232,9 @@ func (s *Store) MigrateControl(ctx context.Context) ([]string, error) {
 		applied, err = migrations.Apply(ctx, tx, "control.schema_migrations", ms, s.now())
 		return err
 	})
+	if err == nil && s.dialect == dbx.Postgres {
+		err = s.migrateClusters(ctx, ms)
+	}
 	return applied, err
 }
 
@@ -234,6 +270,11 @@ func Admit(ctx context.Context, mode Mode) (*Tenant, Mode, error) {
 	}
 	if mode == Write && sc.ReadOnly {
 		return nil, mode, errs.E(errs.Forbidden, msgYourAccessReadOnly, t.Slug)
+	}
+	if mode == Write && t.WriteFreeze != "" {
+		e := errs.E(errs.Unavailable, msgTenantWritesFrozen, t.Slug)
+		e.RetryAfter = FreezeRetryAfter
+		return nil, mode, e
 	}
 	if sc.ReadOnly {
 		mode = Read
@@ -285,7 +326,21 @@ func (s *Store) TxEach(ctx context.Context, parts []Part) error {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(ts[a].ID[:], ts[b].ID[:]) })
-	err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+	// One transaction reaches one cluster: parts on several are refused, and the caller runs
+	// them one by one.
+	for _, t := range ts[1:] {
+		if t.Cluster != ts[0].Cluster {
+			return errs.E(errs.Conflict, msgTxEachOneCluster)
+		}
+	}
+	db := s.db
+	if len(ts) > 0 {
+		var err error
+		if db, err = s.poolOf(ts[0]); err != nil {
+			return err
+		}
+	}
+	err := db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
 		var in *Tenant
 		for _, i := range order {
 			p := parts[i]
@@ -328,12 +383,16 @@ func (s *Store) tenantTx(ctx context.Context, t *Tenant, mode Mode, fn func(ctx 
 			}
 			return fn(ctx, tx)
 		}
+		db, err := s.poolOf(t)
+		if err != nil {
+			return err
+		}
 		if mode == Read {
-			return dbx.Translate(s.db.RunInTx(ctx, opts, body))
+			return dbx.Translate(db.RunInTx(ctx, opts, body))
 		}
 		// A write runs on a connection of its own, which CopyFrom reaches through ctx to load
 		// rows with COPY inside the same transaction.
-		conn, err := s.db.Conn(ctx)
+		conn, err := db.Conn(ctx)
 		if err != nil {
 			return dbx.Translate(err)
 		}
@@ -439,9 +498,11 @@ func (s *Store) DatabaseSize(ctx context.Context, t *Tenant) (int64, error) {
 		return n, nil
 	}
 	var n int64
-	err := s.ControlTx(ctx, Read, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+	db, err := s.poolOf(t)
+	if err != nil {
+		return 0, err
+	}
+	err = db.NewRaw(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
 			JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = ? AND c.relkind IN ('r', 'm', 'p')`, t.SchemaName).Scan(ctx, &n)
-	})
-	return n, err
+	return n, dbx.Translate(err)
 }

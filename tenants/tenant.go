@@ -38,17 +38,23 @@ const (
 type Tenant struct {
 	bun.BaseModel `bun:"table:control.tenants"`
 
-	ID              uuid.UUID  `bun:"id,pk,type:uuid" json:"id"`
-	Slug            string     `bun:"slug" json:"slug"`
-	NameZH          string     `bun:"name_zh" json:"name_zh"`
-	NameEN          string     `bun:"name_en" json:"name_en"`
-	Kind            Kind       `bun:"kind" json:"kind"`
-	AdminCode       string     `bun:"admin_code" json:"admin_code"`
-	ParentID        *uuid.UUID `bun:"parent_id,type:uuid" json:"parent_id"`
-	Plan            string     `bun:"plan" json:"plan"`
-	Status          Status     `bun:"status" json:"status"`
-	SchemaName      string     `bun:"schema_name" json:"schema_name"`
-	DBRole          string     `bun:"db_role" json:"db_role"`
+	ID         uuid.UUID  `bun:"id,pk,type:uuid" json:"id"`
+	Slug       string     `bun:"slug" json:"slug"`
+	NameZH     string     `bun:"name_zh" json:"name_zh"`
+	NameEN     string     `bun:"name_en" json:"name_en"`
+	Kind       Kind       `bun:"kind" json:"kind"`
+	AdminCode  string     `bun:"admin_code" json:"admin_code"`
+	ParentID   *uuid.UUID `bun:"parent_id,type:uuid" json:"parent_id"`
+	Plan       string     `bun:"plan" json:"plan"`
+	Status     Status     `bun:"status" json:"status"`
+	SchemaName string     `bun:"schema_name" json:"schema_name"`
+	DBRole     string     `bun:"db_role" json:"db_role"`
+	// Cluster names the PostgreSQL cluster that holds the tenant's schema (MainCluster: the
+	// control plane's own; others are configured by name, Config.Clusters).
+	Cluster string `bun:"cluster" json:"cluster"`
+	// WriteFreeze, when not empty, says why the tenant's writes are paused (a move between
+	// clusters): the gate refuses writes with errs.Unavailable and a Retry-After; reads go on.
+	WriteFreeze     string     `bun:"write_freeze" json:"write_freeze,omitempty"`
 	FirstAdminEmail string     `bun:"first_admin_email" json:"first_admin_email,omitempty"`
 	ProvisionStep   string     `bun:"provision_step" json:"provision_step,omitempty"`
 	ProvisionError  string     `bun:"provision_error" json:"provision_error,omitempty"`

@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -34,25 +35,59 @@ const watcherScript = `while read -r _; do :; done
 "$1" -D "$2" -m immediate -w -t 60 stop >/dev/null 2>&1
 rm -rf "$3"`
 
-// startCluster creates and starts a throwaway cluster and returns an admin
-// URL for it. Callers hold serverMu.
+// startCluster creates and starts the shared throwaway cluster and returns an
+// admin URL for it. Callers hold serverMu.
 func startCluster(tb testing.TB) (*url.URL, error) {
-	bindir, err := findPGBinDir()
+	c, u, err := newCluster(tb)
 	if err != nil {
 		return nil, err
+	}
+	clusterCur = c
+	return u, nil
+}
+
+// Cluster starts a throwaway PostgreSQL cluster of tb's own (a second server beside the one
+// Postgres uses, as a deployment with several clusters has), creates the database "cityops" in
+// it and returns a URL that connects to it as the superuser "postgres". The cluster is stopped and
+// removed when tb's cleanups run (or, if the test process dies, by its watcher).
+func Cluster(tb testing.TB) string {
+	tb.Helper()
+	c, u, err := newCluster(tb)
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	tb.Cleanup(c.stop)
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE DATABASE cityops"); err != nil {
+		tb.Fatalf("testdb: create database in the cluster: %v", err)
+	}
+	u.Path = "/cityops"
+	return u.String()
+}
+
+// newCluster creates and starts a throwaway cluster and returns it with an
+// admin URL for it.
+func newCluster(tb testing.TB) (*cluster, *url.URL, error) {
+	bindir, err := findPGBinDir()
+	if err != nil {
+		return nil, nil, err
 	}
 	who, err := helperUser()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dir, err := makeTempDir(who, "cityops-pg-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(dir) > 80 {
 		// Unix socket paths are limited to ~107 bytes.
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("temporary directory path %q is too long for a unix socket; set TMPDIR=/tmp", dir)
+		return nil, nil, fmt.Errorf("temporary directory path %q is too long for a unix socket; set TMPDIR=/tmp", dir)
 	}
 	data := filepath.Join(dir, "data")
 	pgctl := filepath.Join(bindir, "pg_ctl")
@@ -63,16 +98,16 @@ func startCluster(tb testing.TB) (*url.URL, error) {
 	pipe, err := watcher.StdinPipe()
 	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, err
+		return nil, nil, err
 	}
 	if err := watcher.Start(); err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("start cleanup watcher: %w", err)
+		return nil, nil, fmt.Errorf("start cleanup watcher: %w", err)
 	}
 	c := &cluster{dir: dir, watcher: watcher, watchPipe: pipe}
-	fail := func(err error) (*url.URL, error) {
+	fail := func(err error) (*cluster, *url.URL, error) {
 		c.stop()
-		return nil, err
+		return nil, nil, err
 	}
 
 	start := time.Now()
@@ -106,10 +141,9 @@ func startCluster(tb testing.TB) (*url.URL, error) {
 		return fail(fmt.Errorf("pg_ctl start (as %s): %v\n%s\n%s", who.name, err, out, logText))
 	}
 
-	clusterCur = c
 	tb.Logf("testdb: started throwaway cluster in %s on 127.0.0.1:%d (as %s, %s, %v)",
 		dir, port, who.name, bindir, time.Since(start).Round(time.Millisecond))
-	return &url.URL{
+	return c, &url.URL{
 		Scheme:   "postgres",
 		User:     url.User("postgres"),
 		Host:     "127.0.0.1:" + strconv.Itoa(port),

@@ -54,6 +54,12 @@
 // namespace, pid); the next test process in the same host and PID namespace
 // drops those whose creator no longer exists, together with their roles.
 //
+// # A second cluster
+//
+// Cluster starts a throwaway cluster of the test's own (whatever server Postgres uses), with a
+// database "cityops", and stops it on cleanup: what a test of tenants spread over two PostgreSQL
+// clusters needs.
+//
 // # PgBouncer
 //
 // PgBouncer starts a private pgbouncer (pool_mode = transaction,

@@ -131,6 +131,21 @@ func (g *group) flush(batch []*groupItem) {
 	if len(live) == 0 {
 		return
 	}
+	// One transaction reaches one database cluster (tenants placed on several): the reports are
+	// grouped per cluster, each group committed on its own.
+	byCluster := map[string][]*groupItem{}
+	for _, it := range live {
+		c := it.r.a.scope.Tenant.Cluster
+		byCluster[c] = append(byCluster[c], it)
+	}
+	if len(byCluster) > 1 {
+		var wg sync.WaitGroup
+		for _, b := range byCluster {
+			wg.Go(func() { g.flush(b) })
+		}
+		wg.Wait()
+		return
+	}
 	// One part per tenant: its reports prepared, then inserted together.
 	var parts []tenants.Part
 	byTenant := map[uuid.UUID]int{}
