@@ -76,7 +76,9 @@ func TestDeployedReplicaVaultLogin(t *testing.T) {
 		"role_prefix": "cityops_drill", "db_max_conns": "20", "trusted_proxies": "10.0.0.2", "vault_address": v.Addr,
 		"token_file": tokenFile, "transit_mount": "transit", "kv_mount": "secret",
 		"blob": "local", "s3_endpoint": "", "s3_bucket": "", "s3_region": "us-east-1", "s3_path_style": "true", "s3_access_key_file": "", "s3_secret_key_file": "",
+		"clusters_file": filepath.Join(etc, "clusters"), "cluster_capacity": "main=150,b=150",
 	})
+	write(filepath.Join(etc, "clusters"), "b=postgres://cityops:pw@db2.internal:6432/cityops_drill\n")
 
 	agent := startAgent(t, bin, filepath.Join(etc, "vault-agent.hcl"))
 	cfg, err := LoadConfigFrom(parseEnvFile(t, envFile, dir))
@@ -85,6 +87,9 @@ func TestDeployedReplicaVaultLogin(t *testing.T) {
 	}
 	if cfg.Secrets.Backend != secrets.BackendVault || cfg.Secrets.VaultTokenFile != tokenFile {
 		t.Fatalf("the rendered environment does not log in through the agent: %+v", cfg.Secrets)
+	}
+	if !strings.Contains(cfg.Clusters, "b=postgres://") || cfg.ClusterCapacity != "main=150,b=150" {
+		t.Fatalf("the rendered environment lacks the tenant clusters: %q %q", cfg.Clusters, cfg.ClusterCapacity)
 	}
 
 	open := func() (secrets.Store, *secretstest.Buffer) {

@@ -12,6 +12,11 @@
 
 locals {
   token_file = "/run/cityops/vault-token"
+  # The tenant clusters as CITYOPS_CLUSTERS reads them (one "name=url" a line) and their
+  # capacities as CITYOPS_CLUSTER_CAPACITY does.
+  clusters_file    = length(var.tenant_clusters) == 0 ? "" : "/etc/cityops/clusters"
+  clusters         = join("\n", [for c in var.tenant_clusters : "${c.name}=${c.url}"])
+  cluster_capacity = join(",", concat(["main=${var.main_cluster_capacity}"], [for c in var.tenant_clusters : "${c.name}=${c.capacity}"]))
 }
 
 resource "local_sensitive_file" "env" {
@@ -38,6 +43,8 @@ resource "local_sensitive_file" "env" {
     s3_path_style      = var.object_storage == null ? "true" : tostring(var.object_storage.path_style)
     s3_access_key_file = var.object_storage == null ? "" : "/etc/cityops/s3-access-key"
     s3_secret_key_file = var.object_storage == null ? "" : "/etc/cityops/s3-secret-key"
+    clusters_file      = local.clusters_file
+    cluster_capacity   = local.cluster_capacity
   })
 
   lifecycle {
@@ -46,6 +53,15 @@ resource "local_sensitive_file" "env" {
       error_message = "More than one replica needs object_storage (a bucket they share): on each replica's own disk, a photo uploaded through one is not found by the others."
     }
   }
+}
+
+# The tenant clusters' URLs (with the app role's password), for /etc/cityops/clusters.
+resource "local_sensitive_file" "clusters" {
+  for_each = length(var.tenant_clusters) == 0 ? {} : { for r in var.replicas : r.name => r }
+
+  filename        = "${var.output_dir}/${each.key}/clusters"
+  file_permission = "0600"
+  content         = "${local.clusters}\n"
 }
 
 resource "local_file" "vault_agent" {
@@ -135,5 +151,7 @@ resource "local_sensitive_file" "migrate_env" {
     CITYOPS_DATABASE_URL=${local.migrate_database_url}
     CITYOPS_DB_ROLE_PREFIX=cityops_${var.environment}
     CITYOPS_MIGRATE_WORKERS=8
+    CITYOPS_CLUSTERS=${replace(local.clusters, "\n", ";")}
+    CITYOPS_CLUSTER_CAPACITY=${local.cluster_capacity}
   EOT
 }

@@ -109,3 +109,25 @@ variable "output_dir" {
   type        = string
   default     = "./out"
 }
+
+variable "tenant_clusters" {
+  description = "Further PostgreSQL clusters that hold tenant schemas beside the main one (docs/operations.md, \"Several PostgreSQL clusters\"): a name, the app role's URL on it (the same role and database name as on the main cluster, made beforehand) and how many tenants it may hold (0: no limit). Each replica gets them in /etc/cityops/clusters (mode 0600); the migration environment names them too, since `cityops migrate` migrates every cluster."
+  type = list(object({
+    name     = string
+    url      = string
+    capacity = optional(number, 0)
+  }))
+  default   = []
+  sensitive = true
+
+  validation {
+    condition     = alltrue([for c in var.tenant_clusters : can(regex("^[a-z][a-z0-9_]{0,30}$", c.name)) && c.name != "main" && can(regex("^postgres(ql)?://", c.url)) && c.capacity >= 0])
+    error_message = "Each tenant cluster has a name of lower-case letters, digits and _ (not \"main\"), a postgres:// URL and a capacity of 0 or more."
+  }
+}
+
+variable "main_cluster_capacity" {
+  description = "How many tenants the main cluster may hold before provisioning places new ones on tenant_clusters (0: no limit)."
+  type        = number
+  default     = 0
+}
