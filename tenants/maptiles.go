@@ -176,6 +176,19 @@ func (ts TileSource) Origin() string {
 	return ""
 }
 
+// DefaultTileSource is the tile source of a tenant that chose none: the deployment's
+// CITYOPS_MAP_TILES (none: offline; osm: OpenStreetMap; tianditu: 天地图 streets).
+func DefaultTileSource(env string) TileSource {
+	switch env {
+	case "osm":
+		return TileSource{Kind: TilesXYZ, URL: "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", Subdomains: "abc",
+			Attribution: "© OpenStreetMap contributors", MaxZoom: 19}
+	case "tianditu":
+		return TileSource{Kind: TilesTianditu, Layer: "vec", Style: "wmts", MaxZoom: 18}
+	}
+	return TileSource{Kind: TilesOffline, MaxZoom: 18}
+}
+
 // FindTileSource returns the tile source of the tenant of ctx; def (marked DefaultSource) when
 // it has set none.
 func (s *Store) FindTileSource(ctx context.Context, def TileSource) (TileSource, error) {

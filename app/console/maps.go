@@ -36,19 +36,6 @@ type TileLayer struct {
 	MaxZoom     int    `json:"max_zoom"`
 }
 
-// DefaultTileSource is the tile source of a tenant that chose none: the deployment's
-// CITYOPS_MAP_TILES (none: offline; osm: OpenStreetMap; tianditu: 天地图 streets).
-func DefaultTileSource(env string) tenants.TileSource {
-	switch env {
-	case "osm":
-		return tenants.TileSource{Kind: tenants.TilesXYZ, URL: "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", Subdomains: "abc",
-			Attribution: "© OpenStreetMap contributors", MaxZoom: 19}
-	case "tianditu":
-		return tenants.TileSource{Kind: tenants.TilesTianditu, Layer: "vec", Style: "wmts", MaxZoom: 18}
-	}
-	return tenants.TileSource{Kind: tenants.TilesOffline, MaxZoom: 18}
-}
-
 // MapConfig is the maps' configuration for the request's tenant (offline outside one).
 func (u *UI) MapConfig(c *fiber.Ctx) MapConfig {
 	sc := tenants.ScopeFrom(c.UserContext())
@@ -71,7 +58,7 @@ func (u *UI) TenantMapConfig(ctx context.Context, t *tenants.Tenant) MapConfig {
 // cannot be read) and, for 天地图, t's browser key. Without a key 天地图 falls back to offline.
 // layers is where the boundary.geojson and grids.geojson of the offline layers are.
 func (u *UI) buildMap(ctx context.Context, t *tenants.Tenant, layers string) MapConfig {
-	ts := DefaultTileSource(u.d.MapTiles)
+	ts := tenants.DefaultTileSource(u.d.MapTiles)
 	if t != nil && u.d.Store != nil {
 		if got, err := u.d.Store.FindTileSource(ctx, ts); err == nil {
 			ts = got

@@ -62,6 +62,9 @@
     var html = layer.link ? '<a href="' + fill(layer.link, props) + '">' + text(title) + '</a>' : text(title);
     if (props.state) html += '<br>' + text((layer.states && layer.states[props.state]) || props.state);
     if (props.code && props.name) html += '<br><small>' + text(props.code) + '</small>';
+    // The public map's photo (only where the county shows photos); a missing one is dropped.
+    if (props.photo) html += '<br><img class="popup-photo" src="' + text(props.photo) + '" alt="' + text(layer.photo_alt || '') + '" loading="lazy" width="200">';
+    if (props.reported) html += '<br><small>' + text(props.reported) + '</small>';
     if (layer.kind === 'heat') html += '<br><strong>' + text((layer.counts && layer.counts[props.code]) || 0) + '</strong>';
     return html;
   }
