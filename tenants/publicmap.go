@@ -29,7 +29,7 @@ func (s *Store) FindPublicMap(ctx context.Context) (PublicMap, error) {
 	pm := PublicMap{Days: DefaultPublicMapDays}
 	var st []Setting
 	err := s.Tx(ctx, Read, func(ctx context.Context, db bun.IDB) error {
-		return db.NewSelect().Model(&st).Where("key IN (?)", bun.In([]string{PublicMapDaysSetting, PublicMapPhotosSetting})).Scan(ctx)
+		return db.NewSelect().Model(&st).Where("key IN (?)", bun.List([]string{PublicMapDaysSetting, PublicMapPhotosSetting})).Scan(ctx)
 	})
 	for _, v := range st {
 		switch v.Key {
