@@ -272,3 +272,43 @@ func mustRequests(t *testing.T, f *caseFixture) []open311.Request {
 	}
 	return rs
 }
+
+// TestAdminMapSettingsForm: the integrations page sets the tile source and the public map;
+// a bad URL comes back as a 400 page with the input; another tenant's admin and an inspector
+// cannot post to them.
+func TestAdminMapSettingsForm(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	admin := adminLogin(t, f, "adminA")
+	res := admin.post(t, "/t/chuxiong/admin/map-tiles", url.Values{"kind": {"xyz"}, "url": {"https://tiles.example.cn/tile.png"}})
+	if res.status != 400 || !strings.Contains(res.body, "{z}") || !strings.Contains(res.body, "https://tiles.example.cn/tile.png") {
+		t.Fatalf("bad url: %d\n%.2000s", res.status, res.body)
+	}
+	res = admin.post(t, "/t/chuxiong/admin/map-tiles", url.Values{"kind": {"xyz"}, "url": {"https://tiles.example.cn/{z}/{x}/{y}.png"}, "max_zoom": {"16"}})
+	if res.status != 303 {
+		t.Fatalf("good url: %d %s", res.status, res.body)
+	}
+	res = admin.get(t, "/t/chuxiong/admin/integrations")
+	if !strings.Contains(res.body, `value="https://tiles.example.cn/{z}/{x}/{y}.png"`) || !strings.Contains(res.body, `id="ts-kind-xyz" name="kind" value="xyz" checked`) {
+		t.Errorf("integrations page:\n%.3000s", res.body)
+	}
+	if res := admin.post(t, "/t/chuxiong/admin/public-map", url.Values{"days": {"400"}}); res.status != 400 {
+		t.Errorf("400 days: %d", res.status)
+	}
+	if res := admin.post(t, "/t/chuxiong/admin/public-map", url.Values{"days": {"14"}, "photos": {"true"}}); res.status != 303 {
+		t.Errorf("14 days: %d %s", res.status, res.body)
+	}
+	r, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/settings", "")
+	if !strings.Contains(r.body, `"key":"public.map.days","value":"14"`) || !strings.Contains(r.body, `"key":"public.map.photos","value":"true"`) {
+		t.Errorf("settings: %s", r.body)
+	}
+	other := adminLogin(t, f, "adminB")
+	for _, p := range []string{"/t/chuxiong/admin/map-tiles", "/t/chuxiong/admin/public-map"} {
+		if res := other.post(t, p, url.Values{"kind": {"offline"}, "days": {"1"}}); res.status != 404 && res.status != 403 {
+			t.Errorf("B posts %s: %d", p, res.status)
+		}
+	}
+	r, _ = f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/map/tiles", "")
+	if !strings.Contains(r.body, `"kind":"xyz"`) {
+		t.Errorf("B changed A's tiles: %s", r.body)
+	}
+}
