@@ -114,7 +114,13 @@ func TestTileSourceSettings(t *testing.T) {
 // TestMapLayers: the boundary a map draws comes from the shipped atlas (a county's own, a
 // prefecture's counties) or the tenant's upload; its GeoJSON routes are tenant-scoped.
 func TestMapLayers(t *testing.T) {
-	f := newFixture(t, "sqlite")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { testMapLayers(t, dialect) })
+	}
+}
+
+func testMapLayers(t *testing.T, dialect string) {
+	f := newFixture(t, dialect)
 	if res := f.upload(t, "adminA", "/api/v1/t/chuxiong/grids/import", "application/geo+json", gridsOf("532301")); res.status != 200 {
 		t.Fatalf("grids: %d %s", res.status, res.body)
 	}
@@ -181,7 +187,13 @@ func TestMapLayers(t *testing.T) {
 // reporter's name, phone or e-mail, the description or the address; photos only when allowed.
 // A report may name its place (a grid) instead of a point.
 func TestPublicMap(t *testing.T) {
-	f := surveyFixture(t, "sqlite")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { testPublicMap(t, dialect) })
+	}
+}
+
+func testPublicMap(t *testing.T, dialect string) {
+	f := surveyFixture(t, dialect)
 	good := map[string]string{"service_code": "component-0101", "description": "DESC-PII 井盖丢了", "address_string": "ADDR-PII 鹿城南路 1 号",
 		"lat": "25.0051", "long": "101.5052", "first_name": "李四PII", "phone": "13900139000", "email": "pii@example.cn"}
 	res := publicPost(t, f.fixture, "/r/chuxiong/", good, jpeg, "")
