@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/cityops/cityops/app/console"
+	"github.com/cityops/cityops/app/web"
 	"github.com/cityops/cityops/billing"
 	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/tasks"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/exchange"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
@@ -149,6 +151,18 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.platform = newPlatform(store, a.secrets, cfg, log)
+	// The maps' offline boundaries ship with the binary (app/web/static/vendor/boundaries).
+	atlasData, err := web.Files.ReadFile(web.AtlasFile)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	atlas, err := grids.NewAtlas(atlasData)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.platform.grids.UseAtlas(atlas)
 	a.cases = a.newCases(opts.CaseConfig)
 	a.platform.monitoring.SetCases(a.cases)
 	a.platform.monitoring.UsePhotos(casePhotos{a.cases})

@@ -53,9 +53,10 @@ type Config struct {
 	StripeWebhookSecret string `env:"CITYOPS_STRIPE_WEBHOOK_SECRET"`
 	StripeAPIBase       string `env:"CITYOPS_STRIPE_API_BASE"`
 
-	// MapTiles is the console maps' base layer: none (grids and cases on a blank background, for
-	// networks without internet), osm (OpenStreetMap) or tianditu (天地图; each tenant's browser
-	// key is its credential "tianditu" in the secret store).
+	// MapTiles is the default base map of tenants that chose none (their setting map.tiles):
+	// none (offline: the shipped boundary and the tenant's grids, for networks without internet),
+	// osm (OpenStreetMap) or tianditu (天地图; each tenant's browser key is its credential
+	// "tianditu" in the secret store).
 	MapTiles string `env:"CITYOPS_MAP_TILES" envDefault:"none"`
 
 	// MQTT: the ingest of device readings over MQTT (platform/monitoring). An unset URL is HTTP

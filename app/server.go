@@ -56,7 +56,7 @@ func (a *App) newServer() *fiber.App {
 	t.Use(a.meterAPIRequest)
 	api.Mount(apiv1, t, api.Deps{
 		Store: a.store, Prov: a.prov, Billing: a.billing, Secrets: a.secrets, Cases: a.cases,
-		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), Archives: a.blobs, PresignTTL: a.cfg.Blob.PresignTTL, SecureCookies: a.cfg.secureCookies(),
+		Statements: a.statements(), BaseURL: a.cfg.BaseURL, ExportDir: a.exportDir(), MapTiles: a.cfg.MapTiles, Archives: a.blobs, PresignTTL: a.cfg.Blob.PresignTTL, SecureCookies: a.cfg.secureCookies(),
 	}, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	api.MountSSO(apiv1, t, a.store, a.sso, api.Guards{Login: a.gate.needLogin, Operator: a.gate.needOperator})
 	a.modules.apiRoutes(t)

@@ -41,7 +41,7 @@ func (a *App) webRoutes(f *fiber.App) {
 	console.MountBilling(tw, console.BillingDeps{UI: a.web, Store: a.store, Billing: a.billing, Statements: a.statements()})
 	a.modules.consoleRoutes(tw)
 	console.MountPublic(f.Group("/r/:tenant"), console.PublicDeps{
-		UI: a.web, Store: a.store, Open311: a.open311, Cases: a.cases,
+		UI: a.web, Store: a.store, Open311: a.open311, Cases: a.cases, Grids: a.platform.grids,
 		LimitStore: func() fiber.Storage { return a.limitStore("public") },
 	})
 }

@@ -99,6 +99,8 @@ func init() {
 	samplePage("admin_integrations", fiber.Map{}, fiber.Map{
 		"Credentials": []secrets.Credential{{Name: "tianditu", Last4: "cdef", SetAt: sampleNow, SetBy: evil}, {Name: "sms_gateway", SetAt: sampleNow}},
 		"Known":       console.AdminKnownCredentials(), "Tiles": "tianditu", "CredName": evil, "Unavailable": evil, "Error": evil,
+		"TileSource": tenants.TileSource{Kind: tenants.TilesXYZ, URL: "https://{s}.t.example.cn/{z}/{x}/{y}.png" + evil, Subdomains: "abc", Attribution: evil, MaxZoom: 17},
+		"PublicMap":  tenants.PublicMap{Days: 30, Photos: true}, "NoTiandituKey": true,
 	})
 	samplePage("admin_export", fiber.Map{"Handover": &tenants.Handover{}}, fiber.Map{
 		"Handover": &tenants.Handover{Records: 3, Exported: &tenants.HandoverEvent{At: sampleNow, By: evil, Reason: evil, Records: 2}},

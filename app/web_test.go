@@ -77,7 +77,7 @@ var (
 		Identity:    &tenants.Identity{Email: "a@b.cn", Name: "张三", OperatorRole: tenants.OperatorAdmin, LastLoginAt: &sampleNow},
 		Memberships: []api.MeMembership{{Tenant: sampleTenant, Roles: []tenants.Role{tenants.TenantAdmin, tenants.Inspector}}},
 	}
-	sampleMap = console.MapConfig{Tiles: "none"}
+	sampleMap = console.MapConfig{Tiles: "offline", Base: console.MapBase{Kind: "offline", Tiles: []console.TileLayer{}, Offline: []map[string]any{{"url": "/r/chuxiong/map/boundary.geojson", "kind": "boundary"}}}}
 )
 
 func init() {

@@ -16,6 +16,9 @@ func (s *Store) PutSetting(ctx context.Context, key, value, by string) (*Setting
 	if len(value) > 4096 {
 		return nil, errs.Field("value", msgSettingValueMostBytes)
 	}
+	if err := checkSetting(key, value); err != nil {
+		return nil, err
+	}
 	st := &Setting{Key: key, Value: value, UpdatedAt: s.now(), UpdatedBy: by}
 	err := s.Tx(ctx, Write, func(ctx context.Context, db bun.IDB) error {
 		_, err := db.NewInsert().Model(st).On("CONFLICT (key) DO UPDATE").

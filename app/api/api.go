@@ -26,6 +26,8 @@ type Deps struct {
 	BaseURL string
 	// ExportDir is where export downloads are spooled.
 	ExportDir string
+	// MapTiles is the deployment's default base map (CITYOPS_MAP_TILES), for tenants that set none.
+	MapTiles string
 	// Archives is the object store offboarding leaves a tenant's export archive in
 	// (tenants.ArchivePrefix); PresignTTL is how long a download link to one works.
 	Archives   blob.Store
@@ -47,7 +49,7 @@ type Guards struct {
 // already resolves the tenant scope (and meters the request). The modules' routes go on t after.
 func Mount(api, t fiber.Router, d Deps, g Guards) {
 	id := &identityAPI{store: d.Store, baseURL: d.BaseURL, secure: d.SecureCookies}
-	ts := &tenantsAPI{store: d.Store, prov: d.Prov, baseURL: d.BaseURL, exportDir: d.ExportDir, archives: d.Archives, presignTTL: d.PresignTTL}
+	ts := &tenantsAPI{mapTiles: d.MapTiles, store: d.Store, prov: d.Prov, baseURL: d.BaseURL, exportDir: d.ExportDir, archives: d.Archives, presignTTL: d.PresignTTL}
 	b := &billingAPI{store: d.Store, billing: d.Billing, statements: d.Statements}
 	sec := &secretsAPI{store: d.Store, secrets: d.Secrets, cases: d.Cases}
 	admin, operatorAdmin := module.NeedRole(tenants.TenantAdmin), g.Operator(tenants.OperatorAdmin)
@@ -80,6 +82,8 @@ func Mount(api, t fiber.Router, d Deps, g Guards) {
 	t.Get("", ts.home)
 	t.Get("/settings", ts.listSettings)
 	t.Put("/settings/:key", admin, ts.putSetting)
+	t.Get("/map/tiles", ts.getTileSource)
+	t.Put("/map/tiles", admin, ts.putTileSource)
 	t.Get("/members", id.listMembers)
 	t.Put("/members/:id", admin, id.setMemberRoles)
 	t.Get("/invitations", admin, id.listInvitations)

@@ -23,6 +23,7 @@ import (
 // tenantsAPI is the tenants and their lifecycle (the operator's), the audit log, and inside a
 // tenant its home, settings and export.
 type tenantsAPI struct {
+	mapTiles  string
 	store     *tenants.Store
 	prov      *tenants.Provisioner
 	baseURL   string
@@ -398,4 +399,28 @@ func (a *tenantsAPI) putSetting(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(s)
+}
+
+// getTileSource answers the tenant's tile source (the deployment's default, marked, when it set
+// none). The 天地图 key is a credential of the secret store, not part of it.
+func (a *tenantsAPI) getTileSource(c *fiber.Ctx) error {
+	ts, err := a.store.FindTileSource(c.UserContext(), tenants.DefaultTileSource(a.mapTiles))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ts)
+}
+
+// putTileSource sets the tenant's tile source: 400 with the field when it is not one a browser
+// can draw.
+func (a *tenantsAPI) putTileSource(c *fiber.Ctx) error {
+	var in tenants.TileSource
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	ts, err := a.store.PutTileSource(c.UserContext(), in, module.Principal(c).Identity.Email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ts)
 }

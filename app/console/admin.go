@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,6 +99,8 @@ func MountAdmin(r fiber.Router, d AdminDeps) {
 	get("/integrations", page(home.integrationsPage))
 	post("/credentials", home.putCredential)
 	post("/credentials/:name/delete", home.deleteCredential)
+	post("/map-tiles", home.putTileSource)
+	post("/public-map", home.putPublicMap)
 
 	get("/modules", home.modules)
 
@@ -307,6 +310,23 @@ func (p *adminPages) integrationsPage(c *fiber.Ctx, data fiber.Map) error {
 		data["Unavailable"] = errs.MessageOf(err)
 	}
 	data["Credentials"], data["Known"], data["Tiles"] = creds, AdminKnownCredentials(), p.MapTiles
+	ctx := c.UserContext()
+	if _, ok := data["TileSource"]; !ok {
+		ts, err := p.Store.FindTileSource(ctx, tenants.DefaultTileSource(p.MapTiles))
+		if err != nil {
+			return err
+		}
+		data["TileSource"] = ts
+	}
+	if _, ok := data["PublicMap"]; !ok {
+		pm, err := p.Store.FindPublicMap(ctx)
+		if err != nil {
+			return err
+		}
+		data["PublicMap"] = pm
+	}
+	// 天地图 chosen without a key: the maps are offline, and the page says so.
+	data["NoTiandituKey"] = data["TileSource"].(tenants.TileSource).Kind == tenants.TilesTianditu && !slices.ContainsFunc(creds, func(c secrets.Credential) bool { return c.Name == "tianditu" })
 	return p.UI.Render(c, "admin_integrations", data)
 }
 

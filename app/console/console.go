@@ -26,9 +26,10 @@ import (
 type Deps struct {
 	// Store reads the signed-in account for the layout (api.Me).
 	Store *tenants.Store
-	// Secrets holds each tenant's 天地图 browser key (credential "tianditu"); nil leaves maps blank.
+	// Secrets holds each tenant's 天地图 browser key (credential "tianditu"); nil leaves 天地图 off.
 	Secrets secrets.Store
-	// MapTiles is the maps' base layer: none, osm or tianditu (CITYOPS_MAP_TILES).
+	// MapTiles is the deployment's default base map for tenants that chose none: none (offline),
+	// osm or tianditu (CITYOPS_MAP_TILES). A tenant's own choice is its setting map.tiles.
 	MapTiles string
 	// Modules bring their pages, parsed with the console's as "<module>/<page>".
 	Modules []module.Module
@@ -169,56 +170,23 @@ func (u *UI) Render(c *fiber.Ctx, page string, data fiber.Map) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set("Content-Security-Policy", u.contentSecurityPolicy())
+	var tiles string
+	if m, ok := data["Map"].(MapConfig); ok {
+		tiles = m.origin
+	}
+	c.Set("Content-Security-Policy", contentSecurityPolicy(tiles))
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	return c.Send(buf.Bytes())
 }
 
 // contentSecurityPolicy admits only this site's scripts and styles (no inline script: pages pass
-// data to their scripts in <script type="application/json"> blocks), and images from the
-// configured map tile source.
-func (u *UI) contentSecurityPolicy() string {
+// data to their scripts in <script type="application/json"> blocks), and images from the tile
+// source of the page's map (tiles, an origin such as https://*.tianditu.gov.cn; "" for none).
+func contentSecurityPolicy(tiles string) string {
 	img := "'self' data: blob:"
-	switch u.d.MapTiles {
-	case "osm":
-		img += " https://*.tile.openstreetmap.org"
-	case "tianditu":
-		img += " https://*.tianditu.gov.cn"
+	if tiles != "" {
+		img += " " + tiles
 	}
 	return "default-src 'self'; img-src " + img + "; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
-}
-
-// MapConfig is what a map partial needs: the tile source (none, osm, tianditu) and, for 天地图,
-// the tenant's browser key from the secret store (credential "tianditu"). Without a key, or when
-// the secret store is unreachable, the map shows grids and cases on a blank background.
-type MapConfig struct {
-	Tiles, Key string
-}
-
-// MapConfig is the maps' configuration for the request's tenant (none outside one).
-func (u *UI) MapConfig(c *fiber.Ctx) MapConfig {
-	var t *tenants.Tenant
-	if sc := tenants.ScopeFrom(c.UserContext()); sc != nil {
-		t = sc.Tenant
-	}
-	return u.TenantMapConfig(c.UserContext(), t)
-}
-
-// TenantMapConfig is the maps' configuration for t, for pages outside the tenant scope (the
-// public report form); t nil has no 天地图 key.
-func (u *UI) TenantMapConfig(ctx context.Context, t *tenants.Tenant) MapConfig {
-	m := MapConfig{Tiles: u.d.MapTiles}
-	if m.Tiles == "tianditu" {
-		m.Tiles = "none"
-		if t != nil && u.d.Secrets != nil {
-			if sec, err := u.d.Secrets.Credential(ctx, t.ID, "tianditu"); err == nil {
-				m.Tiles, m.Key = "tianditu", sec.Reveal()
-			}
-		}
-	}
-	if m.Tiles == "" {
-		m.Tiles = "none"
-	}
-	return m
 }

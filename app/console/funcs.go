@@ -81,6 +81,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return false
 	},
+	// list makes a list of strings to range over: list "vec" "img".
+	"list": func(v ...string) []string { return v },
 	// dict builds a map for passing several values to a partial: dict "ID" "m" "Map" .Map.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/msg"
 	"github.com/cityops/cityops/platform/cases"
+	"github.com/cityops/cityops/platform/grids"
 	"github.com/cityops/cityops/platform/open311"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +30,8 @@ type PublicDeps struct {
 	Store   *tenants.Store
 	Open311 *open311.Service
 	Cases   *cases.Service
+	// Grids draws the public maps' boundary and grids and offers the county's place names.
+	Grids *grids.Service
 	// LimitStore makes the storage of a rate limiter (the process's, or the replicas' shared one).
 	LimitStore func() fiber.Storage
 }
@@ -55,6 +58,8 @@ func MountPublic(r fiber.Router, d PublicDeps) {
 		limit(open311api.PostsPerMinute, func(c *fiber.Ctx) string { return "open311:" + open311.WebFormKeyID + ":" + publicSlug(c) }),
 		pub.report)
 	r.Get("/lookup", pub.lookup)
+	// The public map of recent problems and the public maps' layers (public_map.go).
+	pub.mountPublicMap(r)
 	// The citizens' survey (回访, public_survey.go): the link form and the answer.
 	r.Get("/survey", pub.surveyPage)
 	r.Post("/survey", limitWith(SurveyPostsPerIP, msgTooManyAnswersMinuteWait, func(c *fiber.Ctx) string { return "survey:" + publicSlug(c) + ":" + c.IP() }), pub.answerSurvey)
@@ -88,7 +93,10 @@ func (pub *publicPages) page(c *fiber.Ctx, page string, data fiber.Map) error {
 	data["Tenant"], data["Base"] = t, "/r/"+t.Slug
 	data["Services"] = c.Locals("public.services")
 	// The map's tiles as in the console; 天地图's browser key is the tenant's, meant for browsers.
-	data["Map"], data["Layers"] = pub.d.UI.TenantMapConfig(c.UserContext(), t), []map[string]any{}
+	data["Map"] = pub.d.UI.TenantMapConfig(c.UserContext(), t)
+	if _, ok := data["Layers"]; !ok {
+		data["Layers"] = []map[string]any{}
+	}
 	return pub.d.UI.Render(c, page, data)
 }
 

@@ -268,8 +268,6 @@ var _ = msg.Define(
 	msg.Text{ID: "admin.integrations.confirmdelete", ZH: "确定删除凭据 %s 吗？使用它的对接会停止工作。", EN: "Delete the credential %s? Integrations using it stop working."},
 	msg.Text{ID: "admin.integrations.set", ZH: "设置凭据", EN: "Set a credential"},
 	msg.Text{ID: "admin.integrations.sethint", ZH: "同名凭据会被替换。提交后值不会再显示。", EN: "A credential with the same name is replaced. The value is never shown again."},
-	msg.Text{ID: "admin.integrations.tianditu", ZH: "天地图密钥在平台启用天地图底图（CITYOPS_MAP_TILES=tianditu）时用于地图显示。", EN: "The tianditu key draws the 天地图 base map when the platform uses it (CITYOPS_MAP_TILES=tianditu)."},
-	msg.Text{ID: "admin.integrations.tiandituon", ZH: "平台已启用天地图底图：设置 tianditu 凭据后，地图显示天地图；未设置时地图只显示网格和案件。", EN: "The platform uses 天地图 base maps: with a tianditu credential the maps show them; without one they show grids and cases only."},
 	msg.Text{ID: "admin.integrations.saved", ZH: "凭据已保存。", EN: "Credential saved."},
 	msg.Text{ID: "admin.integrations.deleted", ZH: "凭据已删除。", EN: "Credential deleted."},
 	msg.Text{ID: "admin.cred.tianditu", ZH: "天地图浏览器端密钥（tk）", EN: "天地图 browser key (tk)"},

@@ -57,7 +57,7 @@ var _ = msg.Define(
 	msg.Text{ID: "common.all", ZH: "全部", EN: "All"},
 	msg.Text{ID: "common.from", ZH: "起", EN: "From"},
 	msg.Text{ID: "common.to", ZH: "止", EN: "To"},
-	msg.Text{ID: "map.notiles", ZH: "未配置底图：仅显示网格和案件。", EN: "No base map configured: grids and cases only."},
+	msg.Text{ID: "map.notiles", ZH: "未配置在线底图：显示本地行政区划边界、网格和案件（管理员可在“集成”中设置天地图或其他瓦片服务）。", EN: "No tile service configured: the map shows the administrative boundary, grids and cases (an administrator sets 天地图 or another tile service under Integrations)."},
 	msg.Text{ID: "map.label", ZH: "地图", EN: "Map"},
 	msg.Text{ID: "problem.invalid", ZH: "输入有误", EN: "Invalid input"},
 	msg.Text{ID: "problem.not_found", ZH: "找不到您要的内容", EN: "Not found"},

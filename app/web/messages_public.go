@@ -11,7 +11,7 @@ var _ = msg.Define(
 	msg.Text{ID: "public.description", ZH: "问题描述", EN: "What is the problem?"},
 	msg.Text{ID: "public.description.hint", ZH: "请简要说明发生了什么、在什么位置", EN: "Say briefly what happened and where"},
 	msg.Text{ID: "public.address", ZH: "地址", EN: "Address"},
-	msg.Text{ID: "public.location.hint", ZH: "请在地图上点击问题所在位置，或使用手机定位；也可以直接填写经纬度。", EN: "Tap the map where the problem is, or use your phone's position; you may also type the coordinates."},
+	msg.Text{ID: "public.location.hint", ZH: "也可以在地图上点击问题所在位置，或使用手机定位，或直接填写经纬度。", EN: "You may also tap the map where the problem is, use your phone's position, or type the coordinates."},
 	msg.Text{ID: "public.locate", ZH: "使用我的当前位置", EN: "Use my current position"},
 	msg.Text{ID: "public.lat", ZH: "纬度", EN: "Latitude"},
 	msg.Text{ID: "public.lon", ZH: "经度", EN: "Longitude"},

@@ -8,3 +8,7 @@ import "embed"
 //
 //go:embed templates static
 var Files embed.FS
+
+// AtlasFile is the administrative boundaries the maps draw when a tenant has not uploaded its
+// own (Yunnan's counties, tools/assets/boundaries.js; grids.NewAtlas reads it).
+const AtlasFile = "static/vendor/boundaries/yunnan.json"

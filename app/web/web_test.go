@@ -30,7 +30,7 @@ func TestVendorMatchesLock(t *testing.T) {
 			t.Errorf("%s: vendor has %s, package-lock.json pins %q; run tools/assets/build.sh", name, version, got)
 		}
 	}
-	for _, f := range []string{"static/vendor/echarts/echarts.common.min.js", "static/vendor/leaflet/leaflet.js", "static/vendor/leaflet.markercluster/leaflet.markercluster.js", "static/vendor/hls.js/hls.light.min.js"} {
+	for _, f := range []string{"static/vendor/echarts/echarts.common.min.js", "static/vendor/leaflet/leaflet.js", "static/vendor/leaflet.markercluster/leaflet.markercluster.js", "static/vendor/hls.js/hls.light.min.js", AtlasFile, "static/vendor/boundaries/LICENSE"} {
 		if _, err := Files.Open(f); err != nil {
 			t.Errorf("%s is not embedded: %v", f, err)
 		}

@@ -26,6 +26,7 @@ func (h api) routes(r module.Router) {
 		}))
 	r.Get("/grids/:code", h.get)
 	r.Get("/boundary", h.getBoundary)
+	r.Get("/map/boundary.geojson", h.mapBoundary)
 	r.Put("/boundary", admin, h.putBoundary)
 	r.Delete("/boundary", admin, h.deleteBoundary)
 	r.Get("/responsibility-grids", h.listResponsibilities)
@@ -78,6 +79,23 @@ func (h api) getBoundary(c *fiber.Ctx) error {
 		return err
 	}
 	return sendBoundary(c, b)
+}
+
+// mapBoundary answers the boundary a map draws: the uploaded one, else the shipped atlas's.
+func (h api) mapBoundary(c *fiber.Ctx) error {
+	b, err := h.s.MapBoundary(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return SendMapLayer(c, b)
+}
+
+// SendMapLayer answers with a GeoJSON layer of a map, cached by the browser for five minutes
+// (private: it is one tenant's).
+func SendMapLayer(c *fiber.Ctx, b []byte) error {
+	c.Set(fiber.HeaderContentType, "application/geo+json")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	return c.Send(b)
 }
 
 func (h api) putBoundary(c *fiber.Ctx) error {

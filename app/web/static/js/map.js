@@ -1,7 +1,11 @@
 // map.js draws the console's Leaflet maps. A map is a <div class="map"> whose data attributes say
-// what to show (see the "map" partial in templates/_partials.html):
-//   data-tiles   none | osm | tianditu   (none: grids and cases on a blank background)
-//   data-key     the 天地图 browser key
+// what to show (see the "map" partial in templates/partials/common.html):
+//   data-base    id of a <script type="application/json"> holding the tenant's base map
+//                (console.MapBase): {kind, tiles: [{url, subdomains, attribution, max_zoom}],
+//                max_zoom, offline: [layers]}. Every map builds its base layers here, from the
+//                tenant's tile source (天地图, XYZ, WMTS); the offline layers (the administrative
+//                boundary, and the grids when there are no tiles) are drawn under the page's own,
+//                so a map without any tile service still shows the county's territory.
 //   data-layers  id of a <script type="application/json"> holding an array of layers:
 //                {url | data, kind: "grids"|"boundary"|"cases"|"points"|"heat", cluster, bbox, link, fit, interactive}
 //                (heat: grids filled by counts[code] against max, the count in the popup)
@@ -14,20 +18,22 @@
   'use strict';
   var CHUXIONG = [25.03, 101.55];
 
-  function tiles(map, kind, key) {
-    if (kind === 'osm') {
-      L.tileLayer('https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png', {
-        maxZoom: 19, attribution: '&copy; OpenStreetMap contributors'
+  // tiles adds the base's tile layers. Past a source's own highest zoom its tiles are scaled.
+  function tiles(map, base) {
+    (base.tiles || []).forEach(function (t) {
+      L.tileLayer(t.url, {
+        subdomains: t.subdomains || 'abc', maxNativeZoom: t.max_zoom || 18, maxZoom: 19,
+        attribution: t.attribution ? text(t.attribution) : ''
       }).addTo(map);
-    } else if (kind === 'tianditu' && key) {
-      var wmts = function (layer) {
-        return 'https://t{s}.tianditu.gov.cn/' + layer + '_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=' + layer +
-          '&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=' + encodeURIComponent(key);
-      };
-      var opts = { subdomains: '01234567', maxZoom: 18, attribution: '&copy; 天地图' };
-      L.tileLayer(wmts('vec'), opts).addTo(map);
-      L.tileLayer(wmts('cva'), opts).addTo(map);
-    }
+    });
+  }
+
+  // baseOf reads the map's base (data-base); offline with no layers when missing.
+  function baseOf(el) {
+    var src = el.dataset.base && document.getElementById(el.dataset.base);
+    var base = null;
+    if (src) { try { base = JSON.parse(src.textContent); } catch (e) { base = null; } }
+    return base || { kind: 'offline', tiles: [], offline: [] };
   }
 
   function fill(template, props) {
@@ -56,6 +62,9 @@
     var html = layer.link ? '<a href="' + fill(layer.link, props) + '">' + text(title) + '</a>' : text(title);
     if (props.state) html += '<br>' + text((layer.states && layer.states[props.state]) || props.state);
     if (props.code && props.name) html += '<br><small>' + text(props.code) + '</small>';
+    // The public map's photo (only where the county shows photos); a missing one is dropped.
+    if (props.photo) html += '<br><img class="popup-photo" src="' + text(props.photo) + '" alt="' + text(layer.photo_alt || '') + '" loading="lazy" width="200">';
+    if (props.reported) html += '<br><small>' + text(props.reported) + '</small>';
     if (layer.kind === 'heat') html += '<br><strong>' + text((layer.counts && layer.counts[props.code]) || 0) + '</strong>';
     return html;
   }
@@ -106,12 +115,19 @@
   }
 
   function init(el) {
-    // maxZoom: clustering needs one even when no tile layer sets it (tiles "none").
+    // maxZoom: clustering needs one even when no tile layer sets it (offline).
     var map = L.map(el, { zoomControl: true, attributionControl: true, maxZoom: 19 }).setView(CHUXIONG, 12);
-    tiles(map, el.dataset.tiles, el.dataset.key);
+    var base = baseOf(el);
+    tiles(map, base);
     var specs = [];
     var src = el.dataset.layers && document.getElementById(el.dataset.layers);
     if (src) { try { specs = JSON.parse(src.textContent) || []; } catch (e) { specs = []; } }
+    // The offline layers go first (under the page's), unless the page draws that kind itself.
+    var has = {};
+    specs.forEach(function (s) { has[s.kind === 'heat' ? 'grids' : s.kind] = true; });
+    specs = (base.offline || []).filter(function (o) { return !has[o.kind]; }).map(function (o) {
+      return Object.assign({ base: true }, o);
+    }).concat(specs);
     var windowed = [];
     var first = Promise.resolve();
     specs.forEach(function (spec) {
