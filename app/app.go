@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, cfg, log)
+	a.platform = newPlatform(store, a.secrets, a.blobs, cfg, log)
 	a.cases = a.newCases(opts.CaseConfig)
 	a.platform.monitoring.SetCases(a.cases)
 	a.platform.monitoring.UsePhotos(casePhotos{a.cases})
