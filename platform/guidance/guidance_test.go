@@ -325,3 +325,126 @@ func TestChannelOnlyReads(t *testing.T) {
 		}
 	}, guidance.Module(nil))
 }
+
+// TestChannelThroughPgBouncer runs the crossing both ways through PgBouncer in transaction mode,
+// interleaving the prefecture's and the counties' transactions on the pooled server connections:
+// each reads only what it should and a write through the channel is still refused.
+func TestChannelThroughPgBouncer(t *testing.T) {
+	e := mustEnv(t, platformtest.MustEnvThroughPgBouncer(t, guidance.Module(nil)))
+	n, err := e.s.PublishNotice(e.Pref, guidance.NoticeInput{Kind: "notice", Title: "经连接池发布", Counties: []string{"chuxiong"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		in, err := e.s.Inbox(e.A)
+		if err != nil || len(in) != 1 || in[0].ID != n.ID {
+			t.Fatalf("round %d: A's inbox %+v %v", i, in, err)
+		}
+		if in, err := e.s.Inbox(e.B); err != nil || len(in) != 0 {
+			t.Fatalf("round %d: B's inbox %+v %v", i, in, err)
+		}
+		if _, err := e.s.NoticeStatus(e.Pref, n.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.s.Acknowledge(e.A, n.ID, "经连接池签收"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.s.NoticeStatus(e.Pref, n.ID)
+	if err != nil || st.Acked != 1 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	err = e.s.Channel.FromCounty(e.Pref, e.TenantA, "probe", func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewRaw("UPDATE guidance_receipts SET note = 'forged'").Exec(ctx)
+		return err
+	})
+	if err == nil {
+		t.Fatal("the prefecture wrote a county's receipt through the pooler")
+	}
+	// The refused write left no role or search path behind on the pooled connection: B's own
+	// next transaction sees B's (empty) receipts, and A's receipt is untouched.
+	if in, err := e.s.Inbox(e.B); err != nil || len(in) != 0 {
+		t.Fatalf("B after the refused write: %+v %v", in, err)
+	}
+	if st, err := e.s.NoticeStatus(e.Pref, n.ID); err != nil || st.Receipts[0].Note != "经连接池签收" {
+		t.Fatalf("A's receipt after the refused write: %+v %v", st, err)
+	}
+}
+
+// TestSpotCheck: the prefecture draws closed cases of a county with a seed (the same seed draws
+// the same cases again), the county re-inspects them, the prefecture reads the results; another
+// county sees none of it.
+func TestSpotCheck(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, pe *platformtest.Env) {
+		e := mustEnv(t, pe)
+		closedAt := time.Date(2026, 11, 10, 3, 0, 0, 0, time.UTC)
+		var ids []string
+		err := e.Store.Tx(e.A, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+			for i := range 8 {
+				id, state := uuid.Must(uuid.NewV7()).String(), "closed"
+				if i == 7 {
+					state = "dispatched"
+				} else {
+					ids = append(ids, id)
+				}
+				if _, err := db.NewRaw(`INSERT INTO cases (id, number, seq, state, version, source, kind, class_code, lon, lat, reported_by, created_at, updated_at, closed_at)
+VALUES (?, ?, ?, ?, 1, 'inspector', 'event', '0101', 101.5, 25.0, 'x', ?, ?, ?)`, id, "532301-"+string(rune('A'+i)), i+1, state, closedAt, closedAt, closedAt).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := int64(20261207)
+		in := guidance.SpotInput{County: "chuxiong", Size: 3, From: "2026-11-01", To: "2026-12-01", Seed: &seed, Due: "2026-12-20"}
+		sp, err := e.s.DrawSpotCheck(e.Pref, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sp.CaseIDs) != 3 || sp.Seed != seed || !slices.Equal(sp.CaseIDs, guidance.Sample(ids, 3, seed)) {
+			t.Fatalf("draw %+v, want %v", sp, guidance.Sample(ids, 3, seed))
+		}
+		again, err := e.s.DrawSpotCheck(e.Pref, in)
+		if err != nil || !slices.Equal(again.CaseIDs, sp.CaseIDs) {
+			t.Fatalf("the same seed drew %v, then %v", sp.CaseIDs, again.CaseIDs)
+		}
+		for _, c := range sp.CaseIDs {
+			if !slices.Contains(ids, c) {
+				t.Fatalf("%s is not a closed case", c)
+			}
+		}
+		none := in
+		none.From, none.To = "2025-01-01", "2025-02-01"
+		_, err = e.s.DrawSpotCheck(e.Pref, none)
+		mustCode(t, err, errs.Conflict)
+		far := in
+		far.County = "dali"
+		_, err = e.s.DrawSpotCheck(e.Pref, far)
+		mustCode(t, err, errs.Invalid)
+		_, err = e.s.DrawSpotCheck(e.A, in)
+		mustCode(t, err, errs.NotFound)
+
+		mine, err := e.s.MySpotChecks(e.A)
+		if err != nil || len(mine) != 2 || len(mine[0].Items) != 3 || mine[0].Items[0].Number == "" {
+			t.Fatalf("A's spot checks %+v %v", mine, err)
+		}
+		if other, err := e.s.MySpotChecks(e.B); err != nil || len(other) != 0 {
+			t.Fatalf("B's spot checks %+v %v", other, err)
+		}
+		_, err = e.s.Recheck(e.B, sp.ID, guidance.RecheckInput{CaseID: sp.CaseIDs[0], Passed: true})
+		mustCode(t, err, errs.NotFound)
+		_, err = e.s.Recheck(e.A, sp.ID, guidance.RecheckInput{CaseID: ids[0] + "x", Passed: true})
+		mustCode(t, err, errs.Invalid)
+		_, err = e.s.Recheck(e.A, sp.ID, guidance.RecheckInput{CaseID: sp.CaseIDs[0], Passed: false})
+		mustCode(t, err, errs.Invalid) // a failed re-inspection says why
+		if _, err := e.s.Recheck(e.A, sp.ID, guidance.RecheckInput{CaseID: sp.CaseIDs[0], Passed: false, Note: "井盖仍松动"}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.s.SpotCheckStatus(e.Pref, sp.ID)
+		if err != nil || st.Items[0].Passed == nil || *st.Items[0].Passed || st.Items[0].Note != "井盖仍松动" || st.Items[1].Passed != nil {
+			t.Fatalf("status %+v %v", st, err)
+		}
+	}, guidance.Module(nil))
+}
