@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityops/cityops/tenants"
 )
@@ -151,6 +152,51 @@ func TestGuidanceAPI(t *testing.T) {
 				if res, _ := f.do(t, "adminB", "GET", path, ""); res.status != 200 || strings.Contains(res.body, "已部署") || strings.Contains(res.body, "发现 2 处破损") {
 					t.Fatalf("B sees A's records at %s: %s", path, res.body)
 				}
+			}
+		})
+	}
+}
+
+// TestGuidanceReminders: what a county has not acknowledged, answered or submitted close to its
+// deadline becomes a notification of the county's members who act for it (its inbox, through
+// platform/notify's fanout), once however many passes run; another county is reminded of nothing
+// that is not its own.
+func TestGuidanceReminders(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := guidanceFixture(t, dialect)
+			const P = "/api/v1/t/chuxiong-zhou/guidance"
+			soon := time.Now().Add(3 * time.Hour).UTC().Format(time.RFC3339)
+			f.mustCreate(t, "prefAdmin", P+"/notices", `{"kind":"notice","title":"签收提醒测试通知","ack_due":"`+soon+`","counties":["chuxiong"]}`)
+			f.mustCreate(t, "prefAdmin", P+"/tasks", `{"title":"提醒测试检查任务","due":"`+soon+`","counties":["chuxiong"]}`)
+			f.mustCreate(t, "prefAdmin", P+"/notices", `{"kind":"notice","title":"远期通知","ack_due":"2099-12-31","counties":["chuxiong"]}`)
+			ctx := context.Background()
+			for slug, want := range map[string]int{"chuxiong": 2, "wuding": 0} {
+				sc := tenants.WithScope(ctx, tenants.SystemScope(mustTenant(t, f, slug)))
+				for pass, w := range []int{want, 0} { // the second pass adds nothing
+					n, err := f.app.platform.guidance.RemindCounty(sc)
+					if err != nil || n != w {
+						t.Fatalf("%s pass %d: %d reminders, %v; want %d", slug, pass, n, err, w)
+					}
+				}
+				if _, err := f.app.platform.notify.Fanout(sc, 100); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, _ := f.do(t, "adminA", "GET", "/api/v1/t/chuxiong/notify/inbox", "")
+			for _, want := range []string{`"kind":"guidance_due"`, "签收提醒测试通知", `"kind":"supervision_due"`, "提醒测试检查任务"} {
+				if !strings.Contains(res.body, want) {
+					t.Fatalf("A's admin's inbox lacks %s: %s", want, res.body)
+				}
+			}
+			if strings.Contains(res.body, "远期通知") {
+				t.Fatal("a notice due in years is reminded of")
+			}
+			if res, _ := f.do(t, "inspectorA", "GET", "/api/v1/t/chuxiong/notify/inbox", ""); res.body != "[]" {
+				t.Fatalf("the inspector is reminded: %s", res.body)
+			}
+			if res, _ := f.do(t, "adminB", "GET", "/api/v1/t/wuding/notify/inbox", ""); res.body != "[]" {
+				t.Fatalf("B is reminded of A's items: %s", res.body)
 			}
 		})
 	}

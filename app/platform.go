@@ -60,7 +60,7 @@ func newPlatform(store *tenants.Store, creds secrets.Store, blobs blob.Store, cf
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
 	cat := catalog.NewService(store, o, g, store.Now)
-	return &platform{
+	p := &platform{
 		org:        o,
 		grids:      g,
 		catalog:    cat,
@@ -76,9 +76,17 @@ func newPlatform(store *tenants.Store, creds secrets.Store, blobs blob.Store, cf
 		notify: notify.NewService(notify.Config{Gate: store, Credentials: creds, Now: store.Now, Log: log.With("component", "notify"),
 			SMTP:     notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom},
 			WeComURL: cfg.WeComURL, SMS: &notify.Aliyun{Endpoint: cfg.AliyunSMSURL}}),
-		guidance: guidance.NewService(guidance.Config{Gate: store, Blobs: blobs, Indicators: guidanceIndicators{ev}, Now: store.Now,
-			Log: log.With("component", "guidance")}),
 	}
+	p.guidance = guidance.NewService(guidance.Config{Gate: store, Blobs: blobs, Indicators: guidanceIndicators{ev}, Reminders: guidanceReminders{p.notify},
+		Now: store.Now, Log: log.With("component", "guidance")})
+	return p
+}
+
+// guidanceReminders raises the guidance module's reminders as notifications of the county.
+type guidanceReminders struct{ n *notify.Service }
+
+func (g guidanceReminders) Remind(ctx context.Context, kind, key, title string, due time.Time) (bool, error) {
+	return g.n.Remind(ctx, notify.Reminder{Kind: kind, Key: key, Title: title, Due: due})
 }
 
 // guidanceIndicators pre-fills a report template's indicator fields from the evaluation's

@@ -33,23 +33,27 @@ type Config struct {
 	// Blobs keeps the notices' attachments and the responses' photos (nil: no files).
 	Blobs      blob.Store
 	Indicators Indicators
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Reminders raises the counties' reminders (nil: none are raised).
+	Reminders Reminders
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Service is the guidance and supervision service.
 type Service struct {
-	gate    *tenants.Store
-	blobs   blob.Store
-	ind     Indicators
-	now     func() time.Time
-	log     *slog.Logger
+	gate   *tenants.Store
+	blobs  blob.Store
+	ind    Indicators
+	remind Reminders
+	now    func() time.Time
+	log    *slog.Logger
+	// Channel is the one crossing between the prefecture and its counties.
 	Channel *Channel
 }
 
 // NewService makes the service.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, blobs: cfg.Blobs, ind: cfg.Indicators, now: cfg.Now, log: cfg.Log}
+	s := &Service{gate: cfg.Gate, blobs: cfg.Blobs, ind: cfg.Indicators, remind: cfg.Reminders, now: cfg.Now, log: cfg.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}

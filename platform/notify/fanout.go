@@ -267,6 +267,20 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 			}
 		}
 		group = "tenant"
+	} else if isGuidanceKind(e.Kind) {
+		guidanceFields(e, &f)
+		phones := map[string]string{}
+		var ss []struct {
+			Identity string `bun:"identity_id"`
+			Phone    string `bun:"phone"`
+		}
+		if err := db.NewSelect().Table("staff").Column("identity_id", "phone").Where("active AND identity_id IS NOT NULL").Scan(ctx, &ss); err != nil {
+			return errorf("staff", dbx.Translate(err))
+		}
+		for _, x := range ss {
+			phones[x.Identity] = x.Phone
+		}
+		rs, group = guidanceRecipients(members, phones), "tenant"
 	}
 	title := "【" + f.Title + "】" + f.Number
 	if f.Number == "" {

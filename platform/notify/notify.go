@@ -214,6 +214,10 @@ var DefaultTemplates = map[string]string{
 	KindWarning:    `案件 {{.Number}} 将于 {{.Deadline}} 到期，请抓紧处置。{{if .Address}}地点：{{.Address}}。{{end}}`,
 	KindOverdue:    `案件 {{.Number}} 已超过处置时限（{{.Deadline}}），请尽快处置并反馈。`,
 	KindAlarm:      `监测报警：{{.Description}}{{if .Address}}（{{.Address}}）{{end}}，级别 {{.Severity}}。`,
+	// The guidance reminders' (guidance.go).
+	KindGuidanceDue:    guidanceTemplates[KindGuidanceDue],
+	KindSupervisionDue: guidanceTemplates[KindSupervisionDue],
+	KindReportDue:      guidanceTemplates[KindReportDue],
 }
 
 // Fields are what a template may use.
