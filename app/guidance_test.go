@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/tenants"
 )
 
@@ -197,6 +202,69 @@ func TestGuidanceReminders(t *testing.T) {
 			}
 			if res, _ := f.do(t, "adminB", "GET", "/api/v1/t/wuding/notify/inbox", ""); res.body != "[]" {
 				t.Fatalf("B is reminded of A's items: %s", res.body)
+			}
+		})
+	}
+}
+
+// TestGuidanceProvince: the prefecture relays guidance from the provincial platform to a county
+// (marked as relayed), and reports a typical experience up: it is queued for the data exchange's
+// provincial destination in the same transaction and delivered in profile cityops-province/1.
+func TestGuidanceProvince(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			f := guidanceFixture(t, dialect)
+			ctx := context.Background()
+			pref := mustTenant(t, f, "chuxiong-zhou")
+			if _, err := f.app.billing.SetPlan(ctx, pref, "", map[string]bool{exchange.Entitlement: true}); err != nil {
+				t.Fatal(err)
+			}
+			var got []map[string]any
+			var mu sync.Mutex
+			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var env struct{ Items []map[string]any }
+				b, _ := io.ReadAll(r.Body)
+				json.Unmarshal(b, &env)
+				var res []map[string]string
+				mu.Lock()
+				for _, it := range env.Items {
+					got = append(got, it)
+					res = append(res, map[string]string{"key": it["key"].(string), "status": "accepted"})
+				}
+				mu.Unlock()
+				json.NewEncoder(w).Encode(map[string]any{"results": res})
+			}))
+			t.Cleanup(recv.Close)
+			const P = "/api/v1/t/chuxiong-zhou/guidance"
+			runScenarios(t, f, []scenario{
+				{"destination", "prefAdmin", "PUT", "/api/v1/t/chuxiong-zhou/exchange/destinations/province", `{"url":"` + recv.URL + `","name":"云南省平台","token":"T-1"}`, 200, "", ""},
+				{"relay", "prefAdmin", "POST", P + "/notices", `{"kind":"policy","title":"省住建厅关于城市运管服平台运行的指导意见","origin":"province","counties":["chuxiong"]}`, 201, `"origin":"province"`, ""},
+				{"A sees it relayed", "adminA", "GET", "/api/v1/t/chuxiong/guidance/inbox", "", 200, `"origin":"province"`, ""},
+				{"bad origin", "prefAdmin", "POST", P + "/notices", `{"kind":"policy","title":"x","origin":"nation","all":true}`, 400, "origin", ""},
+				{"report up", "prefAdmin", "POST", P + "/upward", `{"stream":"experience","title":"楚雄州井盖专项整治经验","body":"……"}`, 201, `"queued":1`, ""},
+				{"bad stream", "prefAdmin", "POST", P + "/upward", `{"stream":"gossip","title":"x"}`, 400, "stream", ""},
+				{"a county reports up", "adminA", "POST", "/api/v1/t/chuxiong/guidance/upward", `{"stream":"news","title":"x"}`, 404, "", ""},
+				{"A in the prefecture", "adminA", "GET", P + "/upward", "", 404, "", ""},
+				{"viewer reports up", "viewer", "POST", P + "/upward", `{"stream":"news","title":"x"}`, 403, "", ""},
+				{"list", "viewer", "GET", P + "/upward", "", 200, "楚雄州井盖专项整治经验", ""},
+			})
+			if _, err := f.app.platform.exchange.Deliver(tenants.WithScope(ctx, tenants.SystemScope(pref)), 0); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var up map[string]any
+			for _, it := range got {
+				if it["kind"] == exchange.KindUpward {
+					up = it
+				}
+			}
+			if up == nil || !strings.HasPrefix(up["key"].(string), "532300/up:") {
+				t.Fatalf("the report did not go up: %v", got)
+			}
+			data, _ := json.Marshal(up["data"])
+			if !strings.Contains(string(data), `"stream":"experience"`) || !strings.Contains(string(data), "楚雄州井盖专项整治经验") {
+				t.Fatalf("the report went up as %s", data)
 			}
 		})
 	}

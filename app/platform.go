@@ -77,7 +77,7 @@ func newPlatform(store *tenants.Store, creds secrets.Store, blobs blob.Store, cf
 			SMTP:     notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom},
 			WeComURL: cfg.WeComURL, SMS: &notify.Aliyun{Endpoint: cfg.AliyunSMSURL}}),
 	}
-	p.guidance = guidance.NewService(guidance.Config{Gate: store, Blobs: blobs, Indicators: guidanceIndicators{ev}, Reminders: guidanceReminders{p.notify},
+	p.guidance = guidance.NewService(guidance.Config{Gate: store, Blobs: blobs, Indicators: guidanceIndicators{ev}, Reminders: guidanceReminders{p.notify}, Outbox: exchange.Enqueue,
 		Now: store.Now, Log: log.With("component", "guidance")})
 	return p
 }

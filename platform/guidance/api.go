@@ -36,6 +36,8 @@ func (h *handlers) routes(r module.Router) {
 	r.Get("/guidance/spotchecks", h.apiSpotChecks)
 	r.Post("/guidance/spotchecks", h.apiDrawSpotCheck)
 	r.Get("/guidance/spotchecks/:id", h.apiSpotCheck)
+	r.Get("/guidance/upward", h.apiUpward)
+	r.Post("/guidance/upward", h.apiReportUp)
 	// The county's side.
 	r.Get("/guidance/inbox", h.apiInbox)
 	r.Get("/guidance/inbox/:id", h.apiReadNotice)
@@ -452,4 +454,24 @@ func atoiOr(v string, def int) int {
 		return -1
 	}
 	return n
+}
+
+func (h *handlers) apiUpward(c *fiber.Ctx) error {
+	us, err := h.s.UpwardReports(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(us)
+}
+
+func (h *handlers) apiReportUp(c *fiber.Ctx) error {
+	var in UpwardInput
+	if err := module.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := h.s.ReportUp(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
 }

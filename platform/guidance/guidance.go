@@ -35,8 +35,11 @@ type Config struct {
 	Indicators Indicators
 	// Reminders raises the counties' reminders (nil: none are raised).
 	Reminders Reminders
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Outbox queues the prefecture's reports to the province for the data exchange (nil: they
+	// are recorded, not queued).
+	Outbox Outbox
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Service is the guidance and supervision service.
@@ -45,6 +48,7 @@ type Service struct {
 	blobs  blob.Store
 	ind    Indicators
 	remind Reminders
+	outbox Outbox
 	now    func() time.Time
 	log    *slog.Logger
 	// Channel is the one crossing between the prefecture and its counties.
@@ -53,7 +57,7 @@ type Service struct {
 
 // NewService makes the service.
 func NewService(cfg Config) *Service {
-	s := &Service{gate: cfg.Gate, blobs: cfg.Blobs, ind: cfg.Indicators, remind: cfg.Reminders, now: cfg.Now, log: cfg.Log}
+	s := &Service{gate: cfg.Gate, blobs: cfg.Blobs, ind: cfg.Indicators, remind: cfg.Reminders, outbox: cfg.Outbox, now: cfg.Now, log: cfg.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -94,6 +94,9 @@ type NoticeInput struct {
 	AckDue   string   `json:"ack_due"`
 	All      bool     `json:"all"`
 	Counties []string `json:"counties"`
+	// Origin is "province" for guidance relayed from the provincial platform (empty: the
+	// prefecture's own).
+	Origin string `json:"origin"`
 }
 
 // chinaTime is the zone a date-only deadline ends its day in.
@@ -170,7 +173,10 @@ func insertTargets(ctx context.Context, db bun.IDB, item string, ts []*tenants.T
 // PublishNotice publishes a notice of the prefecture of ctx to all or the chosen counties, with
 // its attachments.
 func (s *Service) PublishNotice(ctx context.Context, in NoticeInput, files []Upload) (*Notice, error) {
-	return s.publish(ctx, in, files, "")
+	if in.Origin != "" && in.Origin != OriginProvince {
+		return nil, errs.Field("origin", msgBadOrigin)
+	}
+	return s.publish(ctx, in, files, in.Origin)
 }
 
 func (s *Service) publish(ctx context.Context, in NoticeInput, files []Upload, origin string) (*Notice, error) {

@@ -28,6 +28,7 @@ func (h *handlers) pages(r module.Router) {
 	r.Post("/guidance/templates/:id/submit", h.formSubmit)
 	r.Post("/guidance/spotchecks", h.formDrawSpotCheck)
 	r.Get("/guidance/spotchecks/:id", h.pageSpotCheck)
+	r.Post("/guidance/upward", h.formReportUp)
 	r.Post("/guidance/spotchecks/:id/recheck", h.formRecheck)
 }
 
@@ -70,8 +71,12 @@ func (h *handlers) pageIndex(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		upward, err := h.s.UpwardReports(ctx)
+		if err != nil {
+			return err
+		}
 		return h.render(c, "prefecture", fiber.Map{"Notices": notices, "Tasks": tasks, "Templates": templates, "SpotChecks": spots,
-			"Counties": counties, "Period": LastPeriod(h.s.now())})
+			"Counties": counties, "Period": LastPeriod(h.s.now()), "Upward": upward, "Streams": UpwardStreams})
 	}
 	inbox, err := h.s.Inbox(ctx)
 	if err != nil {
@@ -103,6 +108,9 @@ func formValue(c *fiber.Ctx, name string) string { return strings.Clone(c.FormVa
 func (h *handlers) formPublish(c *fiber.Ctx) error {
 	in := NoticeInput{Kind: formValue(c, "kind"), Title: formValue(c, "title"), Body: formValue(c, "body"), AckDue: formValue(c, "ack_due"),
 		All: c.FormValue("all") == "on", Counties: formList(c, "counties")}
+	if c.FormValue("from_province") == "on" {
+		in.Origin = OriginProvince
+	}
 	var files []Upload
 	if isMultipart(c) {
 		var err error
@@ -371,4 +379,11 @@ func (h *handlers) formRecheck(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(base(c)+"/spotchecks/"+id, fiber.StatusSeeOther)
+}
+
+func (h *handlers) formReportUp(c *fiber.Ctx) error {
+	if _, err := h.s.ReportUp(c.UserContext(), UpwardInput{Stream: formValue(c, "stream"), Title: formValue(c, "title"), Body: formValue(c, "body")}); err != nil {
+		return err
+	}
+	return c.Redirect(base(c)+"#upward", fiber.StatusSeeOther)
 }
