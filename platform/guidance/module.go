@@ -33,7 +33,7 @@ func Module(s *Service) module.Module {
 				return module.Parts{}, fmt.Errorf("guidance: no service")
 			}
 			h := &handlers{s: s, k: k}
-			return module.Parts{API: h.routes, Console: h.pages, Background: []module.Loop{
+			return module.Parts{API: h.routes, Console: h.pages, Demo: s.Demo, Background: []module.Loop{
 				{Name: "reminders", Run: func(ctx context.Context) { s.remindLoop(ctx, k, k.Log) }},
 			}}, nil
 		},
