@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*App, error) {
 		store.Close()
 		return nil, err
 	}
-	a.platform = newPlatform(store, a.secrets, cfg, log)
+	a.platform = newPlatform(store, a.secrets, a.blobs, cfg, log)
 	// The maps' offline boundaries ship with the binary (app/web/static/vendor/boundaries).
 	atlasData, err := web.Files.ReadFile(web.AtlasFile)
 	if err != nil {

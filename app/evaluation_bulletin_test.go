@@ -121,6 +121,16 @@ func TestEvaluationBulletin(t *testing.T) {
 		{"unknown bulletin", "adminA", "GET", list + "/nope.pdf", "", 404, "", ""},
 	})
 
+	// A supervision task of the prefecture, answered by chuxiong and scored: its score is in the
+	// prefecture's bulletin and comparison (platform/guidance).
+	var task struct{ ID string }
+	json.Unmarshal([]byte(f.mustDo(t, "adminPref", "POST", "/api/v1/t/chuxiong-zhou/guidance/tasks", `{"title":"井盖专项检查","due":"2099-12-31","counties":["chuxiong"]}`, 201).body), &task)
+	f.mustDo(t, "adminA", "POST", "/api/v1/t/chuxiong/guidance/assigned/"+task.ID+"/responses", `{"findings":"已检查"}`, 201)
+	f.mustDo(t, "adminPref", "POST", "/api/v1/t/chuxiong-zhou/guidance/tasks/"+task.ID+"/counties/chuxiong/review", `{"verdict":"scored","score":85}`, 201)
+	if res := f.mustDo(t, "adminPref", "GET", "/api/v1/t/chuxiong-zhou/evaluation/units?period="+month, "", 200); !strings.Contains(res.body, `"supervision":{"scored":1,"sum":85,"average":85}`) {
+		t.Fatalf("units without the supervision score: %s", res.body)
+	}
+
 	// The prefecture's bulletin ranks its counties.
 	var pb evaluation.Bulletin
 	json.Unmarshal([]byte(f.mustDo(t, "adminPref", "POST", "/api/v1/t/chuxiong-zhou/evaluation/bulletins", `{"period":"`+month+`"}`, 201).body), &pb)
@@ -131,6 +141,10 @@ func TestEvaluationBulletin(t *testing.T) {
 	counties, _ := x.GetRows("县（市）")
 	if len(counties) < 3 || !strings.Contains(joinCells(counties), "楚雄市") || !strings.Contains(joinCells(counties), "武定县") {
 		t.Fatalf("counties sheet: %v", counties)
+	}
+	sup, _ := x.GetRows("监督检查评分与公众满意度")
+	if len(sup) < 3 || !strings.Contains(joinCells(sup), "楚雄市") || !strings.Contains(joinCells(sup), "85") {
+		t.Fatalf("supervision sheet: %v", sup)
 	}
 	x.Close()
 

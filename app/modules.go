@@ -20,6 +20,7 @@ import (
 	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/guidance"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/notify"
@@ -51,6 +52,7 @@ func platformModules(p *platform, cs *cases.Service) []module.Module {
 		exchange.Module(p.exchange, p.hotline, p.importer),
 		monitoring.Module(p.monitoring),
 		notify.Module(p.notify),
+		guidance.Module(p.guidance),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cityops/cityops/internal/blob"
 	"github.com/cityops/cityops/platform/analysis"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
@@ -13,6 +14,7 @@ import (
 	"github.com/cityops/cityops/platform/evaluation"
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/platform/grids"
+	"github.com/cityops/cityops/platform/guidance"
 	"github.com/cityops/cityops/platform/monitoring"
 	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/platform/org"
@@ -48,14 +50,17 @@ type platform struct {
 	// notify tells people of their cases and alarms: inbox, email, WeChat Work robots and SMS,
 	// with each tenant's credentials from the secret store.
 	notify *notify.Service
+	// guidance is the two-level work of a prefecture and its counties (业务指导, 监督检查), its
+	// files in the object store, a report's indicator fields pre-filled from the evaluation.
+	guidance *guidance.Service
 }
 
-func newPlatform(store *tenants.Store, creds secrets.Store, cfg Config, log *slog.Logger) *platform {
+func newPlatform(store *tenants.Store, creds secrets.Store, blobs blob.Store, cfg Config, log *slog.Logger) *platform {
 	g := grids.NewService(store, store.Now)
 	o := org.NewService(store, store.Now, g.Index())
 	ev := evaluation.NewService(store, store.Now)
 	cat := catalog.NewService(store, o, g, store.Now)
-	return &platform{
+	p := &platform{
 		org:        o,
 		grids:      g,
 		catalog:    cat,
@@ -72,6 +77,29 @@ func newPlatform(store *tenants.Store, creds secrets.Store, cfg Config, log *slo
 			SMTP:     notify.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.SMTPFrom},
 			WeComURL: cfg.WeComURL, SMS: &notify.Aliyun{Endpoint: cfg.AliyunSMSURL}}),
 	}
+	p.guidance = guidance.NewService(guidance.Config{Gate: store, Blobs: blobs, Indicators: guidanceIndicators{ev}, Reminders: guidanceReminders{p.notify}, Outbox: exchange.Enqueue,
+		Now: store.Now, Log: log.With("component", "guidance")})
+	return p
+}
+
+// guidanceReminders raises the guidance module's reminders as notifications of the county.
+type guidanceReminders struct{ n *notify.Service }
+
+func (g guidanceReminders) Remind(ctx context.Context, kind, key, title string, due time.Time) (bool, error) {
+	return g.n.Remind(ctx, notify.Reminder{Kind: kind, Key: key, Title: title, Due: due})
+}
+
+// guidanceIndicators pre-fills a report template's indicator fields from the evaluation's
+// monthly totals (Summarize) of the county.
+type guidanceIndicators struct{ ev *evaluation.Service }
+
+func (g guidanceIndicators) Monthly(ctx context.Context, year int, month time.Month) (map[string]int64, error) {
+	s, err := g.ev.Summarize(ctx, evaluation.Month(year, month))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int64{"reported": s.Reported, "filed": s.Filed, "closed": s.Closed, "closed_on_time": s.ClosedOnTime,
+		"inspector_reported": s.InspectorReported}, nil
 }
 
 // monthlyIndicators gives the exchange the evaluation's monthly totals (Summarize).

@@ -209,7 +209,7 @@ func TestServeShutdownAwaitsLoopsAndProvisioning(t *testing.T) {
 		started = append(started, recv(t, w.started, "the loops to start"))
 	}
 	slices.Sort(started)
-	if want := []string{"billing rating", "cache sync", "case overdue", "evaluation bulletins", "evaluation totals", "exchange delivery", "monitoring alarm cases", "monitoring no data", "monitoring retention", "monitoring video gateway", "monitoring video snapshots", "notify deliver", "notify fanout", "slow to stop", "storage sample", "stripe outbox"}; !slices.Equal(started, want) {
+	if want := []string{"billing rating", "cache sync", "case overdue", "evaluation bulletins", "evaluation totals", "exchange delivery", "guidance reminders", "monitoring alarm cases", "monitoring no data", "monitoring retention", "monitoring video gateway", "monitoring video snapshots", "notify deliver", "notify fanout", "slow to stop", "storage sample", "stripe outbox"}; !slices.Equal(started, want) {
 		t.Fatalf("loops started: %v, want %v", started, want)
 	}
 	if path := recv(t, stripeCalled, "the outbox to call Stripe"); path != "/v1/customers" {

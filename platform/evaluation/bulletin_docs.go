@@ -81,6 +81,9 @@ func bulletinTables(c *BulletinContent) []docTable {
 	out := []docTable{totals, sources, classes}
 	if c.Units != nil {
 		out = append(out, rankingTable(Counties, c.Units.Weights, unitRows(c.Units)))
+		if st := supervisionTable(c.Units); st != nil {
+			out = append(out, *st)
+		}
 	}
 	for _, o := range Objects {
 		if rk := f.Rankings[o]; rk != nil {

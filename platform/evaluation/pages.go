@@ -305,6 +305,13 @@ func (h *handlers) unitsPage(c *fiber.Ctx, lang string, p Period, data fiber.Map
 		}
 	}
 	data["SatRows"] = sat
+	var sup []supervisionCell
+	for _, u := range cmp.Units {
+		if u.Supervision != nil {
+			sup = append(sup, supervisionCell{Key: u.Key, Name: u.Tenant.Name(lang), Scored: strconv.FormatInt(u.Supervision.Scored, 10), Average: avgText(u.Supervision.Average)})
+		}
+	}
+	data["SupRows"] = sup
 	for _, u := range cmp.Units {
 		name := u.Tenant.Name(lang)
 		pr := pageRow{Rank: u.Rank, Key: u.Key, Name: name, Href: "/t/" + u.Key + "/evaluation?" + periodQuery(p).Encode(), Score: scoreText(u.Score),

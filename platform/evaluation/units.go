@@ -23,6 +23,9 @@ type UnitRow struct {
 	Unavailable bool            `json:"unavailable"`
 	// Satisfaction is the county's citizen satisfaction in the period (satisfaction.go).
 	Satisfaction *SatisfactionRow `json:"satisfaction,omitempty"`
+	// Supervision is the prefecture's scores of the county's answers to its supervision tasks
+	// in the period (supervision.go); absent when none was scored.
+	Supervision *SupervisionRow `json:"supervision,omitempty"`
 }
 
 // Comparison is a prefecture's counties side by side over a period, ranked under the scheme in
@@ -86,6 +89,17 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	// The supervision scores are the prefecture's own records (ctx's tenant); a prefecture whose
+	// scores cannot be read is compared without them.
+	if sup, err := s.supervisionScores(ctx, p.From, p.To); err == nil {
+		for i := range out.Units {
+			if out.Units[i].Tenant != nil {
+				out.Units[i].Supervision = sup[out.Units[i].Tenant.ID.String()]
+			}
+		}
+	} else {
+		s.log.Warn("supervision scores not read; the counties are compared without them", "err", err)
 	}
 	def, w := Definitions[Counties], out.Weights
 	var rows []Row

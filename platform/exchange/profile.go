@@ -243,6 +243,11 @@ func (p *profileV1) Items(ctx context.Context, entries []Entry) ([]Item, error) 
 				return err
 			}
 		}
+		if ix := byKind[KindUpward]; len(ix) > 0 {
+			if err := upwardItems(ctx, db, t, entries, ix, out); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

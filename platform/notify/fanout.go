@@ -279,6 +279,13 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 		if e.Kind == KindBulletin {
 			group = "tenant"
 		}
+	} else if isGuidanceKind(e.Kind) {
+		guidanceFields(e, &f)
+		phones, err := staffPhones(ctx, db)
+		if err != nil {
+			return err
+		}
+		rs, group = holding(members, phones, tenants.TenantAdmin, tenants.Leader, tenants.ShiftLead), "tenant"
 	}
 	title := "【" + f.Title + "】" + f.Number
 	if f.Number == "" {

@@ -20,8 +20,8 @@ var (
 
 	msgNoNotification = msg.New("notify.no_notification", "There is no such notification.", "没有这条通知。")
 	msgNoIdentity     = msg.New("notify.no_identity", "Notifications belong to a signed-in person.", "通知属于已登录的用户。")
-	msgUnknownKind    = msg.New("notify.unknown_kind", "%s is not an event that notifies (dispatched, rework, warning, overdue, alarm).",
-		"%s 不是可通知的事件（dispatched、rework、warning、overdue、alarm）。")
+	msgUnknownKind    = msg.New("notify.unknown_kind", "%s is not an event that notifies (dispatched, rework, warning, overdue, alarm, guidance_due, supervision_due, report_due).",
+		"%s 不是可通知的事件（dispatched、rework、warning、overdue、alarm、guidance_due、supervision_due、report_due）。")
 	msgUnknownChannel = msg.New("notify.unknown_channel", "%s is not a channel you can choose (email, sms).",
 		"%s 不是可选的通知渠道（email、sms）。")
 	msgMinutesRange = msg.New("notify.minutes_range", "%s is a minute of the day, 0 to 1439.", "%s 须为一天中的分钟数（0 至 1439）。")
@@ -43,4 +43,5 @@ var (
 var kinds = map[string]*msg.Message{
 	KindDispatched: msgKindDispatched, KindRework: msgKindRework, KindWarning: msgKindWarning,
 	KindOverdue: msgKindOverdue, KindAlarm: msgKindAlarm, KindImport: msgKindImport, KindBulletin: msgKindBulletin,
+	KindGuidanceDue: msgKindGuidanceDue, KindSupervisionDue: msgKindSupervisionDue, KindReportDue: msgKindReportDue,
 }

@@ -218,6 +218,10 @@ var DefaultTemplates = map[string]string{
 	KindAlarm:      `监测报警：{{.Description}}{{if .Address}}（{{.Address}}）{{end}}，级别 {{.Severity}}。`,
 	KindImport:     `数据导入已完成：{{.Description}}。{{.Summary}}`,
 	KindBulletin:   `{{.Tenant}}发布了{{.Description}}，请查阅。`,
+	// The guidance reminders' (guidance.go).
+	KindGuidanceDue:    guidanceTemplates[KindGuidanceDue],
+	KindSupervisionDue: guidanceTemplates[KindSupervisionDue],
+	KindReportDue:      guidanceTemplates[KindReportDue],
 }
 
 // Fields are what a template may use.

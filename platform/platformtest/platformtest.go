@@ -24,6 +24,26 @@ type Env struct {
 	// PostgresDSN is the database's superuser DSN on PostgreSQL (for floors measured through
 	// psql in benchmarks); empty on SQLite.
 	PostgresDSN string
+
+	pg  testdb.PG
+	cfg tenants.Config
+}
+
+// MustEnvThroughPgBouncer builds an Env on PostgreSQL whose Store reaches the database through
+// PgBouncer in transaction pooling mode (provisioning and migrations ran directly), where any
+// session-level state would leak from one tenant's transaction into the next one's.
+func MustEnvThroughPgBouncer(tb testing.TB, mods ...module.Module) *Env {
+	tb.Helper()
+	e := MustEnv(tb, "postgres", mods...)
+	cfg := e.cfg
+	cfg.DataDir, cfg.DatabaseURL = tb.TempDir(), testdb.PgBouncer(tb, e.pg)
+	s, err := tenants.Open(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	e.Store = s
+	return e
 }
 
 // EachDialect runs body on SQLite and on PostgreSQL, with the tenant migrations of mods (a module
@@ -47,8 +67,9 @@ func MustEnv(tb testing.TB, dialect string, mods ...module.Module) *Env {
 		}
 		cfg.Migrations = append(cfg.Migrations, ms...)
 	}
+	var pg testdb.PG
 	if dialect == "postgres" {
-		pg := testdb.Postgres(tb)
+		pg = testdb.Postgres(tb)
 		cfg.DatabaseURL, cfg.RolePrefix = pg.DSN, pg.RolePrefix
 	}
 	s, err := tenants.Open(cfg)
@@ -68,7 +89,7 @@ func MustEnv(tb testing.TB, dialect string, mods ...module.Module) *Env {
 		}
 		return res.Tenant
 	}
-	e := &Env{Store: s, PostgresDSN: cfg.DatabaseURL}
+	e := &Env{Store: s, PostgresDSN: cfg.DatabaseURL, pg: pg, cfg: cfg}
 	e.Prefecture = prov(tenants.NewTenant{Slug: "chuxiong-zhou", NameZH: "楚雄州", Kind: tenants.Prefecture, AdminCode: "532300"})
 	e.TenantA = prov(tenants.NewTenant{Slug: "chuxiong", NameZH: "楚雄市", Kind: tenants.City, AdminCode: "532301", ParentSlug: "chuxiong-zhou"})
 	e.TenantB = prov(tenants.NewTenant{Slug: "wuding", NameZH: "武定县", Kind: tenants.County, AdminCode: "532329", ParentSlug: "chuxiong-zhou"})
