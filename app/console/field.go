@@ -24,7 +24,6 @@ import (
 // inspector is on duty. The shift lead's track map is /t/:tenant/tracks.
 func MountField(r fiber.Router, d WorkspaceDeps) {
 	w := &workspace{d}
-	r.Get("/m", func(c *fiber.Ctx) error { return c.Redirect(tenantBase(c)+"/m/", fiber.StatusMovedPermanently) })
 	r.Get("/m/", w.field)
 	r.Get("/m/sw.js", w.fieldWorker)
 	r.Get("/m/manifest.webmanifest", w.fieldManifest)

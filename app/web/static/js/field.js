@@ -134,16 +134,20 @@
   });
 
   // The position for a report: taken when the form opens, again on demand.
-  var fix = null;
+  // While the form is open the position is watched, so the fix follows the inspector's steps.
+  var fix = null, formWatch = null;
+  function setFix(p) {
+    fix = { lat: p.coords.latitude, lon: p.coords.longitude, acc: Math.round(p.coords.accuracy || 0), at: Date.now() };
+    document.getElementById('f-lat').value = fix.lat.toFixed(6);
+    document.getElementById('f-lon').value = fix.lon.toFixed(6);
+    var s = document.getElementById('f-pos');
+    s.textContent = fmt(s.dataset.fix, { lat: fix.lat.toFixed(5), lon: fix.lon.toFixed(5), acc: fix.acc });
+  }
+  function geoError(e) { field.geoError = e.message || String(e.code); }
   function locate() {
     if (!navigator.geolocation) return;
-    navigator.geolocation.getCurrentPosition(function (p) {
-      fix = { lat: p.coords.latitude, lon: p.coords.longitude, acc: Math.round(p.coords.accuracy || 0), at: Date.now() };
-      document.getElementById('f-lat').value = fix.lat.toFixed(6);
-      document.getElementById('f-lon').value = fix.lon.toFixed(6);
-      var s = document.getElementById('f-pos');
-      s.textContent = fmt(s.dataset.fix, { lat: fix.lat.toFixed(5), lon: fix.lon.toFixed(5), acc: fix.acc });
-    }, function () {}, { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 });
+    if (formWatch === null) formWatch = navigator.geolocation.watchPosition(setFix, geoError, { enableHighAccuracy: true, maximumAge: 0 });
+    navigator.geolocation.getCurrentPosition(setFix, geoError, { enableHighAccuracy: true, timeout: 15000, maximumAge: 5000 });
   }
   document.getElementById('f-locate').addEventListener('click', locate);
 
