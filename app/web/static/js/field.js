@@ -69,7 +69,7 @@
 
   function online(on) {
     var n = document.getElementById('f-net');
-    n.textContent = on ? n.dataset.online : n.dataset.offline;
+    n.textContent = on ? n.dataset.up : n.dataset.down;
     n.classList.toggle('off', !on);
   }
 
@@ -216,7 +216,7 @@
     duty.checked = on;
     localStorage.setItem('cityops-field-duty', on ? '1' : '');
     var t = document.getElementById('f-duty-text');
-    t.textContent = on ? t.dataset.on : t.dataset.off;
+    t.textContent = on ? t.dataset.yes : t.dataset.no;
     duty.parentNode.parentNode.classList.toggle('on', on);
     if (on && watch === null && navigator.geolocation) {
       watch = navigator.geolocation.watchPosition(record, function () {}, { enableHighAccuracy: true, maximumAge: 5000 });
