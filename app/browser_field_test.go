@@ -120,8 +120,15 @@ func TestBrowserFieldOffline(t *testing.T) {
 	if n := countFieldCases(t, f); n != 0 {
 		t.Fatalf("%d cases reached the server while offline", n)
 	}
-	// Off duty: the rest of the track goes into the outbox too.
+	// Still without signal, the workspace opens again from the service worker's cache, with the
+	// outbox as it was.
+	in.visit("/t/chuxiong/m/")
+	in.waitText(".f-brand", "城管通")
+	in.waitText("#f-queue", "待发送 3 条")
+	in.shot("reopened-offline")
 	in.do(chromedp.Click(chromedp.CSS("#f-duty")))
+	waitJS(in, "the duty switch", `document.getElementById('f-duty').checked === false`)
+	// Off duty (above): the rest of the track went into the outbox too.
 	waitJS(in, "the track batch in the outbox", `window.cityopsField.pending >= 4`)
 
 	// The signal returns: the outbox empties itself.

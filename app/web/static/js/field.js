@@ -193,7 +193,12 @@
 
   // Patrol track: while on duty, a position every 30 s or 20 m, sent in batches of up to 20
   // points or every 2 minutes; going off duty sends what is left.
+  // The points not yet batched are kept in localStorage too, so closing or reloading the page
+  // loses none of them.
+  var TRACK = 'cityops-field-track';
   var duty = document.getElementById('f-duty'), watch = null, buf = [], last = null, lastSent = Date.now();
+  try { buf = JSON.parse(localStorage.getItem(TRACK) || '[]') || []; } catch (e) { buf = []; }
+  function keep() { localStorage.setItem(TRACK, JSON.stringify(buf)); }
   function meters(a, b) {
     var r = 6371008.8, rad = Math.PI / 180;
     var dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
@@ -202,13 +207,13 @@
   }
   function batch() {
     if (!buf.length) return Promise.resolve();
-    var pts = buf; buf = []; lastSent = Date.now();
+    var pts = buf; buf = []; keep(); lastSent = Date.now();
     return enqueue({ kind: 'track', path: '/field/tracks', body: { points: pts } });
   }
   function record(p) {
     var pt = { at: new Date(p.timestamp || Date.now()).toISOString(), lon: p.coords.longitude, lat: p.coords.latitude, accuracy: p.coords.accuracy || 0 };
     if (last && (Date.parse(pt.at) - Date.parse(last.at)) < 30000 && meters(last, pt) < 20) return;
-    last = pt; buf.push(pt);
+    last = pt; buf.push(pt); keep();
     document.getElementById('f-track').textContent = pt.lat.toFixed(5) + ', ' + pt.lon.toFixed(5);
     if (buf.length >= 20 || Date.now() - lastSent > 120000) batch();
   }
