@@ -176,8 +176,17 @@ func (s *Service) bindPhotos(ctx context.Context, key, id string, photos [][]byt
 				TableExpr("case_report_photos").Exec(ctx)
 			return dbx.Translate(err)
 		})
-		if err != nil && !errs.Is(err, errs.Conflict) { // a conflict: a racing retry bound it
-			return err
+		if err != nil {
+			// A conflict on the binding's key means a racing retry bound the photo; any other
+			// refusal (a case closed since) stands.
+			var bound int64
+			if !errs.Is(err, errs.Conflict) || s.gate.Tx(ctx, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+				var e error
+				bound, e = db.NewSelect().Table("case_report_photos").Where("key = ? AND sha256 = ?", key, sum).Count(ctx)
+				return e
+			}) != nil || bound == 0 {
+				return err
+			}
 		}
 	}
 	return nil
