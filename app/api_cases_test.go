@@ -445,6 +445,16 @@ func TestCaseEndpointsIsolation(t *testing.T) {
 		{"viewer uploads", "viewer", "POST", one + "/photos", pngBytes, 403, "read-only", ""},
 		{"support reads masked", "support", "GET", one, "", 200, `"masked"`, "张三PII"},
 		{"support acts", "support", "POST", act, body, 403, "", ""},
+
+		// 城管通's routes (docs/field.md).
+		{"B acts on A through the field app", "adminB", "POST", fieldA + "/cases/" + c.ID + "/actions/accept", body, 404, "", ""},
+		{"B reads A's field tasks", "adminB", "GET", fieldA + "/tasks", "", 404, "", c.Number},
+		{"B reads A's tracks", "adminB", "GET", fieldA + "/tracks", "", 404, "", ""},
+		{"B posts A's tracks", "adminB", "POST", fieldA + "/tracks", `{"points":[]}`, 404, "", ""},
+		{"viewer acts through the field app", "viewer", "POST", fieldA + "/cases/" + c.ID + "/actions/accept", body, 403, "read-only", ""},
+		{"viewer field tasks", "viewer", "GET", fieldA + "/tasks", "", 403, "", c.Number},
+		{"viewer tracks", "viewer", "GET", fieldA + "/tracks", "", 403, "", ""},
+		{"support tracks", "support", "GET", fieldA + "/tracks", "", 403, "", ""},
 	})
 	// Nothing B or the viewer tried changed the case.
 	var got caseView

@@ -31,10 +31,12 @@ func (a *App) webRoutes(f *fiber.App) {
 		Cases: a.cases, Secrets: a.secrets, Billing: a.billing, BaseURL: a.cfg.BaseURL, MapTiles: a.cfg.MapTiles,
 		ExportDir: a.exportDir(),
 	})
-	console.MountWorkspace(tw, console.WorkspaceDeps{
+	wsDeps := console.WorkspaceDeps{
 		UI: a.web, Store: a.store, Log: a.log, Cases: a.cases, Catalog: a.platform.catalog, Org: a.platform.org,
 		Surveys: a.open311,
-	})
+	}
+	console.MountWorkspace(tw, wsDeps)
+	console.MountField(tw, wsDeps)
 	// The prefecture overview reads every county through its own scope, auditing each as the
 	// tenant scope middleware does.
 	console.MountPrefecture(tw, console.PrefectureDeps{UI: a.web, Store: a.store, Cases: a.cases, Log: a.log, AuditCrossRead: a.store.AuditCrossRead})

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/cityops/cityops/billing"
+	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/module"
 	"github.com/cityops/cityops/tenants"
 	"github.com/gofiber/fiber/v2"
@@ -39,6 +40,12 @@ func nav(c *fiber.Ctx, sc *tenants.Scope, modules []NavItem) []NavItem {
 		items = append(items, NavItem{Href: base + "/cases", Key: "nav.cases"}, NavItem{Href: base + "/map", Key: "nav.map"})
 		if sc.Has(tenants.Inspector, tenants.Acceptor) && !sc.ReadOnly {
 			items = append(items, NavItem{Href: base + "/report", Key: "nav.report"})
+		}
+		if sc.Has(tenants.Inspector) && !sc.ReadOnly {
+			items = append(items, NavItem{Href: base + "/m/", Key: "nav.field"})
+		}
+		if cases.CanViewTracks(sc) {
+			items = append(items, NavItem{Href: base + "/tracks", Key: "nav.tracks"})
 		}
 		items = append(items, modules...)
 		if sc.Has(tenants.TenantAdmin) {

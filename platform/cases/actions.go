@@ -38,6 +38,12 @@ type ActionInput struct {
 // the version and the action's own rules, then updates the case and appends its event in one
 // transaction.
 func (s *Service) Act(ctx context.Context, id string, action Action, in ActionInput) (*Case, error) {
+	return s.act(ctx, id, action, in, nil)
+}
+
+// act is Act; then, when not nil, inside its transaction after the event is written (ActOnce
+// writes its key so).
+func (s *Service) act(ctx context.Context, id string, action Action, in ActionInput, then func(ctx context.Context, db bun.IDB, c *Case) error) (*Case, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
@@ -229,8 +235,14 @@ func (s *Service) Act(ctx context.Context, id string, action Action, in ActionIn
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errs.E(errs.Conflict, msgCaseWasChangedSomeoneElse, c.Number)
 		}
-		return appendEvent(ctx, db, c, Event{Action: action, From: string(from), To: to, ActorID: a.id, ActorEmail: a.email,
-			Post: post, Reason: in.Reason, Attachments: in.Attachments, At: now}, detail)
+		if err := appendEvent(ctx, db, c, Event{Action: action, From: string(from), To: to, ActorID: a.id, ActorEmail: a.email,
+			Post: post, Reason: in.Reason, Attachments: in.Attachments, At: now}, detail); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, db, c)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

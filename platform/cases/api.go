@@ -31,6 +31,7 @@ func (h api) routes(r module.Router) {
 	r.Get("/cases/:id/photos/:photo", h.getPhoto)
 	r.Get("/case-stage-limits", h.listStageLimits)
 	r.Put("/case-stage-limits/:stage", module.NeedRole(tenants.TenantAdmin), h.putStageLimit)
+	h.fieldRoutes(r)
 }
 
 func (h api) listStageLimits(c *fiber.Ctx) error {

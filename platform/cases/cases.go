@@ -448,6 +448,11 @@ func (in *ReportInput) check(post tenants.Role) error {
 // The reporter's name and phone are encrypted before anything is written: with the key store
 // down the report fails with errs.Unavailable and nothing is stored.
 func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
+	return s.report(ctx, in, "")
+}
+
+// report is Report, writing key (when not "") with the case (ReportOnce).
+func (s *Service) report(ctx context.Context, in ReportInput, key string) (*Case, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
@@ -488,7 +493,7 @@ func (s *Service) Report(ctx context.Context, in ReportInput) (*Case, error) {
 			*dsts[i] = &cts[i]
 		}
 	}
-	r := &report{ctx: ctx, in: in, a: a, post: post, c: c}
+	r := &report{ctx: ctx, in: in, a: a, post: post, c: c, key: key}
 	err = s.group.write(r)
 	if err != nil {
 		return nil, err
@@ -512,6 +517,8 @@ type report struct {
 	post tenants.Role
 	c    *Case  // filled by prepare, numbered by insertReports
 	ev   *Event // its first event, filled by prepare
+	// key is the client's idempotency key (ReportOnce), written with the case; "" for none.
+	key string
 }
 
 // prepare fills the case from what the tenant knows (class and standards, rules, grids: cached
@@ -629,7 +636,7 @@ func insertReports(ctx context.Context, db bun.IDB, tenant *tenants.Tenant, rs [
 			return dbx.Translate(err)
 		}
 	}
-	return nil
+	return insertReportKeys(ctx, db, rs)
 }
 
 // counterSQL takes the next numbers of a year: it returns the last one taken.

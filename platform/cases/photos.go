@@ -60,6 +60,12 @@ func photoKey(tenant uuid.UUID, sum string) string {
 // same photo twice costs nothing) before the row; a failed transaction leaves at most an
 // unreferenced file, never a row without its file.
 func (s *Service) AddPhoto(ctx context.Context, id string, data []byte) (*Photo, error) {
+	return s.addPhoto(ctx, id, data, nil)
+}
+
+// addPhoto is AddPhoto; then, when not nil, runs in the transaction that inserts the photo's
+// row, after it (bindPhotos records the photo against its report's key so).
+func (s *Service) addPhoto(ctx context.Context, id string, data []byte, then func(ctx context.Context, db bun.IDB, p *Photo) error) (*Photo, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
@@ -106,8 +112,13 @@ func (s *Service) AddPhoto(ctx context.Context, id string, data []byte) (*Photo,
 		if err := photoAllowed(c, a); err != nil {
 			return err
 		}
-		_, err = db.NewInsert().Model(p).Exec(ctx)
-		return dbx.Translate(err)
+		if _, err = db.NewInsert().Model(p).Exec(ctx); err != nil {
+			return dbx.Translate(err)
+		}
+		if then != nil {
+			return then(ctx, db, p)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -238,6 +249,12 @@ func (p *PhotoExport) Files(ctx context.Context, t *tenants.Tenant, db bun.IDB, 
 		}
 	}
 	return nil
+}
+
+// sha256Hex is the hex SHA-256 of b, the name a photo is stored under.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // validSum reports whether s is a hex SHA-256, as every stored photo's name is.

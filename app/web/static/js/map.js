@@ -80,6 +80,7 @@
     if (spec.kind === 'grids') opts.style = gridStyle;
     if (spec.kind === 'heat') opts.style = function (f) { return heatStyle(spec, f.properties || {}); };
     if (spec.kind === 'boundary') opts.style = boundaryStyle;
+    if (spec.kind === 'tracks') opts.style = function (f) { return { color: (f.properties && f.properties.color) || '#7c3aed', weight: 4, opacity: 0.85 }; };
     // interactive:false draws a layer for orientation only: no popups, and a click goes through
     // to the map (picking a location on a report form). The boundary is only ever an outline.
     if (spec.interactive === false || spec.kind === 'boundary') { opts.interactive = false; delete opts.onEachFeature; }
