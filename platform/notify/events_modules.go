@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -154,4 +156,25 @@ func holding(members map[string]*tenants.Member, phones map[string]string, roles
 		}
 	}
 	return rs
+}
+
+// taskInspectors are the recipients of an inspector's task: the case's inspector (a staff id,
+// from its responsibility grid) when that person is a member holding the inspector post, else
+// every member holding it.
+func taskInspectors(ctx context.Context, db bun.IDB, members map[string]*tenants.Member, staffID sql.NullString) ([]recipient, error) {
+	phones, err := staffPhones(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if staffID.Valid {
+		var identity sql.NullString
+		err := db.NewSelect().Table("staff").Column("identity_id").Where("id = ? AND active", staffID.String).Scan(ctx, &identity)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, errorf("the case's inspector", dbx.Translate(err))
+		}
+		if m := members[identity.String]; identity.Valid && m != nil && slices.Contains(m.Roles, tenants.Inspector) {
+			return []recipient{{identity: identity.String, email: m.Identity.Email, phone: phones[identity.String]}}, nil
+		}
+	}
+	return holding(members, phones, tenants.Inspector), nil
 }

@@ -65,8 +65,13 @@ type caseInfo struct {
 	ID, Number, State, Description, Address string
 	DepartmentID, DepartmentName            sql.NullString
 	DepartmentCode                          sql.NullString
+	InspectorID                             sql.NullString
 	Deadline                                *time.Time
 }
+
+// caseActionKinds are the events a case action records (the trigger on case_events): past
+// staleAfter they notify nobody.
+var caseActionKinds = []string{KindDispatched, KindRework, KindVerifyTask, KindCheckTask}
 
 // ScanFrom names the modules whose tables Scan reads besides the case loop's: those of the
 // tenant's plan (an unentitled module's tables may be empty or stale).
@@ -181,7 +186,7 @@ func (s *Service) Fanout(ctx context.Context, limit int) (int, error) {
 		// Case actions past staleAfter (an import of past cases' history) are done unread, in one
 		// statement rather than one by one.
 		if _, err := db.NewUpdate().Table("notify_events").Set("done_at = ?", s.now().UnixMilli()).
-			Where("done_at IS NULL AND kind IN (?) AND created_at > 0 AND created_at < ?", bun.List([]string{KindDispatched, KindRework}),
+			Where("done_at IS NULL AND kind IN (?) AND created_at > 0 AND created_at < ?", bun.List(caseActionKinds),
 				s.now().Add(-staleAfter).UnixMilli()).Exec(ctx); err != nil {
 			return errorf("stale events", dbx.Translate(err))
 		}
@@ -218,7 +223,7 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 	if e.CaseID != nil {
 		var c caseInfo
 		err := db.NewSelect().TableExpr("cases AS c").Join("LEFT JOIN departments AS d ON d.id = c.department_id").
-			ColumnExpr("c.id, c.number, c.state, c.description, c.address, c.department_id, c.deadline_at AS deadline").
+			ColumnExpr("c.id, c.number, c.state, c.description, c.address, c.department_id, c.inspector_id, c.deadline_at AS deadline").
 			ColumnExpr("d.name AS department_name, d.code AS department_code").
 			Where("c.id = ?", *e.CaseID).Scan(ctx, &c)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -237,10 +242,22 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 				f.Reason = reason
 			}
 		}
-		if !c.DepartmentID.Valid || !slices.Contains(activeStates, c.State) {
+		if slices.Contains(caseActionKinds, e.Kind) && e.CreatedMS > 0 && now.Sub(time.UnixMilli(e.CreatedMS)) > staleAfter {
 			return nil
 		}
-		if (e.Kind == KindDispatched || e.Kind == KindRework) && e.CreatedMS > 0 && now.Sub(time.UnixMilli(e.CreatedMS)) > staleAfter {
+		if e.Kind == KindVerifyTask || e.Kind == KindCheckTask {
+			// The task is the case's inspector's (its responsibility grid's), every inspector's
+			// when it has none; a case no longer waiting for it notifies nobody.
+			if (e.Kind == KindVerifyTask) != (c.State == "verifying") || (e.Kind == KindCheckTask) != (c.State == "checking") {
+				return nil
+			}
+			var err error
+			if rs, err = taskInspectors(ctx, db, members, c.InspectorID); err != nil {
+				return err
+			}
+			return s.notifyAll(ctx, db, t, st, e, f, rs, "", "")
+		}
+		if !c.DepartmentID.Valid || !slices.Contains(activeStates, c.State) {
 			return nil
 		}
 		type staff struct {
@@ -287,6 +304,13 @@ func (s *Service) fanoutEvent(ctx context.Context, db bun.IDB, t *tenants.Tenant
 		}
 		rs, group = holding(members, phones, tenants.TenantAdmin, tenants.Leader, tenants.ShiftLead), "tenant"
 	}
+	return s.notifyAll(ctx, db, t, st, e, f, rs, group, groupTarget)
+}
+
+// notifyAll writes e's inbox rows for rs and its deliveries by the channels each chose, and the
+// group robot's (group "dept:<id>" or "tenant"; none when empty).
+func (s *Service) notifyAll(ctx context.Context, db bun.IDB, t *tenants.Tenant, st *Settings, e *event, f Fields, rs []recipient, group, groupTarget string) error {
+	now := s.now()
 	title := "【" + f.Title + "】" + f.Number
 	if f.Number == "" {
 		title = "【" + f.Title + "】"

@@ -12,6 +12,8 @@ var (
 	msgKindWarning     = msg.New("notify.kind.warning", "Case deadline approaching", "案件即将超时预警")
 	msgKindOverdue     = msg.New("notify.kind.overdue", "Case overdue", "案件已超时")
 	msgKindAlarm       = msg.New("notify.kind.alarm", "Alarm raised", "监测报警")
+	msgKindVerifyTask  = msg.New("notify.kind.verify_task", "Case to verify", "待核实")
+	msgKindCheckTask   = msg.New("notify.kind.check_task", "Case to check", "待核查")
 	msgKindImport      = msg.New("notify.kind.import", "Import finished", "导入完成")
 	msgKindBulletin    = msg.New("notify.kind.bulletin", "Bulletin published", "公报发布")
 	msgImportSummary   = msg.New("notify.import.summary", "%d created, %d updated, %d unchanged, %d kept.", "新建 %d 条，更新 %d 条，未变 %d 条，保留 %d 条。")
@@ -43,5 +45,6 @@ var (
 var kinds = map[string]*msg.Message{
 	KindDispatched: msgKindDispatched, KindRework: msgKindRework, KindWarning: msgKindWarning,
 	KindOverdue: msgKindOverdue, KindAlarm: msgKindAlarm, KindImport: msgKindImport, KindBulletin: msgKindBulletin,
+	KindVerifyTask: msgKindVerifyTask, KindCheckTask: msgKindCheckTask,
 	KindGuidanceDue: msgKindGuidanceDue, KindSupervisionDue: msgKindSupervisionDue, KindReportDue: msgKindReportDue,
 }

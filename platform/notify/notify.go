@@ -28,8 +28,10 @@ const (
 	KindWarning    = "warning"
 	KindOverdue    = "overdue"
 	KindAlarm      = "alarm"
-	KindImport     = "import"   // a vendor import run finished (platform/exchange)
-	KindBulletin   = "bulletin" // an evaluation bulletin was published (platform/evaluation)
+	KindImport     = "import"      // a vendor import run finished (platform/exchange)
+	KindBulletin   = "bulletin"    // an evaluation bulletin was published (platform/evaluation)
+	KindVerifyTask = "verify_task" // a case was sent to an inspector to verify (核实)
+	KindCheckTask  = "check_task"  // a case was sent to an inspector to check the work (核查)
 )
 
 // The channels a notification goes by besides the inbox. WeCom is the department's (or the
@@ -218,6 +220,8 @@ var DefaultTemplates = map[string]string{
 	KindAlarm:      `监测报警：{{.Description}}{{if .Address}}（{{.Address}}）{{end}}，级别 {{.Severity}}。`,
 	KindImport:     `数据导入已完成：{{.Description}}。{{.Summary}}`,
 	KindBulletin:   `{{.Tenant}}发布了{{.Description}}，请查阅。`,
+	KindVerifyTask: `案件 {{.Number}} 待核实，请到现场核实。{{if .Description}}问题：{{.Description}}。{{end}}{{if .Address}}地点：{{.Address}}。{{end}}`,
+	KindCheckTask:  `案件 {{.Number}} 已处置，待核查，请到现场核查处置结果。{{if .Description}}问题：{{.Description}}。{{end}}{{if .Address}}地点：{{.Address}}。{{end}}`,
 	// The guidance reminders' (guidance.go).
 	KindGuidanceDue:    guidanceTemplates[KindGuidanceDue],
 	KindSupervisionDue: guidanceTemplates[KindSupervisionDue],

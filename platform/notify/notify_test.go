@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/notify"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 )
 
 func eachDialect(t *testing.T, body func(t *testing.T, dialect string)) {
@@ -445,6 +448,70 @@ func TestImportAndBulletinEvents(t *testing.T) {
 		}
 		if n, err := w.svc.CountUnread(w.as("carol")); err != nil || n != 1 {
 			t.Fatalf("carol's unread %d, %v", n, err)
+		}
+	})
+}
+
+// A case sent to 核实 or 核查 reaches its responsibility grid's inspector (every inspector when it
+// has none), once, and nobody once the case has moved on.
+func TestInspectorTasks(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		w := newWorld(t, dialect, false)
+		ctx := context.Background()
+		for _, u := range []string{"alice", "carol"} {
+			if err := w.e.Store.Grant(ctx, w.e.TenantA, w.users[u].ID, tenants.Inspector); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var carolStaff string
+		if err := w.e.Store.Tx(w.e.A, tenants.Read, func(ctx context.Context, db bun.IDB) error {
+			return db.NewSelect().Table("staff").Column("id").Where("identity_id = ?", w.users["carol"].ID.String()).Scan(ctx, &carolStaff)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		now := w.clock.Now()
+		task := func(number, state, action string, inspector any) {
+			w.seq++
+			id := uuid.NewString()
+			w.exec(t, w.e.A, `INSERT INTO cases (id, number, seq, state, version, source, kind, class_code, description, address, lon, lat, reported_by, inspector_id, created_at, updated_at)
+				VALUES (?, ?, ?, ?, 2, 'citizen', 'event', '0101', '占道经营', '鹿城北路 3 号', 101.5, 25.0, 'x', ?, ?, ?)`,
+				id, number, 202600000000+w.seq, state, inspector, now, now)
+			w.exec(t, w.e.A, `INSERT INTO case_events (id, case_id, version, action, from_state, to_state, actor_id, post, at)
+				VALUES (?, ?, 2, ?, 'reported', ?, 'x', 'acceptor', ?)`, uuid.NewString(), id, action, state, now)
+			w.caseIDs[number] = id
+		}
+		task("532301-2026-900001", "verifying", "send_verify", carolStaff) // carol's grid
+		task("532301-2026-900002", "checking", "send_check", nil)          // no grid inspector: both
+		task("532301-2026-900003", "verifying", "send_verify", nil)
+		w.exec(t, w.e.A, `UPDATE cases SET state = 'accepted' WHERE number = '532301-2026-900003'`) // verified already
+		for range 2 {
+			if _, err := w.svc.Fanout(w.e.A, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tasks := func(who string) string {
+			ns, err := w.svc.FindInbox(w.as(who), notify.InboxFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, n := range ns {
+				if !strings.Contains(n.Body, "请到现场") {
+					t.Fatalf("%s: body %q", who, n.Body)
+				}
+				out = append(out, n.Kind+" "+strings.TrimPrefix(strings.TrimPrefix(n.Title, "【待核实】"), "【待核查】"))
+			}
+			slices.Sort(out)
+			return strings.Join(out, ", ")
+		}
+		if got := tasks("alice"); got != "check_task 532301-2026-900002" {
+			t.Fatalf("alice's tasks %s", got)
+		}
+		if got := tasks("carol"); got != "check_task 532301-2026-900002, verify_task 532301-2026-900001" {
+			t.Fatalf("carol's tasks %s", got)
+		}
+		if ns, _ := w.svc.FindInbox(w.as("bob"), notify.InboxFilter{}); len(ns) != 0 {
+			t.Fatalf("bob (a handler) got %s", kindsOf(ns))
 		}
 	})
 }

@@ -1,0 +1,16 @@
+-- Inspectors' tasks notify too: a case sent to 核实 (send_verify) or 核查 (send_check) becomes a
+-- verify_task or check_task event in the transaction that records the action, as dispatch and
+-- rework do (0001).
+CREATE OR REPLACE FUNCTION notify_case_events() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    INSERT INTO notify_events (key, kind, case_id, ref, created_at)
+    VALUES ('case_event:' || NEW.id,
+            CASE NEW.action WHEN 'dispatch' THEN 'dispatched' WHEN 'rework' THEN 'rework'
+                            WHEN 'send_verify' THEN 'verify_task' ELSE 'check_task' END,
+            NEW.case_id, NEW.id, (extract(epoch FROM NEW.at) * 1000)::bigint)
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+DROP TRIGGER case_events_notify ON case_events;
+CREATE TRIGGER case_events_notify AFTER INSERT ON case_events
+    FOR EACH ROW WHEN (NEW.action IN ('dispatch', 'rework', 'send_verify', 'send_check')) EXECUTE FUNCTION notify_case_events();
