@@ -16,10 +16,11 @@ import (
 
 // mustTwoClusters opens a store whose control plane is on the shared test server ("main") with a
 // second cluster of the test's own ("b"), with the capacities given.
-func mustTwoClusters(tb testing.TB, capacities string) *Store {
+// The second cluster runs with wal_level=logical unless settings say otherwise.
+func mustTwoClusters(tb testing.TB, capacities string, settings ...string) *Store {
 	tb.Helper()
 	pg := testdb.Postgres(tb)
-	cl, err := ParseClusters("b="+testdb.Cluster(tb), capacities)
+	cl, err := ParseClusters("b="+testdb.Cluster(tb, settings...), capacities)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -59,6 +60,7 @@ type moveWriter struct {
 	slug      string
 	prefix    string
 	committed []string
+	at        []time.Time // when each committed
 	refused   int
 	failed    []error
 }
@@ -77,12 +79,37 @@ func (w *moveWriter) run(ctx context.Context, s *Store, wg *sync.WaitGroup) {
 		switch {
 		case err == nil:
 			w.committed = append(w.committed, key)
+			w.at = append(w.at, time.Now())
 		case errs.Is(err, errs.Unavailable) && errs.RetryAfterOf(err) == FreezeRetryAfter:
 			w.refused++
 		default:
 			w.failed = append(w.failed, err)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// between counts the writes committed between two times.
+func (w *moveWriter) between(from, to time.Time) int {
+	n := 0
+	for _, at := range w.at {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// noReplicationLeft fails tb if a move left a subscription, replication slot or publication on
+// a cluster of s.
+func noReplicationLeft(tb testing.TB, s *Store, when string) {
+	tb.Helper()
+	left, err := s.replicationLeft(context.Background(), MainCluster, "b")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(left) > 0 {
+		tb.Errorf("%s: left behind %v", when, left)
 	}
 }
 
@@ -237,15 +264,13 @@ func TestMoveDrill(t *testing.T) {
 	ctx := context.Background()
 	p := NewProvisioner(s)
 	in := []NewTenant{prefecture, countyA, countyB}
-	for i := range in {
-		in[i].Cluster = MainCluster
-	}
+	in[0].Cluster, in[1].Cluster, in[2].Cluster = MainCluster, "b", "b"
 	pref, a, b := mustProvision(t, p, in[0]), mustProvision(t, p, in[1]), mustProvision(t, p, in[2])
-	seedCases(t, s.db, a, 0, 2000)
-	seedCases(t, s.db, b, 0, 500)
+	seedCases(t, mustPool(t, s, "b"), a, 0, 2000)
+	seedCases(t, mustPool(t, s, "b"), b, 0, 500)
 	seedPhotosStaff(t, s, a, 300)
-	before := sumsOn(t, s, MainCluster, a.SchemaName)
-	beforeB := sumsOn(t, s, MainCluster, b.SchemaName)
+	before := sumsOn(t, s, "b", a.SchemaName)
+	beforeB := sumsOn(t, s, "b", b.SchemaName)
 
 	wctx, stop := context.WithCancel(ctx)
 	wa, wb := &moveWriter{slug: a.Slug}, &moveWriter{slug: b.Slug}
@@ -254,17 +279,34 @@ func TestMoveDrill(t *testing.T) {
 	go wa.run(wctx, s, &wg)
 	go wb.run(wctx, s, &wg)
 	time.Sleep(200 * time.Millisecond)
-	res, err := s.Move(ctx, a, MoveOptions{To: "b", Settle: 300 * time.Millisecond, KeepOld: true})
+	moveStart := time.Now()
+	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 300 * time.Millisecond, KeepOld: true})
 	time.Sleep(200 * time.Millisecond)
 	stop()
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("moved in %v (copy %v, verify %v), writes frozen %v; writer: %d committed, %d refused",
-		res.Total.Round(time.Millisecond), res.Copy.Round(time.Millisecond), res.Verify.Round(time.Millisecond),
-		res.Freeze.Round(time.Millisecond), len(wa.committed), wa.refused)
-	if a.Cluster != "b" || a.WriteFreeze != "" {
+	duringCopy := wa.between(moveStart, moveStart.Add(res.Copy))
+	t.Logf("moved (%s) in %v (copy %v, catch-up %v, verify %v), writes frozen %v; writer: %d committed (%d during the copy), %d refused",
+		res.Method, res.Total.Round(time.Millisecond), res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond),
+		res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond), len(wa.committed), duringCopy, wa.refused)
+	// Copied by replication while the county wrote: the freeze is the catch-up, the checks and
+	// the two settle waits, not the copy.
+	if res.Method != MoveLogical || res.Fallback != "" {
+		t.Errorf("method %q (fallback %q), want logical replication", res.Method, res.Fallback)
+	}
+	if res.Freeze >= 5*time.Second || res.Freeze <= 0 {
+		t.Errorf("writes frozen for %v, want under 5 s", res.Freeze)
+	}
+	if duringCopy < 10 {
+		t.Errorf("%d writes committed during the copy (%v)", duringCopy, res.Copy)
+	}
+	if time.Duration(wa.refused)*5*time.Millisecond > res.Freeze+time.Second {
+		t.Errorf("%d writes refused, more than a freeze of %v refuses", wa.refused, res.Freeze)
+	}
+	noReplicationLeft(t, s, "after the move")
+	if a.Cluster != MainCluster || a.WriteFreeze != "" {
 		t.Errorf("after the move: cluster %q, freeze %q", a.Cluster, a.WriteFreeze)
 	}
 	if wa.refused == 0 {
@@ -277,18 +319,18 @@ func TestMoveDrill(t *testing.T) {
 	wb.check(t, s)
 
 	// The moved county reads the same data: the tables the writer did not touch are identical.
-	after := sumsOn(t, s, "b", a.SchemaName)
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
 	delete(before, "settings")
 	delete(after, "settings")
 	sameSums(t, "moved county", after, before)
-	afterB := sumsOn(t, s, MainCluster, b.SchemaName)
+	afterB := sumsOn(t, s, "b", b.SchemaName)
 	delete(beforeB, "settings")
 	delete(afterB, "settings")
 	sameSums(t, "neighbour", afterB, beforeB)
-	if schemaOn(t, s, MainCluster, a.SchemaName) {
-		t.Error("the old schema is still live on the main cluster")
+	if schemaOn(t, s, "b", a.SchemaName) {
+		t.Error("the old schema is still live on cluster b")
 	}
-	if res.Aside == "" || !schemaOn(t, s, MainCluster, res.Aside) {
+	if res.Aside == "" || !schemaOn(t, s, "b", res.Aside) {
 		t.Errorf("the old schema was not kept aside (%q)", res.Aside)
 	}
 	if len(res.Tables) < 10 {
@@ -343,13 +385,13 @@ func TestMoveDrill(t *testing.T) {
 			t.Errorf("no audit entry %s", act)
 		}
 	}
-	if _, err := s.Move(ctx, moved, MoveOptions{To: "b"}); !errs.Is(err, errs.Conflict) {
+	if _, err := s.Move(ctx, moved, MoveOptions{To: MainCluster}); !errs.Is(err, errs.Conflict) {
 		t.Errorf("move to where it is: %v, want conflict", err)
 	}
 	if ok, err := s.TryLease(ctx, "tenant-move:"+a.ID.String(), "other replica", time.Minute); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if _, err := s.Move(ctx, moved, MoveOptions{To: MainCluster}); !errs.Is(err, errs.Conflict) {
+	if _, err := s.Move(ctx, moved, MoveOptions{To: "b"}); !errs.Is(err, errs.Conflict) {
 		t.Errorf("second move at once: %v, want conflict", err)
 	}
 }
