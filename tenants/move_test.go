@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -485,6 +486,134 @@ func TestMoveResume(t *testing.T) {
 	}
 }
 
+// TestMoveResumeReplication crashes logical moves between the subscription's initial copy and the
+// switch: the county keeps writing meanwhile; resuming drops the subscription, slot and
+// publication and starts again, aborting drops them; neither leaves any behind on either cluster.
+func TestMoveResumeReplication(t *testing.T) {
+	s := mustTwoClusters(t, "")
+	ctx := context.Background()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(t, p, in[0])
+	a := mustProvision(t, p, in[1])
+	seedCases(t, mustPool(t, s, "b"), a, 0, 500)
+	before := sumsOn(t, s, "b", a.SchemaName)
+	o := MoveOptions{To: MainCluster, Settle: 50 * time.Millisecond, failAt: "sync"}
+	crash := func(when string) *Tenant {
+		t.Helper()
+		if _, err := s.Move(ctx, a, o); err == nil {
+			t.Fatal("the crash did not stop the move")
+		}
+		left, err := s.replicationLeft(ctx, MainCluster, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) < 3 {
+			t.Errorf("%s: the crash left %v, want a subscription, a slot and a publication", when, left)
+		}
+		cur, _, err := s.ResolveSlug(ctx, a.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Not frozen: the copy runs while the county writes.
+		if err := s.Tx(WithScope(ctx, SystemScope(cur)), Write, func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewInsert().Model(&Setting{Key: "during." + when, Value: "x", UpdatedAt: time.Now()}).Exec(ctx)
+			return err
+		}); err != nil {
+			t.Errorf("%s: write while the copy ran: %v", when, err)
+		}
+		return cur
+	}
+	cur := crash("resume")
+	o.failAt = ""
+	res, err := s.Move(ctx, cur, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Resumed || res.Method != MoveLogical || cur.Cluster != MainCluster || schemaOn(t, s, "b", a.SchemaName) {
+		t.Errorf("resumed %v, method %q, cluster %q", res.Resumed, res.Method, cur.Cluster)
+	}
+	noReplicationLeft(t, s, "after the resume")
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
+	delete(before, "settings")
+	delete(after, "settings")
+	sameSums(t, "resumed move", after, before)
+	var n int
+	if err := s.Tx(WithScope(ctx, SystemScope(cur)), Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewSelect().TableExpr("settings").ColumnExpr("count(*)").Where("key = 'during.resume'").Scan(ctx, &n)
+	}); err != nil || n != 1 {
+		t.Errorf("the write during the crashed copy: %d (%v)", n, err)
+	}
+
+	// Back to b (its source, the main cluster, may have no logical replication: either way),
+	// then a crash on the way to main again, rolled back.
+	if _, err := s.Move(ctx, cur, MoveOptions{To: "b", Settle: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	noReplicationLeft(t, s, "after the move back")
+	o.failAt = "sync"
+	a = cur
+	cur = crash("abort")
+	res, err = s.Move(ctx, cur, MoveOptions{Abort: true})
+	if err != nil || !res.Aborted {
+		t.Fatal(res, err)
+	}
+	noReplicationLeft(t, s, "after the abort")
+	if cur.Cluster != "b" || cur.WriteFreeze != "" || schemaOn(t, s, MainCluster, a.SchemaName) {
+		t.Errorf("after the abort: cluster %q, freeze %q", cur.Cluster, cur.WriteFreeze)
+	}
+}
+
+// TestMoveFallback: a source cluster without wal_level=logical is moved the old way, pg_dump
+// under the freeze, and the result, the log and the audit say why.
+func TestMoveFallback(t *testing.T) {
+	s := mustTwoClusters(t, "", "wal_level=replica")
+	ctx := context.Background()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(t, p, in[0])
+	a := mustProvision(t, p, in[1])
+	seedCases(t, mustPool(t, s, "b"), a, 0, 300)
+	before := sumsOn(t, s, "b", a.SchemaName)
+	wctx, stop := context.WithCancel(ctx)
+	wa := &moveWriter{slug: a.Slug}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go wa.run(wctx, s, &wg)
+	time.Sleep(100 * time.Millisecond)
+	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 100 * time.Millisecond})
+	stop()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa.check(t, s)
+	if res.Method != MoveDump || !strings.Contains(res.Fallback, "wal_level is replica") {
+		t.Errorf("method %q, fallback %q", res.Method, res.Fallback)
+	}
+	if wa.refused == 0 || res.Freeze < res.Copy {
+		t.Errorf("the dump was not under the freeze: %d refused, freeze %v, copy %v", wa.refused, res.Freeze, res.Copy)
+	}
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
+	delete(before, "settings")
+	delete(after, "settings")
+	sameSums(t, "fallback move", after, before)
+	noReplicationLeft(t, s, "after the fallback")
+	entries, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == AuditMoveFallback
+	}
+	if !found {
+		t.Error("no audit entry " + AuditMoveFallback)
+	}
+}
+
 // TestMoveSQLite: on SQLite there is one cluster, the data directory; a move is refused with a
 // message that says so, and provisioning places every tenant there.
 func TestMoveSQLite(t *testing.T) {
@@ -541,8 +670,9 @@ func TestMoveBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		wa.check(t, s)
-		t.Logf("move %d to %s: copy %v, verify %v, freeze %v, total %v; writer: %d committed, %d refused (every 5 ms)", i+1, to,
-			res.Copy.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond),
+		t.Logf("move %d to %s (%s%s): copy %v, catch-up %v, verify %v, freeze %v, total %v; writer: %d committed, %d refused (every 5 ms)", i+1, to,
+			res.Method, map[bool]string{true: ", fallback: " + res.Fallback}[res.Fallback != ""],
+			res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond),
 			res.Total.Round(time.Millisecond), len(wa.committed), wa.refused)
 	}
 }
