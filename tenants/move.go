@@ -73,7 +73,10 @@ type MoveResult struct {
 	// MoveDump (pg_dump under the freeze); Fallback says why it was not logical replication.
 	Method   string `json:"method,omitempty"`
 	Fallback string `json:"fallback,omitempty"`
-	Aborted  bool   `json:"aborted,omitempty"`
+	// IdentityFull are the tables without a primary key that were given REPLICA IDENTITY FULL
+	// for the replication (a setting that stays with them).
+	IdentityFull []string `json:"identity_full,omitempty"`
+	Aborted      bool     `json:"aborted,omitempty"`
 	// Tables are the tables copied, each with its rows and the checksum both clusters agreed on.
 	Tables []MovedTable `json:"tables,omitempty"`
 	// Aside is where the schema left on the old cluster was kept (KeepOld), else empty.
@@ -240,10 +243,11 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 		if err := s.dropReplication(ctx, t.SchemaName, mv.From, mv.To); err != nil {
 			return rollback("copy", err)
 		}
-		why, err := s.logicalBlocker(ctx, t.SchemaName, mv.From)
+		why, full, err := s.logicalBlocker(ctx, t.SchemaName, mv.From)
 		if err != nil {
 			return rollback("copy", err)
 		}
+		res.IdentityFull = full
 		res.Method = MoveLogical
 		if why == "" {
 			// Copy while the tenant keeps writing (a crashed attempt's freeze is lifted for it).
@@ -364,6 +368,9 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 		}
 		if res.Fallback != "" {
 			detail["fallback"] = res.Fallback
+		}
+		if len(res.IdentityFull) > 0 {
+			detail["replica_identity_full"] = res.IdentityFull
 		}
 		return s.Audit(ctx, tx, AuditMoveDone, &t.ID, t.Slug, detail)
 	})

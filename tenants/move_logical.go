@@ -32,31 +32,36 @@ const moveCatchUpTimeout = 2 * time.Minute
 func replName(schema string) string { return "cityops_move_" + schema }
 
 // logicalBlocker says why schema cannot be moved by logical replication from cluster (empty if
-// it can): the cluster's wal_level, or tables whose updates a publication would refuse (no
-// primary key or other replica identity).
-func (s *Store) logicalBlocker(ctx context.Context, schema, cluster string) (string, error) {
+// it can): the cluster's wal_level. A published table without a primary key (or other replica
+// identity) would refuse its updates and deletes on the source, so such tables (append-only
+// ones: the monitoring readings) are given REPLICA IDENTITY FULL there first; they are returned
+// (the setting comes along with the copy and stays).
+func (s *Store) logicalBlocker(ctx context.Context, schema, cluster string) (string, []string, error) {
 	db, err := s.pool(cluster)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var level string
 	if err := db.NewRaw("SELECT current_setting('wal_level')").Scan(ctx, &level); err != nil {
-		return "", dbx.Translate(err)
+		return "", nil, dbx.Translate(err)
 	}
 	if level != "logical" {
-		return fmt.Sprintf("wal_level is %s on cluster %s, not logical", level, cluster), nil
+		return fmt.Sprintf("wal_level is %s on cluster %s, not logical", level, cluster), nil, nil
 	}
 	var bare []string
 	if err := db.NewRaw(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND c.relreplident <> 'f'
 		AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND (i.indisprimary OR i.indisreplident))
 		ORDER BY 1`, schema).Scan(ctx, &bare); err != nil {
-		return "", dbx.Translate(err)
+		return "", nil, dbx.Translate(err)
 	}
-	if len(bare) > 0 {
-		return "tables without a primary key or replica identity: " + strings.Join(bare, ", "), nil
+	for _, n := range bare {
+		if _, err := db.ExecContext(ctx, "SET lock_timeout = '10s'; ALTER TABLE "+dbx.QuoteIdent(schema)+"."+dbx.QuoteIdent(n)+
+			" REPLICA IDENTITY FULL; RESET lock_timeout"); err != nil {
+			return fmt.Sprintf("table %s has no primary key and could not be given REPLICA IDENTITY FULL: %v", n, err), nil, nil
+		}
 	}
-	return "", nil
+	return "", bare, nil
 }
 
 // startReplication makes the tenant's roles and the schema's structure on the target cluster

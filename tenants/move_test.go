@@ -270,6 +270,12 @@ func TestMoveDrill(t *testing.T) {
 	seedCases(t, mustPool(t, s, "b"), a, 0, 2000)
 	seedCases(t, mustPool(t, s, "b"), b, 0, 500)
 	seedPhotosStaff(t, s, a, 300)
+	// A table without a primary key (as the monitoring readings are) is given REPLICA IDENTITY
+	// FULL for the replication.
+	if _, err := mustPool(t, s, "b").ExecContext(ctx, "CREATE TABLE "+a.SchemaName+".readings_nopk (at timestamptz, v int); INSERT INTO "+
+		a.SchemaName+".readings_nopk SELECT now(), i FROM generate_series(1, 100) i"); err != nil {
+		t.Fatal(err)
+	}
 	before := sumsOn(t, s, "b", a.SchemaName)
 	beforeB := sumsOn(t, s, "b", b.SchemaName)
 
@@ -307,6 +313,9 @@ func TestMoveDrill(t *testing.T) {
 		t.Errorf("%d writes refused, more than a freeze of %v refuses", wa.refused, res.Freeze)
 	}
 	noReplicationLeft(t, s, "after the move")
+	if fmt.Sprint(res.IdentityFull) != "[readings_nopk]" {
+		t.Errorf("replica identity full given to %v", res.IdentityFull)
+	}
 	if a.Cluster != MainCluster || a.WriteFreeze != "" {
 		t.Errorf("after the move: cluster %q, freeze %q", a.Cluster, a.WriteFreeze)
 	}
