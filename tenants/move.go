@@ -111,9 +111,14 @@ type tenantMove struct {
 	UpdatedAt time.Time `bun:"updated_at"`
 }
 
-// Move moves tenant t's schema to another cluster: it freezes the tenant's writes (reads go
-// on), waits for every replica to see the freeze and for the writes in flight to end, copies
-// the schema with pg_dump and pg_restore, verifies the copy (each table's rows and a checksum of
+// Move moves tenant t's schema to another cluster. It copies the schema by logical replication
+// (publication on the source, subscription on the target) while the tenant keeps writing; then
+// it freezes the tenant's writes (reads go on), waits for every replica to see the freeze and for
+// the writes in flight to end, waits for the subscription to apply the last changes and sets the
+// sequences (catchUp), verifies the copy and drops the replication. Where the source has no
+// logical replication (wal_level, or the subscription fails) it falls back to copying the schema
+// with pg_dump and pg_restore under the freeze, and says so (MoveResult.Fallback, the audit).
+// Either way it verifies the copy (each table's rows and a checksum of
 // its content, on both clusters), switches the tenant's placement in the control plane, waits
 // for the replicas to see it, drops (or keeps aside, KeepOld) the schema it left, and lifts the
 // freeze. Every step is recorded (control.tenant_moves) and audited: a move interrupted by a

@@ -639,32 +639,38 @@ func TestMoveSQLite(t *testing.T) {
 	}
 }
 
-// TestMoveBench times a move of a county of CITYOPS_BENCH_MOVE_CASES cases between two clusters
-// with the production settle time, while a writer keeps writing to it.
+// TestMoveBench times moves of a county of CITYOPS_BENCH_MOVE_CASES cases between clusters with
+// the production settle time, while a writer keeps writing to it: b → c → b → main by logical
+// replication (b and c run with wal_level=logical), and main → b by pg_dump when the suite's
+// server has no logical replication.
 func TestMoveBench(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CITYOPS_BENCH_MOVE_CASES"))
 	if n <= 0 {
 		t.Skip("set CITYOPS_BENCH_MOVE_CASES (e.g. 100000) to time a move")
 	}
-	s := mustTwoClusters(t, "")
+	// Clusters b and c run with wal_level=logical; the suite's server (main) may not.
+	pg := testdb.Postgres(t)
+	cl, err := ParseClusters("b="+testdb.Cluster(t)+";c="+testdb.Cluster(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, Config{DatabaseURL: pg.DSN, RolePrefix: pg.RolePrefix, Passwords: testPasswords, Clusters: cl})
 	ctx := context.Background()
 	p := NewProvisioner(s)
 	in := []NewTenant{prefecture, countyA, countyB}
-	for i := range in {
-		in[i].Cluster = MainCluster
-	}
+	in[0].Cluster, in[1].Cluster, in[2].Cluster = MainCluster, "b", "b"
 	mustProvision(t, p, in[0])
 	a, b := mustProvision(t, p, in[1]), mustProvision(t, p, in[2])
 	for from := 0; from < n; from += 50_000 {
-		seedCases(t, s.db, a, from, min(from+50_000, n))
+		seedCases(t, mustPool(t, s, "b"), a, from, min(from+50_000, n))
 	}
-	seedCases(t, s.db, b, 0, 1000)
-	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
+	seedCases(t, mustPool(t, s, "b"), b, 0, 1000)
+	if _, err := mustPool(t, s, "b").ExecContext(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
 	size, _ := s.DatabaseSize(ctx, a)
 	t.Logf("seeded %d cases (%d MB)", n, size>>20)
-	for i, to := range []string{"b", MainCluster, "b"} {
+	for i, to := range []string{"c", "b", MainCluster, "b"} {
 		wctx, stop := context.WithCancel(ctx)
 		wa := &moveWriter{slug: a.Slug, prefix: strconv.Itoa(i)}
 		var wg sync.WaitGroup
