@@ -574,10 +574,20 @@ func TestMoveResumeReplication(t *testing.T) {
 	}
 }
 
-// TestMoveFallback: a source cluster without wal_level=logical is moved the old way, pg_dump
-// under the freeze, and the result, the log and the audit say why.
+// TestMoveFallback: from a source cluster without wal_level=logical, or one where the subscription
+// cannot be made (no replication slots), a county is moved the old way, pg_dump under the freeze,
+// and the result, the log and the audit say why.
 func TestMoveFallback(t *testing.T) {
-	s := mustTwoClusters(t, "", "wal_level=replica")
+	for _, c := range []struct{ setting, why string }{
+		{"wal_level=replica", "wal_level is replica on cluster b, not logical"},
+		{"max_replication_slots=0", "create subscription on main"},
+	} {
+		t.Run(c.setting, func(t *testing.T) { testMoveFallback(t, c.setting, c.why) })
+	}
+}
+
+func testMoveFallback(t *testing.T, setting, why string) {
+	s := mustTwoClusters(t, "", setting)
 	ctx := context.Background()
 	p := NewProvisioner(s)
 	in := []NewTenant{prefecture, countyA}
@@ -599,7 +609,7 @@ func TestMoveFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	wa.check(t, s)
-	if res.Method != MoveDump || !strings.Contains(res.Fallback, "wal_level is replica") {
+	if res.Method != MoveDump || !strings.Contains(res.Fallback, why) {
 		t.Errorf("method %q, fallback %q", res.Method, res.Fallback)
 	}
 	if wa.refused == 0 || res.Freeze < res.Copy {
