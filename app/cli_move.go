@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // PostgreSQL cluster, with a short write freeze and a verified copy (tenants.Store.Move).
 func moveCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "move SLUG", Args: cobra.ExactArgs(1),
-		Short: "Move a tenant to another PostgreSQL cluster (a short write freeze; re-run to resume an interrupted move, --abort to roll it back)",
+		Short: "Move a tenant to another PostgreSQL cluster (copied by logical replication, then a short write freeze; pg_dump under the freeze where the source has no wal_level=logical; re-run to resume an interrupted move, --abort to roll it back)",
 		RunE: withApp(stderr, func(ctx context.Context, a *App, args []string, c *cobra.Command) error {
 			f := c.Flags()
 			t, err := a.store.FindTenantBySlug(ctx, args[0])
@@ -53,6 +54,17 @@ func moveCommand(stdout, stderr io.Writer) *cobra.Command {
 			if res.Aside != "" {
 				fmt.Fprintln(stdout, msgCLIMoveAside.In(lang, res.From, res.Aside))
 			}
+			if len(res.IdentityFull) > 0 {
+				fmt.Fprintln(stdout, msgCLIMoveIdentityFull.In(lang, strings.Join(res.IdentityFull, ", ")))
+			}
+			if res.Method == tenants.MoveLogical {
+				fmt.Fprintln(stdout, msgCLIMoveLogicalSteps.In(lang, res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond),
+					res.Verify.Round(time.Millisecond), res.Total.Round(time.Millisecond)))
+				return nil
+			}
+			if res.Fallback != "" {
+				fmt.Fprintln(stdout, msgCLIMoveFallback.In(lang, res.Fallback, res.From, res.To))
+			}
 			fmt.Fprintln(stdout, msgCLIMoveSteps.In(lang, res.Copy.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Total.Round(time.Millisecond)))
 			return nil
 		})}
@@ -60,7 +72,7 @@ func moveCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.String("to", "", "the cluster to move to (cityops tenants clusters lists them)")
 	f.Bool("abort", false, "roll back an interrupted move that has not switched yet: drop the copy, resume writes where the tenant is")
 	f.Bool("keep-old", false, "keep the schema left on the old cluster, renamed <schema>_moved_<time> and closed to the tenant (default: drop it once the tenant is switched)")
-	f.Int("jobs", 2, "parallel jobs of pg_dump and pg_restore")
+	f.Int("jobs", 2, "parallel jobs of pg_dump and pg_restore (the fallback copy)")
 	f.Duration("settle", 0, "how long the freeze waits for every replica to see a change of the tenant (default 1.5s, three cache sync intervals)")
 	f.String("work-dir", "", "where the dump is kept during the copy (default: the temporary directory)")
 	f.String("pg-bindir", "", "PostgreSQL client programs (default: pg_dump and pg_restore on PATH)")

@@ -98,7 +98,8 @@ func TestCLIMove(t *testing.T) {
 		}
 	}
 	out, errOut, code = runCLI(t, "", "tenants", "move", "wuding", "--to", "main", "--keep-old", "--settle", "100ms")
-	if code != 0 || !strings.Contains(out, "moved from b to main") || !strings.Contains(out, "t_532329_moved_") {
+	if code != 0 || !strings.Contains(out, "moved from b to main") || !strings.Contains(out, "t_532329_moved_") ||
+		!strings.Contains(out, "copied by logical replication while the tenant kept writing") || !strings.Contains(out, "REPLICA IDENTITY FULL") {
 		t.Fatalf("move: %d %s %s", code, out, errOut)
 	}
 	out, _, _ = runCLI(t, "", "tenants", "list")

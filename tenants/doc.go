@@ -17,7 +17,9 @@
 // On PostgreSQL tenants may be spread over several clusters (clusters.go): the control plane
 // (on the main cluster) records each tenant's cluster by name, the configuration maps names to
 // URLs, provisioning picks the cluster with the most room, and the gate runs each tenant's
-// transaction on its cluster's pool. Store.Move moves a tenant's schema to another cluster during
-// a write freeze (writes refused with Retry-After, reads go on), verified table by table before
-// the placement is switched, resumable after a crash and held by a lease.
+// transaction on its cluster's pool. Store.Move moves a tenant's schema to another cluster: it
+// copies by logical replication while the tenant writes, then freezes writes (refused with
+// Retry-After, reads go on) for the catch-up, a verification table by table and the switch of the
+// placement (pg_dump under the freeze where the source has no wal_level=logical); resumable after
+// a crash, leaving no replication slot behind, and held by a lease.
 package tenants

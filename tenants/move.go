@@ -33,6 +33,9 @@ const (
 	AuditMoveDone     = "tenant.move.done"
 	AuditMoveFailed   = "tenant.move.failed"
 	AuditMoveAborted  = "tenant.move.aborted"
+	// AuditMoveFallback: the source cluster has no logical replication for the move, which
+	// copies with pg_dump under the write freeze instead (the reason in the detail).
+	AuditMoveFallback = "tenant.move.fallback"
 )
 
 // MoveOptions say where a move takes a tenant and how.
@@ -66,17 +69,27 @@ type MoveResult struct {
 	From    string `json:"from"`
 	To      string `json:"to"`
 	Resumed bool   `json:"resumed,omitempty"`
-	Aborted bool   `json:"aborted,omitempty"`
+	// Method is how the schema was copied: MoveLogical (replication while the tenant writes) or
+	// MoveDump (pg_dump under the freeze); Fallback says why it was not logical replication.
+	Method   string `json:"method,omitempty"`
+	Fallback string `json:"fallback,omitempty"`
+	// IdentityFull are the tables without a primary key that were given REPLICA IDENTITY FULL
+	// for the replication (a setting that stays with them).
+	IdentityFull []string `json:"identity_full,omitempty"`
+	Aborted      bool     `json:"aborted,omitempty"`
 	// Tables are the tables copied, each with its rows and the checksum both clusters agreed on.
 	Tables []MovedTable `json:"tables,omitempty"`
 	// Aside is where the schema left on the old cluster was kept (KeepOld), else empty.
 	Aside string `json:"aside,omitempty"`
-	// The steps' durations: the copy (dump and load), the verification, and how long the tenant
-	// refused writes (from the freeze committing to its lifting; the whole move but the checks).
-	Copy   time.Duration `json:"copy"`
-	Verify time.Duration `json:"verify"`
-	Freeze time.Duration `json:"freeze"`
-	Total  time.Duration `json:"total"`
+	// The steps' durations: the copy (logical: the structure and the subscription's initial copy,
+	// while the tenant writes; dump: dump and load, frozen), the catch-up of the last changes in
+	// the freeze (logical), the verification, and how long the tenant refused writes (from the
+	// freeze committing to its lifting).
+	Copy    time.Duration `json:"copy"`
+	CatchUp time.Duration `json:"catch_up,omitempty"`
+	Verify  time.Duration `json:"verify"`
+	Freeze  time.Duration `json:"freeze"`
+	Total   time.Duration `json:"total"`
 }
 
 // MovedTable is one table of a moved schema.
@@ -98,9 +111,14 @@ type tenantMove struct {
 	UpdatedAt time.Time `bun:"updated_at"`
 }
 
-// Move moves tenant t's schema to another cluster: it freezes the tenant's writes (reads go
-// on), waits for every replica to see the freeze and for the writes in flight to end, copies
-// the schema with pg_dump and pg_restore, verifies the copy (each table's rows and a checksum of
+// Move moves tenant t's schema to another cluster. It copies the schema by logical replication
+// (publication on the source, subscription on the target) while the tenant keeps writing; then
+// it freezes the tenant's writes (reads go on), waits for every replica to see the freeze and for
+// the writes in flight to end, waits for the subscription to apply the last changes and sets the
+// sequences (catchUp), verifies the copy and drops the replication. Where the source has no
+// logical replication (wal_level, or the subscription fails) it falls back to copying the schema
+// with pg_dump and pg_restore under the freeze, and says so (MoveResult.Fallback, the audit).
+// Either way it verifies the copy (each table's rows and a checksum of
 // its content, on both clusters), switches the tenant's placement in the control plane, waits
 // for the replicas to see it, drops (or keeps aside, KeepOld) the schema it left, and lifts the
 // freeze. Every step is recorded (control.tenant_moves) and audited: a move interrupted by a
@@ -202,12 +220,13 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 		return nil, errs.E(errs.Unavailable, msgClusterNotConfigured, mv.From)
 	}
 
-	if err := s.setFreeze(ctx, t, "move to "+o.To); err != nil {
-		return nil, err
-	}
-	frozen := time.Now()
-	if err := sleepCtx(ctx, o.Settle); err != nil {
-		return nil, err
+	var frozen time.Time
+	freeze := func() error {
+		if err := s.setFreeze(ctx, t, "move to "+o.To); err != nil {
+			return err
+		}
+		frozen = time.Now()
+		return sleepCtx(ctx, o.Settle)
 	}
 	if t.Cluster != o.To {
 		// Not switched yet: copy, verify, switch. A failure rolls the move back.
@@ -224,17 +243,74 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 			}
 			return nil, errs.Wrap(cause, errs.Unavailable, msgMoveFailedRolledBack, t.Slug, step, cause.Error())
 		}
+		// A move starts its copy afresh (a resumed one too): what an earlier attempt's replication
+		// left goes first.
+		if err := s.dropReplication(ctx, t.SchemaName, mv.From, mv.To); err != nil {
+			return rollback("copy", err)
+		}
+		why, full, err := s.logicalBlocker(ctx, t.SchemaName, mv.From)
+		if err != nil {
+			return rollback("copy", err)
+		}
+		res.IdentityFull = full
+		res.Method = MoveLogical
+		if why == "" {
+			// Copy while the tenant keeps writing (a crashed attempt's freeze is lifted for it).
+			if t.WriteFreeze != "" {
+				if err := s.liftFreeze(ctx, t); err != nil {
+					return rollback("copy", err)
+				}
+			}
+			if err := s.moveStep(ctx, mv, "sync"); err != nil {
+				return rollback("copy", err)
+			}
+			step := time.Now()
+			err := s.startReplication(ctx, t, mv.From, mv.To, o)
+			if err == nil {
+				err = s.waitSynced(ctx, t.SchemaName, mv.To)
+			}
+			if o.failAt == "sync" {
+				return nil, errors.Join(errors.New("test crash after the initial sync"), err)
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return rollback("copy", err)
+				}
+				why = err.Error()
+				if err := s.dropReplication(ctx, t.SchemaName, mv.From, mv.To); err != nil {
+					return rollback("copy", err)
+				}
+			}
+			res.Copy = time.Since(step)
+		}
+		if why != "" {
+			res.Method, res.Fallback, res.Copy = MoveDump, why, 0
+			s.log.Warn("move: no logical replication, copying under the write freeze", "tenant", t.Slug, "reason", why)
+			if err := s.AuditNow(ctx, AuditMoveFallback, &t.ID, t.Slug, map[string]any{"from": mv.From, "to": mv.To, "reason": why}); err != nil {
+				return rollback("copy", err)
+			}
+		}
+		if err := freeze(); err != nil {
+			return rollback("freeze", err)
+		}
 		if err := s.quiesce(ctx, mv.From, t.SchemaName); err != nil {
 			return rollback("freeze", err)
 		}
-		if err := s.moveStep(ctx, mv, "copy"); err != nil {
-			return rollback("copy", err)
-		}
 		step := time.Now()
-		if err := s.copySchema(ctx, t, mv.From, mv.To, o); err != nil {
-			return rollback("copy", err)
+		if res.Method == MoveLogical {
+			if err := s.catchUp(ctx, t.SchemaName, mv.From, mv.To); err != nil {
+				return rollback("catch-up", err)
+			}
+			res.CatchUp = time.Since(step)
+		} else {
+			if err := s.moveStep(ctx, mv, "copy"); err != nil {
+				return rollback("copy", err)
+			}
+			if err := s.copySchema(ctx, t, mv.From, mv.To, o); err != nil {
+				return rollback("copy", err)
+			}
+			res.Copy = time.Since(step)
 		}
-		res.Copy = time.Since(step)
 		if o.failAt == "copy" {
 			return nil, errors.New("test crash after the copy")
 		}
@@ -243,6 +319,10 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 		res.Verify, res.Tables = time.Since(step), tables
 		if err != nil {
 			return rollback("verify", err)
+		}
+		// Verified under the freeze: nothing more to stream.
+		if err := s.dropReplication(ctx, t.SchemaName, mv.From, mv.To); err != nil {
+			return rollback("switch", err)
 		}
 		err = s.ControlTx(ctx, Write, func(ctx context.Context, tx bun.Tx) error {
 			r, err := tx.NewUpdate().Model((*Tenant)(nil)).Set("cluster = ?", mv.To).Set("updated_at = ?", s.now()).
@@ -270,6 +350,8 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 		if err := sleepCtx(ctx, o.Settle); err != nil {
 			return nil, err
 		}
+	} else if err := freeze(); err != nil {
+		return nil, err
 	}
 	aside, err := s.retireSchema(ctx, t, mv.From, o.KeepOld)
 	if err != nil {
@@ -284,8 +366,18 @@ func (s *Store) Move(ctx context.Context, t *Tenant, o MoveOptions) (*MoveResult
 			return err
 		}
 		res.Freeze, res.Total = time.Since(frozen), time.Since(started)
-		return s.Audit(ctx, tx, AuditMoveDone, &t.ID, t.Slug, map[string]any{"from": mv.From, "to": mv.To, "aside": aside,
-			"freeze_ms": res.Freeze.Milliseconds(), "total_ms": res.Total.Milliseconds(), "resumed": res.Resumed})
+		detail := map[string]any{"from": mv.From, "to": mv.To, "aside": aside,
+			"freeze_ms": res.Freeze.Milliseconds(), "total_ms": res.Total.Milliseconds(), "resumed": res.Resumed}
+		if res.Method != "" {
+			detail["method"], detail["copy_ms"], detail["catch_up_ms"] = res.Method, res.Copy.Milliseconds(), res.CatchUp.Milliseconds()
+		}
+		if res.Fallback != "" {
+			detail["fallback"] = res.Fallback
+		}
+		if len(res.IdentityFull) > 0 {
+			detail["replica_identity_full"] = res.IdentityFull
+		}
+		return s.Audit(ctx, tx, AuditMoveDone, &t.ID, t.Slug, detail)
 	})
 	s.invalidate(ctx, invalidTenants, "")
 	if err != nil {
@@ -318,6 +410,11 @@ func (s *Store) rollbackMove(ctx context.Context, t *Tenant, mv *tenantMove, act
 	}
 	if cur.Cluster == mv.To {
 		return errs.E(errs.Conflict, msgMoveAbortSwitched, t.Slug, mv.To, mv.To, t.Slug)
+	}
+	if s.known(mv.To) && s.known(mv.From) {
+		if err := s.dropReplication(ctx, t.SchemaName, mv.From, mv.To); err != nil {
+			return err
+		}
 	}
 	if s.known(mv.To) {
 		if err := s.clusterTx(ctx, mv.To, func(ctx context.Context, tx bun.Tx) error {
@@ -372,6 +469,17 @@ func (s *Store) setFreeze(ctx context.Context, t *Tenant, reason string) error {
 	})
 }
 
+// liftFreeze resumes t's writes (before a move's copy by replication, which runs while the
+// tenant writes).
+func (s *Store) liftFreeze(ctx context.Context, t *Tenant) error {
+	defer s.invalidate(ctx, invalidTenants, "")
+	_, err := s.db.NewUpdate().Model((*Tenant)(nil)).Set("write_freeze = ''").Where("id = ?", t.ID).Exec(ctx)
+	if err == nil {
+		t.WriteFreeze = ""
+	}
+	return dbx.Translate(err)
+}
+
 // quiesce waits for the writes in flight to the schema on cluster (admitted before the freeze
 // reached their replica) to end: it takes and releases every table's ACCESS EXCLUSIVE lock.
 func (s *Store) quiesce(ctx context.Context, cluster, schema string) error {
@@ -395,15 +503,7 @@ func (s *Store) quiesce(ctx context.Context, cluster, schema string) error {
 // making the tenant's two roles on the target (roles are per cluster) and dropping what an
 // interrupted copy left there; then it grants what provisioning grants.
 func (s *Store) copySchema(ctx context.Context, t *Tenant, from, to string, o MoveOptions) error {
-	target := *t
-	target.Cluster = to
-	if err := s.createSchema(ctx, &target); err != nil { // the roles (and an empty schema)
-		return err
-	}
-	if err := s.clusterTx(ctx, to, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+dbx.QuoteIdent(t.SchemaName)+" CASCADE")
-		return err
-	}); err != nil {
+	if err := s.prepareTarget(ctx, t, to); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp(o.WorkDir, "cityops-move-")
@@ -428,6 +528,25 @@ func (s *Store) copySchema(ctx context.Context, t *Tenant, from, to string, o Mo
 		"-d", dbnameOf(dstEnv), dump); err != nil {
 		return fmt.Errorf("pg_restore: %w\n%s", err, out)
 	}
+	return s.grantMoved(ctx, t, to)
+}
+
+// prepareTarget makes the tenant's two roles on the target cluster (roles are per cluster) and
+// drops what an interrupted copy left there.
+func (s *Store) prepareTarget(ctx context.Context, t *Tenant, to string) error {
+	target := *t
+	target.Cluster = to
+	if err := s.createSchema(ctx, &target); err != nil { // the roles (and an empty schema)
+		return err
+	}
+	return s.clusterTx(ctx, to, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+dbx.QuoteIdent(t.SchemaName)+" CASCADE")
+		return err
+	})
+}
+
+// grantMoved grants on the copied schema what provisioning grants.
+func (s *Store) grantMoved(ctx context.Context, t *Tenant, to string) error {
 	schema, rw, ro := dbx.QuoteIdent(t.SchemaName), dbx.QuoteIdent(t.DBRole), dbx.QuoteIdent(t.ReadOnlyRole())
 	return s.clusterTx(ctx, to, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.ExecContext(ctx, `

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,10 +17,11 @@ import (
 
 // mustTwoClusters opens a store whose control plane is on the shared test server ("main") with a
 // second cluster of the test's own ("b"), with the capacities given.
-func mustTwoClusters(tb testing.TB, capacities string) *Store {
+// The second cluster runs with wal_level=logical unless settings say otherwise.
+func mustTwoClusters(tb testing.TB, capacities string, settings ...string) *Store {
 	tb.Helper()
 	pg := testdb.Postgres(tb)
-	cl, err := ParseClusters("b="+testdb.Cluster(tb), capacities)
+	cl, err := ParseClusters("b="+testdb.Cluster(tb, settings...), capacities)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -59,6 +61,7 @@ type moveWriter struct {
 	slug      string
 	prefix    string
 	committed []string
+	at        []time.Time // when each committed
 	refused   int
 	failed    []error
 }
@@ -77,12 +80,37 @@ func (w *moveWriter) run(ctx context.Context, s *Store, wg *sync.WaitGroup) {
 		switch {
 		case err == nil:
 			w.committed = append(w.committed, key)
+			w.at = append(w.at, time.Now())
 		case errs.Is(err, errs.Unavailable) && errs.RetryAfterOf(err) == FreezeRetryAfter:
 			w.refused++
 		default:
 			w.failed = append(w.failed, err)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// between counts the writes committed between two times.
+func (w *moveWriter) between(from, to time.Time) int {
+	n := 0
+	for _, at := range w.at {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// noReplicationLeft fails tb if a move left a subscription, replication slot or publication on
+// a cluster of s.
+func noReplicationLeft(tb testing.TB, s *Store, when string) {
+	tb.Helper()
+	left, err := s.replicationLeft(context.Background(), MainCluster, "b")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(left) > 0 {
+		tb.Errorf("%s: left behind %v", when, left)
 	}
 }
 
@@ -237,15 +265,19 @@ func TestMoveDrill(t *testing.T) {
 	ctx := context.Background()
 	p := NewProvisioner(s)
 	in := []NewTenant{prefecture, countyA, countyB}
-	for i := range in {
-		in[i].Cluster = MainCluster
-	}
+	in[0].Cluster, in[1].Cluster, in[2].Cluster = MainCluster, "b", "b"
 	pref, a, b := mustProvision(t, p, in[0]), mustProvision(t, p, in[1]), mustProvision(t, p, in[2])
-	seedCases(t, s.db, a, 0, 2000)
-	seedCases(t, s.db, b, 0, 500)
+	seedCases(t, mustPool(t, s, "b"), a, 0, 2000)
+	seedCases(t, mustPool(t, s, "b"), b, 0, 500)
 	seedPhotosStaff(t, s, a, 300)
-	before := sumsOn(t, s, MainCluster, a.SchemaName)
-	beforeB := sumsOn(t, s, MainCluster, b.SchemaName)
+	// A table without a primary key (as the monitoring readings are) is given REPLICA IDENTITY
+	// FULL for the replication.
+	if _, err := mustPool(t, s, "b").ExecContext(ctx, "CREATE TABLE "+a.SchemaName+".readings_nopk (at timestamptz, v int); INSERT INTO "+
+		a.SchemaName+".readings_nopk SELECT now(), i FROM generate_series(1, 100) i"); err != nil {
+		t.Fatal(err)
+	}
+	before := sumsOn(t, s, "b", a.SchemaName)
+	beforeB := sumsOn(t, s, "b", b.SchemaName)
 
 	wctx, stop := context.WithCancel(ctx)
 	wa, wb := &moveWriter{slug: a.Slug}, &moveWriter{slug: b.Slug}
@@ -254,17 +286,37 @@ func TestMoveDrill(t *testing.T) {
 	go wa.run(wctx, s, &wg)
 	go wb.run(wctx, s, &wg)
 	time.Sleep(200 * time.Millisecond)
-	res, err := s.Move(ctx, a, MoveOptions{To: "b", Settle: 300 * time.Millisecond, KeepOld: true})
+	moveStart := time.Now()
+	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 300 * time.Millisecond, KeepOld: true})
 	time.Sleep(200 * time.Millisecond)
 	stop()
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("moved in %v (copy %v, verify %v), writes frozen %v; writer: %d committed, %d refused",
-		res.Total.Round(time.Millisecond), res.Copy.Round(time.Millisecond), res.Verify.Round(time.Millisecond),
-		res.Freeze.Round(time.Millisecond), len(wa.committed), wa.refused)
-	if a.Cluster != "b" || a.WriteFreeze != "" {
+	duringCopy := wa.between(moveStart, moveStart.Add(res.Copy))
+	t.Logf("moved (%s) in %v (copy %v, catch-up %v, verify %v), writes frozen %v; writer: %d committed (%d during the copy), %d refused",
+		res.Method, res.Total.Round(time.Millisecond), res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond),
+		res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond), len(wa.committed), duringCopy, wa.refused)
+	// Copied by replication while the county wrote: the freeze is the catch-up, the checks and
+	// the two settle waits, not the copy.
+	if res.Method != MoveLogical || res.Fallback != "" {
+		t.Errorf("method %q (fallback %q), want logical replication", res.Method, res.Fallback)
+	}
+	if res.Freeze >= 5*time.Second || res.Freeze <= 0 {
+		t.Errorf("writes frozen for %v, want under 5 s", res.Freeze)
+	}
+	if duringCopy < 10 {
+		t.Errorf("%d writes committed during the copy (%v)", duringCopy, res.Copy)
+	}
+	if time.Duration(wa.refused)*5*time.Millisecond > res.Freeze+time.Second {
+		t.Errorf("%d writes refused, more than a freeze of %v refuses", wa.refused, res.Freeze)
+	}
+	noReplicationLeft(t, s, "after the move")
+	if fmt.Sprint(res.IdentityFull) != "[readings_nopk]" {
+		t.Errorf("replica identity full given to %v", res.IdentityFull)
+	}
+	if a.Cluster != MainCluster || a.WriteFreeze != "" {
 		t.Errorf("after the move: cluster %q, freeze %q", a.Cluster, a.WriteFreeze)
 	}
 	if wa.refused == 0 {
@@ -277,18 +329,18 @@ func TestMoveDrill(t *testing.T) {
 	wb.check(t, s)
 
 	// The moved county reads the same data: the tables the writer did not touch are identical.
-	after := sumsOn(t, s, "b", a.SchemaName)
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
 	delete(before, "settings")
 	delete(after, "settings")
 	sameSums(t, "moved county", after, before)
-	afterB := sumsOn(t, s, MainCluster, b.SchemaName)
+	afterB := sumsOn(t, s, "b", b.SchemaName)
 	delete(beforeB, "settings")
 	delete(afterB, "settings")
 	sameSums(t, "neighbour", afterB, beforeB)
-	if schemaOn(t, s, MainCluster, a.SchemaName) {
-		t.Error("the old schema is still live on the main cluster")
+	if schemaOn(t, s, "b", a.SchemaName) {
+		t.Error("the old schema is still live on cluster b")
 	}
-	if res.Aside == "" || !schemaOn(t, s, MainCluster, res.Aside) {
+	if res.Aside == "" || !schemaOn(t, s, "b", res.Aside) {
 		t.Errorf("the old schema was not kept aside (%q)", res.Aside)
 	}
 	if len(res.Tables) < 10 {
@@ -343,13 +395,13 @@ func TestMoveDrill(t *testing.T) {
 			t.Errorf("no audit entry %s", act)
 		}
 	}
-	if _, err := s.Move(ctx, moved, MoveOptions{To: "b"}); !errs.Is(err, errs.Conflict) {
+	if _, err := s.Move(ctx, moved, MoveOptions{To: MainCluster}); !errs.Is(err, errs.Conflict) {
 		t.Errorf("move to where it is: %v, want conflict", err)
 	}
 	if ok, err := s.TryLease(ctx, "tenant-move:"+a.ID.String(), "other replica", time.Minute); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if _, err := s.Move(ctx, moved, MoveOptions{To: MainCluster}); !errs.Is(err, errs.Conflict) {
+	if _, err := s.Move(ctx, moved, MoveOptions{To: "b"}); !errs.Is(err, errs.Conflict) {
 		t.Errorf("second move at once: %v, want conflict", err)
 	}
 }
@@ -443,6 +495,144 @@ func TestMoveResume(t *testing.T) {
 	}
 }
 
+// TestMoveResumeReplication crashes logical moves between the subscription's initial copy and the
+// switch: the county keeps writing meanwhile; resuming drops the subscription, slot and
+// publication and starts again, aborting drops them; neither leaves any behind on either cluster.
+func TestMoveResumeReplication(t *testing.T) {
+	s := mustTwoClusters(t, "")
+	ctx := context.Background()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(t, p, in[0])
+	a := mustProvision(t, p, in[1])
+	seedCases(t, mustPool(t, s, "b"), a, 0, 500)
+	before := sumsOn(t, s, "b", a.SchemaName)
+	o := MoveOptions{To: MainCluster, Settle: 50 * time.Millisecond, failAt: "sync"}
+	crash := func(when string) *Tenant {
+		t.Helper()
+		if _, err := s.Move(ctx, a, o); err == nil {
+			t.Fatal("the crash did not stop the move")
+		}
+		left, err := s.replicationLeft(ctx, MainCluster, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) < 3 {
+			t.Errorf("%s: the crash left %v, want a subscription, a slot and a publication", when, left)
+		}
+		cur, _, err := s.ResolveSlug(ctx, a.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Not frozen: the copy runs while the county writes.
+		if err := s.Tx(WithScope(ctx, SystemScope(cur)), Write, func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewInsert().Model(&Setting{Key: "during." + when, Value: "x", UpdatedAt: time.Now()}).Exec(ctx)
+			return err
+		}); err != nil {
+			t.Errorf("%s: write while the copy ran: %v", when, err)
+		}
+		return cur
+	}
+	cur := crash("resume")
+	o.failAt = ""
+	res, err := s.Move(ctx, cur, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Resumed || res.Method != MoveLogical || cur.Cluster != MainCluster || schemaOn(t, s, "b", a.SchemaName) {
+		t.Errorf("resumed %v, method %q, cluster %q", res.Resumed, res.Method, cur.Cluster)
+	}
+	noReplicationLeft(t, s, "after the resume")
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
+	delete(before, "settings")
+	delete(after, "settings")
+	sameSums(t, "resumed move", after, before)
+	var n int
+	if err := s.Tx(WithScope(ctx, SystemScope(cur)), Read, func(ctx context.Context, db bun.IDB) error {
+		return db.NewSelect().TableExpr("settings").ColumnExpr("count(*)").Where("key = 'during.resume'").Scan(ctx, &n)
+	}); err != nil || n != 1 {
+		t.Errorf("the write during the crashed copy: %d (%v)", n, err)
+	}
+
+	// Back to b (its source, the main cluster, may have no logical replication: either way),
+	// then a crash on the way to main again, rolled back.
+	if _, err := s.Move(ctx, cur, MoveOptions{To: "b", Settle: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	noReplicationLeft(t, s, "after the move back")
+	o.failAt = "sync"
+	a = cur
+	cur = crash("abort")
+	res, err = s.Move(ctx, cur, MoveOptions{Abort: true})
+	if err != nil || !res.Aborted {
+		t.Fatal(res, err)
+	}
+	noReplicationLeft(t, s, "after the abort")
+	if cur.Cluster != "b" || cur.WriteFreeze != "" || schemaOn(t, s, MainCluster, a.SchemaName) {
+		t.Errorf("after the abort: cluster %q, freeze %q", cur.Cluster, cur.WriteFreeze)
+	}
+}
+
+// TestMoveFallback: from a source cluster without wal_level=logical, or one where the subscription
+// cannot be made (no replication slots), a county is moved the old way, pg_dump under the freeze,
+// and the result, the log and the audit say why.
+func TestMoveFallback(t *testing.T) {
+	for _, c := range []struct{ setting, why string }{
+		{"wal_level=replica", "wal_level is replica on cluster b, not logical"},
+		{"max_replication_slots=0", "create subscription on main"},
+	} {
+		t.Run(c.setting, func(t *testing.T) { testMoveFallback(t, c.setting, c.why) })
+	}
+}
+
+func testMoveFallback(t *testing.T, setting, why string) {
+	s := mustTwoClusters(t, "", setting)
+	ctx := context.Background()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(t, p, in[0])
+	a := mustProvision(t, p, in[1])
+	seedCases(t, mustPool(t, s, "b"), a, 0, 300)
+	before := sumsOn(t, s, "b", a.SchemaName)
+	wctx, stop := context.WithCancel(ctx)
+	wa := &moveWriter{slug: a.Slug}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go wa.run(wctx, s, &wg)
+	time.Sleep(100 * time.Millisecond)
+	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 100 * time.Millisecond})
+	stop()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa.check(t, s)
+	if res.Method != MoveDump || !strings.Contains(res.Fallback, why) {
+		t.Errorf("method %q, fallback %q", res.Method, res.Fallback)
+	}
+	if wa.refused == 0 || res.Freeze < res.Copy {
+		t.Errorf("the dump was not under the freeze: %d refused, freeze %v, copy %v", wa.refused, res.Freeze, res.Copy)
+	}
+	after := sumsOn(t, s, MainCluster, a.SchemaName)
+	delete(before, "settings")
+	delete(after, "settings")
+	sameSums(t, "fallback move", after, before)
+	noReplicationLeft(t, s, "after the fallback")
+	entries, err := s.FindAudit(ctx, AuditFilter{TenantID: &a.ID, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == AuditMoveFallback
+	}
+	if !found {
+		t.Error("no audit entry " + AuditMoveFallback)
+	}
+}
+
 // TestMoveSQLite: on SQLite there is one cluster, the data directory; a move is refused with a
 // message that says so, and provisioning places every tenant there.
 func TestMoveSQLite(t *testing.T) {
@@ -459,32 +649,38 @@ func TestMoveSQLite(t *testing.T) {
 	}
 }
 
-// TestMoveBench times a move of a county of CITYOPS_BENCH_MOVE_CASES cases between two clusters
-// with the production settle time, while a writer keeps writing to it.
+// TestMoveBench times moves of a county of CITYOPS_BENCH_MOVE_CASES cases between clusters with
+// the production settle time, while a writer keeps writing to it: b → c → b → main by logical
+// replication (b and c run with wal_level=logical), and main → b by pg_dump when the suite's
+// server has no logical replication.
 func TestMoveBench(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CITYOPS_BENCH_MOVE_CASES"))
 	if n <= 0 {
 		t.Skip("set CITYOPS_BENCH_MOVE_CASES (e.g. 100000) to time a move")
 	}
-	s := mustTwoClusters(t, "")
+	// Clusters b and c run with wal_level=logical; the suite's server (main) may not.
+	pg := testdb.Postgres(t)
+	cl, err := ParseClusters("b="+testdb.Cluster(t)+";c="+testdb.Cluster(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, Config{DatabaseURL: pg.DSN, RolePrefix: pg.RolePrefix, Passwords: testPasswords, Clusters: cl})
 	ctx := context.Background()
 	p := NewProvisioner(s)
 	in := []NewTenant{prefecture, countyA, countyB}
-	for i := range in {
-		in[i].Cluster = MainCluster
-	}
+	in[0].Cluster, in[1].Cluster, in[2].Cluster = MainCluster, "b", "b"
 	mustProvision(t, p, in[0])
 	a, b := mustProvision(t, p, in[1]), mustProvision(t, p, in[2])
 	for from := 0; from < n; from += 50_000 {
-		seedCases(t, s.db, a, from, min(from+50_000, n))
+		seedCases(t, mustPool(t, s, "b"), a, from, min(from+50_000, n))
 	}
-	seedCases(t, s.db, b, 0, 1000)
-	if _, err := s.db.ExecContext(ctx, "ANALYZE"); err != nil {
+	seedCases(t, mustPool(t, s, "b"), b, 0, 1000)
+	if _, err := mustPool(t, s, "b").ExecContext(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
 	size, _ := s.DatabaseSize(ctx, a)
 	t.Logf("seeded %d cases (%d MB)", n, size>>20)
-	for i, to := range []string{"b", MainCluster, "b"} {
+	for i, to := range []string{"c", "b", MainCluster, "b"} {
 		wctx, stop := context.WithCancel(ctx)
 		wa := &moveWriter{slug: a.Slug, prefix: strconv.Itoa(i)}
 		var wg sync.WaitGroup
@@ -499,8 +695,9 @@ func TestMoveBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		wa.check(t, s)
-		t.Logf("move %d to %s: copy %v, verify %v, freeze %v, total %v; writer: %d committed, %d refused (every 5 ms)", i+1, to,
-			res.Copy.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond),
+		t.Logf("move %d to %s (%s%s): copy %v, catch-up %v, verify %v, freeze %v, total %v; writer: %d committed, %d refused (every 5 ms)", i+1, to,
+			res.Method, map[bool]string{true: ", fallback: " + res.Fallback}[res.Fallback != ""],
+			res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond),
 			res.Total.Round(time.Millisecond), len(wa.committed), wa.refused)
 	}
 }

@@ -50,9 +50,12 @@ func startCluster(tb testing.TB) (*url.URL, error) {
 // Postgres uses, as a deployment with several clusters has), creates the database "cityops" in
 // it and returns a URL that connects to it as the superuser "postgres". The cluster is stopped and
 // removed when tb's cleanups run (or, if the test process dies, by its watcher).
-func Cluster(tb testing.TB) string {
+//
+// Test clusters run with wal_level=logical (a move between clusters copies a schema by logical
+// replication); settings are extra server settings ("name=value", e.g. "wal_level=replica").
+func Cluster(tb testing.TB, settings ...string) string {
 	tb.Helper()
-	c, u, err := newCluster(tb)
+	c, u, err := newCluster(tb, settings...)
 	if err != nil {
 		tb.Fatalf("testdb: %v", err)
 	}
@@ -71,7 +74,7 @@ func Cluster(tb testing.TB) string {
 
 // newCluster creates and starts a throwaway cluster and returns it with an
 // admin URL for it.
-func newCluster(tb testing.TB) (*cluster, *url.URL, error) {
+func newCluster(tb testing.TB, settings ...string) (*cluster, *url.URL, error) {
 	bindir, err := findPGBinDir()
 	if err != nil {
 		return nil, nil, err
@@ -126,7 +129,10 @@ func newCluster(tb testing.TB) (*cluster, *url.URL, error) {
 			return fail(err)
 		}
 		opts := fmt.Sprintf("-p %d -k '%s' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-			"-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB", port, dir)
+			"-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB -c wal_level=logical", port, dir)
+		for _, kv := range settings {
+			opts += " -c '" + strings.ReplaceAll(kv, "'", "") + "'"
+		}
 		pgCtl := exec.Command(pgctl, "-D", data, "-l", logFile, "-w", "-t", "60", "-o", opts, "start")
 		pgCtl.Env = helperEnv()
 		who.apply(pgCtl)

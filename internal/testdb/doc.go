@@ -58,7 +58,10 @@
 //
 // Cluster starts a throwaway cluster of the test's own (whatever server Postgres uses), with a
 // database "cityops", and stops it on cleanup: what a test of tenants spread over two PostgreSQL
-// clusters needs.
+// clusters needs. Throwaway clusters run with wal_level=logical (a move between clusters copies by
+// logical replication from them); Cluster(tb, "wal_level=replica") starts one without, for the
+// fallback. The server Postgres uses may well have wal_level=replica (the machine's server is
+// never reconfigured): a test that needs a logical source moves from a throwaway cluster.
 //
 // # PgBouncer
 //

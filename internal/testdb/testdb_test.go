@@ -309,3 +309,22 @@ func haveServerBinaries() bool {
 	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	return len(m) > 0 || os.Getenv("CITYOPS_TESTDB_PG_BINDIR") != ""
 }
+
+// TestClusterSettings: a throwaway cluster runs with wal_level=logical (a move copies from it by
+// logical replication) unless its settings say otherwise.
+func TestClusterSettings(t *testing.T) {
+	for _, c := range []struct {
+		settings []string
+		want     string
+	}{{nil, "logical"}, {[]string{"wal_level=replica"}, "replica"}} {
+		db, err := sql.Open("pgx", testdb.Cluster(t, c.settings...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var level string
+		if err := db.QueryRow("SHOW wal_level").Scan(&level); err != nil || level != c.want {
+			t.Errorf("Cluster(%v): wal_level %q (%v), want %q", c.settings, level, err, c.want)
+		}
+		db.Close()
+	}
+}
