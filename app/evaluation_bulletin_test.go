@@ -130,6 +130,24 @@ func TestEvaluationBulletin(t *testing.T) {
 	if res := f.mustDo(t, "adminPref", "GET", "/api/v1/t/chuxiong-zhou/evaluation/units?period="+month, "", 200); !strings.Contains(res.body, `"supervision":{"scored":1,"sum":85,"average":85}`) {
 		t.Fatalf("units without the supervision score: %s", res.body)
 	}
+	// Weighed by the prefecture's scheme, the supervision score is the counties' composite: 85 for
+	// chuxiong; wuding, given no task, has no score.
+	f.mustDo(t, "adminPref", "POST", "/api/v1/t/chuxiong-zhou/evaluation/schemes",
+		`{"effective_from":"2000-01-01","weights":{"counties":{"close_rate":0,"on_time_close_rate":0,"inspector_report_rate":0,"supervision_score":100}}}`, 201)
+	var cmp evaluation.Comparison
+	json.Unmarshal([]byte(f.mustDo(t, "adminPref", "GET", "/api/v1/t/chuxiong-zhou/evaluation/units?period="+month, "", 200).body), &cmp)
+	for _, u := range cmp.Units {
+		switch u.Key {
+		case "chuxiong":
+			if u.Score == nil || *u.Score != 85 || u.Values["supervision_score"] == nil || *u.Values["supervision_score"] != 0.85 || u.Rank != 1 {
+				t.Fatalf("chuxiong under the supervision scheme: %+v", u)
+			}
+		case "wuding":
+			if u.Score != nil {
+				t.Fatalf("wuding scored without a task: %v", *u.Score)
+			}
+		}
+	}
 
 	// The prefecture's bulletin ranks its counties.
 	var pb evaluation.Bulletin

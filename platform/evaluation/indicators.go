@@ -54,13 +54,25 @@ func regionDef(o Object) Definition {
 	}
 }
 
+// countiesDef is a prefecture's counties': the region indicators and the prefecture's scores of
+// their answers to its supervision tasks (监督检查, platform/guidance), their average out of 100 as
+// supervision_points ÷ supervision_max (100 a scored answer). Its default weight is 0, so a
+// scheme brings it into the composite score only when it weighs it; a county given no task in the
+// period has no value and is scored on the rest.
+func countiesDef() Definition {
+	d := regionDef(Counties)
+	d.Indicators = append(d.Indicators, Indicator{ID: "supervision_score", Num: "supervision_points", Den: "supervision_max"})
+	d.Weights["supervision_score"] = 0
+	return d
+}
+
 // Definitions are every object's, with the default weights of DOMAIN.md (GB/T 30428.4 as real
 // systems apply it; a tenant's scheme may change the weights from a date).
 var Definitions = map[Object]Definition{
 	Streets:     regionDef(Streets),
 	Communities: regionDef(Communities),
 	Grids:       regionDef(Grids),
-	Counties:    regionDef(Counties),
+	Counties:    countiesDef(),
 	Departments: {Object: Departments,
 		Counts: []string{"dispatched", "returned", "due", "handled", "handled_on_time", "reworks", "extensions", "overdue_pending"},
 		Indicators: []Indicator{

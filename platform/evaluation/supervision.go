@@ -13,9 +13,11 @@ import (
 
 // Supervision scores (监督检查): the scores a prefecture gave its counties' answers to its
 // supervision tasks (platform/guidance, table guidance_reviews of the prefecture's own tenant) in
-// a period, per county. Like citizen satisfaction they are read beside the weighted indicators
-// of the comparison and printed in the prefecture's bulletin, not folded into the composite
-// score: a county that was given no task has none (docs/evaluation.md, docs/guidance.md).
+// a period, per county. They are printed beside the weighted indicators of the comparison and
+// in the prefecture's bulletin, and are the counties' indicator supervision_score (the average
+// out of 100), which counts in the composite score with the weight the prefecture's scheme gives
+// it (0 by default); a county that was given no task has none and is scored on the rest
+// (docs/evaluation.md, docs/guidance.md).
 
 // SupervisionRow is a county's scored answers in the period: how many, and their average (0–100;
 // absent with none).
@@ -51,7 +53,8 @@ WHERE verdict = 'scored' AND reviewed_at >= ? AND reviewed_at < ? GROUP BY count
 // The names of the supervision scores' figures on the pages and in the bulletin.
 var _ = msg.Define(
 	msg.Text{ID: "evaluation.page.supervision", ZH: "监督检查评分与公众满意度", EN: "Supervision scores and citizen satisfaction"},
-	msg.Text{ID: "evaluation.page.supervision.hint", ZH: "本周期内州（市）对各县（市）监督检查反馈的评分（0–100），及公众回访评价；与加权指标并列展示，不计入综合得分。", EN: "The prefecture's scores (0–100) of the counties' answers to its supervision tasks in the period, and the citizens' survey answers; shown beside the weighted indicators, not part of the composite score."},
+	msg.Text{ID: "evaluation.page.supervision.hint", ZH: "本周期内州（市）对各县（市）监督检查反馈的评分（0–100），及公众回访评价。监督检查平均分按评价方案中“监督检查得分”的权重计入综合得分（默认权重为 0）；公众满意度并列展示，不计入综合得分。", EN: "The prefecture's scores (0–100) of the counties' answers to its supervision tasks in the period, and the citizens' survey answers. The supervision average counts in the composite score with the weight the scheme gives \"supervision score\" (0 by default); satisfaction is shown beside it, not part of the composite score."},
+	msg.Text{ID: "evaluation.indicator.supervision_score", ZH: "监督检查得分", EN: "Supervision score"},
 	msg.Text{ID: "evaluation.count.supervision_scored", ZH: "评分任务数", EN: "Tasks scored"},
 	msg.Text{ID: "evaluation.indicator.supervision_average", ZH: "监督检查平均分", EN: "Supervision average score"},
 )

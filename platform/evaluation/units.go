@@ -92,14 +92,29 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 	}
 	// The supervision scores are the prefecture's own records (ctx's tenant); a prefecture whose
 	// scores cannot be read is compared without them.
-	if sup, err := s.supervisionScores(ctx, p.From, p.To); err == nil {
-		for i := range out.Units {
-			if out.Units[i].Tenant != nil {
-				out.Units[i].Supervision = sup[out.Units[i].Tenant.ID.String()]
+	var sups [3]map[string]*SupervisionRow
+	for j, q := range []Period{p, p.Previous(), p.YearBefore()} {
+		sup, err := s.supervisionScores(ctx, q.From, q.To)
+		if err != nil {
+			s.log.Warn("supervision scores not read; the counties are compared without them", "err", err)
+			break
+		}
+		sups[j] = sup
+	}
+	for i := range out.Units {
+		if out.Units[i].Tenant != nil && sups[0] != nil {
+			out.Units[i].Supervision = sups[0][out.Units[i].Tenant.ID.String()]
+		}
+	}
+	// countsOf are a county's counts in period j with its supervision scores.
+	countsOf := func(i, j int, sum Summary) map[string]int64 {
+		c := unitCounts(sum)
+		if t := out.Units[i].Tenant; t != nil && sups[j] != nil {
+			if r := sups[j][t.ID.String()]; r != nil {
+				c["supervision_points"], c["supervision_max"] = r.Sum, 100*r.Scored
 			}
 		}
-	} else {
-		s.log.Warn("supervision scores not read; the counties are compared without them", "err", err)
+		return c
 	}
 	def, w := Definitions[Counties], out.Weights
 	var rows []Row
@@ -108,10 +123,10 @@ func (s *Service) CompareUnits(ctx context.Context, scopes []*tenants.Scope, p P
 			continue
 		}
 		u := &out.Units[i]
-		u.Counts = unitCounts(sum[0])
+		u.Counts = countsOf(i, 0, sum[0])
 		u.Values, u.Score = values(def, w, u.Counts, nil)
-		_, u.Trend.Previous = values(def, w, unitCounts(sum[1]), nil)
-		_, u.Trend.YearBefore = values(def, w, unitCounts(sum[2]), nil)
+		_, u.Trend.Previous = values(def, w, countsOf(i, 1, sum[1]), nil)
+		_, u.Trend.YearBefore = values(def, w, countsOf(i, 2, sum[2]), nil)
 		out.Totals.Reported += sum[0].Reported
 		out.Totals.Filed += sum[0].Filed
 		out.Totals.Closed += sum[0].Closed
