@@ -94,7 +94,8 @@ ensure_video() {
 	done
 	/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer" 2>/dev/null \
 		|| die "no GStreamer RTSP server for Python at /usr/bin/python3 for the video tests: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly"
-	/usr/bin/gst-inspect-1.0 x264enc >/dev/null 2>&1 || gst-inspect-1.0 x264enc >/dev/null 2>&1 \
+	# (asked through the same Python bindings the test server uses: gst-inspect-1.0 is in another package)
+	/usr/bin/python3 -c "import gi, sys; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); sys.exit(Gst.ElementFactory.find('x264enc') is None)" 2>/dev/null \
 		|| die "no GStreamer x264enc for the video tests' test stream: apt-get install gstreamer1.0-plugins-ugly"
 	info "video: $(ffmpeg -hide_banner -version | head -1)"
 }
