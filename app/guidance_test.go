@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cityops/cityops/platform/exchange"
 	"github.com/cityops/cityops/tenants"
+	"github.com/google/uuid"
 )
 
 // guidanceFixture is the API fixture with the prefecture's own admin (prefAdmin) and the admin
@@ -267,5 +269,30 @@ func TestGuidanceProvince(t *testing.T) {
 				t.Fatalf("the report went up as %s", data)
 			}
 		})
+	}
+}
+
+// A console form the service refuses comes back as its page, with the reason above it, the form
+// open and what was typed kept; nothing is published.
+func TestGuidanceFormRefused(t *testing.T) {
+	f := guidanceFixture(t, "sqlite")
+	cookie, csrf := webLogin(t, f, "prefAdmin")
+	res := webPage(t, f, cookie, csrf, "POST", "/t/chuxiong-zhou/guidance/tasks", url.Values{
+		"title": {"井盖专项检查"}, "body": {"请逐项核对"}, "checklist": {"井盖完好"}, "points": {"not a point"}, "due": {"2099-12-31"}, "all": {"on"}})
+	if res.status != 400 {
+		t.Fatalf("refused task: %d %s", res.status, res.body)
+	}
+	for _, want := range []string{`id="form-error"`, `<details open><summary>`, `value="井盖专项检查"`, `>请逐项核对</textarea>`, `>not a point</textarea>`, `value="2099-12-31"`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("the page shown again lacks %s", want)
+		}
+	}
+	if res, err := f.do(t, "prefAdmin", "GET", "/api/v1/t/chuxiong-zhou/guidance/tasks", ""); err != nil || res.status != 200 || strings.Contains(res.body, "井盖专项检查") {
+		t.Fatalf("a refused task was opened: %s", res.body)
+	}
+	// An unknown notice is still the error page's 404.
+	county, countyCSRF := webLogin(t, f, "adminA")
+	if res := webPage(t, f, county, countyCSRF, "POST", "/t/chuxiong/guidance/notices/"+uuid.NewString()+"/ack", url.Values{"note": {"x"}}); res.status != 404 {
+		t.Fatalf("unknown notice: %d", res.status)
 	}
 }

@@ -14,22 +14,66 @@ import (
 // county's incoming notices, tasks, reports and spot checks) and one page per item.
 func (h *handlers) pages(r module.Router) {
 	r.Get("/guidance", h.pageIndex)
-	r.Post("/guidance/notices", h.formPublish)
+	r.Post("/guidance/notices", h.form("publish-form", h.formPublish, h.pageIndex))
 	r.Get("/guidance/notices/:id", h.pageNotice)
-	r.Post("/guidance/notices/:id/ack", h.formAck)
+	r.Post("/guidance/notices/:id/ack", h.form("ack-form", h.formAck, h.pageNotice))
 	r.Get("/guidance/notices/:id/files/:file", h.pageNoticeFile)
-	r.Post("/guidance/tasks", h.formOpenTask)
+	r.Post("/guidance/tasks", h.form("task-form", h.formOpenTask, h.pageIndex))
 	r.Get("/guidance/tasks/:id", h.pageTask)
-	r.Post("/guidance/tasks/:id/review", h.formReview)
-	r.Post("/guidance/tasks/:id/respond", h.formRespond)
+	r.Post("/guidance/tasks/:id/review", h.form("review-form", h.formReview, h.pageTask))
+	r.Post("/guidance/tasks/:id/respond", h.form("respond-form", h.formRespond, h.pageTask))
 	r.Get("/guidance/tasks/:id/responses/:response/photos/:file", h.pagePhoto)
-	r.Post("/guidance/templates", h.formCreateTemplate)
+	r.Post("/guidance/templates", h.form("template-form", h.formCreateTemplate, h.pageIndex))
 	r.Get("/guidance/templates/:id", h.pageTemplate)
-	r.Post("/guidance/templates/:id/submit", h.formSubmit)
-	r.Post("/guidance/spotchecks", h.formDrawSpotCheck)
+	r.Post("/guidance/templates/:id/submit", h.form("report-form", h.formSubmit, h.pageTemplate))
+	r.Post("/guidance/spotchecks", h.form("spot-form", h.formDrawSpotCheck, h.pageIndex))
 	r.Get("/guidance/spotchecks/:id", h.pageSpotCheck)
-	r.Post("/guidance/upward", h.formReportUp)
-	r.Post("/guidance/spotchecks/:id/recheck", h.formRecheck)
+	r.Post("/guidance/upward", h.form("upward-form", h.formReportUp, h.pageIndex))
+	r.Post("/guidance/spotchecks/:id/recheck", h.form("recheck-form", h.formRecheck, h.pageSpotCheck))
+}
+
+// refusal is a form's refused input, for the page shown again: which form, why, and what was
+// typed (by "<form>.<field>").
+type refusal struct {
+	form, message string
+	typed         map[string]string
+}
+
+type refusalKey struct{}
+
+// form runs the form handler fn; when it refuses the input (a 4xx), the page the form is on is
+// shown again with that status, the reason above it, the form open and what was typed in it. An
+// internal error or an unavailable database goes to the error page as before.
+func (h *handlers) form(name string, fn, page fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := fn(c)
+		if err == nil {
+			return nil
+		}
+		if code := errs.CodeOf(err); code == errs.Internal || code == errs.Unavailable {
+			return err
+		}
+		typed := map[string]string{}
+		keep := func(k, v string) {
+			if !strings.HasPrefix(k, "_") && len(v) <= 20000 {
+				typed[name+"."+k] = strings.Clone(v)
+			}
+		}
+		if isMultipart(c) {
+			if mf, ferr := c.MultipartForm(); ferr == nil {
+				for k, vs := range mf.Value {
+					if len(vs) > 0 {
+						keep(k, vs[0])
+					}
+				}
+			}
+		} else {
+			c.Request().PostArgs().VisitAll(func(k, v []byte) { keep(string(k), string(v)) })
+		}
+		c.Status(module.Status(errs.CodeOf(err)))
+		c.Locals(refusalKey{}, &refusal{form: name, message: errs.MessageIn(err, h.k.Pages.Lang(c)), typed: typed})
+		return page(c)
+	}
 }
 
 func base(c *fiber.Ctx) string { return "/t/" + module.Scope(c).Tenant.Slug + "/guidance" }
@@ -44,6 +88,10 @@ func canAct(c *fiber.Ctx) bool {
 
 func (h *handlers) render(c *fiber.Ctx, page string, data fiber.Map) error {
 	data["Base"], data["Act"], data["Kinds"] = base(c), canAct(c), NoticeKinds
+	data["Typed"] = map[string]string{}
+	if r, ok := c.Locals(refusalKey{}).(*refusal); ok {
+		data["Error"], data["Open"], data["Typed"] = r.message, r.form, r.typed
+	}
 	data["Indicators"] = IndicatorNames
 	return h.k.Pages.Render(c, "guidance/"+page, data)
 }
