@@ -233,6 +233,7 @@ func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
 		return err
 	}
 	schema, rw, ro := dbx.QuoteIdent(t.SchemaName), dbx.QuoteIdent(t.DBRole), dbx.QuoteIdent(t.ReadOnlyRole())
+	s.dropElsewhere(ctx, t)
 	return s.clusterTx(ctx, t.Cluster, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7032)"); err != nil {
 			return err
@@ -258,4 +259,48 @@ func (s *Store) dropSchema(ctx context.Context, t *Tenant) error {
 		_, err = tx.ExecContext(ctx, ddl)
 		return err
 	})
+}
+
+// dropElsewhere removes what moves left of t on the clusters it no longer lives on: schemas kept
+// aside (<schema>_moved_<time>, MoveOptions.KeepOld) and its two roles, which a move leaves on the
+// cluster it left. A cluster that cannot be reached is logged and skipped: its leftovers hold no
+// data the tenant still uses, and an operator drops them by hand (docs/operations.md).
+func (s *Store) dropElsewhere(ctx context.Context, t *Tenant) {
+	names := []string{MainCluster}
+	for name := range s.pools {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		if name == t.Cluster || (name == MainCluster && t.Cluster == "") {
+			continue
+		}
+		err := s.clusterTx(ctx, name, func(ctx context.Context, tx bun.Tx) error {
+			var aside []string
+			if err := tx.NewRaw(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?) AND substr(nspname, ?) ~ '^[0-9]{8}t[0-9]{6}$' ORDER BY 1`,
+				t.SchemaName+"_moved_", len(t.SchemaName)+len("_moved_")+1).Scan(ctx, &aside); err != nil {
+				return err
+			}
+			var roles []string
+			if err := tx.NewRaw("SELECT rolname FROM pg_roles WHERE rolname IN (?, ?)", t.DBRole, t.ReadOnlyRole()).Scan(ctx, &roles); err != nil {
+				return err
+			}
+			ddl := ""
+			for _, a := range aside {
+				ddl += "DROP SCHEMA IF EXISTS " + dbx.QuoteIdent(a) + " CASCADE;"
+			}
+			for _, r := range roles {
+				if dbx.ValidIdent(r) {
+					ddl += "DROP OWNED BY " + dbx.QuoteIdent(r) + "; DROP ROLE IF EXISTS " + dbx.QuoteIdent(r) + ";"
+				}
+			}
+			if ddl == "" {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, ddl)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("offboard: what a move left on another cluster was not dropped", "tenant", t.Slug, "cluster", name, "err", err)
+		}
+	}
 }

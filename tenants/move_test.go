@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -699,5 +700,38 @@ func TestMoveBench(t *testing.T) {
 			res.Method, map[bool]string{true: ", fallback: " + res.Fallback}[res.Fallback != ""],
 			res.Copy.Round(time.Millisecond), res.CatchUp.Round(time.Millisecond), res.Verify.Round(time.Millisecond), res.Freeze.Round(time.Millisecond),
 			res.Total.Round(time.Millisecond), len(wa.committed), wa.refused)
+	}
+}
+
+// Offboarding a county that moved drops what the move left on the cluster it left: the schema
+// kept aside and its roles there.
+func TestMoveLeftoversOffboarded(t *testing.T) {
+	s := mustTwoClusters(t, "")
+	ctx := context.Background()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(t, p, in[0])
+	a := mustProvision(t, p, in[1])
+	seedCases(t, mustPool(t, s, "b"), a, 0, 50)
+	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 50 * time.Millisecond, KeepOld: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleOnB := func() bool {
+		var n int
+		if err := mustPool(t, s, "b").NewRaw("SELECT count(*) FROM pg_roles WHERE rolname IN (?, ?)", a.DBRole, a.ReadOnlyRole()).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	if res.Aside == "" || !schemaOn(t, s, "b", res.Aside) || !roleOnB() {
+		t.Fatalf("before offboarding: aside %q, roles on b %v", res.Aside, roleOnB())
+	}
+	if err := p.Offboard(ctx, a, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if schemaOn(t, s, "b", res.Aside) || roleOnB() || schemaOn(t, s, MainCluster, a.SchemaName) {
+		t.Fatalf("after offboarding: aside schema %v, roles on b %v", schemaOn(t, s, "b", res.Aside), roleOnB())
 	}
 }
