@@ -127,6 +127,41 @@ func parseDue(field, s string, now time.Time) (*time.Time, error) {
 
 // targets resolves the chosen counties (slugs) below pref; all takes every county and returns
 // none to record.
+// assigned are the counties a task or a template goes to: every county of pref now when all,
+// else the chosen ones (targets). A notice to all instead reaches counties added later.
+func (s *Service) assigned(ctx context.Context, pref *tenants.Tenant, all bool, slugs []string) ([]*tenants.Tenant, error) {
+	if !all {
+		return s.targets(ctx, pref, false, slugs)
+	}
+	ts, err := s.Channel.Counties(ctx, pref)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, errs.Field("counties", msgNoCounties)
+	}
+	return ts, nil
+}
+
+// insertAssigned writes row (a task or a template) and its counties ts in one transaction and
+// returns the counties' slugs.
+func (s *Service) insertAssigned(ctx context.Context, row any, id string, ts []*tenants.Tenant) ([]string, error) {
+	err := s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
+		if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+			return err
+		}
+		return insertTargets(ctx, db, id, ts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slugs := make([]string, 0, len(ts))
+	for _, c := range ts {
+		slugs = append(slugs, c.Slug)
+	}
+	return slugs, nil
+}
+
 func (s *Service) targets(ctx context.Context, pref *tenants.Tenant, all bool, slugs []string) ([]*tenants.Tenant, error) {
 	if all {
 		return nil, nil

@@ -130,31 +130,16 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (*Templa
 		fields[i] = Field{Key: strings.Clone(f.Key), Label: l, Type: strings.Clone(f.Type), Indicator: strings.Clone(f.Indicator)}
 	}
 	r.Fields = mustJSON(fields)
-	ts, err := s.targets(ctx, pref, in.All, in.Counties)
+	ts, err := s.assigned(ctx, pref, in.All, in.Counties)
 	if err != nil {
 		return nil, err
 	}
-	if in.All {
-		if ts, err = s.Channel.Counties(ctx, pref); err != nil {
-			return nil, err
-		}
-		if len(ts) == 0 {
-			return nil, errs.Field("counties", msgNoCounties)
-		}
-	}
-	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		if _, err := db.NewInsert().Model(r).Exec(ctx); err != nil {
-			return err
-		}
-		return insertTargets(ctx, db, r.ID, ts)
-	})
+	slugs, err := s.insertAssigned(ctx, r, r.ID, ts)
 	if err != nil {
 		return nil, err
 	}
 	t := r.template()
-	for _, c := range ts {
-		t.Counties = append(t.Counties, c.Slug)
-	}
+	t.Counties = slugs
 	return &t, s.gate.AuditTenant(ctx, "guidance.template.create", r.ID, map[string]any{"title": r.Title, "counties": t.Counties})
 }
 

@@ -215,31 +215,16 @@ func (s *Service) OpenTask(ctx context.Context, in TaskInput) (*Task, error) {
 		return nil, err
 	}
 	r.DueMS = ms(*due)
-	ts, err := s.targets(ctx, pref, in.All, in.Counties)
+	ts, err := s.assigned(ctx, pref, in.All, in.Counties)
 	if err != nil {
 		return nil, err
 	}
-	if in.All {
-		if ts, err = s.Channel.Counties(ctx, pref); err != nil {
-			return nil, err
-		}
-		if len(ts) == 0 {
-			return nil, errs.Field("counties", msgNoCounties)
-		}
-	}
-	err = s.gate.Tx(ctx, tenants.Write, func(ctx context.Context, db bun.IDB) error {
-		if _, err := db.NewInsert().Model(r).Exec(ctx); err != nil {
-			return err
-		}
-		return insertTargets(ctx, db, r.ID, ts)
-	})
+	slugs, err := s.insertAssigned(ctx, r, r.ID, ts)
 	if err != nil {
 		return nil, err
 	}
 	t := r.task()
-	for _, c := range ts {
-		t.Counties = append(t.Counties, c.Slug)
-	}
+	t.Counties = slugs
 	return &t, s.gate.AuditTenant(ctx, "guidance.task.open", r.ID, map[string]any{"title": r.Title, "counties": t.Counties})
 }
 
