@@ -499,26 +499,34 @@ func (s *Store) quiesce(ctx context.Context, cluster, schema string) error {
 	})
 }
 
+// prepareCopy readies a copy of t's schema from one cluster to another: the tenant's roles on
+// the target with nothing an interrupted copy left there (prepareTarget), a work directory for
+// the dump (the caller removes it) and the libpq environments of both clusters.
+func (s *Store) prepareCopy(ctx context.Context, t *Tenant, from, to string, o MoveOptions) (dir string, srcEnv, dstEnv []string, err error) {
+	if err := s.prepareTarget(ctx, t, to); err != nil {
+		return "", nil, nil, err
+	}
+	if srcEnv, err = libpqEnv(s.urls[from]); err != nil {
+		return "", nil, nil, err
+	}
+	if dstEnv, err = libpqEnv(s.urls[to]); err != nil {
+		return "", nil, nil, err
+	}
+	if dir, err = os.MkdirTemp(o.WorkDir, "cityops-move-"); err != nil {
+		return "", nil, nil, err
+	}
+	return dir, srcEnv, dstEnv, nil
+}
+
 // copySchema copies t's schema from one cluster to another with pg_dump and pg_restore, after
 // making the tenant's two roles on the target (roles are per cluster) and dropping what an
 // interrupted copy left there; then it grants what provisioning grants.
 func (s *Store) copySchema(ctx context.Context, t *Tenant, from, to string, o MoveOptions) error {
-	if err := s.prepareTarget(ctx, t, to); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(o.WorkDir, "cityops-move-")
+	dir, srcEnv, dstEnv, err := s.prepareCopy(ctx, t, from, to, o)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srcEnv, err := libpqEnv(s.urls[from])
-	if err != nil {
-		return err
-	}
-	dstEnv, err := libpqEnv(s.urls[to])
-	if err != nil {
-		return err
-	}
 	dump := filepath.Join(dir, "dump")
 	if out, err := s.runPG(ctx, o.BinDir, "pg_dump", srcEnv, "-n", t.SchemaName, "-Fd", "-j", fmt.Sprint(o.Jobs),
 		"--no-tablespaces", "-f", dump); err != nil {

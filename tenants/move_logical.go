@@ -68,22 +68,11 @@ func (s *Store) logicalBlocker(ctx context.Context, schema, cluster string) (str
 // (pg_dump --schema-only), grants what provisioning grants, publishes the schema on the source
 // and subscribes the target to it, which copies the tables' rows and then streams their changes.
 func (s *Store) startReplication(ctx context.Context, t *Tenant, from, to string, o MoveOptions) error {
-	if err := s.prepareTarget(ctx, t, to); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(o.WorkDir, "cityops-move-")
+	dir, srcEnv, dstEnv, err := s.prepareCopy(ctx, t, from, to, o)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srcEnv, err := libpqEnv(s.urls[from])
-	if err != nil {
-		return err
-	}
-	dstEnv, err := libpqEnv(s.urls[to])
-	if err != nil {
-		return err
-	}
 	dump := filepath.Join(dir, "schema.dump")
 	if out, err := s.runPG(ctx, o.BinDir, "pg_dump", srcEnv, "-n", t.SchemaName, "--schema-only", "-Fc",
 		"--no-tablespaces", "-f", dump); err != nil {
