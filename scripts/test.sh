@@ -13,7 +13,7 @@
 # Environment:
 #   CITYOPS_TEST_DATABASE_URL   superuser postgres:// URL for tests (see internal/testdb);
 #                               if set, no local PostgreSQL is installed or started.
-#   GO_TEST_TIMEOUT             go test -timeout (default 45m: the app package alone takes 22 minutes)
+#   GO_TEST_TIMEOUT             go test -timeout (default 75m: the app package alone takes over 30 minutes under -race)
 #   GO_TEST_FLAGS               extra flags for go test (e.g. "-run TestFoo -v")
 set -euo pipefail
 
@@ -22,7 +22,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # staticcheck v0.8.2 is release 2026.2.2; it is built with and supports Go 1.26.
 # (Module versions: https://proxy.golang.org/honnef.co/go/tools/@v/list)
 STATICCHECK_VERSION="v0.8.2"
-GO_TEST_TIMEOUT="${GO_TEST_TIMEOUT:-45m}"
+GO_TEST_TIMEOUT="${GO_TEST_TIMEOUT:-75m}"
 GO_TEST_FLAGS="${GO_TEST_FLAGS:-}"
 
 # ---------------------------------------------------------------------------
