@@ -286,6 +286,7 @@ func TestDeployedReplicaObjectStorage(t *testing.T) {
 		"token_file": filepath.Join(etc, "vault-token"), "transit_mount": "transit", "kv_mount": "secret",
 		"blob": "s3", "s3_endpoint": srv.Endpoint, "s3_bucket": bucket.S3Bucket, "s3_region": bucket.S3Region, "s3_path_style": "true",
 		"s3_access_key_file": filepath.Join(etc, "s3-access-key"), "s3_secret_key_file": filepath.Join(etc, "s3-secret-key"),
+		"clusters_file": "", "cluster_capacity": "main=0",
 	})
 	cfg, err := LoadConfigFrom(parseEnvFile(t, envFile, t.TempDir()))
 	if err != nil {

@@ -46,7 +46,7 @@ func TestNotifyAPI(t *testing.T) {
 				{"template does not parse", "adminA", "PUT", "/api/v1/t/chuxiong/notify/settings", `{"templates":{"dispatched":"{{.Nope"}}`, 400, "", ""},
 				{"NUL in a field", "adminA", "PUT", "/api/v1/t/chuxiong/notify/settings", `{"smtp_host":"a\u0000b"}`, 400, "", ""},
 				{"unknown channel", "adminA", "PUT", "/api/v1/t/chuxiong/notify/preferences", `{"channels":{"dispatched":["fax"]}}`, 400, "fax", ""},
-				{"unknown event", "adminA", "PUT", "/api/v1/t/chuxiong/notify/preferences", `{"channels":{"bulletin":["email"]}}`, 400, "", ""},
+				{"unknown event", "adminA", "PUT", "/api/v1/t/chuxiong/notify/preferences", `{"channels":{"newsletter":["email"]}}`, 400, "", ""},
 				{"bad unread filter", "adminA", "GET", "/api/v1/t/chuxiong/notify/inbox?unread=maybe", "", 400, "", ""},
 			})
 		})
