@@ -14,3 +14,6 @@ END $$;
 DROP TRIGGER case_events_notify ON case_events;
 CREATE TRIGGER case_events_notify AFTER INSERT ON case_events
     FOR EACH ROW WHEN (NEW.action IN ('dispatch', 'rework', 'send_verify', 'send_check')) EXECUTE FUNCTION notify_case_events();
+
+-- The console's navigation counts the caller's unread notifications on every page.
+CREATE INDEX notify_inbox_unread ON notify_inbox (identity_id) WHERE read_at IS NULL;

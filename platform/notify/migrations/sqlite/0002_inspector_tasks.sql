@@ -11,3 +11,6 @@ BEGIN
                             WHEN 'send_verify' THEN 'verify_task' ELSE 'check_task' END,
             NEW.case_id, NEW.id, CAST(round((julianday(NEW.at) - 2440587.5) * 86400000) AS INTEGER));
 END;
+
+-- The console's navigation counts the caller's unread notifications on every page.
+CREATE INDEX notify_inbox_unread ON notify_inbox (identity_id) WHERE read_at IS NULL;
