@@ -243,12 +243,14 @@ func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
 			out = summary(f)
 			return nil
 		}
-		if f, ok, err := storedTotals(ctx, db, p, newest); err != nil {
-			return err
-		} else if ok {
-			s.sums.Add(key, f)
-			out = summary(f)
-			return nil
+		if !p.To.After(now) { // only an ended period has stored totals
+			if f, ok, err := storedTotals(ctx, db, p, newest); err != nil {
+				return err
+			} else if ok {
+				s.sums.Add(key, f)
+				out = summary(f)
+				return nil
+			}
 		}
 		c, err := countOf(ctx, db, filings, p.From, s.asOf(p))
 		if err != nil {
