@@ -49,9 +49,11 @@ func (c *Counts) add(o Object, key, count string, n int64) {
 // count is the sum of its values over the key's rows; the cases behind a count are the rows where
 // its value is positive.
 //
-// The reading is one index range of the events of the period (case_events (at)) and one probe of
-// the unique (case_id, version) index per case; the earlier design (a correlated SQL subquery
-// per check and case) cost twenty index probes per case (docs/benchmarks.md#evaluation).
+// The reading is one index range of the events of the period (case_events (at), or the filings'
+// case_events_filed) and, per case, one probe of cases and one of case_events_history, which
+// holds the case's events side by side (evaluation.0004): the table itself is not visited. The
+// earlier design (a correlated SQL subquery per check and case) cost twenty index probes per case
+// (docs/benchmarks.md#evaluation).
 
 // event is one event of a case's history, as the counts read it.
 type event struct {
