@@ -29,6 +29,19 @@ func mustTwoClusters(tb testing.TB, capacities string, settings ...string) *Stor
 	return mustOpen(tb, Config{DatabaseURL: pg.DSN, RolePrefix: pg.RolePrefix, Passwords: testPasswords, Clusters: cl})
 }
 
+// countyOnB provisions the prefecture on the main cluster and countyA on "b" with n cases: the
+// county a move test moves.
+func countyOnB(tb testing.TB, s *Store, n int) (*Provisioner, *Tenant) {
+	tb.Helper()
+	p := NewProvisioner(s)
+	in := []NewTenant{prefecture, countyA}
+	in[0].Cluster, in[1].Cluster = MainCluster, "b"
+	mustProvision(tb, p, in[0])
+	a := mustProvision(tb, p, in[1])
+	seedCases(tb, mustPool(tb, s, "b"), a, 0, n)
+	return p, a
+}
+
 // sumsOn is every table of a schema on a cluster with its row count and a checksum of its rows.
 func sumsOn(tb testing.TB, s *Store, cluster, schema string) map[string]string {
 	tb.Helper()
@@ -502,12 +515,7 @@ func TestMoveResume(t *testing.T) {
 func TestMoveResumeReplication(t *testing.T) {
 	s := mustTwoClusters(t, "")
 	ctx := context.Background()
-	p := NewProvisioner(s)
-	in := []NewTenant{prefecture, countyA}
-	in[0].Cluster, in[1].Cluster = MainCluster, "b"
-	mustProvision(t, p, in[0])
-	a := mustProvision(t, p, in[1])
-	seedCases(t, mustPool(t, s, "b"), a, 0, 500)
+	_, a := countyOnB(t, s, 500)
 	before := sumsOn(t, s, "b", a.SchemaName)
 	o := MoveOptions{To: MainCluster, Settle: 50 * time.Millisecond, failAt: "sync"}
 	crash := func(when string) *Tenant {
@@ -590,12 +598,7 @@ func TestMoveFallback(t *testing.T) {
 func testMoveFallback(t *testing.T, setting, why string) {
 	s := mustTwoClusters(t, "", setting)
 	ctx := context.Background()
-	p := NewProvisioner(s)
-	in := []NewTenant{prefecture, countyA}
-	in[0].Cluster, in[1].Cluster = MainCluster, "b"
-	mustProvision(t, p, in[0])
-	a := mustProvision(t, p, in[1])
-	seedCases(t, mustPool(t, s, "b"), a, 0, 300)
+	_, a := countyOnB(t, s, 300)
 	before := sumsOn(t, s, "b", a.SchemaName)
 	wctx, stop := context.WithCancel(ctx)
 	wa := &moveWriter{slug: a.Slug}
@@ -708,12 +711,7 @@ func TestMoveBench(t *testing.T) {
 func TestMoveLeftoversOffboarded(t *testing.T) {
 	s := mustTwoClusters(t, "")
 	ctx := context.Background()
-	p := NewProvisioner(s)
-	in := []NewTenant{prefecture, countyA}
-	in[0].Cluster, in[1].Cluster = MainCluster, "b"
-	mustProvision(t, p, in[0])
-	a := mustProvision(t, p, in[1])
-	seedCases(t, mustPool(t, s, "b"), a, 0, 50)
+	p, a := countyOnB(t, s, 50)
 	res, err := s.Move(ctx, a, MoveOptions{To: MainCluster, Settle: 50 * time.Millisecond, KeepOld: true})
 	if err != nil {
 		t.Fatal(err)
