@@ -217,8 +217,9 @@ func (f *Figures) totals(c *Counts) {
 // Summarize is the totals of the tenant in ctx over p (reported, filed, closed, closed on time,
 // reported by inspectors), as Evaluate would give them: what a prefecture's comparison sets side
 // by side. It counts the regions alone, from the period's filings and what became of them, and
-// keeps its totals as Evaluate keeps figures; an ended period's totals the loop stored
-// (StoreTotals) are read instead of counted while they hold.
+// keeps its totals as Evaluate keeps figures. Totals the loop stored (StoreTotals) are read
+// instead: an ended period's as they are while they hold, a running period's with what the events
+// since they were counted changed (advance).
 func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
 	if !p.From.Before(p.To) {
 		return Summary{}, errs.Field("from", msgPeriodStartBeforeEnd)
@@ -243,21 +244,31 @@ func (s *Service) Summarize(ctx context.Context, p Period) (Summary, error) {
 			out = summary(f)
 			return nil
 		}
-		if !p.To.After(now) { // only an ended period has stored totals
-			if f, ok, err := storedTotals(ctx, db, p, newest); err != nil {
-				return err
-			} else if ok {
-				s.sums.Add(key, f)
-				out = summary(f)
-				return nil
-			}
-		}
-		c, err := countOf(ctx, db, filings, p.From, s.asOf(p))
+		f := &Figures{Period: p, ComputedAt: now, newest: newest}
+		r, err := storedRow(ctx, db, p)
 		if err != nil {
 			return err
 		}
-		f := &Figures{Period: p, ComputedAt: now, newest: newest}
-		f.totals(c)
+		ok := r != nil && r.final(p, newest)
+		if !ok && r != nil && s.asOf(p).After(r.AsOf) {
+			if ok, err = r.partial(ctx, db, p); err != nil {
+				return err
+			}
+			if ok {
+				if r, err = advance(ctx, db, p, r, s.asOf(p)); err != nil {
+					return err
+				}
+			}
+		}
+		if ok {
+			r.figures(f)
+		} else {
+			c, err := countOf(ctx, db, filings, p.From, s.asOf(p))
+			if err != nil {
+				return err
+			}
+			f.totals(c)
+		}
 		s.sums.Add(key, f)
 		out = summary(f)
 		return nil

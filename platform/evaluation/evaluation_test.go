@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityops/cityops/internal/clock"
+	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
 	"github.com/cityops/cityops/platform/evaluation"
@@ -362,6 +364,9 @@ func history(w *world, rng *rand.Rand, until time.Time) []string {
 		default:
 			w.clk.add(time.Duration(6+rng.IntN(60)) * time.Hour)
 		}
+		if w.tick != nil {
+			w.tick()
+		}
 		if len(all) < 90 && chance(0.3) {
 			cl := classes[rng.IntN(len(classes))]
 			grid := grids[rng.IntN(len(grids))]
@@ -480,7 +485,24 @@ func TestEvaluateMatchesRecount(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		start := time.Date(2026, 3, 25, 0, 30, 0, 0, time.UTC) // 08:30 China time, a Wednesday
 		w := newWorld(t, e, start)
+		// The loop "totals" keeps the running month, quarter and year as the history goes, a
+		// pass every few hours: Summarize below reads them and adds what changed since.
+		var pass time.Time
+		w.tick = func() {
+			now := w.clk.now()
+			if now.Sub(pass) < 3*time.Hour {
+				return
+			}
+			pass = now
+			n := now.In(clock.China)
+			for _, p := range []evaluation.Period{evaluation.Month(n.Year(), n.Month()), evaluation.Quarter(n.Year(), int(n.Month()-1)/3+1), evaluation.Year(n.Year())} {
+				if _, err := w.ev.StoreTotals(e.A, p); err != nil && !errs.Is(err, errs.Invalid) {
+					t.Fatalf("storing %s at %s: %v", p.Name, now, err)
+				}
+			}
+		}
 		ids := history(w, rng, time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC))
+		w.tick = nil
 		// A moment later: an evaluation of a running period counts as of now, and events of
 		// this very instant are not yet in it.
 		w.clk.add(time.Minute)
@@ -558,6 +580,19 @@ func TestEvaluateMatchesRecount(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+		// The running quarter and year: their stored totals and what changed since, against the
+		// recount (the running month and the ended April read theirs above).
+		for _, p := range []evaluation.Period{evaluation.Quarter(2026, 2), evaluation.Year(2026)} {
+			want := recount(t, hist, p.From, w.clk.now(), w.identityOf)
+			sum, err := evaluation.NewService(e.Store, w.clk.now).Summarize(e.A, p)
+			if err != nil {
+				t.Fatalf("%s: %v", p.Name, err)
+			}
+			if sum.Reported != want.reported || sum.Filed != want.filed || sum.Closed != want.closed || sum.ClosedOnTime != want.closedOnTime {
+				t.Errorf("seed %d, %s: Summarize %+v, want reported %d filed %d closed %d on time %d", seed, p.Name,
+					sum, want.reported, want.filed, want.closed, want.closedOnTime)
 			}
 		}
 	})

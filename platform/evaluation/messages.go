@@ -10,9 +10,9 @@ var (
 	msgPeriodStartBeforeEnd = msg.New("evaluation.period_start_before_end",
 		"The period must start before it ends.",
 		"统计周期的开始须早于结束。")
-	msgPeriodNotEnded = msg.New("evaluation.period_not_ended",
-		"The period has not ended yet: only an ended period's totals are stored.",
-		"统计周期尚未结束：只保存已结束周期的汇总数。")
+	msgPeriodNotBegun = msg.New("evaluation.period_not_begun",
+		"The period has not begun yet (the last five minutes' events are not yet counted): there are no totals to store.",
+		"统计周期尚未开始（最近五分钟的事件暂不计入）：没有可保存的汇总数。")
 	msgNoTenantScope = msg.New("evaluation.no_tenant_scope",
 		"The evaluation was asked for without a tenant.",
 		"未指定单位，无法计算评价。")

@@ -23,7 +23,7 @@ type Classes interface {
 
 // Module is the evaluation's registration: its API (/evaluation…), its pages, its schemes and
 // bulletins tables and indexes, the loop that publishes the bulletins due (Bulletins), and the
-// loop that stores ended periods' totals (StoreTotals, tenant migration evaluation.0003). Plans
+// loop that stores periods' totals (StoreTotals, tenant migrations evaluation.0003 and 0005). Plans
 // sell it (Entitlement); members of the tenant and the prefecture read it, the tenant's admins
 // set the weighting scheme and publish bulletins. The PDF bulletins are set in Kit.PDFFont.
 func Module(s *Service, classes Classes, cs Cases) module.Module {

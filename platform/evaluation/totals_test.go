@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -24,15 +25,20 @@ func filed(ctx context.Context, db bun.IDB, id string, at time.Time) error {
 		VALUES (?, ?, ?, 'filed', 1, 'inspector', 'event', '01', 101.5, 25.0, 'x', ?, ?)`, id, id, seq, at, at).Exec(ctx); err != nil {
 		return err
 	}
+	return happened(ctx, db, id, 1, "file", at)
+}
+
+// happened appends event version of action to case id's history at at.
+func happened(ctx context.Context, db bun.IDB, id string, version int, action string, at time.Time) error {
 	_, err := db.NewRaw(`INSERT INTO case_events (id, case_id, version, action, from_state, to_state, actor_id, post, detail, at)
-		VALUES (?, ?, 1, 'file', 'accepted', 'filed', 'x', 'shift_lead', '{}', ?)`, id+"-1", id, at).Exec(ctx)
+		VALUES (?, ?, ?, ?, 'x', 'x', 'x', 'shift_lead', '{}', ?)`, fmt.Sprintf("%s-%d", id, version), id, version, action, at).Exec(ctx)
 	return err
 }
 
 // TestStoredTotals: an ended period's totals are stored once and read back by any process while
 // they hold — under the prefecture's read-only scope too, which cannot store them; an event that
 // lands before the period's end (a backdated import) makes them counted and stored again; a
-// writer of past history drops them; a running period is not stored.
+// writer of past history drops them; a period to come is not stored.
 func TestStoredTotals(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
@@ -76,8 +82,8 @@ func TestStoredTotals(t *testing.T) {
 		if stored, err := s.StoreTotals(e.A, april); err != nil || stored {
 			t.Fatalf("stored again while they hold: %v %v", stored, err)
 		}
-		if _, err := s.StoreTotals(e.A, Month(2026, 5)); !errs.Is(err, errs.Invalid) {
-			t.Fatalf("a running month stored: %v", err)
+		if _, err := s.StoreTotals(e.A, Month(2026, 6)); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("a month to come stored: %v", err)
 		}
 		if _, err := s.StoreTotals(e.View, Month(2026, 3)); err == nil {
 			t.Fatal("the prefecture's read-only scope stored totals")
@@ -132,8 +138,8 @@ func TestEndedPeriods(t *testing.T) {
 	}
 }
 
-// TestStoreEnded: a pass of the loop stores every ended period of every county (not the
-// prefecture's), and a second pass counts nothing again.
+// TestStoreEnded: a pass of the loop stores every ended and running period of every county (not
+// the prefecture's), and a second pass counts nothing again.
 func TestStoreEnded(t *testing.T) {
 	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
 		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
@@ -148,14 +154,114 @@ func TestStoreEnded(t *testing.T) {
 			}
 			return n
 		}
-		s.storeEnded(context.Background(), k)
-		if a, b, p := count(e.A), count(e.B), count(e.Pref); a != 20 || b != 20 || p != 0 {
+		s.storeTotals(context.Background(), k)
+		if a, b, p := count(e.A), count(e.B), count(e.Pref); a != 23 || b != 23 || p != 0 {
 			t.Fatalf("stored: A %d, B %d, the prefecture %d", a, b, p)
 		}
-		for _, q := range endedPeriods(now) {
+		for _, q := range append(endedPeriods(now), runningPeriods(now)...) {
 			if stored, err := s.StoreTotals(e.A, q); err != nil || stored {
 				t.Fatalf("%s counted again: %v %v", q.Name, stored, err)
 			}
+		}
+	}, Module(nil, nil, nil))
+}
+
+// TestRunningTotals: the totals of the month still running are stored as of settle before now;
+// a process that has counted nothing reads them and adds what the events since changed (a
+// filing, and the closing of a case filed before); an event landing behind the stored instant
+// makes them counted again; the loop carries them forward within a day and counts them afresh
+// the next.
+func TestRunningTotals(t *testing.T) {
+	platformtest.EachDialect(t, func(t *testing.T, e *platformtest.Env) {
+		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
+		clk := func() time.Time { return now }
+		may := Month(2026, 5)
+		at := func(h, m int) time.Time { return time.Date(2026, 5, 20, h, m, 0, 0, clock.China) }
+		write := func(fn func(ctx context.Context, db bun.IDB) error) {
+			t.Helper()
+			if err := e.Store.Tx(e.A, tenants.Write, fn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum := func(ctx context.Context) Summary {
+			t.Helper()
+			got, err := NewService(e.Store, clk).Summarize(ctx, may)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		stored := func() (r totalsRow) {
+			t.Helper()
+			write(func(ctx context.Context, db bun.IDB) error {
+				return db.NewSelect().Model(&r).Where("period_from = ?", may.From.UTC()).Scan(ctx)
+			})
+			return r
+		}
+		write(func(ctx context.Context, db bun.IDB) error {
+			return filed(ctx, db, "m1", time.Date(2026, 5, 10, 9, 0, 0, 0, clock.China))
+		})
+		s := NewService(e.Store, clk)
+		if ok, err := s.StoreTotals(e.A, may); err != nil || !ok {
+			t.Fatalf("store: %v %v", ok, err)
+		}
+		if r := stored(); !r.AsOf.Equal(now.Add(-settle)) || r.Filed != 1 || r.Closed != 0 || r.Reported != 1 {
+			t.Fatalf("stored %+v", r)
+		}
+		// Since: m1 closed, m2 filed. The row is made to say 98 filed to show it is what is read.
+		write(func(ctx context.Context, db bun.IDB) error {
+			if err := happened(ctx, db, "m1", 2, "close", at(11, 57)); err != nil {
+				return err
+			}
+			if err := filed(ctx, db, "m2", at(11, 58)); err != nil {
+				return err
+			}
+			_, err := db.NewRaw("UPDATE evaluation_totals SET filed = 98").Exec(ctx)
+			return err
+		})
+		for _, ctx := range []context.Context{e.A, e.View} {
+			if got := sum(ctx); got.Filed != 99 || got.Closed != 1 || got.ClosedOnTime != 1 || got.Reported != 2 {
+				t.Fatalf("the stored totals and what changed since: %+v", got)
+			}
+		}
+		// The loop within the day carries the row forward.
+		now = at(12, 15)
+		if ok, err := s.StoreTotals(e.A, may); err != nil || !ok {
+			t.Fatalf("store: %v %v", ok, err)
+		}
+		if r := stored(); !r.AsOf.Equal(now.Add(-settle)) || r.Filed != 99 || r.Closed != 1 || r.Reported != 2 {
+			t.Fatalf("carried forward %+v", r)
+		}
+		if ok, err := s.StoreTotals(e.A, may); err != nil || ok {
+			t.Fatalf("stored again with nothing new: %v %v", ok, err)
+		}
+		// An event that lands behind the stored instant: counted from the history.
+		write(func(ctx context.Context, db bun.IDB) error { return filed(ctx, db, "m3", at(12, 5)) })
+		if got := sum(e.A); got.Filed != 3 || got.Closed != 1 || got.Reported != 3 {
+			t.Fatalf("after an event behind the stored instant: %+v", got)
+		}
+		// The next day the loop counts the whole month again.
+		write(func(ctx context.Context, db bun.IDB) error {
+			_, err := db.NewRaw("UPDATE evaluation_totals SET filed = 98").Exec(ctx)
+			return err
+		})
+		now = time.Date(2026, 5, 21, 0, 20, 0, 0, clock.China)
+		if ok, err := s.StoreTotals(e.A, may); err != nil || !ok {
+			t.Fatalf("store: %v %v", ok, err)
+		}
+		if r := stored(); r.Filed != 3 || r.Closed != 1 {
+			t.Fatalf("counted afresh the next day: %+v", r)
+		}
+		// Once the month has ended the row is its final totals.
+		now = time.Date(2026, 6, 1, 0, 30, 0, 0, clock.China)
+		if ok, err := s.StoreTotals(e.A, may); err != nil || !ok {
+			t.Fatalf("store: %v %v", ok, err)
+		}
+		if r := stored(); !r.AsOf.Equal(may.To) || r.Filed != 3 {
+			t.Fatalf("the ended month: %+v", r)
+		}
+		if got := sum(e.View); got.Filed != 3 {
+			t.Fatalf("the ended month read: %+v", got)
 		}
 	}, Module(nil, nil, nil))
 }

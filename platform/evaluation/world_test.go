@@ -120,6 +120,8 @@ type world struct {
 	leader   person
 	// identityOf maps staff ids to identity ids.
 	identityOf map[string]string
+	// tick, when set, is called each time the history's clock has moved on (the loops' work).
+	tick func()
 }
 
 func newWorld(t testing.TB, e *platformtest.Env, start time.Time) *world {
