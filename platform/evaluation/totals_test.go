@@ -35,6 +35,24 @@ func happened(ctx context.Context, db bun.IDB, id string, version int, action st
 	return err
 }
 
+// writeA runs fn in a write transaction of tenant A, failing the test on an error.
+func writeA(t *testing.T, e *platformtest.Env, fn func(ctx context.Context, db bun.IDB) error) {
+	t.Helper()
+	if err := e.Store.Tx(e.A, tenants.Write, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summarize is s's Summarize of p in ctx, failing the test on an error.
+func summarize(t *testing.T, s *Service, ctx context.Context, p Period) Summary {
+	t.Helper()
+	got, err := s.Summarize(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestStoredTotals: an ended period's totals are stored once and read back by any process while
 // they hold — under the prefecture's read-only scope too, which cannot store them; an event that
 // lands before the period's end (a backdated import) makes them counted and stored again; a
@@ -44,20 +62,8 @@ func TestStoredTotals(t *testing.T) {
 		now := time.Date(2026, 5, 20, 12, 0, 0, 0, clock.China)
 		clk := func() time.Time { return now }
 		april := Month(2026, 4)
-		write := func(fn func(ctx context.Context, db bun.IDB) error) {
-			t.Helper()
-			if err := e.Store.Tx(e.A, tenants.Write, fn); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sum := func(s *Service, ctx context.Context) Summary {
-			t.Helper()
-			got, err := s.Summarize(ctx, april)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return got
-		}
+		write := func(fn func(ctx context.Context, db bun.IDB) error) { t.Helper(); writeA(t, e, fn) }
+		sum := func(s *Service, ctx context.Context) Summary { t.Helper(); return summarize(t, s, ctx, april) }
 		rows := func() (n int) {
 			t.Helper()
 			write(func(ctx context.Context, db bun.IDB) error {
@@ -177,20 +183,8 @@ func TestRunningTotals(t *testing.T) {
 		clk := func() time.Time { return now }
 		may := Month(2026, 5)
 		at := func(h, m int) time.Time { return time.Date(2026, 5, 20, h, m, 0, 0, clock.China) }
-		write := func(fn func(ctx context.Context, db bun.IDB) error) {
-			t.Helper()
-			if err := e.Store.Tx(e.A, tenants.Write, fn); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sum := func(ctx context.Context) Summary {
-			t.Helper()
-			got, err := NewService(e.Store, clk).Summarize(ctx, may)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return got
-		}
+		write := func(fn func(ctx context.Context, db bun.IDB) error) { t.Helper(); writeA(t, e, fn) }
+		sum := func(ctx context.Context) Summary { t.Helper(); return summarize(t, NewService(e.Store, clk), ctx, may) }
 		stored := func() (r totalsRow) {
 			t.Helper()
 			write(func(ctx context.Context, db bun.IDB) error {
