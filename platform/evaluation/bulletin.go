@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/dbx"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/internal/tasks"
@@ -239,10 +238,8 @@ func (b *Bulletins) published(ctx context.Context, name string) (bool, error) {
 // duePeriods are the periods whose bulletins are due at now: the month and the quarter that
 // ended last.
 func duePeriods(now time.Time) []string {
-	n := now.In(clock.China)
-	month := Month(n.Year(), n.Month()).Previous()
-	quarter := Quarter(n.Year(), int(n.Month()-1)/3+1).Previous()
-	return []string{month.Name, quarter.Name}
+	month, quarter, _ := Containing(now)
+	return []string{month.Previous().Name, quarter.Previous().Name}
 }
 
 // scheduleInterval is how often the schedule looks for bulletins due.

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cityops/cityops/internal/clock"
 	"github.com/cityops/cityops/internal/errs"
 	"github.com/cityops/cityops/platform/calendar"
 	"github.com/cityops/cityops/platform/cases"
@@ -494,8 +493,8 @@ func TestEvaluateMatchesRecount(t *testing.T) {
 				return
 			}
 			pass = now
-			n := now.In(clock.China)
-			for _, p := range []evaluation.Period{evaluation.Month(n.Year(), n.Month()), evaluation.Quarter(n.Year(), int(n.Month()-1)/3+1), evaluation.Year(n.Year())} {
+			m, q, y := evaluation.Containing(now)
+			for _, p := range []evaluation.Period{m, q, y} {
 				if _, err := w.ev.StoreTotals(e.A, p); err != nil && !errs.Is(err, errs.Invalid) {
 					t.Fatalf("storing %s at %s: %v", p.Name, now, err)
 				}

@@ -79,8 +79,8 @@ func (h *handlers) page(c *fiber.Ctx) error {
 	// Q is set before the period is read: the page shows a refused period in its form.
 	data := fiber.Map{"Base": base(c), "Q": c.Queries()}
 	now := h.k.Now().In(clock.China)
-	data["Quick"] = []Period{Month(now.Year(), now.Month()), Month(now.Year(), now.Month()).Previous(),
-		Quarter(now.Year(), int(now.Month()-1)/3+1), Year(now.Year())}
+	month, quarter, year := Containing(now)
+	data["Quick"] = []Period{month, month.Previous(), quarter, year}
 	p, err := h.period(c)
 	if err != nil {
 		return h.pageError(c, data, err)

@@ -44,6 +44,12 @@ func Year(year int) Period {
 	return Period{Name: strconv.Itoa(year), From: from, To: from.AddDate(1, 0, 0)}
 }
 
+// Containing is the month, the quarter and the year, China time, that contain t.
+func Containing(t time.Time) (month, quarter, year Period) {
+	n := t.In(clock.China)
+	return Month(n.Year(), n.Month()), Quarter(n.Year(), int(n.Month()-1)/3+1), Year(n.Year())
+}
+
 // Days is the custom period from the day from to the day to, both included ("2006-01-02").
 func Days(from, to string) (Period, error) {
 	f, err := time.ParseInLocation(time.DateOnly, from, clock.China)

@@ -217,19 +217,16 @@ const totalsInterval = 15 * time.Minute
 // comparison reads the month before and the same month a year before), the last 5 quarters and
 // the last 2 years that have ended.
 func endedPeriods(now time.Time) []Period {
-	n := now.In(clock.China)
 	var out []Period
-	m := Month(n.Year(), n.Month())
+	m, q, y := Containing(now)
 	for range 13 {
 		m = m.Previous()
 		out = append(out, m)
 	}
-	q := Quarter(n.Year(), int(n.Month()-1)/3+1)
 	for range 5 {
 		q = q.Previous()
 		out = append(out, q)
 	}
-	y := Year(n.Year())
 	for range 2 {
 		y = y.Previous()
 		out = append(out, y)
@@ -240,9 +237,9 @@ func endedPeriods(now time.Time) []Period {
 // runningPeriods are the month, quarter and year running at now whose totals the loop keeps as
 // they go: those that began at least settle before now.
 func runningPeriods(now time.Time) []Period {
-	n := now.In(clock.China)
 	var out []Period
-	for _, p := range []Period{Month(n.Year(), n.Month()), Quarter(n.Year(), int(n.Month()-1)/3+1), Year(n.Year())} {
+	m, q, y := Containing(now)
+	for _, p := range []Period{m, q, y} {
 		if p.From.Before(now.Add(-settle)) {
 			out = append(out, p)
 		}
